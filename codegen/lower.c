@@ -1,0 +1,177 @@
+/* lower.c — planned Graph -> Program: addresses, parameter blocks, kernel calls, signature. */
+#include "lower.h"
+#include "../ir/ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const cg_kernel_names[K_COUNT] = {
+#define K(id, params) "rt_" #id,
+#include "../runtime/kernels.def"
+#undef K
+};
+
+struct LowerCtx { Graph *g; Program *p; };
+
+static uint32_t align64(uint64_t x) { return (uint32_t)((x + 63) & ~(uint64_t)63); }
+
+Graph *cg_graph(LowerCtx *cx) { return cx->g; }
+
+uint32_t cg_addr(LowerCtx *cx, const Value *v) {
+  if (!v) return 0;
+  while (v->alias) v = v->alias;
+  if (v->offset < 0) { ir_errorf(cx->g, v->producer, "internal: value '%s' has no storage", v->name); return 0; }
+  return (uint32_t)v->offset + (v->kind == VK_CONST ? cx->p->weights_addr : cx->p->arena_addr);
+}
+
+uint32_t cg_scratch(LowerCtx *cx, const Node *n) { return cx->p->arena_addr + (uint32_t)n->scratch_off; }
+
+RtAct cg_node_act(const Node *n) { RtAct a = {n->act, n->act_a, n->act_b}; return a; }
+
+int cg_call(LowerCtx *cx, int kernel, const void *params, size_t size, const Node *n) {
+  Program *p = cx->p;
+  if (ir_failed(cx->g)) return -1;
+  if (p->ncalls == p->capcalls) {
+    p->capcalls = p->capcalls ? p->capcalls * 2 : 64;
+    p->calls = realloc(p->calls, (size_t)p->capcalls * sizeof *p->calls);
+  }
+  size_t off = (p->params_size + 15) & ~(size_t)15;
+  if (off + size > p->params_cap) {
+    p->params_cap = (off + size) * 2 + 1024;
+    p->params = realloc(p->params, p->params_cap);
+  }
+  if (!p->calls || !p->params) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  memset(p->params + p->params_size, 0, off - p->params_size);
+  memcpy(p->params + off, params, size);
+  p->params_size = off + size;
+  p->calls[p->ncalls++] = (CgCall){kernel, (uint32_t)off, (uint32_t)size, n ? n->name : ""};
+  p->used[kernel] = true;
+  return 0;
+}
+
+static void tensor_of(const Graph *g, LowerCtx *cx, const Value *v, CgTensor *t) {
+  (void)g;
+  t->name = v->name;
+  t->dt = v->dt;
+  t->rank = v->rank;
+  for (int i = 0; i < v->rank; i++) { t->shape[i] = v->dims[i].c; t->dim_names[i] = v->dim_names[i]; }
+  t->addr = cg_addr(cx, v);
+  t->bytes = (uint32_t)ir_nbytes(v);
+}
+
+int cg_lower(Graph *g, uint32_t base, Program *p) {
+  memset(p, 0, sizeof *p);
+  LowerCtx cx = {g, p};
+  uint64_t total = (uint64_t)align64(base) + (uint64_t)g->weights_size + (uint64_t)g->arena_size;
+  if (total > 0xF0000000ull) return ir_errorf(g, NULL, "the model needs %llu bytes of memory, more than wasm32 allows", (unsigned long long)total);
+  p->base = base;
+  p->weights_addr = align64(base);
+  p->arena_addr = align64((uint64_t)p->weights_addr + (uint64_t)g->weights_size);
+  p->arena_size = (size_t)g->arena_size;
+  p->opset = g->opset;
+  /* weights blob */
+  p->weights_size = (size_t)g->weights_size;
+  p->weights = calloc(p->weights_size ? p->weights_size : 1, 1);
+  if (!p->weights) return ir_errorf(g, NULL, "out of memory for %zu bytes of weights", p->weights_size);
+  for (int i = 0; i < g->nvalues; i++) {
+    Value *v = g->values[i];
+    if (v->kind == VK_CONST && v->offset >= 0 && !v->alias) memcpy(p->weights + v->offset, v->data, (size_t)ir_nbytes(v));
+  }
+  /* kernel calls */
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *n = g->nodes[i];
+    if (n->dead) continue;
+    const OpInfo *op = &ops_table[n->op];
+    if (!op->lower) return ir_errorf(g, n, "is only supported when its inputs are constant (no run-time kernel yet)");
+    if (op->lower(&cx, n) || ir_failed(g)) return -1;
+  }
+  p->params_addr = align64((uint64_t)p->arena_addr + p->arena_size);
+  p->total = align64((uint64_t)p->params_addr + p->params_size);
+  /* signature */
+  p->inputs = calloc((size_t)g->ninputs + 1, sizeof *p->inputs);
+  p->outputs = calloc((size_t)g->noutputs + 1, sizeof *p->outputs);
+  for (int i = 0; i < g->ninputs; i++) tensor_of(g, &cx, g->inputs[i], &p->inputs[i]);
+  for (int i = 0; i < g->noutputs; i++) tensor_of(g, &cx, g->outputs[i], &p->outputs[i]);
+  p->ninputs = g->ninputs;
+  p->noutputs = g->noutputs;
+  p->syms = g->syms; p->sym_value = g->sym_value; p->nsyms = g->nsyms;
+  return ir_failed(g) ? -1 : 0;
+}
+
+void cg_program_free(Program *p) {
+  free(p->calls); free(p->params); free(p->weights); free(p->inputs); free(p->outputs);
+  memset(p, 0, sizeof *p);
+}
+
+/* ---- signature JSON ---- */
+typedef struct { char *s; size_t n, cap; } Buf;
+static void bput(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void bput(Buf *b, const char *fmt, ...) {
+  va_list ap;
+  for (;;) {
+    va_start(ap, fmt);
+    int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
+    va_end(ap);
+    if (k >= 0 && b->s && b->n + (size_t)k < b->cap) { b->n += (size_t)k; return; }
+    b->cap = (b->cap + (size_t)(k > 0 ? k : 0)) * 2 + 256;
+    b->s = realloc(b->s, b->cap);
+    if (!b->s) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  }
+}
+
+static void bstr(Buf *b, const char *s) {
+  bput(b, "\"");
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') bput(b, "\\%c", c);
+    else if (c < 0x20) bput(b, "\\u%04x", c);
+    else bput(b, "%c", c);
+  }
+  bput(b, "\"");
+}
+
+static void btensors(Buf *b, const CgTensor *t, int n) {
+  bput(b, "[");
+  for (int i = 0; i < n; i++) {
+    bput(b, "%s{\"name\": ", i ? ", " : "");
+    bstr(b, t[i].name);
+    bput(b, ", \"dtype\": \"%s\", \"dims\": [", ir_dtype_name(t[i].dt));
+    for (int d = 0; d < t[i].rank; d++) {
+      if (d) bput(b, ", ");
+      if (t[i].dim_names[d]) bstr(b, t[i].dim_names[d]);
+      else bput(b, "%lld", (long long)t[i].shape[d]);
+    }
+    bput(b, "], \"shape\": [");
+    for (int d = 0; d < t[i].rank; d++) bput(b, "%s%lld", d ? ", " : "", (long long)t[i].shape[d]);
+    bput(b, "], \"offset\": %u, \"bytes\": %u}", t[i].addr, t[i].bytes);
+  }
+  bput(b, "]");
+}
+
+char *cg_signature_json(const Program *p) {
+  Buf b = {0};
+  bput(&b, "{\"version\": 1, \"producer\": \"onnx2wasm " O2W_VERSION "\", \"opset\": %d,\n \"inputs\": ", p->opset);
+  btensors(&b, p->inputs, p->ninputs);
+  bput(&b, ",\n \"outputs\": ");
+  btensors(&b, p->outputs, p->noutputs);
+  bput(&b, ",\n \"symbols\": {");
+  for (int i = 0, k = 0; i < p->nsyms; i++) {
+    if (p->sym_value[i] < 0) continue;
+    bput(&b, "%s", k++ ? ", " : "");
+    bstr(&b, p->syms[i]);
+    bput(&b, ": %lld", (long long)p->sym_value[i]);
+  }
+  bput(&b, "},\n \"memory\": {\"weights_offset\": %u, \"weights_bytes\": %zu, \"arena_offset\": %u, \"arena_bytes\": %zu, \"total_bytes\": %u}}\n",
+       p->weights_addr, p->weights_size, p->arena_addr, p->arena_size, p->total);
+  return b.s;
+}
+
+void cg_program_dump(const Program *p, FILE *f) {
+  fprintf(f, "# program: %d calls, weights %zu B at %u, arena %zu B at %u, params %zu B at %u\n", p->ncalls, p->weights_size,
+          p->weights_addr, p->arena_size, p->arena_addr, p->params_size, p->params_addr);
+  for (int i = 0; i < p->ncalls; i++) {
+    const CgCall *c = &p->calls[i];
+    fprintf(f, "  call %-22s params@%-8u # %s\n", cg_kernel_names[c->kernel], p->params_addr + c->param_off, c->node);
+  }
+}

@@ -1,0 +1,173 @@
+/* wasm_emit.c — Program -> .wasm: reads the embedded kernel module with binaryen, adds `run`
+ * (a straight line of kernel calls on constant parameter blocks), the input/output address
+ * globals, the signature section and the data segments, drops the kernel exports, optimizes
+ * (unused kernels disappear, small ones inline) and writes the file atomically. */
+#define _POSIX_C_SOURCE 200809L
+#include "wasm_emit.h"
+
+#include <binaryen-c.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static BinaryenModuleRef read_kernels(void) {
+  char *copy = malloc(o2w_kernels_wasm_len);
+  if (!copy) return NULL;
+  memcpy(copy, o2w_kernels_wasm, o2w_kernels_wasm_len);
+  BinaryenModuleRef m = BinaryenModuleRead(copy, o2w_kernels_wasm_len);
+  free(copy);
+  BinaryenModuleSetFeatures(m, BinaryenFeatureMVP() | BinaryenFeatureSIMD128() | BinaryenFeatureBulkMemory() |
+                                   BinaryenFeatureSignExt() | BinaryenFeatureMutableGlobals() |
+                                   BinaryenFeatureNontrappingFPToInt());
+  return m;
+}
+
+static int heap_base(Graph *g, BinaryenModuleRef m, uint32_t *base) {
+  BinaryenExportRef e = BinaryenGetExport(m, "__heap_base");
+  if (!e) return ir_errorf(g, NULL, "internal: the kernel module does not export __heap_base");
+  BinaryenGlobalRef gl = BinaryenGetGlobal(m, BinaryenExportGetValue(e));
+  if (!gl) return ir_errorf(g, NULL, "internal: __heap_base is not a global");
+  *base = (uint32_t)BinaryenConstGetValueI32(BinaryenGlobalGetInitExpr(gl));
+  return 0;
+}
+
+int cg_wasm_base(Graph *g, uint32_t *base) {
+  BinaryenModuleRef m = read_kernels();
+  if (!m) return ir_errorf(g, NULL, "internal: cannot read the kernel module");
+  int r = heap_base(g, m, base);
+  BinaryenModuleDispose(m);
+  return r;
+}
+
+/* Adds active data segments: binaryen 108 (Debian 12) BinaryenSetMemory appends to the module's
+ * segments; a binaryen that replaces them instead is detected and reported, not silently wrong. */
+static int add_segments(BinaryenModuleRef m, int n, char **data, const BinaryenIndex *size, const uint32_t *off,
+                        uint32_t pages, const char *export_name) {
+  uint32_t before = BinaryenGetNumMemorySegments(m);
+  int total = (int)before + n;
+  char **d = calloc((size_t)total + 1, sizeof *d);
+  BinaryenIndex *sz = calloc((size_t)total + 1, sizeof *sz);
+  BinaryenExpressionRef *offs = calloc((size_t)total + 1, sizeof *offs);
+  bool *passive = calloc((size_t)total + 1, sizeof *passive);
+  if (!d || !sz || !offs || !passive) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  for (int i = 0; i < n; i++) {
+    d[i] = data[i]; sz[i] = size[i];
+    offs[i] = BinaryenConst(m, BinaryenLiteralInt32((int32_t)off[i]));
+  }
+  BinaryenSetMemory(m, pages, 65536, export_name, (const char **)d, passive, offs, sz, (BinaryenIndex)n, false);
+  int ok = BinaryenGetNumMemorySegments(m) == (uint32_t)total;
+  free(d); free(sz); free(offs); free(passive);
+  return ok ? 0 : -1;
+}
+
+static void remove_all_exports(BinaryenModuleRef m) {
+  for (;;) {
+    BinaryenIndex n = BinaryenGetNumExports(m);
+    if (!n) return;
+    char name[256];
+    snprintf(name, sizeof name, "%s", BinaryenExportGetName(BinaryenGetExportByIndex(m, n - 1)));
+    BinaryenRemoveExport(m, name);
+  }
+}
+
+static int write_atomic(Graph *g, const char *path, const void *data, size_t len) {
+  size_t pl = strlen(path);
+  char *tmp = malloc(pl + 16);
+  if (!tmp) return ir_errorf(g, NULL, "out of memory");
+  snprintf(tmp, pl + 16, "%s.tmpXXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) { free(tmp); return ir_errorf(g, NULL, "cannot create '%s'", path); }
+  FILE *f = fdopen(fd, "wb");
+  bool ok = f && fwrite(data, 1, len, f) == len;
+  if (f) ok = (fclose(f) == 0) && ok;
+  else close(fd);
+  if (!ok || rename(tmp, path)) {
+    unlink(tmp);
+    free(tmp);
+    return ir_errorf(g, NULL, "cannot write '%s'", path);
+  }
+  free(tmp);
+  return 0;
+}
+
+int cg_wasm_emit(Graph *g, const Program *p, const char *path, WasmStats *st) {
+  BinaryenModuleRef m = read_kernels();
+  if (!m) return ir_errorf(g, NULL, "internal: cannot read the kernel module");
+  uint32_t base;
+  if (heap_base(g, m, &base)) { BinaryenModuleDispose(m); return -1; }
+  if (base != p->base) { BinaryenModuleDispose(m); return ir_errorf(g, NULL, "internal: program lowered for base %u, kernels end at %u", p->base, base); }
+
+  /* kernel function names, found through their exports (the binary may have no name section) */
+  const char *fname[K_COUNT] = {0};
+  for (int k = 0; k < K_COUNT; k++) {
+    if (!p->used[k]) continue;
+    BinaryenExportRef e = BinaryenGetExport(m, cg_kernel_names[k]);
+    if (!e) { BinaryenModuleDispose(m); return ir_errorf(g, NULL, "internal: kernel %s is missing from the runtime", cg_kernel_names[k]); }
+    fname[k] = BinaryenExportGetValue(e);
+  }
+  int nused = 0;
+  for (int k = 0; k < K_COUNT; k++) nused += p->used[k];
+
+  /* run: call each kernel with its parameter block, return 0 */
+  BinaryenExpressionRef *body = malloc(((size_t)p->ncalls + 1) * sizeof *body);
+  for (int i = 0; i < p->ncalls; i++) {
+    BinaryenExpressionRef arg = BinaryenConst(m, BinaryenLiteralInt32((int32_t)(p->params_addr + p->calls[i].param_off)));
+    body[i] = BinaryenCall(m, fname[p->calls[i].kernel], &arg, 1, BinaryenTypeNone());
+  }
+  body[p->ncalls] = BinaryenReturn(m, BinaryenConst(m, BinaryenLiteralInt32(0)));
+  BinaryenExpressionRef block = BinaryenBlock(m, NULL, body, (BinaryenIndex)p->ncalls + 1, BinaryenTypeNone());
+  free(body);
+  remove_all_exports(m);
+  BinaryenAddFunction(m, "o2w_run", BinaryenTypeNone(), BinaryenTypeInt32(), NULL, 0, block);
+  BinaryenAddFunctionExport(m, "o2w_run", "run");
+  char name[32];
+  for (int i = 0; i < p->ninputs + p->noutputs; i++) {
+    bool in = i < p->ninputs;
+    const CgTensor *t = in ? &p->inputs[i] : &p->outputs[i - p->ninputs];
+    snprintf(name, sizeof name, "%s_%d", in ? "input" : "output", in ? i : i - p->ninputs);
+    BinaryenAddGlobal(m, name, BinaryenTypeInt32(), false, BinaryenConst(m, BinaryenLiteralInt32((int32_t)t->addr)));
+    BinaryenAddGlobalExport(m, name, name);
+  }
+
+  /* memory: the kernels' own segments + parameter blocks; weights are added after optimizing */
+  uint32_t pages = (p->total + 65535) / 65536;
+  if (pages < 1) pages = 1;
+  int ret = 0;
+  char *pdata = (char *)p->params;
+  BinaryenIndex psize = (BinaryenIndex)p->params_size;
+  if (add_segments(m, 1, &pdata, &psize, &p->params_addr, pages, "memory")) {
+    ret = ir_errorf(g, NULL, "internal: unexpected data segment behaviour of binaryen");
+    goto out;
+  }
+  if (!BinaryenModuleValidate(m)) { ret = ir_errorf(g, NULL, "internal: the generated module does not validate"); goto out; }
+  BinaryenSetOptimizeLevel(3);
+  BinaryenSetShrinkLevel(0);
+  BinaryenModuleOptimize(m);
+
+  /* weights are added after optimizing (the optimizer has no business scanning megabytes of them) */
+  size_t code_only = 0;
+  {
+    BinaryenModuleAllocateAndWriteResult r = BinaryenModuleAllocateAndWrite(m, NULL);
+    code_only = r.binaryBytes;
+    free(r.binary); free(r.sourceMap);
+  }
+  if (p->weights_size) {
+    char *wdata = (char *)p->weights;
+    BinaryenIndex wsize = (BinaryenIndex)p->weights_size;
+    if (add_segments(m, 1, &wdata, &wsize, &p->weights_addr, pages, NULL)) {
+      ret = ir_errorf(g, NULL, "internal: unexpected data segment behaviour of binaryen");
+      goto out;
+    }
+  }
+  char *sig = cg_signature_json(p);
+  BinaryenAddCustomSection(m, "onnx2wasm.signature", sig, (BinaryenIndex)strlen(sig));
+  free(sig);
+  if (!BinaryenModuleValidate(m)) { ret = ir_errorf(g, NULL, "internal: the generated module does not validate"); goto out; }
+  BinaryenModuleAllocateAndWriteResult r = BinaryenModuleAllocateAndWrite(m, NULL);
+  ret = write_atomic(g, path, r.binary, r.binaryBytes);
+  if (st) { st->module_bytes = r.binaryBytes; st->code_bytes = code_only; st->kernels = nused; }
+  free(r.binary); free(r.sourceMap);
+out:
+  BinaryenModuleDispose(m);
+  return ret;
+}

@@ -1,0 +1,20 @@
+/* wasm_emit.h — serializes a Program into one self-contained .wasm through the binaryen C API.
+ *
+ * Usage:
+ *   uint32_t base;  cg_wasm_base(g, &base);            // where the runtime module's data ends
+ *   cg_lower(g, base, &prog);
+ *   cg_wasm_emit(g, &prog, "model.wasm", &stats);       // writes atomically (temp file + rename)
+ */
+#ifndef WASM_EMIT_H
+#define WASM_EMIT_H
+#include "program.h"
+
+typedef struct { size_t module_bytes, code_bytes; int kernels; } WasmStats;
+
+int cg_wasm_base(Graph *g, uint32_t *base);
+int cg_wasm_emit(Graph *g, const Program *p, const char *path, WasmStats *st);
+
+/* the kernel module embedded at build time (runtime/kernels, compiled to wasm32) */
+extern const unsigned char o2w_kernels_wasm[];
+extern const unsigned long o2w_kernels_wasm_len;
+#endif

@@ -1,0 +1,113 @@
+/* onnx2wasm.c — the compiler's command line: load, run the pass pipeline, lower, emit. */
+#define _POSIX_C_SOURCE 200809L
+#include "../codegen/lower.h"
+#include "../codegen/wasm_emit.h"
+#include "../frontend/frontend.h"
+#include "../ir/ops.h"
+#include "../passes/passes.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+  "usage: onnx2wasm MODEL.onnx -o OUT.wasm [options]\n"
+  "\n"
+  "Compiles an ONNX model ahead of time into one self-contained WebAssembly module\n"
+  "(no imports; exports memory, run, input_K/output_K addresses; signature in the\n"
+  "custom section onnx2wasm.signature; see docs/abi.md).\n"
+  "\n"
+  "options:\n"
+  "  -o, --output FILE      output .wasm (required unless only printing)\n"
+  "  -O0 | -O1 | -O2 | -O3  optimization level (default -O2): -O0 runs only the passes\n"
+  "                         needed for correctness; -O1+ folds BatchNormalization into Conv\n"
+  "                         and fuses residual adds and activations into epilogues\n"
+  "  --dim NAME=VALUE       bind the dim_param symbol NAME (e.g. a dynamic batch) to VALUE;\n"
+  "                         repeatable. Unbound symbols that reach a kernel are an error\n"
+  "  --print-after PASS     print the IR after PASS (a name from --list-passes, or 'all') to stderr\n"
+  "  --print-program        print the lowered kernel-call list to stderr\n"
+  "  --verify               check the IR's structure after every pass\n"
+  "  --stats                print one summary line (sizes, kernels) to stdout\n"
+  "  --list-passes          list the passes in pipeline order and exit\n"
+  "  --list-ops             list the supported ONNX ops and exit\n"
+  "  -q, --quiet            no warnings\n"
+  "  -h, --help             this text\n"
+  "  --version              print the version\n"
+  "\n"
+  "exit status: 0 success; 1 the model could not be compiled (the message names the node,\n"
+  "its op type and opset); 2 bad command line. On failure no output file is left behind.\n";
+
+static int die_usage(const char *msg, const char *arg) {
+  fprintf(stderr, "onnx2wasm: %s%s%s\n(see onnx2wasm --help)\n", msg, arg ? ": " : "", arg ? arg : "");
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  const char *in = NULL, *out = NULL, *print_after = NULL;
+  bool print_program = false, stats = false, verify = false;
+  int level = 2;
+  FeOptions fe = {0};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage, stdout); return 0; }
+    else if (!strcmp(a, "--version")) { puts("onnx2wasm " O2W_VERSION); return 0; }
+    else if (!strcmp(a, "-o") || !strcmp(a, "--output")) { if (++i >= argc) return die_usage("missing value for", a); out = argv[i]; }
+    else if (!strncmp(a, "-O", 2) && strlen(a) == 3 && a[2] >= '0' && a[2] <= '3') level = a[2] - '0';
+    else if (!strcmp(a, "--dim")) {
+      if (++i >= argc) return die_usage("missing value for", a);
+      const char *eq = strchr(argv[i], '=');
+      char *end;
+      if (!eq || eq == argv[i]) return die_usage("--dim expects NAME=VALUE", argv[i]);
+      long long v = strtoll(eq + 1, &end, 10);
+      if (*end || end == eq + 1 || v < 0) return die_usage("--dim value must be a non-negative integer", argv[i]);
+      if (fe.ndims >= 32) return die_usage("too many --dim options", NULL);
+      fe.dim_name[fe.ndims] = strndup(argv[i], (size_t)(eq - argv[i]));
+      fe.dim_value[fe.ndims++] = v;
+    }
+    else if (!strcmp(a, "--print-after")) {
+      if (++i >= argc) return die_usage("missing value for", a);
+      print_after = argv[i];
+      if (strcmp(print_after, "all") && !pass_find(print_after)) return die_usage("unknown pass (see --list-passes)", print_after);
+    }
+    else if (!strcmp(a, "--print-program")) print_program = true;
+    else if (!strcmp(a, "--verify")) verify = true;
+    else if (!strcmp(a, "--stats")) stats = true;
+    else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) ;
+    else if (!strcmp(a, "--list-passes")) {
+      for (int k = 0; k < pass_count; k++) printf("%-14s -O%d  %s\n", pass_table[k].name, pass_table[k].min_level, pass_table[k].desc);
+      return 0;
+    }
+    else if (!strcmp(a, "--list-ops")) {
+      for (int k = 1; k < OP_COUNT; k++)
+        printf("%-20s %s\n", ops_table[k].name, ops_table[k].lower ? "run time" : ops_table[k].eval ? "compile time only (constant inputs)" : "rewritten by a pass");
+      return 0;
+    }
+    else if (a[0] == '-' && a[1]) return die_usage("unknown option", a);
+    else if (in) return die_usage("more than one model given", a);
+    else in = a;
+  }
+  if (!in) return die_usage("no model given", NULL);
+  if (!out && !print_after && !print_program) return die_usage("no output given (-o OUT.wasm)", NULL);
+
+  Graph *g = fe_load(in, &fe);
+  PassOptions po = {.opt_level = level, .print_after = print_after, .dump = stderr, .verify = verify};
+  Program prog = {0};
+  uint32_t base = 0;
+  WasmStats ws = {0};
+  int rc = 0;
+  if (ir_failed(g) || ir_verify(g) || pass_run_pipeline(g, &po) || cg_wasm_base(g, &base) || cg_lower(g, base, &prog)) rc = 1;
+  if (!rc && print_program) cg_program_dump(&prog, stderr);
+  if (!rc && out && cg_wasm_emit(g, &prog, out, &ws)) rc = 1;
+  if (rc) {
+    fprintf(stderr, "onnx2wasm: %s: %s\n", in, ir_error(g));
+    if (out && unlink(out) && errno != ENOENT) fprintf(stderr, "onnx2wasm: warning: could not remove stale '%s'\n", out);
+  } else if (stats && out) {
+    printf("{\"module_bytes\": %zu, \"code_bytes\": %zu, \"weights_bytes\": %zu, \"arena_bytes\": %zu, \"kernels\": %d, \"calls\": %d}\n",
+           ws.module_bytes, ws.code_bytes, prog.weights_size, prog.arena_size, ws.kernels, prog.ncalls);
+  }
+  cg_program_free(&prog);
+  ir_graph_free(g);
+  for (int i = 0; i < fe.ndims; i++) free((void *)fe.dim_name[i]);
+  return rc;
+}

@@ -1,0 +1,368 @@
+/* onnx_load.c — ModelProto (protobuf-c, generated from the system onnx.proto) to Graph. */
+#define _XOPEN_SOURCE 700
+#include "frontend.h"
+#include "../ir/ops.h"
+#include "onnx.pb-c.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- files ---- */
+static uint8_t *read_file(Graph *g, const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) { ir_errorf(g, NULL, "cannot open '%s': %s", path, strerror(errno)); return NULL; }
+  struct stat st;
+  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) { fclose(f); ir_errorf(g, NULL, "'%s' is not a regular file", path); return NULL; }
+  uint8_t *buf = malloc((size_t)st.st_size + 1);
+  if (!buf) { fclose(f); ir_errorf(g, NULL, "'%s' is too large to read", path); return NULL; }
+  size_t n = fread(buf, 1, (size_t)st.st_size, f);
+  fclose(f);
+  if (n != (size_t)st.st_size) { free(buf); ir_errorf(g, NULL, "cannot read '%s'", path); return NULL; }
+  *len = n;
+  return buf;
+}
+
+/* ---- name -> value table (open addressing) ---- */
+typedef struct { const char *key; Value *v; } Slot;
+typedef struct { Slot *s; size_t cap, n; } Names;
+
+static size_t hash_str(const char *s) {
+  size_t h = 1469598103934665603ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+static Value *names_get(Names *t, const char *k) {
+  if (!t->cap) return NULL;
+  for (size_t i = hash_str(k) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+    if (!t->s[i].key) return NULL;
+    if (!strcmp(t->s[i].key, k)) return t->s[i].v;
+  }
+}
+
+static void names_put(Names *t, const char *k, Value *v) {
+  if ((t->n + 1) * 2 > t->cap) {
+    Names nt = {calloc(t->cap ? t->cap * 2 : 256, sizeof(Slot)), t->cap ? t->cap * 2 : 256, 0};
+    if (!nt.s) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+    for (size_t i = 0; i < t->cap; i++) if (t->s[i].key) names_put(&nt, t->s[i].key, t->s[i].v);
+    free(t->s);
+    *t = nt;
+  }
+  size_t i = hash_str(k) & (t->cap - 1);
+  while (t->s[i].key && strcmp(t->s[i].key, k)) i = (i + 1) & (t->cap - 1);
+  if (!t->s[i].key) t->n++;
+  t->s[i].key = k;
+  t->s[i].v = v;
+}
+
+/* ---- tensors ---- */
+static bool supported_dtype(int dt) { return dt > 0 && dt < DT_COUNT_ && dt != DT_STRING && ir_dtype_size((DType)dt) > 0; }
+
+/* resolves an external-data location inside dir; refuses absolute paths and escapes */
+static int external_path(Graph *g, const char *tname, const char *dir, const char *loc, char *out, size_t n) {
+  if (!loc || !*loc) return ir_errorf(g, NULL, "initializer '%s': external data has no location", tname);
+  if (loc[0] == '/' || loc[0] == '\\')
+    return ir_errorf(g, NULL, "initializer '%s': external data path '%s' is absolute; it must be relative to the model's folder", tname, loc);
+  for (const char *p = loc; *p;) {                /* reject any ".." component */
+    const char *e = p + strcspn(p, "/\\");
+    if (e - p == 2 && p[0] == '.' && p[1] == '.')
+      return ir_errorf(g, NULL, "initializer '%s': external data path '%s' leaves the model's folder", tname, loc);
+    p = *e ? e + 1 : e;
+  }
+  char joined[PATH_MAX], rdir[PATH_MAX], rfile[PATH_MAX];
+  snprintf(joined, sizeof joined, "%s/%s", dir, loc);
+  if (!realpath(dir, rdir)) return ir_errorf(g, NULL, "cannot resolve the model's folder '%s'", dir);
+  if (!realpath(joined, rfile)) return ir_errorf(g, NULL, "initializer '%s': external data file '%s' not found", tname, loc);
+  size_t dl = strlen(rdir);
+  if (strncmp(rfile, rdir, dl) || (rfile[dl] != '/' && strcmp(rdir, "/")))  /* a symlink pointing outside */
+    return ir_errorf(g, NULL, "initializer '%s': external data path '%s' resolves outside the model's folder", tname, loc);
+  snprintf(out, n, "%s", rfile);
+  return 0;
+}
+
+static int load_external(Graph *g, const Onnx__TensorProto *t, Value *v, int64_t nbytes) {
+  const char *loc = NULL;
+  int64_t off = 0, len = -1;
+  for (size_t i = 0; i < t->n_external_data; i++) {
+    const char *k = t->external_data[i]->key, *val = t->external_data[i]->value;
+    if (!k || !val) continue;
+    char *end;
+    if (!strcmp(k, "location")) loc = val;
+    else if (!strcmp(k, "offset")) { off = strtoll(val, &end, 10); if (*end || off < 0) return ir_errorf(g, NULL, "initializer '%s': bad external data offset '%s'", v->name, val); }
+    else if (!strcmp(k, "length")) { len = strtoll(val, &end, 10); if (*end || len < 0) return ir_errorf(g, NULL, "initializer '%s': bad external data length '%s'", v->name, val); }
+  }
+  char path[PATH_MAX];
+  if (external_path(g, v->name, g->model_dir, loc, path, sizeof path)) return -1;
+  if (len >= 0 && len != nbytes)
+    return ir_errorf(g, NULL, "initializer '%s': external data length %lld, expected %lld bytes", v->name, (long long)len, (long long)nbytes);
+  FILE *f = fopen(path, "rb");
+  if (!f) return ir_errorf(g, NULL, "initializer '%s': cannot open external data '%s'", v->name, loc);
+  int bad = fseeko(f, off, SEEK_SET) || fread(v->data, 1, (size_t)nbytes, f) != (size_t)nbytes;
+  fclose(f);
+  if (bad) return ir_errorf(g, NULL, "initializer '%s': external data '%s' is shorter than offset %lld + %lld bytes", v->name, loc, (long long)off, (long long)nbytes);
+  return 0;
+}
+
+/* TensorProto -> constant Value (not registered under a name) */
+static Value *tensor_value(Graph *g, const Onnx__TensorProto *t, const char *what) {
+  const char *name = t->name ? t->name : "";
+  if (!t->has_data_type || !supported_dtype(t->data_type)) {
+    ir_errorf(g, NULL, "%s '%s': dtype %d is not supported", what, name, t->has_data_type ? t->data_type : 0);
+    return NULL;
+  }
+  if (t->n_dims > IR_MAX_RANK) { ir_errorf(g, NULL, "%s '%s': rank %zu exceeds %d", what, name, t->n_dims, IR_MAX_RANK); return NULL; }
+  int64_t numel = 1;
+  for (size_t i = 0; i < t->n_dims; i++) {
+    if (t->dims[i] < 0 || (t->dims[i] && numel > INT64_MAX / 16 / t->dims[i])) { ir_errorf(g, NULL, "%s '%s': invalid dims", what, name); return NULL; }
+    numel *= t->dims[i];
+  }
+  DType dt = (DType)t->data_type;
+  int es = ir_dtype_size(dt);
+  int64_t nbytes = numel * es;
+  if (nbytes > ((int64_t)1 << 32)) { ir_errorf(g, NULL, "%s '%s': %lld bytes is too large", what, name, (long long)nbytes); return NULL; }
+  Value *v = ir_const(g, name, dt, (int)t->n_dims, t->dims, NULL);
+  uint8_t *d = v->data;
+  if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+    return load_external(g, t, v, nbytes) ? NULL : v;
+#define COUNT_CHECK(cnt, field)                                                                            \
+  if ((int64_t)(cnt) != numel) {                                                                           \
+    ir_errorf(g, NULL, "%s '%s': %s holds %zu values, expected %lld", what, name, field, (size_t)(cnt), (long long)numel); \
+    return NULL;                                                                                           \
+  }
+  if (t->has_raw_data) {
+    if ((int64_t)t->raw_data.len != nbytes) {
+      ir_errorf(g, NULL, "%s '%s': raw_data has %zu bytes, expected %lld", what, name, t->raw_data.len, (long long)nbytes);
+      return NULL;
+    }
+    if (nbytes) memcpy(d, t->raw_data.data, (size_t)nbytes);
+  } else if (dt == DT_FLOAT) {
+    COUNT_CHECK(t->n_float_data, "float_data");
+    memcpy(d, t->float_data, (size_t)nbytes);
+  } else if (dt == DT_DOUBLE) {
+    COUNT_CHECK(t->n_double_data, "double_data");
+    memcpy(d, t->double_data, (size_t)nbytes);
+  } else if (dt == DT_INT64) {
+    COUNT_CHECK(t->n_int64_data, "int64_data");
+    memcpy(d, t->int64_data, (size_t)nbytes);
+  } else if (dt == DT_UINT32 || dt == DT_UINT64) {
+    COUNT_CHECK(t->n_uint64_data, "uint64_data");
+    for (int64_t i = 0; i < numel; i++) {
+      if (dt == DT_UINT32) ((uint32_t *)d)[i] = (uint32_t)t->uint64_data[i];
+      else ((uint64_t *)d)[i] = t->uint64_data[i];
+    }
+  } else {                                   /* int32, int16, int8, uint16, uint8, bool, float16 */
+    COUNT_CHECK(t->n_int32_data, "int32_data");
+    for (int64_t i = 0; i < numel; i++) {
+      int32_t x = t->int32_data[i];
+      switch (es) {
+      case 1: d[i] = (uint8_t)x; break;
+      case 2: ((uint16_t *)d)[i] = (uint16_t)x; break;
+      default: ((int32_t *)d)[i] = x; break;
+      }
+    }
+  }
+#undef COUNT_CHECK
+  return v;
+}
+
+/* ---- attributes ---- */
+static int convert_attr(Graph *g, Node *n, const Onnx__AttributeProto *a, Attr *out) {
+  out->name = ir_strdup(&g->arena, a->name ? a->name : "");
+  int type = a->has_type ? (int)a->type : 0;
+  if (!type) {                                /* very old models leave the type out */
+    if (a->has_f) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+    else if (a->has_i) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+    else if (a->has_s) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+    else if (a->t) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+    else if (a->n_floats) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS;
+    else if (a->n_ints) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+    else if (a->n_strings) type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS;
+  }
+  switch (type) {
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: out->type = AT_FLOAT; out->f = a->f; break;
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: out->type = AT_INT; out->i = a->i; break;
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: {
+    out->type = AT_STRING;
+    char *s = ir_alloc(&g->arena, a->s.len + 1);
+    if (a->s.len) memcpy(s, a->s.data, a->s.len);
+    out->s = s;
+    break;
+  }
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
+    if (!a->t) return ir_errorf(g, n, "attribute '%s' has no tensor", out->name);
+    out->type = AT_TENSOR;
+    if (!(out->t = tensor_value(g, a->t, "attribute tensor"))) return -1;
+    break;
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
+    out->type = AT_FLOATS; out->n = (int)a->n_floats;
+    out->floats = ir_alloc(&g->arena, a->n_floats * sizeof(float) + 1);
+    if (a->n_floats) memcpy(out->floats, a->floats, a->n_floats * sizeof(float));
+    break;
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
+    out->type = AT_INTS; out->n = (int)a->n_ints;
+    out->ints = ir_alloc(&g->arena, a->n_ints * sizeof(int64_t) + 1);
+    if (a->n_ints) memcpy(out->ints, a->ints, a->n_ints * sizeof(int64_t));
+    break;
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
+    out->type = AT_STRINGS; out->n = (int)a->n_strings;
+    out->strings = ir_alloc(&g->arena, a->n_strings * sizeof(char *) + 1);
+    for (size_t i = 0; i < a->n_strings; i++) {
+      char *s = ir_alloc(&g->arena, a->strings[i].len + 1);
+      if (a->strings[i].len) memcpy(s, a->strings[i].data, a->strings[i].len);
+      out->strings[i] = s;
+    }
+    break;
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH:
+  case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS:
+    return ir_errorf(g, n, "attribute '%s' holds a subgraph; control flow is not supported", out->name);
+  default:
+    return ir_errorf(g, n, "attribute '%s' has unsupported type %d", out->name, type);
+  }
+  return 0;
+}
+
+/* ---- value infos ---- */
+static int set_type(Graph *g, Value *v, const Onnx__ValueInfoProto *vi, const char *what) {
+  const Onnx__TypeProto *tp = vi->type;
+  if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
+    return ir_errorf(g, NULL, "%s '%s' is not a tensor (sequences, maps and optionals are not supported)", what, v->name);
+  const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+  if (!tt->has_elem_type || !supported_dtype(tt->elem_type))
+    return ir_errorf(g, NULL, "%s '%s' has unsupported dtype %d", what, v->name, tt->has_elem_type ? tt->elem_type : 0);
+  v->dt = (DType)tt->elem_type;
+  if (!tt->shape) return 0;                   /* rank unknown */
+  if (tt->shape->n_dim > IR_MAX_RANK) return ir_errorf(g, NULL, "%s '%s' has rank %zu, more than %d", what, v->name, tt->shape->n_dim, IR_MAX_RANK);
+  v->rank = (int)tt->shape->n_dim;
+  for (int i = 0; i < v->rank; i++) {
+    const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
+    if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+      if (d->dim_value < 0) return ir_errorf(g, NULL, "%s '%s' has a negative dimension", what, v->name);
+      v->dims[i] = ir_dimc(d->dim_value);
+    } else {
+      char anon[64];
+      const char *sym = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && d->dim_param && *d->dim_param
+                            ? d->dim_param : (snprintf(anon, sizeof anon, "%s_dim%d", v->name, i), anon);
+      int s = ir_sym(g, sym);
+      v->dim_names[i] = g->syms[s];
+      v->dims[i] = g->sym_value[s] >= 0 ? ir_dimc(g->sym_value[s]) : ir_dim_sym(g, s);
+    }
+  }
+  return 0;
+}
+
+static int opset_of(const Onnx__ModelProto *m) {
+  for (size_t i = 0; i < m->n_opset_import; i++) {
+    const char *d = m->opset_import[i]->domain;
+    if (!d || !*d || !strcmp(d, "ai.onnx")) return m->opset_import[i]->has_version ? (int)m->opset_import[i]->version : 1;
+  }
+  return m->n_opset_import ? -1 : 1;
+}
+
+static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
+  const Onnx__GraphProto *gp = m->graph;
+  if (!gp) { ir_errorf(g, NULL, "the model has no graph (is this an ONNX model?)"); return; }
+  if ((g->opset = opset_of(m)) < 0) { ir_errorf(g, NULL, "the model imports no default-domain opset"); return; }
+  if (g->opset > 21) fprintf(stderr, "onnx2wasm: warning: opset %d is newer than the newest tested (21)\n", g->opset);
+  g->name = ir_strdup(&g->arena, gp->name ? gp->name : "");
+  for (int i = 0; i < opt->ndims; i++) g->sym_value[ir_sym(g, opt->dim_name[i])] = opt->dim_value[i];
+
+  Names names = {0};
+  for (size_t i = 0; i < gp->n_initializer && !g->failed; i++) {
+    Value *v = tensor_value(g, gp->initializer[i], "initializer");
+    if (v) names_put(&names, v->name, v);
+  }
+  if (gp->n_sparse_initializer && !g->failed) ir_errorf(g, NULL, "sparse initializers are not supported");
+  g->inputs = calloc(gp->n_input + 1, sizeof *g->inputs);
+  for (size_t i = 0; i < gp->n_input && !g->failed; i++) {
+    const char *nm = gp->input[i]->name ? gp->input[i]->name : "";
+    if (names_get(&names, nm)) continue;      /* an initializer with a default: a constant */
+    Value *v = ir_value(g, nm);
+    v->kind = VK_INPUT;
+    if (set_type(g, v, gp->input[i], "graph input")) break;
+    if (v->rank < 0) { ir_errorf(g, NULL, "graph input '%s' has no shape", nm); break; }
+    g->inputs[g->ninputs++] = v;
+    names_put(&names, v->name, v);
+  }
+  for (size_t i = 0; i < gp->n_node && !g->failed; i++) {
+    const Onnx__NodeProto *np = gp->node[i];
+    const char *dom = np->domain ? np->domain : "";
+    Node *n = ir_node(g, np->name, np->op_type ? np->op_type : "", g->opset);
+    n->domain = ir_strdup(&g->arena, dom);
+    n->op = ops_lookup(n->op_type, dom);
+    if (n->op == OP_UNKNOWN) {
+      if (*dom && strcmp(dom, "ai.onnx")) ir_errorf(g, n, "op '%s' of domain '%s' is not supported", n->op_type, dom);
+      else ir_errorf(g, n, "unsupported op '%s'", n->op_type);
+      break;
+    }
+    if (np->n_input > IR_MAX_IO || np->n_output > IR_MAX_IO) { ir_errorf(g, n, "too many inputs or outputs"); break; }
+    n->attrs = ir_alloc(&g->arena, (np->n_attribute + 1) * sizeof(Attr));
+    for (size_t k = 0; k < np->n_attribute && !g->failed; k++) convert_attr(g, n, np->attribute[k], &n->attrs[n->nattr++]);
+    for (size_t k = 0; k < np->n_input && !g->failed; k++) {
+      const char *in = np->input[k];
+      if (!in || !*in) { ir_add_input(g, n, NULL); continue; }
+      Value *v = names_get(&names, in);
+      if (!v) { ir_errorf(g, n, "input '%s' is not produced by any earlier node, initializer or graph input", in); break; }
+      ir_add_input(g, n, v);
+    }
+    for (size_t k = 0; k < np->n_output && !g->failed; k++) {
+      const char *on = np->output[k] ? np->output[k] : "";
+      if (!*on) { ir_add_output(g, n, NULL); continue; }
+      Value *v = ir_value(g, on);
+      ir_add_output(g, n, v);
+      names_put(&names, v->name, v);
+    }
+  }
+  g->outputs = calloc(gp->n_output + 1, sizeof *g->outputs);
+  for (size_t i = 0; i < gp->n_output && !g->failed; i++) {
+    const char *nm = gp->output[i]->name ? gp->output[i]->name : "";
+    Value *v = names_get(&names, nm);
+    if (!v) { ir_errorf(g, NULL, "graph output '%s' is not produced by the graph", nm); break; }
+    Value tmp = {.name = v->name, .rank = -1};
+    if (gp->output[i]->type && !set_type(g, &tmp, gp->output[i], "graph output"))
+      for (int k = 0; k < tmp.rank; k++) v->dim_names[k] = tmp.dim_names[k];
+    if (g->failed) break;
+    v->is_output = true;
+    g->outputs[g->noutputs++] = v;
+  }
+  if (!g->failed && g->noutputs == 0) ir_errorf(g, NULL, "the graph has no outputs");
+  free(names.s);
+}
+
+Graph *fe_load(const char *path, const FeOptions *opt) {
+  static const FeOptions none;
+  Graph *g = ir_graph_new();
+  const char *slash = strrchr(path, '/');
+  if (slash) {
+    char *dir = ir_alloc(&g->arena, (size_t)(slash - path) + 2);
+    memcpy(dir, path, (size_t)(slash - path));
+    if (slash == path) dir[0] = '/';
+    g->model_dir = dir;
+  } else g->model_dir = ".";
+  size_t len = 0;
+  uint8_t *buf = read_file(g, path, &len);
+  if (!buf) return g;
+  if (len == 0) { free(buf); ir_errorf(g, NULL, "'%s' is empty", path); return g; }
+  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
+  if (!m) ir_errorf(g, NULL, "'%s' is not a valid ONNX model (protobuf decoding failed: truncated or corrupt file)", path);
+  else {
+    build(g, m, opt ? opt : &none);
+    onnx__model_proto__free_unpacked(m, NULL);
+  }
+  free(buf);
+  return g;
+}
+
+Value *fe_load_tensor_file(Graph *g, const char *path) {
+  size_t len = 0;
+  uint8_t *buf = read_file(g, path, &len);
+  if (!buf) return NULL;
+  Onnx__TensorProto *t = onnx__tensor_proto__unpack(NULL, len, buf);
+  Value *v = NULL;
+  if (!t) ir_errorf(g, NULL, "'%s' is not a valid TensorProto", path);
+  else { v = tensor_value(g, t, "tensor"); onnx__tensor_proto__free_unpacked(t, NULL); }
+  free(buf);
+  return v;
+}

@@ -1,0 +1,378 @@
+/* ir.c — arena, dtype table, symbolic dims, graph construction, error reporting and IR printing. */
+#include "ir.h"
+#include "ops.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- arena ---- */
+struct ArenaBlock { ArenaBlock *next; size_t used, cap; _Alignas(16) unsigned char mem[]; };
+
+void *ir_alloc(Arena *a, size_t n) {
+  n = (n + 15) & ~(size_t)15;
+  if (!a->head || a->head->used + n > a->head->cap) {
+    size_t cap = n > (1u << 20) ? n : (1u << 20);
+    ArenaBlock *b = malloc(sizeof *b + cap);
+    if (!b) { fprintf(stderr, "onnx2wasm: out of memory (%zu bytes)\n", n); exit(3); }
+    b->next = a->head; b->used = 0; b->cap = cap;
+    a->head = b;
+  }
+  void *p = a->head->mem + a->head->used;
+  a->head->used += n;
+  a->total += n;
+  memset(p, 0, n);
+  return p;
+}
+
+char *ir_strdup(Arena *a, const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = ir_alloc(a, n);
+  memcpy(d, s, n);
+  return d;
+}
+
+void ir_arena_free(Arena *a) {
+  for (ArenaBlock *b = a->head, *nx; b; b = nx) { nx = b->next; free(b); }
+  a->head = NULL; a->total = 0;
+}
+
+/* ---- dtypes ---- */
+static const struct { const char *name; int size; } dtypes[DT_COUNT_] = {
+  [DT_UNDEF] = {"undefined", 0}, [DT_FLOAT] = {"float32", 4}, [DT_UINT8] = {"uint8", 1},
+  [DT_INT8] = {"int8", 1}, [DT_UINT16] = {"uint16", 2}, [DT_INT16] = {"int16", 2},
+  [DT_INT32] = {"int32", 4}, [DT_INT64] = {"int64", 8}, [DT_STRING] = {"string", 0},
+  [DT_BOOL] = {"bool", 1}, [DT_FLOAT16] = {"float16", 2}, [DT_DOUBLE] = {"float64", 8},
+  [DT_UINT32] = {"uint32", 4}, [DT_UINT64] = {"uint64", 8},
+};
+
+int ir_dtype_size(DType t) { return (unsigned)t < DT_COUNT_ ? dtypes[t].size : 0; }
+const char *ir_dtype_name(DType t) { return (unsigned)t < DT_COUNT_ ? dtypes[t].name : "unknown"; }
+bool ir_dtype_is_float(DType t) { return t == DT_FLOAT || t == DT_DOUBLE || t == DT_FLOAT16; }
+bool ir_dtype_is_int(DType t) {
+  return t == DT_UINT8 || t == DT_INT8 || t == DT_UINT16 || t == DT_INT16 || t == DT_INT32 ||
+         t == DT_INT64 || t == DT_UINT32 || t == DT_UINT64;
+}
+
+/* ---- values ---- */
+int64_t ir_numel(const Value *v) {
+  if (v->rank < 0) return -1;
+  int64_t n = 1;
+  for (int i = 0; i < v->rank; i++) {
+    if (!ir_dim_known(v->dims[i])) return -1;
+    n *= v->dims[i].c;
+  }
+  return n;
+}
+
+int64_t ir_nbytes(const Value *v) {
+  int64_t n = ir_numel(v);
+  return n < 0 ? -1 : n * ir_dtype_size(v->dt);
+}
+
+void ir_set_shape(Value *v, int rank, const int64_t *dims) {
+  assert(rank >= 0 && rank <= IR_MAX_RANK);
+  v->rank = rank;
+  for (int i = 0; i < rank; i++) v->dims[i] = ir_dimc(dims[i]);
+}
+
+bool ir_shape_known(const Value *v) { return ir_numel(v) >= 0; }
+
+bool ir_same_shape(const Value *a, const Value *b) {
+  if (a->rank != b->rank || a->rank < 0) return false;
+  for (int i = 0; i < a->rank; i++)
+    if (!ir_dim_eq(a->dims[i], b->dims[i])) return false;
+  return true;
+}
+
+/* ---- graph ---- */
+Graph *ir_graph_new(void) {
+  Graph *g = calloc(1, sizeof *g);
+  if (!g) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  g->opset = 13;
+  return g;
+}
+
+void ir_graph_free(Graph *g) {
+  if (!g) return;
+  free(g->nodes); free(g->values); free(g->inputs); free(g->outputs); free(g->syms); free(g->sym_value);
+  ir_arena_free(&g->arena);
+  free(g);
+}
+
+static void *grow(void *p, int *cap, int need, size_t elem) {
+  if (need <= *cap) return p;
+  int c = *cap ? *cap * 2 : 64;
+  while (c < need) c *= 2;
+  void *q = realloc(p, (size_t)c * elem);
+  if (!q) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  *cap = c;
+  return q;
+}
+
+Value *ir_value(Graph *g, const char *name) {
+  Value *v = ir_alloc(&g->arena, sizeof *v);
+  v->name = ir_strdup(&g->arena, name ? name : "");
+  v->rank = -1;
+  v->offset = -1;
+  v->last_use = -1;
+  g->values = grow(g->values, &g->capvalues, g->nvalues + 1, sizeof *g->values);
+  v->id = g->nvalues;
+  g->values[g->nvalues++] = v;
+  return v;
+}
+
+Value *ir_const(Graph *g, const char *name, DType dt, int rank, const int64_t *dims, const void *data) {
+  Value *v = ir_value(g, name);
+  v->kind = VK_CONST;
+  v->dt = dt;
+  ir_set_shape(v, rank, dims);
+  size_t nb = (size_t)ir_nbytes(v);
+  v->data = ir_alloc(&g->arena, nb ? nb : 1);
+  if (data && nb) memcpy(v->data, data, nb);
+  return v;
+}
+
+Node *ir_node(Graph *g, const char *name, const char *op_type, int opset) {
+  Node *n = ir_alloc(&g->arena, sizeof *n);
+  n->op_type = ir_strdup(&g->arena, op_type);
+  n->domain = "";
+  n->op = ops_lookup(op_type, "");
+  n->opset = opset;
+  n->in = ir_alloc(&g->arena, IR_MAX_IO * sizeof *n->in);
+  n->out = ir_alloc(&g->arena, IR_MAX_IO * sizeof *n->out);
+  g->nodes = grow(g->nodes, &g->capnodes, g->nnodes + 1, sizeof *g->nodes);
+  n->index = g->nnodes;
+  g->nodes[g->nnodes++] = n;
+  if (name && *name) n->name = ir_strdup(&g->arena, name);
+  else {
+    char buf[96];
+    snprintf(buf, sizeof buf, "%s_%d", op_type, n->index);
+    n->name = ir_strdup(&g->arena, buf);
+  }
+  return n;
+}
+
+void ir_add_input(Graph *g, Node *n, Value *v) {
+  if (n->nin >= IR_MAX_IO) { ir_errorf(g, n, "more than %d inputs", IR_MAX_IO); return; }
+  n->in[n->nin++] = v;
+  if (v) v->nuses++;
+}
+
+void ir_add_output(Graph *g, Node *n, Value *v) {
+  if (n->nout >= IR_MAX_IO) { ir_errorf(g, n, "more than %d outputs", IR_MAX_IO); return; }
+  n->out[n->nout++] = v;
+  if (v) v->producer = n;
+}
+
+Node *ir_insert_after(Graph *g, Node *after, const char *name, const char *op_type) {
+  Node *n = ir_node(g, name, op_type, after->opset);   /* appended at the end ... */
+  int pos = after->index + 1;                          /* ... then moved into place */
+  memmove(&g->nodes[pos + 1], &g->nodes[pos], (size_t)(g->nnodes - 1 - pos) * sizeof *g->nodes);
+  g->nodes[pos] = n;
+  for (int i = pos; i < g->nnodes; i++) g->nodes[i]->index = i;
+  return n;
+}
+
+void ir_recount_uses(Graph *g) {
+  for (int i = 0; i < g->nvalues; i++) {
+    g->values[i]->nuses = 0;
+    if (g->values[i]->kind != VK_CONST) g->values[i]->producer = NULL;
+  }
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *n = g->nodes[i];
+    if (n->dead) continue;
+    for (int j = 0; j < n->nin; j++) if (n->in[j]) n->in[j]->nuses++;
+    if (n->res) n->res->nuses++;
+    for (int j = 0; j < n->nout; j++) if (n->out[j]) n->out[j]->producer = n;
+  }
+}
+
+void ir_replace_uses(Graph *g, Value *from, Value *to) {
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *n = g->nodes[i];
+    if (n->dead) continue;
+    for (int j = 0; j < n->nin; j++) if (n->in[j] == from) n->in[j] = to;
+    if (n->res == from) n->res = to;
+  }
+  for (int i = 0; i < g->noutputs; i++) if (g->outputs[i] == from) g->outputs[i] = to;
+  ir_recount_uses(g);
+}
+
+void ir_compact(Graph *g) {
+  int k = 0;
+  for (int i = 0; i < g->nnodes; i++)
+    if (!g->nodes[i]->dead) { g->nodes[k] = g->nodes[i]; g->nodes[k]->index = k; k++; }
+  g->nnodes = k;
+  ir_recount_uses(g);
+}
+
+/* ---- symbolic dims ---- */
+int ir_sym(Graph *g, const char *name) {
+  for (int i = 0; i < g->nsyms; i++) if (!strcmp(g->syms[i], name)) return i;
+  g->syms = realloc(g->syms, (size_t)(g->nsyms + 1) * sizeof *g->syms);
+  g->sym_value = realloc(g->sym_value, (size_t)(g->nsyms + 1) * sizeof *g->sym_value);
+  if (!g->syms || !g->sym_value) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  g->syms[g->nsyms] = ir_strdup(&g->arena, name);
+  g->sym_value[g->nsyms] = -1;
+  return g->nsyms++;
+}
+
+static Dim dim_expr(Graph *g, DimOp op, Dim a, Dim b, int sym) {
+  DimExpr *e = ir_alloc(&g->arena, sizeof *e);
+  e->op = op; e->a = a; e->b = b; e->sym = sym;
+  Dim d = {0, e};
+  return d;
+}
+
+Dim ir_dim_sym(Graph *g, int sym) { return dim_expr(g, DE_SYM, ir_dimc(0), ir_dimc(0), sym); }
+
+Dim ir_dim_add(Graph *g, Dim a, Dim b) {
+  if (ir_dim_known(a) && ir_dim_known(b)) return ir_dimc(a.c + b.c);
+  if (ir_dim_known(b) && b.c == 0) return a;
+  if (ir_dim_known(a) && a.c == 0) return b;
+  return dim_expr(g, DE_ADD, a, b, 0);
+}
+
+Dim ir_dim_mul(Graph *g, Dim a, Dim b) {
+  if (ir_dim_known(a) && ir_dim_known(b)) return ir_dimc(a.c * b.c);
+  if (ir_dim_known(b) && b.c == 1) return a;
+  if (ir_dim_known(a) && a.c == 1) return b;
+  return dim_expr(g, DE_MUL, a, b, 0);
+}
+
+Dim ir_dim_floordiv(Graph *g, Dim a, Dim b) {
+  if (ir_dim_known(a) && ir_dim_known(b) && b.c != 0) {
+    int64_t q = a.c / b.c;
+    if ((a.c % b.c != 0) && ((a.c < 0) != (b.c < 0))) q--;
+    return ir_dimc(q);
+  }
+  if (ir_dim_known(b) && b.c == 1) return a;
+  return dim_expr(g, DE_FLOORDIV, a, b, 0);
+}
+
+bool ir_dim_eq(Dim a, Dim b) {
+  if (ir_dim_known(a) != ir_dim_known(b)) return false;
+  if (ir_dim_known(a)) return a.c == b.c;
+  if (a.e == b.e) return true;
+  if (a.e->op != b.e->op) return false;
+  if (a.e->op == DE_SYM) return a.e->sym == b.e->sym;
+  return ir_dim_eq(a.e->a, b.e->a) && ir_dim_eq(a.e->b, b.e->b);
+}
+
+int ir_dim_str(const Graph *g, Dim d, char *buf, size_t n) {
+  if (ir_dim_known(d)) return snprintf(buf, n, "%" PRId64, d.c);
+  const DimExpr *e = d.e;
+  if (e->op == DE_SYM) return snprintf(buf, n, "%s", g->syms[e->sym]);
+  char a[128], b[128];
+  ir_dim_str(g, e->a, a, sizeof a);
+  ir_dim_str(g, e->b, b, sizeof b);
+  const char *op = e->op == DE_ADD ? "+" : e->op == DE_MUL ? "*" : "/";
+  return snprintf(buf, n, "(%s%s%s)", a, op, b);
+}
+
+/* ---- attributes ---- */
+const Attr *ir_attr(const Node *n, const char *name) {
+  for (int i = 0; i < n->nattr; i++) if (!strcmp(n->attrs[i].name, name)) return &n->attrs[i];
+  return NULL;
+}
+
+int64_t ir_attr_int(const Node *n, const char *name, int64_t dflt) {
+  const Attr *a = ir_attr(n, name);
+  return a && a->type == AT_INT ? a->i : dflt;
+}
+
+float ir_attr_float(const Node *n, const char *name, float dflt) {
+  const Attr *a = ir_attr(n, name);
+  return a && a->type == AT_FLOAT ? a->f : dflt;
+}
+
+const char *ir_attr_str(const Node *n, const char *name, const char *dflt) {
+  const Attr *a = ir_attr(n, name);
+  return a && a->type == AT_STRING ? a->s : dflt;
+}
+
+int ir_attr_ints(const Node *n, const char *name, const int64_t **out) {
+  const Attr *a = ir_attr(n, name);
+  if (!a || a->type != AT_INTS) return -1;
+  *out = a->ints;
+  return a->n;
+}
+
+/* ---- errors ---- */
+int ir_errorf(Graph *g, const Node *n, const char *fmt, ...) {
+  if (g->failed) return -1;
+  g->failed = true;
+  int k = 0;
+  if (n) k = snprintf(g->err, sizeof g->err, "node '%s' (%s, opset %d): ", n->name, n->op_type, n->opset);
+  if (k < 0 || (size_t)k >= sizeof g->err) k = 0;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(g->err + k, sizeof g->err - (size_t)k, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* ---- printing ---- */
+void ir_value_str(const Graph *g, const Value *v, char *buf, size_t n) {
+  size_t k = (size_t)snprintf(buf, n, "%s", ir_dtype_name(v->dt));
+  if (v->rank < 0) { if (k < n) snprintf(buf + k, n - k, "[?]"); return; }
+  if (k < n) k += (size_t)snprintf(buf + k, n - k, "[");
+  for (int i = 0; i < v->rank && k < n; i++) {
+    char d[160];
+    ir_dim_str(g, v->dims[i], d, sizeof d);
+    k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? "," : "", d);
+  }
+  if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+static void dump_value(const Graph *g, const Value *v, FILE *f) {
+  char s[512];
+  if (!v) { fputs("_", f); return; }
+  ir_value_str(g, v, s, sizeof s);
+  fprintf(f, "%%%s:%s%s", v->name, s, v->kind == VK_CONST ? "=const" : "");
+}
+
+void ir_dump(const Graph *g, FILE *f) {
+  fprintf(f, "graph %s (opset %d)\n", g->name ? g->name : "", g->opset);
+  for (int i = 0; i < g->ninputs; i++) { fputs("  input ", f); dump_value(g, g->inputs[i], f); fputc('\n', f); }
+  for (int i = 0; i < g->nnodes; i++) {
+    const Node *n = g->nodes[i];
+    if (n->dead) continue;
+    fputs("  ", f);
+    for (int j = 0; j < n->nout; j++) { if (j) fputs(", ", f); dump_value(g, n->out[j], f); }
+    fprintf(f, " = %s", n->op_type);
+    if (n->act) fprintf(f, "+act%d(%g,%g)", n->act, n->act_a, n->act_b);
+    fputc('(', f);
+    for (int j = 0; j < n->nin; j++) { if (j) fputs(", ", f); fprintf(f, "%%%s", n->in[j] ? n->in[j]->name : "_"); }
+    if (n->res) fprintf(f, ", res=%%%s", n->res->name);
+    fprintf(f, ")  # %s\n", n->name);
+  }
+  for (int i = 0; i < g->noutputs; i++) { fputs("  output ", f); dump_value(g, g->outputs[i], f); fputc('\n', f); }
+}
+
+int ir_verify(Graph *g) {
+  /* every live node's inputs are defined before it: inputs, constants or earlier outputs */
+  char *seen = calloc((size_t)g->nvalues, 1);
+  if (!seen) return -1;
+  for (int i = 0; i < g->ninputs; i++) seen[g->inputs[i]->id] = 1;
+  for (int i = 0; i < g->nvalues; i++) if (g->values[i]->kind == VK_CONST) seen[i] = 1;
+  int bad = 0;
+  for (int i = 0; i < g->nnodes && !bad; i++) {
+    Node *n = g->nodes[i];
+    if (n->dead) continue;
+    for (int j = 0; j < n->nin; j++)
+      if (n->in[j] && !seen[n->in[j]->id]) {
+        bad = ir_errorf(g, n, "internal: input '%s' used before it is defined", n->in[j]->name);
+        break;
+      }
+    if (n->res && !seen[n->res->id]) bad = ir_errorf(g, n, "internal: residual used before defined");
+    for (int j = 0; j < n->nout; j++) if (n->out[j]) seen[n->out[j]->id] = 1;
+  }
+  for (int i = 0; i < g->noutputs && !bad; i++)
+    if (!seen[g->outputs[i]->id]) bad = ir_errorf(g, NULL, "graph output '%s' is never computed", g->outputs[i]->name);
+  free(seen);
+  return bad ? -1 : 0;
+}

@@ -1,0 +1,175 @@
+/* ir.h — the compiler's graph IR: arena, dtypes, symbolic dims, values, nodes, graphs, errors.
+ *
+ * Usage:
+ *   Graph *g = ir_graph_new();
+ *   Value *x = ir_value(g, "x");  x->dt = DT_FLOAT; ir_set_shape(x, 2, (int64_t[]){1, 4});
+ *   Node *n = ir_node(g, "relu0", "Relu", 13);  ir_add_input(g, n, x);  ir_add_output(g, n, ir_value(g, "y"));
+ *   if (ir_failed(g)) fprintf(stderr, "%s\n", ir_error(g));
+ *   ir_graph_free(g);
+ *
+ * Every allocation of a compilation comes from the graph's arena and is freed with the graph.
+ * Bad input is reported with ir_errorf(g, node, ...) (first error wins) and a -1/NULL return;
+ * assert() is for compiler bugs only.
+ */
+#ifndef IR_H
+#define IR_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define IR_MAX_RANK 8
+
+/* ---- arena ---- */
+typedef struct ArenaBlock ArenaBlock;
+typedef struct { ArenaBlock *head; size_t total; } Arena;
+void *ir_alloc(Arena *a, size_t n);            /* zeroed, 16-byte aligned; aborts only on OOM */
+char *ir_strdup(Arena *a, const char *s);
+void ir_arena_free(Arena *a);
+
+/* ---- dtypes: numbering is ONNX's TensorProto.DataType ---- */
+typedef enum {
+  DT_UNDEF = 0, DT_FLOAT = 1, DT_UINT8 = 2, DT_INT8 = 3, DT_UINT16 = 4, DT_INT16 = 5,
+  DT_INT32 = 6, DT_INT64 = 7, DT_STRING = 8, DT_BOOL = 9, DT_FLOAT16 = 10, DT_DOUBLE = 11,
+  DT_UINT32 = 12, DT_UINT64 = 13, DT_COUNT_ = 14
+} DType;
+int ir_dtype_size(DType t);                    /* bytes per element, 0 if unsupported */
+const char *ir_dtype_name(DType t);            /* "float32", "int64", ... */
+bool ir_dtype_is_float(DType t);
+bool ir_dtype_is_int(DType t);                 /* signed or unsigned integer (not bool) */
+
+/* ---- dims: a constant or a symbolic expression over dim_param symbols ---- */
+typedef struct DimExpr DimExpr;
+typedef struct {
+  int64_t c;            /* the value when e == NULL */
+  const DimExpr *e;     /* symbolic expression, or NULL for a constant */
+} Dim;
+typedef enum { DE_SYM, DE_ADD, DE_MUL, DE_FLOORDIV } DimOp;
+struct DimExpr {
+  DimOp op;
+  int sym;              /* DE_SYM: index into Graph.syms */
+  Dim a, b;             /* operands of ADD/MUL/FLOORDIV */
+};
+static inline Dim ir_dimc(int64_t c) { Dim d = {c, NULL}; return d; }
+static inline bool ir_dim_known(Dim d) { return d.e == NULL; }
+
+/* ---- attributes (ONNX AttributeProto, decoded) ---- */
+typedef enum { AT_NONE, AT_FLOAT, AT_INT, AT_STRING, AT_TENSOR, AT_GRAPH, AT_FLOATS, AT_INTS, AT_STRINGS } AttrType;
+struct Value;
+typedef struct {
+  const char *name;
+  AttrType type;
+  float f;
+  int64_t i;
+  const char *s;                 /* AT_STRING (NUL-terminated copy) */
+  int n;                         /* count for FLOATS / INTS / STRINGS */
+  float *floats;
+  int64_t *ints;
+  const char **strings;
+  struct Value *t;               /* AT_TENSOR: a constant value (not in the graph's value list) */
+} Attr;
+
+/* ---- values ---- */
+typedef enum { VK_TEMP = 0, VK_INPUT, VK_CONST } ValueKind;
+typedef struct Node Node;
+typedef struct Value {
+  const char *name;
+  ValueKind kind;
+  bool is_output;                /* listed in the graph's outputs */
+  DType dt;
+  int rank;                      /* -1: shape not known yet */
+  Dim dims[IR_MAX_RANK];
+  const char *dim_names[IR_MAX_RANK]; /* dim_param symbols as written in the model (inputs/outputs) */
+  void *data;                    /* VK_CONST: dense little-endian row-major data (ir_nbytes long) */
+  Node *producer;
+  int nuses;                     /* number of node-input slots that read this value (live nodes) */
+  /* memory plan */
+  struct Value *alias;           /* shares the storage of alias (view ops), or NULL */
+  int64_t offset;                /* arena / weights offset, -1 until planned */
+  int last_use;                  /* index of the last node reading it (planner) */
+  int id;
+} Value;
+
+int64_t ir_numel(const Value *v);              /* -1 if some dim is symbolic or rank unknown */
+int64_t ir_nbytes(const Value *v);
+void ir_set_shape(Value *v, int rank, const int64_t *dims);
+bool ir_shape_known(const Value *v);           /* rank known and every dim constant */
+bool ir_same_shape(const Value *a, const Value *b);
+
+/* ---- nodes ---- */
+#define IR_MAX_IO 64
+struct Node {
+  const char *name;              /* node name (or a generated "<op>_<index>" when the model has none) */
+  const char *op_type;           /* as written in the model */
+  const char *domain;
+  int op;                        /* OpId (ir/ops.h), OP_UNKNOWN if not registered */
+  int opset;                     /* opset version of the node's domain */
+  int nin, nout;
+  Value **in;                    /* NULL entries are absent optional inputs */
+  Value **out;
+  int nattr;
+  Attr *attrs;
+  bool dead;
+  int index;                     /* position in Graph.nodes */
+  /* fused epilogue, set by passes (kernel-level; see runtime/rt_abi.h) */
+  int act;                       /* RtActKind */
+  float act_a, act_b;
+  Value *res;                    /* fused residual add, or NULL */
+  int64_t scratch_off, scratch_bytes; /* memory plan: temporary arena space for the kernel */
+};
+
+/* ---- graph ---- */
+typedef struct Graph {
+  Arena arena;
+  Node **nodes; int nnodes, capnodes;
+  Value **values; int nvalues, capvalues;
+  Value **inputs; int ninputs;   /* runtime inputs (initializers excluded) */
+  Value **outputs; int noutputs;
+  const char **syms; int nsyms;  /* dim_param symbols */
+  int64_t *sym_value;            /* bound value per symbol, -1 if unbound */
+  int opset;                     /* default-domain opset */
+  const char *model_dir;         /* folder of the model file (external data) */
+  const char *name;
+  int64_t weights_size, arena_size; /* memory plan results (passes/plan.c) */
+  char err[1024];
+  bool failed;
+  int debug_verify;
+} Graph;
+
+Graph *ir_graph_new(void);
+void ir_graph_free(Graph *g);
+Value *ir_value(Graph *g, const char *name);   /* new value (names need not be unique) */
+Value *ir_const(Graph *g, const char *name, DType dt, int rank, const int64_t *dims, const void *data);
+Node *ir_node(Graph *g, const char *name, const char *op_type, int opset);
+void ir_add_input(Graph *g, Node *n, Value *v);
+void ir_add_output(Graph *g, Node *n, Value *v);
+Node *ir_insert_after(Graph *g, Node *after, const char *name, const char *op_type); /* new node right after `after` */
+void ir_recount_uses(Graph *g);                /* recompute nuses and producer over live nodes */
+void ir_replace_uses(Graph *g, Value *from, Value *to); /* every live reader and output slot */
+void ir_compact(Graph *g);                     /* drop dead nodes, renumber */
+int ir_sym(Graph *g, const char *name);        /* intern a dim_param symbol */
+Dim ir_dim_sym(Graph *g, int sym);
+Dim ir_dim_add(Graph *g, Dim a, Dim b);
+Dim ir_dim_mul(Graph *g, Dim a, Dim b);
+Dim ir_dim_floordiv(Graph *g, Dim a, Dim b);
+int ir_dim_str(const Graph *g, Dim d, char *buf, size_t n);
+bool ir_dim_eq(Dim a, Dim b);
+
+/* attributes */
+const Attr *ir_attr(const Node *n, const char *name);
+int64_t ir_attr_int(const Node *n, const char *name, int64_t dflt);
+float ir_attr_float(const Node *n, const char *name, float dflt);
+const char *ir_attr_str(const Node *n, const char *name, const char *dflt);
+int ir_attr_ints(const Node *n, const char *name, const int64_t **out); /* count, -1 if absent */
+
+/* errors: first one wins; returns -1 so callers can `return ir_errorf(...)` */
+int ir_errorf(Graph *g, const Node *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static inline bool ir_failed(const Graph *g) { return g->failed; }
+static inline const char *ir_error(const Graph *g) { return g->err; }
+
+/* printing and checking */
+void ir_dump(const Graph *g, FILE *f);
+void ir_value_str(const Graph *g, const Value *v, char *buf, size_t n);  /* "float32[1,3,N]" */
+int ir_verify(Graph *g);                       /* structural checks (compiler bugs), 0 if fine */
+
+#endif

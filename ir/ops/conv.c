@@ -1,0 +1,73 @@
+/* conv.c — Conv (1-D and 2-D, groups, dilations, padding): infer, scratch size, lower. */
+#include "opcommon.h"
+
+static int conv_window(Graph *g, Node *n, Window *w) {
+  const Value *wt = n->in[1];
+  int64_t ks[2];
+  if (wt->rank != n->in[0]->rank) return ir_errorf(g, n, "weight '%s' has rank %d, expected %d", wt->name, wt->rank, n->in[0]->rank);
+  for (int i = 0; i < wt->rank - 2; i++) {
+    if (!ir_dim_known(wt->dims[2 + i])) return oc_need_known(g, n, 1);
+    ks[i] = wt->dims[2 + i].c;
+  }
+  const int64_t *attr_ks;
+  int nks = ir_attr_ints(n, "kernel_shape", &attr_ks);
+  for (int i = 0; i < nks && i < wt->rank - 2; i++)
+    if (attr_ks[i] != ks[i]) return ir_errorf(g, n, "kernel_shape does not match the weight's shape");
+  return oc_window(g, n, n->in[0], ks, w);
+}
+
+int op_conv_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
+  if (oc_need_float(g, n, 0) || oc_need_float(g, n, 1)) return -1;
+  Window win;
+  if (conv_window(g, n, &win)) return -1;
+  int64_t group = ir_attr_int(n, "group", 1);
+  if (!ir_dim_known(x->dims[1]) || !ir_dim_known(w->dims[0]) || !ir_dim_known(w->dims[1]))
+    return ir_errorf(g, n, "channel counts must be concrete");
+  int64_t c = x->dims[1].c, k = w->dims[0].c;
+  if (group < 1 || c % group || k % group || w->dims[1].c * group != c)
+    return ir_errorf(g, n, "input has %lld channels, weight expects %lld x group %lld", (long long)c, (long long)w->dims[1].c, (long long)group);
+  if (b && (b->rank != 1 || !ir_dim_known(b->dims[0]) || b->dims[0].c != k))
+    return ir_errorf(g, n, "bias '%s' must have shape [%lld]", b->name, (long long)k);
+  y->dt = DT_FLOAT;
+  y->rank = x->rank;
+  y->dims[0] = x->dims[0];
+  y->dims[1] = ir_dimc(k);
+  for (int i = 0; i < win.sp; i++) y->dims[2 + i] = ir_dimc(win.out[i]);
+  return 0;
+}
+
+int64_t op_conv_scratch(Graph *g, const Node *n) {
+  Window w;
+  if (conv_window(g, (Node *)n, &w)) return 0;
+  int64_t group = ir_attr_int(n, "group", 1), cg = n->in[1]->dims[1].c;
+  bool pointwise = true;
+  for (int i = 0; i < w.sp; i++) pointwise &= w.k[i] == 1 && w.s[i] == 1 && w.pb[i] == 0 && w.pe[i] == 0;
+  if (pointwise) return 0;
+  (void)group;
+  int64_t cols = w.out[0] * (w.sp == 2 ? w.out[1] : 1);
+  return cg * w.k[0] * (w.sp == 2 ? w.k[1] : 1) * cols * 4;
+}
+
+int op_conv_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
+  if (oc_need_known(g, n, 0)) return -1;
+  Window win;
+  if (conv_window(g, n, &win)) return -1;
+  bool two = win.sp == 2;
+  RtConv2d p = {
+    .x = cg_addr(cx, x), .w = cg_addr(cx, w), .bias = cg_addr(cx, b), .res = cg_addr(cx, n->res), .y = cg_addr(cx, y),
+    .n = (int32_t)x->dims[0].c, .c = (int32_t)x->dims[1].c, .h = two ? (int32_t)win.in[0] : 1,
+    .w_ = (int32_t)win.in[two ? 1 : 0], .k = (int32_t)w->dims[0].c,
+    .oh = two ? (int32_t)win.out[0] : 1, .ow = (int32_t)win.out[two ? 1 : 0],
+    .kh = two ? (int32_t)win.k[0] : 1, .kw = (int32_t)win.k[two ? 1 : 0],
+    .sh = two ? (int32_t)win.s[0] : 1, .sw = (int32_t)win.s[two ? 1 : 0],
+    .pt = two ? (int32_t)win.pb[0] : 0, .pl = (int32_t)win.pb[two ? 1 : 0],
+    .dh = two ? (int32_t)win.d[0] : 1, .dw = (int32_t)win.d[two ? 1 : 0],
+    .group = (int32_t)ir_attr_int(n, "group", 1),
+  };
+  if (n->scratch_bytes) { p.scratch = cg_scratch(cx, n); p.scratch_bytes = (uint32_t)n->scratch_bytes; }
+  p.act = cg_node_act(n);
+  return cg_call(cx, K_conv2d_f32, &p, sizeof p, n);
+}

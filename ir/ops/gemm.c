@@ -1,0 +1,94 @@
+/* gemm.c — Gemm and MatMul (numpy broadcasting over batch dims): infer, lower. */
+#include "opcommon.h"
+
+int op_gemm_infer(Graph *g, Node *n) {
+  Value *a = n->in[0], *b = n->in[1], *c = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
+  if (oc_need_float(g, n, 0) || oc_need_float(g, n, 1) || oc_need_rank(g, n, 0, 2) || oc_need_rank(g, n, 1, 2)) return -1;
+  int ta = (int)ir_attr_int(n, "transA", 0), tb = (int)ir_attr_int(n, "transB", 0);
+  Dim m = a->dims[ta ? 1 : 0], ka = a->dims[ta ? 0 : 1], kb = b->dims[tb ? 1 : 0], nn = b->dims[tb ? 0 : 1];
+  if (!ir_dim_eq(ka, kb)) return ir_errorf(g, n, "inner dimensions of A and B differ");
+  Dim d[2] = {m, nn};
+  oc_set_out(y, DT_FLOAT, 2, d);
+  if (c) {
+    Value tmp = {.rank = 2};
+    if (c->dt != DT_FLOAT) return ir_errorf(g, n, "C has dtype %s, expected float32", ir_dtype_name(c->dt));
+    if (oc_broadcast(g, n, c, y, &tmp)) return -1;
+    if (!ir_same_shape(&tmp, y)) return ir_errorf(g, n, "C does not broadcast to the output shape");
+  }
+  return 0;
+}
+
+int op_gemm_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *a = n->in[0], *c = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
+  if (oc_need_known(g, n, 0) || oc_need_known(g, n, 1)) return -1;
+  int ta = (int)ir_attr_int(n, "transA", 0), tb = (int)ir_attr_int(n, "transB", 0);
+  RtGemm p = {
+    .a = cg_addr(cx, a), .b = cg_addr(cx, n->in[1]), .c = cg_addr(cx, c), .y = cg_addr(cx, y),
+    .m = (int32_t)y->dims[0].c, .n = (int32_t)y->dims[1].c, .k = (int32_t)a->dims[ta ? 0 : 1].c,
+    .trans_a = ta, .trans_b = tb, .alpha = ir_attr_float(n, "alpha", 1.0f), .beta = ir_attr_float(n, "beta", 1.0f),
+  };
+  if (c) {
+    int64_t cn = ir_numel(c);
+    if (cn == 1) p.c_kind = 1;
+    else if (cn == p.m * (int64_t)p.n) p.c_kind = p.m == 1 ? 2 : p.n == 1 ? 3 : 4;
+    else if (c->rank >= 1 && c->dims[c->rank - 1].c == p.n && cn == p.n) p.c_kind = 2;
+    else p.c_kind = 3;
+  }
+  p.act = cg_node_act(n);
+  return cg_call(cx, K_gemm_f32, &p, sizeof p, n);
+}
+
+int op_matmul_infer(Graph *g, Node *n) {
+  Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
+  if (oc_need_float(g, n, 0) || oc_need_float(g, n, 1)) return -1;
+  if (a->rank < 1 || b->rank < 1) return ir_errorf(g, n, "inputs must have rank >= 1");
+  Dim ka = a->dims[a->rank - 1], kb = b->dims[b->rank >= 2 ? b->rank - 2 : 0];
+  if (!ir_dim_eq(ka, kb)) return ir_errorf(g, n, "inner dimensions of A and B differ");
+  /* batch dims broadcast */
+  Value ba = {.rank = a->rank > 2 ? a->rank - 2 : 0}, bb = {.rank = b->rank > 2 ? b->rank - 2 : 0}, bo = {0};
+  memcpy(ba.dims, a->dims, sizeof(Dim) * (size_t)ba.rank);
+  memcpy(bb.dims, b->dims, sizeof(Dim) * (size_t)bb.rank);
+  if (oc_broadcast(g, n, &ba, &bb, &bo)) return -1;
+  y->dt = DT_FLOAT;
+  y->rank = bo.rank;
+  memcpy(y->dims, bo.dims, sizeof(Dim) * (size_t)bo.rank);
+  if (a->rank >= 2) y->dims[y->rank++] = a->dims[a->rank - 2];
+  if (b->rank >= 2) y->dims[y->rank++] = b->dims[b->rank - 1];
+  return 0;
+}
+
+int op_matmul_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
+  if (oc_need_known(g, n, 0) || oc_need_known(g, n, 1)) return -1;
+  int64_t m = a->rank >= 2 ? a->dims[a->rank - 2].c : 1, k = a->dims[a->rank - 1].c, nn = b->rank >= 2 ? b->dims[b->rank - 1].c : 1;
+  int nb = y->rank - (a->rank >= 2) - (b->rank >= 2);
+  RtMatMul p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .bias = 0, .y = cg_addr(cx, y),
+                .m = (int32_t)m, .n = (int32_t)nn, .k = (int32_t)k};
+  /* batch strides: A's batch dims are a->dims[0..a->rank-2), right-aligned against y's */
+  int64_t sa = m * k, sb = k * nn;
+  int k2 = 0;
+  int64_t bdim[IR_MAX_RANK], ast[IR_MAX_RANK], bst[IR_MAX_RANK];
+  for (int i = nb - 1; i >= 0; i--) {
+    int ia = i - (nb - (a->rank - 2)), ib = i - (nb - (b->rank - 2));
+    int64_t da = ia >= 0 ? a->dims[ia].c : 1, db = ib >= 0 ? b->dims[ib].c : 1;
+    bdim[i] = y->dims[i].c;
+    ast[i] = da == 1 ? 0 : sa;
+    bst[i] = db == 1 ? 0 : sb;
+    sa *= da; sb *= db;
+  }
+  for (int i = 0; i < nb; i++) {           /* drop size-1 batch dims, merge contiguous runs */
+    if (bdim[i] == 1) continue;
+    if (k2 > 0 && ast[k2 - 1] == ast[i] * bdim[i] && bst[k2 - 1] == bst[i] * bdim[i]) {
+      bdim[k2 - 1] *= bdim[i]; ast[k2 - 1] = ast[i]; bst[k2 - 1] = bst[i];
+      continue;
+    }
+    bdim[k2] = bdim[i]; ast[k2] = ast[i]; bst[k2] = bst[i]; k2++;
+  }
+  if (k2 > 4) return ir_errorf(g, n, "more than 4 broadcast batch dimensions");
+  p.nb = k2;
+  for (int i = 0; i < k2; i++) { p.bdim[i] = (int32_t)bdim[i]; p.astride[i] = (int32_t)ast[i]; p.bstride[i] = (int32_t)bst[i]; }
+  p.act = cg_node_act(n);
+  return cg_call(cx, K_matmul_f32, &p, sizeof p, n);
+}

@@ -1,0 +1,51 @@
+/* norm.c — BatchNormalization (inference form), Softmax, LogSoftmax: infer, lower.
+ * BatchNormalization has no kernel of its own: passes/fold_bn.c folds it into the preceding
+ * Conv or rewrites it into a per-channel Mul + Add before lowering. */
+#include "opcommon.h"
+
+int op_bn_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  if (oc_need_float(g, n, 0)) return -1;
+  if (x->rank < 2) return ir_errorf(g, n, "input '%s' has rank %d, expected at least 2", x->name, x->rank);
+  for (int k = 1; k < 5; k++) {
+    Value *p = n->in[k];
+    if (!p || p->dt != DT_FLOAT || p->rank != 1 || !ir_dim_eq(p->dims[0], x->dims[1]))
+      return ir_errorf(g, n, "input %d must be a float32 vector of the channel count", k);
+  }
+  if (ir_attr_int(n, "training_mode", 0)) return ir_errorf(g, n, "training_mode=1 is not supported");
+  oc_set_out(y, x->dt, x->rank, x->dims);
+  return 0;
+}
+
+static int softmax_dims(Graph *g, Node *n, int64_t *outer, int64_t *len, int64_t *inner) {
+  Value *x = n->in[0];
+  int axis;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", n->opset < 13 ? 1 : -1), x->rank, &axis)) return -1;
+  *outer = *len = *inner = 1;
+  for (int i = 0; i < x->rank; i++) {
+    int64_t d = x->dims[i].c;
+    if (i < axis) *outer *= d;
+    else if (i == axis || n->opset < 13) *len *= d;   /* before opset 13: coerced to 2-D at axis */
+    else *inner *= d;
+  }
+  return 0;
+}
+
+int op_softmax_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  if (oc_need_float(g, n, 0)) return -1;
+  int axis;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", n->opset < 13 ? 1 : -1), x->rank, &axis)) return -1;
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  return 0;
+}
+
+int op_softmax_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  if (oc_need_known(g, n, 0)) return -1;
+  int64_t outer, len, inner;
+  if (softmax_dims(g, n, &outer, &len, &inner)) return -1;
+  RtSoftmax p = {.x = cg_addr(cx, n->in[0]), .y = cg_addr(cx, n->out[0]), .outer = (int32_t)outer, .n = (int32_t)len,
+                 .inner = (int32_t)inner, .log = n->op == OP_LogSoftmax};
+  return cg_call(cx, K_softmax_f32, &p, sizeof p, n);
+}

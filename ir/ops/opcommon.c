@@ -1,0 +1,188 @@
+/* opcommon.c — helpers shared by the op family files. */
+#include "opcommon.h"
+
+#include <stdlib.h>
+
+static float half_to_float(uint16_t h) {
+  uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31, m = h & 1023, bits;
+  if (e == 0) {
+    if (!m) bits = s;
+    else { float f = ldexpf((float)m, -24); return s ? -f : f; }
+  } else if (e == 31) bits = s | 0x7f800000u | (m << 13);
+  else bits = s | ((e + 112) << 23) | (m << 13);
+  float f; memcpy(&f, &bits, 4); return f;
+}
+
+double oc_getf(const Value *v, int64_t i) {
+  switch (v->dt) {
+  case DT_FLOAT: return ((const float *)v->data)[i];
+  case DT_DOUBLE: return ((const double *)v->data)[i];
+  case DT_FLOAT16: return half_to_float(((const uint16_t *)v->data)[i]);
+  default: return (double)oc_geti(v, i);
+  }
+}
+
+int64_t oc_geti(const Value *v, int64_t i) {
+  switch (v->dt) {
+  case DT_UINT8: case DT_BOOL: return ((const uint8_t *)v->data)[i];
+  case DT_INT8: return ((const int8_t *)v->data)[i];
+  case DT_UINT16: return ((const uint16_t *)v->data)[i];
+  case DT_INT16: return ((const int16_t *)v->data)[i];
+  case DT_INT32: return ((const int32_t *)v->data)[i];
+  case DT_UINT32: return ((const uint32_t *)v->data)[i];
+  case DT_INT64: return ((const int64_t *)v->data)[i];
+  case DT_UINT64: return (int64_t)((const uint64_t *)v->data)[i];
+  case DT_FLOAT: case DT_DOUBLE: case DT_FLOAT16: {
+    double d = oc_getf(v, i);
+    return isfinite(d) ? (int64_t)d : 0;
+  }
+  default: return 0;
+  }
+}
+
+void oc_setf(Value *v, int64_t i, double x) {
+  switch (v->dt) {
+  case DT_FLOAT: ((float *)v->data)[i] = (float)x; break;
+  case DT_DOUBLE: ((double *)v->data)[i] = x; break;
+  case DT_BOOL: ((uint8_t *)v->data)[i] = x != 0; break;
+  case DT_UINT8: ((uint8_t *)v->data)[i] = (uint8_t)(int64_t)x; break;
+  case DT_INT8: ((int8_t *)v->data)[i] = (int8_t)(int64_t)x; break;
+  case DT_UINT16: ((uint16_t *)v->data)[i] = (uint16_t)(int64_t)x; break;
+  case DT_INT16: ((int16_t *)v->data)[i] = (int16_t)(int64_t)x; break;
+  case DT_INT32: ((int32_t *)v->data)[i] = (int32_t)(int64_t)x; break;
+  case DT_UINT32: ((uint32_t *)v->data)[i] = (uint32_t)(int64_t)x; break;
+  case DT_INT64: ((int64_t *)v->data)[i] = (int64_t)x; break;
+  case DT_UINT64: ((uint64_t *)v->data)[i] = (uint64_t)x; break;
+  default: break;
+  }
+}
+
+void *oc_make_const(Graph *g, Value *v) {
+  int64_t nb = ir_nbytes(v);
+  v->data = ir_alloc(&g->arena, nb > 0 ? (size_t)nb : 1);
+  v->kind = VK_CONST;
+  return v->data;
+}
+
+int oc_need_float(Graph *g, Node *n, int k) {
+  const Value *v = n->in[k];
+  if (v->dt != DT_FLOAT)
+    return ir_errorf(g, n, "input %d '%s' has dtype %s, expected float32", k, v->name, ir_dtype_name(v->dt));
+  return 0;
+}
+
+int oc_need_rank(Graph *g, Node *n, int k, int rank) {
+  const Value *v = n->in[k];
+  if (v->rank != rank) return ir_errorf(g, n, "input %d '%s' has rank %d, expected %d", k, v->name, v->rank, rank);
+  return 0;
+}
+
+int oc_need_known(Graph *g, Node *n, int k) {
+  const Value *v = n->in[k];
+  if (!ir_shape_known(v)) {
+    char s[256];
+    ir_value_str(g, v, s, sizeof s);
+    return ir_errorf(g, n, "input %d '%s' has shape %s; a concrete shape is needed (bind symbols with --dim NAME=VALUE)", k, v->name, s);
+  }
+  return 0;
+}
+
+int oc_need_const(Graph *g, Node *n, int k) {
+  if (k >= n->nin || !n->in[k] || n->in[k]->kind != VK_CONST)
+    return ir_errorf(g, n, "input %d must be a constant (computed at compile time)", k);
+  return 0;
+}
+
+int oc_axis(Graph *g, Node *n, int64_t axis, int rank, int *out) {
+  if (axis < -rank || axis >= rank)
+    return ir_errorf(g, n, "axis %lld is out of range for rank %d", (long long)axis, rank);
+  *out = (int)(axis < 0 ? axis + rank : axis);
+  return 0;
+}
+
+void oc_set_out(Value *out, DType dt, int rank, const Dim *dims) {
+  out->dt = dt;
+  out->rank = rank;
+  for (int i = 0; i < rank; i++) out->dims[i] = dims[i];
+}
+
+int oc_broadcast(Graph *g, Node *n, const Value *a, const Value *b, Value *out) {
+  int r = a->rank > b->rank ? a->rank : b->rank;
+  Dim d[IR_MAX_RANK];
+  for (int i = 0; i < r; i++) {
+    int ia = i - (r - a->rank), ib = i - (r - b->rank);
+    Dim da = ia >= 0 ? a->dims[ia] : ir_dimc(1), db = ib >= 0 ? b->dims[ib] : ir_dimc(1);
+    if (ir_dim_known(da) && da.c == 1) d[i] = db;
+    else if (ir_dim_known(db) && db.c == 1) d[i] = da;
+    else if (ir_dim_eq(da, db)) d[i] = da;
+    else {
+      char sa[256], sb[256];
+      ir_value_str(g, a, sa, sizeof sa);
+      ir_value_str(g, b, sb, sizeof sb);
+      return ir_errorf(g, n, "shapes %s and %s do not broadcast", sa, sb);
+    }
+  }
+  out->rank = r;
+  for (int i = 0; i < r; i++) out->dims[i] = d[i];
+  return 0;
+}
+
+void oc_bcast_strides(const Value *v, int r, const Dim *dims, int64_t *strides) {
+  int64_t s = 1;
+  for (int i = r - 1; i >= 0; i--) {
+    int iv = i - (r - v->rank);
+    int64_t dv = iv >= 0 ? v->dims[iv].c : 1;
+    (void)dims;
+    strides[i] = dv == 1 ? 0 : s;
+    s *= dv;
+  }
+}
+
+int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, Window *w) {
+  memset(w, 0, sizeof *w);
+  if (x->rank != 3 && x->rank != 4)
+    return ir_errorf(g, n, "input '%s' has rank %d, expected 3 or 4 (1-D or 2-D spatial)", x->name, x->rank);
+  w->sp = x->rank - 2;
+  for (int i = 0; i < w->sp; i++) {
+    if (!ir_dim_known(x->dims[2 + i])) return oc_need_known(g, n, 0);
+    w->in[i] = x->dims[2 + i].c;
+  }
+  const int64_t *ks = NULL, *st = NULL, *dl = NULL, *pd = NULL;
+  int nks = ir_attr_ints(n, "kernel_shape", &ks);
+  if (kshape) { ks = kshape; nks = w->sp; }
+  if (nks != w->sp) return ir_errorf(g, n, "kernel_shape has %d entries, expected %d", nks, w->sp);
+  int nst = ir_attr_ints(n, "strides", &st), ndl = ir_attr_ints(n, "dilations", &dl), npd = ir_attr_ints(n, "pads", &pd);
+  if ((nst >= 0 && nst != w->sp) || (ndl >= 0 && ndl != w->sp) || (npd >= 0 && npd != 2 * w->sp))
+    return ir_errorf(g, n, "strides/dilations/pads have the wrong number of entries for %d spatial dims", w->sp);
+  const char *ap = ir_attr_str(n, "auto_pad", "NOTSET");
+  int ceil_mode = (int)ir_attr_int(n, "ceil_mode", 0);
+  for (int i = 0; i < w->sp; i++) {
+    w->k[i] = ks[i];
+    w->s[i] = nst > 0 ? st[i] : 1;
+    w->d[i] = ndl > 0 ? dl[i] : 1;
+    w->pb[i] = npd > 0 ? pd[i] : 0;
+    w->pe[i] = npd > 0 ? pd[i + w->sp] : 0;
+    if (w->k[i] < 1 || w->s[i] < 1 || w->d[i] < 1 || w->pb[i] < 0 || w->pe[i] < 0)
+      return ir_errorf(g, n, "kernel_shape, strides and dilations must be positive and pads non-negative");
+    int64_t ext = w->d[i] * (w->k[i] - 1) + 1;
+    if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
+      w->out[i] = (w->in[i] + w->s[i] - 1) / w->s[i];
+      int64_t total = (w->out[i] - 1) * w->s[i] + ext - w->in[i];
+      if (total < 0) total = 0;
+      w->pb[i] = !strcmp(ap, "SAME_UPPER") ? total / 2 : total - total / 2;
+      w->pe[i] = total - w->pb[i];
+    } else if (!strcmp(ap, "VALID")) {
+      w->pb[i] = w->pe[i] = 0;
+      w->out[i] = (w->in[i] - ext) / w->s[i] + 1;
+    } else if (!strcmp(ap, "NOTSET")) {
+      int64_t span = w->in[i] + w->pb[i] + w->pe[i] - ext;
+      if (span < 0) w->out[i] = 0;
+      else if (ceil_mode) {
+        w->out[i] = (span + w->s[i] - 1) / w->s[i] + 1;
+        if ((w->out[i] - 1) * w->s[i] >= w->in[i] + w->pb[i]) w->out[i]--;  /* last window must start inside */
+      } else w->out[i] = span / w->s[i] + 1;
+    } else return ir_errorf(g, n, "auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", ap);
+    if (w->out[i] < 1) return ir_errorf(g, n, "the window (extent %lld) does not fit the input (size %lld)", (long long)ext, (long long)w->in[i]);
+  }
+  return 0;
+}

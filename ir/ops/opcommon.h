@@ -1,0 +1,44 @@
+/* opcommon.h — helpers shared by the op family files: input/attribute checks, element access, broadcasting. */
+#ifndef OPCOMMON_H
+#define OPCOMMON_H
+#include "../ir.h"
+#include "../ops.h"
+#include "../../codegen/lower.h"
+
+#include <math.h>
+#include <string.h>
+
+/* element access of constant data in any numeric dtype, as double / int64 */
+double oc_getf(const Value *v, int64_t i);
+int64_t oc_geti(const Value *v, int64_t i);
+void oc_setf(Value *v, int64_t i, double x);   /* rounds/casts into v->dt */
+/* allocate v->data for v's (known) shape and mark it constant */
+void *oc_make_const(Graph *g, Value *v);
+
+/* checks returning -1 with an error naming the node */
+int oc_need_float(Graph *g, Node *n, int k);   /* input k is float32 */
+int oc_need_rank(Graph *g, Node *n, int k, int rank);
+int oc_need_known(Graph *g, Node *n, int k);   /* input k has a known, concrete shape */
+int oc_need_const(Graph *g, Node *n, int k);   /* input k is a constant */
+int oc_axis(Graph *g, Node *n, int64_t axis, int rank, int *out); /* normalizes a possibly negative axis */
+
+/* numpy-style broadcast of a and b into out (dtype set by the caller) */
+int oc_broadcast(Graph *g, Node *n, const Value *a, const Value *b, Value *out);
+/* element strides of v when broadcast to a rank-r shape `dims` (0 on broadcast dims) */
+void oc_bcast_strides(const Value *v, int r, const Dim *dims, int64_t *strides);
+void oc_set_out(Value *out, DType dt, int rank, const Dim *dims);
+
+/* sliding-window geometry of Conv / MaxPool / AveragePool over 1 or 2 spatial dims */
+typedef struct {
+  int sp;                                  /* spatial dims: 1 or 2 */
+  int64_t in[2], k[2], s[2], d[2], pb[2], pe[2], out[2];
+} Window;
+/* reads kernel_shape (or `kshape` when given), strides, dilations, pads, auto_pad, ceil_mode */
+int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, Window *w);
+
+/* the activation a unary node computes (Relu, Clip, ...), for lowering and epilogue fusion;
+ * -1 if the node's parameters are not constant */
+int op_unary_act(Graph *g, Node *n, RtAct *act);
+/* reference activation in double precision (the oracle for the act kernels) */
+double op_act_ref(RtAct act, double x);
+#endif

@@ -1,0 +1,56 @@
+/* pool.c — MaxPool, AveragePool, GlobalAveragePool: infer, lower. */
+#include "opcommon.h"
+
+int op_pool_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  if (oc_need_float(g, n, 0)) return -1;
+  Window w;
+  if (oc_window(g, n, x, NULL, &w)) return -1;
+  if (n->op == OP_MaxPool && ir_attr_int(n, "storage_order", 0) != 0)
+    return ir_errorf(g, n, "storage_order=1 is not supported");
+  y->dt = x->dt;
+  y->rank = x->rank;
+  y->dims[0] = x->dims[0];
+  y->dims[1] = x->dims[1];
+  for (int i = 0; i < w.sp; i++) y->dims[2 + i] = ir_dimc(w.out[i]);
+  if (n->nout > 1 && n->out[1]) { n->out[1]->dt = DT_INT64; n->out[1]->rank = y->rank; memcpy(n->out[1]->dims, y->dims, sizeof y->dims); }
+  return 0;
+}
+
+int op_pool_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  if (n->nout > 1 && n->out[1] && n->out[1]->nuses + n->out[1]->is_output > 0)
+    return ir_errorf(g, n, "the Indices output of MaxPool is not supported");
+  if (oc_need_known(g, n, 0)) return -1;
+  Window w;
+  if (oc_window(g, n, x, NULL, &w)) return -1;
+  bool two = w.sp == 2;
+  RtPool2d p = {
+    .x = cg_addr(cx, x), .y = cg_addr(cx, y), .planes = (int32_t)(x->dims[0].c * x->dims[1].c),
+    .h = two ? (int32_t)w.in[0] : 1, .w = (int32_t)w.in[two], .oh = two ? (int32_t)w.out[0] : 1, .ow = (int32_t)w.out[two],
+    .kh = two ? (int32_t)w.k[0] : 1, .kw = (int32_t)w.k[two], .sh = two ? (int32_t)w.s[0] : 1, .sw = (int32_t)w.s[two],
+    .pt = two ? (int32_t)w.pb[0] : 0, .pl = (int32_t)w.pb[two], .dh = two ? (int32_t)w.d[0] : 1, .dw = (int32_t)w.d[two],
+    .kind = n->op == OP_AveragePool, .count_pad = (int32_t)ir_attr_int(n, "count_include_pad", 0),
+  };
+  return cg_call(cx, K_pool2d_f32, &p, sizeof p, n);
+}
+
+int op_gpool_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  if (oc_need_float(g, n, 0)) return -1;
+  if (x->rank < 3) return ir_errorf(g, n, "input '%s' has rank %d, expected at least 3", x->name, x->rank);
+  oc_set_out(y, x->dt, x->rank, x->dims);
+  for (int i = 2; i < x->rank; i++) y->dims[i] = ir_dimc(1);
+  return 0;
+}
+
+int op_gpool_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  if (oc_need_known(g, n, 0)) return -1;
+  int64_t hw = 1;
+  for (int i = 2; i < x->rank; i++) hw *= x->dims[i].c;
+  RtGlobalPool p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .planes = (int32_t)(x->dims[0].c * x->dims[1].c), .hw = (int32_t)hw};
+  return cg_call(cx, K_global_pool_f32, &p, sizeof p, n);
+}

@@ -1,0 +1,507 @@
+/* shape.c — data-movement and shape ops: views (Identity, Dropout, Reshape, Flatten, Squeeze,
+ * Unsqueeze), Shape, Constant, ConstantOfShape, Concat, Transpose, Gather, Cast, Slice, Range. */
+#include "opcommon.h"
+
+#include <stdlib.h>
+
+/* reads an int64/int32 constant input as a list; returns its length or -1 */
+static int const_ints(Graph *g, Node *n, int k, int64_t *out, int max) {
+  if (oc_need_const(g, n, k)) return -1;
+  Value *v = n->in[k];
+  if (!ir_dtype_is_int(v->dt) || v->rank > 1) return ir_errorf(g, n, "input %d must be a 1-D integer tensor", k);
+  int64_t cnt = ir_numel(v);
+  if (cnt > max) return ir_errorf(g, n, "input %d has %lld entries, at most %d supported", k, (long long)cnt, max);
+  for (int64_t i = 0; i < cnt; i++) out[i] = oc_geti(v, i);
+  return (int)cnt;
+}
+
+/* axes from the attribute (older opsets) or input 1 (newer); count or -1; 0 entries when absent */
+static int axes_of(Graph *g, Node *n, int64_t *axes) {
+  if (n->nin > 1 && n->in[1]) return const_ints(g, n, 1, axes, IR_MAX_RANK);
+  const int64_t *a;
+  int cnt = ir_attr_ints(n, "axes", &a);
+  if (cnt < 0) return 0;
+  if (cnt > IR_MAX_RANK) return ir_errorf(g, n, "too many axes");
+  memcpy(axes, a, (size_t)cnt * sizeof *a);
+  return cnt;
+}
+
+/* ---- views: the output holds the input's bytes under another shape ---- */
+int op_identity_infer(Graph *g, Node *n) {
+  (void)g;
+  Value *x = n->in[0];
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  if (n->op == OP_Dropout && n->nout > 1 && n->out[1]) oc_set_out(n->out[1], DT_BOOL, x->rank, x->dims);
+  return 0;
+}
+
+int op_reshape_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int64_t sh[IR_MAX_RANK];
+  int r = const_ints(g, n, 1, sh, IR_MAX_RANK);
+  if (r < 0) return -1;
+  int allowzero = (int)ir_attr_int(n, "allowzero", 0), neg = -1;
+  y->dt = x->dt;
+  y->rank = r;
+  Dim known = ir_dimc(1);
+  for (int i = 0; i < r; i++) {
+    if (sh[i] == 0 && !allowzero) {
+      if (i >= x->rank) return ir_errorf(g, n, "shape entry %d is 0 but the input has rank %d", i, x->rank);
+      y->dims[i] = x->dims[i];
+    } else if (sh[i] == -1) {
+      if (neg >= 0) return ir_errorf(g, n, "shape has more than one -1");
+      neg = i;
+      continue;
+    } else if (sh[i] < 0) return ir_errorf(g, n, "shape entry %lld is invalid", (long long)sh[i]);
+    else y->dims[i] = ir_dimc(sh[i]);
+    known = ir_dim_mul(g, known, y->dims[i]);
+  }
+  int64_t total = ir_numel(x);
+  if (neg >= 0) {
+    if (total < 0 || !ir_dim_known(known)) return oc_need_known(g, n, 0);
+    if (known.c == 0 || total % known.c) return ir_errorf(g, n, "cannot reshape %lld elements into the requested shape", (long long)total);
+    y->dims[neg] = ir_dimc(total / known.c);
+  } else if (total >= 0 && ir_dim_known(known) && known.c != total)
+    return ir_errorf(g, n, "cannot reshape %lld elements into %lld", (long long)total, (long long)known.c);
+  return 0;
+}
+
+int op_flatten_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int axis;
+  if (x->rank < 0) return oc_need_known(g, n, 0);
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 1), x->rank + 1, &axis)) return -1;
+  Dim a = ir_dimc(1), b = ir_dimc(1);
+  for (int i = 0; i < x->rank; i++) {
+    if (i < axis) a = ir_dim_mul(g, a, x->dims[i]);
+    else b = ir_dim_mul(g, b, x->dims[i]);
+  }
+  Dim d[2] = {a, b};
+  oc_set_out(n->out[0], x->dt, 2, d);
+  return 0;
+}
+
+int op_squeeze_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int64_t axes[IR_MAX_RANK];
+  int na = axes_of(g, n, axes);
+  if (na < 0) return -1;
+  bool drop[IR_MAX_RANK] = {0};
+  for (int i = 0; i < na; i++) {
+    int a;
+    if (oc_axis(g, n, axes[i], x->rank, &a)) return -1;
+    if (!ir_dim_known(x->dims[a]) || x->dims[a].c != 1) return ir_errorf(g, n, "axis %d has size other than 1", a);
+    drop[a] = true;
+  }
+  y->dt = x->dt;
+  y->rank = 0;
+  for (int i = 0; i < x->rank; i++) {
+    if (na == 0 && ir_dim_known(x->dims[i]) && x->dims[i].c == 1) continue;
+    if (drop[i]) continue;
+    y->dims[y->rank++] = x->dims[i];
+  }
+  return 0;
+}
+
+int op_unsqueeze_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int64_t axes[IR_MAX_RANK];
+  int na = axes_of(g, n, axes);
+  if (na < 0) return -1;
+  if (na == 0) return ir_errorf(g, n, "axes are required");
+  int r = x->rank + na;
+  if (r > IR_MAX_RANK) return ir_errorf(g, n, "result rank %d exceeds %d", r, IR_MAX_RANK);
+  bool ins[IR_MAX_RANK] = {0};
+  for (int i = 0; i < na; i++) {
+    int a;
+    if (oc_axis(g, n, axes[i], r, &a)) return -1;
+    if (ins[a]) return ir_errorf(g, n, "axis %d repeated", a);
+    ins[a] = true;
+  }
+  y->dt = x->dt;
+  y->rank = r;
+  for (int i = 0, j = 0; i < r; i++) y->dims[i] = ins[i] ? ir_dimc(1) : x->dims[j++];
+  return 0;
+}
+
+int op_view_eval(Graph *g, Node *n) {
+  memcpy(oc_make_const(g, n->out[0]), n->in[0]->data, (size_t)ir_nbytes(n->out[0]));
+  return 0;
+}
+
+int op_view_lower(LowerCtx *cx, Node *n) {
+  Value *y = n->out[0];
+  if (y->alias) return 0;                   /* the planner gave it the input's storage */
+  RtCopy2d p = {.dst = cg_addr(cx, y), .src = cg_addr(cx, n->in[0]), .rows = 1, .row_bytes = (int32_t)ir_nbytes(y)};
+  return cg_call(cx, K_copy2d, &p, sizeof p, n);
+}
+
+/* ---- Shape, Constant, ConstantOfShape ---- */
+static void shape_range(const Node *n, int rank, int *s, int *e) {
+  int64_t a = ir_attr_int(n, "start", 0), b = ir_attr_int(n, "end", rank);
+  if (a < 0) a += rank;
+  if (b < 0) b += rank;
+  *s = (int)(a < 0 ? 0 : a > rank ? rank : a);
+  *e = (int)(b < 0 ? 0 : b > rank ? rank : b);
+  if (*e < *s) *e = *s;
+}
+
+int op_shape_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  if (x->rank < 0) return ir_errorf(g, n, "the rank of '%s' is unknown", x->name);
+  int s, e;
+  shape_range(n, x->rank, &s, &e);
+  int64_t d = e - s;
+  ir_set_shape(n->out[0], 1, &d);
+  n->out[0]->dt = DT_INT64;
+  return 0;
+}
+
+int op_shape_eval(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int s, e;
+  shape_range(n, x->rank, &s, &e);
+  for (int i = s; i < e; i++)
+    if (!ir_dim_known(x->dims[i])) return ir_errorf(g, n, "dim %d of '%s' is symbolic; Shape on symbolic dims is not supported yet", i, x->name);
+  int64_t *d = oc_make_const(g, n->out[0]);
+  for (int i = s; i < e; i++) d[i - s] = x->dims[i].c;
+  return 0;
+}
+
+int op_constant_infer(Graph *g, Node *n) {
+  if (n->nattr != 1) return ir_errorf(g, n, "expected exactly one value attribute");
+  const Attr *a = &n->attrs[0];
+  Value *y = n->out[0];
+  if (!strcmp(a->name, "value") && a->type == AT_TENSOR) { oc_set_out(y, a->t->dt, a->t->rank, a->t->dims); return 0; }
+  if (!strcmp(a->name, "value_float") && a->type == AT_FLOAT) { y->dt = DT_FLOAT; y->rank = 0; return 0; }
+  if (!strcmp(a->name, "value_int") && a->type == AT_INT) { y->dt = DT_INT64; y->rank = 0; return 0; }
+  if (!strcmp(a->name, "value_floats") && a->type == AT_FLOATS) { int64_t d = a->n; y->dt = DT_FLOAT; ir_set_shape(y, 1, &d); return 0; }
+  if (!strcmp(a->name, "value_ints") && a->type == AT_INTS) { int64_t d = a->n; y->dt = DT_INT64; ir_set_shape(y, 1, &d); return 0; }
+  return ir_errorf(g, n, "attribute '%s' is not supported", a->name);
+}
+
+int op_constant_eval(Graph *g, Node *n) {
+  const Attr *a = &n->attrs[0];
+  Value *y = n->out[0];
+  void *d = oc_make_const(g, y);
+  if (a->type == AT_TENSOR) memcpy(d, a->t->data, (size_t)ir_nbytes(y));
+  else if (a->type == AT_FLOAT) *(float *)d = a->f;
+  else if (a->type == AT_INT) *(int64_t *)d = a->i;
+  else if (a->type == AT_FLOATS) memcpy(d, a->floats, (size_t)a->n * 4);
+  else memcpy(d, a->ints, (size_t)a->n * 8);
+  return 0;
+}
+
+int op_cos_infer(Graph *g, Node *n) {
+  int64_t sh[IR_MAX_RANK];
+  int r = const_ints(g, n, 0, sh, IR_MAX_RANK);
+  if (r < 0) return -1;
+  for (int i = 0; i < r; i++) if (sh[i] < 0) return ir_errorf(g, n, "negative dimension in shape");
+  const Attr *v = ir_attr(n, "value");
+  if (v && (v->type != AT_TENSOR || ir_numel(v->t) != 1)) return ir_errorf(g, n, "value must be a one-element tensor");
+  ir_set_shape(n->out[0], r, sh);
+  n->out[0]->dt = v ? v->t->dt : DT_FLOAT;
+  return 0;
+}
+
+int op_cos_eval(Graph *g, Node *n) {
+  const Attr *v = ir_attr(n, "value");
+  Value *y = n->out[0];
+  uint8_t *d = oc_make_const(g, y);
+  int es = ir_dtype_size(y->dt);
+  int64_t total = ir_numel(y);
+  for (int64_t i = 0; i < total; i++) {
+    if (v) memcpy(d + i * es, v->t->data, (size_t)es);
+    else memset(d + i * es, 0, (size_t)es);
+  }
+  return 0;
+}
+
+/* ---- Concat ---- */
+int op_concat_infer(Graph *g, Node *n) {
+  Value *x0 = n->in[0], *y = n->out[0];
+  int axis;
+  if (x0->rank < 0) return oc_need_known(g, n, 0);
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x0->rank, &axis)) return -1;
+  oc_set_out(y, x0->dt, x0->rank, x0->dims);
+  for (int k = 1; k < n->nin; k++) {
+    Value *x = n->in[k];
+    if (x->dt != x0->dt) return ir_errorf(g, n, "input %d has dtype %s, expected %s", k, ir_dtype_name(x->dt), ir_dtype_name(x0->dt));
+    if (x->rank != x0->rank) return ir_errorf(g, n, "input %d has rank %d, expected %d", k, x->rank, x0->rank);
+    for (int i = 0; i < x->rank; i++)
+      if (i != axis && !ir_dim_eq(x->dims[i], x0->dims[i])) return ir_errorf(g, n, "input %d differs in dim %d", k, i);
+    y->dims[axis] = ir_dim_add(g, y->dims[axis], x->dims[axis]);
+  }
+  return 0;
+}
+
+/* outer count and per-input row bytes for a concat along axis */
+static int64_t concat_outer(const Value *y, int axis) {
+  int64_t o = 1;
+  for (int i = 0; i < axis; i++) o *= y->dims[i].c;
+  return o;
+}
+
+int op_concat_eval(Graph *g, Node *n) {
+  Value *y = n->out[0];
+  int axis;
+  oc_axis(g, n, ir_attr_int(n, "axis", 0), y->rank, &axis);
+  uint8_t *d = oc_make_const(g, y);
+  int64_t outer = concat_outer(y, axis), ybytes = ir_nbytes(y) / (outer ? outer : 1), off = 0;
+  for (int k = 0; k < n->nin; k++) {
+    int64_t rb = ir_nbytes(n->in[k]) / (outer ? outer : 1);
+    for (int64_t o = 0; o < outer; o++) memcpy(d + o * ybytes + off, (uint8_t *)n->in[k]->data + o * rb, (size_t)rb);
+    off += rb;
+  }
+  return 0;
+}
+
+int op_concat_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *y = n->out[0];
+  int axis;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), y->rank, &axis) || oc_need_known(g, n, 0)) return -1;
+  int64_t outer = concat_outer(y, axis), ybytes = outer ? ir_nbytes(y) / outer : 0, off = 0;
+  for (int k = 0; k < n->nin; k++) {
+    int64_t rb = outer ? ir_nbytes(n->in[k]) / outer : 0;
+    if (rb == 0) continue;
+    RtCopy2d p = {.dst = cg_addr(cx, y) + (uint32_t)off, .src = cg_addr(cx, n->in[k]), .rows = (int32_t)outer,
+                  .row_bytes = (int32_t)rb, .dst_stride = (int32_t)ybytes, .src_stride = (int32_t)rb};
+    if (cg_call(cx, K_copy2d, &p, sizeof p, n)) return -1;
+    off += rb;
+  }
+  return 0;
+}
+
+/* ---- Transpose ---- */
+static int perm_of(Graph *g, Node *n, int rank, int *perm) {
+  const int64_t *p;
+  int cnt = ir_attr_ints(n, "perm", &p);
+  if (cnt < 0) { for (int i = 0; i < rank; i++) perm[i] = rank - 1 - i; return 0; }
+  if (cnt != rank) return ir_errorf(g, n, "perm has %d entries, expected %d", cnt, rank);
+  bool seen[IR_MAX_RANK] = {0};
+  for (int i = 0; i < rank; i++) {
+    if (p[i] < 0 || p[i] >= rank || seen[p[i]]) return ir_errorf(g, n, "perm is not a permutation");
+    seen[p[i]] = true;
+    perm[i] = (int)p[i];
+  }
+  return 0;
+}
+
+int op_transpose_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int perm[IR_MAX_RANK];
+  if (x->rank < 0) return oc_need_known(g, n, 0);
+  if (perm_of(g, n, x->rank, perm)) return -1;
+  y->dt = x->dt;
+  y->rank = x->rank;
+  for (int i = 0; i < x->rank; i++) y->dims[i] = x->dims[perm[i]];
+  return 0;
+}
+
+/* y dims and x strides permuted into y order, with size-1 dims dropped and runs merged */
+static int transpose_plan(const Value *x, const int *perm, int64_t *dim, int64_t *xs) {
+  int64_t st[IR_MAX_RANK], s = 1;
+  for (int i = x->rank - 1; i >= 0; i--) { st[i] = s; s *= x->dims[i].c; }
+  int k = 0;
+  for (int i = 0; i < x->rank; i++) {
+    int64_t d = x->dims[perm[i]].c, t = st[perm[i]];
+    if (d == 1) continue;
+    if (k > 0 && xs[k - 1] == t * d) { dim[k - 1] *= d; xs[k - 1] = t; continue; }
+    dim[k] = d; xs[k] = t; k++;
+  }
+  return k;
+}
+
+int op_transpose_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int perm[IR_MAX_RANK];
+  perm_of(g, n, x->rank, perm);
+  int64_t dim[IR_MAX_RANK], xs[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+  int k = transpose_plan(x, perm, dim, xs), es = ir_dtype_size(x->dt);
+  uint8_t *d = oc_make_const(g, y);
+  int64_t total = ir_numel(y), xi = 0;
+  for (int64_t i = 0; i < total; i++) {
+    memcpy(d + i * es, (uint8_t *)x->data + xi * es, (size_t)es);
+    for (int a = k - 1; a >= 0; a--) {
+      xi += xs[a];
+      if (++idx[a] < dim[a]) break;
+      xi -= xs[a] * idx[a]; idx[a] = 0;
+    }
+  }
+  return 0;
+}
+
+int op_transpose_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  int perm[IR_MAX_RANK];
+  if (oc_need_known(g, n, 0) || perm_of(g, n, x->rank, perm)) return -1;
+  int64_t dim[IR_MAX_RANK], xs[IR_MAX_RANK];
+  int k = transpose_plan(x, perm, dim, xs);
+  if (k > RT_MAX_RANK) return ir_errorf(g, n, "transpose needs %d dims, the kernel supports %d", k, RT_MAX_RANK);
+  if (k == 0) { dim[0] = 1; xs[0] = 1; k = 1; }
+  RtTranspose p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .esize = ir_dtype_size(x->dt), .rank = k};
+  for (int i = 0; i < k; i++) { p.dim[i] = (int32_t)dim[i]; p.xstride[i] = (int32_t)xs[i]; }
+  return cg_call(cx, K_transpose, &p, sizeof p, n);
+}
+
+/* ---- Gather ---- */
+int op_gather_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1], *y = n->out[0];
+  int axis;
+  if (x->rank < 1) return ir_errorf(g, n, "data must have rank >= 1");
+  if (idx->dt != DT_INT64 && idx->dt != DT_INT32) return ir_errorf(g, n, "indices have dtype %s, expected int64 or int32", ir_dtype_name(idx->dt));
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis)) return -1;
+  int r = x->rank - 1 + idx->rank;
+  if (r > IR_MAX_RANK) return ir_errorf(g, n, "result rank %d exceeds %d", r, IR_MAX_RANK);
+  y->dt = x->dt;
+  y->rank = 0;
+  for (int i = 0; i < axis; i++) y->dims[y->rank++] = x->dims[i];
+  for (int i = 0; i < idx->rank; i++) y->dims[y->rank++] = idx->dims[i];
+  for (int i = axis + 1; i < x->rank; i++) y->dims[y->rank++] = x->dims[i];
+  return 0;
+}
+
+int op_gather_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1], *y = n->out[0];
+  int axis;
+  oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis);
+  int64_t outer = 1, inner = 1, an = x->dims[axis].c, ni = ir_numel(idx);
+  for (int i = 0; i < axis; i++) outer *= x->dims[i].c;
+  for (int i = axis + 1; i < x->rank; i++) inner *= x->dims[i].c;
+  int es = ir_dtype_size(x->dt);
+  uint8_t *d = oc_make_const(g, y);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < ni; i++) {
+      int64_t j = oc_geti(idx, i);
+      if (j < 0) j += an;
+      if (j < 0 || j >= an) return ir_errorf(g, n, "index %lld is out of range [0, %lld)", (long long)oc_geti(idx, i), (long long)an);
+      memcpy(d + ((o * ni + i) * inner) * es, (uint8_t *)x->data + ((o * an + j) * inner) * es, (size_t)(inner * es));
+    }
+  return 0;
+}
+
+int op_gather_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *idx = n->in[1];
+  int axis;
+  if (oc_need_known(g, n, 0) || oc_need_known(g, n, 1)) return -1;
+  if (idx->dt != DT_INT64) return ir_errorf(g, n, "run-time int32 indices are not supported yet");
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis)) return -1;
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; i++) outer *= x->dims[i].c;
+  for (int i = axis + 1; i < x->rank; i++) inner *= x->dims[i].c;
+  RtGather p = {.x = cg_addr(cx, x), .idx = cg_addr(cx, idx), .y = cg_addr(cx, n->out[0]), .esize = ir_dtype_size(x->dt),
+                .outer = (int32_t)outer, .axis_n = (int32_t)x->dims[axis].c, .inner = (int32_t)inner, .nidx = (int32_t)ir_numel(idx)};
+  return cg_call(cx, K_gather, &p, sizeof p, n);
+}
+
+/* ---- Cast (compile time only for now) ---- */
+int op_cast_infer(Graph *g, Node *n) {
+  int64_t to = ir_attr_int(n, "to", 0);
+  if (to <= 0 || to >= DT_COUNT_ || to == DT_STRING || !ir_dtype_size((DType)to)) return ir_errorf(g, n, "cast to dtype %lld is not supported", (long long)to);
+  oc_set_out(n->out[0], (DType)to, n->in[0]->rank, n->in[0]->dims);
+  return 0;
+}
+
+int op_cast_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  oc_make_const(g, y);
+  int64_t total = ir_numel(y);
+  for (int64_t i = 0; i < total; i++) {
+    if (ir_dtype_is_float(x->dt) || !(y->dt == DT_INT64 || y->dt == DT_UINT64)) oc_setf(y, i, oc_getf(x, i));
+    else ((int64_t *)y->data)[i] = oc_geti(x, i);
+  }
+  return 0;
+}
+
+/* ---- Slice (compile time only for now) ---- */
+typedef struct { int64_t start[IR_MAX_RANK], step[IR_MAX_RANK], len[IR_MAX_RANK]; } SliceSpec;
+
+static int slice_spec(Graph *g, Node *n, SliceSpec *sp) {
+  Value *x = n->in[0];
+  int64_t st[IR_MAX_RANK], en[IR_MAX_RANK], ax[IR_MAX_RANK], stp[IR_MAX_RANK];
+  int ns, ne, na = -1, nst = -1;
+  if (n->opset < 10) {
+    const int64_t *a;
+    if ((ns = ir_attr_ints(n, "starts", &a)) < 0 || ns > IR_MAX_RANK) return ir_errorf(g, n, "starts attribute missing");
+    memcpy(st, a, (size_t)ns * 8);
+    if ((ne = ir_attr_ints(n, "ends", &a)) != ns) return ir_errorf(g, n, "ends must match starts");
+    memcpy(en, a, (size_t)ne * 8);
+    if ((na = ir_attr_ints(n, "axes", &a)) > 0) memcpy(ax, a, (size_t)na * 8);
+  } else {
+    if (n->nin < 3) return ir_errorf(g, n, "starts and ends inputs are required");
+    if ((ns = const_ints(g, n, 1, st, IR_MAX_RANK)) < 0 || (ne = const_ints(g, n, 2, en, IR_MAX_RANK)) < 0) return -1;
+    if (n->nin > 3 && n->in[3] && (na = const_ints(g, n, 3, ax, IR_MAX_RANK)) < 0) return -1;
+    if (n->nin > 4 && n->in[4] && (nst = const_ints(g, n, 4, stp, IR_MAX_RANK)) < 0) return -1;
+  }
+  if (ne != ns || (na >= 0 && na != ns) || (nst >= 0 && nst != ns)) return ir_errorf(g, n, "starts, ends, axes and steps differ in length");
+  for (int i = 0; i < x->rank; i++) { sp->start[i] = 0; sp->step[i] = 1; sp->len[i] = x->dims[i].c; }
+  for (int i = 0; i < ns; i++) {
+    int a;
+    if (oc_axis(g, n, na >= 0 ? ax[i] : i, x->rank, &a)) return -1;
+    if (!ir_dim_known(x->dims[a])) return oc_need_known(g, n, 0);
+    int64_t d = x->dims[a].c, s = st[i], e = en[i], k = nst >= 0 ? stp[i] : 1;
+    if (k == 0) return ir_errorf(g, n, "step must not be 0");
+    if (s < 0) s += d;
+    if (e < 0) e += d;
+    if (k > 0) { s = s < 0 ? 0 : s > d ? d : s; e = e < 0 ? 0 : e > d ? d : e; }
+    else { s = s < 0 ? -1 : s > d - 1 ? d - 1 : s; e = e < -1 ? -1 : e > d - 1 ? d - 1 : e; }
+    int64_t len = k > 0 ? (e - s + k - 1) / k : (s - e + (-k) - 1) / (-k);
+    sp->start[a] = s; sp->step[a] = k; sp->len[a] = len < 0 ? 0 : len;
+  }
+  return 0;
+}
+
+int op_slice_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  SliceSpec sp;
+  if (x->rank < 0) return oc_need_known(g, n, 0);
+  if (slice_spec(g, n, &sp)) return -1;
+  y->dt = x->dt;
+  ir_set_shape(y, x->rank, sp.len);
+  return 0;
+}
+
+int op_slice_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  SliceSpec sp;
+  if (slice_spec(g, n, &sp)) return -1;
+  int r = x->rank, es = ir_dtype_size(x->dt);
+  int64_t xs[IR_MAX_RANK], s = 1, idx[IR_MAX_RANK] = {0};
+  for (int i = r - 1; i >= 0; i--) { xs[i] = s; s *= x->dims[i].c; }
+  uint8_t *d = oc_make_const(g, y);
+  int64_t total = ir_numel(y);
+  for (int64_t i = 0; i < total; i++) {
+    int64_t xi = 0;
+    for (int a = 0; a < r; a++) xi += (sp.start[a] + idx[a] * sp.step[a]) * xs[a];
+    memcpy(d + i * es, (uint8_t *)x->data + xi * es, (size_t)es);
+    for (int a = r - 1; a >= 0; a--) { if (++idx[a] < sp.len[a]) break; idx[a] = 0; }
+  }
+  return 0;
+}
+
+/* ---- Range (compile time only) ---- */
+int op_range_infer(Graph *g, Node *n) {
+  for (int k = 0; k < 3; k++) if (oc_need_const(g, n, k)) return -1;
+  double s = oc_getf(n->in[0], 0), l = oc_getf(n->in[1], 0), d = oc_getf(n->in[2], 0);
+  if (d == 0) return ir_errorf(g, n, "delta must not be 0");
+  int64_t cnt = (int64_t)ceil((l - s) / d);
+  if (cnt < 0) cnt = 0;
+  n->out[0]->dt = n->in[0]->dt;
+  ir_set_shape(n->out[0], 1, &cnt);
+  return 0;
+}
+
+int op_range_eval(Graph *g, Node *n) {
+  Value *y = n->out[0];
+  oc_make_const(g, y);
+  int64_t cnt = ir_numel(y);
+  bool isint = ir_dtype_is_int(y->dt);
+  for (int64_t i = 0; i < cnt; i++) {
+    if (isint) oc_setf(y, i, (double)(oc_geti(n->in[0], 0) + i * oc_geti(n->in[2], 0)));
+    else oc_setf(y, i, oc_getf(n->in[0], 0) + (double)i * oc_getf(n->in[2], 0));
+  }
+  return 0;
+}

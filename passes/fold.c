@@ -1,0 +1,34 @@
+/* fold.c — type/shape inference and constant folding in one sweep over the (topologically
+ * ordered) nodes: shapes of later nodes depend on folded constants (Shape -> Gather -> Reshape). */
+#include "passes.h"
+#include "../ir/ops.h"
+
+#define FOLD_MAX_BYTES ((int64_t)256 << 20)  /* don't materialize constants larger than this */
+
+int pass_fold(Graph *g) {
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *n = g->nodes[i];
+    if (n->dead) continue;
+    if (pass_infer_node(g, n)) return -1;
+    const OpInfo *op = &ops_table[n->op];
+    if (!op->eval) continue;
+    bool all_const = true;
+    for (int k = 0; k < n->nin; k++) if (n->in[k] && n->in[k]->kind != VK_CONST) all_const = false;
+    if (n->op == OP_Shape) all_const = true;  /* needs only the input's shape (checked below) */
+    if (!all_const) continue;
+    bool small = true;
+    for (int k = 0; k < n->nout; k++)
+      if (n->out[k] && (ir_nbytes(n->out[k]) < 0 || ir_nbytes(n->out[k]) > FOLD_MAX_BYTES)) small = false;
+    if (!small) continue;
+    if (n->op == OP_Shape) {                  /* foldable only when the requested dims are concrete */
+      bool ok = true;
+      for (int d = 0; d < n->in[0]->rank; d++) ok &= ir_dim_known(n->in[0]->dims[d]);
+      if (!ok) continue;
+    }
+    if (op->eval(g, n)) return -1;
+    for (int k = 0; k < n->nout; k++) if (n->out[k]) n->out[k]->kind = VK_CONST;
+    n->dead = true;
+  }
+  ir_compact(g);
+  return 0;
+}

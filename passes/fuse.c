@@ -1,0 +1,63 @@
+/* fuse.c — epilogue fusion: a residual Add into a Conv (pass_fuse_residual), and an activation
+ * into the op producing its input (pass_fuse_act). The kernels apply bias, then residual, then act. */
+#include "passes.h"
+#include "../ir/ops.h"
+#include "../ir/ops/opcommon.h"
+
+/* v is an intermediate read only by `consumer` */
+static bool private_to(Graph *g, Value *v, Node *consumer) {
+  return v->kind == VK_TEMP && !v->is_output && v->nuses == 1 && pass_single_consumer(g, v) == consumer;
+}
+
+int pass_fuse_residual(Graph *g) {
+  ir_recount_uses(g);
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *add = g->nodes[i];
+    if (add->dead || add->op != OP_Add || add->act) continue;
+    for (int side = 0; side < 2; side++) {
+      Value *cv = add->in[side], *other = add->in[1 - side];
+      Node *conv = cv->producer;
+      if (!conv || conv->dead || conv->op != OP_Conv || conv->act || conv->res) continue;
+      if (!private_to(g, cv, add) || !ir_same_shape(cv, add->out[0]) || !ir_same_shape(other, cv)) continue;
+      if (other->dt != DT_FLOAT || (other->producer && other->producer->index > conv->index)) continue;
+      if (other == cv) continue;
+      conv->res = other;
+      conv->out[0] = add->out[0];
+      add->out[0]->producer = conv;
+      add->dead = true;
+      ir_recount_uses(g);
+      break;
+    }
+  }
+  ir_compact(g);
+  return 0;
+}
+
+static bool takes_act(const Node *n) {
+  return n->op == OP_Conv || n->op == OP_Gemm || n->op == OP_MatMul || n->op == OP_Add || n->op == OP_Sub ||
+         n->op == OP_Mul || n->op == OP_Div;
+}
+
+int pass_fuse_act(Graph *g) {
+  ir_recount_uses(g);
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *a = g->nodes[i];
+    if (a->dead || !(ops_table[a->op].flags & OPF_UNARY_ACT) || a->in[0]->dt != DT_FLOAT) continue;
+    Value *x = a->in[0];
+    Node *p = x->producer;
+    if (!p || p->dead || !takes_act(p) || p->act || p->out[0] != x || !private_to(g, x, a)) continue;
+    if ((p->op == OP_Add || p->op == OP_Sub || p->op == OP_Mul || p->op == OP_Div) && p->in[0]->dt != DT_FLOAT) continue;
+    bool const_params = true;                  /* Clip's min/max must be known to fuse */
+    for (int k = 1; k < a->nin; k++) if (a->in[k] && a->in[k]->kind != VK_CONST) const_params = false;
+    if (!const_params) continue;
+    RtAct act;
+    if (op_unary_act(g, a, &act)) return -1;
+    p->act = act.kind; p->act_a = act.a; p->act_b = act.b;
+    p->out[0] = a->out[0];
+    a->out[0]->producer = p;
+    a->dead = true;
+    ir_recount_uses(g);
+  }
+  ir_compact(g);
+  return 0;
+}

@@ -1,0 +1,127 @@
+/* rt_abi.h — parameter blocks shared by the compiler (which fills them) and the kernels (which read them).
+ *
+ * Every kernel has the signature `void rt_<name>(const Rt<Name> *p)`. The compiler lays each
+ * parameter block out as constant data in the output module and `run` calls the kernels in
+ * order with the block's address. Blocks hold only 32-bit fields (int32_t, uint32_t, float),
+ * so their layout is identical on the host (where the compiler fills them) and on wasm32.
+ * Addresses are byte offsets into the module's linear memory (RtAddr); a kernel turns one into
+ * a pointer with RT_PTR, which adds rt_mem_base (0 on wasm32, the arena base for native code).
+ * An address of 0 means "absent" for optional operands (bias, residual, ...).
+ *
+ * Usage (kernel side):
+ *   void rt_unary_f32(const RtUnary *p) { float *x = RT_PTR(float, p->x); ... }
+ */
+#ifndef RT_ABI_H
+#define RT_ABI_H
+#include <stdint.h>
+
+typedef uint32_t RtAddr;                 /* byte offset in linear memory; 0 = absent */
+#define RT_MAX_RANK 6                    /* rank limit of the generic strided kernels */
+
+/* Activation applied in epilogues and by the unary kernel. Rows: name, value. */
+typedef enum {
+  RT_ACT_NONE = 0,   /* y = x */
+  RT_ACT_RELU,       /* max(x, 0) */
+  RT_ACT_CLIP,       /* min(max(x, a), b) */
+  RT_ACT_SIGMOID,    /* 1 / (1 + exp(-x)) */
+  RT_ACT_HARDSIGMOID,/* max(0, min(1, a*x + b)) */
+  RT_ACT_HARDSWISH,  /* x * max(0, min(1, x/6 + 1/2)) */
+  RT_ACT_LEAKYRELU,  /* x >= 0 ? x : a*x */
+  RT_ACT_TANH,       /* tanh(x) */
+  RT_ACT_SILU,       /* x * sigmoid(x) */
+  RT_ACT_EXP,        /* exp(x) */
+  RT_ACT_NEG,        /* -x */
+  RT_ACT_ABS,        /* |x| */
+  RT_ACT_SQRT,       /* sqrt(x) */
+  RT_ACT_RECIPROCAL, /* 1/x */
+  RT_ACT_COUNT
+} RtActKind;
+
+typedef struct { int32_t kind; float a, b; } RtAct;   /* kind: RtActKind */
+
+/* Elementwise binary ops (also the residual-add in epilogues). */
+typedef enum { RT_BIN_ADD = 0, RT_BIN_SUB, RT_BIN_MUL, RT_BIN_DIV, RT_BIN_MAX, RT_BIN_MIN, RT_BIN_POW, RT_BIN_COUNT } RtBinOp;
+
+/* 2-D convolution, NCHW f32, weights in ONNX layout [K][C/group][KH][KW].
+ * y = act(conv(x, w) + bias[k] + res), res (same shape as y) optional.
+ * pt/pl: top/left padding; the bottom/right padding is implied by oh/ow.
+ * scratch: arena space the compiler reserved for im2col, scratch_bytes long (0 if none). */
+typedef struct {
+  RtAddr x, w, bias, res, y, scratch;
+  int32_t n, c, h, w_, k, oh, ow;
+  int32_t kh, kw, sh, sw, pt, pl, dh, dw, group;
+  uint32_t scratch_bytes;
+  RtAct act;
+} RtConv2d;
+
+/* Gemm: y[M][N] = act(alpha * op(A) op(B) + beta * C), op = transpose when trans_* != 0.
+ * A is [M][K] ([K][M] if trans_a), B is [K][N] ([N][K] if trans_b).
+ * c_kind: 0 none, 1 scalar, 2 row vector [N], 3 column vector [M], 4 full [M][N]. */
+typedef struct {
+  RtAddr a, b, c, y;
+  int32_t m, n, k, trans_a, trans_b, c_kind;
+  float alpha, beta;
+  RtAct act;
+} RtGemm;
+
+/* Batched MatMul with numpy broadcasting: for each batch index (nb dims of size bdim[i]),
+ * Y[b] = A[b] (M x K) * B[b] (K x N), A/B batch strides in elements (0 = broadcast),
+ * Y contiguous [batch...][M][N]. bias [N] optional, then act. */
+typedef struct {
+  RtAddr a, b, bias, y;
+  int32_t m, n, k, nb;
+  int32_t bdim[4], astride[4], bstride[4];
+  RtAct act;
+} RtMatMul;
+
+/* Elementwise binary with broadcasting over up to RT_MAX_RANK dims (dims of y, element
+ * strides of a and b per dim, 0 = broadcast), then act. */
+typedef struct {
+  RtAddr a, b, y;
+  int32_t op, rank;
+  int32_t dim[RT_MAX_RANK], astride[RT_MAX_RANK], bstride[RT_MAX_RANK];
+  RtAct act;
+} RtBinary;
+
+/* y[i] = act(x[i]) for i < n (x == y allowed). */
+typedef struct { RtAddr x, y; int32_t n; RtAct act; } RtUnary;
+
+/* y[o][c][i] = act(x[o][c][i] * scale[c] + shift[c]) (BatchNormalization not folded into a conv). */
+typedef struct { RtAddr x, y, scale, shift; int32_t outer, c, inner; RtAct act; } RtChannelAffine;
+
+/* Max/average pooling over NCHW planes. kind 0 = max, 1 = average.
+ * count_pad: average divides by the full window including padding (1) or valid cells only (0). */
+typedef struct {
+  RtAddr x, y;
+  int32_t planes, h, w, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, kind, count_pad;
+} RtPool2d;
+
+/* Global average pooling: y[p] = mean(x[p][0..hw)). */
+typedef struct { RtAddr x, y; int32_t planes, hw; } RtGlobalPool;
+
+/* Softmax (or LogSoftmax when log != 0) over the middle axis of [outer][n][inner]. */
+typedef struct { RtAddr x, y; int32_t outer, n, inner, log; } RtSoftmax;
+
+/* Transpose of an esize-byte element tensor: y is contiguous with dims dim[],
+ * x is read with element strides xstride[] (x's strides permuted into y's order). */
+typedef struct {
+  RtAddr x, y;
+  int32_t esize, rank;
+  int32_t dim[RT_MAX_RANK], xstride[RT_MAX_RANK];
+} RtTranspose;
+
+/* rows copies of row_bytes bytes: dst + r*dst_stride <- src + r*src_stride (Concat, copies). */
+typedef struct { RtAddr dst, src; int32_t rows, row_bytes, dst_stride, src_stride; } RtCopy2d;
+
+/* Gather along an axis: y[o][i][in] = x[o][idx[i]][in], x is [outer][axis_n][inner] of esize-byte
+ * elements, idx holds nidx int64 indices (negative counts from the end; out of range -> 0 fill). */
+typedef struct { RtAddr x, idx, y; int32_t esize, outer, axis_n, inner, nidx; } RtGather;
+
+#ifdef __wasm__
+#define RT_PTR(T, addr) ((T *)(uintptr_t)(addr))
+#else
+extern unsigned char *rt_mem_base;
+#define RT_PTR(T, addr) ((T *)(rt_mem_base + (addr)))
+#endif
+
+#endif

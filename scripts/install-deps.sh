@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of onnx2wasm on a fresh Debian 12 machine (run as root).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+pkgs=(
+  build-essential cmake pkg-config
+  libprotobuf-c-dev protobuf-c-compiler libonnx-dev
+  binaryen
+  clang-19 lld-19 llvm-19-dev libclang-rt-19-dev-wasm32 wasi-libc
+  wabt nodejs
+  libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+# npm ships with nodejs (NodeSource) or comes as Debian's npm package.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The test oracle: onnxruntime-web (and onnxruntime-node, whose install script would download).
+if [ ! -d "$here/tools/node_modules/onnxruntime-web" ] || [ ! -d "$here/tools/node_modules/onnxruntime-node" ]; then
+  (cd "$here/tools" && npm install --no-audit --no-fund --ignore-scripts)
+fi
