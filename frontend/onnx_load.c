@@ -267,7 +267,10 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
   if ((g->opset = opset_of(m)) < 0) { ir_errorf(g, NULL, "the model imports no default-domain opset"); return; }
   if (g->opset > 21) fprintf(stderr, "onnx2wasm: warning: opset %d is newer than the newest tested (21)\n", g->opset);
   g->name = ir_strdup(&g->arena, gp->name ? gp->name : "");
-  for (int i = 0; i < opt->ndims; i++) g->sym_value[ir_sym(g, opt->dim_name[i])] = opt->dim_value[i];
+  for (int i = 0; i < opt->ndims; i++) {
+    int s = ir_sym(g, opt->dim_name[i]);       /* may move sym_value */
+    g->sym_value[s] = opt->dim_value[i];
+  }
 
   Names names = {0};
   for (size_t i = 0; i < gp->n_initializer && !g->failed; i++) {

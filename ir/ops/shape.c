@@ -28,10 +28,21 @@ static int axes_of(Graph *g, Node *n, int64_t *axes) {
 
 /* ---- views: the output holds the input's bytes under another shape ---- */
 int op_identity_infer(Graph *g, Node *n) {
-  (void)g;
   Value *x = n->in[0];
   oc_set_out(n->out[0], x->dt, x->rank, x->dims);
-  if (n->op == OP_Dropout && n->nout > 1 && n->out[1]) oc_set_out(n->out[1], DT_BOOL, x->rank, x->dims);
+  if (n->op != OP_Dropout) return 0;
+  Value *train = n->nin > 2 ? n->in[2] : NULL;
+  if (ir_attr_int(n, "is_test", 1) == 0 && n->opset < 7) return ir_errorf(g, n, "training mode (is_test=0) is not supported");
+  if (train && (train->kind != VK_CONST || oc_geti(train, 0) != 0))
+    return ir_errorf(g, n, "training_mode must be a constant false (inference only)");
+  if (n->nout > 1 && n->out[1]) {            /* the mask is all true in inference: a constant */
+    Value *m = n->out[1];
+    oc_set_out(m, DT_BOOL, x->rank, x->dims);
+    if (!ir_shape_known(m)) return oc_need_known(g, n, 0);
+    memset(oc_make_const(g, m), 1, (size_t)ir_nbytes(m));
+    m->producer = NULL;
+    n->out[1] = NULL;
+  }
   return 0;
 }
 
@@ -68,9 +79,9 @@ int op_reshape_infer(Graph *g, Node *n) {
 
 int op_flatten_infer(Graph *g, Node *n) {
   Value *x = n->in[0];
-  int axis;
-  if (x->rank < 0) return oc_need_known(g, n, 0);
-  if (oc_axis(g, n, ir_attr_int(n, "axis", 1), x->rank + 1, &axis)) return -1;
+  int64_t axis = ir_attr_int(n, "axis", 1);
+  if (axis < -x->rank || axis > x->rank) return ir_errorf(g, n, "axis %lld is out of range for rank %d", (long long)axis, x->rank);
+  if (axis < 0) axis += x->rank;
   Dim a = ir_dimc(1), b = ir_dimc(1);
   for (int i = 0; i < x->rank; i++) {
     if (i < axis) a = ir_dim_mul(g, a, x->dims[i]);

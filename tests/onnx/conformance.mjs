@@ -1,0 +1,112 @@
+// conformance.mjs — runs the ONNX backend test cases (Debian's libonnx-testdata) through the compiler
+// and the loader, compares with the cases' own expected outputs, and checks the result against
+// tests/onnx/expected.txt (the cases known to pass: a case listed there that fails is a regression).
+//
+// usage: node conformance.mjs BUILD_DIR [--update] [--filter SUBSTR] [--report FILE]
+//   --update   rewrite expected.txt from this run (only cases that pass are listed)
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { load } from '../../runtime/js/onnx2wasm.mjs';
+import { decodeTensor } from '../../runtime/js/tensorproto.mjs';
+import { compareTensor } from '../../runtime/js/onnx2wasm-run.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DATA = process.env.ONNX_TESTDATA || '/usr/share/libonnx-testdata/data';
+const SUITES = ['node', 'simple', 'pytorch-converted', 'pytorch-operator'];
+const args = process.argv.slice(2);
+const build = args[0];
+if (!build) { console.error('usage: node conformance.mjs BUILD_DIR [--update] [--filter S] [--report FILE]'); process.exit(2); }
+const update = args.includes('--update');
+const filter = args.includes('--filter') ? args[args.indexOf('--filter') + 1] : null;
+const reportFile = args.includes('--report') ? args[args.indexOf('--report') + 1] : path.join(build, 'onnx-conformance.txt');
+const compiler = path.join(build, 'onnx2wasm');
+const expectedFile = path.join(here, 'expected.txt');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'o2w-onnx-'));
+
+function classify(msg) {
+  const m = /unsupported op '([^']+)'|op '([^']+)' of domain/.exec(msg);
+  if (m) return `unsupported op ${m[1] || m[2]}`;
+  return msg.replace(/^onnx2wasm: [^:]+: /, '').split('\n')[0].slice(0, 160);
+}
+
+async function runCase(dir) {
+  const out = path.join(tmp, 'm.wasm');
+  const r = spawnSync(compiler, [path.join(dir, 'model.onnx'), '-o', out], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    if (r.status === null || r.status > 2) return { status: 'CRASH', why: `compiler exit ${r.status} ${r.signal || ''} ${r.stderr}` };
+    return { status: 'COMPILE', why: classify(r.stderr) };
+  }
+  let model;
+  try { model = await load(fs.readFileSync(out)); } catch (e) { return { status: 'LOAD', why: e.message }; }
+  const sets = fs.readdirSync(dir).filter((d) => d.startsWith('test_data_set')).sort();
+  if (!sets.length) return { status: 'NODATA', why: 'no test data sets' };
+  for (const s of sets) {
+    const sd = path.join(dir, s);
+    const feeds = {};
+    for (let k = 0; k < model.inputs.length; k++) {
+      const f = path.join(sd, `input_${k}.pb`);
+      if (!fs.existsSync(f)) return { status: 'MISMATCH', why: `${s}: missing ${path.basename(f)}` };
+      feeds[model.inputs[k].name] = decodeTensor(fs.readFileSync(f)).data;
+    }
+    let outs;
+    try { outs = model.run(feeds); } catch (e) { return { status: 'RUN', why: `${s}: ${e.message}` }; }
+    for (let k = 0; k < model.outputs.length; k++) {
+      const f = path.join(sd, `output_${k}.pb`);
+      if (!fs.existsSync(f)) continue;
+      const exp = decodeTensor(fs.readFileSync(f));
+      const info = model.outputs[k];
+      const got = { dtype: info.dtype, dims: info.shape, data: outs[info.name] };
+      const c = compareTensor(got, exp, { rtol: 1e-3, atol: 1e-5 });
+      if (!c.ok) return { status: 'MISMATCH', why: `${s} output ${k}: ${c.reason}; max abs err ${c.maxAbs}` };
+    }
+  }
+  return { status: 'PASS' };
+}
+
+const expected = new Set(fs.existsSync(expectedFile)
+  ? fs.readFileSync(expectedFile, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : []);
+const results = [];
+for (const suite of SUITES) {
+  const sdir = path.join(DATA, suite);
+  if (!fs.existsSync(sdir)) continue;
+  for (const c of fs.readdirSync(sdir).sort()) {
+    const id = `${suite}/${c}`;
+    if (filter && !id.includes(filter)) continue;
+    const dir = path.join(sdir, c);
+    if (!fs.existsSync(path.join(dir, 'model.onnx'))) continue;
+    let r;
+    try { r = await runCase(dir); } catch (e) { r = { status: 'RUN', why: e.message }; }
+    results.push({ id, ...r });
+  }
+}
+fs.rmSync(tmp, { recursive: true, force: true });
+
+const pass = results.filter((r) => r.status === 'PASS');
+const regressions = results.filter((r) => r.status !== 'PASS' && expected.has(r.id));
+const crashes = results.filter((r) => r.status === 'CRASH');
+const newly = pass.filter((r) => !expected.has(r.id));
+const byStatus = {};
+for (const r of results) byStatus[r.status] = (byStatus[r.status] || 0) + 1;
+const reasons = {};
+for (const r of results) if (r.status !== 'PASS') reasons[`${r.status}: ${r.why}`.slice(0, 120)] = (reasons[`${r.status}: ${r.why}`.slice(0, 120)] || 0) + 1;
+const report = [
+  `# ONNX backend conformance: ${pass.length} of ${results.length} cases pass`,
+  `# by status: ${JSON.stringify(byStatus)}`,
+  ...Object.entries(reasons).sort((a, b) => b[1] - a[1]).map(([k, v]) => `# ${String(v).padStart(4)}  ${k}`),
+  ...results.map((r) => `${r.status.padEnd(8)} ${r.id}${r.why ? '  ' + r.why : ''}`),
+].join('\n') + '\n';
+fs.writeFileSync(reportFile, report);
+if (update && !filter) {
+  fs.writeFileSync(expectedFile, '# ONNX backend cases that pass (regenerate: node tests/onnx/conformance.mjs build --update)\n' +
+    pass.map((r) => r.id).join('\n') + '\n');
+}
+for (const r of regressions) console.log(`REGRESSION ${r.id}: ${r.status} ${r.why}`);
+for (const r of crashes) console.log(`CRASH ${r.id}: ${r.why}`);
+if (newly.length && !update) console.log(`${newly.length} cases pass that expected.txt does not list (run with --update)`);
+console.log(`conformance: ${pass.length} of ${results.length} ONNX backend cases pass (report: ${reportFile})`);
+const failed = regressions.length + crashes.length;
+console.log(`${pass.length} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

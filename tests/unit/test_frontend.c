@@ -1,0 +1,317 @@
+/* test_frontend.c — ModelProto -> Graph: every initializer storage form, external data and its
+ * path checks, Constant nodes, opset imports, dim_param symbols, and malformed files. */
+#define _POSIX_C_SOURCE 200809L
+#include "harness.h"
+#include "mkmodel.h"
+#include "frontend/frontend.h"
+#include "ir/ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static Value *find(Graph *g, const char *name) {
+  for (int i = 0; i < g->nvalues; i++) if (!strcmp(g->values[i]->name, name)) return g->values[i];
+  return NULL;
+}
+
+/* a model whose graph reads each initializer through an Identity so all of them are used */
+static MkModel *model_with(int ninit) {
+  MkModel *m = mk_new(13);
+  for (int i = 0; i < ninit; i++) {
+    char in[16], out[16];
+    snprintf(in, sizeof in, "t%d", i);
+    snprintf(out, sizeof out, "y%d", i);
+    mk_node(m, "Identity", out, 1, (const char *[]){in}, 1, (const char *[]){out});
+    mk_output(m, out, 1);
+  }
+  return m;
+}
+
+static Graph *load_model(MkModel *m, const char *file) {
+  const char *p = harness_tmp(file);
+  CHECK(mk_write(m, p) == 0);
+  return fe_load(p, NULL);
+}
+
+TEST(initializer_forms) {
+  MkModel *m = model_with(0);
+  const int64_t d3[] = {3}, d22[] = {2, 2};
+  /* float raw_data */
+  mk_init_f32(m, "f_raw", 1, d3, (const float[]){1.5f, -2, 3});
+  /* float_data */
+  Onnx__TensorProto *t = mk_tensor("f_typed", 1, 2, d22);
+  float fv[] = {1, 2, 3, 4};
+  t->n_float_data = 4; t->float_data = fv;
+  mk_add_init(m, t);
+  /* int64_data */
+  t = mk_tensor("i64_typed", 7, 1, d3);
+  int64_t iv[] = {-1, 0, 1LL << 40};
+  t->n_int64_data = 3; t->int64_data = iv;
+  mk_add_init(m, t);
+  /* int32_data carrying int8, uint8, bool, float16, int32 */
+  int32_t i8[] = {-128, 5, 127}, u8[] = {0, 200, 255}, bl[] = {1, 0, 1}, f16[] = {0x3c00, 0xc000, 0x3800}, i32[] = {-7, 8, 9};
+  struct { const char *n; int dt; int32_t *v; } forms[] = {{"i8", 3, i8}, {"u8", 2, u8}, {"b", 9, bl}, {"h", 10, f16}, {"i32", 6, i32}};
+  for (int k = 0; k < 5; k++) {
+    t = mk_tensor(forms[k].n, forms[k].dt, 1, d3);
+    t->n_int32_data = 3; t->int32_data = forms[k].v;
+    mk_add_init(m, t);
+  }
+  /* double_data, uint64_data (uint32 and uint64) */
+  t = mk_tensor("f64", 11, 1, d3);
+  double dv[] = {0.25, -1e300, 3};
+  t->n_double_data = 3; t->double_data = dv;
+  mk_add_init(m, t);
+  uint64_t uv[] = {1, 4000000000u, 7};
+  t = mk_tensor("u32", 12, 1, d3);
+  t->n_uint64_data = 3; t->uint64_data = uv;
+  mk_add_init(m, t);
+  t = mk_tensor("u64", 13, 1, d3);
+  t->n_uint64_data = 3; t->uint64_data = uv;
+  mk_add_init(m, t);
+  /* a scalar (rank 0) */
+  mk_init_f32(m, "scalar", 0, NULL, (const float[]){42});
+  mk_node(m, "Identity", "id", 1, (const char *[]){"f_raw"}, 1, (const char *[]){"y"});
+  mk_output(m, "y", 1);
+
+  Graph *g = load_model(m, "forms.onnx");
+  CHECK_MSG(!ir_failed(g), "%s", ir_error(g));
+  Value *v;
+  CHECK((v = find(g, "f_raw")) && v->kind == VK_CONST && v->dt == DT_FLOAT && ((float *)v->data)[0] == 1.5f && ((float *)v->data)[1] == -2);
+  CHECK((v = find(g, "f_typed")) && v->rank == 2 && v->dims[1].c == 2 && ((float *)v->data)[3] == 4);
+  CHECK((v = find(g, "i64_typed")) && ((int64_t *)v->data)[2] == (1LL << 40) && ((int64_t *)v->data)[0] == -1);
+  CHECK((v = find(g, "i8")) && ((int8_t *)v->data)[0] == -128 && ((int8_t *)v->data)[2] == 127);
+  CHECK((v = find(g, "u8")) && ((uint8_t *)v->data)[1] == 200);
+  CHECK((v = find(g, "b")) && v->dt == DT_BOOL && ((uint8_t *)v->data)[0] == 1 && ((uint8_t *)v->data)[1] == 0);
+  CHECK((v = find(g, "h")) && v->dt == DT_FLOAT16 && ((uint16_t *)v->data)[1] == 0xc000);
+  CHECK((v = find(g, "i32")) && ((int32_t *)v->data)[0] == -7);
+  CHECK((v = find(g, "f64")) && ((double *)v->data)[1] == -1e300);
+  CHECK((v = find(g, "u32")) && v->dt == DT_UINT32 && ((uint32_t *)v->data)[1] == 4000000000u);
+  CHECK((v = find(g, "u64")) && ((uint64_t *)v->data)[1] == 4000000000u);
+  CHECK((v = find(g, "scalar")) && v->rank == 0 && ir_numel(v) == 1 && ((float *)v->data)[0] == 42);
+  ir_graph_free(g);
+}
+
+TEST(initializer_size_mismatch) {
+  MkModel *m = model_with(1);
+  Onnx__TensorProto *t = mk_tensor("t0", 1, 1, (const int64_t[]){4});
+  float fv[] = {1, 2, 3};
+  t->n_float_data = 3; t->float_data = fv;
+  mk_add_init(m, t);
+  Graph *g = load_model(m, "short.onnx");
+  CHECK(ir_failed(g));
+  CHECK_MSG(strstr(ir_error(g), "'t0'") && strstr(ir_error(g), "float_data holds 3 values, expected 4"), "%s", ir_error(g));
+  ir_graph_free(g);
+
+  m = model_with(1);
+  t = mk_tensor("t0", 1, 1, (const int64_t[]){4});
+  t->has_raw_data = 1; t->raw_data.len = 5; t->raw_data.data = (uint8_t *)"abcde";
+  mk_add_init(m, t);
+  g = load_model(m, "shortraw.onnx");
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "raw_data has 5 bytes, expected 16"), "%s", ir_error(g));
+  ir_graph_free(g);
+}
+
+static Onnx__TensorProto *external(const char *name, const char *loc, const char *offset, const char *length) {
+  Onnx__TensorProto *t = mk_tensor(name, 1, 1, (const int64_t[]){2});
+  t->has_data_location = 1;
+  t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  int n = 1 + (offset != NULL) + (length != NULL);
+  t->external_data = calloc((size_t)n, sizeof *t->external_data);
+  const char *keys[] = {"location", "offset", "length"}, *vals[] = {loc, offset, length};
+  for (int i = 0, k = 0; i < 3; i++) {
+    if (!vals[i]) continue;
+    Onnx__StringStringEntryProto *e = calloc(1, sizeof *e);
+    onnx__string_string_entry_proto__init(e);
+    e->key = strdup(keys[i]);
+    e->value = strdup(vals[i]);
+    t->external_data[k++] = e;
+  }
+  t->n_external_data = (size_t)n;
+  return t;
+}
+
+static Graph *load_external(const char *loc, const char *offset, const char *length, const char *file) {
+  MkModel *m = model_with(1);
+  mk_add_init(m, external("t0", loc, offset, length));
+  return load_model(m, file);
+}
+
+TEST(external_data) {
+  /* weights.bin holds 4 junk bytes, then the two floats */
+  FILE *f = fopen(harness_tmp("weights.bin"), "wb");
+  float w[2] = {3.25f, -8};
+  fwrite("junk", 1, 4, f);
+  fwrite(w, sizeof w, 1, f);
+  fclose(f);
+  mkdir(harness_tmp("sub"), 0755);
+  f = fopen(harness_tmp("sub/w2.bin"), "wb");
+  fwrite(w, sizeof w, 1, f);
+  fclose(f);
+
+  Graph *g = load_external("weights.bin", "4", "8", "ext.onnx");
+  CHECK_MSG(!ir_failed(g), "%s", ir_error(g));
+  Value *v = find(g, "t0");
+  CHECK(v && ((float *)v->data)[0] == 3.25f && ((float *)v->data)[1] == -8);
+  ir_graph_free(g);
+
+  g = load_external("sub/w2.bin", NULL, NULL, "ext2.onnx");            /* a subfolder is fine */
+  CHECK_MSG(!ir_failed(g), "%s", ir_error(g));
+  ir_graph_free(g);
+
+  g = load_external("weights.bin", "8", NULL, "ext3.onnx");             /* file too short at that offset */
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "shorter"), "%s", ir_error(g));
+  ir_graph_free(g);
+
+  g = load_external("weights.bin", "0", "12", "ext4.onnx");             /* length disagrees with dims */
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "length 12"), "%s", ir_error(g));
+  ir_graph_free(g);
+
+  g = load_external("missing.bin", NULL, NULL, "ext5.onnx");
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "not found"), "%s", ir_error(g));
+  ir_graph_free(g);
+}
+
+TEST(external_path_escape_refused) {
+  Graph *g = load_external("../weights.bin", NULL, NULL, "esc1.onnx");
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "leaves the model's folder"), "%s", ir_error(g));
+  ir_graph_free(g);
+
+  g = load_external("sub/../../etc/passwd", NULL, NULL, "esc2.onnx");
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "leaves the model's folder"), "%s", ir_error(g));
+  ir_graph_free(g);
+
+  g = load_external("/etc/passwd", NULL, NULL, "esc3.onnx");
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "absolute"), "%s", ir_error(g));
+  ir_graph_free(g);
+
+  /* a symlink inside the folder that points outside it */
+  unlink(harness_tmp("link.bin"));
+  CHECK(symlink("/etc/hostname", harness_tmp("link.bin")) == 0);
+  g = load_external("link.bin", NULL, NULL, "esc4.onnx");
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "outside the model's folder"), "%s", ir_error(g));
+  ir_graph_free(g);
+}
+
+TEST(symbolic_dims_and_binding) {
+  MkModel *m = mk_new(13);
+  mk_input(m, "x", 1, 3, (const char *[]){"batch", NULL, "seq"}, (const int64_t[]){0, 4, 0});
+  mk_node(m, "Relu", "r", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
+  mk_output(m, "y", 1);
+  const char *p = harness_tmp("sym.onnx");
+  CHECK(mk_write(m, p) == 0);
+  Graph *g = fe_load(p, NULL);
+  CHECK_MSG(!ir_failed(g), "%s", ir_error(g));
+  CHECK(g->ninputs == 1 && g->nsyms == 2);
+  Value *x = g->inputs[0];
+  CHECK(x->rank == 3 && !ir_dim_known(x->dims[0]) && x->dims[1].c == 4 && !ir_dim_known(x->dims[2]));
+  CHECK(x->dim_names[0] && !strcmp(x->dim_names[0], "batch") && !strcmp(x->dim_names[2], "seq"));
+  char buf[64];
+  ir_dim_str(g, x->dims[2], buf, sizeof buf);
+  CHECK(!strcmp(buf, "seq"));
+  ir_graph_free(g);
+
+  FeOptions o = {.ndims = 1, .dim_name = {"batch"}, .dim_value = {2}};
+  g = fe_load(p, &o);
+  x = g->inputs[0];
+  CHECK(ir_dim_known(x->dims[0]) && x->dims[0].c == 2 && !ir_dim_known(x->dims[2]));
+  CHECK(!strcmp(x->dim_names[0], "batch"));    /* the name stays for the signature */
+  ir_graph_free(g);
+}
+
+TEST(constant_nodes_and_opset) {
+  MkModel *m = mk_new(11);
+  Onnx__TensorProto *t = mk_tensor("", 1, 1, (const int64_t[]){2});
+  float fv[] = {7, 8};
+  t->n_float_data = 2; t->float_data = fv;
+  MkNode *c = mk_node(m, "Constant", "c", 0, NULL, 1, (const char *[]){"k"});
+  mk_attr_tensor(c, "value", t);
+  mk_node(m, "Identity", "id", 1, (const char *[]){"k"}, 1, (const char *[]){"y"});
+  mk_output(m, "y", 1);
+  Graph *g = load_model(m, "const.onnx");
+  CHECK_MSG(!ir_failed(g), "%s", ir_error(g));
+  CHECK(g->opset == 11);
+  CHECK(g->nnodes == 2 && g->nodes[0]->op == OP_Constant && g->nodes[0]->attrs[0].type == AT_TENSOR);
+  CHECK(((float *)g->nodes[0]->attrs[0].t->data)[1] == 8);
+  ir_graph_free(g);
+}
+
+TEST(unknown_op_and_bad_references) {
+  MkModel *m = mk_new(13);
+  mk_input(m, "x", 1, 1, NULL, (const int64_t[]){4});
+  mk_node(m, "FancyOp", "fancy_1", 1, (const char *[]){"x"}, 1, (const char *[]){"y"});
+  mk_output(m, "y", 1);
+  Graph *g = load_model(m, "unknown.onnx");
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "node 'fancy_1' (FancyOp, opset 13): unsupported op"), "%s", ir_error(g));
+  ir_graph_free(g);
+
+  m = mk_new(13);
+  mk_input(m, "x", 1, 1, NULL, (const int64_t[]){4});
+  mk_node(m, "Relu", "r", 1, (const char *[]){"nope"}, 1, (const char *[]){"y"});
+  mk_output(m, "y", 1);
+  g = load_model(m, "dangling.onnx");
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "'nope' is not produced"), "%s", ir_error(g));
+  ir_graph_free(g);
+}
+
+TEST(malformed_files) {
+  /* a valid model, then truncated copies of it, garbage, and an empty file */
+  MkModel *m = model_with(1);
+  mk_init_f32(m, "t0", 1, (const int64_t[]){64}, (const float[64]){0});
+  const char *p = harness_tmp("good.onnx");
+  CHECK(mk_write(m, p) == 0);
+  FILE *f = fopen(p, "rb");
+  unsigned char buf[4096];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  int rejected = 0, cuts = 0;
+  for (size_t cut = 1; cut < n; cut += 7) {
+    f = fopen(harness_tmp("cut.onnx"), "wb");
+    fwrite(buf, 1, cut, f);
+    fclose(f);
+    Graph *g = fe_load(harness_tmp("cut.onnx"), NULL);   /* must never crash */
+    rejected += ir_failed(g);
+    cuts++;
+    ir_graph_free(g);
+  }
+  CHECK_MSG(rejected == cuts, "%d of %d truncations rejected", rejected, cuts);
+
+  f = fopen(harness_tmp("garbage.onnx"), "wb");
+  for (int i = 0; i < 1000; i++) fputc((i * 7919) & 0xff, f);
+  fclose(f);
+  Graph *g = fe_load(harness_tmp("garbage.onnx"), NULL);
+  CHECK_MSG(ir_failed(g) && (strstr(ir_error(g), "not a valid ONNX model") || strstr(ir_error(g), "no graph")), "%s", ir_error(g));
+  ir_graph_free(g);
+
+  f = fopen(harness_tmp("empty.onnx"), "wb");
+  fclose(f);
+  g = fe_load(harness_tmp("empty.onnx"), NULL);
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "is empty"), "%s", ir_error(g));
+  ir_graph_free(g);
+
+  g = fe_load(harness_tmp("does-not-exist.onnx"), NULL);
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "cannot open"), "%s", ir_error(g));
+  ir_graph_free(g);
+}
+
+TEST(tensor_file) {
+  /* ONNX test-data layout: a bare TensorProto */
+  Graph *g = ir_graph_new();
+  Value *v = fe_load_tensor_file(g, "/usr/share/libonnx-testdata/data/node/test_relu/test_data_set_0/input_0.pb");
+  CHECK_MSG(v && v->dt == DT_FLOAT && v->rank == 3 && ir_numel(v) == 60, "%s", ir_error(g));
+  ir_graph_free(g);
+}
+
+int main(void) {
+  RUN(initializer_forms);
+  RUN(initializer_size_mismatch);
+  RUN(external_data);
+  RUN(external_path_escape_refused);
+  RUN(symbolic_dims_and_binding);
+  RUN(constant_nodes_and_opset);
+  RUN(unknown_op_and_bad_references);
+  RUN(malformed_files);
+  RUN(tensor_file);
+  return harness_done();
+}
