@@ -1,0 +1,261 @@
+/* test_passes.c — each pass on small graphs: folding of shape chains, dead-node removal,
+ * BatchNormalization folding (checked numerically against a naive conv + BN), epilogue fusion,
+ * output legalization, and the memory plan (no two live buffers overlap). */
+#include "harness.h"
+#include "ir/ir.h"
+#include "ir/ops.h"
+#include "passes/passes.h"
+#include "runtime/rt_abi.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static Graph *g;
+
+static Value *input(const char *name, int rank, const int64_t *dims) {
+  Value *v = ir_value(g, name);
+  v->kind = VK_INPUT; v->dt = DT_FLOAT;
+  ir_set_shape(v, rank, dims);
+  g->inputs = realloc(g->inputs, (size_t)(g->ninputs + 1) * sizeof *g->inputs);
+  g->inputs[g->ninputs++] = v;
+  return v;
+}
+
+static void output(Value *v) {
+  v->is_output = true;
+  g->outputs = realloc(g->outputs, (size_t)(g->noutputs + 1) * sizeof *g->outputs);
+  g->outputs[g->noutputs++] = v;
+}
+
+static Value *op(const char *type, int nin, Value **ins, const char *out) {
+  Node *n = ir_node(g, out, type, 13);
+  for (int i = 0; i < nin; i++) ir_add_input(g, n, ins[i]);
+  Value *v = ir_value(g, out);
+  ir_add_output(g, n, v);
+  return v;
+}
+
+static void set_ints(Node *n, const char *name, int cnt, const int64_t *v) {
+  n->attrs = ir_alloc(&g->arena, sizeof(Attr));
+  n->attrs[0] = (Attr){.name = name, .type = AT_INTS, .n = cnt, .ints = (int64_t *)v};
+  n->nattr = 1;
+}
+
+static int live_nodes(void) { int k = 0; for (int i = 0; i < g->nnodes; i++) k += !g->nodes[i]->dead; return k; }
+
+static float frand(unsigned *s) { *s = *s * 1103515245u + 12345u; return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f; }
+
+TEST(fold_shape_chain) {
+  /* y = Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])) : the shape chain folds away */
+  g = ir_graph_new();
+  Value *x = input("x", 4, (int64_t[]){2, 3, 4, 5});
+  Value *s = op("Shape", 1, (Value *[]){x}, "s");
+  Value *i0 = ir_const(g, "i0", DT_INT64, 0, NULL, (int64_t[]){0});
+  Value *d0 = op("Gather", 2, (Value *[]){s, i0}, "d0");
+  Value *ax = ir_const(g, "ax", DT_INT64, 1, (int64_t[]){1}, (int64_t[]){0});
+  Value *u = op("Unsqueeze", 2, (Value *[]){d0, ax}, "u");
+  Value *m1 = ir_const(g, "m1", DT_INT64, 1, (int64_t[]){1}, (int64_t[]){-1});
+  Value *shape = op("Concat", 2, (Value *[]){u, m1}, "shape");
+  set_ints(shape->producer, "axis", 0, NULL);
+  shape->producer->attrs[0] = (Attr){.name = "axis", .type = AT_INT, .i = 0};
+  Value *y = op("Reshape", 2, (Value *[]){x, shape}, "y");
+  output(y);
+  CHECK_MSG(pass_fold(g) == 0, "%s", ir_error(g));
+  CHECK(live_nodes() == 1 && g->nodes[0]->op == OP_Reshape);
+  CHECK(shape->kind == VK_CONST && ir_numel(shape) == 2);
+  CHECK(((int64_t *)shape->data)[0] == 2 && ((int64_t *)shape->data)[1] == -1);
+  CHECK(y->rank == 2 && y->dims[0].c == 2 && y->dims[1].c == 60);
+  ir_graph_free(g);
+}
+
+TEST(fold_arithmetic_constants) {
+  g = ir_graph_new();
+  Value *x = input("x", 1, (int64_t[]){3});
+  Value *a = ir_const(g, "a", DT_FLOAT, 1, (int64_t[]){3}, (float[]){1, 2, 3});
+  Value *b = ir_const(g, "b", DT_FLOAT, 0, NULL, (float[]){0.5f});
+  Value *c = op("Mul", 2, (Value *[]){a, b}, "c");          /* constant: folded */
+  Value *y = op("Add", 2, (Value *[]){x, c}, "y");          /* depends on x: stays */
+  output(y);
+  CHECK(pass_fold(g) == 0);
+  CHECK(live_nodes() == 1 && c->kind == VK_CONST);
+  CHECK(((float *)c->data)[0] == 0.5f && ((float *)c->data)[2] == 1.5f);
+  ir_graph_free(g);
+}
+
+TEST(dce_removes_unused) {
+  g = ir_graph_new();
+  Value *x = input("x", 1, (int64_t[]){4});
+  Value *r = op("Relu", 1, (Value *[]){x}, "r");
+  op("Sigmoid", 1, (Value *[]){r}, "unused");               /* nobody reads it */
+  Value *y = op("Neg", 1, (Value *[]){r}, "y");
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_dce(g) == 0);
+  CHECK(live_nodes() == 2);
+  for (int i = 0; i < g->nnodes; i++) CHECK(g->nodes[i]->op != OP_Sigmoid);
+  ir_graph_free(g);
+}
+
+/* naive direct convolution at one output element (no padding, stride 1) */
+static double conv_at(const float *x, const float *w, int c, int h, int wd, int kh, int kw, int k, int oy, int ox) {
+  double acc = 0;
+  for (int ci = 0; ci < c; ci++)
+    for (int i = 0; i < kh; i++)
+      for (int j = 0; j < kw; j++)
+        acc += (double)x[(ci * h + oy + i) * wd + ox + j] * w[((k * c + ci) * kh + i) * kw + j];
+  return acc;
+}
+
+static Value *bn_after(Value *cv, int k, unsigned *seed, float **params) {
+  Value *p[4];
+  const char *names[] = {"scale", "bias", "mean", "var"};
+  for (int i = 0; i < 4; i++) {
+    float v[8];
+    for (int j = 0; j < k; j++) v[j] = i == 3 ? 0.5f + fabsf(frand(seed)) : frand(seed);
+    p[i] = ir_const(g, names[i], DT_FLOAT, 1, (int64_t[]){k}, v);
+    params[i] = p[i]->data;
+  }
+  return op("BatchNormalization", 5, (Value *[]){cv, p[0], p[1], p[2], p[3]}, "bn");
+}
+
+TEST(fold_bn_into_conv_numerically) {
+  g = ir_graph_new();
+  unsigned seed = 7;
+  enum { C = 2, H = 5, W = 5, K = 3, KH = 3 };
+  float xd[C * H * W], wd[K * C * KH * KH], bd[K];
+  for (int i = 0; i < C * H * W; i++) xd[i] = frand(&seed);
+  for (int i = 0; i < K * C * KH * KH; i++) wd[i] = frand(&seed);
+  for (int i = 0; i < K; i++) bd[i] = frand(&seed);
+  Value *x = input("x", 4, (int64_t[]){1, C, H, W});
+  Value *w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){K, C, KH, KH}, wd);
+  Value *b = ir_const(g, "b", DT_FLOAT, 1, (int64_t[]){K}, bd);
+  Value *cv = op("Conv", 3, (Value *[]){x, w, b}, "conv");
+  float *pr[4];
+  Value *y = bn_after(cv, K, &seed, pr);
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_fold_bn(g) == 0);
+  CHECK(live_nodes() == 1 && g->nodes[0]->op == OP_Conv && g->nodes[0]->out[0] == y);
+  const float *nw = g->nodes[0]->in[1]->data, *nb = g->nodes[0]->in[2]->data;
+  double worst = 0;
+  for (int k = 0; k < K; k++)
+    for (int oy = 0; oy < H - KH + 1; oy++)
+      for (int ox = 0; ox < W - KH + 1; ox++) {
+        double conv = conv_at(xd, wd, C, H, W, KH, KH, k, oy, ox) + bd[k];
+        double ref = (conv - pr[2][k]) / sqrt((double)pr[3][k] + 1e-5) * pr[0][k] + pr[1][k];
+        double got = conv_at(xd, nw, C, H, W, KH, KH, k, oy, ox) + nb[k];
+        if (fabs(got - ref) > worst) worst = fabs(got - ref);
+      }
+  CHECK_MSG(worst < 1e-5, "max error %g", worst);
+  ir_graph_free(g);
+}
+
+TEST(bn_without_conv_becomes_mul_add) {
+  g = ir_graph_new();
+  unsigned seed = 3;
+  Value *x = input("x", 4, (int64_t[]){1, 2, 3, 3});
+  Value *r = op("Relu", 1, (Value *[]){x}, "r");
+  float *pr[4];
+  Value *y = bn_after(r, 2, &seed, pr);
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_fold_bn(g) == 0);
+  CHECK(live_nodes() == 3 && g->nodes[1]->op == OP_Mul && g->nodes[2]->op == OP_Add && g->nodes[2]->out[0] == y);
+  const float *s = g->nodes[1]->in[1]->data, *t = g->nodes[2]->in[1]->data;
+  CHECK(g->nodes[1]->in[1]->rank == 3);            /* [C,1,1] broadcasts over NCHW */
+  double s0 = pr[0][0] / sqrt((double)pr[3][0] + 1e-5);
+  CHECK(fabs(s[0] - s0) < 1e-6 && fabs(t[0] - (pr[1][0] - pr[2][0] * s0)) < 1e-6);
+  ir_graph_free(g);
+}
+
+TEST(fuse_residual_and_activation) {
+  g = ir_graph_new();
+  Value *x = input("x", 4, (int64_t[]){1, 2, 4, 4});
+  Value *w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){2, 2, 1, 1}, NULL);
+  Value *cv = op("Conv", 2, (Value *[]){x, w}, "conv");
+  Value *sum = op("Add", 2, (Value *[]){cv, x}, "sum");
+  Value *y = op("Relu", 1, (Value *[]){sum}, "y");
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_fuse_residual(g) == 0 && pass_fuse_act(g) == 0 && pass_infer(g) == 0);
+  CHECK(live_nodes() == 1);
+  Node *n = g->nodes[0];
+  CHECK(n->op == OP_Conv && n->res == x && n->act == RT_ACT_RELU && n->out[0] == y);
+  ir_graph_free(g);
+
+  /* not fused when the intermediate is also a graph output */
+  g = ir_graph_new();
+  x = input("x", 4, (int64_t[]){1, 2, 4, 4});
+  w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){2, 2, 1, 1}, NULL);
+  cv = op("Conv", 2, (Value *[]){x, w}, "conv");
+  y = op("Clip", 1, (Value *[]){cv}, "y");
+  output(cv);
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_fuse_act(g) == 0);
+  CHECK(live_nodes() == 2);
+  ir_graph_free(g);
+}
+
+TEST(outputs_get_own_buffers) {
+  g = ir_graph_new();
+  Value *x = input("x", 1, (int64_t[]){4});
+  Value *k = ir_const(g, "k", DT_FLOAT, 1, (int64_t[]){4}, (float[]){1, 2, 3, 4});
+  output(x);
+  output(k);
+  CHECK(pass_fold(g) == 0 && pass_outputs(g) == 0);
+  CHECK(g->outputs[0] != x && g->outputs[1] != k);
+  CHECK(g->outputs[0]->producer && g->outputs[0]->producer->op == OP_Identity && g->outputs[0]->kind == VK_TEMP);
+  CHECK(!strcmp(g->outputs[1]->name, "k"));
+  ir_graph_free(g);
+}
+
+TEST(memory_plan_no_overlap) {
+  /* a chain with branches and views: check that no two buffers live at the same time overlap */
+  g = ir_graph_new();
+  Value *x = input("x", 2, (int64_t[]){8, 16});
+  Value *a = op("Relu", 1, (Value *[]){x}, "a");
+  Value *b = op("Sigmoid", 1, (Value *[]){a}, "b");
+  Value *c = op("Add", 2, (Value *[]){a, b}, "c");
+  Value *sh = ir_const(g, "sh", DT_INT64, 1, (int64_t[]){1}, (int64_t[]){128});
+  Value *v = op("Reshape", 2, (Value *[]){c, sh}, "v");
+  Value *d = op("Neg", 1, (Value *[]){v}, "d");
+  Value *e = op("Tanh", 1, (Value *[]){d}, "e");
+  Value *f = op("Mul", 2, (Value *[]){e, v}, "f");
+  output(f);
+  PassOptions po = {.opt_level = 2};
+  CHECK_MSG(pass_run_pipeline(g, &po) == 0, "%s", ir_error(g));
+  CHECK(v->alias == c && v->offset == c->offset);           /* the Reshape is a view */
+  /* live range of each buffer root: [def, last use] in node order */
+  int n = g->nnodes;
+  for (int i = 0; i < g->nvalues; i++)
+    for (int j = i + 1; j < g->nvalues; j++) {
+      Value *p = g->values[i], *q = g->values[j];
+      if (p->kind == VK_CONST || q->kind == VK_CONST || p->alias || q->alias || p->offset < 0 || q->offset < 0) continue;
+      int pd = p->producer ? p->producer->index : -1, qd = q->producer ? q->producer->index : -1, pl = -1, ql = -1;
+      for (int k = 0; k < n; k++)
+        for (int s = 0; s < g->nodes[k]->nin; s++) {
+          Value *r = g->nodes[k]->in[s];
+          while (r && r->alias) r = r->alias;
+          if (r == p) pl = k;
+          if (r == q) ql = k;
+        }
+      if (p->kind == VK_INPUT || p->is_output) pl = n;
+      if (q->kind == VK_INPUT || q->is_output) ql = n;
+      if (pl < pd) pl = pd;
+      if (ql < qd) ql = qd;
+      bool live_together = pd <= ql && qd <= pl;
+      bool overlap = p->offset < q->offset + ir_nbytes(q) && q->offset < p->offset + ir_nbytes(p);
+      CHECK_MSG(!(live_together && overlap), "'%s' and '%s' overlap while both live", p->name, q->name);
+    }
+  CHECK(g->arena_size < 7 * 512);                           /* some buffers were reused */
+  ir_graph_free(g);
+}
+
+int main(void) {
+  RUN(fold_shape_chain);
+  RUN(fold_arithmetic_constants);
+  RUN(dce_removes_unused);
+  RUN(fold_bn_into_conv_numerically);
+  RUN(bn_without_conv_becomes_mul_add);
+  RUN(fuse_residual_and_activation);
+  RUN(outputs_get_own_buffers);
+  RUN(memory_plan_no_overlap);
+  return harness_done();
+}
