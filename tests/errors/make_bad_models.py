@@ -1,0 +1,65 @@
+# make_bad_models.py OUTDIR — writes malformed or unsupported ONNX models for tests/errors/run.sh.
+# Run with Debian's python (/usr/bin/python3), which has the onnx package.
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+
+
+def save(name, graph, opset=13):
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    onnx.save(m, os.path.join(out, name))
+
+
+X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+W = numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")
+
+# a good conv model (also the source of the truncated copy)
+save("good.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_1")], "g", [X], [Y], [W]))
+
+# unsupported op
+save("unsupported.onnx", helper.make_graph([helper.make_node("Hardmax", ["x"], ["y"], name="hm_7")], "g", [X], [Y]))
+
+# a dtype the run-time kernels don't take
+XU = helper.make_tensor_value_info("x", TensorProto.UINT8, [4])
+YU = helper.make_tensor_value_info("y", TensorProto.UINT8, None)
+save("wrong_dtype.onnx", helper.make_graph([helper.make_node("Add", ["x", "x"], ["y"], name="add_u8")], "g", [XU], [YU]))
+
+# bad attributes: strides with the wrong number of entries, zero stride
+save("bad_attr.onnx", helper.make_graph(
+    [helper.make_node("Conv", ["x", "w"], ["y"], name="conv_bad", strides=[1, 1, 1])], "g", [X], [Y], [W]))
+save("zero_stride.onnx", helper.make_graph(
+    [helper.make_node("MaxPool", ["x"], ["y"], name="pool_0", kernel_shape=[2, 2], strides=[0, 1])], "g", [X], [Y]))
+
+# weights whose shape disagrees with the input
+W2 = numpy_helper.from_array(np.ones((4, 5, 3, 3), np.float32), "w")
+save("bad_shape.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_2")], "g", [X], [Y], [W2]))
+
+# external data that escapes the model folder
+def external(name, location):
+    t = numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")
+    t.ClearField("raw_data")
+    t.data_location = TensorProto.EXTERNAL
+    e = t.external_data.add()
+    e.key, e.value = "location", location
+    save(name, helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_3")], "g", [X], [Y], [t]))
+
+external("escape_dotdot.onnx", "../outside.bin")
+external("escape_abs.onnx", "/etc/passwd")
+
+# a symbolic dim nobody binds reaching a kernel
+XS = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])
+save("unbound_dim.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_4")], "g", [XS], [Y], [W]))
+
+# truncated and garbage files
+data = open(os.path.join(out, "good.onnx"), "rb").read()
+open(os.path.join(out, "truncated.onnx"), "wb").write(data[: len(data) // 2])
+open(os.path.join(out, "garbage.onnx"), "wb").write(bytes((i * 7919 + 13) & 0xFF for i in range(4096)))
+open(os.path.join(out, "empty.onnx"), "wb").close()

@@ -1,0 +1,55 @@
+#!/bin/sh
+# run.sh BUILD_DIR — bad input gets a clear message, exit status 1 (2 for a bad command line),
+# never a crash, and no output file left behind (a stale one is removed).
+set -u
+build=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+cc="$build/onnx2wasm"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+/usr/bin/python3 "$here/make_bad_models.py" "$tmp/m" || { echo "cannot generate the bad models"; exit 1; }
+pass=0; fail=0
+
+# expect STATUS 'MESSAGE SUBSTRING' ARGS...
+expect() {
+  want_status=$1; want_msg=$2; shift 2
+  echo stale > "$tmp/out.wasm"
+  "$cc" "$@" > "$tmp/stdout" 2> "$tmp/stderr"
+  status=$?
+  msg=$(cat "$tmp/stderr")
+  target=""; prev=""
+  for a in "$@"; do [ "$prev" = "-o" ] && target=$a; prev=$a; done
+  if [ "$status" -ne "$want_status" ]; then
+    fail=$((fail + 1)); echo "FAIL $*: exit $status, expected $want_status: $msg"
+  elif [ -n "$want_msg" ] && ! grep -qF -- "$want_msg" "$tmp/stderr"; then
+    fail=$((fail + 1)); echo "FAIL $*: message '$msg' lacks '$want_msg'"
+  elif [ "$want_status" -eq 1 ] && [ -n "$target" ] && [ -e "$target" ]; then
+    fail=$((fail + 1)); echo "FAIL $*: an output file was left behind"
+  elif ls "$tmp" | grep -q 'tmp'; then
+    fail=$((fail + 1)); echo "FAIL $*: a temporary file was left behind"
+  else
+    pass=$((pass + 1)); echo "ok   exit $status: ${want_msg:-compiles}"
+  fi
+}
+
+m="$tmp/m"; o="-o $tmp/out.wasm"
+expect 1 "node 'hm_7' (Hardmax, opset 13): unsupported op 'Hardmax'" "$m/unsupported.onnx" $o
+expect 1 "node 'add_u8' (Add, opset 13): dtype uint8 is not supported at run time" "$m/wrong_dtype.onnx" $o
+expect 1 "node 'conv_bad' (Conv, opset 13): strides/dilations/pads have the wrong number of entries" "$m/bad_attr.onnx" $o
+expect 1 "node 'pool_0' (MaxPool, opset 13): kernel_shape, strides and dilations must be positive" "$m/zero_stride.onnx" $o
+expect 1 "node 'conv_2' (Conv, opset 13): input has 3 channels, weight expects 5 x group 1" "$m/bad_shape.onnx" $o
+expect 1 "external data path '../outside.bin' leaves the model's folder" "$m/escape_dotdot.onnx" $o
+expect 1 "external data path '/etc/passwd' is absolute" "$m/escape_abs.onnx" $o
+expect 1 "bind its symbols with --dim NAME=VALUE" "$m/unbound_dim.onnx" $o
+expect 1 "is not a valid ONNX model" "$m/truncated.onnx" $o
+expect 1 "onnx2wasm: $m/garbage.onnx:" "$m/garbage.onnx" $o
+expect 1 "is empty" "$m/empty.onnx" $o
+expect 1 "cannot open" "$m/missing.onnx" $o
+expect 1 "cannot create" "$m/good.onnx" -o "$tmp/no/such/dir/out.wasm"
+expect 2 "unknown option" "$m/good.onnx" --frobnicate
+expect 2 "no output given" "$m/good.onnx"
+expect 2 "--dim expects NAME=VALUE" "$m/good.onnx" $o --dim N
+expect 0 "" "$m/unbound_dim.onnx" $o --dim N=1
+"$cc" --help | grep -q -- "--print-after" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL --help"; }
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
