@@ -1,0 +1,83 @@
+// TypeScript declarations for onnx2wasm.mjs, the loader of onnx2wasm modules (docs/abi.md).
+
+/** Element types a module's inputs and outputs can have. */
+export type DType =
+  | 'float32' | 'float64' | 'float16'
+  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
+  | 'bool';
+
+/** Typed array that carries each dtype (float16 as raw IEEE half bits, bool as 0/1 bytes). */
+export interface TypedArrayFor {
+  float32: Float32Array; float64: Float64Array; float16: Uint16Array;
+  int8: Int8Array; uint8: Uint8Array; int16: Int16Array; uint16: Uint16Array;
+  int32: Int32Array; uint32: Uint32Array; int64: BigInt64Array; uint64: BigUint64Array;
+  bool: Uint8Array;
+}
+export type TensorData = TypedArrayFor[DType];
+
+/** One entry of the signature's "inputs"/"outputs" lists. */
+export interface TensorInfo {
+  readonly name: string;
+  readonly dtype: DType;
+  /** The model's own dims: a number, or the dim_param symbol. */
+  readonly dims: ReadonlyArray<number | string>;
+  /** The concrete shape the module was compiled for. */
+  readonly shape: ReadonlyArray<number>;
+  /** Byte address in `memory`. */
+  readonly offset: number;
+  readonly bytes: number;
+}
+
+/** The parsed "onnx2wasm.signature" custom section. */
+export interface Signature {
+  version: 1;
+  producer?: string;
+  opset?: number;
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  symbols?: Record<string, number>;
+  memory?: {
+    weights_offset: number; weights_bytes: number;
+    arena_offset: number; arena_bytes: number; total_bytes: number;
+  };
+  [key: string]: unknown;
+}
+
+export interface LoadOptions {
+  /**
+   * true (default): run() returns fresh copies of the outputs.
+   * false: aligned outputs are views into the module's memory, valid until the next run().
+   */
+  copyOutputs?: boolean;
+}
+
+export interface Model {
+  readonly inputs: ReadonlyArray<TensorInfo>;
+  readonly outputs: ReadonlyArray<TensorInfo>;
+  /** dim_param bindings the module was compiled with. */
+  readonly symbols: Readonly<Record<string, number>>;
+  readonly signature: Signature;
+  readonly memory: WebAssembly.Memory;
+  readonly module: WebAssembly.Module;
+  readonly instance: WebAssembly.Instance;
+  /**
+   * Runs the model once. Every input must be given, with the typed-array kind of its dtype and
+   * exactly the element count of its shape. Throws Onnx2WasmError on a bad feed, a trap, or a
+   * non-zero status from the module's run(). Not re-entrant.
+   */
+  run(feeds: Record<string, TensorData>): Record<string, TensorData>;
+}
+
+export class Onnx2WasmError extends Error {}
+
+export const SIGNATURE_SECTION: 'onnx2wasm.signature';
+export const TYPED_ARRAYS: Readonly<{ [K in DType]: { new (n: number): TypedArrayFor[K]; BYTES_PER_ELEMENT: number } }>;
+
+/** Reads and validates the signature section of a compiled module. */
+export function readSignature(module: WebAssembly.Module): Signature;
+
+/** Compiles (if needed) and instantiates an onnx2wasm module with no imports. */
+export function load(
+  bytesOrModule: ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response,
+  opts?: LoadOptions,
+): Promise<Model>;

@@ -1,0 +1,135 @@
+// Tests runtime/js/onnx2wasm.mjs (the module loader) on hand-built ABI fixture modules.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import vm from 'node:vm';
+import { load, readSignature, SIGNATURE_SECTION } from '../../runtime/js/onnx2wasm.mjs';
+import {
+  buildAdd1, buildMixed, add1Signature, appendCustomSection, wat2wasm, ADD1_WAT, uleb128,
+} from './fixtures.mjs';
+
+const add1 = buildAdd1();
+const mixed = buildMixed();
+
+test('fixture generator: LEB128 and custom-section framing', () => {
+  assert.deepEqual([...uleb128(0)], [0]);
+  assert.deepEqual([...uleb128(127)], [127]);
+  assert.deepEqual([...uleb128(128)], [0x80, 1]);
+  assert.deepEqual([...uleb128(624485)], [0xe5, 0x8e, 0x26]);
+  const base = wat2wasm('(module)');
+  const big = 'x'.repeat(300); // size needs a 2-byte LEB128
+  const m = new WebAssembly.Module(appendCustomSection(base, 'a.b', big));
+  const secs = WebAssembly.Module.customSections(m, 'a.b');
+  assert.equal(secs.length, 1);
+  assert.equal(new TextDecoder().decode(secs[0]), big);
+  assert.deepEqual(WebAssembly.Module.imports(new WebAssembly.Module(add1)), []);
+});
+
+test('add1: y = x + 1, signature exposed, fresh output copies', async () => {
+  const m = await load(add1);
+  assert.deepEqual(m.inputs.map((t) => [t.name, t.dtype, [...t.dims], [...t.shape], t.offset, t.bytes]),
+    [['x', 'float32', ['N', 4], [1, 4], 1024, 16]]);
+  assert.deepEqual(m.outputs.map((t) => [t.name, t.dtype, [...t.shape], t.offset]), [['y', 'float32', [1, 4], 2048]]);
+  assert.deepEqual({ ...m.symbols }, { N: 1 });
+  assert.ok(m.memory instanceof WebAssembly.Memory);
+  assert.equal(m.signature.producer, 'onnx2wasm test fixture');
+
+  const r1 = m.run({ x: new Float32Array([1, 2, 3, -0.5]) });
+  assert.deepEqual(Object.keys(r1), ['y']);
+  assert.ok(r1.y instanceof Float32Array);
+  assert.deepEqual([...r1.y], [2, 3, 4, 0.5]);
+  assert.notEqual(r1.y.buffer, m.memory.buffer);
+  const r2 = m.run({ x: new Float32Array([10, 20, 30, 40]) });
+  assert.deepEqual([...r1.y], [2, 3, 4, 0.5], 'earlier result must not change');
+  assert.deepEqual([...r2.y], [11, 21, 31, 41]);
+});
+
+test('accepts ArrayBuffer, Buffer, subarray feeds, WebAssembly.Module and cross-realm typed arrays', async () => {
+  const ab = add1.buffer.slice(add1.byteOffset, add1.byteOffset + add1.byteLength);
+  for (const src of [ab, Buffer.from(add1), new WebAssembly.Module(add1)]) {
+    const m = await load(src);
+    const big = new Float32Array([99, 1, 2, 3, 4, 99]);
+    assert.deepEqual([...m.run({ x: big.subarray(1, 5) }).y], [2, 3, 4, 5]);
+  }
+  const m = await load(add1);
+  const foreign = vm.runInNewContext('new Float32Array([0, 0, 0, 1])');
+  assert.ok(!(foreign instanceof Float32Array));
+  assert.deepEqual([...m.run({ x: foreign }).y], [1, 1, 1, 2]);
+});
+
+test('copyOutputs: false returns views into memory', async () => {
+  const m = await load(add1, { copyOutputs: false });
+  const r = m.run({ x: new Float32Array(4) });
+  assert.equal(r.y.buffer, m.memory.buffer);
+  m.run({ x: new Float32Array([1, 1, 1, 1]) });
+  assert.deepEqual([...r.y], [2, 2, 2, 2]);
+});
+
+test('int64 and bool tensors use BigInt64Array and Uint8Array', async () => {
+  const m = await load(mixed);
+  const r = m.run({ a: new BigInt64Array([1n, -(2n ** 40n), 2n ** 61n]), b: new Uint8Array([1, 0, 1]) });
+  assert.ok(r.c instanceof BigInt64Array);
+  assert.deepEqual([...r.c], [2n, -(2n ** 41n), 2n ** 62n]);
+  assert.ok(r.d instanceof Uint8Array);
+  assert.deepEqual([...r.d], [0, 1, 0]);
+  assert.throws(() => m.run({ a: new Float64Array(3), b: new Uint8Array(3) }),
+    /input 'a' is int64: expected BigInt64Array, got Float64Array\(3\)/);
+  assert.throws(() => m.run({ a: new BigInt64Array(3), b: [true, false, true] }),
+    /input 'b' is bool: expected Uint8Array, got Array\(3\)/);
+});
+
+test('feed errors: wrong name, missing input, wrong length, wrong type', async () => {
+  const m = await load(add1);
+  assert.throws(() => m.run({ x: new Float32Array(4), z: new Float32Array(4) }),
+    /unknown input 'z'; the model's inputs are 'x'/);
+  assert.throws(() => m.run({ input: new Float32Array(4) }), /unknown input 'input'/);
+  assert.throws(() => m.run({}), /missing input 'x' \(float32\[1,4\]\)/);
+  assert.throws(() => m.run({ x: new Float32Array(5) }), /input 'x' needs 4 elements \(float32\[1,4\]\), got 5/);
+  assert.throws(() => m.run({ x: new Float32Array(3) }), /needs 4 elements/);
+  assert.throws(() => m.run({ x: new Float64Array(4) }), /input 'x' is float32: expected Float32Array, got Float64Array\(4\)/);
+  assert.throws(() => m.run({ x: [1, 2, 3, 4] }), /expected Float32Array, got Array\(4\)/);
+  assert.throws(() => m.run({ x: new DataView(new ArrayBuffer(16)) }), /expected Float32Array, got DataView/);
+  assert.throws(() => m.run(new Float32Array(4)), /run\(\) expects an object/);
+  assert.throws(() => m.run(), /run\(\) expects an object/);
+  // A rejected feed must not have been written: the module still computes from the last good input.
+  assert.deepEqual([...m.run({ x: new Float32Array([1, 2, 3, 4]) }).y], [2, 3, 4, 5]);
+});
+
+test('non-zero status and traps from run() throw', async () => {
+  const m = await load(add1);
+  assert.throws(() => m.run({ x: new Float32Array([-1, 0, 0, 0]) }), /run\(\) returned status 5/);
+  assert.throws(() => m.run({ x: new Float32Array([-2, 0, 0, 0]) }),
+    (e) => /run\(\) trapped: unreachable/.test(e.message) && e.cause instanceof WebAssembly.RuntimeError);
+  assert.deepEqual([...m.run({ x: new Float32Array(4) }).y], [1, 1, 1, 1], 'usable after a failure');
+});
+
+test('bad modules and signatures are rejected with clear errors', async () => {
+  await assert.rejects(load(new Uint8Array([1, 2, 3])), /not a valid WebAssembly module/);
+  await assert.rejects(load('model.wasm'), /load\(\) expects wasm bytes/);
+  await assert.rejects(load(buildAdd1(null)), new RegExp(`no '${SIGNATURE_SECTION}' custom section`));
+  await assert.rejects(load(buildAdd1('{"version": 1,')), /not valid UTF-8 JSON/);
+  const sig = (f) => { const s = add1Signature(); f(s); return buildAdd1(s); };
+  await assert.rejects(load(sig((s) => { s.version = 2; })), /unsupported signature version 2/);
+  await assert.rejects(load(sig((s) => { s.inputs[0].offset = 1028; })),
+    /input_0 \('x'\) is at 1024 but the signature says 1028/);
+  await assert.rejects(load(sig((s) => { s.inputs[0].dtype = 'complex64'; })), /unsupported dtype 'complex64'/);
+  await assert.rejects(load(sig((s) => { s.outputs[0].bytes = 20; })), /bytes 20 != 16/);
+  await assert.rejects(load(sig((s) => { s.inputs.push({ ...s.inputs[0], name: 'x2' }); })),
+    /does not export global 'input_1' \('x2'\)/);
+  await assert.rejects(load(sig((s) => { s.outputs[0].shape = [1, 20000]; delete s.outputs[0].bytes; })),
+    /output_0 \('y'\) \[2048, 82048\) lies outside memory \(65536 bytes\)/);
+  await assert.rejects(load(sig((s) => { s.inputs.push({ ...s.inputs[0] }); })), /duplicate name 'x'/);
+  // A module with an import cannot be instantiated without imports.
+  const withImport = appendCustomSection(
+    wat2wasm(ADD1_WAT.replace('(module', '(module (import "env" "f" (func)) ')),
+    SIGNATURE_SECTION, JSON.stringify(add1Signature()));
+  await assert.rejects(load(withImport), /module has imports: env\.f/);
+  // readSignature works on a compiled module on its own.
+  assert.equal(readSignature(new WebAssembly.Module(add1)).inputs[0].name, 'x');
+});
+
+test('the loader imports nothing from Node (browser-safe)', async () => {
+  const fs = await import('node:fs');
+  const src = fs.readFileSync(new URL('../../runtime/js/onnx2wasm.mjs', import.meta.url), 'utf8');
+  assert.deepEqual(src.match(/^\s*import\s.*$/gm) || [], []);
+  assert.doesNotMatch(src, /\brequire\(|\bprocess\.|\bBuffer\b|node:/);
+});

@@ -1,0 +1,48 @@
+#!/bin/sh
+# run.sh BUILD_DIR — end to end on real CNNs: export torchvision models (models/export_torchvision.py,
+# seeded), have onnxruntime-web compute reference outputs on seeded random inputs (the oracle,
+# tools/ort-oracle.mjs), compile each model with onnx2wasm and compare (rtol 1e-3, atol 1e-4).
+# Also compiles a dynamic-batch export (dim_param N) with --dim N=1 against the same reference.
+set -u
+build=$(cd "$1" && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+for m in mobilenet_v2 resnet18 squeezenet1_1 efficientnet_b0; do
+  dir="$root/models/$m"
+  if [ ! -f "$dir/model.onnx" ] || [ ! -f "$dir/data/output_0.pb" ]; then
+    /usr/bin/python3 "$root/models/export_torchvision.py" --only "$m" --check > "$tmp/export.log" 2>&1 ||
+      { bad "$m: export failed: $(tail -3 "$tmp/export.log")"; continue; }
+  fi
+  if ! "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.wasm" --stats > "$tmp/stats" 2> "$tmp/err"; then
+    bad "$m: compile failed: $(cat "$tmp/err")"; continue
+  fi
+  if "$build/onnx2wasm-run" "$tmp/$m.wasm" --data "$dir/data" --rtol 1e-3 --atol 1e-4 > "$tmp/run" 2>&1; then
+    ok "$m matches onnxruntime-web: $(grep -o 'max_abs_err [^;]*' "$tmp/run" | head -1); $(cat "$tmp/stats")"
+  else
+    bad "$m: $(cat "$tmp/run")"
+  fi
+done
+
+# dim_param end to end: the same squeezenet weights exported with a symbolic batch
+if /usr/bin/python3 "$root/models/export_torchvision.py" --only squeezenet1_1 --dynamic-batch --out-dir "$tmp/dyn" > "$tmp/export.log" 2>&1; then
+  if "$build/onnx2wasm" "$tmp/dyn/squeezenet1_1/model.onnx" -o "$tmp/dyn.wasm" 2> "$tmp/err"; then
+    bad "dynamic batch without --dim compiled"
+  elif grep -q "dim NAME=VALUE" "$tmp/err"; then ok "dynamic batch without --dim: $(cat "$tmp/err" | cut -c1-120)"
+  else bad "dynamic batch without --dim: unexpected message $(cat "$tmp/err")"; fi
+  if "$build/onnx2wasm" "$tmp/dyn/squeezenet1_1/model.onnx" -o "$tmp/dyn.wasm" --dim N=1 2> "$tmp/err" &&
+     "$build/onnx2wasm-run" "$tmp/dyn.wasm" --data "$root/models/squeezenet1_1/data" --atol 1e-4 > "$tmp/run" 2>&1 &&
+     node --input-type=module -e "import fs from 'node:fs';import {readSignature} from '$root/runtime/js/onnx2wasm.mjs';const s=readSignature(new WebAssembly.Module(fs.readFileSync('$tmp/dyn.wasm')));if(s.inputs[0].dims[0]!=='N'||s.symbols.N!==1)process.exit(1)"; then
+    ok "dynamic batch with --dim N=1 matches, signature keeps dims ['N',3,224,224]"
+  else
+    bad "dynamic batch with --dim N=1: $(cat "$tmp/err" "$tmp/run" 2>/dev/null | tail -3)"
+  fi
+else
+  bad "dynamic-batch export failed: $(tail -3 "$tmp/export.log")"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
