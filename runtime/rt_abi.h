@@ -45,7 +45,13 @@ typedef enum { RT_BIN_ADD = 0, RT_BIN_SUB, RT_BIN_MUL, RT_BIN_DIV, RT_BIN_MAX, R
 /* 2-D convolution, NCHW f32, weights in ONNX layout [K][C/group][KH][KW].
  * y = act(conv(x, w) + bias[k] + res), res (same shape as y) optional.
  * pt/pl: top/left padding; the bottom/right padding is implied by oh/ow.
- * scratch: arena space the compiler reserved for im2col, scratch_bytes long (0 if none). */
+ * scratch: arena space the compiler reserved for im2col, scratch_bytes long (0 if none).
+ * Kernel notes (runtime/kernels/conv2d.c):
+ *  - sh, sw, dh, dw >= 1; c % group == 0 and k % group == 0.
+ *  - scratch is needed only by the im2col path and exactly (c/group)*kh*kw*oh*ow*4 bytes are used.
+ *    Depthwise convs (group == c == k > 1) and 1x1/stride-1/pad-0 convs use none. If it is
+ *    absent or smaller than that for a conv that needs it, the kernel falls back to a slow scalar loop.
+ *  - y may be the same buffer as res (in-place residual add); otherwise y must not overlap inputs. */
 typedef struct {
   RtAddr x, w, bias, res, y, scratch;
   int32_t n, c, h, w_, k, oh, ow;
@@ -56,7 +62,8 @@ typedef struct {
 
 /* Gemm: y[M][N] = act(alpha * op(A) op(B) + beta * C), op = transpose when trans_* != 0.
  * A is [M][K] ([K][M] if trans_a), B is [K][N] ([N][K] if trans_b).
- * c_kind: 0 none, 1 scalar, 2 row vector [N], 3 column vector [M], 4 full [M][N]. */
+ * c_kind: 0 none, 1 scalar, 2 row vector [N], 3 column vector [M], 4 full [M][N].
+ * y must not overlap a or b; y may equal c (c_kind 4) unless trans_b != 0 and k > 2048. */
 typedef struct {
   RtAddr a, b, c, y;
   int32_t m, n, k, trans_a, trans_b, c_kind;
@@ -66,7 +73,7 @@ typedef struct {
 
 /* Batched MatMul with numpy broadcasting: for each batch index (nb dims of size bdim[i]),
  * Y[b] = A[b] (M x K) * B[b] (K x N), A/B batch strides in elements (0 = broadcast),
- * Y contiguous [batch...][M][N]. bias [N] optional, then act. */
+ * Y contiguous [batch...][M][N]. bias [N] optional, then act. y must not overlap a or b. */
 typedef struct {
   RtAddr a, b, bias, y;
   int32_t m, n, k, nb;
@@ -75,7 +82,8 @@ typedef struct {
 } RtMatMul;
 
 /* Elementwise binary with broadcasting over up to RT_MAX_RANK dims (dims of y, element
- * strides of a and b per dim, 0 = broadcast), then act. */
+ * strides of a and b per dim, 0 = broadcast), then act. y may equal a or b when that operand is
+ * not broadcast (it has y's shape and contiguous strides). */
 typedef struct {
   RtAddr a, b, y;
   int32_t op, rank;
@@ -86,11 +94,15 @@ typedef struct {
 /* y[i] = act(x[i]) for i < n (x == y allowed). */
 typedef struct { RtAddr x, y; int32_t n; RtAct act; } RtUnary;
 
-/* y[o][c][i] = act(x[o][c][i] * scale[c] + shift[c]) (BatchNormalization not folded into a conv). */
+/* y[o][c][i] = act(x[o][c][i] * scale[c] + shift[c]) (BatchNormalization not folded into a conv).
+ * x == y allowed. */
 typedef struct { RtAddr x, y, scale, shift; int32_t outer, c, inner; RtAct act; } RtChannelAffine;
 
 /* Max/average pooling over NCHW planes. kind 0 = max, 1 = average.
- * count_pad: average divides by the full window including padding (1) or valid cells only (0). */
+ * count_pad: average divides by the full window including padding (1) or valid cells only (0).
+ * Kernel notes: count_pad = 1 divides by kh*kw for every window, which matches ONNX as long as no
+ * window hangs past the explicit bottom/right padding (i.e. without a ceil_mode overhang); a window
+ * with no cell inside the input yields 0. sh, sw, dh, dw >= 1. */
 typedef struct {
   RtAddr x, y;
   int32_t planes, h, w, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, kind, count_pad;
@@ -99,7 +111,7 @@ typedef struct {
 /* Global average pooling: y[p] = mean(x[p][0..hw)). */
 typedef struct { RtAddr x, y; int32_t planes, hw; } RtGlobalPool;
 
-/* Softmax (or LogSoftmax when log != 0) over the middle axis of [outer][n][inner]. */
+/* Softmax (or LogSoftmax when log != 0) over the middle axis of [outer][n][inner]. x == y allowed. */
 typedef struct { RtAddr x, y; int32_t outer, n, inner, log; } RtSoftmax;
 
 /* Transpose of an esize-byte element tensor: y is contiguous with dims dim[],

@@ -1,0 +1,137 @@
+/* layout.c — data movement kernels: strided transpose, 2-D block copy, gather along an axis. */
+#include "rt_internal.h"
+
+/* Copy one element of esize bytes. */
+RT_AI void copy_elem(unsigned char *d, const unsigned char *s, int32_t esize) {
+  switch (esize) {
+  case 1: *d = *s; break;
+  case 2: *(uint16_t *)d = *(const uint16_t *)s; break;
+  case 4: *(uint32_t *)d = *(const uint32_t *)s; break;
+  case 8: *(uint64_t *)d = *(const uint64_t *)s; break;
+  default: rt_memcpy(d, s, (size_t)esize); break;
+  }
+}
+
+void rt_transpose__scalar(const RtTranspose *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  int32_t idx[RT_MAX_RANK] = {0}, es = p->esize;
+  ptrdiff_t total = 1;
+  for (int32_t d = 0; d < p->rank; d++) total *= p->dim[d];
+  for (ptrdiff_t i = 0; i < total; i++) {
+    ptrdiff_t xo = 0;
+    for (int32_t d = 0; d < p->rank; d++) xo += (ptrdiff_t)idx[d] * p->xstride[d];
+    copy_elem(y + i * es, x + xo * es, es);
+    for (int32_t d = p->rank - 1; d >= 0; d--) {
+      if (++idx[d] < p->dim[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+void rt_copy2d__scalar(const RtCopy2d *p) {
+  unsigned char *d = RT_PTR(unsigned char, p->dst);
+  const unsigned char *s = RT_PTR(const unsigned char, p->src);
+  if (p->row_bytes == p->dst_stride && p->row_bytes == p->src_stride) {
+    rt_memcpy(d, s, (size_t)p->rows * (size_t)p->row_bytes);
+    return;
+  }
+  for (int32_t r = 0; r < p->rows; r++)
+    rt_memcpy(d + (ptrdiff_t)r * p->dst_stride, s + (ptrdiff_t)r * p->src_stride, (size_t)p->row_bytes);
+}
+
+void rt_gather__scalar(const RtGather *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x);
+  const int64_t *idx = RT_PTR(const int64_t, p->idx);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  size_t blk = (size_t)p->inner * (size_t)p->esize;
+  for (int32_t o = 0; o < p->outer; o++)
+    for (int32_t i = 0; i < p->nidx; i++) {
+      int64_t j = idx[i];
+      if (j < 0) j += p->axis_n;
+      unsigned char *dst = y + ((size_t)o * (size_t)p->nidx + (size_t)i) * blk;
+      if (j < 0 || j >= p->axis_n) rt_memset(dst, 0, blk);
+      else rt_memcpy(dst, x + ((size_t)o * (size_t)p->axis_n + (size_t)j) * blk, blk);
+    }
+}
+
+#ifdef __wasm_simd128__
+
+/* Transpose: dims are coalesced first; rows whose x stride is 1 become memcpy; a 4-byte
+ * transpose whose second-innermost dim is x-contiguous goes through 4x4 register transposes. */
+void rt_transpose__simd128(const RtTranspose *p) {
+  int32_t dim[RT_MAX_RANK], xs[RT_MAX_RANK], r = 0, es = p->esize;
+  for (int32_t d = 0; d < p->rank; d++) { /* drop size-1 dims, merge mergeable neighbours */
+    if (p->dim[d] == 1) continue;
+    if (r > 0 && xs[r - 1] == p->xstride[d] * p->dim[d]) {
+      dim[r - 1] *= p->dim[d];
+      xs[r - 1] = p->xstride[d];
+      continue;
+    }
+    dim[r] = p->dim[d];
+    xs[r] = p->xstride[d];
+    r++;
+  }
+  if (r == 0) {
+    dim[0] = 1;
+    xs[0] = 1;
+    r = 1;
+  }
+  const unsigned char *x = RT_PTR(const unsigned char, p->x);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  int32_t n = dim[r - 1], sx = xs[r - 1];
+  int tile = es == 4 && r >= 2 && xs[r - 2] == 1 && sx != 1;
+  int32_t outer_r = tile ? r - 2 : r - 1; /* dims walked by the odometer */
+  ptrdiff_t outer = 1;
+  for (int32_t d = 0; d < outer_r; d++) outer *= dim[d];
+  ptrdiff_t blk = tile ? (ptrdiff_t)dim[r - 2] * n : n; /* y elements per odometer step */
+  int32_t idx[RT_MAX_RANK] = {0};
+  for (ptrdiff_t o = 0; o < outer; o++) {
+    ptrdiff_t xo = 0;
+    for (int32_t d = 0; d < outer_r; d++) xo += (ptrdiff_t)idx[d] * xs[d];
+    unsigned char *yb = y + o * blk * es;
+    const unsigned char *xb = x + xo * es;
+    if (tile) {
+      const float *xf = (const float *)xb;
+      float *yf = (float *)yb;
+      int32_t m = dim[r - 2]; /* y[i][j] = x[i + j*sx], i < m, j < n */
+      int32_t i = 0;
+      for (; i + 4 <= m; i += 4) {
+        int32_t j = 0;
+        for (; j + 4 <= n; j += 4) {
+          const float *s = xf + (ptrdiff_t)j * sx + i;
+          v128_t r0 = wasm_v128_load(s), r1 = wasm_v128_load(s + sx);
+          v128_t r2 = wasm_v128_load(s + 2 * (ptrdiff_t)sx), r3 = wasm_v128_load(s + 3 * (ptrdiff_t)sx);
+          v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+          v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+          float *d = yf + (ptrdiff_t)i * n + j;
+          wasm_v128_store(d, wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5));
+          wasm_v128_store(d + n, wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7));
+          wasm_v128_store(d + 2 * (ptrdiff_t)n, wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5));
+          wasm_v128_store(d + 3 * (ptrdiff_t)n, wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7));
+        }
+        for (; j < n; j++)
+          for (int32_t ii = i; ii < i + 4; ii++) yf[(ptrdiff_t)ii * n + j] = xf[(ptrdiff_t)j * sx + ii];
+      }
+      for (; i < m; i++)
+        for (int32_t j = 0; j < n; j++) yf[(ptrdiff_t)i * n + j] = xf[(ptrdiff_t)j * sx + i];
+    } else if (sx == 1) {
+      rt_memcpy(yb, xb, (size_t)n * (size_t)es);
+    } else {
+      for (int32_t j = 0; j < n; j++) copy_elem(yb + (ptrdiff_t)j * es, xb + (ptrdiff_t)j * sx * es, es);
+    }
+    for (int32_t d = outer_r - 1; d >= 0; d--) {
+      if (++idx[d] < dim[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose__simd128(p); }
+#else
+RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose__scalar(p); }
+#endif
+
+/* copy2d and gather are pure memory.copy work: no separate SIMD variant. */
+RT_EXPORT("rt_copy2d") void rt_copy2d(const RtCopy2d *p) { rt_copy2d__scalar(p); }
+RT_EXPORT("rt_gather") void rt_gather(const RtGather *p) { rt_gather__scalar(p); }

@@ -1,0 +1,135 @@
+/* pool.c — max/average 2-D pooling over NCHW planes and global average pooling. */
+#include "rt_internal.h"
+
+/* One output of pool2d computed directly: window cells outside the input are skipped;
+ * average divides by kh*kw (count_pad) or by the number of cells inside (empty window -> 0). */
+static float pool_pixel(const RtPool2d *p, const float *xp, int32_t oy, int32_t ox) {
+  float m = -RT_INF, s = 0.0f;
+  int32_t cnt = 0;
+  for (int32_t ky = 0; ky < p->kh; ky++) {
+    int32_t iy = oy * p->sh - p->pt + ky * p->dh;
+    if (iy < 0 || iy >= p->h) continue;
+    for (int32_t kx = 0; kx < p->kw; kx++) {
+      int32_t ix = ox * p->sw - p->pl + kx * p->dw;
+      if (ix < 0 || ix >= p->w) continue;
+      float v = xp[(ptrdiff_t)iy * p->w + ix];
+      m = m < v ? v : m;
+      s += v;
+      cnt++;
+    }
+  }
+  if (p->kind == 0) return cnt ? m : 0.0f;
+  if (!cnt) return 0.0f;
+  return s / (float)(p->count_pad ? p->kh * p->kw : cnt);
+}
+
+void rt_pool2d_f32__scalar(const RtPool2d *p) {
+  const float *x = RT_PTR(const float, p->x);
+  float *y = RT_PTR(float, p->y);
+  for (int32_t pl = 0; pl < p->planes; pl++) {
+    const float *xp = x + (ptrdiff_t)pl * p->h * p->w;
+    float *yp = y + (ptrdiff_t)pl * p->oh * p->ow;
+    for (int32_t oy = 0; oy < p->oh; oy++)
+      for (int32_t ox = 0; ox < p->ow; ox++) yp[(ptrdiff_t)oy * p->ow + ox] = pool_pixel(p, xp, oy, ox);
+  }
+}
+
+void rt_global_pool_f32__scalar(const RtGlobalPool *p) {
+  const float *x = RT_PTR(const float, p->x);
+  float *y = RT_PTR(float, p->y);
+  for (int32_t pl = 0; pl < p->planes; pl++) {
+    const float *xp = x + (ptrdiff_t)pl * p->hw;
+    float s = 0.0f;
+    for (int32_t i = 0; i < p->hw; i++) s += xp[i];
+    y[pl] = p->hw ? s / (float)p->hw : 0.0f;
+  }
+}
+
+#ifdef __wasm_simd128__
+
+/* Interior columns [ox, ox1) of one output row, 4 at a time: xb points at input column -pl of the
+ * first valid window row, rstep floats between window rows. SW and MAX are compile-time constants. */
+RT_AI int32_t pool_interior(const int SW, const int MAX, int32_t ox, int32_t ox1, const float *xb,
+                            ptrdiff_t rstep, int32_t nrows, int32_t kw, int32_t dw, v128_t inv, float *yr) {
+  for (; ox + 4 <= ox1; ox += 4) {
+    v128_t acc = MAX ? wasm_f32x4_splat(-RT_INF) : wasm_f32x4_const_splat(0.0f);
+    const float *xr = xb + ox * SW;
+    for (int32_t r = 0; r < nrows; r++, xr += rstep)
+      for (int32_t kx = 0; kx < kw; kx++) {
+        v128_t v = rt_load_strided4(xr + kx * dw, SW);
+        acc = MAX ? wasm_f32x4_pmax(acc, v) : wasm_f32x4_add(acc, v);
+      }
+    wasm_v128_store(yr + ox, MAX ? acc : wasm_f32x4_mul(acc, inv));
+  }
+  return ox;
+}
+
+/* Per output row: window rows outside the input are skipped, interior columns (whole window
+ * inside horizontally) go through pool_interior, border columns through pool_pixel. */
+void rt_pool2d_f32__simd128(const RtPool2d *p) {
+  const float *x = RT_PTR(const float, p->x);
+  float *y = RT_PTR(float, p->y);
+  const int32_t h = p->h, w = p->w, oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, sw = p->sw;
+  const int32_t sh = p->sh, pt = p->pt, pl = p->pl, dh = p->dh, dw = p->dw, mx = p->kind == 0;
+  int32_t lo, hi;
+  rt_valid_range(ow, w, sw, pl, 0, (kw - 1) * dw, &lo, &hi);
+  for (int32_t plane = 0; plane < p->planes; plane++) {
+    const float *xp = x + (ptrdiff_t)plane * h * w;
+    float *yp = y + (ptrdiff_t)plane * oh * ow;
+    for (int32_t oy = 0; oy < oh; oy++) {
+      float *yr = yp + (ptrdiff_t)oy * ow;
+      int32_t iy0 = oy * sh - pt;
+      int32_t ky0 = RT_MAX(0, rt_ceil_div(-iy0, dh));
+      int32_t ky1 = RT_MIN(kh, rt_floor_div(h - 1 - iy0, dh) + 1);
+      int32_t nrows = RT_MAX(ky1 - ky0, 0), cnt = nrows * kw;
+      float div = (float)(p->count_pad ? kh * kw : cnt);
+      v128_t inv = wasm_f32x4_splat(cnt ? 1.0f / div : 0.0f);
+      const float *xb = xp + (ptrdiff_t)(iy0 + ky0 * dh) * w - pl;
+      ptrdiff_t rstep = (ptrdiff_t)dh * w;
+      for (int32_t ox = 0; ox < ow; ox++) {
+        if (ox == lo && cnt) {
+          if (sw == 1)
+            ox = mx ? pool_interior(1, 1, ox, hi, xb, rstep, nrows, kw, dw, inv, yr)
+                    : pool_interior(1, 0, ox, hi, xb, rstep, nrows, kw, dw, inv, yr);
+          else if (sw == 2)
+            ox = mx ? pool_interior(2, 1, ox, hi, xb, rstep, nrows, kw, dw, inv, yr)
+                    : pool_interior(2, 0, ox, hi, xb, rstep, nrows, kw, dw, inv, yr);
+          else
+            ox = mx ? pool_interior(sw, 1, ox, hi, xb, rstep, nrows, kw, dw, inv, yr)
+                    : pool_interior(sw, 0, ox, hi, xb, rstep, nrows, kw, dw, inv, yr);
+          if (ox >= ow) break;
+        }
+        yr[ox] = pool_pixel(p, xp, oy, ox);
+      }
+    }
+  }
+}
+
+void rt_global_pool_f32__simd128(const RtGlobalPool *p) {
+  const float *x = RT_PTR(const float, p->x);
+  float *y = RT_PTR(float, p->y);
+  int32_t hw = p->hw;
+  float inv = hw ? 1.0f / (float)hw : 0.0f;
+  for (int32_t pl = 0; pl < p->planes; pl++) {
+    const float *xp = x + (ptrdiff_t)pl * hw;
+    v128_t s0 = wasm_f32x4_const_splat(0.0f), s1 = s0;
+    int32_t i = 0;
+    for (; i + 8 <= hw; i += 8) {
+      s0 = wasm_f32x4_add(s0, wasm_v128_load(xp + i));
+      s1 = wasm_f32x4_add(s1, wasm_v128_load(xp + i + 4));
+    }
+    if (i + 4 <= hw) {
+      s0 = wasm_f32x4_add(s0, wasm_v128_load(xp + i));
+      i += 4;
+    }
+    if (i < hw) s1 = wasm_f32x4_add(s1, rt_load_part(xp + i, hw - i));
+    y[pl] = rt_hsum_f32x4(wasm_f32x4_add(s0, s1)) * inv;
+  }
+}
+
+RT_EXPORT("rt_pool2d_f32") void rt_pool2d_f32(const RtPool2d *p) { rt_pool2d_f32__simd128(p); }
+RT_EXPORT("rt_global_pool_f32") void rt_global_pool_f32(const RtGlobalPool *p) { rt_global_pool_f32__simd128(p); }
+#else
+RT_EXPORT("rt_pool2d_f32") void rt_pool2d_f32(const RtPool2d *p) { rt_pool2d_f32__scalar(p); }
+RT_EXPORT("rt_global_pool_f32") void rt_global_pool_f32(const RtGlobalPool *p) { rt_global_pool_f32__scalar(p); }
+#endif

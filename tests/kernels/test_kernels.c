@@ -1,0 +1,909 @@
+/* test_kernels.c — checks every runtime kernel: scalar reference vs a naive double-precision formula, and the
+ * SIMD128 variant vs both, over odd sizes, broadcasting, padding/stride/dilation/group variants and every
+ * activation; also measures the exp/log/sigmoid/tanh/pow approximations against libm. Built for wasm32-wasi
+ * together with the runtime/kernels sources and run under Node's WASI (see run.sh / run.mjs).
+ * Output: one line per check, then "N passed, M failed"; exit status 1 on any failure. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../runtime/kernels/rt_internal.h"
+
+static int g_pass, g_fail;
+
+/* ------------------------------------------------------------------ helpers */
+
+static uint32_t g_rng = 0x2545F491u;
+static uint32_t rnd_u32(void) {
+  g_rng ^= g_rng << 13;
+  g_rng ^= g_rng >> 17;
+  g_rng ^= g_rng << 5;
+  return g_rng;
+}
+static float rnd(float lo, float hi) { return lo + (hi - lo) * (float)(rnd_u32() >> 8) * (1.0f / 16777216.0f); }
+static int rnd_int(int lo, int hi) { return lo + (int)(rnd_u32() % (uint32_t)(hi - lo + 1)); }
+
+#define GUARD 16
+#define GUARD_VAL 1234.5f
+
+/* Float buffer with GUARD sentinel floats after the end (checked by guard_ok). */
+static float *fbuf(size_t n) {
+  float *p = malloc((n + GUARD) * sizeof(float));
+  if (!p) { printf("out of memory\n"); exit(2); }
+  for (size_t i = 0; i < n + GUARD; i++) p[i] = GUARD_VAL;
+  return p;
+}
+static float *frand_buf(size_t n, float lo, float hi) {
+  float *p = fbuf(n);
+  for (size_t i = 0; i < n; i++) p[i] = rnd(lo, hi);
+  return p;
+}
+static int guard_ok(const float *p, size_t n) {
+  for (size_t i = n; i < n + GUARD; i++)
+    if (p[i] != GUARD_VAL) return 0;
+  return 1;
+}
+static RtAddr A(const void *p) { return (RtAddr)(uintptr_t)p; }
+
+static void report(int ok, const char *name, const char *what, double worst) {
+  if (ok) g_pass++; else g_fail++;
+  printf("%s %s %s (max err/tol %.3g)\n", ok ? "PASS" : "FAIL", name, what, worst);
+}
+
+/* got vs ref elementwise: |got-ref| <= tol[i]*scale (equal values, incl. infinities, and NaN pairs pass);
+ * also requires got's guard zone intact. */
+static void check(const char *name, const char *what, const float *got, const float *ref, const float *tol,
+                  float scale, size_t n) {
+  double worst = 0;
+  int ok = guard_ok(got, n);
+  size_t bad = (size_t)-1;
+  for (size_t i = 0; i < n; i++) {
+    float g = got[i], r = ref[i];
+    if (g == r || (isnan(g) && isnan(r))) continue;
+    double d = fabs((double)g - (double)r), t = (double)tol[i] * scale;
+    double q = t > 0 ? d / t : INFINITY;
+    if (isnan(d)) q = INFINITY;
+    if (q > worst) worst = q;
+    if (q > 1.0 && bad == (size_t)-1) bad = i;
+  }
+  if (bad != (size_t)-1) {
+    ok = 0;
+    printf("  first bad index %zu: got %.9g want %.9g tol %.3g\n", bad, got[bad], ref[bad], tol[bad] * scale);
+  }
+  if (!guard_ok(got, n)) printf("  guard zone overwritten\n");
+  report(ok, name, what, worst);
+}
+
+/* Exact byte comparison for data-movement kernels. */
+static void check_bytes(const char *name, const char *what, const void *got, const void *ref, size_t n) {
+  int ok = memcmp(got, ref, n) == 0;
+  report(ok, name, what, ok ? 0.0 : 1e9);
+}
+
+/* Run scalar and simd outputs against naive ref/tol and against each other. */
+static void check3(const char *name, const float *ys, const float *yv, const float *ref, const float *tol, size_t n) {
+  check(name, "scalar~naive", ys, ref, tol, 1.0f, n);
+  check(name, "simd~naive", yv, ref, tol, 1.0f, n);
+  check(name, "simd~scalar", yv, ys, tol, 2.0f, n);
+}
+
+static const char *act_names[RT_ACT_COUNT] = {"none", "relu", "clip", "sigmoid", "hardsigmoid", "hardswish",
+                                              "leakyrelu", "tanh", "silu", "exp", "neg", "abs", "sqrt",
+                                              "reciprocal"};
+static RtAct make_act(int kind) {
+  RtAct a = {kind, 0.0f, 0.0f};
+  if (kind == RT_ACT_CLIP) { a.a = -0.5f; a.b = 0.7f; }
+  if (kind == RT_ACT_HARDSIGMOID) { a.a = 0.2f; a.b = 0.5f; }
+  if (kind == RT_ACT_LEAKYRELU) a.a = 0.1f;
+  return a;
+}
+
+static double act_d(RtAct a, double v) {
+  switch (a.kind) {
+  case RT_ACT_RELU: return v < 0 ? 0 : v;
+  case RT_ACT_CLIP: return fmin(fmax(v, a.a), a.b);
+  case RT_ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
+  case RT_ACT_HARDSIGMOID: return fmax(0.0, fmin(1.0, a.a * v + a.b));
+  case RT_ACT_HARDSWISH: return v * fmax(0.0, fmin(1.0, v / 6.0 + 0.5));
+  case RT_ACT_LEAKYRELU: return v >= 0 ? v : a.a * v;
+  case RT_ACT_TANH: return tanh(v);
+  case RT_ACT_SILU: return v / (1.0 + exp(-v));
+  case RT_ACT_EXP: return exp(v);
+  case RT_ACT_NEG: return -v;
+  case RT_ACT_ABS: return fabs(v);
+  case RT_ACT_SQRT: return sqrt(v);
+  case RT_ACT_RECIPROCAL: return 1.0 / v;
+  default: return v;
+  }
+}
+
+/* Naive result for a pre-activation value v (double) known to +-e: ref = act(v), tol covers how far
+ * act moves over [v-e, v+e] plus the approximation error of exp/tanh/... (4e-6 relative). */
+static void finish(RtAct a, double v, double e, float *ref, float *tol) {
+  double r = act_d(a, v), lo = act_d(a, v - e), hi = act_d(a, v + e);
+  double t = fmax(fabs(lo - r), fabs(hi - r));
+  if (isnan(t)) t = INFINITY; /* e.g. sqrt across 0: any value near is fine */
+  *ref = (float)r;
+  *tol = (float)(t + 4e-6 * fabs(r) + 1e-30);
+}
+#define ACC_RTOL 1e-5 /* error bound of an f32 dot product: 1e-5 * (|v| + sum |terms|) */
+
+/* ------------------------------------------------------------------ approximations */
+
+static void test_approx(void) {
+  double e_exp = 0, e_exp4 = 0, e_log = 0, e_log4 = 0, e_sig = 0, e_sig4 = 0, e_tanh = 0, e_tanh4 = 0;
+  double e_pow = 0, e_pow4 = 0;
+  for (int i = 0; i <= 400000; i++) {
+    float x = -87.3f + (88.72f + 87.3f) * (float)i / 400000.0f;
+    double r = exp((double)x);
+    double d = fabs(rt_expf(x) - r) / r;
+    double d4 = fabs(wasm_f32x4_extract_lane(rt_exp_f32x4(wasm_f32x4_splat(x)), 0) - r) / r;
+    e_exp = fmax(e_exp, d);
+    e_exp4 = fmax(e_exp4, d4);
+    float s = -30.0f + 60.0f * (float)i / 400000.0f;
+    r = 1.0 / (1.0 + exp(-(double)s));
+    e_sig = fmax(e_sig, fabs(rt_sigmoidf(s) - r) / r);
+    e_sig4 = fmax(e_sig4, fabs(wasm_f32x4_extract_lane(rt_sigmoid_f32x4(wasm_f32x4_splat(s)), 0) - r) / r);
+    float t = -10.0f + 20.0f * (float)i / 400000.0f;
+    if (t != 0.0f) {
+      r = tanh((double)t);
+      e_tanh = fmax(e_tanh, fabs(rt_tanhf(t) - r) / fabs(r));
+      e_tanh4 = fmax(e_tanh4, fabs(wasm_f32x4_extract_lane(rt_tanh_f32x4(wasm_f32x4_splat(t)), 0) - r) / fabs(r));
+    }
+    float l = expf(rnd(-80.0f, 80.0f));
+    r = log((double)l);
+    if (fabs(r) > 1e-3) {
+      e_log = fmax(e_log, fabs(rt_logf(l) - r) / fabs(r));
+      e_log4 = fmax(e_log4, fabs(wasm_f32x4_extract_lane(rt_log_f32x4(wasm_f32x4_splat(l)), 0) - r) / fabs(r));
+    }
+    float pa = rnd(0.01f, 100.0f), pb = rnd(-4.0f, 4.0f);
+    r = pow((double)pa, (double)pb);
+    e_pow = fmax(e_pow, fabs(rt_powf(pa, pb) - r) / r);
+    e_pow4 = fmax(e_pow4, fabs(wasm_f32x4_extract_lane(rt_pow_f32x4(wasm_f32x4_splat(pa), wasm_f32x4_splat(pb)), 0) - r) / r);
+  }
+  /* tiny tanh arguments (relative accuracy near 0) */
+  for (int i = 1; i <= 20000; i++) {
+    float t = 1e-6f * (float)i * (i % 2 ? 1.0f : -1.0f);
+    double r = tanh((double)t);
+    e_tanh = fmax(e_tanh, fabs(rt_tanhf(t) - r) / fabs(r));
+    e_tanh4 = fmax(e_tanh4, fabs(wasm_f32x4_extract_lane(rt_tanh_f32x4(wasm_f32x4_splat(t)), 0) - r) / fabs(r));
+  }
+  struct { const char *name; double err, bound; } rows[] = {
+      {"expf rel err on [-87.3, 88.72]", e_exp, 5e-7},         {"exp_f32x4 rel err on [-87.3, 88.72]", e_exp4, 5e-7},
+      {"logf rel err on [e^-80, e^80]", e_log, 5e-7},         {"log_f32x4 rel err on [e^-80, e^80]", e_log4, 5e-7},
+      {"sigmoidf rel err on [-30, 30]", e_sig, 6e-7},         {"sigmoid_f32x4 rel err on [-30, 30]", e_sig4, 6e-7},
+      {"tanhf rel err on [-10, 10]", e_tanh, 6e-7},           {"tanh_f32x4 rel err on [-10, 10]", e_tanh4, 6e-7},
+      {"powf rel err a in [0.01,100], b in [-4,4]", e_pow, 1e-5}, {"pow_f32x4 rel err a in [0.01,100], b in [-4,4]", e_pow4, 1e-5},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    int ok = rows[i].err <= rows[i].bound;
+    if (ok) g_pass++; else g_fail++;
+    printf("%s approx %s = %.3g (bound %.1g)\n", ok ? "PASS" : "FAIL", rows[i].name, rows[i].err, rows[i].bound);
+  }
+  /* special values, scalar and f32x4 */
+  struct { const char *name; float got, got4, want; } sp[] = {
+      {"exp(-inf)", rt_expf(-INFINITY), wasm_f32x4_extract_lane(rt_exp_f32x4(wasm_f32x4_splat(-INFINITY)), 0), 0.0f},
+      {"exp(-110)", rt_expf(-110.0f), wasm_f32x4_extract_lane(rt_exp_f32x4(wasm_f32x4_splat(-110.0f)), 0), 0.0f},
+      {"exp(-100) (denormal)", rt_expf(-100.0f), wasm_f32x4_extract_lane(rt_exp_f32x4(wasm_f32x4_splat(-100.0f)), 0), 3.78350586e-44f},
+      {"exp(88.72)", rt_expf(88.72f), wasm_f32x4_extract_lane(rt_exp_f32x4(wasm_f32x4_splat(88.72f)), 0), 3.39318060e38f},
+      {"exp(100)", rt_expf(100.0f), wasm_f32x4_extract_lane(rt_exp_f32x4(wasm_f32x4_splat(100.0f)), 0), INFINITY},
+      {"exp(0)", rt_expf(0.0f), wasm_f32x4_extract_lane(rt_exp_f32x4(wasm_f32x4_splat(0.0f)), 0), 1.0f},
+      {"log(0)", rt_logf(0.0f), wasm_f32x4_extract_lane(rt_log_f32x4(wasm_f32x4_splat(0.0f)), 0), -INFINITY},
+      {"log(1)", rt_logf(1.0f), wasm_f32x4_extract_lane(rt_log_f32x4(wasm_f32x4_splat(1.0f)), 0), 0.0f},
+      {"log(inf)", rt_logf(INFINITY), wasm_f32x4_extract_lane(rt_log_f32x4(wasm_f32x4_splat(INFINITY)), 0), INFINITY},
+      {"sigmoid(-200)", rt_sigmoidf(-200.0f), wasm_f32x4_extract_lane(rt_sigmoid_f32x4(wasm_f32x4_splat(-200.0f)), 0), 0.0f},
+      {"sigmoid(200)", rt_sigmoidf(200.0f), wasm_f32x4_extract_lane(rt_sigmoid_f32x4(wasm_f32x4_splat(200.0f)), 0), 1.0f},
+      {"tanh(-50)", rt_tanhf(-50.0f), wasm_f32x4_extract_lane(rt_tanh_f32x4(wasm_f32x4_splat(-50.0f)), 0), -1.0f},
+      {"tanh(inf)", rt_tanhf(INFINITY), wasm_f32x4_extract_lane(rt_tanh_f32x4(wasm_f32x4_splat(INFINITY)), 0), 1.0f},
+      {"pow(-2,3)", rt_powf(-2.0f, 3.0f), wasm_f32x4_extract_lane(rt_pow_f32x4(wasm_f32x4_splat(-2.0f), wasm_f32x4_splat(3.0f)), 0), -8.0f},
+      {"pow(-2,-2)", rt_powf(-2.0f, -2.0f), wasm_f32x4_extract_lane(rt_pow_f32x4(wasm_f32x4_splat(-2.0f), wasm_f32x4_splat(-2.0f)), 0), 0.25f},
+      {"pow(0,3)", rt_powf(0.0f, 3.0f), wasm_f32x4_extract_lane(rt_pow_f32x4(wasm_f32x4_splat(0.0f), wasm_f32x4_splat(3.0f)), 0), 0.0f},
+      {"pow(0,-1)", rt_powf(0.0f, -1.0f), wasm_f32x4_extract_lane(rt_pow_f32x4(wasm_f32x4_splat(0.0f), wasm_f32x4_splat(-1.0f)), 0), INFINITY},
+      {"pow(5,0)", rt_powf(5.0f, 0.0f), wasm_f32x4_extract_lane(rt_pow_f32x4(wasm_f32x4_splat(5.0f), wasm_f32x4_splat(0.0f)), 0), 1.0f},
+      {"pow(3,0.5)", rt_powf(3.0f, 0.5f), wasm_f32x4_extract_lane(rt_pow_f32x4(wasm_f32x4_splat(3.0f), wasm_f32x4_splat(0.5f)), 0), sqrtf(3.0f)},
+  };
+  for (size_t i = 0; i < sizeof sp / sizeof sp[0]; i++) {
+    float w = sp[i].want;
+    int ok1 = sp[i].got == w || fabsf(sp[i].got - w) <= 1e-6f * fabsf(w) + 3e-45f;
+    int ok4 = sp[i].got4 == w || fabsf(sp[i].got4 - w) <= 1e-6f * fabsf(w) + 3e-45f;
+    int ok = ok1 && ok4;
+    if (ok) g_pass++; else g_fail++;
+    printf("%s special %s: scalar %g simd %g want %g\n", ok ? "PASS" : "FAIL", sp[i].name, sp[i].got, sp[i].got4, w);
+  }
+  float nan = NAN;
+  int nok = isnan(rt_expf(nan)) && isnan(rt_logf(nan)) && isnan(rt_logf(-1.0f)) &&
+            isnan(wasm_f32x4_extract_lane(rt_exp_f32x4(wasm_f32x4_splat(nan)), 0)) &&
+            isnan(wasm_f32x4_extract_lane(rt_log_f32x4(wasm_f32x4_splat(nan)), 0)) &&
+            isnan(wasm_f32x4_extract_lane(rt_log_f32x4(wasm_f32x4_splat(-1.0f)), 0)) &&
+            isnan(rt_powf(-2.0f, 0.5f)) &&
+            isnan(wasm_f32x4_extract_lane(rt_pow_f32x4(wasm_f32x4_splat(-2.0f), wasm_f32x4_splat(1.5f)), 0));
+  if (nok) g_pass++; else g_fail++;
+  printf("%s special NaN propagation (exp, log, log(-1), pow(-2,1.5))\n", nok ? "PASS" : "FAIL");
+}
+
+/* ------------------------------------------------------------------ unary */
+
+static void test_unary(void) {
+  static const int sizes[] = {1, 3, 4, 5, 7, 8, 13, 17, 33, 100};
+  char name[128];
+  for (int kind = 0; kind < RT_ACT_COUNT; kind++)
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+      int n = sizes[si];
+      RtAct act = make_act(kind);
+      float lo = -6.0f, hi = 6.0f;
+      if (kind == RT_ACT_EXP) { lo = -90.0f; hi = 90.0f; }
+      float *x = frand_buf((size_t)n, lo, hi), *ys = fbuf((size_t)n), *yv = fbuf((size_t)n);
+      float *ref = fbuf((size_t)n), *tol = fbuf((size_t)n);
+      if (kind == RT_ACT_RECIPROCAL || kind == RT_ACT_SQRT)
+        for (int i = 0; i < n; i++) x[i] = (i % 3 == 0 && kind == RT_ACT_SQRT) ? -x[i] * x[i] : 0.05f + fabsf(x[i]);
+      for (int i = 0; i < n; i++) finish(act, x[i], 0.0, &ref[i], &tol[i]);
+      RtUnary ps = {A(x), A(ys), n, act}, pv = {A(x), A(yv), n, act};
+      rt_unary_f32__scalar(&ps);
+      rt_unary_f32__simd128(&pv);
+      snprintf(name, sizeof name, "unary[%s n=%d]", act_names[kind], n);
+      check3(name, ys, yv, ref, tol, (size_t)n);
+      if (n == 33) { /* in place through the exported entry */
+        rt_memcpy(yv, x, (size_t)n * 4);
+        RtUnary pi = {A(yv), A(yv), n, act};
+        rt_unary_f32(&pi);
+        snprintf(name, sizeof name, "unary[%s n=%d in-place]", act_names[kind], n);
+        check(name, "entry~scalar", yv, ys, tol, 2.0f, (size_t)n);
+      }
+      free(x); free(ys); free(yv); free(ref); free(tol);
+    }
+}
+
+/* ------------------------------------------------------------------ binary */
+
+static const char *bin_names[RT_BIN_COUNT] = {"add", "sub", "mul", "div", "max", "min", "pow"};
+
+static double bin_d(int op, double a, double b) {
+  switch (op) {
+  case RT_BIN_ADD: return a + b;
+  case RT_BIN_SUB: return a - b;
+  case RT_BIN_MUL: return a * b;
+  case RT_BIN_DIV: return a / b;
+  case RT_BIN_MAX: return a < b ? b : a;
+  case RT_BIN_MIN: return b < a ? b : a;
+  default: return pow(a, b);
+  }
+}
+
+/* One broadcast case: y dims ydim[rank]; a/b have dim ydim or 1 per axis (amask/bmask bit d = full). */
+static void binary_case(int op, RtAct act, int rank, const int *ydim, unsigned amask, unsigned bmask, int inplace) {
+  int32_t as[RT_MAX_RANK], bs[RT_MAX_RANK];
+  size_t na = 1, nb = 1, ny = 1;
+  for (int d = rank - 1; d >= 0; d--) {
+    int fa = (amask >> d) & 1, fb = (bmask >> d) & 1;
+    as[d] = fa && ydim[d] > 1 ? (int32_t)na : 0;
+    bs[d] = fb && ydim[d] > 1 ? (int32_t)nb : 0;
+    if (fa) na *= (size_t)ydim[d];
+    if (fb) nb *= (size_t)ydim[d];
+    ny *= (size_t)ydim[d];
+  }
+  float alo = -3.0f, ahi = 3.0f, blo = -3.0f, bhi = 3.0f;
+  if (op == RT_BIN_POW) { alo = 0.05f; ahi = 3.0f; blo = -3.0f; bhi = 3.0f; }
+  if (op == RT_BIN_DIV) { blo = 0.2f; bhi = 3.0f; }
+  float *a = frand_buf(na, alo, ahi), *b = frand_buf(nb, blo, bhi);
+  if (op == RT_BIN_POW) /* some negative bases with integer exponents, and exact special exponents */
+    for (size_t i = 0; i < nb; i++) {
+      if (i % 4 == 1) b[i] = (float)rnd_int(-3, 3);
+      if (i % 7 == 2) b[i] = (i % 2) ? 2.0f : 0.5f;
+    }
+  if (op == RT_BIN_POW && nb == na)
+    for (size_t i = 0; i < na; i++)
+      if (i % 4 == 1) a[i] = -a[i];
+  float *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
+  int32_t idx[RT_MAX_RANK] = {0};
+  for (size_t i = 0; i < ny; i++) {
+    size_t ao = 0, bo = 0;
+    for (int d = 0; d < rank; d++) { ao += (size_t)idx[d] * (size_t)as[d]; bo += (size_t)idx[d] * (size_t)bs[d]; }
+    double v = bin_d(op, a[ao], b[bo]);
+    double e = 1e-7 * fabs(v);
+    if (op == RT_BIN_POW) e = fabs(v) * 1e-6 * (1.0 + fabs(b[bo] * log(fabs(a[ao]))));
+    finish(act, v, e, &ref[i], &tol[i]);
+    for (int d = rank - 1; d >= 0; d--) { if (++idx[d] < ydim[d]) break; idx[d] = 0; }
+  }
+  RtBinary p;
+  memset(&p, 0, sizeof p);
+  p.a = A(a); p.b = A(b); p.op = op; p.rank = rank; p.act = act;
+  for (int d = 0; d < rank; d++) { p.dim[d] = ydim[d]; p.astride[d] = as[d]; p.bstride[d] = bs[d]; }
+  p.y = A(ys);
+  rt_binary_f32__scalar(&p);
+  p.y = A(yv);
+  if (inplace && na == ny) { rt_memcpy(yv, a, ny * 4); p.a = A(yv); }
+  rt_binary_f32__simd128(&p);
+  char name[160], dims[64] = "", *q = dims;
+  for (int d = 0; d < rank; d++) q += snprintf(q, 8, "%s%d", d ? "x" : "", ydim[d]);
+  snprintf(name, sizeof name, "binary[%s %s a%x b%x %s%s]", bin_names[op], dims, amask, bmask, act_names[act.kind],
+           inplace && na == ny ? " in-place" : "");
+  check3(name, ys, yv, ref, tol, ny);
+  free(a); free(b); free(ys); free(yv); free(ref); free(tol);
+}
+
+static void test_binary(void) {
+  static const int sizes[] = {1, 3, 4, 5, 7, 8, 13, 17, 33};
+  RtAct none = make_act(RT_ACT_NONE);
+  for (int op = 0; op < RT_BIN_COUNT; op++) {
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+      int d1[1] = {sizes[si]};
+      binary_case(op, none, 1, d1, 1, 1, 0);          /* same shape */
+      binary_case(op, none, 1, d1, 1, 0, 0);          /* b scalar */
+      binary_case(op, none, 1, d1, 0, 1, 0);          /* a scalar */
+    }
+    binary_case(op, none, 0, sizes, 0, 0, 0);        /* rank 0 (scalars) */
+    int d3[3] = {3, 5, 7};
+    binary_case(op, none, 3, d3, 7, 1, 0);            /* b along last axis only ([7]) */
+    binary_case(op, none, 3, d3, 7, 4, 0);            /* b along first axis ([3,1,1]) */
+    binary_case(op, none, 3, d3, 5, 2, 0);            /* [3,1,7] op [1,5,1] */
+    binary_case(op, none, 3, d3, 7, 7, 1);            /* same shape, in place */
+    for (int r = 0; r < 6; r++) {                      /* random ranks and broadcasts */
+      int rank = rnd_int(1, RT_MAX_RANK), dims[RT_MAX_RANK];
+      for (int d = 0; d < rank; d++) dims[d] = rnd_int(1, rank > 4 ? 3 : 6);
+      binary_case(op, none, rank, dims, rnd_u32() & 63, rnd_u32() & 63, 0);
+    }
+  }
+  for (int kind = 1; kind < RT_ACT_COUNT; kind++) {
+    int d2[2] = {5, 13};
+    binary_case(RT_BIN_ADD, make_act(kind), 2, d2, 3, 2, 0);
+    binary_case(RT_BIN_MUL, make_act(kind), 2, d2, 3, 3, 0);
+  }
+}
+
+/* ------------------------------------------------------------------ channel affine */
+
+static void test_channel_affine(void) {
+  static const int cs[] = {1, 3, 5, 8}, inners[] = {1, 2, 3, 4, 7, 17};
+  char name[128];
+  for (int kind = 0; kind < RT_ACT_COUNT; kind++)
+    for (size_t ci = 0; ci < 4; ci++)
+      for (size_t ii = 0; ii < 6; ii++) {
+        if (kind > 1 && (ci + ii) % 3) continue; /* every act, but not every shape for every act */
+        int outer = 2, c = cs[ci], inner = inners[ii];
+        size_t n = (size_t)outer * c * inner;
+        RtAct act = make_act(kind);
+        float *x = frand_buf(n, -3, 3), *sc = frand_buf((size_t)c, -2, 2), *sh = frand_buf((size_t)c, -1, 1);
+        if (kind == RT_ACT_SQRT || kind == RT_ACT_RECIPROCAL)
+          for (int i = 0; i < c; i++) { sc[i] = fabsf(sc[i]) * 0.1f; sh[i] = 0.5f + fabsf(sh[i]); }
+        float *ys = fbuf(n), *yv = fbuf(n), *ref = fbuf(n), *tol = fbuf(n);
+        for (size_t i = 0; i < n; i++) {
+          int ch = (int)((i / (size_t)inner) % (size_t)c);
+          double v = (double)x[i] * sc[ch] + sh[ch];
+          finish(act, v, 1e-7 * (fabs(v) + fabs((double)x[i] * sc[ch])), &ref[i], &tol[i]);
+        }
+        RtChannelAffine p = {A(x), A(ys), A(sc), A(sh), outer, c, inner, act};
+        rt_channel_affine_f32__scalar(&p);
+        p.y = A(yv);
+        rt_channel_affine_f32__simd128(&p);
+        snprintf(name, sizeof name, "channel_affine[2x%dx%d %s]", c, inner, act_names[kind]);
+        check3(name, ys, yv, ref, tol, n);
+        free(x); free(sc); free(sh); free(ys); free(yv); free(ref); free(tol);
+      }
+}
+
+/* ------------------------------------------------------------------ gemm */
+
+static void gemm_case(int m, int n, int k, int ta, int tb, int ck, float alpha, float beta, RtAct act) {
+  float *a = frand_buf((size_t)m * k, -1, 1), *b = frand_buf((size_t)k * n, -1, 1);
+  size_t nc = ck == 1 ? 1 : ck == 2 ? (size_t)n : ck == 3 ? (size_t)m : (size_t)m * n;
+  float *c = ck ? frand_buf(nc, -1, 1) : 0;
+  size_t ny = (size_t)m * n;
+  float *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
+  for (int i = 0; i < m; i++)
+    for (int j = 0; j < n; j++) {
+      double s = 0, mag = 0;
+      for (int q = 0; q < k; q++) {
+        double t = (double)(ta ? a[q * m + i] : a[i * k + q]) * (tb ? b[j * k + q] : b[q * n + j]);
+        s += t;
+        mag += fabs(t);
+      }
+      double v = alpha * s, cv = 0;
+      if (ck == 1) cv = c[0];
+      if (ck == 2) cv = c[j];
+      if (ck == 3) cv = c[i];
+      if (ck == 4) cv = c[i * n + j];
+      v += beta * cv;
+      finish(act, v, ACC_RTOL * (fabs(v) + fabs(alpha) * mag + fabs(beta * cv)), &ref[i * n + j], &tol[i * n + j]);
+    }
+  RtGemm p = {A(a), A(b), c ? A(c) : 0, A(ys), m, n, k, ta, tb, ck, alpha, beta, act};
+  rt_gemm_f32__scalar(&p);
+  p.y = A(yv);
+  rt_gemm_f32__simd128(&p);
+  char name[160];
+  snprintf(name, sizeof name, "gemm[m=%d n=%d k=%d ta=%d tb=%d c=%d alpha=%g beta=%g %s]", m, n, k, ta, tb, ck,
+           alpha, beta, act_names[act.kind]);
+  check3(name, ys, yv, ref, tol, ny);
+  free(a); free(b); free(c); free(ys); free(yv); free(ref); free(tol);
+}
+
+static void test_gemm(void) {
+  static const int sz[] = {1, 3, 4, 5, 7, 8, 13, 17, 33};
+  RtAct none = make_act(RT_ACT_NONE);
+  for (int t = 0; t < 4; t++)
+    for (size_t i = 0; i < 9; i++)
+      for (size_t j = 0; j < 9; j++) {
+        if ((i + j + (size_t)t) % 3) continue;
+        gemm_case(sz[i], sz[j], sz[(i * 5 + j * 3 + (size_t)t) % 9], t & 1, t >> 1, (int)((i + j) % 5), 1.0f, 1.0f, none);
+      }
+  for (int t = 0; t < 4; t++) {
+    gemm_case(9, 21, 19, t & 1, t >> 1, 4, 0.5f, -1.5f, none);
+    gemm_case(2, 37, 23, t & 1, t >> 1, 2, 1.0f, 1.0f, none); /* m < 4: dot path when tb */
+    gemm_case(6, 70, 1100, t & 1, t >> 1, 3, 1.0f, 0.5f, none); /* column blocks with tb */
+    gemm_case(5, 19, 2100, t & 1, t >> 1, 4, 1.0f, 0.5f, none); /* k blocks (accumulate in y) with tb */
+    gemm_case(1, 1, 1, t & 1, t >> 1, 0, 2.0f, 1.0f, none);
+    gemm_case(5, 9, 0, t & 1, t >> 1, 2, 1.0f, 1.0f, none);    /* k = 0 */
+  }
+  for (int kind = 1; kind < RT_ACT_COUNT; kind++) gemm_case(7, 19, 11, kind & 1, (kind >> 1) & 1, 2, 1.0f, 1.0f, make_act(kind));
+}
+
+/* ------------------------------------------------------------------ matmul */
+
+static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int *afull, const int *bfull, int bias,
+                        RtAct act) {
+  RtMatMul p;
+  memset(&p, 0, sizeof p);
+  p.m = m; p.n = n; p.k = k; p.nb = nb; p.act = act;
+  size_t na = (size_t)m * k, nbb = (size_t)k * n, nbat = 1;
+  for (int d = nb - 1; d >= 0; d--) {
+    p.bdim[d] = bdim[d];
+    p.astride[d] = afull[d] ? (int32_t)na : 0;
+    p.bstride[d] = bfull[d] ? (int32_t)nbb : 0;
+    if (afull[d]) na *= (size_t)bdim[d];
+    if (bfull[d]) nbb *= (size_t)bdim[d];
+    nbat *= (size_t)bdim[d];
+  }
+  float *a = frand_buf(na, -1, 1), *b = frand_buf(nbb, -1, 1), *bi = bias ? frand_buf((size_t)n, -1, 1) : 0;
+  size_t ny = nbat * m * n;
+  float *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
+  for (size_t t = 0; t < nbat; t++) {
+    size_t ao = 0, bo = 0, r = t;
+    for (int d = nb - 1; d >= 0; d--) {
+      size_t ix = r % (size_t)bdim[d];
+      r /= (size_t)bdim[d];
+      ao += ix * (size_t)p.astride[d];
+      bo += ix * (size_t)p.bstride[d];
+    }
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++) {
+        double s = 0, mag = 0;
+        for (int q = 0; q < k; q++) {
+          double tt = (double)a[ao + (size_t)i * k + q] * b[bo + (size_t)q * n + j];
+          s += tt;
+          mag += fabs(tt);
+        }
+        if (bi) s += bi[j];
+        size_t o = t * m * n + (size_t)i * n + j;
+        finish(act, s, ACC_RTOL * (fabs(s) + mag + (bi ? fabs(bi[j]) : 0)), &ref[o], &tol[o]);
+      }
+  }
+  p.a = A(a); p.b = A(b); p.bias = bi ? A(bi) : 0; p.y = A(ys);
+  rt_matmul_f32__scalar(&p);
+  p.y = A(yv);
+  rt_matmul_f32__simd128(&p);
+  char name[160], bd[64] = "", *q = bd;
+  for (int d = 0; d < nb; d++) q += snprintf(q, 16, "%d%s%s,", bdim[d], afull[d] ? "a" : "", bfull[d] ? "b" : "");
+  snprintf(name, sizeof name, "matmul[m=%d n=%d k=%d batch=(%s) bias=%d %s]", m, n, k, bd, bias, act_names[act.kind]);
+  check3(name, ys, yv, ref, tol, ny);
+  free(a); free(b); free(bi); free(ys); free(yv); free(ref); free(tol);
+}
+
+static void test_matmul(void) {
+  RtAct none = make_act(RT_ACT_NONE);
+  static const int sz[] = {1, 3, 5, 7, 8, 13, 17, 33};
+  int one[1] = {1}, three[1] = {3}, d2[2] = {2, 3}, f10[2] = {1, 0}, f01[2] = {0, 1}, f11[2] = {1, 1};
+  for (size_t i = 0; i < 8; i++) {
+    matmul_case(sz[i], sz[(i + 3) % 8], sz[(i + 5) % 8], 0, 0, 0, 0, (int)(i & 1), none);
+    matmul_case(sz[i], sz[(i + 2) % 8], sz[(i + 1) % 8], 1, three, one, one, (int)(i & 1), none);
+    matmul_case(sz[(i + 4) % 8], sz[i], sz[(i + 6) % 8], 1, three, one, (int[]){0}, 1, none); /* B broadcast: folded */
+    matmul_case(sz[(i + 1) % 8], sz[(i + 7) % 8], sz[i], 1, three, (int[]){0}, one, 0, none); /* A broadcast */
+  }
+  matmul_case(5, 9, 7, 2, d2, f11, f10, 1, none);
+  matmul_case(5, 9, 7, 2, d2, f10, f01, 0, none);
+  matmul_case(4, 8, 16, 2, d2, f11, (int[]){0, 0}, 1, none);
+  for (int kind = 1; kind < RT_ACT_COUNT; kind++) matmul_case(6, 11, 9, 1, (int[]){2}, one, one, 1, make_act(kind));
+}
+
+/* ------------------------------------------------------------------ conv2d */
+
+typedef struct { int n, c, h, w, k, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, group; } ConvCfg;
+
+/* scratch_mode: 0 exact scratch, 1 no scratch (scalar fallback), 2 exact scratch and y == res (in place). */
+static void conv_case(const ConvCfg *g, int bias, int res, RtAct act, int scratch_mode) {
+  int oh = (g->h + g->pt + g->pb - ((g->kh - 1) * g->dh + 1)) / g->sh + 1;
+  int ow = (g->w + g->pl + g->pr - ((g->kw - 1) * g->dw + 1)) / g->sw + 1;
+  int cpg = g->c / g->group, kpg = g->k / g->group;
+  size_t nx = (size_t)g->n * g->c * g->h * g->w, nw = (size_t)g->k * cpg * g->kh * g->kw;
+  size_t ny = (size_t)g->n * g->k * oh * ow;
+  float *x = frand_buf(nx, -1, 1), *w = frand_buf(nw, -1, 1);
+  float *bi = bias ? frand_buf((size_t)g->k, -1, 1) : 0, *rs = res ? frand_buf(ny, -1, 1) : 0;
+  float *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
+  int pointwise = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
+                  g->pb == 0 && g->pr == 0;
+  uint32_t sb = pointwise || scratch_mode == 1 ? 0 : (uint32_t)(cpg * g->kh * g->kw * oh * ow * 4);
+  float *scratch = sb ? fbuf(sb / 4) : 0;
+  /* textbook 7-loop convolution in double */
+  for (int ni = 0; ni < g->n; ni++)
+    for (int ko = 0; ko < g->k; ko++)
+      for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++) {
+          int gi = ko / kpg;
+          double s = 0, mag = 0;
+          for (int ci = 0; ci < cpg; ci++)
+            for (int ky = 0; ky < g->kh; ky++)
+              for (int kx = 0; kx < g->kw; kx++) {
+                int iy = oy * g->sh - g->pt + ky * g->dh, ix = ox * g->sw - g->pl + kx * g->dw;
+                if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) continue;
+                double t = (double)x[(((size_t)ni * g->c + (size_t)gi * cpg + ci) * g->h + iy) * g->w + ix] *
+                           w[(((size_t)ko * cpg + ci) * g->kh + ky) * g->kw + kx];
+                s += t;
+                mag += fabs(t);
+              }
+          size_t o = (((size_t)ni * g->k + ko) * oh + oy) * ow + ox;
+          if (bi) { s += bi[ko]; mag += fabs(bi[ko]); }
+          if (rs) { s += rs[o]; mag += fabs(rs[o]); }
+          finish(act, s, ACC_RTOL * (fabs(s) + mag), &ref[o], &tol[o]);
+        }
+  RtConv2d p = {A(x), A(w), bi ? A(bi) : 0, rs ? A(rs) : 0, A(ys), scratch ? A(scratch) : 0,
+                g->n, g->c, g->h, g->w, g->k, oh, ow, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->dh, g->dw,
+                g->group, sb, act};
+  if (scratch_mode == 2) { /* in place: y is the residual buffer */
+    rt_memcpy(ys, rs, ny * 4);
+    rt_memcpy(yv, rs, ny * 4);
+    p.res = A(ys);
+  }
+  rt_conv2d_f32__scalar(&p);
+  p.y = A(yv);
+  if (scratch_mode == 2) p.res = A(yv);
+  rt_conv2d_f32__simd128(&p);
+  char name[200];
+  snprintf(name, sizeof name,
+           "conv2d[n%d c%d %dx%d k%d %dx%d s%d,%d p%d,%d,%d,%d d%d,%d g%d bias=%d res=%d %s%s]", g->n, g->c, g->h,
+           g->w, g->k, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->pb, g->pr, g->dh, g->dw, g->group, bias, res,
+           act_names[act.kind], scratch_mode == 1 ? " no-scratch" : scratch_mode == 2 ? " in-place" : "");
+  check3(name, ys, yv, ref, tol, ny);
+  if (scratch && !guard_ok(scratch, sb / 4)) {
+    g_fail++;
+    printf("FAIL %s scratch overrun\n", name);
+  }
+  free(x); free(w); free(bi); free(rs); free(ys); free(yv); free(ref); free(tol); free(scratch);
+}
+
+static void test_conv2d(void) {
+  static const ConvCfg cfgs[] = {
+      /* n  c  h   w   k  kh kw sh sw pt pl pb pr dh dw g */
+      {1, 5, 7, 9, 13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},     /* pointwise GEMM */
+      {2, 3, 1, 1, 17, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},     /* 1x1 spatial */
+      {1, 8, 13, 13, 33, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {1, 6, 9, 11, 7, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1},     /* 1x1 stride 2 */
+      {1, 3, 13, 13, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 3x3 same */
+      {1, 4, 17, 15, 8, 3, 3, 2, 2, 1, 1, 0, 1, 1, 1, 1},    /* 3x3 s2 asymmetric pad */
+      {2, 5, 12, 10, 9, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},    /* valid */
+      {1, 3, 14, 16, 5, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 1},    /* dilation 2 */
+      {1, 2, 11, 20, 3, 1, 7, 1, 1, 0, 3, 0, 3, 1, 1, 1},    /* 1x7 */
+      {1, 2, 20, 11, 3, 7, 1, 1, 1, 3, 0, 3, 0, 1, 1, 1},    /* 7x1 */
+      {1, 8, 9, 9, 12, 3, 3, 1, 2, 1, 0, 1, 2, 1, 1, 4},     /* grouped */
+      {1, 4, 7, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},      /* depthwise with multiplier 2 */
+      {1, 7, 13, 13, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 7},    /* depthwise 3x3 */
+      {2, 5, 17, 33, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 5},    /* depthwise s2 */
+      {1, 3, 17, 19, 3, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 3},    /* depthwise dilated */
+      {1, 3, 20, 23, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3},    /* depthwise s3 */
+      {1, 4, 5, 3, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},      /* depthwise tiny */
+      {1, 3, 9, 12, 3, 3, 5, 2, 1, 0, 2, 2, 1, 1, 1, 3},     /* depthwise asymmetric */
+      {1, 16, 8, 8, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* K = 144 */
+  };
+  size_t nc = sizeof cfgs / sizeof cfgs[0];
+  RtAct none = make_act(RT_ACT_NONE);
+  for (size_t i = 0; i < nc; i++) {
+    conv_case(&cfgs[i], 0, 0, none, 0);
+    conv_case(&cfgs[i], 1, 1, make_act(RT_ACT_RELU), 0);
+    conv_case(&cfgs[i], 1, 0, make_act((int)(i % (RT_ACT_COUNT - 1)) + 1), 0);
+  }
+  for (int kind = 2; kind < RT_ACT_COUNT; kind++) {
+    conv_case(&cfgs[4], 1, 1, make_act(kind), 0);
+    conv_case(&cfgs[12], 1, 1, make_act(kind), 0);
+  }
+  conv_case(&cfgs[4], 1, 1, none, 1); /* no scratch -> scalar fallback */
+  for (size_t i = 0; i < nc; i += 3) conv_case(&cfgs[i], 1, 1, make_act(RT_ACT_SILU), 2); /* y == res */
+}
+
+/* ------------------------------------------------------------------ pool */
+
+typedef struct { int planes, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw; } PoolCfg;
+
+static void pool_case(const PoolCfg *g, int kind, int count_pad) {
+  int oh = (g->h + g->pt + g->pb - ((g->kh - 1) * g->dh + 1)) / g->sh + 1;
+  int ow = (g->w + g->pl + g->pr - ((g->kw - 1) * g->dw + 1)) / g->sw + 1;
+  size_t nx = (size_t)g->planes * g->h * g->w, ny = (size_t)g->planes * oh * ow;
+  float *x = frand_buf(nx, -2, 2), *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
+  for (int pl = 0; pl < g->planes; pl++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++) {
+        double m = -INFINITY, s = 0, mag = 0;
+        int cnt = 0;
+        for (int ky = 0; ky < g->kh; ky++)
+          for (int kx = 0; kx < g->kw; kx++) {
+            int iy = oy * g->sh - g->pt + ky * g->dh, ix = ox * g->sw - g->pl + kx * g->dw;
+            if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) continue;
+            double v = x[((size_t)pl * g->h + iy) * g->w + ix];
+            m = fmax(m, v);
+            s += v;
+            mag += fabs(v);
+            cnt++;
+          }
+        size_t o = ((size_t)pl * oh + oy) * ow + ox;
+        double r = kind == 0 ? (cnt ? m : 0) : (cnt ? s / (count_pad ? g->kh * g->kw : cnt) : 0);
+        ref[o] = (float)r;
+        tol[o] = (float)(kind == 0 ? 1e-30 : 2e-6 * (fabs(r) + mag / (cnt ? cnt : 1)) + 1e-30);
+      }
+  RtPool2d p = {A(x), A(ys), g->planes, g->h, g->w, oh, ow, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->dh, g->dw,
+                kind, count_pad};
+  rt_pool2d_f32__scalar(&p);
+  p.y = A(yv);
+  rt_pool2d_f32__simd128(&p);
+  char name[200];
+  snprintf(name, sizeof name, "pool2d[%s%s planes%d %dx%d k%dx%d s%d,%d p%d,%d,%d,%d d%d,%d]",
+           kind ? "avg" : "max", kind ? (count_pad ? " count_pad" : " no_pad") : "", g->planes, g->h, g->w, g->kh,
+           g->kw, g->sh, g->sw, g->pt, g->pl, g->pb, g->pr, g->dh, g->dw);
+  check3(name, ys, yv, ref, tol, ny);
+  free(x); free(ys); free(yv); free(ref); free(tol);
+}
+
+static void test_pool(void) {
+  static const PoolCfg cfgs[] = {
+      /* planes h  w  kh kw sh sw pt pl pb pr dh dw */
+      {3, 8, 8, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},
+      {2, 13, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+      {2, 33, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+      {1, 7, 5, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1},
+      {2, 17, 19, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},   /* dilation */
+      {1, 9, 21, 1, 5, 1, 3, 0, 2, 0, 2, 1, 1},    /* 1x5 stride 3 */
+      {2, 14, 14, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1},   /* extra bottom/right (ceil_mode-like) */
+      {1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
+      {1, 5, 7, 5, 7, 1, 1, 0, 0, 0, 0, 1, 1},     /* window = whole input */
+      {2, 12, 30, 2, 3, 2, 1, 1, 0, 0, 1, 1, 1},
+  };
+  for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
+    pool_case(&cfgs[i], 0, 0);
+    pool_case(&cfgs[i], 1, 0);
+    pool_case(&cfgs[i], 1, 1);
+  }
+}
+
+static void test_global_pool(void) {
+  static const int hws[] = {1, 3, 4, 5, 7, 8, 13, 17, 33, 49, 100};
+  for (size_t i = 0; i < sizeof hws / sizeof hws[0]; i++) {
+    int planes = 3, hw = hws[i];
+    size_t nx = (size_t)planes * hw;
+    float *x = frand_buf(nx, -2, 2), *ys = fbuf((size_t)planes), *yv = fbuf((size_t)planes);
+    float *ref = fbuf((size_t)planes), *tol = fbuf((size_t)planes);
+    for (int p = 0; p < planes; p++) {
+      double s = 0, mag = 0;
+      for (int j = 0; j < hw; j++) { s += x[p * hw + j]; mag += fabs(x[p * hw + j]); }
+      ref[p] = (float)(s / hw);
+      tol[p] = (float)(ACC_RTOL * (fabs(s) + mag) / hw + 1e-30);
+    }
+    RtGlobalPool p = {A(x), A(ys), planes, hw};
+    rt_global_pool_f32__scalar(&p);
+    p.y = A(yv);
+    rt_global_pool_f32__simd128(&p);
+    char name[64];
+    snprintf(name, sizeof name, "global_pool[planes=3 hw=%d]", hw);
+    check3(name, ys, yv, ref, tol, (size_t)planes);
+    free(x); free(ys); free(yv); free(ref); free(tol);
+  }
+}
+
+/* ------------------------------------------------------------------ softmax */
+
+static void softmax_case(int outer, int n, int inner, int lg, float range) {
+  size_t nt = (size_t)outer * n * inner;
+  float *x = frand_buf(nt, -range, range), *ys = fbuf(nt), *yv = fbuf(nt), *ref = fbuf(nt), *tol = fbuf(nt);
+  for (int o = 0; o < outer; o++)
+    for (int j = 0; j < inner; j++) {
+      double m = -INFINITY, s = 0;
+      for (int i = 0; i < n; i++) m = fmax(m, x[((size_t)o * n + i) * inner + j]);
+      for (int i = 0; i < n; i++) s += exp(x[((size_t)o * n + i) * inner + j] - m);
+      for (int i = 0; i < n; i++) {
+        size_t q = ((size_t)o * n + i) * inner + j;
+        double r = lg ? x[q] - m - log(s) : exp(x[q] - m) / s;
+        ref[q] = (float)r;
+        tol[q] = (float)(lg ? 2e-6 * (fabs(r) + fabs(m) + 1.0) : 2e-6 * r + 1e-30);
+      }
+    }
+  RtSoftmax p = {A(x), A(ys), outer, n, inner, lg};
+  rt_softmax_f32__scalar(&p);
+  p.y = A(yv);
+  rt_softmax_f32__simd128(&p);
+  char name[96];
+  snprintf(name, sizeof name, "softmax[%d x %d x %d %s range=%g]", outer, n, inner, lg ? "log" : "plain", range);
+  check3(name, ys, yv, ref, tol, nt);
+  free(x); free(ys); free(yv); free(ref); free(tol);
+}
+
+static void test_softmax(void) {
+  static const int ns[] = {1, 3, 4, 5, 7, 8, 13, 17, 33, 100}, inners[] = {1, 2, 3, 4, 5, 7};
+  for (int lg = 0; lg < 2; lg++)
+    for (size_t i = 0; i < 10; i++)
+      for (size_t j = 0; j < 6; j++) {
+        if (j > 1 && (i + j) % 2) continue;
+        softmax_case(i % 3 + 1, ns[i], inners[j], lg, 4.0f);
+      }
+  softmax_case(2, 33, 1, 0, 60.0f); /* large logits: stability */
+  softmax_case(2, 33, 5, 1, 60.0f);
+  /* in place through the entry point */
+  float *x = frand_buf(40, -3, 3), *y = fbuf(40), *tol = fbuf(40);
+  for (int i = 0; i < 40; i++) tol[i] = 2e-6f;
+  RtSoftmax ps = {A(x), A(y), 2, 20, 1, 0}, pi = {A(x), A(x), 2, 20, 1, 0};
+  rt_softmax_f32__scalar(&ps);
+  rt_softmax_f32(&pi);
+  check("softmax[2 x 20 x 1 in-place]", "entry~scalar", x, y, tol, 1.0f, 40);
+  free(x); free(y); free(tol);
+}
+
+/* ------------------------------------------------------------------ layout */
+
+static void transpose_case(int rank, const int *shape, const int *perm, int esize) {
+  size_t total = 1, xs[RT_MAX_RANK];
+  for (int d = rank - 1; d >= 0; d--) { xs[d] = total; total *= (size_t)shape[d]; }
+  size_t bytes = total * (size_t)esize;
+  unsigned char *x = malloc(bytes + 1), *ys = malloc(bytes + 1), *yv = malloc(bytes + 1), *ref = malloc(bytes + 1);
+  for (size_t i = 0; i < bytes; i++) x[i] = (unsigned char)rnd_u32();
+  RtTranspose p;
+  memset(&p, 0, sizeof p);
+  p.esize = esize;
+  p.rank = rank;
+  for (int d = 0; d < rank; d++) { p.dim[d] = shape[perm[d]]; p.xstride[d] = (int32_t)xs[perm[d]]; }
+  /* naive: y index -> x index through the permutation */
+  for (size_t i = 0; i < total; i++) {
+    size_t r = i, xo = 0;
+    for (int d = rank - 1; d >= 0; d--) {
+      size_t ix = r % (size_t)p.dim[d];
+      r /= (size_t)p.dim[d];
+      xo += ix * xs[perm[d]];
+    }
+    memcpy(ref + i * esize, x + xo * esize, (size_t)esize);
+  }
+  ys[bytes] = yv[bytes] = 0x5a;
+  p.x = A(x);
+  p.y = A(ys);
+  rt_transpose__scalar(&p);
+  p.y = A(yv);
+  rt_transpose__simd128(&p);
+  char name[128], s[64] = "", *q = s;
+  for (int d = 0; d < rank; d++) q += snprintf(q, 16, "%d%s", shape[d], d + 1 < rank ? "x" : "");
+  q += snprintf(q, 8, " perm");
+  for (int d = 0; d < rank; d++) q += snprintf(q, 8, "%d", perm[d]);
+  snprintf(name, sizeof name, "transpose[%s esize=%d]", s, esize);
+  check_bytes(name, "scalar~naive", ys, ref, bytes);
+  check_bytes(name, "simd~naive", yv, ref, bytes);
+  int gok = ys[bytes] == 0x5a && yv[bytes] == 0x5a;
+  report(gok, name, "guard", 0);
+  free(x); free(ys); free(yv); free(ref);
+}
+
+static void test_layout(void) {
+  static const int es[] = {1, 2, 4, 8};
+  int nchw[4] = {2, 5, 7, 9}, p0231[4] = {0, 2, 3, 1}, p0312[4] = {0, 3, 1, 2};
+  int sq[2] = {12, 8}, p10[2] = {1, 0}, odd[2] = {13, 17}, m4[3] = {3, 16, 12}, p021[3] = {0, 2, 1};
+  for (int e = 0; e < 4; e++) {
+    transpose_case(4, nchw, p0231, es[e]);
+    transpose_case(4, nchw, p0312, es[e]);
+    transpose_case(2, sq, p10, es[e]);
+    transpose_case(2, odd, p10, es[e]);
+    transpose_case(3, m4, p021, es[e]);
+  }
+  for (int r = 0; r < 12; r++) { /* random permutations, ranks 1..6 */
+    int rank = 1 + r % RT_MAX_RANK, shape[RT_MAX_RANK], perm[RT_MAX_RANK];
+    for (int d = 0; d < rank; d++) { shape[d] = rnd_int(1, rank > 3 ? 4 : 9); perm[d] = d; }
+    for (int d = rank - 1; d > 0; d--) { int j = rnd_int(0, d), t = perm[d]; perm[d] = perm[j]; perm[j] = t; }
+    transpose_case(rank, shape, perm, es[r % 4]);
+  }
+  /* copy2d: rows into a wider destination (Concat) and the contiguous fast path */
+  static const int cfg[][4] = {{5, 12, 20, 16}, {3, 7, 9, 7}, {4, 16, 16, 16}, {1, 3, 3, 3}, {6, 0, 8, 8}};
+  for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
+    int rows = cfg[i][0], rb = cfg[i][1], ds = cfg[i][2], ss = cfg[i][3];
+    size_t dn = (size_t)rows * ds + 8, sn = (size_t)rows * ss;
+    unsigned char *d = malloc(dn), *ref = malloc(dn), *s = malloc(sn + 1);
+    for (size_t j = 0; j < dn; j++) d[j] = ref[j] = (unsigned char)rnd_u32();
+    for (size_t j = 0; j < sn; j++) s[j] = (unsigned char)rnd_u32();
+    for (int r = 0; r < rows; r++) memcpy(ref + (size_t)r * ds, s + (size_t)r * ss, (size_t)rb);
+    RtCopy2d p = {A(d), A(s), rows, rb, ds, ss};
+    rt_copy2d(&p);
+    char name[96];
+    snprintf(name, sizeof name, "copy2d[rows=%d bytes=%d dst_stride=%d src_stride=%d]", rows, rb, ds, ss);
+    check_bytes(name, "entry~naive", d, ref, dn);
+    free(d); free(ref); free(s);
+  }
+  /* gather: negative and out-of-range indices */
+  static const int gc[][4] = {{1, 7, 5, 4}, {3, 5, 1, 4}, {2, 6, 3, 8}, {2, 4, 7, 1}, {1, 10, 1, 2}};
+  for (size_t i = 0; i < sizeof gc / sizeof gc[0]; i++) {
+    int outer = gc[i][0], axis = gc[i][1], inner = gc[i][2], es1 = gc[i][3], nidx = 6;
+    size_t blk = (size_t)inner * es1, xb = (size_t)outer * axis * blk, yb = (size_t)outer * nidx * blk;
+    unsigned char *x = malloc(xb), *y = malloc(yb + 4), *ref = malloc(yb + 4);
+    int64_t idx[6] = {0, (int64_t)axis - 1, -1, -(int64_t)axis, (int64_t)axis, 2 % axis};
+    for (size_t j = 0; j < xb; j++) x[j] = (unsigned char)rnd_u32();
+    memset(y, 0x77, yb + 4);
+    memset(ref, 0x77, yb + 4);
+    for (int o = 0; o < outer; o++)
+      for (int j = 0; j < nidx; j++) {
+        int64_t t = idx[j] < 0 ? idx[j] + axis : idx[j];
+        unsigned char *dst = ref + ((size_t)o * nidx + j) * blk;
+        if (t < 0 || t >= axis) memset(dst, 0, blk);
+        else memcpy(dst, x + ((size_t)o * axis + (size_t)t) * blk, blk);
+      }
+    RtGather p = {A(x), A(idx), A(y), es1, outer, axis, inner, nidx};
+    rt_gather(&p);
+    char name[96];
+    snprintf(name, sizeof name, "gather[outer=%d axis=%d inner=%d esize=%d]", outer, axis, inner, es1);
+    check_bytes(name, "entry~naive", y, ref, yb + 4);
+    free(x); free(y); free(ref);
+  }
+}
+
+/* ------------------------------------------------------------------ timing (informational) */
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
+static void bench(void) {
+  ConvCfg g = {1, 64, 56, 56, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  int oh = 56, ow = 56;
+  float *x = frand_buf(64 * 56 * 56, -1, 1), *w = frand_buf(64 * 64 * 9, -1, 1), *y = fbuf(64 * 56 * 56);
+  float *bi = frand_buf(64, -1, 1), *scr = fbuf(64 * 9 * 56 * 56);
+  RtConv2d p = {A(x), A(w), A(bi), 0, A(y), A(scr), 1, 64, 56, 56, 64, oh, ow, 3, 3, 1, 1, 1, 1, 1, 1, 1,
+                64u * 9 * 56 * 56 * 4, make_act(RT_ACT_RELU)};
+  double flops = 2.0 * 64 * 64 * 9 * 56 * 56;
+  for (int v = 0; v < 2; v++) {
+    int reps = v ? 10 : 2;
+    double t0 = now_ms();
+    for (int r = 0; r < reps; r++) {
+      if (v) rt_conv2d_f32__simd128(&p); else rt_conv2d_f32__scalar(&p);
+    }
+    double ms = (now_ms() - t0) / reps;
+    printf("INFO bench conv3x3 64->64 56x56 %s: %.2f ms (%.2f GFLOP/s)\n", v ? "simd" : "scalar", ms, flops / ms * 1e-6);
+  }
+  (void)g;
+  int n = 256;
+  float *a = frand_buf((size_t)n * n, -1, 1), *b = frand_buf((size_t)n * n, -1, 1), *c = fbuf((size_t)n * n);
+  for (int tb = 0; tb < 2; tb++) {
+    RtGemm q = {A(a), A(b), 0, A(c), n, n, n, 0, tb, 0, 1.0f, 0.0f, make_act(RT_ACT_NONE)};
+    double t0 = now_ms();
+    for (int r = 0; r < 10; r++) rt_gemm_f32__simd128(&q);
+    double ms = (now_ms() - t0) / 10;
+    printf("INFO bench gemm 256^3 trans_b=%d simd: %.2f ms (%.2f GFLOP/s)\n", tb, ms, 2.0 * n * n * n / ms * 1e-6);
+  }
+  ConvCfg d = {1, 96, 112, 112, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 96};
+  float *dx = frand_buf(96 * 112 * 112, -1, 1), *dwt = frand_buf(96 * 9, -1, 1), *dy = fbuf(96 * 112 * 112);
+  float *dbi = frand_buf(96, -1, 1);
+  RtConv2d pd = {A(dx), A(dwt), A(dbi), 0, A(dy), 0, 1, 96, 112, 112, 96, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 96,
+                 0, make_act(RT_ACT_RELU)};
+  double t0 = now_ms();
+  for (int r = 0; r < 10; r++) rt_conv2d_f32__simd128(&pd);
+  printf("INFO bench depthwise3x3 96ch 112x112 simd: %.2f ms\n", (now_ms() - t0) / 10);
+  (void)d;
+  free(x); free(w); free(y); free(bi); free(scr); free(a); free(b); free(c); free(dx); free(dwt); free(dy); free(dbi);
+}
+
+int main(int argc, char **argv) {
+  test_approx();
+  test_unary();
+  test_binary();
+  test_channel_affine();
+  test_gemm();
+  test_matmul();
+  test_conv2d();
+  test_pool();
+  test_global_pool();
+  test_softmax();
+  test_layout();
+  if (argc > 1 && strcmp(argv[1], "--bench") == 0) bench();
+  printf("%d passed, %d failed\n", g_pass, g_fail);
+  return g_fail ? 1 : 0;
+}
