@@ -90,7 +90,28 @@ static int write_atomic(Graph *g, const char *path, const void *data, size_t len
   return 0;
 }
 
-int cg_wasm_emit(Graph *g, const Program *p, const char *path, WasmStats *st) {
+/* JSON list of the calls for profiling tools: [{"kernel", "params", "node"}, ...] */
+static char *profile_json(const Program *p) {
+  size_t cap = 64 + (size_t)p->ncalls * 128, n = 0;
+  for (int i = 0; i < p->ncalls; i++) cap += strlen(p->calls[i].node) * 6;
+  char *s = malloc(cap);
+  if (!s) return NULL;
+  n += (size_t)snprintf(s + n, cap - n, "[");
+  for (int i = 0; i < p->ncalls; i++) {
+    n += (size_t)snprintf(s + n, cap - n, "%s{\"kernel\": \"%s\", \"params\": %u, \"node\": \"", i ? ",\n" : "",
+                          cg_kernel_names[p->calls[i].kernel], p->params_addr + p->calls[i].param_off);
+    for (const char *c = p->calls[i].node; *c; c++) {
+      if (*c == '"' || *c == '\\') n += (size_t)snprintf(s + n, cap - n, "\\%c", *c);
+      else if ((unsigned char)*c < 0x20) n += (size_t)snprintf(s + n, cap - n, "\\u%04x", *c);
+      else s[n++] = *c;
+    }
+    n += (size_t)snprintf(s + n, cap - n, "\"}");
+  }
+  snprintf(s + n, cap - n, "]");
+  return s;
+}
+
+int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions *o, WasmStats *st) {
   BinaryenModuleRef m = read_kernels();
   if (!m) return ir_errorf(g, NULL, "internal: cannot read the kernel module");
   uint32_t base;
@@ -118,6 +139,9 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, WasmStats *st) {
   BinaryenExpressionRef block = BinaryenBlock(m, NULL, body, (BinaryenIndex)p->ncalls + 1, BinaryenTypeNone());
   free(body);
   remove_all_exports(m);
+  if (o && o->profile)                        /* the profiler calls kernels one by one */
+    for (int k = 0; k < K_COUNT; k++)
+      if (p->used[k]) BinaryenAddFunctionExport(m, fname[k], cg_kernel_names[k]);
   BinaryenAddFunction(m, "o2w_run", BinaryenTypeNone(), BinaryenTypeInt32(), NULL, 0, block);
   BinaryenAddFunctionExport(m, "o2w_run", "run");
   char name[32];
@@ -162,6 +186,11 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, WasmStats *st) {
   char *sig = cg_signature_json(p);
   BinaryenAddCustomSection(m, "onnx2wasm.signature", sig, (BinaryenIndex)strlen(sig));
   free(sig);
+  if (o && o->profile) {
+    char *prof = profile_json(p);
+    if (prof) BinaryenAddCustomSection(m, "onnx2wasm.profile", prof, (BinaryenIndex)strlen(prof));
+    free(prof);
+  }
   if (!BinaryenModuleValidate(m)) { ret = ir_errorf(g, NULL, "internal: the generated module does not validate"); goto out; }
   BinaryenModuleAllocateAndWriteResult r = BinaryenModuleAllocateAndWrite(m, NULL);
   ret = write_atomic(g, path, r.binary, r.binaryBytes);

@@ -12,7 +12,10 @@
 typedef struct { size_t module_bytes, code_bytes; int kernels; } WasmStats;
 
 int cg_wasm_base(Graph *g, uint32_t *base);
-int cg_wasm_emit(Graph *g, const Program *p, const char *path, WasmStats *st);
+typedef struct {
+  bool profile;   /* keep the kernels exported and list the calls in the section onnx2wasm.profile */
+} WasmOptions;
+int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions *o, WasmStats *st);
 
 /* the kernel module embedded at build time (runtime/kernels, compiled to wasm32) */
 extern const unsigned char o2w_kernels_wasm[];

@@ -29,6 +29,8 @@ static const char usage[] =
   "  --print-program        print the lowered kernel-call list to stderr\n"
   "  --verify               check the IR's structure after every pass\n"
   "  --stats                print one summary line (sizes, kernels) to stdout\n"
+  "  --profile              keep the kernels exported and list every call in the custom\n"
+  "                         section onnx2wasm.profile (for bench/profile.mjs; larger module)\n"
   "  --list-passes          list the passes in pipeline order and exit\n"
   "  --list-ops             list the supported ONNX ops and exit\n"
   "  -q, --quiet            no warnings\n"
@@ -46,6 +48,7 @@ static int die_usage(const char *msg, const char *arg) {
 int main(int argc, char **argv) {
   const char *in = NULL, *out = NULL, *print_after = NULL;
   bool print_program = false, stats = false, verify = false;
+  WasmOptions wo = {0};
   int level = 2;
   FeOptions fe = {0};
   for (int i = 1; i < argc; i++) {
@@ -73,6 +76,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--print-program")) print_program = true;
     else if (!strcmp(a, "--verify")) verify = true;
     else if (!strcmp(a, "--stats")) stats = true;
+    else if (!strcmp(a, "--profile")) wo.profile = true;
     else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) ;
     else if (!strcmp(a, "--list-passes")) {
       for (int k = 0; k < pass_count; k++) printf("%-14s -O%d  %s\n", pass_table[k].name, pass_table[k].min_level, pass_table[k].desc);
@@ -98,7 +102,7 @@ int main(int argc, char **argv) {
   int rc = 0;
   if (ir_failed(g) || ir_verify(g) || pass_run_pipeline(g, &po) || cg_wasm_base(g, &base) || cg_lower(g, base, &prog)) rc = 1;
   if (!rc && print_program) cg_program_dump(&prog, stderr);
-  if (!rc && out && cg_wasm_emit(g, &prog, out, &ws)) rc = 1;
+  if (!rc && out && cg_wasm_emit(g, &prog, out, &wo, &ws)) rc = 1;
   if (rc) {
     fprintf(stderr, "onnx2wasm: %s: %s\n", in, ir_error(g));
     if (out && unlink(out) && errno != ENOENT) fprintf(stderr, "onnx2wasm: warning: could not remove stale '%s'\n", out);

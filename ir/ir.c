@@ -176,6 +176,16 @@ Node *ir_insert_after(Graph *g, Node *after, const char *name, const char *op_ty
   return n;
 }
 
+int ir_node_reads(const Node *n, Value **out) {
+  int k = 0;
+  for (int j = 0; j < n->nin; j++) {
+    Value *v = j == 1 && n->wpack ? n->wpack : n->in[j];
+    if (v) out[k++] = v;
+  }
+  if (n->res) out[k++] = n->res;
+  return k;
+}
+
 void ir_recount_uses(Graph *g) {
   for (int i = 0; i < g->nvalues; i++) {
     g->values[i]->nuses = 0;
@@ -186,6 +196,7 @@ void ir_recount_uses(Graph *g) {
     if (n->dead) continue;
     for (int j = 0; j < n->nin; j++) if (n->in[j]) n->in[j]->nuses++;
     if (n->res) n->res->nuses++;
+    if (n->wpack) n->wpack->nuses++;
     for (int j = 0; j < n->nout; j++) if (n->out[j]) n->out[j]->producer = n;
   }
 }
@@ -348,6 +359,7 @@ void ir_dump(const Graph *g, FILE *f) {
     fputc('(', f);
     for (int j = 0; j < n->nin; j++) { if (j) fputs(", ", f); fprintf(f, "%%%s", n->in[j] ? n->in[j]->name : "_"); }
     if (n->res) fprintf(f, ", res=%%%s", n->res->name);
+    if (n->wpack) fprintf(f, ", wpack=%%%s", n->wpack->name);
     fprintf(f, ")  # %s\n", n->name);
   }
   for (int i = 0; i < g->noutputs; i++) { fputs("  output ", f); dump_value(g, g->outputs[i], f); fputc('\n', f); }

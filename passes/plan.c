@@ -89,21 +89,19 @@ int pass_plan(Graph *g) {
     }
   /* 3. weights: every constant a live node reads */
   int64_t woff = 0;
+  Value *reads[IR_MAX_IO + 2];
   for (int i = 0; i < g->nnodes; i++) {
-    Node *n = g->nodes[i];
-    for (int k = 0; k <= n->nin; k++) {
-      Value *v = k < n->nin ? n->in[k] : n->res;
-      if (v && v->kind == VK_CONST && v->offset < 0) { v->offset = woff; woff = align_up(woff + ir_nbytes(v)); }
+    int nr = ir_node_reads(g->nodes[i], reads);
+    for (int k = 0; k < nr; k++) {
+      Value *v = reads[k];
+      if (v->kind == VK_CONST && v->offset < 0) { v->offset = woff; woff = align_up(woff + ir_nbytes(v)); }
     }
   }
   g->weights_size = woff;
   /* 4. liveness: last reader of each root */
   for (int i = 0; i < g->nnodes; i++) {
-    Node *n = g->nodes[i];
-    for (int k = 0; k <= n->nin; k++) {
-      Value *v = k < n->nin ? n->in[k] : n->res;
-      if (v) root(v)->last_use = i;
-    }
+    int nr = ir_node_reads(g->nodes[i], reads);
+    for (int k = 0; k < nr; k++) root(reads[k])->last_use = i;
   }
   /* 5. arena: inputs and outputs first (never reused), then intermediates by liveness */
   FreeList fl = {0};
@@ -124,8 +122,9 @@ int pass_plan(Graph *g) {
       fl_free(&fl, n->scratch_off, n->scratch_bytes);
     }
     /* free roots whose last reader is this node (not inputs/outputs: they keep their slots) */
-    for (int k = 0; k <= n->nin + n->nout; k++) {
-      Value *v = k < n->nin ? n->in[k] : k == n->nin ? n->res : n->out[k - n->nin - 1];
+    int nr = ir_node_reads(n, reads);
+    for (int k = 0; k < nr + n->nout; k++) {
+      Value *v = k < nr ? reads[k] : n->out[k - nr];
       if (!v) continue;
       v = root(v);
       if (v->kind != VK_TEMP || v->is_output || v->last_use != i || v->offset < 0) continue;

@@ -58,6 +58,7 @@ typedef struct {
   int32_t kh, kw, sh, sw, pt, pl, dh, dw, group;
   uint32_t scratch_bytes;
   RtAct act;
+  int32_t wpacked;   /* 1: w is in the packed layout of runtime/pack.h (rt_pack_conv2d_weights), done at compile time */
 } RtConv2d;
 
 /* Gemm: y[M][N] = act(alpha * op(A) op(B) + beta * C), op = transpose when trans_* != 0.

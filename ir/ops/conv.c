@@ -57,7 +57,7 @@ int op_conv_lower(LowerCtx *cx, Node *n) {
   if (conv_window(g, n, &win)) return -1;
   bool two = win.sp == 2;
   RtConv2d p = {
-    .x = cg_addr(cx, x), .w = cg_addr(cx, w), .bias = cg_addr(cx, b), .res = cg_addr(cx, n->res), .y = cg_addr(cx, y),
+    .x = cg_addr(cx, x), .w = cg_addr(cx, n->wpack ? n->wpack : w), .wpacked = n->wpack != NULL, .bias = cg_addr(cx, b), .res = cg_addr(cx, n->res), .y = cg_addr(cx, y),
     .n = (int32_t)x->dims[0].c, .c = (int32_t)x->dims[1].c, .h = two ? (int32_t)win.in[0] : 1,
     .w_ = (int32_t)win.in[two ? 1 : 0], .k = (int32_t)w->dims[0].c,
     .oh = two ? (int32_t)win.out[0] : 1, .ow = (int32_t)win.out[two ? 1 : 0],

@@ -1,0 +1,139 @@
+// bench.mjs — onnx2wasm against onnxruntime-web (wasm, 1 thread, SIMD) and onnxruntime-node (1 thread)
+// on the same models and inputs, in one process run. Writes bench/results.json and bench/results.md.
+//
+// usage: node bench/bench.mjs [--build DIR] [--runs N] [--models a,b,c] [--out PREFIX]
+// Per model: each peer loads the model (timed: create/compile + first run), then the peers take
+// turns run by run (interleaved, so machine noise hits all of them alike); median and min of N runs.
+// Code size = module bytes minus weight bytes (ours) / the engine's .wasm (ort-web).
+// Peak memory = the wasm linear memory after all runs (it never shrinks) for the wasm peers.
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const args = process.argv.slice(2);
+const opt = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
+const build = path.resolve(opt('--build', path.join(root, 'build')));
+const runs = Number(opt('--runs', '20'));
+const models = opt('--models', 'mobilenet_v2,resnet18,squeezenet1_1,efficientnet_b0').split(',');
+const outPrefix = opt('--out', path.join(here, 'results'));
+
+// capture the linear memories of every wasm instance (to read ort-web's heap size)
+const memories = [];
+const origInstantiate = WebAssembly.instantiate;
+WebAssembly.instantiate = async function (...a) {
+  const r = await origInstantiate.apply(this, a);
+  const inst = r.instance || r;
+  for (const v of Object.values(inst.exports || {})) if (v instanceof WebAssembly.Memory) memories.push(v);
+  return r;
+};
+
+const require = createRequire(path.join(root, 'tools', 'package.json'));
+const ortWeb = await import(require.resolve('onnxruntime-web'));
+let ortNode = null;
+try { ortNode = require('onnxruntime-node'); } catch (e) { console.error(`onnxruntime-node unavailable: ${e.message}`); }
+const { load } = await import(path.join(root, 'runtime/js/onnx2wasm.mjs'));
+const { decodeTensor } = await import(path.join(root, 'runtime/js/tensorproto.mjs'));
+const { compareTensor } = await import(path.join(root, 'runtime/js/onnx2wasm-run.mjs'));
+
+ortWeb.env.wasm.numThreads = 1;
+ortWeb.env.logLevel = 'error';
+const ortWebWasm = (() => {
+  const dir = path.dirname(require.resolve('onnxruntime-web'));
+  const f = fs.readdirSync(dir).filter((n) => n.endsWith('.wasm')).map((n) => path.join(dir, n));
+  return f.length ? Math.max(...f.map((p) => fs.statSync(p).size)) : NaN;
+})();
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+const results = [];
+for (const name of models) {
+  const dir = path.join(root, 'models', name);
+  const onnxPath = path.join(dir, 'model.onnx');
+  if (!fs.existsSync(onnxPath) || !fs.existsSync(path.join(dir, 'data', 'input_0.pb'))) {
+    const r = spawnSync('/usr/bin/python3', [path.join(root, 'models/export_torchvision.py'), '--only', name, '--check'], { stdio: 'inherit' });
+    if (r.status !== 0) { console.error(`skip ${name}: export failed`); continue; }
+  }
+  const wasmPath = path.join(os.tmpdir(), `bench-${name}.wasm`);
+  const t0 = now();
+  const cc = spawnSync(path.join(build, 'onnx2wasm'), [onnxPath, '-o', wasmPath, '--stats'], { encoding: 'utf8' });
+  const compileMs = now() - t0;
+  if (cc.status !== 0) { console.error(`skip ${name}: ${cc.stderr}`); continue; }
+  const stats = JSON.parse(cc.stdout.trim().split('\n').pop());
+  const input = decodeTensor(fs.readFileSync(path.join(dir, 'data', 'input_0.pb')));
+  const expected = decodeTensor(fs.readFileSync(path.join(dir, 'data', 'output_0.pb')));
+  const onnxBytes = fs.readFileSync(onnxPath);
+  const wasmBytes = fs.readFileSync(wasmPath);
+  const peers = [];
+
+  // ours
+  {
+    const t = now();
+    const m = await load(wasmBytes);
+    const inName = m.inputs[0].name, outName = m.outputs[0].name;
+    const out = m.run({ [inName]: input.data })[outName];
+    const loadFirst = now() - t;
+    peers.push({ peer: 'onnx2wasm', loadFirst, run: () => m.run({ [inName]: input.data }), out,
+                 memory: () => m.memory.buffer.byteLength, code: stats.code_bytes, moduleBytes: stats.module_bytes });
+  }
+  // onnxruntime-web
+  {
+    const before = memories.length;
+    const t = now();
+    const s = await ortWeb.InferenceSession.create(onnxBytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const feeds = { [s.inputNames[0]]: new ortWeb.Tensor('float32', input.data, input.dims) };
+    const r = await s.run(feeds);
+    const loadFirst = now() - t;
+    const mem = memories.slice(before).concat(memories).find(Boolean);
+    peers.push({ peer: 'ort-web', loadFirst, run: () => s.run(feeds), out: r[s.outputNames[0]].data,
+                 memory: () => (mem ? mem.buffer.byteLength : NaN), code: ortWebWasm });
+  }
+  if (ortNode) {
+    const t = now();
+    const s = await ortNode.InferenceSession.create(onnxBytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const feeds = { [s.inputNames[0]]: new ortNode.Tensor('float32', input.data, input.dims) };
+    const r = await s.run(feeds);
+    const loadFirst = now() - t;
+    peers.push({ peer: 'ort-node', loadFirst, run: () => s.run(feeds), out: r[s.outputNames[0]].data, memory: () => NaN, code: NaN });
+  }
+  for (const p of peers) p.times = [];
+  for (let i = 0; i < 2; i++) for (const p of peers) await p.run();           // warm-up
+  for (let i = 0; i < runs; i++) {
+    for (const p of peers) { const t = now(); await p.run(); p.times.push(now() - t); }
+  }
+  const row = { model: name, compile_ms: compileMs, weights_bytes: stats.weights_bytes, arena_bytes: stats.arena_bytes, peers: {} };
+  for (const p of peers) {
+    const cmp = compareTensor({ dtype: 'float32', dims: expected.dims, data: p.out }, expected, { rtol: 1e-3, atol: 1e-4 });
+    row.peers[p.peer] = { median_ms: median(p.times), min_ms: Math.min(...p.times), load_first_ms: p.loadFirst,
+                          code_bytes: p.code, memory_bytes: p.memory(), matches_reference: cmp.ok, max_abs_err: cmp.maxAbs };
+  }
+  results.push(row);
+  const o = row.peers.onnx2wasm, w = row.peers['ort-web'];
+  console.error(`${name}: onnx2wasm ${o.median_ms.toFixed(2)} ms, ort-web ${w.median_ms.toFixed(2)} ms ` +
+                `(x${(w.median_ms / o.median_ms).toFixed(2)})` + (row.peers['ort-node'] ? `, ort-node ${row.peers['ort-node'].median_ms.toFixed(2)} ms` : ''));
+}
+
+const env = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length,
+              ort_web: ortWeb.env.versions?.web, runs, command: `node bench/bench.mjs ${args.join(' ')}`.trim() };
+fs.writeFileSync(`${outPrefix}.json`, JSON.stringify({ env, results }, null, 1) + '\n');
+const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+const mb = (x) => (Number.isFinite(x) ? (x / 1048576).toFixed(1) + ' MB' : 'n/a');
+const kb = (x) => (Number.isFinite(x) ? (x / 1024).toFixed(0) + ' KB' : 'n/a');
+let md = `Measured ${env.date.slice(0, 10)} on ${env.cpu} (${env.cores} cores), Node ${env.node}, onnxruntime-web ${env.ort_web || '?'} (wasm, 1 thread), ${runs} interleaved runs after warm-up.\n` +
+  `Command: \`${env.command}\`\n\n` +
+  '| model | peer | median ms | min ms | load+first ms | code size | linear memory | matches ref | speed-up vs ort-web | load+first vs ort-web |\n' +
+  '|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|\n';
+for (const r of results) {
+  const w = r.peers['ort-web'];
+  for (const [peer, p] of Object.entries(r.peers)) {
+    md += `| ${r.model} | ${peer} | ${f(p.median_ms, 2)} | ${f(p.min_ms, 2)} | ${f(p.load_first_ms)} | ${kb(p.code_bytes)} | ${mb(p.memory_bytes)} | ${p.matches_reference ? 'yes' : 'NO'} | ` +
+      `${peer === 'ort-web' ? '1.00' : f(w.median_ms / p.median_ms, 2)} | ${peer === 'ort-web' ? '1.00' : f(p.load_first_ms / w.load_first_ms, 2)} |\n`;
+  }
+}
+fs.writeFileSync(`${outPrefix}.md`, md);
+process.stdout.write(md);

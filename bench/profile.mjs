@@ -1,0 +1,36 @@
+// profile.mjs — time every kernel call of a module compiled with `onnx2wasm --profile`.
+// usage: node bench/profile.mjs MODEL.wasm [--runs N] [--top K]
+// Prints per-call median time (ms), share of the total, and a per-kernel summary.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { load } = await import(path.join(root, 'runtime/js/onnx2wasm.mjs'));
+
+const args = process.argv.slice(2);
+const opt = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
+const runs = Number(opt('--runs', '10')), top = Number(opt('--top', '25'));
+const bytes = fs.readFileSync(args[0]);
+const mod = await WebAssembly.compile(bytes);
+const sec = WebAssembly.Module.customSections(mod, 'onnx2wasm.profile');
+if (!sec.length) { console.error('no onnx2wasm.profile section: compile with --profile'); process.exit(2); }
+const calls = JSON.parse(new TextDecoder().decode(sec[0]));
+const inst = await WebAssembly.instantiate(mod, {});
+const m = await load(mod);              // a second instance for the signature; we drive `inst` directly
+void m;
+const ex = inst.exports;
+for (let i = 0; i < 2; i++) ex.run();
+const times = calls.map(() => []);
+for (let r = 0; r < runs; r++)
+  calls.forEach((c, i) => { const t = performance.now(); ex[c.kernel](c.params); times[i].push(performance.now() - t); });
+const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
+const rows = calls.map((c, i) => ({ ...c, ms: med(times[i]) }));
+const total = rows.reduce((a, r) => a + r.ms, 0);
+const t0 = performance.now(); for (let r = 0; r < runs; r++) ex.run(); const whole = (performance.now() - t0) / runs;
+console.log(`${calls.length} calls, sum of medians ${total.toFixed(2)} ms, whole run ${whole.toFixed(2)} ms`);
+const byKernel = {};
+for (const r of rows) byKernel[r.kernel] = (byKernel[r.kernel] || 0) + r.ms;
+for (const [k, v] of Object.entries(byKernel).sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(24)} ${v.toFixed(2).padStart(8)} ms  ${(100 * v / total).toFixed(1)}%`);
+console.log(`top ${top} calls:`);
+for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, top))
+  console.log(`  ${r.ms.toFixed(3).padStart(8)} ms ${(100 * r.ms / total).toFixed(1).padStart(5)}%  ${r.kernel.padEnd(20)} ${r.node}`);

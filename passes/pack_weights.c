@@ -1,0 +1,28 @@
+/* pack_weights.c — repacks constant Conv weights into the layout the GEMM micro-kernel reads
+ * (runtime/pack.h), once at compile time; the node keeps its ONNX-layout weight for inference
+ * and carries the packed copy in Node.wpack, which lowering passes to the kernel. */
+#include "passes.h"
+#include "../ir/ops.h"
+#include "../runtime/pack.h"
+
+#include <stdlib.h>
+
+int pass_pack_weights(Graph *g) {
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *n = g->nodes[i];
+    if (n->dead || n->op != OP_Conv || n->wpack) continue;
+    Value *w = n->in[1], *x = n->in[0];
+    if (w->kind != VK_CONST || w->dt != DT_FLOAT || !ir_shape_known(w) || !ir_dim_known(x->dims[1])) continue;
+    int k = (int)w->dims[0].c, c = (int)x->dims[1].c, group = (int)ir_attr_int(n, "group", 1);
+    int crs = (int)(ir_numel(w) / k);
+    if (!rt_conv2d_wants_packing(k, c, group)) continue;
+    int64_t nf = (int64_t)rt_conv2d_packed_floats(k, crs, group);
+    char name[256];
+    snprintf(name, sizeof name, "%s.packed", w->name);
+    Value *pw = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
+    rt_pack_conv2d_weights(w->data, pw->data, k, crs, group);
+    n->wpack = pw;
+  }
+  ir_recount_uses(g);
+  return 0;
+}
