@@ -2,10 +2,11 @@
 // on the same models and inputs, in one process run. Writes bench/results.json and bench/results.md.
 //
 // usage: node bench/bench.mjs [--build DIR] [--runs N] [--models a,b,c] [--out PREFIX]
-// Per model: each peer loads the model (timed: create/compile + first run), then the peers take
-// turns run by run (interleaved, so machine noise hits all of them alike); median and min of N runs.
-// Code size = module bytes minus weight bytes (ours) / the engine's .wasm (ort-web).
-// Peak memory = the wasm linear memory after all runs (it never shrinks) for the wasm peers.
+// Per model and peer: a cold start in a fresh process (bench/cold.mjs: import the runtime, create the
+// session / compile the module, run once; its time and the process's peak RSS), then, in this
+// process, the peers take turns run by run (interleaved, so machine noise hits all of them alike);
+// median and min of N runs. Code size = module bytes minus weight bytes (ours) / the engine's
+// .wasm (ort-web). Peak RSS includes Node itself (~45 MB) for every peer.
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -22,16 +23,6 @@ const runs = Number(opt('--runs', '20'));
 const models = opt('--models', 'mobilenet_v2,resnet18,squeezenet1_1,efficientnet_b0').split(',');
 const outPrefix = opt('--out', path.join(here, 'results'));
 
-// capture the linear memories of every wasm instance (to read ort-web's heap size)
-const memories = [];
-const origInstantiate = WebAssembly.instantiate;
-WebAssembly.instantiate = async function (...a) {
-  const r = await origInstantiate.apply(this, a);
-  const inst = r.instance || r;
-  for (const v of Object.values(inst.exports || {})) if (v instanceof WebAssembly.Memory) memories.push(v);
-  return r;
-};
-
 const require = createRequire(path.join(root, 'tools', 'package.json'));
 const ortWeb = await import(require.resolve('onnxruntime-web'));
 let ortNode = null;
@@ -42,6 +33,7 @@ const { compareTensor } = await import(path.join(root, 'runtime/js/onnx2wasm-run
 
 ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.logLevel = 'error';
+// the engine ort-web loads in Node with 1 thread: its largest .wasm (all builds ship in dist/)
 const ortWebWasm = (() => {
   const dir = path.dirname(require.resolve('onnxruntime-web'));
   const f = fs.readdirSync(dir).filter((n) => n.endsWith('.wasm')).map((n) => path.join(dir, n));
@@ -78,20 +70,17 @@ for (const name of models) {
     const inName = m.inputs[0].name, outName = m.outputs[0].name;
     const out = m.run({ [inName]: input.data })[outName];
     const loadFirst = now() - t;
-    peers.push({ peer: 'onnx2wasm', loadFirst, run: () => m.run({ [inName]: input.data }), out,
-                 memory: () => m.memory.buffer.byteLength, code: stats.code_bytes, moduleBytes: stats.module_bytes });
+    peers.push({ peer: 'onnx2wasm', loadFirst, run: () => m.run({ [inName]: input.data }), out, code: stats.code_bytes,
+                 linear: () => m.memory.buffer.byteLength });
   }
   // onnxruntime-web
   {
-    const before = memories.length;
     const t = now();
     const s = await ortWeb.InferenceSession.create(onnxBytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
     const feeds = { [s.inputNames[0]]: new ortWeb.Tensor('float32', input.data, input.dims) };
     const r = await s.run(feeds);
     const loadFirst = now() - t;
-    const mem = memories.slice(before).concat(memories).find(Boolean);
-    peers.push({ peer: 'ort-web', loadFirst, run: () => s.run(feeds), out: r[s.outputNames[0]].data,
-                 memory: () => (mem ? mem.buffer.byteLength : NaN), code: ortWebWasm });
+    peers.push({ peer: 'ort-web', loadFirst, run: () => s.run(feeds), out: r[s.outputNames[0]].data, code: ortWebWasm });
   }
   if (ortNode) {
     const t = now();
@@ -99,18 +88,25 @@ for (const name of models) {
     const feeds = { [s.inputNames[0]]: new ortNode.Tensor('float32', input.data, input.dims) };
     const r = await s.run(feeds);
     const loadFirst = now() - t;
-    peers.push({ peer: 'ort-node', loadFirst, run: () => s.run(feeds), out: r[s.outputNames[0]].data, memory: () => NaN, code: NaN });
+    peers.push({ peer: 'ort-node', loadFirst, run: () => s.run(feeds), out: r[s.outputNames[0]].data, code: NaN });
   }
-  for (const p of peers) p.times = [];
+  for (const p of peers) {
+    p.times = [];
+    const c = spawnSync(process.execPath, [path.join(here, 'cold.mjs'), p.peer, onnxPath, wasmPath, path.join(dir, 'data', 'input_0.pb')], { encoding: 'utf8' });
+    const j = c.status === 0 ? JSON.parse(c.stdout.trim().split('\n').pop()) : {};
+    p.cold = j.load_first_ms ?? NaN;
+    p.rss = j.peak_rss_bytes ?? NaN;
+  }
   for (let i = 0; i < 2; i++) for (const p of peers) await p.run();           // warm-up
   for (let i = 0; i < runs; i++) {
     for (const p of peers) { const t = now(); await p.run(); p.times.push(now() - t); }
   }
-  const row = { model: name, compile_ms: compileMs, weights_bytes: stats.weights_bytes, arena_bytes: stats.arena_bytes, peers: {} };
+  const row = { model: name, compile_ms: compileMs, weights_bytes: stats.weights_bytes, arena_bytes: stats.arena_bytes,
+                unplanned_bytes: stats.unplanned_bytes, peers: {} };
   for (const p of peers) {
     const cmp = compareTensor({ dtype: 'float32', dims: expected.dims, data: p.out }, expected, { rtol: 1e-3, atol: 1e-4 });
-    row.peers[p.peer] = { median_ms: median(p.times), min_ms: Math.min(...p.times), load_first_ms: p.loadFirst,
-                          code_bytes: p.code, memory_bytes: p.memory(), matches_reference: cmp.ok, max_abs_err: cmp.maxAbs };
+    row.peers[p.peer] = { median_ms: median(p.times), min_ms: Math.min(...p.times), cold_load_first_ms: p.cold, warm_load_first_ms: p.loadFirst,
+                          peak_rss_bytes: p.rss, code_bytes: p.code, linear_memory_bytes: p.linear ? p.linear() : null, matches_reference: cmp.ok, max_abs_err: cmp.maxAbs };
   }
   results.push(row);
   const o = row.peers.onnx2wasm, w = row.peers['ort-web'];
@@ -126,14 +122,18 @@ const mb = (x) => (Number.isFinite(x) ? (x / 1048576).toFixed(1) + ' MB' : 'n/a'
 const kb = (x) => (Number.isFinite(x) ? (x / 1024).toFixed(0) + ' KB' : 'n/a');
 let md = `Measured ${env.date.slice(0, 10)} on ${env.cpu} (${env.cores} cores), Node ${env.node}, onnxruntime-web ${env.ort_web || '?'} (wasm, 1 thread), ${runs} interleaved runs after warm-up.\n` +
   `Command: \`${env.command}\`\n\n` +
-  '| model | peer | median ms | min ms | load+first ms | code size | linear memory | matches ref | speed-up vs ort-web | load+first vs ort-web |\n' +
+  '| model | peer | median ms | min ms | cold load+first ms | code size | peak RSS | matches ref | speed-up vs ort-web | load+first vs ort-web |\n' +
   '|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|\n';
 for (const r of results) {
   const w = r.peers['ort-web'];
   for (const [peer, p] of Object.entries(r.peers)) {
-    md += `| ${r.model} | ${peer} | ${f(p.median_ms, 2)} | ${f(p.min_ms, 2)} | ${f(p.load_first_ms)} | ${kb(p.code_bytes)} | ${mb(p.memory_bytes)} | ${p.matches_reference ? 'yes' : 'NO'} | ` +
-      `${peer === 'ort-web' ? '1.00' : f(w.median_ms / p.median_ms, 2)} | ${peer === 'ort-web' ? '1.00' : f(p.load_first_ms / w.load_first_ms, 2)} |\n`;
+    md += `| ${r.model} | ${peer} | ${f(p.median_ms, 2)} | ${f(p.min_ms, 2)} | ${f(p.cold_load_first_ms)} | ${kb(p.code_bytes)} | ${mb(p.peak_rss_bytes)} | ${p.matches_reference ? 'yes' : 'NO'} | ` +
+      `${peer === 'ort-web' ? '1.00' : f(w.median_ms / p.median_ms, 2)} | ${peer === 'ort-web' ? '1.00' : f(p.cold_load_first_ms / w.cold_load_first_ms, 2)} |\n`;
   }
 }
+md += '\nMemory plan (onnx2wasm): arena = the static plan with reuse; unplanned = every intermediate tensor and scratch buffer side by side.\n\n' +
+  '| model | weights | arena | unplanned | arena / unplanned | compile ms |\n|---|---:|---:|---:|---:|---:|\n';
+for (const r of results)
+  md += `| ${r.model} | ${mb(r.weights_bytes)} | ${mb(r.arena_bytes)} | ${mb(r.unplanned_bytes)} | ${f(r.arena_bytes / r.unplanned_bytes, 2)} | ${f(r.compile_ms, 0)} |\n`;
 fs.writeFileSync(`${outPrefix}.md`, md);
 process.stdout.write(md);

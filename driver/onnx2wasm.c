@@ -107,8 +107,15 @@ int main(int argc, char **argv) {
     fprintf(stderr, "onnx2wasm: %s: %s\n", in, ir_error(g));
     if (out && unlink(out) && errno != ENOENT) fprintf(stderr, "onnx2wasm: warning: could not remove stale '%s'\n", out);
   } else if (stats && out) {
-    printf("{\"module_bytes\": %zu, \"code_bytes\": %zu, \"weights_bytes\": %zu, \"arena_bytes\": %zu, \"kernels\": %d, \"calls\": %d}\n",
-           ws.module_bytes, ws.code_bytes, prog.weights_size, prog.arena_size, ws.kernels, prog.ncalls);
+    int64_t tensors = 0;                       /* what the arena would be without reuse */
+    for (int i = 0; i < g->nvalues; i++) {
+      const Value *v = g->values[i];
+      if (v->kind != VK_CONST && !v->alias && v->offset >= 0) tensors += ir_nbytes(v);
+    }
+    for (int i = 0; i < g->nnodes; i++) tensors += g->nodes[i]->scratch_bytes;
+    printf("{\"module_bytes\": %zu, \"code_bytes\": %zu, \"weights_bytes\": %zu, \"arena_bytes\": %zu, "
+           "\"unplanned_bytes\": %lld, \"kernels\": %d, \"calls\": %d}\n",
+           ws.module_bytes, ws.code_bytes, prog.weights_size, prog.arena_size, (long long)tensors, ws.kernels, prog.ncalls);
   }
   cg_program_free(&prog);
   ir_graph_free(g);

@@ -1,0 +1,29 @@
+// cold.mjs PEER MODEL.onnx MODEL.wasm INPUT.pb — one cold start in a fresh process: import the runtime,
+// create the session / compile the module, run once. Prints {"load_first_ms", "peak_rss_bytes"} (the
+// process's peak resident set, VmHWM, after the first run). Used by bench.mjs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+const t0 = performance.now();
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const [peer, onnxPath, wasmPath, inputPath] = process.argv.slice(2);
+const { decodeTensor } = await import(path.join(root, 'runtime/js/tensorproto.mjs'));
+const input = decodeTensor(fs.readFileSync(inputPath));
+const require = createRequire(path.join(root, 'tools', 'package.json'));
+const tStart = performance.now();
+if (peer === 'onnx2wasm') {
+  const { load } = await import(path.join(root, 'runtime/js/onnx2wasm.mjs'));
+  const m = await load(fs.readFileSync(wasmPath));
+  m.run({ [m.inputs[0].name]: input.data });
+} else {
+  const ort = peer === 'ort-web' ? await import(require.resolve('onnxruntime-web')) : require('onnxruntime-node');
+  const o = peer === 'ort-web' ? { executionProviders: ['wasm'] } : { intraOpNumThreads: 1, interOpNumThreads: 1 };
+  if (peer === 'ort-web') ort.env.wasm.numThreads = 1;
+  const s = await ort.InferenceSession.create(fs.readFileSync(onnxPath), o);
+  await s.run({ [s.inputNames[0]]: new ort.Tensor('float32', input.data, input.dims) });
+}
+const ms = performance.now() - tStart;
+const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+console.log(JSON.stringify({ load_first_ms: ms, peak_rss_bytes: hwm ? Number(hwm[1]) * 1024 : null, setup_ms: tStart - t0 }));
+process.exit(0);
