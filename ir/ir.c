@@ -72,6 +72,18 @@ int64_t ir_nbytes(const Value *v) {
   return n < 0 ? -1 : n * ir_dtype_size(v->dt);
 }
 
+int64_t ir_numel_max(const Graph *g, const Value *v) {
+  if (v->rank < 0) return -1;
+  int64_t n = 1;
+  for (int i = 0; i < v->rank; i++) n *= ir_dim_max(g, v->dims[i]);
+  return n;
+}
+
+int64_t ir_nbytes_max(const Graph *g, const Value *v) {
+  int64_t n = ir_numel_max(g, v);
+  return n < 0 ? -1 : n * ir_dtype_size(v->dt);
+}
+
 void ir_set_shape(Value *v, int rank, const int64_t *dims) {
   assert(rank >= 0 && rank <= IR_MAX_RANK);
   v->rank = rank;
@@ -92,12 +104,13 @@ Graph *ir_graph_new(void) {
   Graph *g = calloc(1, sizeof *g);
   if (!g) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
   g->opset = 13;
+  g->default_max = 1024;
   return g;
 }
 
 void ir_graph_free(Graph *g) {
   if (!g) return;
-  free(g->nodes); free(g->values); free(g->inputs); free(g->outputs); free(g->syms); free(g->sym_value);
+  free(g->nodes); free(g->values); free(g->inputs); free(g->outputs); free(g->syms); free(g->sym_value); free(g->sym_max);
   ir_arena_free(&g->arena);
   free(g);
 }
@@ -226,62 +239,12 @@ int ir_sym(Graph *g, const char *name) {
   g->syms = realloc(g->syms, (size_t)(g->nsyms + 1) * sizeof *g->syms);
   g->sym_value = realloc(g->sym_value, (size_t)(g->nsyms + 1) * sizeof *g->sym_value);
   if (!g->syms || !g->sym_value) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  g->sym_max = realloc(g->sym_max, (size_t)(g->nsyms + 1) * sizeof *g->sym_max);
+  if (!g->sym_max) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
   g->syms[g->nsyms] = ir_strdup(&g->arena, name);
   g->sym_value[g->nsyms] = -1;
+  g->sym_max[g->nsyms] = g->default_max;
   return g->nsyms++;
-}
-
-static Dim dim_expr(Graph *g, DimOp op, Dim a, Dim b, int sym) {
-  DimExpr *e = ir_alloc(&g->arena, sizeof *e);
-  e->op = op; e->a = a; e->b = b; e->sym = sym;
-  Dim d = {0, e};
-  return d;
-}
-
-Dim ir_dim_sym(Graph *g, int sym) { return dim_expr(g, DE_SYM, ir_dimc(0), ir_dimc(0), sym); }
-
-Dim ir_dim_add(Graph *g, Dim a, Dim b) {
-  if (ir_dim_known(a) && ir_dim_known(b)) return ir_dimc(a.c + b.c);
-  if (ir_dim_known(b) && b.c == 0) return a;
-  if (ir_dim_known(a) && a.c == 0) return b;
-  return dim_expr(g, DE_ADD, a, b, 0);
-}
-
-Dim ir_dim_mul(Graph *g, Dim a, Dim b) {
-  if (ir_dim_known(a) && ir_dim_known(b)) return ir_dimc(a.c * b.c);
-  if (ir_dim_known(b) && b.c == 1) return a;
-  if (ir_dim_known(a) && a.c == 1) return b;
-  return dim_expr(g, DE_MUL, a, b, 0);
-}
-
-Dim ir_dim_floordiv(Graph *g, Dim a, Dim b) {
-  if (ir_dim_known(a) && ir_dim_known(b) && b.c != 0) {
-    int64_t q = a.c / b.c;
-    if ((a.c % b.c != 0) && ((a.c < 0) != (b.c < 0))) q--;
-    return ir_dimc(q);
-  }
-  if (ir_dim_known(b) && b.c == 1) return a;
-  return dim_expr(g, DE_FLOORDIV, a, b, 0);
-}
-
-bool ir_dim_eq(Dim a, Dim b) {
-  if (ir_dim_known(a) != ir_dim_known(b)) return false;
-  if (ir_dim_known(a)) return a.c == b.c;
-  if (a.e == b.e) return true;
-  if (a.e->op != b.e->op) return false;
-  if (a.e->op == DE_SYM) return a.e->sym == b.e->sym;
-  return ir_dim_eq(a.e->a, b.e->a) && ir_dim_eq(a.e->b, b.e->b);
-}
-
-int ir_dim_str(const Graph *g, Dim d, char *buf, size_t n) {
-  if (ir_dim_known(d)) return snprintf(buf, n, "%" PRId64, d.c);
-  const DimExpr *e = d.e;
-  if (e->op == DE_SYM) return snprintf(buf, n, "%s", g->syms[e->sym]);
-  char a[128], b[128];
-  ir_dim_str(g, e->a, a, sizeof a);
-  ir_dim_str(g, e->b, b, sizeof b);
-  const char *op = e->op == DE_ADD ? "+" : e->op == DE_MUL ? "*" : "/";
-  return snprintf(buf, n, "(%s%s%s)", a, op, b);
 }
 
 /* ---- attributes ---- */

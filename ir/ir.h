@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #define IR_MAX_RANK 8
+struct Graph;
 
 /* ---- arena ---- */
 typedef struct ArenaBlock ArenaBlock;
@@ -38,18 +39,24 @@ const char *ir_dtype_name(DType t);            /* "float32", "int64", ... */
 bool ir_dtype_is_float(DType t);
 bool ir_dtype_is_int(DType t);                 /* signed or unsigned integer (not bool) */
 
-/* ---- dims: a constant or a symbolic expression over dim_param symbols ---- */
-typedef struct DimExpr DimExpr;
+/* ---- dims: a constant or a polynomial over dim_param symbols (ir/dim.c) ----
+ * A symbolic dim is kept in canonical form: a sum of terms coef * sym_1 * ... * sym_k, sorted, no
+ * zero terms, so `past + seq` built in any order compares equal and (seq*768)/768 is seq. */
+#define IR_DIM_MAX_TERMS 6
+#define IR_DIM_MAX_DEG 3
+typedef struct {
+  int64_t coef;
+  uint8_t deg;                   /* number of symbol factors (0: the constant term) */
+  uint8_t sym[IR_DIM_MAX_DEG];   /* symbol indices, ascending */
+} DimTerm;
+typedef struct DimExpr {
+  int n;                         /* terms */
+  DimTerm t[IR_DIM_MAX_TERMS];
+} DimExpr;
 typedef struct {
   int64_t c;            /* the value when e == NULL */
-  const DimExpr *e;     /* symbolic expression, or NULL for a constant */
+  const DimExpr *e;     /* symbolic polynomial, or NULL for a constant */
 } Dim;
-typedef enum { DE_SYM, DE_ADD, DE_MUL, DE_FLOORDIV } DimOp;
-struct DimExpr {
-  DimOp op;
-  int sym;              /* DE_SYM: index into Graph.syms */
-  Dim a, b;             /* operands of ADD/MUL/FLOORDIV */
-};
 static inline Dim ir_dimc(int64_t c) { Dim d = {c, NULL}; return d; }
 static inline bool ir_dim_known(Dim d) { return d.e == NULL; }
 
@@ -92,6 +99,8 @@ typedef struct Value {
 
 int64_t ir_numel(const Value *v);              /* -1 if some dim is symbolic or rank unknown */
 int64_t ir_nbytes(const Value *v);
+int64_t ir_numel_max(const struct Graph *g, const Value *v);  /* with symbols at their bounds; -1 if rank unknown */
+int64_t ir_nbytes_max(const struct Graph *g, const Value *v);
 void ir_set_shape(Value *v, int rank, const int64_t *dims);
 bool ir_shape_known(const Value *v);           /* rank known and every dim constant */
 bool ir_same_shape(const Value *a, const Value *b);
@@ -127,7 +136,9 @@ typedef struct Graph {
   Value **inputs; int ninputs;   /* runtime inputs (initializers excluded) */
   Value **outputs; int noutputs;
   const char **syms; int nsyms;  /* dim_param symbols */
-  int64_t *sym_value;            /* bound value per symbol, -1 if unbound */
+  int64_t *sym_value;            /* value bound at compile time (--dim) per symbol, -1 if run-time */
+  int64_t *sym_max;              /* upper bound per run-time symbol (--max-dim) */
+  int64_t default_max;           /* bound for symbols without --max-dim */
   int opset;                     /* default-domain opset */
   const char *model_dir;         /* folder of the model file (external data) */
   const char *name;
@@ -152,9 +163,12 @@ void ir_compact(Graph *g);                     /* drop dead nodes, renumber */
 int ir_sym(Graph *g, const char *name);        /* intern a dim_param symbol */
 Dim ir_dim_sym(Graph *g, int sym);
 Dim ir_dim_add(Graph *g, Dim a, Dim b);
+Dim ir_dim_sub(Graph *g, Dim a, Dim b);
 Dim ir_dim_mul(Graph *g, Dim a, Dim b);
-Dim ir_dim_floordiv(Graph *g, Dim a, Dim b);
-int ir_dim_str(const Graph *g, Dim d, char *buf, size_t n);
+bool ir_dim_div(Graph *g, Dim a, Dim b, Dim *q);   /* exact division only; false if not representable */
+int64_t ir_dim_eval(const Graph *g, Dim d, const int64_t *sym_values);
+int64_t ir_dim_max(const Graph *g, Dim d);         /* value with every symbol at its bound (sym_max) */
+int ir_dim_str(const Graph *g, Dim d, char *buf, size_t n);  /* "past + seq", "768*seq", "4" */
 bool ir_dim_eq(Dim a, Dim b);
 
 /* attributes */

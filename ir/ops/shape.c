@@ -67,13 +67,20 @@ int op_reshape_infer(Graph *g, Node *n) {
     else y->dims[i] = ir_dimc(sh[i]);
     known = ir_dim_mul(g, known, y->dims[i]);
   }
-  int64_t total = ir_numel(x);
+  Dim total = ir_dimc(1);
+  for (int i = 0; i < x->rank; i++) total = ir_dim_mul(g, total, x->dims[i]);
+  char a[128], b[128];
   if (neg >= 0) {
-    if (total < 0 || !ir_dim_known(known)) return oc_need_known(g, n, 0);
-    if (known.c == 0 || total % known.c) return ir_errorf(g, n, "cannot reshape %lld elements into the requested shape", (long long)total);
-    y->dims[neg] = ir_dimc(total / known.c);
-  } else if (total >= 0 && ir_dim_known(known) && known.c != total)
-    return ir_errorf(g, n, "cannot reshape %lld elements into %lld", (long long)total, (long long)known.c);
+    if (!ir_dim_div(g, total, known, &y->dims[neg])) {
+      ir_dim_str(g, total, a, sizeof a);
+      ir_dim_str(g, known, b, sizeof b);
+      return ir_errorf(g, n, "cannot reshape %s elements into a multiple of %s", a, b);
+    }
+  } else if (!ir_dim_eq(total, known)) {
+    ir_dim_str(g, total, a, sizeof a);
+    ir_dim_str(g, known, b, sizeof b);
+    return ir_errorf(g, n, "cannot reshape %s elements into %s", a, b);
+  }
   return 0;
 }
 

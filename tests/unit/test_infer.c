@@ -154,7 +154,7 @@ TEST(broadcast_and_symbolic) {
   Value *c = in("c", DT_FLOAT, 3, (int64_t[]){2, 4, 5});
   Node *cat = node("Concat", 2, (Value *[]){n->out[0], c});
   attr_int(cat, "axis", 0);
-  CHECK(shape_is(cat, "float32[(N+2),4,5]"));
+  CHECK(shape_is(cat, "float32[N + 2,4,5]"));
   Node *fl = node("Flatten", 1, (Value *[]){x});
   CHECK(shape_is(fl, "float32[N,4]"));
   Value *bad = in("bad", DT_FLOAT, 2, (int64_t[]){3, 5});

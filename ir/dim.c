@@ -1,0 +1,185 @@
+/* dim.c — symbolic dims as canonical polynomials over dim_param symbols: build, compare, divide, print, evaluate. */
+#include "ir.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* monomial order: by degree, then symbol list */
+static int term_cmp(const DimTerm *a, const DimTerm *b) {
+  if (a->deg != b->deg) return a->deg > b->deg ? -1 : 1;      /* higher degree first, constant last */
+  for (int i = 0; i < a->deg; i++)
+    if (a->sym[i] != b->sym[i]) return a->sym[i] < b->sym[i] ? -1 : 1;
+  return 0;
+}
+
+typedef struct { int n; DimTerm t[IR_DIM_MAX_TERMS * IR_DIM_MAX_TERMS]; } Poly;   /* scratch, unbounded-ish */
+
+static void poly_of(Dim d, Poly *p) {
+  if (ir_dim_known(d)) {
+    p->n = 0;
+    if (d.c) { p->t[0] = (DimTerm){.coef = d.c, .deg = 0}; p->n = 1; }
+  } else {
+    p->n = d.e->n;
+    memcpy(p->t, d.e->t, (size_t)d.e->n * sizeof(DimTerm));
+  }
+}
+
+static void poly_add_term(Poly *p, DimTerm t) {
+  for (int i = 0; i < p->n; i++)
+    if (!term_cmp(&p->t[i], &t)) { p->t[i].coef += t.coef; return; }
+  p->t[p->n++] = t;
+}
+
+/* canonical Dim from a polynomial: drop zeros, sort; a constant when no symbol remains */
+static Dim poly_dim(Graph *g, Poly *p) {
+  int k = 0;
+  for (int i = 0; i < p->n; i++) if (p->t[i].coef) p->t[k++] = p->t[i];
+  p->n = k;
+  for (int i = 1; i < p->n; i++)                              /* insertion sort: tiny */
+    for (int j = i; j > 0 && term_cmp(&p->t[j - 1], &p->t[j]) > 0; j--) {
+      DimTerm tmp = p->t[j]; p->t[j] = p->t[j - 1]; p->t[j - 1] = tmp;
+    }
+  if (p->n == 0) return ir_dimc(0);
+  if (p->n == 1 && p->t[0].deg == 0) return ir_dimc(p->t[0].coef);
+  if (p->n > IR_DIM_MAX_TERMS) {
+    ir_errorf(g, NULL, "a symbolic dimension expression has more than %d terms", IR_DIM_MAX_TERMS);
+    return ir_dimc(0);
+  }
+  DimExpr *e = ir_alloc(&g->arena, sizeof *e);
+  e->n = p->n;
+  memcpy(e->t, p->t, (size_t)p->n * sizeof(DimTerm));
+  Dim d = {0, e};
+  return d;
+}
+
+Dim ir_dim_sym(Graph *g, int sym) {
+  Poly p = {1, {{.coef = 1, .deg = 1, .sym = {(uint8_t)sym}}}};
+  return poly_dim(g, &p);
+}
+
+Dim ir_dim_add(Graph *g, Dim a, Dim b) {
+  if (ir_dim_known(a) && ir_dim_known(b)) return ir_dimc(a.c + b.c);
+  Poly p, q;
+  poly_of(a, &p);
+  poly_of(b, &q);
+  for (int i = 0; i < q.n; i++) poly_add_term(&p, q.t[i]);
+  return poly_dim(g, &p);
+}
+
+Dim ir_dim_sub(Graph *g, Dim a, Dim b) {
+  if (ir_dim_known(b)) return ir_dim_add(g, a, ir_dimc(-b.c));
+  Poly q;
+  poly_of(b, &q);
+  for (int i = 0; i < q.n; i++) q.t[i].coef = -q.t[i].coef;
+  return ir_dim_add(g, a, poly_dim(g, &q));
+}
+
+Dim ir_dim_mul(Graph *g, Dim a, Dim b) {
+  if (ir_dim_known(a) && ir_dim_known(b)) return ir_dimc(a.c * b.c);
+  Poly p, q, r = {0};
+  poly_of(a, &p);
+  poly_of(b, &q);
+  for (int i = 0; i < p.n; i++)
+    for (int j = 0; j < q.n; j++) {
+      if (p.t[i].deg + q.t[j].deg > IR_DIM_MAX_DEG) {
+        ir_errorf(g, NULL, "a symbolic dimension has degree above %d", IR_DIM_MAX_DEG);
+        return ir_dimc(0);
+      }
+      DimTerm t = {.coef = p.t[i].coef * q.t[j].coef, .deg = (uint8_t)(p.t[i].deg + q.t[j].deg)};
+      int k = 0, x = 0, y = 0;                                 /* merge the sorted symbol lists */
+      while (x < p.t[i].deg || y < q.t[j].deg)
+        t.sym[k++] = (y >= q.t[j].deg || (x < p.t[i].deg && p.t[i].sym[x] <= q.t[j].sym[y])) ? p.t[i].sym[x++] : q.t[j].sym[y++];
+      poly_add_term(&r, t);
+    }
+  return poly_dim(g, &r);
+}
+
+/* removes the symbols of `d` (a sub-multiset) from t; false if t doesn't contain them */
+static bool term_divide(DimTerm *t, const DimTerm *d) {
+  if (d->coef == 0 || t->coef % d->coef) return false;
+  DimTerm r = {.coef = t->coef / d->coef};
+  int j = 0;
+  for (int i = 0; i < t->deg; i++) {
+    if (j < d->deg && t->sym[i] == d->sym[j]) { j++; continue; }
+    r.sym[r.deg++] = t->sym[i];
+  }
+  if (j != d->deg) return false;
+  *t = r;
+  return true;
+}
+
+bool ir_dim_div(Graph *g, Dim a, Dim b, Dim *q) {
+  if (ir_dim_known(a) && ir_dim_known(b)) {
+    if (b.c == 0 || a.c % b.c) return false;
+    *q = ir_dimc(a.c / b.c);
+    return true;
+  }
+  Poly p, d;
+  poly_of(a, &p);
+  poly_of(b, &d);
+  if (d.n != 1) {                                             /* only x / x for a polynomial divisor */
+    if (ir_dim_eq(a, b)) { *q = ir_dimc(1); return true; }
+    return false;
+  }
+  for (int i = 0; i < p.n; i++)
+    if (!term_divide(&p.t[i], &d.t[0])) return false;
+  *q = poly_dim(g, &p);
+  return true;
+}
+
+bool ir_dim_eq(Dim a, Dim b) {
+  if (ir_dim_known(a) != ir_dim_known(b)) return false;
+  if (ir_dim_known(a)) return a.c == b.c;
+  if (a.e == b.e) return true;
+  if (a.e->n != b.e->n) return false;
+  for (int i = 0; i < a.e->n; i++)
+    if (a.e->t[i].coef != b.e->t[i].coef || term_cmp(&a.e->t[i], &b.e->t[i])) return false;
+  return true;
+}
+
+int64_t ir_dim_eval(const Graph *g, Dim d, const int64_t *vals) {
+  (void)g;
+  if (ir_dim_known(d)) return d.c;
+  int64_t s = 0;
+  for (int i = 0; i < d.e->n; i++) {
+    int64_t t = d.e->t[i].coef;
+    for (int k = 0; k < d.e->t[i].deg; k++) t *= vals[d.e->t[i].sym[k]];
+    s += t;
+  }
+  return s;
+}
+
+int64_t ir_dim_max(const Graph *g, Dim d) {
+  if (ir_dim_known(d)) return d.c;
+  int64_t vals[256];
+  for (int i = 0; i < g->nsyms && i < 256; i++) vals[i] = g->sym_value[i] >= 0 ? g->sym_value[i] : g->sym_max[i];
+  /* with negative coefficients the bound is not the maximum: take each term at 0 or at its bound */
+  int64_t s = 0;
+  for (int i = 0; i < d.e->n; i++) {
+    int64_t t = d.e->t[i].coef;
+    for (int k = 0; k < d.e->t[i].deg; k++) t *= vals[d.e->t[i].sym[k]];
+    if (t > 0 || d.e->t[i].deg == 0) s += t;
+  }
+  return s;
+}
+
+int ir_dim_str(const Graph *g, Dim d, char *buf, size_t n) {
+  if (ir_dim_known(d)) return snprintf(buf, n, "%" PRId64, d.c);
+  size_t k = 0;
+  buf[0] = 0;
+  for (int i = 0; i < d.e->n && k < n; i++) {
+    const DimTerm *t = &d.e->t[i];
+    int64_t c = t->coef;
+    if (i) k += (size_t)snprintf(buf + k, n - k, c < 0 ? " - " : " + ");
+    else if (c < 0) k += (size_t)snprintf(buf + k, n - k, "-");
+    if (c < 0) c = -c;
+    bool star = false;
+    if (c != 1 || t->deg == 0) { k += (size_t)snprintf(buf + k, n - k, "%" PRId64, c); star = true; }
+    for (int s = 0; s < t->deg && k < n; s++) {
+      k += (size_t)snprintf(buf + k, n - k, "%s%s", star ? "*" : "", g->syms[t->sym[s]]);
+      star = true;
+    }
+  }
+  return (int)k;
+}
