@@ -11,7 +11,8 @@ const char *const cg_kernel_names[K_COUNT] = {
 #undef K
 };
 
-struct LowerCtx { Graph *g; Program *p; };
+typedef struct { size_t field_off; Dim value; } Pending;
+struct LowerCtx { Graph *g; Program *p; Pending pend[64]; int npend; };
 
 static uint32_t align64(uint64_t x) { return (uint32_t)((x + 63) & ~(uint64_t)63); }
 
@@ -28,8 +29,17 @@ uint32_t cg_scratch(LowerCtx *cx, const Node *n) { return cx->p->arena_addr + (u
 
 RtAct cg_node_act(const Node *n) { RtAct a = {n->act, n->act_a, n->act_b}; return a; }
 
+void cg_set(LowerCtx *cx, const void *block, int32_t *field, Dim d) {
+  if (ir_dim_known(d)) { *field = (int32_t)d.c; return; }
+  *field = 0;
+  if (cx->npend == 64) { ir_errorf(cx->g, NULL, "internal: too many symbolic fields in one parameter block"); return; }
+  cx->pend[cx->npend++] = (Pending){(size_t)((const char *)field - (const char *)block), d};
+}
+
 int cg_call(LowerCtx *cx, int kernel, const void *params, size_t size, const Node *n) {
   Program *p = cx->p;
+  int npend = cx->npend;
+  cx->npend = 0;
   if (ir_failed(cx->g)) return -1;
   if (p->ncalls == p->capcalls) {
     p->capcalls = p->capcalls ? p->capcalls * 2 : 64;
@@ -44,31 +54,57 @@ int cg_call(LowerCtx *cx, int kernel, const void *params, size_t size, const Nod
   memset(p->params + p->params_size, 0, off - p->params_size);
   memcpy(p->params + off, params, size);
   p->params_size = off + size;
+  for (int i = 0; i < npend; i++) {
+    if (p->npatches == p->cappatches) {
+      p->cappatches = p->cappatches ? p->cappatches * 2 : 64;
+      p->patches = realloc(p->patches, (size_t)p->cappatches * sizeof *p->patches);
+      if (!p->patches) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+    }
+    p->patches[p->npatches++] = (CgPatch){(uint32_t)(off + cx->pend[i].field_off), cx->pend[i].value};
+  }
   p->calls[p->ncalls++] = (CgCall){kernel, (uint32_t)off, (uint32_t)size, n ? n->name : ""};
   p->used[kernel] = true;
   return 0;
 }
 
-static void tensor_of(const Graph *g, LowerCtx *cx, const Value *v, CgTensor *t) {
-  (void)g;
+static void tensor_of(Graph *g, LowerCtx *cx, const Value *v, CgTensor *t) {
   t->name = v->name;
   t->dt = v->dt;
   t->rank = v->rank;
-  for (int i = 0; i < v->rank; i++) { t->shape[i] = v->dims[i].c; t->dim_names[i] = v->dim_names[i]; }
+  for (int i = 0; i < v->rank; i++) {
+    t->shape[i] = ir_dim_max(g, v->dims[i]);
+    t->dim_names[i] = v->dim_names[i];
+    if (!ir_dim_known(v->dims[i])) {
+      char buf[256];
+      ir_dim_str(g, v->dims[i], buf, sizeof buf);
+      t->dim_expr[i] = ir_strdup(&g->arena, buf);
+    }
+  }
   t->addr = cg_addr(cx, v);
-  t->bytes = (uint32_t)ir_nbytes(v);
+  t->bytes = (uint32_t)ir_nbytes_max(g, v);
 }
 
 int cg_lower(Graph *g, uint32_t base, Program *p) {
   memset(p, 0, sizeof *p);
-  LowerCtx cx = {g, p};
+  LowerCtx cx = {.g = g, .p = p};
   uint64_t total = (uint64_t)align64(base) + (uint64_t)g->weights_size + (uint64_t)g->arena_size;
-  if (total > 0xF0000000ull) return ir_errorf(g, NULL, "the model needs %llu bytes of memory, more than wasm32 allows", (unsigned long long)total);
+  if (total > 0xF0000000ull)
+    return ir_errorf(g, NULL, "the model needs %llu bytes of memory (run-time dims at their bounds), more than wasm32 allows; "
+                     "lower the bounds with --max-dim NAME=BOUND or bind dims with --dim NAME=VALUE", (unsigned long long)total);
   p->base = base;
   p->weights_addr = align64(base);
   p->arena_addr = align64((uint64_t)p->weights_addr + (uint64_t)g->weights_size);
   p->arena_size = (size_t)g->arena_size;
   p->opset = g->opset;
+  /* run-time symbols: a dims table at the start of the parameter region */
+  if (g->nsyms > 256) return ir_errorf(g, NULL, "more than 256 dim_param symbols");
+  for (int i = 0; i < g->nsyms; i++) p->rt_index[i] = g->sym_value[i] >= 0 ? -1 : p->nrt++;
+  if (p->nrt) {
+    p->params_cap = 1024;
+    p->params = calloc(1, p->params_cap);
+    if (!p->params) return ir_errorf(g, NULL, "out of memory");
+    p->params_size = (size_t)p->nrt * 4;
+  }
   /* weights blob */
   p->weights_size = (size_t)g->weights_size;
   p->weights = calloc(p->weights_size ? p->weights_size : 1, 1);
@@ -94,12 +130,12 @@ int cg_lower(Graph *g, uint32_t base, Program *p) {
   for (int i = 0; i < g->noutputs; i++) tensor_of(g, &cx, g->outputs[i], &p->outputs[i]);
   p->ninputs = g->ninputs;
   p->noutputs = g->noutputs;
-  p->syms = g->syms; p->sym_value = g->sym_value; p->nsyms = g->nsyms;
+  p->syms = g->syms; p->sym_value = g->sym_value; p->sym_max = g->sym_max; p->nsyms = g->nsyms;
   return ir_failed(g) ? -1 : 0;
 }
 
 void cg_program_free(Program *p) {
-  free(p->calls); free(p->params); free(p->weights); free(p->inputs); free(p->outputs);
+  free(p->calls); free(p->params); free(p->weights); free(p->inputs); free(p->outputs); free(p->patches);
   memset(p, 0, sizeof *p);
 }
 
@@ -139,7 +175,8 @@ static void btensors(Buf *b, const CgTensor *t, int n) {
     bput(b, ", \"dtype\": \"%s\", \"dims\": [", ir_dtype_name(t[i].dt));
     for (int d = 0; d < t[i].rank; d++) {
       if (d) bput(b, ", ");
-      if (t[i].dim_names[d]) bstr(b, t[i].dim_names[d]);
+      if (t[i].dim_expr[d]) bstr(b, t[i].dim_expr[d]);
+      else if (t[i].dim_names[d]) bstr(b, t[i].dim_names[d]);
       else bput(b, "%lld", (long long)t[i].shape[d]);
     }
     bput(b, "], \"shape\": [");
@@ -162,7 +199,15 @@ char *cg_signature_json(const Program *p) {
     bstr(&b, p->syms[i]);
     bput(&b, ": %lld", (long long)p->sym_value[i]);
   }
-  bput(&b, "},\n \"memory\": {\"weights_offset\": %u, \"weights_bytes\": %zu, \"arena_offset\": %u, \"arena_bytes\": %zu, \"total_bytes\": %u}}\n",
+  bput(&b, "},\n \"runtime_symbols\": [");
+  for (int i = 0, k = 0; i < p->nsyms; i++) {
+    if (p->rt_index[i] < 0) continue;
+    bput(&b, "%s{\"name\": ", k++ ? ", " : "");
+    bstr(&b, p->syms[i]);
+    bput(&b, ", \"index\": %d, \"max\": %lld}", p->rt_index[i], (long long)p->sym_max[i]);
+  }
+  bput(&b, "],\n \"dims_addr\": %u,\n \"memory\": {", p->params_addr);
+  bput(&b, "\"weights_offset\": %u, \"weights_bytes\": %zu, \"arena_offset\": %u, \"arena_bytes\": %zu, \"total_bytes\": %u}}\n",
        p->weights_addr, p->weights_size, p->arena_addr, p->arena_size, p->total);
   return b.s;
 }

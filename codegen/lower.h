@@ -16,6 +16,10 @@ uint32_t cg_addr(LowerCtx *cx, const Value *v);    /* absolute address of a plan
 uint32_t cg_scratch(LowerCtx *cx, const Node *n);  /* absolute address of the node's scratch space */
 int cg_call(LowerCtx *cx, int kernel, const void *params, size_t size, const Node *n);
 Graph *cg_graph(LowerCtx *cx);
+/* sets an int32 field of the parameter block about to be passed to cg_call from a dim: its
+ * value when constant, else a run-time patch (evaluated at the start of run) */
+void cg_set(LowerCtx *cx, const void *block, int32_t *field, Dim d);
+#define CG_DIM(cx, p, field, d) cg_set((cx), &(p), (int32_t *)&(p).field, (d))
 RtAct cg_node_act(const Node *n);                   /* the node's fused epilogue activation */
 
 /* Builds the Program; base = first free address after the runtime module's own data. */

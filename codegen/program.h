@@ -32,10 +32,17 @@ typedef struct {
   const char *name;
   DType dt;
   int rank;
-  int64_t shape[IR_MAX_RANK];
-  const char *dim_names[IR_MAX_RANK];  /* dim_param symbol or NULL */
-  uint32_t addr, bytes;
+  int64_t shape[IR_MAX_RANK];          /* at the bounds of run-time symbols */
+  const char *dim_names[IR_MAX_RANK];  /* dim_param symbol bound at compile time, or NULL */
+  const char *dim_expr[IR_MAX_RANK];   /* run-time dim as an expression ("past + seq"), or NULL */
+  uint32_t addr, bytes;                /* bytes reserved (at the bounds) */
 } CgTensor;
+
+/* a parameter-block field computed at the start of run from the run-time symbols */
+typedef struct {
+  uint32_t param_off;       /* byte offset of the int32 field within Program.params */
+  Dim value;                /* polynomial over symbols (Graph.syms indices) */
+} CgPatch;
 
 typedef struct {
   CgCall *calls; int ncalls, capcalls;
@@ -45,9 +52,12 @@ typedef struct {
   size_t arena_size;
   CgTensor *inputs; int ninputs;
   CgTensor *outputs; int noutputs;
+  CgPatch *patches; int npatches, cappatches;
   bool used[K_COUNT];
   int opset;
-  const char **syms; int64_t *sym_value; int nsyms;
+  const char **syms; int64_t *sym_value; int64_t *sym_max; int nsyms;
+  int rt_index[256];        /* symbol -> slot in the dims table, -1 if bound at compile time */
+  int nrt;                  /* run-time symbols; their int32 values live at params_addr (the dims table) */
 } Program;
 
 void cg_program_free(Program *p);

@@ -90,6 +90,29 @@ static int write_atomic(Graph *g, const char *path, const void *data, size_t len
   return 0;
 }
 
+static BinaryenExpressionRef i32c(BinaryenModuleRef m, int64_t v) { return BinaryenConst(m, BinaryenLiteralInt32((int32_t)v)); }
+
+/* the value of run-time symbol s: an i32 load from the dims table */
+static BinaryenExpressionRef sym_load(BinaryenModuleRef m, const Program *p, int s) {
+  return BinaryenLoad(m, 4, true, 0, 4, BinaryenTypeInt32(), i32c(m, p->params_addr + 4u * (uint32_t)p->rt_index[s]));
+}
+
+/* a dim polynomial as i32 arithmetic over the symbol loads (bounded symbols keep it in range) */
+static BinaryenExpressionRef dim_expr(BinaryenModuleRef m, const Program *p, Dim d) {
+  if (ir_dim_known(d)) return i32c(m, d.c);
+  BinaryenExpressionRef sum = NULL;
+  for (int i = 0; i < d.e->n; i++) {
+    const DimTerm *t = &d.e->t[i];
+    BinaryenExpressionRef term = t->deg && t->coef == 1 ? NULL : i32c(m, t->coef);
+    for (int k = 0; k < t->deg; k++) {
+      BinaryenExpressionRef s = sym_load(m, p, t->sym[k]);
+      term = term ? BinaryenBinary(m, BinaryenMulInt32(), term, s) : s;
+    }
+    sum = sum ? BinaryenBinary(m, BinaryenAddInt32(), sum, term) : term;
+  }
+  return sum;
+}
+
 /* JSON list of the calls for profiling tools: [{"kernel", "params", "node"}, ...] */
 static char *profile_json(const Program *p) {
   size_t cap = 64 + (size_t)p->ncalls * 128, n = 0;
@@ -129,14 +152,24 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
   int nused = 0;
   for (int k = 0; k < K_COUNT; k++) nused += p->used[k];
 
-  /* run: call each kernel with its parameter block, return 0 */
-  BinaryenExpressionRef *body = malloc(((size_t)p->ncalls + 1) * sizeof *body);
-  for (int i = 0; i < p->ncalls; i++) {
-    BinaryenExpressionRef arg = BinaryenConst(m, BinaryenLiteralInt32((int32_t)(p->params_addr + p->calls[i].param_off)));
-    body[i] = BinaryenCall(m, fname[p->calls[i].kernel], &arg, 1, BinaryenTypeNone());
+  /* run: check the run-time dims against their bounds (return 1 if one is out of range), patch
+   * the parameter fields that depend on them, call each kernel with its block, return 0 */
+  size_t nbody = (size_t)p->nrt + (size_t)p->npatches + (size_t)p->ncalls + 1, nb = 0;
+  BinaryenExpressionRef *body = malloc(nbody * sizeof *body);
+  for (int s = 0; s < p->nsyms; s++) {
+    if (p->rt_index[s] < 0) continue;
+    BinaryenExpressionRef bad = BinaryenBinary(m, BinaryenGtUInt32(), sym_load(m, p, s), i32c(m, p->sym_max[s]));
+    body[nb++] = BinaryenIf(m, bad, BinaryenReturn(m, i32c(m, 1)), NULL);
   }
-  body[p->ncalls] = BinaryenReturn(m, BinaryenConst(m, BinaryenLiteralInt32(0)));
-  BinaryenExpressionRef block = BinaryenBlock(m, NULL, body, (BinaryenIndex)p->ncalls + 1, BinaryenTypeNone());
+  for (int i = 0; i < p->npatches; i++)
+    body[nb++] = BinaryenStore(m, 4, 0, 4, i32c(m, p->params_addr + p->patches[i].param_off),
+                              dim_expr(m, p, p->patches[i].value), BinaryenTypeInt32());
+  for (int i = 0; i < p->ncalls; i++) {
+    BinaryenExpressionRef arg = i32c(m, p->params_addr + p->calls[i].param_off);
+    body[nb++] = BinaryenCall(m, fname[p->calls[i].kernel], &arg, 1, BinaryenTypeNone());
+  }
+  body[nb++] = BinaryenReturn(m, i32c(m, 0));
+  BinaryenExpressionRef block = BinaryenBlock(m, NULL, body, (BinaryenIndex)nb, BinaryenTypeNone());
   free(body);
   remove_all_exports(m);
   if (o && o->profile)                        /* the profiler calls kernels one by one */

@@ -23,8 +23,12 @@ static const char usage[] =
   "  -O0 | -O1 | -O2 | -O3  optimization level (default -O2): -O0 runs only the passes\n"
   "                         needed for correctness; -O1+ folds BatchNormalization into Conv\n"
   "                         and fuses residual adds and activations into epilogues\n"
-  "  --dim NAME=VALUE       bind the dim_param symbol NAME (e.g. a dynamic batch) to VALUE;\n"
-  "                         repeatable. Unbound symbols that reach a kernel are an error\n"
+  "  --dim NAME=VALUE       bind the dim_param symbol NAME (e.g. a dynamic batch) to VALUE\n"
+  "                         at compile time; repeatable\n"
+  "  --max-dim NAME=BOUND   keep NAME a run-time dim, valid from 0 to BOUND (the memory plan\n"
+  "                         reserves buffers for the bound); repeatable. Symbols that are\n"
+  "                         neither bound nor given a bound get --max-dim-default\n"
+  "  --max-dim-default N    bound of run-time dims without --max-dim (default 1024)\n"
   "  --print-after PASS     print the IR after PASS (a name from --list-passes, or 'all') to stderr\n"
   "  --print-program        print the lowered kernel-call list to stderr\n"
   "  --verify               check the IR's structure after every pass\n"
@@ -67,6 +71,24 @@ int main(int argc, char **argv) {
       if (fe.ndims >= 32) return die_usage("too many --dim options", NULL);
       fe.dim_name[fe.ndims] = strndup(argv[i], (size_t)(eq - argv[i]));
       fe.dim_value[fe.ndims++] = v;
+    }
+    else if (!strcmp(a, "--max-dim")) {
+      if (++i >= argc) return die_usage("missing value for", a);
+      const char *eq = strchr(argv[i], '=');
+      char *end;
+      if (!eq || eq == argv[i]) return die_usage("--max-dim expects NAME=BOUND", argv[i]);
+      long long v = strtoll(eq + 1, &end, 10);
+      if (*end || end == eq + 1 || v < 1 || v > (1LL << 30)) return die_usage("--max-dim bound must be an integer from 1 to 2^30", argv[i]);
+      if (fe.nmax >= 32) return die_usage("too many --max-dim options", NULL);
+      fe.max_name[fe.nmax] = strndup(argv[i], (size_t)(eq - argv[i]));
+      fe.max_value[fe.nmax++] = v;
+    }
+    else if (!strcmp(a, "--max-dim-default")) {
+      char *end;
+      if (++i >= argc) return die_usage("missing value for", a);
+      long long v = strtoll(argv[i], &end, 10);
+      if (*end || v < 1 || v > (1LL << 30)) return die_usage("--max-dim-default must be an integer from 1 to 2^30", argv[i]);
+      fe.default_max = v;
     }
     else if (!strcmp(a, "--print-after")) {
       if (++i >= argc) return die_usage("missing value for", a);
@@ -120,5 +142,6 @@ int main(int argc, char **argv) {
   cg_program_free(&prog);
   ir_graph_free(g);
   for (int i = 0; i < fe.ndims; i++) free((void *)fe.dim_name[i]);
+  for (int i = 0; i < fe.nmax; i++) free((void *)fe.max_name[i]);
   return rc;
 }

@@ -17,6 +17,10 @@ typedef struct {
   int ndims;                     /* --dim NAME=VALUE bindings of dim_param symbols */
   const char *dim_name[32];
   int64_t dim_value[32];
+  int nmax;                      /* --max-dim NAME=BOUND: bounds of run-time symbols */
+  const char *max_name[32];
+  int64_t max_value[32];
+  int64_t default_max;           /* bound of run-time symbols without --max-dim (0: 1024) */
 } FeOptions;
 
 Graph *fe_load(const char *path, const FeOptions *opt);

@@ -267,10 +267,16 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
   if ((g->opset = opset_of(m)) < 0) { ir_errorf(g, NULL, "the model imports no default-domain opset"); return; }
   if (g->opset > 21) fprintf(stderr, "onnx2wasm: warning: opset %d is newer than the newest tested (21)\n", g->opset);
   g->name = ir_strdup(&g->arena, gp->name ? gp->name : "");
+  if (opt->default_max > 0) g->default_max = opt->default_max;
   for (int i = 0; i < opt->ndims; i++) {
     int s = ir_sym(g, opt->dim_name[i]);       /* may move sym_value */
     g->sym_value[s] = opt->dim_value[i];
   }
+  for (int i = 0; i < opt->nmax; i++) {
+    int s = ir_sym(g, opt->max_name[i]);
+    g->sym_max[s] = opt->max_value[i];
+  }
+  int nopt = g->nsyms;                          /* symbols named on the command line */
 
   Names names = {0};
   for (size_t i = 0; i < gp->n_initializer && !g->failed; i++) {
@@ -331,6 +337,12 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
     g->outputs[g->noutputs++] = v;
   }
   if (!g->failed && g->noutputs == 0) ir_errorf(g, NULL, "the graph has no outputs");
+  for (int s = 0; s < nopt && !g->failed; s++) {   /* a --dim/--max-dim for a symbol no input has: a typo */
+    bool used = false;
+    for (int i = 0; i < g->ninputs; i++)
+      for (int d = 0; d < g->inputs[i]->rank; d++) used |= g->inputs[i]->dim_names[d] && !strcmp(g->inputs[i]->dim_names[d], g->syms[s]);
+    if (!used) ir_errorf(g, NULL, "--dim/--max-dim names '%s', but no graph input has a dim_param of that name", g->syms[s]);
+  }
   free(names.s);
 }
 

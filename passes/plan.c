@@ -71,22 +71,15 @@ int pass_plan(Graph *g) {
     Value *x = n->in[0], *y = n->out[0];
     if (x->kind == VK_TEMP && !x->is_output && !y->is_output) y->alias = root(x);
   }
-  /* 2. sizes must be concrete from here on */
+  /* 2. every buffer is sized for the bounds of the run-time dims (ir_nbytes_max) */
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
     for (int k = 0; k < n->nout; k++)
-      if (n->out[k] && ir_nbytes(n->out[k]) < 0) {
-        char s[256];
-        ir_value_str(g, n->out[k], s, sizeof s);
-        return ir_errorf(g, n, "output '%s' has shape %s; bind its symbols with --dim NAME=VALUE", n->out[k]->name, s);
-      }
+      if (n->out[k] && ir_nbytes_max(g, n->out[k]) < 0) return ir_errorf(g, n, "the rank of output '%s' is unknown", n->out[k]->name);
   }
-  for (int i = 0; i < g->ninputs; i++)
-    if (ir_nbytes(g->inputs[i]) < 0) {
-      char s[256];
-      ir_value_str(g, g->inputs[i], s, sizeof s);
-      return ir_errorf(g, NULL, "graph input '%s' has shape %s; bind its symbols with --dim NAME=VALUE", g->inputs[i]->name, s);
-    }
+  for (int i = 0; i < g->nvalues; i++)
+    if (g->values[i]->kind == VK_CONST && !g->values[i]->data && g->values[i]->nuses)
+      return ir_errorf(g, g->values[i]->producer, "'%s' depends on run-time dims and is read by a kernel; not supported yet", g->values[i]->name);
   /* 3. weights: every constant a live node reads */
   int64_t woff = 0;
   Value *reads[IR_MAX_IO + 2];
@@ -94,7 +87,7 @@ int pass_plan(Graph *g) {
     int nr = ir_node_reads(g->nodes[i], reads);
     for (int k = 0; k < nr; k++) {
       Value *v = reads[k];
-      if (v->kind == VK_CONST && v->offset < 0) { v->offset = woff; woff = align_up(woff + ir_nbytes(v)); }
+      if (v->kind == VK_CONST && v->offset < 0) { v->offset = woff; woff = align_up(woff + ir_nbytes_max(g, v)); }
     }
   }
   g->weights_size = woff;
@@ -105,15 +98,15 @@ int pass_plan(Graph *g) {
   }
   /* 5. arena: inputs and outputs first (never reused), then intermediates by liveness */
   FreeList fl = {0};
-  for (int i = 0; i < g->ninputs; i++) g->inputs[i]->offset = fl_alloc(&fl, ir_nbytes(g->inputs[i]));
+  for (int i = 0; i < g->ninputs; i++) g->inputs[i]->offset = fl_alloc(&fl, ir_nbytes_max(g, g->inputs[i]));
   for (int i = 0; i < g->noutputs; i++)
-    if (g->outputs[i]->offset < 0) g->outputs[i]->offset = fl_alloc(&fl, ir_nbytes(g->outputs[i]));
+    if (g->outputs[i]->offset < 0) g->outputs[i]->offset = fl_alloc(&fl, ir_nbytes_max(g, g->outputs[i]));
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
     for (int k = 0; k < n->nout; k++) {
       Value *v = n->out[k];
       if (!v || v->alias || v->offset >= 0) continue;
-      v->offset = fl_alloc(&fl, ir_nbytes(v));
+      v->offset = fl_alloc(&fl, ir_nbytes_max(g, v));
       if (v->last_use < 0) v->last_use = i;   /* never read: free right after */
     }
     n->scratch_bytes = ops_table[n->op].scratch ? ops_table[n->op].scratch(g, n) : 0;
@@ -128,7 +121,7 @@ int pass_plan(Graph *g) {
       if (!v) continue;
       v = root(v);
       if (v->kind != VK_TEMP || v->is_output || v->last_use != i || v->offset < 0) continue;
-      fl_free(&fl, v->offset, ir_nbytes(v));
+      fl_free(&fl, v->offset, ir_nbytes_max(g, v));
       v->last_use = -2;                       /* freed */
     }
   }

@@ -1,6 +1,8 @@
 #!/bin/sh
 # build-kernels.sh — compile runtime/kernels/*.c into one freestanding wasm32 SIMD128 module.
-# Usage: runtime/build-kernels.sh OUT.wasm     (prints nothing on success)
+# Usage: runtime/build-kernels.sh [--relaxed] OUT.wasm     (prints nothing on success)
+#   --relaxed: also -mrelaxed-simd (the GEMM micro-kernel then uses f32x4.relaxed_madd). Experimental, not
+#   used by the compiler; needs node --experimental-wasm-relaxed-simd (bench/gemm/run.mjs --relaxed).
 # The compiler's CMake mirrors these commands; keep the flag variables below in sync with it.
 set -eu
 
@@ -9,8 +11,12 @@ WASM_LD="${WASM_LD:-wasm-ld-19}"
 KERNEL_CFLAGS="--target=wasm32 -msimd128 -mbulk-memory -O3 -nostdlib -ffreestanding -std=c11 -Wall -Wextra -Wshadow"
 KERNEL_LDFLAGS="--no-entry --stack-first -z stack-size=65536 --export=__heap_base"
 
+if [ "${1:-}" = "--relaxed" ]; then
+  KERNEL_CFLAGS="$KERNEL_CFLAGS -mrelaxed-simd"
+  shift
+fi
 if [ $# -ne 1 ]; then
-  echo "usage: $0 OUT.wasm" >&2
+  echo "usage: $0 [--relaxed] OUT.wasm" >&2
   exit 2
 fi
 out="$1"

@@ -1,9 +1,28 @@
-/* pack.c — placeholder until the packed layout lands: no conv asks for packing yet. */
+/* pack.c — compile-time packing of conv weights into MR-row panels (layout in pack.h). */
 #include "pack.h"
+#include "rt_abi.h"
 
-int rt_conv2d_wants_packing(int k, int c, int group) { (void)k; (void)c; (void)group; return 0; }
-size_t rt_conv2d_packed_floats(int k, int crs, int group) { (void)group; return (size_t)k * (size_t)crs; }
+#define MR RT_CONV_PACK_MR
+
+int rt_conv2d_wants_packing(int k, int c, int group) {
+  if (k <= 0 || c <= 0 || group <= 0) return 0;
+  return !(group > 1 && group == c && group == k); /* depthwise reads the ONNX layout */
+}
+
+size_t rt_conv2d_packed_floats(int k, int crs, int group) {
+  size_t kpg = (size_t)k / (size_t)group, panels = (kpg + MR - 1) / MR;
+  return (size_t)group * panels * MR * (size_t)crs;
+}
+
 void rt_pack_conv2d_weights(const float *w, float *out, int k, int crs, int group) {
-  (void)group;
-  for (size_t i = 0; i < (size_t)k * (size_t)crs; i++) out[i] = w[i];
+  size_t kpg = (size_t)k / (size_t)group, panels = (kpg + MR - 1) / MR, n = (size_t)crs;
+  for (size_t g = 0; g < (size_t)group; g++)
+    for (size_t p = 0; p < panels; p++) {
+      float *dst = out + (g * panels + p) * MR * n;
+      for (size_t q = 0; q < n; q++)
+        for (size_t r = 0; r < MR; r++) {
+          size_t row = p * MR + r;
+          dst[q * MR + r] = row < kpg ? w[(g * kpg + row) * n + q] : 0.0f;
+        }
+    }
 }

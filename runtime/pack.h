@@ -1,6 +1,14 @@
 /* pack.h — compile-time weight packing shared by the compiler (host) and the kernels' tests (wasm).
  * Plain C, no SIMD: the compiler calls these once per constant weight; the kernels read the result.
  *
+ * Packed layout (what rt_conv2d_f32 reads when RtConv2d.wpacked = 1), MR = RT_CONV_PACK_MR (rt_abi.h):
+ *   for each group g (kpg = k/group output channels, crs = (c/group)*kh*kw):
+ *     for each panel p of MR output channels (ceil(kpg/MR) panels, the last one zero-padded):
+ *       crs rows of MR floats: out[((g*P + p)*crs + q)*MR + r] = w[g*kpg + p*MR + r][q]  (0 if p*MR+r >= kpg)
+ *   with P = ceil(kpg/MR). So each panel is the A operand of the GEMM micro-kernel (MR x 8 tile) read
+ *   sequentially: one MR-float row per reduction index q. Total: group * P * MR * crs floats.
+ * Depthwise convs (group == c == k > 1) are not packed (their kernel reads the ONNX layout).
+ *
  * Usage (compiler):
  *   size_t n = rt_conv2d_packed_floats(k, c_per_group * kh * kw, group);
  *   float *packed = malloc(n * sizeof(float));

@@ -61,6 +61,10 @@ typedef struct {
   int32_t wpacked;   /* 1: w is in the packed layout of runtime/pack.h (rt_pack_conv2d_weights), done at compile time */
 } RtConv2d;
 
+/* Rows per panel of packed conv weights (runtime/pack.h) = rows of the GEMM micro-kernel's tile.
+ * Here (not in pack.h) because the compiler's build rebuilds the kernels when rt_abi.h changes. */
+#define RT_CONV_PACK_MR 5
+
 /* Gemm: y[M][N] = act(alpha * op(A) op(B) + beta * C), op = transpose when trans_* != 0.
  * A is [M][K] ([K][M] if trans_a), B is [K][N] ([N][K] if trans_b).
  * c_kind: 0 none, 1 scalar, 2 row vector [N], 3 column vector [M], 4 full [M][N].

@@ -77,24 +77,24 @@ int op_binary_lower(LowerCtx *cx, Node *n) {
   if (a->dt != DT_FLOAT || b->dt != DT_FLOAT)
     return ir_errorf(g, n, "dtype %s is not supported at run time (float32 only)", ir_dtype_name(a->dt));
   int r = y->rank;
-  int64_t sa[IR_MAX_RANK], sb[IR_MAX_RANK], dim[IR_MAX_RANK];
-  oc_bcast_strides(a, r, y->dims, sa);
-  oc_bcast_strides(b, r, y->dims, sb);
-  for (int i = 0; i < r; i++) dim[i] = y->dims[i].c;
+  Dim sa[IR_MAX_RANK], sb[IR_MAX_RANK], dim[IR_MAX_RANK];
+  oc_bcast_strides_dim(g, a, r, sa);
+  oc_bcast_strides_dim(g, b, r, sb);
+  for (int i = 0; i < r; i++) dim[i] = y->dims[i];
   /* merge adjacent dims that both operands walk the same way (contiguous or broadcast) */
   int k = 0;
   for (int i = 0; i < r; i++) {
-    if (dim[i] == 1) continue;
-    if (k > 0 && sa[k - 1] == sa[i] * dim[i] && sb[k - 1] == sb[i] * dim[i]) {
-      dim[k - 1] *= dim[i]; sa[k - 1] = sa[i]; sb[k - 1] = sb[i];
+    if (oc_is1(dim[i])) continue;
+    if (k > 0 && ir_dim_eq(sa[k - 1], ir_dim_mul(g, sa[i], dim[i])) && ir_dim_eq(sb[k - 1], ir_dim_mul(g, sb[i], dim[i]))) {
+      dim[k - 1] = ir_dim_mul(g, dim[k - 1], dim[i]); sa[k - 1] = sa[i]; sb[k - 1] = sb[i];
       continue;
     }
     dim[k] = dim[i]; sa[k] = sa[i]; sb[k] = sb[i]; k++;
   }
-  if (k == 0) { dim[0] = 1; sa[0] = sb[0] = 0; k = 1; }
+  if (k == 0) { dim[0] = ir_dimc(1); sa[0] = sb[0] = ir_dimc(0); k = 1; }
   if (k > RT_MAX_RANK) return ir_errorf(g, n, "broadcast pattern needs %d dims, the kernel supports %d", k, RT_MAX_RANK);
   RtBinary p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .y = cg_addr(cx, y), .op = binop_of(n->op), .rank = k};
-  for (int i = 0; i < k; i++) { p.dim[i] = (int32_t)dim[i]; p.astride[i] = (int32_t)sa[i]; p.bstride[i] = (int32_t)sb[i]; }
+  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, astride[i], sa[i]); CG_DIM(cx, p, bstride[i], sb[i]); }
   p.act = cg_node_act(n);
   return cg_call(cx, K_binary_f32, &p, sizeof p, n);
 }
@@ -179,7 +179,8 @@ int op_unary_eval(Graph *g, Node *n) {
 int op_unary_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   if (oc_need_float(g, n, 0)) return -1;
-  RtUnary p = {.x = cg_addr(cx, n->in[0]), .y = cg_addr(cx, n->out[0]), .n = (int32_t)ir_numel(n->out[0])};
+  RtUnary p = {.x = cg_addr(cx, n->in[0]), .y = cg_addr(cx, n->out[0])};
+  CG_DIM(cx, p, n, oc_prod(g, n->out[0]->dims, 0, n->out[0]->rank));
   if (op_unary_act(g, n, &p.act)) return -1;
   return cg_call(cx, K_unary_f32, &p, sizeof p, n);
 }

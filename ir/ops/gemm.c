@@ -19,21 +19,19 @@ int op_gemm_infer(Graph *g, Node *n) {
 }
 
 int op_gemm_lower(LowerCtx *cx, Node *n) {
-  Graph *g = cg_graph(cx);
   Value *a = n->in[0], *c = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
-  if (oc_need_known(g, n, 0) || oc_need_known(g, n, 1)) return -1;
   int ta = (int)ir_attr_int(n, "transA", 0), tb = (int)ir_attr_int(n, "transB", 0);
   RtGemm p = {
     .a = cg_addr(cx, a), .b = cg_addr(cx, n->in[1]), .c = cg_addr(cx, c), .y = cg_addr(cx, y),
-    .m = (int32_t)y->dims[0].c, .n = (int32_t)y->dims[1].c, .k = (int32_t)a->dims[ta ? 0 : 1].c,
     .trans_a = ta, .trans_b = tb, .alpha = ir_attr_float(n, "alpha", 1.0f), .beta = ir_attr_float(n, "beta", 1.0f),
   };
-  if (c) {
-    int64_t cn = ir_numel(c);
-    if (cn == 1) p.c_kind = 1;
-    else if (cn == p.m * (int64_t)p.n) p.c_kind = p.m == 1 ? 2 : p.n == 1 ? 3 : 4;
-    else if (c->rank >= 1 && c->dims[c->rank - 1].c == p.n && cn == p.n) p.c_kind = 2;
-    else p.c_kind = 3;
+  Dim m = y->dims[0], nn = y->dims[1];
+  CG_DIM(cx, p, m, m);
+  CG_DIM(cx, p, n, nn);
+  CG_DIM(cx, p, k, a->dims[ta ? 0 : 1]);
+  if (c) {                                   /* how C broadcasts over [M][N] */
+    bool m1 = c->rank < 2 || oc_is1(c->dims[c->rank - 2]), n1 = c->rank < 1 || oc_is1(c->dims[c->rank - 1]);
+    p.c_kind = m1 && n1 ? 1 : m1 ? 2 : n1 ? 3 : 4;
   }
   p.act = cg_node_act(n);
   return cg_call(cx, K_gemm_f32, &p, sizeof p, n);
@@ -61,34 +59,35 @@ int op_matmul_infer(Graph *g, Node *n) {
 int op_matmul_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
-  if (oc_need_known(g, n, 0) || oc_need_known(g, n, 1)) return -1;
-  int64_t m = a->rank >= 2 ? a->dims[a->rank - 2].c : 1, k = a->dims[a->rank - 1].c, nn = b->rank >= 2 ? b->dims[b->rank - 1].c : 1;
+  Dim m = a->rank >= 2 ? a->dims[a->rank - 2] : ir_dimc(1), k = a->dims[a->rank - 1], nn = b->rank >= 2 ? b->dims[b->rank - 1] : ir_dimc(1);
   int nb = y->rank - (a->rank >= 2) - (b->rank >= 2);
-  RtMatMul p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .bias = 0, .y = cg_addr(cx, y),
-                .m = (int32_t)m, .n = (int32_t)nn, .k = (int32_t)k};
+  RtMatMul p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .bias = 0, .y = cg_addr(cx, y)};
+  CG_DIM(cx, p, m, m);
+  CG_DIM(cx, p, n, nn);
+  CG_DIM(cx, p, k, k);
   /* batch strides: A's batch dims are a->dims[0..a->rank-2), right-aligned against y's */
-  int64_t sa = m * k, sb = k * nn;
+  Dim sa = ir_dim_mul(g, m, k), sb = ir_dim_mul(g, k, nn);
   int k2 = 0;
-  int64_t bdim[IR_MAX_RANK], ast[IR_MAX_RANK], bst[IR_MAX_RANK];
+  Dim bdim[IR_MAX_RANK], ast[IR_MAX_RANK], bst[IR_MAX_RANK];
   for (int i = nb - 1; i >= 0; i--) {
     int ia = i - (nb - (a->rank - 2)), ib = i - (nb - (b->rank - 2));
-    int64_t da = ia >= 0 ? a->dims[ia].c : 1, db = ib >= 0 ? b->dims[ib].c : 1;
-    bdim[i] = y->dims[i].c;
-    ast[i] = da == 1 ? 0 : sa;
-    bst[i] = db == 1 ? 0 : sb;
-    sa *= da; sb *= db;
+    Dim da = ia >= 0 ? a->dims[ia] : ir_dimc(1), db = ib >= 0 ? b->dims[ib] : ir_dimc(1);
+    bdim[i] = y->dims[i];
+    ast[i] = oc_is1(da) ? ir_dimc(0) : sa;
+    bst[i] = oc_is1(db) ? ir_dimc(0) : sb;
+    sa = ir_dim_mul(g, sa, da); sb = ir_dim_mul(g, sb, db);
   }
   for (int i = 0; i < nb; i++) {           /* drop size-1 batch dims, merge contiguous runs */
-    if (bdim[i] == 1) continue;
-    if (k2 > 0 && ast[k2 - 1] == ast[i] * bdim[i] && bst[k2 - 1] == bst[i] * bdim[i]) {
-      bdim[k2 - 1] *= bdim[i]; ast[k2 - 1] = ast[i]; bst[k2 - 1] = bst[i];
+    if (oc_is1(bdim[i])) continue;
+    if (k2 > 0 && ir_dim_eq(ast[k2 - 1], ir_dim_mul(g, ast[i], bdim[i])) && ir_dim_eq(bst[k2 - 1], ir_dim_mul(g, bst[i], bdim[i]))) {
+      bdim[k2 - 1] = ir_dim_mul(g, bdim[k2 - 1], bdim[i]); ast[k2 - 1] = ast[i]; bst[k2 - 1] = bst[i];
       continue;
     }
     bdim[k2] = bdim[i]; ast[k2] = ast[i]; bst[k2] = bst[i]; k2++;
   }
   if (k2 > 4) return ir_errorf(g, n, "more than 4 broadcast batch dimensions");
   p.nb = k2;
-  for (int i = 0; i < k2; i++) { p.bdim[i] = (int32_t)bdim[i]; p.astride[i] = (int32_t)ast[i]; p.bstride[i] = (int32_t)bst[i]; }
+  for (int i = 0; i < k2; i++) { CG_DIM(cx, p, bdim[i], bdim[i]); CG_DIM(cx, p, astride[i], ast[i]); CG_DIM(cx, p, bstride[i], bst[i]); }
   p.act = cg_node_act(n);
   return cg_call(cx, K_matmul_f32, &p, sizeof p, n);
 }

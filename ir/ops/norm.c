@@ -17,17 +17,13 @@ int op_bn_infer(Graph *g, Node *n) {
   return 0;
 }
 
-static int softmax_dims(Graph *g, Node *n, int64_t *outer, int64_t *len, int64_t *inner) {
+static int softmax_dims(Graph *g, Node *n, Dim *outer, Dim *len, Dim *inner) {
   Value *x = n->in[0];
   int axis;
   if (oc_axis(g, n, ir_attr_int(n, "axis", n->opset < 13 ? 1 : -1), x->rank, &axis)) return -1;
-  *outer = *len = *inner = 1;
-  for (int i = 0; i < x->rank; i++) {
-    int64_t d = x->dims[i].c;
-    if (i < axis) *outer *= d;
-    else if (i == axis || n->opset < 13) *len *= d;   /* before opset 13: coerced to 2-D at axis */
-    else *inner *= d;
-  }
+  *outer = oc_prod(g, x->dims, 0, axis);
+  if (n->opset < 13) { *len = oc_prod(g, x->dims, axis, x->rank); *inner = ir_dimc(1); }  /* coerced to 2-D at axis */
+  else { *len = x->dims[axis]; *inner = oc_prod(g, x->dims, axis + 1, x->rank); }
   return 0;
 }
 
@@ -42,10 +38,11 @@ int op_softmax_infer(Graph *g, Node *n) {
 
 int op_softmax_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
-  if (oc_need_known(g, n, 0)) return -1;
-  int64_t outer, len, inner;
+  Dim outer, len, inner;
   if (softmax_dims(g, n, &outer, &len, &inner)) return -1;
-  RtSoftmax p = {.x = cg_addr(cx, n->in[0]), .y = cg_addr(cx, n->out[0]), .outer = (int32_t)outer, .n = (int32_t)len,
-                 .inner = (int32_t)inner, .log = n->op == OP_LogSoftmax};
+  RtSoftmax p = {.x = cg_addr(cx, n->in[0]), .y = cg_addr(cx, n->out[0]), .log = n->op == OP_LogSoftmax};
+  CG_DIM(cx, p, outer, outer);
+  CG_DIM(cx, p, n, len);
+  CG_DIM(cx, p, inner, inner);
   return cg_call(cx, K_softmax_f32, &p, sizeof p, n);
 }

@@ -186,3 +186,19 @@ int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, Window *
   }
   return 0;
 }
+
+void oc_bcast_strides_dim(Graph *g, const Value *v, int r, Dim *strides) {
+  Dim s = ir_dimc(1);
+  for (int i = r - 1; i >= 0; i--) {
+    int iv = i - (r - v->rank);
+    Dim dv = iv >= 0 ? v->dims[iv] : ir_dimc(1);
+    strides[i] = oc_is1(dv) ? ir_dimc(0) : s;
+    s = ir_dim_mul(g, s, dv);
+  }
+}
+
+Dim oc_prod(Graph *g, const Dim *dims, int from, int to) {
+  Dim p = ir_dimc(1);
+  for (int i = from; i < to; i++) p = ir_dim_mul(g, p, dims[i]);
+  return p;
+}

@@ -27,6 +27,11 @@ int oc_broadcast(Graph *g, Node *n, const Value *a, const Value *b, Value *out);
 /* element strides of v when broadcast to a rank-r shape `dims` (0 on broadcast dims) */
 void oc_bcast_strides(const Value *v, int r, const Dim *dims, int64_t *strides);
 void oc_set_out(Value *out, DType dt, int rank, const Dim *dims);
+/* symbolic versions for lowering: element strides when broadcast to `dims` (0 on broadcast dims),
+ * element counts of a dim range */
+void oc_bcast_strides_dim(Graph *g, const Value *v, int r, Dim *strides);
+Dim oc_prod(Graph *g, const Dim *dims, int from, int to);
+static inline bool oc_is1(Dim d) { return ir_dim_known(d) && d.c == 1; }
 
 /* sliding-window geometry of Conv / MaxPool / AveragePool over 1 or 2 spatial dims */
 typedef struct {

@@ -150,7 +150,9 @@ int op_view_eval(Graph *g, Node *n) {
 int op_view_lower(LowerCtx *cx, Node *n) {
   Value *y = n->out[0];
   if (y->alias) return 0;                   /* the planner gave it the input's storage */
-  RtCopy2d p = {.dst = cg_addr(cx, y), .src = cg_addr(cx, n->in[0]), .rows = 1, .row_bytes = (int32_t)ir_nbytes(y)};
+  RtCopy2d p = {.dst = cg_addr(cx, y), .src = cg_addr(cx, n->in[0]), .rows = 1};
+  Graph *g = cg_graph(cx);
+  CG_DIM(cx, p, row_bytes, ir_dim_mul(g, oc_prod(g, y->dims, 0, y->rank), ir_dimc(ir_dtype_size(y->dt))));
   return cg_call(cx, K_copy2d, &p, sizeof p, n);
 }
 
@@ -278,15 +280,21 @@ int op_concat_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *y = n->out[0];
   int axis;
-  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), y->rank, &axis) || oc_need_known(g, n, 0)) return -1;
-  int64_t outer = concat_outer(y, axis), ybytes = outer ? ir_nbytes(y) / outer : 0, off = 0;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), y->rank, &axis)) return -1;
+  /* every input is `outer` rows of (its axis length x inner) elements, laid side by side in y */
+  Dim outer = oc_prod(g, y->dims, 0, axis), es = ir_dimc(ir_dtype_size(y->dt));
+  Dim ybytes = ir_dim_mul(g, oc_prod(g, y->dims, axis, y->rank), es), off = ir_dimc(0);
   for (int k = 0; k < n->nin; k++) {
-    int64_t rb = outer ? ir_nbytes(n->in[k]) / outer : 0;
-    if (rb == 0) continue;
-    RtCopy2d p = {.dst = cg_addr(cx, y) + (uint32_t)off, .src = cg_addr(cx, n->in[k]), .rows = (int32_t)outer,
-                  .row_bytes = (int32_t)rb, .dst_stride = (int32_t)ybytes, .src_stride = (int32_t)rb};
+    Dim rb = ir_dim_mul(g, oc_prod(g, n->in[k]->dims, axis, n->in[k]->rank), es);
+    if (ir_dim_known(rb) && rb.c == 0) continue;
+    RtCopy2d p = {.src = cg_addr(cx, n->in[k])};
+    CG_DIM(cx, p, dst, ir_dim_add(g, ir_dimc(cg_addr(cx, y)), off));
+    CG_DIM(cx, p, rows, outer);
+    CG_DIM(cx, p, row_bytes, rb);
+    CG_DIM(cx, p, dst_stride, ybytes);
+    CG_DIM(cx, p, src_stride, rb);
     if (cg_call(cx, K_copy2d, &p, sizeof p, n)) return -1;
-    off += rb;
+    off = ir_dim_add(g, off, rb);
   }
   return 0;
 }
@@ -315,6 +323,20 @@ int op_transpose_infer(Graph *g, Node *n) {
   y->rank = x->rank;
   for (int i = 0; i < x->rank; i++) y->dims[i] = x->dims[perm[i]];
   return 0;
+}
+
+/* symbolic version for lowering */
+static int transpose_plan_dim(Graph *g, const Value *x, const int *perm, Dim *dim, Dim *xs) {
+  Dim st[IR_MAX_RANK], s = ir_dimc(1);
+  for (int i = x->rank - 1; i >= 0; i--) { st[i] = s; s = ir_dim_mul(g, s, x->dims[i]); }
+  int k = 0;
+  for (int i = 0; i < x->rank; i++) {
+    Dim d = x->dims[perm[i]], t = st[perm[i]];
+    if (oc_is1(d)) continue;
+    if (k > 0 && ir_dim_eq(xs[k - 1], ir_dim_mul(g, t, d))) { dim[k - 1] = ir_dim_mul(g, dim[k - 1], d); xs[k - 1] = t; continue; }
+    dim[k] = d; xs[k] = t; k++;
+  }
+  return k;
 }
 
 /* y dims and x strides permuted into y order, with size-1 dims dropped and runs merged */
@@ -354,13 +376,13 @@ int op_transpose_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *y = n->out[0];
   int perm[IR_MAX_RANK];
-  if (oc_need_known(g, n, 0) || perm_of(g, n, x->rank, perm)) return -1;
-  int64_t dim[IR_MAX_RANK], xs[IR_MAX_RANK];
-  int k = transpose_plan(x, perm, dim, xs);
+  if (perm_of(g, n, x->rank, perm)) return -1;
+  Dim dim[IR_MAX_RANK], xs[IR_MAX_RANK];
+  int k = transpose_plan_dim(g, x, perm, dim, xs);
   if (k > RT_MAX_RANK) return ir_errorf(g, n, "transpose needs %d dims, the kernel supports %d", k, RT_MAX_RANK);
-  if (k == 0) { dim[0] = 1; xs[0] = 1; k = 1; }
+  if (k == 0) { dim[0] = ir_dimc(1); xs[0] = ir_dimc(1); k = 1; }
   RtTranspose p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .esize = ir_dtype_size(x->dt), .rank = k};
-  for (int i = 0; i < k; i++) { p.dim[i] = (int32_t)dim[i]; p.xstride[i] = (int32_t)xs[i]; }
+  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, xstride[i], xs[i]); }
   return cg_call(cx, K_transpose, &p, sizeof p, n);
 }
 
@@ -404,14 +426,13 @@ int op_gather_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *idx = n->in[1];
   int axis;
-  if (oc_need_known(g, n, 0) || oc_need_known(g, n, 1)) return -1;
   if (idx->dt != DT_INT64) return ir_errorf(g, n, "run-time int32 indices are not supported yet");
   if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis)) return -1;
-  int64_t outer = 1, inner = 1;
-  for (int i = 0; i < axis; i++) outer *= x->dims[i].c;
-  for (int i = axis + 1; i < x->rank; i++) inner *= x->dims[i].c;
-  RtGather p = {.x = cg_addr(cx, x), .idx = cg_addr(cx, idx), .y = cg_addr(cx, n->out[0]), .esize = ir_dtype_size(x->dt),
-                .outer = (int32_t)outer, .axis_n = (int32_t)x->dims[axis].c, .inner = (int32_t)inner, .nidx = (int32_t)ir_numel(idx)};
+  RtGather p = {.x = cg_addr(cx, x), .idx = cg_addr(cx, idx), .y = cg_addr(cx, n->out[0]), .esize = ir_dtype_size(x->dt)};
+  CG_DIM(cx, p, outer, oc_prod(g, x->dims, 0, axis));
+  CG_DIM(cx, p, axis_n, x->dims[axis]);
+  CG_DIM(cx, p, inner, oc_prod(g, x->dims, axis + 1, x->rank));
+  CG_DIM(cx, p, nidx, oc_prod(g, idx->dims, 0, idx->rank));
   return cg_call(cx, K_gather, &p, sizeof p, n);
 }
 

@@ -19,9 +19,9 @@ export type TensorData = TypedArrayFor[DType];
 export interface TensorInfo {
   readonly name: string;
   readonly dtype: DType;
-  /** The model's own dims: a number, or the dim_param symbol. */
+  /** The model's own dims: a number, a dim_param symbol, or an expression over run-time dims ("past + seq"). */
   readonly dims: ReadonlyArray<number | string>;
-  /** The concrete shape the module was compiled for. */
+  /** The concrete shape the module was compiled for (at the bounds of run-time dims). */
   readonly shape: ReadonlyArray<number>;
   /** Byte address in `memory`. */
   readonly offset: number;
@@ -36,11 +36,24 @@ export interface Signature {
   inputs: TensorInfo[];
   outputs: TensorInfo[];
   symbols?: Record<string, number>;
+  /** dims chosen per run, each valid up to max; their int32 values live at dims_addr + 4*index. */
+  runtime_symbols?: RuntimeSymbol[];
+  dims_addr?: number;
   memory?: {
     weights_offset: number; weights_bytes: number;
     arena_offset: number; arena_bytes: number; total_bytes: number;
   };
   [key: string]: unknown;
+}
+
+export interface RuntimeSymbol { readonly name: string; readonly index: number; readonly max: number; }
+
+/** A feed with its shape, from which the run-time dims are read. */
+export interface ShapedTensor { data: TensorData; dims: ReadonlyArray<number>; }
+
+export interface RunOptions {
+  /** values of the run-time dims (may also come from ShapedTensor feeds). */
+  dims?: Record<string, number>;
 }
 
 export interface LoadOptions {
@@ -56,6 +69,8 @@ export interface Model {
   readonly outputs: ReadonlyArray<TensorInfo>;
   /** dim_param bindings the module was compiled with. */
   readonly symbols: Readonly<Record<string, number>>;
+  /** dims given at each run (empty for fully static modules). */
+  readonly runtimeSymbols: ReadonlyArray<RuntimeSymbol>;
   readonly signature: Signature;
   readonly memory: WebAssembly.Memory;
   readonly module: WebAssembly.Module;
@@ -65,8 +80,13 @@ export interface Model {
    * exactly the element count of its shape. Throws Onnx2WasmError on a bad feed, a trap, or a
    * non-zero status from the module's run(). Not re-entrant.
    */
-  run(feeds: Record<string, TensorData>): Record<string, TensorData>;
+  run(feeds: Record<string, TensorData | ShapedTensor>, opts?: RunOptions): Record<string, TensorData>;
+  /** The shape of an output in the last run. */
+  outputShape(name: string): number[];
 }
+
+/** Evaluates a signature dim (number or expression) with the given symbol values. */
+export function evalDim(d: number | string, values: Record<string, number>): number | undefined;
 
 export class Onnx2WasmError extends Error {}
 

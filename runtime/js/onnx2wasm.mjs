@@ -6,6 +6,11 @@
 //   const model = await load(bytes);                 // bytes: ArrayBuffer | TypedArray | Module | Response
 //   const out = model.run({ input: new Float32Array(3 * 224 * 224) });
 //   out.output                                       // Float32Array(1000), a fresh copy
+//
+// Modules with run-time dims (docs/abi.md): give the symbols' values, or feeds with dims:
+//   model.run({ input_ids: { data: ids, dims: [1, 5] }, ... });       // seq = 5 read from the dims
+//   model.run(feeds, { dims: { seq: 5, past: 12 } });
+//   model.outputShape('logits')                      // [1, 5, 96] for the last run
 
 export const SIGNATURE_SECTION = 'onnx2wasm.signature';
 
@@ -56,6 +61,27 @@ async function toModule(src) {
   }
   fail(`load() expects wasm bytes (ArrayBuffer/TypedArray), a WebAssembly.Module or a Response, ` +
        `got ${describe(src)}`);
+}
+
+/**
+ * Evaluates a signature dim: a number, or an expression printed by the compiler over symbol names
+ * ("past + seq", "768*seq", "2*a*b - 1"). Returns undefined when a symbol has no value.
+ */
+export function evalDim(d, values) {
+  if (typeof d === 'number') return d;
+  let sum = 0;
+  for (const raw of String(d).replace(/ - /g, ' + -').split(' + ')) {
+    let term = raw.trim(), sign = 1;
+    if (term.startsWith('-')) { sign = -1; term = term.slice(1); }
+    let prod = sign;
+    for (const f of term.split('*')) {
+      if (/^\d+$/.test(f)) prod *= Number(f);
+      else if (Object.prototype.hasOwnProperty.call(values, f)) prod *= values[f];
+      else return undefined;
+    }
+    sum += prod;
+  }
+  return sum;
 }
 
 /** Reads and parses the "onnx2wasm.signature" custom section of a compiled module. */
@@ -144,15 +170,54 @@ export async function load(bytesOrModule, opts = {}) {
   const ins = bind(signature.inputs, 'input');
   const outs = bind(signature.outputs, 'output');
   const inByName = new Map(ins.map((t) => [t.name, t]));
+  const rtSyms = signature.runtime_symbols || [];
+  const rtByName = new Map(rtSyms.map((s) => [s.name, s]));
+  const fixedSyms = { ...(signature.symbols || {}) };
+  if (rtSyms.length && !Number.isSafeInteger(signature.dims_addr)) fail('signature has runtime_symbols but no dims_addr');
+  const lastShapes = new Map(outs.map((t) => [t.name, [...t.shape]]));
+
+  // symbol values for this run: from opts.dims and from feeds given as {data, dims}
+  function resolveDims(feeds, given) {
+    const vals = { ...fixedSyms };
+    const set = (name, v, where) => {
+      if (!Number.isSafeInteger(v) || v < 0) fail(`${where}: dim '${name}' must be a non-negative integer, got ${v}`);
+      if (vals[name] !== undefined && vals[name] !== v) fail(`${where}: dim '${name}' is ${v} here but ${vals[name]} elsewhere`);
+      vals[name] = v;
+    };
+    for (const [k, v] of Object.entries(given || {})) {
+      if (!rtByName.has(k) && fixedSyms[k] === undefined) {
+        fail(`unknown dim '${k}'; the run-time dims are ${rtSyms.map((s) => `'${s.name}'`).join(', ') || '(none)'}`);
+      }
+      set(k, v, 'run options');
+    }
+    for (const t of ins) {
+      const f = feeds[t.name];
+      if (!f || ArrayBuffer.isView(f) || !Array.isArray(f.dims)) continue;
+      const dims = t.dims || t.shape;
+      if (f.dims.length !== dims.length) fail(`input '${t.name}' has rank ${dims.length}, got dims [${f.dims}]`);
+      dims.forEach((d, i) => { if (typeof d === 'string' && rtByName.has(d)) set(d, f.dims[i], `input '${t.name}'`); });
+    }
+    for (const s of rtSyms) {
+      if (vals[s.name] === undefined) {
+        fail(`run-time dim '${s.name}' has no value: pass run(feeds, { dims: { ${s.name}: N } }) or feeds as { data, dims }`);
+      }
+      if (vals[s.name] > s.max) fail(`dim '${s.name}' = ${vals[s.name]} exceeds the bound ${s.max} this module was compiled for (--max-dim ${s.name}=...)`);
+    }
+    return vals;
+  }
+  const shapeOf = (t, vals) => (t.dims || t.shape).map((d) => evalDim(d, vals));
   const freeze = (t) => Object.freeze({
     name: t.name, dtype: t.dtype, dims: Object.freeze([...(t.dims || t.shape)]),
     shape: Object.freeze([...t.shape]), offset: t.offset, bytes: t.bytes,
   });
 
-  function run(feeds) {
+  function run(feeds, runOpts = {}) {
     if (!feeds || typeof feeds !== 'object' || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
       fail(`run() expects an object {inputName: TypedArray}, got ${describe(feeds)}`);
     }
+    const vals = rtSyms.length ? resolveDims(feeds, runOpts.dims) : fixedSyms;
+    const data = (t) => { const f = feeds[t.name]; return f && !ArrayBuffer.isView(f) && f.data !== undefined ? f.data : f; };
+    const length = (t) => (rtSyms.length ? shapeOf(t, vals).reduce((a, b) => a * b, 1) : t.length);
     const expected = ins.map((t) => `'${t.name}'`).join(', ') || '(none)';
     for (const name of Object.keys(feeds)) {
       if (!inByName.has(name)) fail(`unknown input '${name}'; the model's inputs are ${expected}`);
@@ -162,19 +227,26 @@ export async function load(bytesOrModule, opts = {}) {
       if (!Object.prototype.hasOwnProperty.call(feeds, t.name)) {
         fail(`missing input '${t.name}' (${t.dtype}[${t.shape}]); the model's inputs are ${expected}`);
       }
-      const x = feeds[t.name];
+      const x = data(t);
       const kind = typedArrayKind(x);
       if (kind !== t.T.name) {
         fail(`input '${t.name}' is ${t.dtype}: expected ${t.T.name}, got ${describe(x)}`);
       }
-      if (x.length !== t.length) {
-        fail(`input '${t.name}' needs ${t.length} elements (${t.dtype}[${t.shape}]), got ${x.length}`);
+      const n = length(t);
+      if (x.length !== n) {
+        const shape = rtSyms.length ? shapeOf(t, vals) : t.shape;
+        fail(`input '${t.name}' needs ${n} elements (${t.dtype}[${shape}]), got ${x.length}`);
       }
     }
     let buf = ex.memory.buffer; // re-read each run: a grown memory detaches the old buffer
+    if (rtSyms.length) {
+      const table = new Int32Array(buf, signature.dims_addr, rtSyms.length);
+      for (const s of rtSyms) table[s.index] = vals[s.name];
+    }
     for (const t of ins) {
-      const x = feeds[t.name];
-      new Uint8Array(buf, t.offset, t.bytes).set(new Uint8Array(x.buffer, x.byteOffset, t.bytes));
+      const x = data(t);
+      const nb = x.length * t.T.BYTES_PER_ELEMENT;
+      new Uint8Array(buf, t.offset, nb).set(new Uint8Array(x.buffer, x.byteOffset, nb));
     }
     let status;
     try {
@@ -182,22 +254,33 @@ export async function load(bytesOrModule, opts = {}) {
     } catch (e) {
       fail(`run() trapped: ${e.message}`, { cause: e });
     }
+    if (status === 1 && rtSyms.length) fail('run() refused the dims: a run-time dim exceeds its bound');
     if (status !== 0) fail(`run() returned status ${status}`);
     buf = ex.memory.buffer;
     const result = {};
     for (const t of outs) {
+      const n = length(t), nb = n * t.T.BYTES_PER_ELEMENT;
+      if (rtSyms.length) lastShapes.set(t.name, shapeOf(t, vals));
       // A view needs an aligned offset; misaligned outputs are always copied.
       result[t.name] = copyOutputs || t.offset % t.T.BYTES_PER_ELEMENT !== 0
-        ? new t.T(buf.slice(t.offset, t.offset + t.bytes))
-        : new t.T(buf, t.offset, t.length);
+        ? new t.T(buf.slice(t.offset, t.offset + nb))
+        : new t.T(buf, t.offset, n);
     }
     return result;
+  }
+
+  /** The shape of output `name` in the last run (the compiled shape before any run). */
+  function outputShape(name) {
+    if (!lastShapes.has(name)) fail(`unknown output '${name}'`);
+    return [...lastShapes.get(name)];
   }
 
   return {
     inputs: Object.freeze(ins.map(freeze)),
     outputs: Object.freeze(outs.map(freeze)),
     symbols: Object.freeze({ ...(signature.symbols || {}) }),
+    runtimeSymbols: Object.freeze(rtSyms.map((s) => Object.freeze({ ...s }))),
+    outputShape,
     signature,
     memory: ex.memory,
     module,

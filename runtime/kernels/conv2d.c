@@ -1,20 +1,21 @@
-/* conv2d.c — 2-D convolution (NCHW): scalar reference, and f32x4 paths (1x1 GEMM, im2col + GEMM, depthwise). */
+/* conv2d.c — 2-D convolution (NCHW): scalar reference, and f32x4 paths (blocked GEMM over the input or its
+ * implicit im2col, with pre-packed or ONNX-layout weights; depthwise). */
 #include "rt_internal.h"
 
 /* One output pixel computed directly (reference loop; also the border path of depthwise). */
-static float conv_pixel(const RtConv2d *p, const float *xg, const float *wk, int32_t cpg, int32_t oy,
-                        int32_t ox) {
+static float conv_pixel(const RtConv2d *p, const float *xg, const float *wk, ptrdiff_t ws, int32_t cpg,
+                        int32_t oy, int32_t ox) {
   float acc = 0.0f;
   for (int32_t ci = 0; ci < cpg; ci++)
     for (int32_t ky = 0; ky < p->kh; ky++) {
       int32_t iy = oy * p->sh - p->pt + ky * p->dh;
       if (iy < 0 || iy >= p->h) continue;
       const float *xr = xg + ((ptrdiff_t)ci * p->h + iy) * p->w_;
-      const float *wr = wk + ((ptrdiff_t)ci * p->kh + ky) * p->kw;
+      const float *wr = wk + ((ptrdiff_t)ci * p->kh + ky) * p->kw * ws;
       for (int32_t kx = 0; kx < p->kw; kx++) {
         int32_t ix = ox * p->sw - p->pl + kx * p->dw;
         if (ix < 0 || ix >= p->w_) continue;
-        acc += xr[ix] * wr[kx];
+        acc += xr[ix] * wr[kx * ws];
       }
     }
   return acc;
@@ -25,18 +26,25 @@ void rt_conv2d_f32__scalar(const RtConv2d *p) {
   const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
   const float *res = p->res ? RT_PTR(const float, p->res) : 0;
   float *y = RT_PTR(float, p->y);
-  int32_t cpg = p->c / p->group, kpg = p->k / p->group;
+  int32_t cpg = p->c / p->group, kpg = p->k / p->group, crs = cpg * p->kh * p->kw;
   ptrdiff_t ohw = (ptrdiff_t)p->oh * p->ow, hw = (ptrdiff_t)p->h * p->w_;
   for (int32_t ni = 0; ni < p->n; ni++)
     for (int32_t ko = 0; ko < p->k; ko++) {
       int32_t g = ko / kpg;
       const float *xg = x + ((ptrdiff_t)ni * p->c + (ptrdiff_t)g * cpg) * hw;
-      const float *wk = w + (ptrdiff_t)ko * cpg * p->kh * p->kw;
+      /* weight of (ko, q): ONNX w[ko*crs + q], or packed (pack.h) at a stride of MR floats */
+      const float *wk = w + (ptrdiff_t)ko * crs;
+      ptrdiff_t ws = 1;
+      if (p->wpacked) {
+        int32_t r = ko - g * kpg, panels = (kpg + RT_CONV_PACK_MR - 1) / RT_CONV_PACK_MR;
+        wk = w + ((ptrdiff_t)g * panels + r / RT_CONV_PACK_MR) * RT_CONV_PACK_MR * crs + r % RT_CONV_PACK_MR;
+        ws = RT_CONV_PACK_MR;
+      }
       ptrdiff_t base = ((ptrdiff_t)ni * p->k + ko) * ohw;
       for (int32_t oy = 0; oy < p->oh; oy++)
         for (int32_t ox = 0; ox < p->ow; ox++) {
           ptrdiff_t o = base + (ptrdiff_t)oy * p->ow + ox;
-          float v = conv_pixel(p, xg, wk, cpg, oy, ox);
+          float v = conv_pixel(p, xg, wk, ws, cpg, oy, ox);
           if (bias) v += bias[ko];
           if (res) v += res[o];
           y[o] = rt_act1(p->act.kind, p->act.a, p->act.b, v);
@@ -46,34 +54,68 @@ void rt_conv2d_f32__scalar(const RtConv2d *p) {
 
 #ifdef __wasm_simd128__
 
-/* im2col of one group: col[(ci*kh + ky)*kw + kx][oy*ow + ox] = x[ci][iy][ix] (0 outside). */
-static void im2col(const RtConv2d *p, const float *xg, int32_t cpg, float *col) {
-  int32_t oh = p->oh, ow = p->ow, h = p->h, w = p->w_;
-  ptrdiff_t ohw = (ptrdiff_t)oh * ow;
-  for (int32_t ci = 0; ci < cpg; ci++)
-    for (int32_t ky = 0; ky < p->kh; ky++)
-      for (int32_t kx = 0; kx < p->kw; kx++) {
-        float *row = col + (((ptrdiff_t)ci * p->kh + ky) * p->kw + kx) * ohw;
-        int32_t lo, hi;
-        rt_valid_range(ow, w, p->sw, p->pl, kx * p->dw, 0, &lo, &hi);
-        int32_t off = kx * p->dw - p->pl;
-        for (int32_t oy = 0; oy < oh; oy++) {
-          float *dst = row + (ptrdiff_t)oy * ow;
-          int32_t iy = oy * p->sh - p->pt + ky * p->dh;
-          if (iy < 0 || iy >= h) {
-            rt_memset(dst, 0, (size_t)ow * 4);
-            continue;
-          }
-          const float *src = xg + ((ptrdiff_t)ci * h + iy) * w;
-          if (lo > 0) rt_memset(dst, 0, (size_t)lo * 4);
-          if (p->sw == 1) {
-            if (hi > lo) rt_memcpy(dst + lo, src + lo + off, (size_t)(hi - lo) * 4);
-          } else {
-            for (int32_t ox = lo; ox < hi; ox++) dst[ox] = src[ox * p->sw + off];
-          }
-          if (hi < ow) rt_memset(dst + hi, 0, (size_t)(ow - hi) * 4);
+/* Implicit im2col: packs the B strip of the conv GEMM, B[q][j] = x[ci][iy][ix] for reduction index
+ * q = (ci*kh + ky)*kw + kx and output pixel j (flattened oy*ow + ox), straight from the input (0 outside)
+ * into dst[kc][8]. The 8 pixels are split into runs within one output row; a run whose taps are all
+ * inside the row is copied with vector loads (stride 1 or 2), the rest element by element. */
+typedef struct { const RtConv2d *p; const float *xg; } Im2colB;
+
+static void packb_im2col(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nv, float *dst) {
+  const Im2colB *cx = ctx;
+  const RtConv2d *p = cx->p;
+  const int32_t h = p->h, w = p->w_, kh = p->kh, kw = p->kw, sw = p->sw, dh = p->dh, dw = p->dw, ow = p->ow;
+  int32_t sl[8], sy[8], sx[8], sn[8], ns = 0;
+  for (int32_t l = 0, oy = j0 / ow, ox = j0 - oy * ow; l < nv; oy++, ox = 0) {
+    int32_t len = RT_MIN(nv - l, ow - ox);
+    sl[ns] = l;
+    sy[ns] = oy * p->sh - p->pt;
+    sx[ns] = ox * sw - p->pl;
+    sn[ns++] = len;
+    l += len;
+  }
+  if (nv < 8) rt_memset(dst, 0, (size_t)kc * 8 * 4);
+  int32_t kx = k0 % kw, t = k0 / kw, ky = t % kh, ci = t / kh;
+  const v128_t z = wasm_f32x4_const_splat(0.0f);
+  for (int32_t q = 0; q < kc; q++, dst += 8) {
+    const float *xc = cx->xg + (ptrdiff_t)ci * h * w;
+    for (int32_t s = 0; s < ns; s++) {
+      int32_t iy = sy[s] + ky * dh, ix = sx[s] + kx * dw, len = sn[s];
+      float *d = dst + sl[s];
+      if ((uint32_t)iy >= (uint32_t)h) {
+        if (len == 8) {
+          wasm_v128_store(d, z);
+          wasm_v128_store(d + 4, z);
+        } else {
+          for (int32_t l = 0; l < len; l++) d[l] = 0.0f;
+        }
+        continue;
+      }
+      const float *r = xc + (ptrdiff_t)iy * w;
+      if (ix >= 0 && ix + (len - 1) * sw < w) {
+        if (len == 8 && sw == 1) {
+          wasm_v128_store(d, wasm_v128_load(r + ix));
+          wasm_v128_store(d + 4, wasm_v128_load(r + ix + 4));
+        } else if (len == 8 && sw == 2) {
+          wasm_v128_store(d, rt_load_strided4(r + ix, 2));
+          wasm_v128_store(d + 4, rt_load_strided4(r + ix + 8, 2));
+        } else {
+          for (int32_t l = 0; l < len; l++) d[l] = r[ix + l * sw];
+        }
+      } else {
+        for (int32_t l = 0; l < len; l++) {
+          int32_t xx = ix + l * sw;
+          d[l] = (uint32_t)xx < (uint32_t)w ? r[xx] : 0.0f;
         }
       }
+    }
+    if (++kx == kw) {
+      kx = 0;
+      if (++ky == kh) {
+        ky = 0;
+        ci++;
+      }
+    }
+  }
 }
 
 /* Interior columns [ox, ox1) of one depthwise output row, 8 then 4 at a time. xb points at input
@@ -110,6 +152,135 @@ RT_AI int32_t dw_interior(const int SW, int32_t ox, int32_t ox1, const float *xb
     wasm_v128_store(yr + ox, rt_act_f32x4(kind, aa, ab, acc));
   }
   return ox;
+}
+
+/* Depthwise through a zero-padded, column-phase-split copy of each input plane (in rt_abuf): phase f
+ * (f < sw) holds padded row r, columns sw*i + f, so that every tap of 8 consecutive outputs is one run
+ * of 8 contiguous floats, with no border cases: out[oy][ox] += w[ky][kx] * ph[t % sw][oy*sh + ky*dh][ox + t / sw],
+ * t = kx*dw. L floats per phase row (the last 8-pixel group may read past ow, into zeros). */
+typedef struct { int32_t hp, L, ph; } DwPlan;
+
+static int dw_plan(const RtConv2d *p, DwPlan *pl) {
+  int32_t ow8 = (p->ow + 7) & ~7;
+  pl->hp = (p->oh - 1) * p->sh + (p->kh - 1) * p->dh + 1;
+  pl->L = ow8 + ((p->kw - 1) * p->dw) / p->sw + 1;
+  pl->L = (pl->L + 3) & ~3;
+  pl->ph = p->sw;
+  return p->sw <= 4 && (int64_t)pl->hp * pl->L * pl->ph <= RT_ABUF_FLOATS;
+}
+
+/* Builds the phase planes of input plane xp (h x w) into buf. */
+static void dw_pad(const RtConv2d *p, const DwPlan *pl, const float *xp, float *buf) {
+  const int32_t h = p->h, w = p->w_, sw = p->sw, L = pl->L, pt = p->pt, plft = p->pl;
+  for (int32_t r = 0; r < pl->hp; r++) {
+    int32_t iy = r - pt;
+    const float *src = xp + (ptrdiff_t)iy * w;
+    int inside = iy >= 0 && iy < h;
+    for (int32_t f = 0; f < sw; f++) {
+      float *d = buf + ((ptrdiff_t)f * pl->hp + r) * L;
+      if (!inside) {
+        rt_memset(d, 0, (size_t)L * 4);
+        continue;
+      }
+      /* column sw*i + f - pl of the input: valid for i in [i0, i1) */
+      int32_t i0 = RT_MAX(0, rt_ceil_div(plft - f, sw)), i1 = RT_MIN(L, rt_floor_div(w - 1 + plft - f, sw) + 1);
+      if (i1 < i0) i1 = i0;
+      if (i0 > 0) rt_memset(d, 0, (size_t)i0 * 4);
+      const float *s0 = src + (sw * i0 + f - plft);
+      int32_t i = i0;
+      if (sw == 1) {
+        rt_memcpy(d + i0, s0, (size_t)(i1 - i0) * 4);
+        i = i1;
+      } else if (sw == 2) {
+        for (; i + 4 <= i1 - 1; i += 4, s0 += 8) { /* reads s0[0..8), all inside the row */
+          v128_t a = wasm_v128_load(s0), b = wasm_v128_load(s0 + 4);
+          wasm_v128_store(d + i, wasm_i32x4_shuffle(a, b, 0, 2, 4, 6));
+        }
+      }
+      for (; i < i1; i++, s0 += sw) d[i] = *s0;
+      if (i1 < L) rt_memset(d + i1, 0, (size_t)(L - i1) * 4);
+    }
+  }
+}
+
+/* One output row, 8 pixels at a time: tap (ky, kx) reads row[ky] + off[kx] + ox. KH/KW are compile-time
+ * for 3x3 (weights then stay in registers). */
+RT_AI void dw_row(const int KH, const int KW, const float *const *row, const int32_t *off, const float *wp,
+                  int32_t ow, float *yr, const float *rr, v128_t vb, int32_t kind, float aa, float ab) {
+  for (int32_t ox = 0; ox < ow; ox += 8) {
+    v128_t acc0 = vb, acc1 = vb;
+    for (int ky = 0; ky < KH; ky++)
+      for (int kx = 0; kx < KW; kx++) {
+        const float *src = row[ky] + off[kx] + ox;
+        v128_t wv = wasm_v128_load32_splat(wp + ky * KW + kx);
+        acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wv, wasm_v128_load(src)));
+        acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(wv, wasm_v128_load(src + 4)));
+      }
+    int32_t n = ow - ox;
+    if (n >= 8) {
+      if (rr) {
+        acc0 = wasm_f32x4_add(acc0, wasm_v128_load(rr + ox));
+        acc1 = wasm_f32x4_add(acc1, wasm_v128_load(rr + ox + 4));
+      }
+      wasm_v128_store(yr + ox, rt_act_f32x4(kind, aa, ab, acc0));
+      wasm_v128_store(yr + ox + 4, rt_act_f32x4(kind, aa, ab, acc1));
+    } else {
+      int32_t n0 = RT_MIN(n, 4), n1 = n - 4;
+      if (rr) acc0 = wasm_f32x4_add(acc0, rt_load_part(rr + ox, n0));
+      rt_store_part(yr + ox, rt_act_f32x4(kind, aa, ab, acc0), n0);
+      if (n1 > 0) {
+        if (rr) acc1 = wasm_f32x4_add(acc1, rt_load_part(rr + ox + 4, n1));
+        rt_store_part(yr + ox + 4, rt_act_f32x4(kind, aa, ab, acc1), n1);
+      }
+    }
+  }
+}
+
+/* Not inlined: one small function per kernel shape keeps V8's register allocation local. */
+__attribute__((noinline)) static void dw_row33(const float *const *row, const int32_t *off, const float *wp,
+                                               int32_t ow, float *yr, const float *rr, v128_t vb, int32_t kind,
+                                               float aa, float ab) {
+  dw_row(3, 3, row, off, wp, ow, yr, rr, vb, kind, aa, ab);
+}
+
+#define DW_MAX_TAPS 64
+
+static int depthwise_padded(const RtConv2d *p) {
+  DwPlan pl;
+  if (p->kh > DW_MAX_TAPS || p->kw > DW_MAX_TAPS || !dw_plan(p, &pl)) return 0;
+  const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
+  const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
+  const float *res = p->res ? RT_PTR(const float, p->res) : 0;
+  float *y = RT_PTR(float, p->y);
+  const int32_t oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, sw = p->sw, nc = p->c;
+  const int32_t kind = p->act.kind;
+  const float aa = p->act.a, ab = p->act.b;
+  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)oh * ow;
+  float *buf = rt_abuf;
+  const float *row[DW_MAX_TAPS];
+  int32_t off[DW_MAX_TAPS];
+  for (int32_t kx = 0; kx < kw; kx++) {
+    int32_t t = kx * p->dw;
+    off[kx] = (t % sw) * pl.hp * pl.L + t / sw;
+  }
+  for (int32_t ni = 0; ni < p->n; ni++)
+    for (int32_t ch = 0; ch < nc; ch++) {
+      dw_pad(p, &pl, x + ((ptrdiff_t)ni * nc + ch) * hw, buf);
+      const float *wp = w + (ptrdiff_t)ch * kh * kw;
+      ptrdiff_t yo = ((ptrdiff_t)ni * nc + ch) * ohw;
+      v128_t vb = wasm_f32x4_splat(bias ? bias[ch] : 0.0f);
+      for (int32_t oy = 0; oy < oh; oy++) {
+        for (int32_t ky = 0; ky < kh; ky++) row[ky] = buf + (ptrdiff_t)(oy * p->sh + ky * p->dh) * pl.L;
+        float *yr = y + yo + (ptrdiff_t)oy * ow;
+        const float *rr = res ? res + yo + (ptrdiff_t)oy * ow : 0;
+        if (kh == 3 && kw == 3) {
+          dw_row33(row, off, wp, ow, yr, rr, vb, kind, aa, ab);
+        } else {
+          dw_row(kh, kw, row, off, wp, ow, yr, rr, vb, kind, aa, ab);
+        }
+      }
+    }
+  return 1;
 }
 
 /* Depthwise (group == c == k): per plane and output row, tap rows outside the input are skipped,
@@ -155,7 +326,7 @@ static void depthwise(const RtConv2d *p) {
               ox = dw_interior(sw, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
             if (ox >= ow) break;
           }
-          float v = conv_pixel(p, xp, wp, 1, oy, ox) + bv;
+          float v = conv_pixel(p, xp, wp, 1, 1, oy, ox) + bv;
           if (rr) v += rr[ox];
           yr[ox] = rt_act1(kind, aa, ab, v);
         }
@@ -163,9 +334,12 @@ static void depthwise(const RtConv2d *p) {
     }
 }
 
+/* Everything but depthwise: per image and group, the GEMM Y[kpg][oh*ow] = W[kpg][crs] * B[crs][oh*ow]
+ * with B the input itself (1x1, stride 1, no padding) or its implicit im2col; W pre-packed (wpacked)
+ * or packed on the fly. Needs no scratch. */
 void rt_conv2d_f32__simd128(const RtConv2d *p) {
-  if (p->group == p->c && p->group == p->k && p->group > 1) {
-    depthwise(p);
+  if (p->group == p->c && p->group == p->k && p->group > 1 && !p->wpacked) {
+    if (!depthwise_padded(p)) depthwise(p); /* plane too large for rt_abuf: the direct version */
     return;
   }
   const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
@@ -173,27 +347,26 @@ void rt_conv2d_f32__simd128(const RtConv2d *p) {
   const float *res = p->res ? RT_PTR(const float, p->res) : 0;
   float *y = RT_PTR(float, p->y);
   int32_t cpg = p->c / p->group, kpg = p->k / p->group;
-  int32_t kdim = cpg * p->kh * p->kw, ohw = p->oh * p->ow;
+  int32_t crs = cpg * p->kh * p->kw, ohw = p->oh * p->ow;
+  int32_t panels = (kpg + RT_CONV_PACK_MR - 1) / RT_CONV_PACK_MR;
   ptrdiff_t hw = (ptrdiff_t)p->h * p->w_;
   int pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 &&
                   p->oh == p->h && p->ow == p->w_;
-  float *col = p->scratch ? RT_PTR(float, p->scratch) : 0;
-  if (!pointwise && (!col || p->scratch_bytes < (uint32_t)kdim * (uint32_t)ohw * 4u)) {
-    rt_conv2d_f32__scalar(p); /* no room for im2col (should not happen with the compiler's formula) */
-    return;
-  }
   for (int32_t ni = 0; ni < p->n; ni++)
     for (int32_t g = 0; g < p->group; g++) {
       const float *xg = x + ((ptrdiff_t)ni * p->c + (ptrdiff_t)g * cpg) * hw;
       ptrdiff_t yo = ((ptrdiff_t)ni * p->k + (ptrdiff_t)g * kpg) * ohw;
-      const float *bm = xg;
-      if (!pointwise) {
-        im2col(p, xg, cpg, col);
-        bm = col;
-      }
       RtEpilogue ep = {1.0f, 0.0f, bias ? bias + (ptrdiff_t)g * kpg : 0, 1.0f, 0, 0.0f,
                        res ? res + yo : 0, ohw, 1.0f, p->act.kind, p->act.a, p->act.b};
-      rt_sgemm_f32x4(kpg, ohw, kdim, w + (ptrdiff_t)g * kpg * kdim, kdim, 1, bm, ohw, 1, y + yo, ohw, &ep);
+      const float *ap = p->wpacked ? w + (ptrdiff_t)g * panels * RT_CONV_PACK_MR * crs : 0;
+      const float *a = w + (ptrdiff_t)g * kpg * crs;
+      if (pointwise) {
+        RtStridedB sb = {xg, (int32_t)hw, 1};
+        rt_gemm_core(kpg, ohw, crs, ap, a, crs, 1, rt_packb_strided, &sb, y + yo, ohw, &ep);
+      } else {
+        Im2colB ib = {p, xg};
+        rt_gemm_core(kpg, ohw, crs, ap, a, crs, 1, packb_im2col, &ib, y + yo, ohw, &ep);
+      }
     }
 }
 

@@ -70,91 +70,228 @@ void rt_matmul_f32__scalar(const RtMatMul *p) {
 /* ------------------------------------------------------------------ f32x4 GEMM core */
 #ifdef __wasm_simd128__
 
-/* Not inlined: called once per output vector of a tile, it would otherwise be copied into all
- * ten micro-kernel instances together with every activation. */
-__attribute__((noinline)) static v128_t epi_f32x4(const RtEpilogue *ep, v128_t v, int32_t i, int32_t j, int nl) {
-  if (ep->alpha != 1.0f) v = wasm_f32x4_mul(v, wasm_f32x4_splat(ep->alpha));
-  if (ep->add != 0.0f) v = wasm_f32x4_add(v, wasm_f32x4_splat(ep->add));
-  if (ep->rowv) v = wasm_f32x4_add(v, wasm_f32x4_splat(ep->rowv[i] * ep->rows));
-  if (ep->colv)
-    v = wasm_f32x4_add(v, wasm_f32x4_mul(rt_load_part(ep->colv + j, nl), wasm_f32x4_splat(ep->cols)));
-  if (ep->full)
-    v = wasm_f32x4_add(v, wasm_f32x4_mul(rt_load_part(ep->full + (ptrdiff_t)i * ep->ldf + j, nl),
-                                         wasm_f32x4_splat(ep->fulls)));
-  return rt_act_f32x4(ep->act, ep->act_a, ep->act_b, v);
-}
+/* Blocking (GotoBLAS style, sized for a 48 KiB L1 / 2 MiB L2):
+ *   MR x NR = 5 x 8 register tile: 10 f32x4 accumulators + 2 B vectors + 1 broadcast + 1 product = 14
+ *   of V8's 15 usable xmm registers (6x8 would need 16 and spill).
+ *   KC = 256 reduction indices per block; per KC block, up to NC columns of B are packed as 8-column
+ *   strips (KC x NC floats = 128 KiB, in L2) and every MR-row panel of A (KC x MR = 5 KiB, in L1)
+ *   runs over all those strips. A not pre-packed is packed MC rows at a time into rt_abuf. */
+#define MR RT_CONV_PACK_MR
+#define NR 8
+#define KC 256
+#define NC 128
+#define MC (MR * 40)
 
-/* Micro-kernel: an MR x (4*NV) tile (MR in {1,4}, NV in {1,2}); the last vector has NL valid lanes.
- * B rows are read directly (ldb apart). accumulate: start from the values already in C.
- * row/col: tile position, for the epilogue's vectors. At most 8 accumulators + 2 B vectors + 1
- * splat are live, which fits V8's 16 xmm registers without spills. */
-RT_AI void ukr(const int MR, const int NV, const int NL, int32_t kc, const float *a, int32_t a_rs,
-               int32_t a_ks, const float *b, int32_t ldb, float *c, int32_t ldc,
-               const RtEpilogue *ep, int32_t row, int32_t col, int accumulate) {
-  const int nl0 = NV == 2 ? 4 : NL;
-  v128_t acc0[4], acc1[4];
-  const float *ap[4];
-  for (int i = 0; i < MR; i++) {
-    ap[i] = a + (ptrdiff_t)i * a_rs;
-    if (accumulate) {
-      acc0[i] = rt_load_part(c + (ptrdiff_t)i * ldc, nl0);
-      acc1[i] = NV == 2 ? rt_load_part(c + (ptrdiff_t)i * ldc + 4, NL) : acc0[i];
-    } else {
-      acc0[i] = wasm_f32x4_const_splat(0.0f);
-      acc1[i] = acc0[i];
-    }
-  }
+float rt_abuf[MC * KC] __attribute__((aligned(16))); /* also the depthwise conv's padded planes */
+_Static_assert(MC * KC == RT_ABUF_FLOATS, "RT_ABUF_FLOATS");
+static float rt_bbuf[KC * NC] __attribute__((aligned(16)));
+
+/* What the micro-kernel itself applies when writing a full tile (the common conv epilogue): C (or the
+ * residual, on the first k block) added, then on the last block the row bias and relu/clip. Anything
+ * else goes through tile_out. */
+typedef struct {
+  const float *rowv, *full; /* bias (scale 1) and residual (scale 1), optional */
+  int32_t ldf, act;         /* act: RT_ACT_NONE, RT_ACT_RELU or RT_ACT_CLIP */
+  float lo, hi;             /* clip bounds */
+} FastEpi;
+
+/* Tile C[MR][8] (+)= A_panel (kc x MR, row q at a + q*MR) * B_strip (kc x 8, row q at b + q*8).
+ * fe == NULL: the raw sums go to t[MR][8] (for tile_out). Otherwise they are written to c (rows ldc
+ * apart) with: first ? + residual : + C; last ? + bias, act. Not inlined (by clang nor binaryen, see
+ * rt_gemm_core) and not unrolled: V8 then allocates the 14 live vectors of this one small loop without
+ * spills. */
+__attribute__((noinline)) static void ukr(int32_t kc, const float *a, const float *b, float *t, float *c,
+                                          int32_t ldc, const FastEpi *fe, int32_t row, int32_t col, int first,
+                                          int last) {
+  v128_t c0[MR], c1[MR];
+  for (int i = 0; i < MR; i++) c0[i] = c1[i] = wasm_f32x4_const_splat(0.0f);
+#pragma clang loop unroll(disable)
   for (int32_t q = 0; q < kc; q++) {
-    v128_t b0 = rt_load_part(b, nl0);
-    v128_t b1 = NV == 2 ? rt_load_part(b + 4, NL) : b0;
-    b += ldb;
+    v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
     for (int i = 0; i < MR; i++) {
-      v128_t va = wasm_v128_load32_splat(ap[i]);
-      ap[i] += a_ks;
-      acc0[i] = wasm_f32x4_add(acc0[i], wasm_f32x4_mul(va, b0));
-      if (NV == 2) acc1[i] = wasm_f32x4_add(acc1[i], wasm_f32x4_mul(va, b1));
+      v128_t va = wasm_v128_load32_splat(a + i);
+#ifdef __wasm_relaxed_simd__ /* runtime/build-kernels.sh --relaxed (not shipped; see bench/gemm) */
+      c0[i] = wasm_f32x4_relaxed_madd(va, b0, c0[i]);
+      c1[i] = wasm_f32x4_relaxed_madd(va, b1, c1[i]);
+#else
+      c0[i] = wasm_f32x4_add(c0[i], wasm_f32x4_mul(va, b0));
+      c1[i] = wasm_f32x4_add(c1[i], wasm_f32x4_mul(va, b1));
+#endif
     }
+    a += MR;
+    b += NR;
   }
-  for (int i = 0; i < MR; i++) {
-    float *ci = c + (ptrdiff_t)i * ldc;
-    v128_t v0 = acc0[i], v1 = acc1[i];
-    if (ep) {
-      v0 = epi_f32x4(ep, v0, row + i, col, nl0);
-      if (NV == 2) v1 = epi_f32x4(ep, v1, row + i, col + 4, NL);
+  if (!fe) {
+    for (int i = 0; i < MR; i++) {
+      wasm_v128_store(t + i * NR, c0[i]);
+      wasm_v128_store(t + i * NR + 4, c1[i]);
     }
-    rt_store_part(ci, v0, nl0);
-    if (NV == 2) rt_store_part(ci + 4, v1, NL);
+    return;
+  }
+  const float *src = first ? (fe->full ? fe->full + (ptrdiff_t)row * fe->ldf + col : 0) : c;
+  ptrdiff_t lds = first ? fe->ldf : ldc;
+  for (int i = 0; i < MR; i++) {
+    v128_t v0 = c0[i], v1 = c1[i];
+    if (src) {
+      v0 = wasm_f32x4_add(v0, wasm_v128_load(src + i * lds));
+      v1 = wasm_f32x4_add(v1, wasm_v128_load(src + i * lds + 4));
+    }
+    if (last) {
+      if (fe->rowv) {
+        v128_t r = wasm_v128_load32_splat(fe->rowv + row + i);
+        v0 = wasm_f32x4_add(v0, r);
+        v1 = wasm_f32x4_add(v1, r);
+      }
+      if (fe->act == RT_ACT_RELU) {
+        v0 = wasm_f32x4_pmax(v0, wasm_f32x4_const_splat(0.0f));
+        v1 = wasm_f32x4_pmax(v1, wasm_f32x4_const_splat(0.0f));
+      } else if (fe->act == RT_ACT_CLIP) {
+        v0 = wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_splat(fe->lo), v0), wasm_f32x4_splat(fe->hi));
+        v1 = wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_splat(fe->lo), v1), wasm_f32x4_splat(fe->hi));
+      }
+    }
+    wasm_v128_store(c + i * ldc, v0);
+    wasm_v128_store(c + i * ldc + 4, v1);
   }
 }
 
-/* All rows of one column panel [j, j + 4*NV) (last vector NL lanes). */
-#define PANEL(NV, NL)                                                                            \
-  do {                                                                                           \
-    int32_t i_ = 0;                                                                              \
-    for (; i_ + 4 <= m; i_ += 4)                                                                 \
-      ukr(4, NV, NL, k, a + (ptrdiff_t)i_ * a_rs, a_rs, a_ks, b + j, ldb,                        \
-          c + (ptrdiff_t)i_ * ldc + j, ldc, ep, i_, j, accumulate);                              \
-    for (; i_ < m; i_++)                                                                         \
-      ukr(1, NV, NL, k, a + (ptrdiff_t)i_ * a_rs, a_rs, a_ks, b + j, ldb,                        \
-          c + (ptrdiff_t)i_ * ldc + j, ldc, ep, i_, j, accumulate);                              \
-  } while (0)
-
-/* GEMM with B read in place (B[k][j] = b[k*ldb + j]). Column panels outermost so that the
- * k x 8 panel of B stays in L1 while every row block of A streams past it. */
-static void core_direct(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, int32_t a_ks,
-                        const float *b, int32_t ldb, float *c, int32_t ldc, const RtEpilogue *ep,
-                        int accumulate) {
-  int32_t j = 0;
-  for (; j + 8 <= n; j += 8) PANEL(2, 4);
-  if (n - j >= 4) {
-    PANEL(1, 4);
-    j += 4;
+/* Writes the mv x nv valid part of tile t (partial sums of one k block) to C at (row, col).
+ * first: C holds nothing yet (the residual ep->full is added here, before C is written, so C may be
+ * the same memory as full); otherwise the previous partial sum is read back from C.
+ * last: the rest of the epilogue (add, row/col vectors, activation). alpha scales each block's sum. */
+__attribute__((noinline)) static void tile_out(const RtEpilogue *ep, const float *t, float *c, int32_t ldc,
+                                               int32_t row, int32_t col, int32_t mv, int32_t nv, int first,
+                                               int last) {
+  for (int32_t i = 0; i < mv; i++) {
+    float *ci = c + (ptrdiff_t)i * ldc;
+    for (int32_t hv = 0; hv < 2; hv++) {
+      int32_t nl = RT_MIN(nv - 4 * hv, 4);
+      if (nl <= 0) break;
+      int32_t j = col + 4 * hv;
+      v128_t v = wasm_v128_load(t + i * NR + 4 * hv);
+      if (ep->alpha != 1.0f) v = wasm_f32x4_mul(v, wasm_f32x4_splat(ep->alpha));
+      if (!first)
+        v = wasm_f32x4_add(v, rt_load_part(ci + 4 * hv, nl));
+      else if (ep->full)
+        v = wasm_f32x4_add(v, wasm_f32x4_mul(rt_load_part(ep->full + (ptrdiff_t)(row + i) * ep->ldf + j, nl),
+                                             wasm_f32x4_splat(ep->fulls)));
+      if (last) {
+        if (ep->add != 0.0f) v = wasm_f32x4_add(v, wasm_f32x4_splat(ep->add));
+        if (ep->rowv) v = wasm_f32x4_add(v, wasm_f32x4_splat(ep->rowv[row + i] * ep->rows));
+        if (ep->colv)
+          v = wasm_f32x4_add(v, wasm_f32x4_mul(rt_load_part(ep->colv + j, nl), wasm_f32x4_splat(ep->cols)));
+        v = rt_act_f32x4(ep->act, ep->act_a, ep->act_b, v);
+      }
+      rt_store_part(ci + 4 * hv, v, nl);
+    }
   }
-  switch (n - j) {
-  case 1: PANEL(1, 1); break;
-  case 2: PANEL(1, 2); break;
-  case 3: PANEL(1, 3); break;
-  default: break;
+}
+
+/* A rows [0, mc) x k [0, kc) (A[i][q] = a[i*a_rs + q*a_ks]) into MR-row panels [kc][MR], zero-padded. */
+static void pack_a(const float *a, int32_t a_rs, int32_t a_ks, int32_t mc, int32_t kc, float *dst) {
+  for (int32_t p = 0; p < mc; p += MR, dst += (ptrdiff_t)kc * MR) {
+    int32_t mv = RT_MIN(MR, mc - p);
+    for (int32_t i = 0; i < MR; i++) {
+      const float *ai = a + (ptrdiff_t)(p + i) * a_rs;
+      float *d = dst + i;
+      if (i >= mv) {
+        for (int32_t q = 0; q < kc; q++) d[(ptrdiff_t)q * MR] = 0.0f;
+      } else if (a_ks == 1) {
+        for (int32_t q = 0; q < kc; q++) d[(ptrdiff_t)q * MR] = ai[q];
+      } else {
+        for (int32_t q = 0; q < kc; q++) d[(ptrdiff_t)q * MR] = ai[(ptrdiff_t)q * a_ks];
+      }
+    }
+  }
+}
+
+void rt_packb_strided(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nv, float *dst) {
+  const RtStridedB *sb = ctx;
+  const float *b = sb->b + (ptrdiff_t)k0 * sb->ks + (ptrdiff_t)j0 * sb->ns;
+  ptrdiff_t ks = sb->ks, ns = sb->ns;
+  if (ns == 1 && nv == NR) {
+    for (int32_t q = 0; q < kc; q++, b += ks, dst += NR) {
+      wasm_v128_store(dst, wasm_v128_load(b));
+      wasm_v128_store(dst + 4, wasm_v128_load(b + 4));
+    }
+  } else if (ks == 1 && nv == NR) { /* B^T: 8 columns contiguous along k, transposed 4x4 at a time */
+    int32_t q = 0;
+    for (; q + 4 <= kc; q += 4, dst += 4 * NR)
+      for (int32_t h = 0; h < 2; h++) {
+        const float *bc = b + q + (ptrdiff_t)(4 * h) * ns;
+        v128_t r0 = wasm_v128_load(bc), r1 = wasm_v128_load(bc + ns), r2 = wasm_v128_load(bc + 2 * ns),
+               r3 = wasm_v128_load(bc + 3 * ns);
+        v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+        v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+        wasm_v128_store(dst + 4 * h, wasm_i64x2_shuffle(t0, t1, 0, 2));
+        wasm_v128_store(dst + NR + 4 * h, wasm_i64x2_shuffle(t0, t1, 1, 3));
+        wasm_v128_store(dst + 2 * NR + 4 * h, wasm_i64x2_shuffle(t2, t3, 0, 2));
+        wasm_v128_store(dst + 3 * NR + 4 * h, wasm_i64x2_shuffle(t2, t3, 1, 3));
+      }
+    for (; q < kc; q++, dst += NR)
+      for (int32_t jj = 0; jj < NR; jj++) dst[jj] = b[q + (ptrdiff_t)jj * ns];
+  } else {
+    for (int32_t q = 0; q < kc; q++, dst += NR)
+      for (int32_t jj = 0; jj < NR; jj++) dst[jj] = jj < nv ? b[(ptrdiff_t)q * ks + (ptrdiff_t)jj * ns] : 0.0f;
+  }
+}
+
+void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float *a, int32_t a_rs,
+                  int32_t a_ks, RtPackB packb, const void *bctx, float *c, int32_t ldc,
+                  const RtEpilogue *ep) {
+  static const RtEpilogue plain = {1.0f, 0.0f, 0, 0.0f, 0, 0.0f, 0, 0, 0.0f, RT_ACT_NONE, 0.0f, 0.0f};
+  float tile[MR * NR] __attribute__((aligned(16)));
+  if (!ep) ep = &plain;
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    /* Also keeps ukr a function with two call sites: binaryen -O3 (run by the compiler on every model)
+     * inlines functions with a single caller, and ukr inlined there runs ~15% slower under V8. */
+    ukr(0, rt_abuf, rt_bbuf, tile, 0, 0, 0, 0, 0, 1, 1);
+    for (int32_t j0 = 0; j0 < n; j0 += NR)
+      for (int32_t i0 = 0; i0 < m; i0 += MR)
+        tile_out(ep, tile, c + (ptrdiff_t)i0 * ldc + j0, ldc, i0, j0, RT_MIN(MR, m - i0), RT_MIN(NR, n - j0), 1, 1);
+    return;
+  }
+  /* the micro-kernel's own epilogue covers alpha 1, no add/colv, residual scale 1, none/relu/clip */
+  FastEpi fe = {ep->rowv, ep->full, ep->ldf, ep->act, ep->act_a, ep->act_b};
+  int fast = ep->alpha == 1.0f && ep->add == 0.0f && !ep->colv && (!ep->rowv || ep->rows == 1.0f) &&
+             (!ep->full || ep->fulls == 1.0f) &&
+             (ep->act == RT_ACT_NONE || ep->act == RT_ACT_RELU || ep->act == RT_ACT_CLIP);
+  int32_t mcb = ap ? m : MC;
+  for (int32_t k0 = 0; k0 < k; k0 += KC) {
+    int32_t kc = RT_MIN(KC, k - k0);
+    int first = k0 == 0, last = k0 + kc >= k;
+    for (int32_t j0 = 0; j0 < n; j0 += NC) {
+      int32_t nc = RT_MIN(NC, n - j0);
+      for (int32_t s = 0; s < nc; s += NR)
+        packb(bctx, k0, kc, j0 + s, RT_MIN(NR, nc - s), rt_bbuf + (ptrdiff_t)s * kc);
+      for (int32_t i0 = 0; i0 < m; i0 += mcb) {
+        int32_t mc = RT_MIN(mcb, m - i0);
+        const float *apn;
+        ptrdiff_t ps;
+        if (ap) {
+          apn = ap + (ptrdiff_t)k0 * MR;
+          ps = (ptrdiff_t)k * MR;
+        } else {
+          pack_a(a + (ptrdiff_t)i0 * a_rs + (ptrdiff_t)k0 * a_ks, a_rs, a_ks, mc, kc, rt_abuf);
+          apn = rt_abuf;
+          ps = (ptrdiff_t)kc * MR;
+        }
+        for (int32_t p = 0; p < mc; p += MR, apn += ps) {
+          int32_t row = i0 + p, mv = RT_MIN(MR, mc - p);
+          for (int32_t s = 0; s < nc; s += NR) {
+            int32_t col = j0 + s, nv = RT_MIN(NR, nc - s);
+            float *ct = c + (ptrdiff_t)row * ldc + col;
+            if (fast && mv == MR && nv == NR) {
+              ukr(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, 0, ct, ldc, &fe, row, col, first, last);
+            } else {
+              ukr(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile, 0, 0, 0, 0, 0, 0, 0);
+              tile_out(ep, tile, ct, ldc, row, col, mv, nv, first, last);
+            }
+          }
+        }
+      }
+    }
   }
 }
 
@@ -202,46 +339,16 @@ static void core_dot(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_
   }
 }
 
-#define RT_PACK_FLOATS 16384 /* 64 KiB static packing buffer (kernels' static data) */
-static float rt_pack_buf[RT_PACK_FLOATS];
-
 void rt_sgemm_f32x4(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, int32_t a_ks,
                     const float *b, int32_t b_ks, int32_t b_ns, float *c, int32_t ldc,
                     const RtEpilogue *ep) {
   if (m <= 0 || n <= 0) return;
-  if (b_ns == 1 || k == 0) {
-    core_direct(m, n, k, a, a_rs, a_ks, b, b_ks, c, ldc, ep, 0);
-    return;
-  }
-  if (m < 4 && b_ks == 1 && a_ks == 1) {
+  if (m < 4 && k > 0 && b_ks == 1 && a_ks == 1) {
     core_dot(m, n, k, a, a_rs, b, b_ns, c, ldc, ep);
     return;
   }
-  /* Strided B (e.g. B^T): pack [kc][nb] blocks into rt_pack_buf and run the direct core on them.
-   * k <= 2048: one k block (kc = k), so C is written once, with the epilogue. Larger k: blocks of
-   * 512, accumulating in C, the epilogue runs with the last block (C must then not alias ep->full). */
-  int32_t kc = k * 8 <= RT_PACK_FLOATS ? k : 512;
-  int32_t nb = (RT_PACK_FLOATS / kc) & ~7;
-  for (int32_t j0 = 0; j0 < n; j0 += nb) {
-    int32_t nbj = RT_MIN(nb, n - j0);
-    RtEpilogue e2;
-    if (ep) {
-      e2 = *ep;
-      if (e2.colv) e2.colv += j0;
-      if (e2.full) e2.full += j0;
-    }
-    for (int32_t k0 = 0; k0 < k; k0 += kc) {
-      int32_t kcj = RT_MIN(kc, k - k0);
-      for (int32_t jj = 0; jj < nbj; jj++) {
-        const float *src = b + (ptrdiff_t)(j0 + jj) * b_ns + (ptrdiff_t)k0 * b_ks;
-        float *dst = rt_pack_buf + jj;
-        for (int32_t q = 0; q < kcj; q++) dst[(ptrdiff_t)q * nbj] = src[(ptrdiff_t)q * b_ks];
-      }
-      int last = k0 + kcj >= k;
-      core_direct(m, nbj, kcj, a + (ptrdiff_t)k0 * a_ks, a_rs, a_ks, rt_pack_buf, nbj, c + j0, ldc,
-                  last && ep ? &e2 : 0, k0 > 0);
-    }
-  }
+  RtStridedB sb = {b, b_ks, b_ns};
+  rt_gemm_core(m, n, k, 0, a, a_rs, a_ks, rt_packb_strided, &sb, c, ldc, ep);
 }
 
 /* ------------------------------------------------------------------ f32x4 kernels */

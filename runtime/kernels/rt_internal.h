@@ -372,9 +372,26 @@ RT_AI float rt_hmax_f32x4(v128_t v) {
   return wasm_f32x4_extract_lane(v, 0);
 }
 
-/* C[M][N] = epilogue(A * B) with A[i][k] = a[i*a_rs + k*a_ks], B[k][j] = b[k*b_ks + j*b_ns],
- * C[i][j] = c[i*ldc + j]. ep == NULL: plain product. C must not overlap A, B or ep->full.
- * Register-blocked 4x8 f32x4 micro-kernel; b_ns != 1 packs B through a static buffer. */
+/* The blocked GEMM core (gemm.c): C[M][N] = epilogue(A * B), C[i][j] = c[i*ldc + j].
+ * A: pre-packed MR-row panels ap (layout of runtime/pack.h for one group: ceil(m/MR) panels of [k][MR]),
+ * or, when ap is NULL, A[i][q] = a[i*a_rs + q*a_ks] (packed on the fly into a static buffer).
+ * B: supplied per (k block, 8-column strip) by packb, which writes dst[q][0..8) = B[k0+q][j0..j0+8)
+ * for q < kc with lanes >= nv set to 0 (so B may be implicit, e.g. im2col computed on the fly).
+ * ep == NULL: plain product. C must not overlap A or B; C may be ep->full with the same ldc (the
+ * residual is read before C is first written). */
+typedef void (*RtPackB)(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nv, float *dst);
+void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float *a, int32_t a_rs,
+                  int32_t a_ks, RtPackB packb, const void *bctx, float *c, int32_t ldc,
+                  const RtEpilogue *ep);
+/* Static work buffer of the GEMM core (packed A), also used by the depthwise conv when no GEMM runs. */
+#define RT_ABUF_FLOATS (RT_CONV_PACK_MR * 40 * 256)
+extern float rt_abuf[RT_ABUF_FLOATS];
+/* packb for an explicit B[k][j] = b[k*ks + j*ns] (ctx: RtStridedB). */
+typedef struct { const float *b; int32_t ks, ns; } RtStridedB;
+void rt_packb_strided(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nv, float *dst);
+
+/* C[M][N] = epilogue(A * B) with A[i][k] = a[i*a_rs + k*a_ks], B[k][j] = b[k*b_ks + j*b_ns]:
+ * rt_gemm_core with a strided B (dot products for M < 4 with B^T). C may equal ep->full. */
 void rt_sgemm_f32x4(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, int32_t a_ks,
                     const float *b, int32_t b_ks, int32_t b_ns, float *c, int32_t ldc,
                     const RtEpilogue *ep);

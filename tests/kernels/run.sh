@@ -31,7 +31,7 @@ fi
 TEST_CFLAGS="--target=wasm32-wasi -msimd128 -mbulk-memory -O2 -std=c11 -Wall -Wextra -Wshadow"
 # shellcheck disable=SC2086
 $CC $TEST_CFLAGS $sysroot -Wl,-z,stack-size=1048576 \
-  "$here/test_kernels.c" "$root"/runtime/kernels/*.c -lm -o "$build/test_kernels.wasm"
+  "$here/test_kernels.c" "$root"/runtime/kernels/*.c "$root/runtime/pack.c" -lm -o "$build/test_kernels.wasm"
 
 # 3. The shipped module driven from plain JS (exports, parameter-block layout), then the C tests
 #    (--no-warnings: node flags WASI as experimental on stderr). The last line is the C tests' summary.

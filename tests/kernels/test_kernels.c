@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "../../runtime/kernels/rt_internal.h"
+#include "../../runtime/pack.h"
 
 static int g_pass, g_fail;
 
@@ -549,7 +550,7 @@ static void conv_case(const ConvCfg *g, int bias, int res, RtAct act, int scratc
         }
   RtConv2d p = {A(x), A(w), bi ? A(bi) : 0, rs ? A(rs) : 0, A(ys), scratch ? A(scratch) : 0,
                 g->n, g->c, g->h, g->w, g->k, oh, ow, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->dh, g->dw,
-                g->group, sb, act};
+                g->group, sb, act, 0};
   if (scratch_mode == 2) { /* in place: y is the residual buffer */
     rt_memcpy(ys, rs, ny * 4);
     rt_memcpy(yv, rs, ny * 4);
@@ -565,6 +566,26 @@ static void conv_case(const ConvCfg *g, int bias, int res, RtAct act, int scratc
            g->w, g->k, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->pb, g->pr, g->dh, g->dw, g->group, bias, res,
            act_names[act.kind], scratch_mode == 1 ? " no-scratch" : scratch_mode == 2 ? " in-place" : "");
   check3(name, ys, yv, ref, tol, ny);
+  if (rt_conv2d_wants_packing(g->k, g->c, g->group)) { /* again with compile-time packed weights */
+    int crs = cpg * g->kh * g->kw;
+    size_t npk = rt_conv2d_packed_floats(g->k, crs, g->group);
+    float *wp = fbuf(npk), *ysp = fbuf(ny), *yvp = fbuf(ny);
+    rt_pack_conv2d_weights(w, wp, g->k, crs, g->group);
+    p.w = A(wp);
+    p.wpacked = 1;
+    if (scratch_mode == 2) { rt_memcpy(ysp, rs, ny * 4); rt_memcpy(yvp, rs, ny * 4); }
+    p.y = A(ysp);
+    if (scratch_mode == 2) p.res = A(ysp);
+    rt_conv2d_f32__scalar(&p);
+    p.y = A(yvp);
+    if (scratch_mode == 2) p.res = A(yvp);
+    rt_conv2d_f32__simd128(&p);
+    char pname[220];
+    snprintf(pname, sizeof pname, "%s packed", name);
+    check3(pname, ysp, yvp, ref, tol, ny);
+    if (!guard_ok(wp, npk)) { g_fail++; printf("FAIL %s packed weights overrun\n", name); }
+    free(wp); free(ysp); free(yvp);
+  }
   if (scratch && !guard_ok(scratch, sb / 4)) {
     g_fail++;
     printf("FAIL %s scratch overrun\n", name);
@@ -594,6 +615,12 @@ static void test_conv2d(void) {
       {1, 4, 5, 3, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},      /* depthwise tiny */
       {1, 3, 9, 12, 3, 3, 5, 2, 1, 0, 2, 2, 1, 1, 1, 3},     /* depthwise asymmetric */
       {1, 16, 8, 8, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* K = 144 */
+      {1, 32, 10, 12, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* crs 288: two k blocks */
+      {1, 64, 6, 7, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* crs 576: three k blocks, 7-wide rows */
+      {1, 6, 19, 23, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 437 pixels: several 128-column blocks */
+      {1, 64, 9, 9, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2},    /* grouped pointwise */
+      {1, 12, 30, 30, 10, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},  /* stride 2, full 8-pixel runs */
+      {1, 5, 9, 40, 10, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 1},    /* 2x2 valid, no padding */
   };
   size_t nc = sizeof cfgs / sizeof cfgs[0];
   RtAct none = make_act(RT_ACT_NONE);
@@ -608,6 +635,10 @@ static void test_conv2d(void) {
   }
   conv_case(&cfgs[4], 1, 1, none, 1); /* no scratch -> scalar fallback */
   for (size_t i = 0; i < nc; i += 3) conv_case(&cfgs[i], 1, 1, make_act(RT_ACT_SILU), 2); /* y == res */
+  for (size_t i = nc - 6; i < nc; i++) { /* y == res across k blocks, with the micro-kernel's own epilogue */
+    conv_case(&cfgs[i], 1, 1, make_act(RT_ACT_RELU), 2);
+    conv_case(&cfgs[i], 0, 1, make_act(RT_ACT_CLIP), 2);
+  }
 }
 
 /* ------------------------------------------------------------------ pool */
@@ -858,7 +889,7 @@ static void bench(void) {
   float *x = frand_buf(64 * 56 * 56, -1, 1), *w = frand_buf(64 * 64 * 9, -1, 1), *y = fbuf(64 * 56 * 56);
   float *bi = frand_buf(64, -1, 1), *scr = fbuf(64 * 9 * 56 * 56);
   RtConv2d p = {A(x), A(w), A(bi), 0, A(y), A(scr), 1, 64, 56, 56, 64, oh, ow, 3, 3, 1, 1, 1, 1, 1, 1, 1,
-                64u * 9 * 56 * 56 * 4, make_act(RT_ACT_RELU)};
+                64u * 9 * 56 * 56 * 4, make_act(RT_ACT_RELU), 0};
   double flops = 2.0 * 64 * 64 * 9 * 56 * 56;
   for (int v = 0; v < 2; v++) {
     int reps = v ? 10 : 2;
@@ -883,7 +914,7 @@ static void bench(void) {
   float *dx = frand_buf(96 * 112 * 112, -1, 1), *dwt = frand_buf(96 * 9, -1, 1), *dy = fbuf(96 * 112 * 112);
   float *dbi = frand_buf(96, -1, 1);
   RtConv2d pd = {A(dx), A(dwt), A(dbi), 0, A(dy), 0, 1, 96, 112, 112, 96, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 96,
-                 0, make_act(RT_ACT_RELU)};
+                 0, make_act(RT_ACT_RELU), 0};
   double t0 = now_ms();
   for (int r = 0; r < 10; r++) rt_conv2d_f32__simd128(&pd);
   printf("INFO bench depthwise3x3 96ch 112x112 simd: %.2f ms\n", (now_ms() - t0) / 10);

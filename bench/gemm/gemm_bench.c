@@ -1,0 +1,105 @@
+/* gemm_bench.c — GFLOP/s of rt_gemm_f32 (square sizes) and of rt_conv2d_f32 on ResNet-like 3x3 shapes.
+ * Built for wasm32-wasi together with runtime/kernels/ sources and runtime/pack.c by bench/gemm/run.mjs, which
+ * also measures the machine's SIMD128 peak and prints the ratio. Output: one JSON object per line. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../runtime/kernels/rt_internal.h"
+#include "../../runtime/pack.h"
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+static float *rnd_buf(size_t n) {
+  float *p = malloc(n * sizeof(float));
+  uint32_t s = 0x12345678u + (uint32_t)n;
+  for (size_t i = 0; i < n; i++) {
+    s ^= s << 13; s ^= s >> 17; s ^= s << 5;
+    p[i] = (float)(s >> 8) * (1.0f / 8388608.0f) - 1.0f;
+  }
+  return p;
+}
+static RtAddr A(const void *p) { return (RtAddr)(uintptr_t)p; }
+
+/* Best-of time (ms) of fn(arg): repeats until ~min_ms total (at least 3 runs) after one warm-up. */
+static double best_ms(void (*fn)(const void *), const void *arg, double min_ms) {
+  fn(arg);
+  double best = 1e30, t_all = now_ms();
+  for (int r = 0; r < 3 || now_ms() - t_all < min_ms; r++) {
+    double t0 = now_ms();
+    fn(arg);
+    double t = now_ms() - t0;
+    if (t < best) best = t;
+    if (r > 1000) break;
+  }
+  return best;
+}
+static void run_gemm(const void *p) { rt_gemm_f32((const RtGemm *)p); }
+static void run_conv(const void *p) { rt_conv2d_f32((const RtConv2d *)p); }
+
+static void bench_gemm(int n, int tb, double min_ms) {
+  float *a = rnd_buf((size_t)n * n), *b = rnd_buf((size_t)n * n), *c = malloc((size_t)n * n * 4);
+  RtGemm p = {A(a), A(b), 0, A(c), n, n, n, 0, tb, 0, 1.0f, 0.0f, {RT_ACT_NONE, 0, 0}};
+  double ms = best_ms(run_gemm, &p, min_ms);
+  printf("{\"name\":\"gemm %d^3%s\",\"ms\":%.4f,\"gflops\":%.3f}\n", n, tb ? " B^T" : "", ms, 2.0 * n * n * n / ms * 1e-6);
+  free(a); free(b); free(c);
+}
+
+/* conv c->k, hxw input, kxk kernel, stride s, pad k/2, bias + relu; packed (compile-time) weights or not. */
+static void bench_conv(int c, int k, int h, int kk, int s, int packed, double min_ms) {
+  int pad = kk / 2, oh = (h + 2 * pad - kk) / s + 1, crs = c * kk * kk;
+  float *x = rnd_buf((size_t)c * h * h), *w = rnd_buf((size_t)k * crs), *bias = rnd_buf((size_t)k);
+  float *y = malloc((size_t)k * oh * oh * 4);
+  uint32_t sb = (uint32_t)crs * oh * oh * 4; /* what the compiler reserves (unused by the kernel now) */
+  float *scr = kk == 1 && s == 1 ? 0 : malloc(sb);
+  float *wp = w;
+  if (packed) {
+    wp = malloc(rt_conv2d_packed_floats(k, crs, 1) * 4);
+    rt_pack_conv2d_weights(w, wp, k, crs, 1);
+  }
+  RtConv2d p = {A(x), A(wp), A(bias), 0, A(y), scr ? A(scr) : 0, 1, c, h, h, k, oh, oh, kk, kk, s, s, pad, pad,
+                1, 1, 1, scr ? sb : 0, {RT_ACT_RELU, 0, 0}, packed};
+  double ms = best_ms(run_conv, &p, min_ms);
+  double fl = 2.0 * k * crs * oh * oh;
+  printf("{\"name\":\"conv %dx%d %d->%d @%dx%d s%d%s\",\"ms\":%.4f,\"gflops\":%.3f}\n", kk, kk, c, k, h, h, s,
+         packed ? " packed" : "", ms, fl / ms * 1e-6);
+  free(x); free(w); free(bias); free(y); free(scr);
+  if (packed) free(wp);
+}
+
+/* depthwise 3x3 (pad 1), c channels, hxh input, stride s, bias + relu */
+static void bench_dw(int c, int h, int s, double min_ms) {
+  int oh = (h + 2 - 3) / s + 1;
+  float *x = rnd_buf((size_t)c * h * h), *w = rnd_buf((size_t)c * 9), *bias = rnd_buf((size_t)c);
+  float *y = malloc((size_t)c * oh * oh * 4);
+  RtConv2d p = {A(x), A(w), A(bias), 0, A(y), 0, 1, c, h, h, c, oh, oh, 3, 3, s, s, 1, 1, 1, 1, c, 0,
+                {RT_ACT_RELU, 0, 0}, 0};
+  double ms = best_ms(run_conv, &p, min_ms);
+  printf("{\"name\":\"depthwise 3x3 %dch @%dx%d s%d\",\"ms\":%.4f,\"gflops\":%.3f}\n", c, h, h, s, ms,
+         2.0 * c * 9 * oh * oh / ms * 1e-6);
+  free(x); free(w); free(bias); free(y);
+}
+
+int main(int argc, char **argv) {
+  double min_ms = argc > 1 ? atof(argv[1]) : 200.0;
+  static const int sizes[] = {128, 256, 512, 1024};
+  for (int i = 0; i < 4; i++) bench_gemm(sizes[i], 0, min_ms);
+  bench_gemm(512, 1, min_ms);
+  bench_conv(64, 64, 56, 3, 1, 1, min_ms);
+  bench_conv(64, 64, 56, 3, 1, 0, min_ms);
+  bench_conv(128, 128, 28, 3, 1, 1, min_ms);
+  bench_conv(256, 256, 14, 3, 1, 1, min_ms);
+  bench_conv(512, 512, 7, 3, 1, 1, min_ms);
+  bench_conv(64, 128, 56, 3, 2, 1, min_ms);
+  bench_conv(256, 512, 14, 1, 1, 1, min_ms);
+  bench_conv(16, 96, 112, 1, 1, 1, min_ms);
+  bench_dw(96, 112, 2, min_ms);
+  bench_dw(144, 56, 1, min_ms);
+  bench_dw(960, 7, 1, min_ms);
+  return 0;
+}
