@@ -225,7 +225,8 @@ static int convert_attr(Graph *g, Node *n, const Onnx__AttributeProto *a, Attr *
 }
 
 /* ---- value infos ---- */
-static int set_type(Graph *g, Value *v, const Onnx__ValueInfoProto *vi, const char *what) {
+/* intern: dim_params become symbols of the graph (graph inputs); otherwise only their names are kept */
+static int set_type(Graph *g, Value *v, const Onnx__ValueInfoProto *vi, const char *what, bool intern) {
   const Onnx__TypeProto *tp = vi->type;
   if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
     return ir_errorf(g, NULL, "%s '%s' is not a tensor (sequences, maps and optionals are not supported)", what, v->name);
@@ -245,6 +246,7 @@ static int set_type(Graph *g, Value *v, const Onnx__ValueInfoProto *vi, const ch
       char anon[64];
       const char *sym = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && d->dim_param && *d->dim_param
                             ? d->dim_param : (snprintf(anon, sizeof anon, "%s_dim%d", v->name, i), anon);
+      if (!intern) { v->dim_names[i] = ir_strdup(&g->arena, sym); continue; }
       int s = ir_sym(g, sym);
       v->dim_names[i] = g->syms[s];
       v->dims[i] = g->sym_value[s] >= 0 ? ir_dimc(g->sym_value[s]) : ir_dim_sym(g, s);
@@ -290,7 +292,7 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
     if (names_get(&names, nm)) continue;      /* an initializer with a default: a constant */
     Value *v = ir_value(g, nm);
     v->kind = VK_INPUT;
-    if (set_type(g, v, gp->input[i], "graph input")) break;
+    if (set_type(g, v, gp->input[i], "graph input", true)) break;
     if (v->rank < 0) { ir_errorf(g, NULL, "graph input '%s' has no shape", nm); break; }
     g->inputs[g->ninputs++] = v;
     names_put(&names, v->name, v);
@@ -330,7 +332,7 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
     Value *v = names_get(&names, nm);
     if (!v) { ir_errorf(g, NULL, "graph output '%s' is not produced by the graph", nm); break; }
     Value tmp = {.name = v->name, .rank = -1};
-    if (gp->output[i]->type && !set_type(g, &tmp, gp->output[i], "graph output"))
+    if (gp->output[i]->type && !set_type(g, &tmp, gp->output[i], "graph output", false))
       for (int k = 0; k < tmp.rank; k++) v->dim_names[k] = tmp.dim_names[k];
     if (g->failed) break;
     v->is_output = true;
