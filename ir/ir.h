@@ -88,6 +88,8 @@ typedef struct Value {
   Dim dims[IR_MAX_RANK];
   const char *dim_names[IR_MAX_RANK]; /* dim_param symbols as written in the model (inputs/outputs) */
   void *data;                    /* VK_CONST: dense little-endian row-major data (ir_nbytes long) */
+  Dim *sym;                      /* VK_CONST integer tensors of shape arithmetic whose elements are
+                                    symbolic dims (e.g. Shape of [1, seq]); data is NULL then */
   Node *producer;
   int nuses;                     /* number of node-input slots that read this value (live nodes) */
   /* memory plan */

@@ -2,6 +2,7 @@
  * ordered) nodes: shapes of later nodes depend on folded constants (Shape -> Gather -> Reshape). */
 #include "passes.h"
 #include "../ir/ops.h"
+#include "../ir/ops/opcommon.h"
 
 #define FOLD_MAX_BYTES ((int64_t)256 << 20)  /* don't materialize constants larger than this */
 
@@ -19,13 +20,15 @@ int pass_fold(Graph *g) {
     bool small = true;
     for (int k = 0; k < n->nout; k++)
       if (n->out[k] && (ir_nbytes(n->out[k]) < 0 || ir_nbytes(n->out[k]) > FOLD_MAX_BYTES)) small = false;
-    if (!small) continue;
-    if (n->op == OP_Shape) {                  /* foldable only when the requested dims are concrete */
-      bool ok = true;
-      for (int d = 0; d < n->in[0]->rank; d++) ok &= ir_dim_known(n->in[0]->dims[d]);
-      if (!ok) continue;
+    if (!small && !(n->op == OP_Shape && n->in[0]->rank >= 0)) continue;
+    int sym = op_sym_eval(g, n);              /* shape arithmetic over run-time dims */
+    if (sym < 0) return -1;
+    if (sym == 0) {
+      bool symbolic_in = n->op == OP_Shape && !ir_shape_known(n->in[0]);
+      for (int k = 0; k < n->nin; k++) symbolic_in |= n->in[k] && n->in[k]->sym;
+      if (symbolic_in) continue;              /* not evaluable at compile time: stays a node */
+      if (op->eval(g, n)) return -1;
     }
-    if (op->eval(g, n)) return -1;
     for (int k = 0; k < n->nout; k++) if (n->out[k]) n->out[k]->kind = VK_CONST;
     n->dead = true;
   }

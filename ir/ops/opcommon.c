@@ -57,6 +57,8 @@ void oc_setf(Value *v, int64_t i, double x) {
   }
 }
 
+Dim oc_elem(const Value *v, int64_t i) { return v->sym ? v->sym[i] : ir_dimc(oc_geti(v, i)); }
+
 void *oc_make_const(Graph *g, Value *v) {
   int64_t nb = ir_nbytes(v);
   v->data = ir_alloc(&g->arena, nb > 0 ? (size_t)nb : 1);

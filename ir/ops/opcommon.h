@@ -12,6 +12,10 @@
 double oc_getf(const Value *v, int64_t i);
 int64_t oc_geti(const Value *v, int64_t i);
 void oc_setf(Value *v, int64_t i, double x);   /* rounds/casts into v->dt */
+/* element i of an integer constant as a dim (symbolic elements included) */
+Dim oc_elem(const Value *v, int64_t i);
+/* symbolic evaluation of shape arithmetic (ir/ops/shape.c): 1 done, 0 not applicable, -1 error */
+int op_sym_eval(Graph *g, Node *n);
 /* allocate v->data for v's (known) shape and mark it constant */
 void *oc_make_const(Graph *g, Value *v);
 

@@ -9,6 +9,7 @@ static int const_ints(Graph *g, Node *n, int k, int64_t *out, int max) {
   if (oc_need_const(g, n, k)) return -1;
   Value *v = n->in[k];
   if (!ir_dtype_is_int(v->dt) || v->rank > 1) return ir_errorf(g, n, "input %d must be a 1-D integer tensor", k);
+  if (!v->data) return ir_errorf(g, n, "input %d depends on run-time dims; it must be known at compile time", k);
   int64_t cnt = ir_numel(v);
   if (cnt > max) return ir_errorf(g, n, "input %d has %lld entries, at most %d supported", k, (long long)cnt, max);
   for (int64_t i = 0; i < cnt; i++) out[i] = oc_geti(v, i);
@@ -46,25 +47,38 @@ int op_identity_infer(Graph *g, Node *n) {
   return 0;
 }
 
+/* a 1-D integer constant as dims; symbolic elements allowed (shape arithmetic on run-time dims) */
+static int const_dims(Graph *g, Node *n, int k, Dim *out, int max) {
+  if (oc_need_const(g, n, k)) return -1;
+  Value *v = n->in[k];
+  if (!ir_dtype_is_int(v->dt) || v->rank > 1) return ir_errorf(g, n, "input %d must be a 1-D integer tensor", k);
+  int64_t cnt = ir_numel(v);
+  if (cnt < 0 || cnt > max) return ir_errorf(g, n, "input %d has %lld entries, at most %d supported", k, (long long)cnt, max);
+  for (int64_t i = 0; i < cnt; i++) out[i] = oc_elem(v, i);
+  return (int)cnt;
+}
+
 int op_reshape_infer(Graph *g, Node *n) {
   Value *x = n->in[0], *y = n->out[0];
-  int64_t sh[IR_MAX_RANK];
-  int r = const_ints(g, n, 1, sh, IR_MAX_RANK);
+  Dim shd[IR_MAX_RANK];
+  int r = const_dims(g, n, 1, shd, IR_MAX_RANK);
   if (r < 0) return -1;
   int allowzero = (int)ir_attr_int(n, "allowzero", 0), neg = -1;
   y->dt = x->dt;
   y->rank = r;
   Dim known = ir_dimc(1);
   for (int i = 0; i < r; i++) {
-    if (sh[i] == 0 && !allowzero) {
+    if (!ir_dim_known(shd[i])) { y->dims[i] = shd[i]; known = ir_dim_mul(g, known, y->dims[i]); continue; }
+    int64_t e = shd[i].c;
+    if (e == 0 && !allowzero) {
       if (i >= x->rank) return ir_errorf(g, n, "shape entry %d is 0 but the input has rank %d", i, x->rank);
       y->dims[i] = x->dims[i];
-    } else if (sh[i] == -1) {
+    } else if (e == -1) {
       if (neg >= 0) return ir_errorf(g, n, "shape has more than one -1");
       neg = i;
       continue;
-    } else if (sh[i] < 0) return ir_errorf(g, n, "shape entry %lld is invalid", (long long)sh[i]);
-    else y->dims[i] = ir_dimc(sh[i]);
+    } else if (e < 0) return ir_errorf(g, n, "shape entry %lld is invalid", (long long)e);
+    else y->dims[i] = ir_dimc(e);
     known = ir_dim_mul(g, known, y->dims[i]);
   }
   Dim total = ir_dimc(1);
@@ -213,14 +227,13 @@ int op_constant_eval(Graph *g, Node *n) {
 }
 
 int op_cos_infer(Graph *g, Node *n) {
-  int64_t sh[IR_MAX_RANK];
-  int r = const_ints(g, n, 0, sh, IR_MAX_RANK);
+  Dim sh[IR_MAX_RANK];
+  int r = const_dims(g, n, 0, sh, IR_MAX_RANK);
   if (r < 0) return -1;
-  for (int i = 0; i < r; i++) if (sh[i] < 0) return ir_errorf(g, n, "negative dimension in shape");
+  for (int i = 0; i < r; i++) if (ir_dim_known(sh[i]) && sh[i].c < 0) return ir_errorf(g, n, "negative dimension in shape");
   const Attr *v = ir_attr(n, "value");
   if (v && (v->type != AT_TENSOR || ir_numel(v->t) != 1)) return ir_errorf(g, n, "value must be a one-element tensor");
-  ir_set_shape(n->out[0], r, sh);
-  n->out[0]->dt = v ? v->t->dt : DT_FLOAT;
+  oc_set_out(n->out[0], v ? v->t->dt : DT_FLOAT, r, sh);
   return 0;
 }
 
@@ -543,4 +556,92 @@ int op_range_eval(Graph *g, Node *n) {
     else oc_setf(y, i, oc_getf(n->in[0], 0) + (double)i * oc_getf(n->in[2], 0));
   }
   return 0;
+}
+
+/* ---- symbolic evaluation of shape arithmetic ----
+ * Small integer tensors whose elements are symbolic dims (Value.sym): the Shape of a tensor with
+ * run-time dims and what the exporters compute from it (Gather, Unsqueeze, Concat, Slice, Cast,
+ * Add/Sub/Mul/Div, views). Keeps Reshape targets and similar shape inputs known at compile time. */
+static bool has_sym(const Node *n) {
+  for (int k = 0; k < n->nin; k++) if (n->in[k] && n->in[k]->sym) return true;
+  return false;
+}
+
+/* stores the result: data when every element is known, else the symbolic elements */
+static int sym_store(Graph *g, Value *y, Dim *e, int64_t cnt) {
+  bool known = true;
+  for (int64_t i = 0; i < cnt; i++) known &= ir_dim_known(e[i]);
+  if (known) {
+    oc_make_const(g, y);
+    for (int64_t i = 0; i < cnt; i++) oc_setf(y, i, (double)e[i].c);
+    if (y->dt == DT_INT64) for (int64_t i = 0; i < cnt; i++) ((int64_t *)y->data)[i] = e[i].c;
+  } else {
+    y->sym = ir_alloc(&g->arena, (size_t)(cnt ? cnt : 1) * sizeof(Dim));
+    memcpy(y->sym, e, (size_t)cnt * sizeof(Dim));
+    y->kind = VK_CONST;
+    y->data = NULL;
+  }
+  return 1;
+}
+
+int op_sym_eval(Graph *g, Node *n) {
+  Value *y = n->out[0];
+  bool shape_sym = n->op == OP_Shape && !ir_shape_known(n->in[0]);
+  if (!has_sym(n) && !shape_sym) return 0;
+  int64_t cnt = ir_numel(y);
+  if (cnt < 0 || cnt > 64 || !ir_dtype_is_int(y->dt)) return 0;
+  Dim e[64];
+  switch (n->op) {
+  case OP_Shape: {
+    int s, en;
+    shape_range(n, n->in[0]->rank, &s, &en);
+    for (int i = s; i < en; i++) e[i - s] = n->in[0]->dims[i];
+    break;
+  }
+  case OP_Identity: case OP_Dropout: case OP_Reshape: case OP_Flatten: case OP_Squeeze: case OP_Unsqueeze: case OP_Cast:
+    if (n->in[0]->sym == NULL && !n->in[0]->data) return 0;
+    for (int64_t i = 0; i < cnt; i++) e[i] = oc_elem(n->in[0], i);
+    break;
+  case OP_Concat: {
+    int64_t k2 = 0;
+    if (y->rank != 1) return 0;
+    for (int k = 0; k < n->nin; k++)
+      for (int64_t i = 0; i < ir_numel(n->in[k]); i++) e[k2++] = oc_elem(n->in[k], i);
+    break;
+  }
+  case OP_Gather: {
+    Value *x = n->in[0], *idx = n->in[1];
+    if (x->rank != 1 || idx->sym || !idx->data) return 0;
+    int64_t len = x->dims[0].c;
+    for (int64_t i = 0; i < cnt; i++) {
+      int64_t j = oc_geti(idx, i);
+      if (j < 0) j += len;
+      if (j < 0 || j >= len) return ir_errorf(g, n, "index %lld is out of range", (long long)oc_geti(idx, i));
+      e[i] = oc_elem(x, j);
+    }
+    break;
+  }
+  case OP_Slice: {
+    SliceSpec sp;
+    if (n->in[0]->rank != 1 || slice_spec(g, n, &sp)) return n->in[0]->rank != 1 ? 0 : -1;
+    for (int64_t i = 0; i < cnt; i++) e[i] = oc_elem(n->in[0], sp.start[0] + i * sp.step[0]);
+    break;
+  }
+  case OP_Add: case OP_Sub: case OP_Mul: case OP_Div: {
+    Value *a = n->in[0], *b = n->in[1];
+    int64_t na = ir_numel(a), nb = ir_numel(b);
+    if (y->rank > 1) return 0;
+    for (int64_t i = 0; i < cnt; i++) {
+      Dim x = oc_elem(a, na == 1 ? 0 : i), z = oc_elem(b, nb == 1 ? 0 : i);
+      if (n->op == OP_Add) e[i] = ir_dim_add(g, x, z);
+      else if (n->op == OP_Sub) e[i] = ir_dim_sub(g, x, z);
+      else if (n->op == OP_Mul) e[i] = ir_dim_mul(g, x, z);
+      else if (!ir_dim_div(g, x, z, &e[i])) return 0;   /* inexact: left to run time */
+    }
+    break;
+  }
+  default:
+    return 0;
+  }
+  return sym_store(g, y, e, cnt);
 }

@@ -69,6 +69,37 @@ TEST(fold_shape_chain) {
   ir_graph_free(g);
 }
 
+TEST(fold_symbolic_shape_chain) {
+  /* y = Reshape(x, Concat([1], Unsqueeze(Gather(Shape(x), 1)), [2, -1])) with x [1, seq, 8]:
+   * the chain folds to a symbolic shape [1, seq, 2, -1] and y is [1, seq, 2, 4] */
+  g = ir_graph_new();
+  int seq = ir_sym(g, "seq");
+  Value *x = input("x", 3, (int64_t[]){1, 1, 8});
+  x->dims[1] = ir_dim_sym(g, seq);
+  Value *s = op("Shape", 1, (Value *[]){x}, "s");
+  Value *i1 = ir_const(g, "i1", DT_INT64, 0, NULL, (int64_t[]){1});
+  Value *d1 = op("Gather", 2, (Value *[]){s, i1}, "d1");
+  Value *ax = ir_const(g, "ax", DT_INT64, 1, (int64_t[]){1}, (int64_t[]){0});
+  Value *u = op("Unsqueeze", 2, (Value *[]){d1, ax}, "u");
+  Value *one = ir_const(g, "one", DT_INT64, 1, (int64_t[]){1}, (int64_t[]){1});
+  Value *rest = ir_const(g, "rest", DT_INT64, 1, (int64_t[]){2}, (int64_t[]){2, -1});
+  Value *shape = op("Concat", 3, (Value *[]){one, u, rest}, "shape");
+  shape->producer->attrs = ir_alloc(&g->arena, sizeof(Attr));
+  shape->producer->attrs[0] = (Attr){.name = "axis", .type = AT_INT, .i = 0};
+  shape->producer->nattr = 1;
+  Value *twice = op("Add", 2, (Value *[]){d1, d1}, "twice");           /* arithmetic on a symbolic scalar */
+  Value *y = op("Reshape", 2, (Value *[]){x, shape}, "y");
+  output(y);
+  CHECK_MSG(pass_fold(g) == 0, "%s", ir_error(g));
+  CHECK(live_nodes() == 1 && g->nodes[0]->op == OP_Reshape);
+  CHECK(shape->kind == VK_CONST && shape->sym && !shape->data);
+  char buf[128];
+  ir_value_str(g, y, buf, sizeof buf);
+  CHECK_MSG(!strcmp(buf, "float32[1,seq,2,4]"), "%s", buf);
+  CHECK(twice->sym && ir_dim_eq(twice->sym[0], ir_dim_mul(g, ir_dimc(2), ir_dim_sym(g, seq))));
+  ir_graph_free(g);
+}
+
 TEST(fold_arithmetic_constants) {
   g = ir_graph_new();
   Value *x = input("x", 1, (int64_t[]){3});
@@ -250,6 +281,7 @@ TEST(memory_plan_no_overlap) {
 
 int main(void) {
   RUN(fold_shape_chain);
+  RUN(fold_symbolic_shape_chain);
   RUN(fold_arithmetic_constants);
   RUN(dce_removes_unused);
   RUN(fold_bn_into_conv_numerically);
