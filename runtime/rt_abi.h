@@ -42,15 +42,17 @@ typedef struct { int32_t kind; float a, b; } RtAct;   /* kind: RtActKind */
 /* Elementwise binary ops (also the residual-add in epilogues). */
 typedef enum { RT_BIN_ADD = 0, RT_BIN_SUB, RT_BIN_MUL, RT_BIN_DIV, RT_BIN_MAX, RT_BIN_MIN, RT_BIN_POW, RT_BIN_COUNT } RtBinOp;
 
-/* 2-D convolution, NCHW f32, weights in ONNX layout [K][C/group][KH][KW].
+/* 2-D convolution, NCHW f32, weights in ONNX layout [K][C/group][KH][KW], or (wpacked = 1) in the
+ * packed panel layout of runtime/pack.h.
  * y = act(conv(x, w) + bias[k] + res), res (same shape as y) optional.
  * pt/pl: top/left padding; the bottom/right padding is implied by oh/ow.
- * scratch: arena space the compiler reserved for im2col, scratch_bytes long (0 if none).
+ * scratch: arena space the compiler reserved, scratch_bytes long (0 if none). The kernel no longer uses it
+ * (0 bytes needed): the GEMM path computes im2col on the fly into a static 128 KiB buffer and packs
+ * unpacked weights into a static 200 KiB buffer (kernels' static data), depthwise pads each input plane
+ * into that same buffer (planes larger than 51200 floats fall back to a direct loop).
  * Kernel notes (runtime/kernels/conv2d.c):
  *  - sh, sw, dh, dw >= 1; c % group == 0 and k % group == 0.
- *  - scratch is needed only by the im2col path and exactly (c/group)*kh*kw*oh*ow*4 bytes are used.
- *    Depthwise convs (group == c == k > 1) and 1x1/stride-1/pad-0 convs use none. If it is
- *    absent or smaller than that for a conv that needs it, the kernel falls back to a slow scalar loop.
+ *  - wpacked = 1 is accepted for every shape (also depthwise, though rt_conv2d_wants_packing() says no).
  *  - y may be the same buffer as res (in-place residual add); otherwise y must not overlap inputs. */
 typedef struct {
   RtAddr x, w, bias, res, y, scratch;
@@ -68,7 +70,7 @@ typedef struct {
 /* Gemm: y[M][N] = act(alpha * op(A) op(B) + beta * C), op = transpose when trans_* != 0.
  * A is [M][K] ([K][M] if trans_a), B is [K][N] ([N][K] if trans_b).
  * c_kind: 0 none, 1 scalar, 2 row vector [N], 3 column vector [M], 4 full [M][N].
- * y must not overlap a or b; y may equal c (c_kind 4) unless trans_b != 0 and k > 2048. */
+ * y must not overlap a or b; y may equal c (c_kind 4). */
 typedef struct {
   RtAddr a, b, c, y;
   int32_t m, n, k, trans_a, trans_b, c_kind;

@@ -1,4 +1,4 @@
-/* conv.c — Conv (1-D and 2-D, groups, dilations, padding): infer, scratch size, lower. */
+/* conv.c — Conv (1-D and 2-D, groups, dilations, padding): infer, lower. The kernel needs no scratch. */
 #include "opcommon.h"
 
 static int conv_window(Graph *g, Node *n, Window *w) {
@@ -35,18 +35,6 @@ int op_conv_infer(Graph *g, Node *n) {
   y->dims[1] = ir_dimc(k);
   for (int i = 0; i < win.sp; i++) y->dims[2 + i] = ir_dimc(win.out[i]);
   return 0;
-}
-
-int64_t op_conv_scratch(Graph *g, const Node *n) {
-  Window w;
-  if (conv_window(g, (Node *)n, &w)) return 0;
-  int64_t group = ir_attr_int(n, "group", 1), cg = n->in[1]->dims[1].c;
-  bool pointwise = true;
-  for (int i = 0; i < w.sp; i++) pointwise &= w.k[i] == 1 && w.s[i] == 1 && w.pb[i] == 0 && w.pe[i] == 0;
-  if (pointwise) return 0;
-  (void)group;
-  int64_t cols = w.out[0] * (w.sp == 2 ? w.out[1] : 1);
-  return cg * w.k[0] * (w.sp == 2 ? w.k[1] : 1) * cols * 4;
 }
 
 int op_conv_lower(LowerCtx *cx, Node *n) {

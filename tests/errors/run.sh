@@ -40,7 +40,7 @@ expect 1 "node 'pool_0' (MaxPool, opset 13): kernel_shape, strides and dilations
 expect 1 "node 'conv_2' (Conv, opset 13): input has 3 channels, weight expects 5 x group 1" "$m/bad_shape.onnx" $o
 expect 1 "external data path '../outside.bin' leaves the model's folder" "$m/escape_dotdot.onnx" $o
 expect 1 "external data path '/etc/passwd' is absolute" "$m/escape_abs.onnx" $o
-expect 1 "bind its symbols with --dim NAME=VALUE" "$m/unbound_dim.onnx" $o
+expect 1 "'x' has shape float32[N,3,8,8]; a concrete shape is needed (bind symbols with --dim NAME=VALUE)" "$m/unbound_dim.onnx" $o
 expect 1 "is not a valid ONNX model" "$m/truncated.onnx" $o
 expect 1 "onnx2wasm: $m/garbage.onnx:" "$m/garbage.onnx" $o
 expect 1 "is empty" "$m/empty.onnx" $o

@@ -1,0 +1,56 @@
+#!/bin/sh
+# run.sh BUILD_DIR — decoder LLMs with a KV cache end to end: compile each model of models/export_decoders.py once, check its logits against onnxruntime-web at every step of two sequences.
+#
+# For gpt2_char and llama_char: export the model if missing (models/export_decoders.py; gpt2_char
+# uses models/gpt2_char/weights.pt when models/train_decoder.py has made it, else a seeded random
+# init; with LLM_TRAIN=1 a missing weights.pt is trained first, ~6-8 min), compile it ONCE with
+#   BUILD_DIR/onnx2wasm model.onnx -o M.wasm --max-dim seq=64 --max-dim past=448
+# (seq and past stay run-time symbols, docs/abi.md), then tests/llm/check.mjs runs, through that
+# one module and one onnxruntime-web session (wasm, 1 thread), a 24-character prompt + 200
+# greedy decode steps, and a 41-character prompt + a 7-token chunk at past 41 + 60 decode steps,
+# comparing the logits of every call (rtol 1e-3, atol 1e-4) and the final KV caches.
+# Until onnx2wasm supports run-time symbolic dims and these graphs' ops, the compile step fails
+# and this script says so. Not registered in CTest yet.
+set -u
+[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+build=$(cd "$1" && pwd) || exit 2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+for m in gpt2_char llama_char; do
+  dir="$root/models/$m"
+  if [ "${LLM_TRAIN:-0}" = 1 ] && [ "$m" = gpt2_char ] && [ ! -f "$dir/weights.pt" ]; then
+    /usr/bin/python3 "$root/models/train_decoder.py" --model "$m" > "$tmp/train.log" 2>&1 ||
+      { bad "$m: training failed: $(tail -3 "$tmp/train.log")"; continue; }
+    rm -f "$dir/model.onnx"
+  fi
+  if [ ! -f "$dir/model.onnx" ] || [ ! -f "$dir/vocab.json" ] || [ ! -f "$dir/config.json" ] ||
+     { [ -f "$dir/weights.pt" ] && [ "$dir/weights.pt" -nt "$dir/model.onnx" ]; }; then
+    /usr/bin/python3 "$root/models/export_decoders.py" --only "$m" > "$tmp/export.log" 2>&1 ||
+      { bad "$m: export failed: $(tail -3 "$tmp/export.log")"; continue; }
+  fi
+  if ! "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.wasm" --max-dim seq=64 --max-dim past=448 \
+       > "$tmp/compile.out" 2> "$tmp/compile.err"; then
+    ops=$(/usr/bin/python3 -c "import json,sys; print(', '.join(json.load(open(sys.argv[1]))['ops']))" "$dir/config.json" 2>/dev/null)
+    bad "$m: compile failed (expected until onnx2wasm supports run-time symbolic dims seq/past and the graph's ops: $ops): $(head -5 "$tmp/compile.err")"
+    continue
+  fi
+  if node "$root/tests/llm/check.mjs" "$dir" "$tmp/$m.wasm" --steps 200 --rtol 1e-3 --atol 1e-4 > "$tmp/check.out" 2>&1; then
+    while IFS= read -r line; do case "$line" in "ok   "*) ok "${line#ok   }";; esac; done < "$tmp/check.out"
+  else
+    n=0
+    while IFS= read -r line; do
+      case "$line" in
+        "ok   "*) ok "${line#ok   }";;
+        "FAIL "*) bad "${line#FAIL }"; n=$((n + 1));;
+      esac
+    done < "$tmp/check.out"
+    [ "$n" -gt 0 ] || bad "$m: check.mjs failed: $(tail -5 "$tmp/check.out")"
+  fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
