@@ -136,6 +136,24 @@ typedef struct { RtAddr dst, src; int32_t rows, row_bytes, dst_stride, src_strid
  * elements, idx holds nidx int64 indices (negative counts from the end; out of range -> 0 fill). */
 typedef struct { RtAddr x, idx, y; int32_t esize, outer, axis_n, inner, nidx; } RtGather;
 
+/* Reduction over the middle axis of [outer][n][inner] (f32): y[o][i] = reduce_j x[o][j][i].
+ * op: RtReduceOp. n == 0 gives the op's identity (0 for sums/mean, -inf/+inf for max/min).
+ * max/min propagate NaN (runtime/kernels/reduce.c). */
+typedef enum { RT_RED_SUM = 0, RT_RED_MEAN, RT_RED_MAX, RT_RED_MIN, RT_RED_SUMSQ, RT_RED_COUNT } RtReduceOp;
+typedef struct { RtAddr x, y; int32_t outer, n, inner, op; } RtReduce;
+
+/* Cumulative sum along the middle axis of [outer][n][inner]; dtype: 1 float32, 7 int64 (ONNX codes).
+ * exclusive: y[j] sums x[0..j-1]; reverse: sums run from the end. x == y allowed. */
+typedef struct { RtAddr x, y; int32_t outer, n, inner, dtype, exclusive, reverse; } RtCumSum;
+
+/* Elementwise conversion of n elements between ONNX dtypes (from/to are TensorProto codes):
+ * float32 (1), int32 (6), int64 (7), bool (9), uint8 (2), int8 (3), float64 (11).
+ * Float -> int truncates toward zero (saturating at the type's range); any -> bool is x != 0.
+ * Kernel notes (runtime/kernels/cast.c): float NaN -> int gives 0; int -> narrower int wraps (two's
+ * complement, as numpy/onnxruntime); bool -> numeric gives 0/1; x == y allowed when both types have the
+ * same size. */
+typedef struct { RtAddr x, y; int32_t n, from, to; } RtCast;
+
 #ifdef __wasm__
 #define RT_PTR(T, addr) ((T *)(uintptr_t)(addr))
 #else

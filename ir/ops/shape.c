@@ -449,7 +449,17 @@ int op_gather_lower(LowerCtx *cx, Node *n) {
   return cg_call(cx, K_gather, &p, sizeof p, n);
 }
 
-/* ---- Cast (compile time only for now) ---- */
+/* ---- Cast ---- */
+int op_cast_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  static const bool ok[DT_COUNT_] = {[DT_FLOAT] = 1, [DT_DOUBLE] = 1, [DT_INT32] = 1, [DT_INT64] = 1, [DT_BOOL] = 1, [DT_UINT8] = 1, [DT_INT8] = 1};
+  if (!ok[x->dt] || !ok[y->dt]) return ir_errorf(g, n, "run-time cast from %s to %s is not supported", ir_dtype_name(x->dt), ir_dtype_name(y->dt));
+  RtCast p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .from = x->dt, .to = y->dt};
+  CG_DIM(cx, p, n, oc_prod(g, x->dims, 0, x->rank));
+  return cg_call(cx, K_cast, &p, sizeof p, n);
+}
+
 int op_cast_infer(Graph *g, Node *n) {
   int64_t to = ir_attr_int(n, "to", 0);
   if (to <= 0 || to >= DT_COUNT_ || to == DT_STRING || !ir_dtype_size((DType)to)) return ir_errorf(g, n, "cast to dtype %lld is not supported", (long long)to);
@@ -468,8 +478,8 @@ int op_cast_eval(Graph *g, Node *n) {
   return 0;
 }
 
-/* ---- Slice (compile time only for now) ---- */
-typedef struct { int64_t start[IR_MAX_RANK], step[IR_MAX_RANK], len[IR_MAX_RANK]; } SliceSpec;
+/* ---- Slice ---- */
+typedef struct { Dim start[IR_MAX_RANK], len[IR_MAX_RANK]; int64_t step[IR_MAX_RANK]; } SliceSpec;
 
 static int slice_spec(Graph *g, Node *n, SliceSpec *sp) {
   Value *x = n->in[0];
@@ -489,19 +499,27 @@ static int slice_spec(Graph *g, Node *n, SliceSpec *sp) {
     if (n->nin > 4 && n->in[4] && (nst = const_ints(g, n, 4, stp, IR_MAX_RANK)) < 0) return -1;
   }
   if (ne != ns || (na >= 0 && na != ns) || (nst >= 0 && nst != ns)) return ir_errorf(g, n, "starts, ends, axes and steps differ in length");
-  for (int i = 0; i < x->rank; i++) { sp->start[i] = 0; sp->step[i] = 1; sp->len[i] = x->dims[i].c; }
+  for (int i = 0; i < x->rank; i++) { sp->start[i] = ir_dimc(0); sp->step[i] = 1; sp->len[i] = x->dims[i]; }
   for (int i = 0; i < ns; i++) {
     int a;
     if (oc_axis(g, n, na >= 0 ? ax[i] : i, x->rank, &a)) return -1;
-    if (!ir_dim_known(x->dims[a])) return oc_need_known(g, n, 0);
-    int64_t d = x->dims[a].c, s = st[i], e = en[i], k = nst >= 0 ? stp[i] : 1;
+    int64_t s = st[i], e = en[i], k = nst >= 0 ? stp[i] : 1;
     if (k == 0) return ir_errorf(g, n, "step must not be 0");
+    if (!ir_dim_known(x->dims[a])) {          /* a run-time dim: step 1, bounds relative to 0 or the end */
+      Dim d = x->dims[a];
+      if (k != 1) return ir_errorf(g, n, "a step other than 1 on run-time dim %d is not supported", a);
+      Dim sd = s < 0 ? ir_dim_add(g, d, ir_dimc(s)) : ir_dimc(s);
+      Dim ed = e >= INT32_MAX ? d : e < 0 ? ir_dim_add(g, d, ir_dimc(e)) : ir_dimc(e);
+      sp->start[a] = sd; sp->len[a] = ir_dim_sub(g, ed, sd);   /* assumes the bounds lie inside the dim */
+      continue;
+    }
+    int64_t d = x->dims[a].c;
     if (s < 0) s += d;
     if (e < 0) e += d;
     if (k > 0) { s = s < 0 ? 0 : s > d ? d : s; e = e < 0 ? 0 : e > d ? d : e; }
     else { s = s < 0 ? -1 : s > d - 1 ? d - 1 : s; e = e < -1 ? -1 : e > d - 1 ? d - 1 : e; }
     int64_t len = k > 0 ? (e - s + k - 1) / k : (s - e + (-k) - 1) / (-k);
-    sp->start[a] = s; sp->step[a] = k; sp->len[a] = len < 0 ? 0 : len;
+    sp->start[a] = ir_dimc(s); sp->step[a] = k; sp->len[a] = ir_dimc(len < 0 ? 0 : len);
   }
   return 0;
 }
@@ -511,8 +529,7 @@ int op_slice_infer(Graph *g, Node *n) {
   SliceSpec sp;
   if (x->rank < 0) return oc_need_known(g, n, 0);
   if (slice_spec(g, n, &sp)) return -1;
-  y->dt = x->dt;
-  ir_set_shape(y, x->rank, sp.len);
+  oc_set_out(y, x->dt, x->rank, sp.len);
   return 0;
 }
 
@@ -527,11 +544,36 @@ int op_slice_eval(Graph *g, Node *n) {
   int64_t total = ir_numel(y);
   for (int64_t i = 0; i < total; i++) {
     int64_t xi = 0;
-    for (int a = 0; a < r; a++) xi += (sp.start[a] + idx[a] * sp.step[a]) * xs[a];
+    for (int a = 0; a < r; a++) xi += (sp.start[a].c + idx[a] * sp.step[a]) * xs[a];
     memcpy(d + i * es, (uint8_t *)x->data + xi * es, (size_t)es);
-    for (int a = r - 1; a >= 0; a--) { if (++idx[a] < sp.len[a]) break; idx[a] = 0; }
+    for (int a = r - 1; a >= 0; a--) { if (++idx[a] < sp.len[a].c) break; idx[a] = 0; }
   }
   return 0;
+}
+
+/* a strided read: y (contiguous, the slice's shape) from x at start offsets with step strides */
+int op_slice_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  SliceSpec sp;
+  if (slice_spec(g, n, &sp)) return -1;
+  Dim xs[IR_MAX_RANK], s = ir_dimc(1), base = ir_dimc(0), dim[IR_MAX_RANK], str[IR_MAX_RANK];
+  for (int i = x->rank - 1; i >= 0; i--) { xs[i] = s; s = ir_dim_mul(g, s, x->dims[i]); }
+  int k = 0;
+  for (int i = 0; i < x->rank; i++) {
+    base = ir_dim_add(g, base, ir_dim_mul(g, sp.start[i], xs[i]));
+    if (oc_is1(sp.len[i])) continue;
+    Dim st = ir_dim_mul(g, xs[i], ir_dimc(sp.step[i]));
+    if (k > 0 && ir_dim_eq(str[k - 1], ir_dim_mul(g, st, sp.len[i]))) { dim[k - 1] = ir_dim_mul(g, dim[k - 1], sp.len[i]); str[k - 1] = st; continue; }
+    dim[k] = sp.len[i]; str[k] = st; k++;
+  }
+  if (k == 0) { dim[0] = ir_dimc(1); str[0] = ir_dimc(1); k = 1; }
+  if (k > RT_MAX_RANK) return ir_errorf(g, n, "slice needs %d dims, the kernel supports %d", k, RT_MAX_RANK);
+  int es = ir_dtype_size(x->dt);
+  RtTranspose p = {.y = cg_addr(cx, y), .esize = es, .rank = k};
+  CG_DIM(cx, p, x, ir_dim_add(g, ir_dimc(cg_addr(cx, x)), ir_dim_mul(g, base, ir_dimc(es))));
+  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, xstride[i], str[i]); }
+  return cg_call(cx, K_transpose, &p, sizeof p, n);
 }
 
 /* ---- Range (compile time only) ---- */
@@ -624,7 +666,7 @@ int op_sym_eval(Graph *g, Node *n) {
   case OP_Slice: {
     SliceSpec sp;
     if (n->in[0]->rank != 1 || slice_spec(g, n, &sp)) return n->in[0]->rank != 1 ? 0 : -1;
-    for (int64_t i = 0; i < cnt; i++) e[i] = oc_elem(n->in[0], sp.start[0] + i * sp.step[0]);
+    for (int64_t i = 0; i < cnt; i++) e[i] = oc_elem(n->in[0], sp.start[0].c + i * sp.step[0]);
     break;
   }
   case OP_Add: case OP_Sub: case OP_Mul: case OP_Div: {

@@ -1,7 +1,8 @@
 /* test_kernels.c — checks every runtime kernel: scalar reference vs a naive double-precision formula, and the
  * SIMD128 variant vs both, over odd sizes, broadcasting, padding/stride/dilation/group variants and every
- * activation; also measures the exp/log/sigmoid/tanh/pow approximations against libm. Built for wasm32-wasi
- * together with the runtime/kernels sources and run under Node's WASI (see run.sh / run.mjs).
+ * activation, plus reductions / cumsum (incl. NaN, inf, n == 0, in place) and every Cast dtype pair
+ * (saturation, NaN, wrap-around, bool); also measures the exp/log/sigmoid/tanh/pow approximations against libm.
+ * Built for wasm32-wasi together with the runtime/kernels sources and run under Node's WASI (see run.sh / run.mjs).
  * Output: one line per check, then "N passed, M failed"; exit status 1 on any failure. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <math.h>
@@ -875,6 +876,311 @@ static void test_layout(void) {
   }
 }
 
+/* ------------------------------------------------------------------ reduce */
+
+static const char *red_names[RT_RED_COUNT] = {"sum", "mean", "max", "min", "sumsq"};
+
+/* special: some slices get a NaN, some a +-inf (max/min must propagate NaN, sums follow IEEE). */
+static void reduce_case(int op, int outer, int n, int inner, int special) {
+  size_t nt = (size_t)outer * n * inner, ny = (size_t)outer * inner;
+  float *x = frand_buf(nt, -2, 2), *ys = fbuf(ny), *yv = fbuf(ny), *ye = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
+  if (special && n > 0)
+    for (int o = 0; o < outer; o++)
+      for (int j = 0; j < inner; j++) {
+        size_t q = ((size_t)o * n + (size_t)((o * 7 + j * 3) % n)) * inner + j;
+        int k = (o + j) % 4;
+        if (k == 0) x[q] = NAN;
+        else if (k == 1) x[q] = INFINITY;
+        else if (k == 2) x[q] = -INFINITY;
+      }
+  for (int o = 0; o < outer; o++)
+    for (int j = 0; j < inner; j++) {
+      double s = 0, mag = 0, ss = 0, mx = -INFINITY, mn = INFINITY;
+      int nan = 0;
+      for (int i = 0; i < n; i++) {
+        double v = x[((size_t)o * n + i) * inner + j];
+        if (isnan(v)) nan = 1;
+        s += v;
+        mag += fabs(v);
+        ss += v * v;
+        if (v > mx) mx = v;
+        if (v < mn) mn = v;
+      }
+      double r, t;
+      switch (op) {
+      case RT_RED_SUM: r = s; t = ACC_RTOL * (fabs(s) + mag); break;
+      case RT_RED_MEAN: r = n ? s / n : 0; t = n ? ACC_RTOL * (fabs(s) + mag) / n : 0; break;
+      case RT_RED_SUMSQ: r = ss; t = ACC_RTOL * 2 * ss; break;
+      case RT_RED_MAX: r = nan ? NAN : mx; t = 0; break;
+      default: r = nan ? NAN : mn; t = 0; break;
+      }
+      ref[(size_t)o * inner + j] = (float)r;
+      tol[(size_t)o * inner + j] = (float)(t + 1e-30);
+    }
+  RtReduce p = {A(x), A(ys), outer, n, inner, op};
+  rt_reduce_f32__scalar(&p);
+  p.y = A(yv);
+  rt_reduce_f32__simd128(&p);
+  char name[112];
+  snprintf(name, sizeof name, "reduce[%s %d x %d x %d%s]", red_names[op], outer, n, inner, special ? " nan/inf" : "");
+  check3(name, ys, yv, ref, tol, ny);
+  if (special || n == 33) { /* the exported entry */
+    p.y = A(ye);
+    rt_reduce_f32(&p);
+    check(name, "entry~simd", ye, yv, tol, 0.0f, ny);
+  }
+  free(x); free(ys); free(yv); free(ye); free(ref); free(tol);
+}
+
+static void test_reduce(void) {
+  static const int sizes[] = {0, 1, 3, 4, 5, 8, 17, 33};
+  for (int op = 0; op < RT_RED_COUNT; op++) {
+    for (size_t a = 0; a < sizeof sizes / sizeof sizes[0]; a++)
+      for (size_t b = 0; b < sizeof sizes / sizeof sizes[0]; b++)
+        reduce_case(op, 2, sizes[a], sizes[b], 0);
+    for (size_t a = 1; a < sizeof sizes / sizeof sizes[0]; a++) {
+      reduce_case(op, 3, sizes[a], 1, 1);
+      reduce_case(op, 3, sizes[a], 5, 1);
+      reduce_case(op, 2, sizes[a], 17, 1);
+    }
+    reduce_case(op, 4, 768, 1, 0); /* LayerNorm / RMSNorm row */
+    reduce_case(op, 1, 1000, 1, 1);
+    reduce_case(op, 3, 49, 37, 0);
+    reduce_case(op, 1, 5, 3, 0);
+  }
+  /* identities and NaN placement, exact */
+  float x[8] = {1, NAN, 3, -4, 5, 6, 7, 8}, y[4] = {9, 9, 9, 9};
+  int ok = 1;
+  for (int op = 0; op < RT_RED_COUNT; op++) {
+    RtReduce p = {A(x), A(y), 1, 0, 4, op}; /* n == 0 */
+    rt_reduce_f32(&p);
+    float want = op == RT_RED_MAX ? -INFINITY : op == RT_RED_MIN ? INFINITY : 0.0f;
+    for (int i = 0; i < 4; i++) ok &= y[i] == want;
+    RtReduce q = {A(x), A(y), 1, 0, 1, op};
+    y[0] = 9;
+    rt_reduce_f32__scalar(&q);
+    ok &= y[0] == want;
+  }
+  for (int v = 0; v < 2; v++) /* NaN in the first lane of a row of 8: max and min are NaN */
+    for (int op = RT_RED_MAX; op <= RT_RED_MIN; op++) {
+      RtReduce p = {A(x), A(y), 1, 8, 1, op};
+      if (v) rt_reduce_f32__simd128(&p); else rt_reduce_f32__scalar(&p);
+      ok &= isnan(y[0]);
+    }
+  report(ok, "reduce[identities n=0, NaN in row]", "exact", ok ? 0.0 : 1e9);
+}
+
+/* ------------------------------------------------------------------ cumsum */
+
+static void cumsum_case(int dtype, int outer, int n, int inner, int excl, int rev) {
+  size_t nt = (size_t)outer * n * inner;
+  char name[112];
+  snprintf(name, sizeof name, "cumsum[%s %d x %d x %d%s%s]", dtype == 1 ? "f32" : "i64", outer, n, inner,
+           excl ? " exclusive" : "", rev ? " reverse" : "");
+  RtCumSum p = {0, 0, outer, n, inner, dtype, excl, rev};
+  if (dtype == 1) {
+    float *x = frand_buf(nt, -2, 2), *ys = fbuf(nt), *yv = fbuf(nt), *yi = fbuf(nt), *yj = fbuf(nt);
+    float *ref = fbuf(nt), *tol = fbuf(nt);
+    for (int o = 0; o < outer; o++)
+      for (int j = 0; j < inner; j++) {
+        double s = 0, mag = 0;
+        for (int k = 0; k < n; k++) {
+          int i = rev ? n - 1 - k : k;
+          size_t q = ((size_t)o * n + i) * inner + j;
+          double v = x[q];
+          if (!excl) { s += v; mag += fabs(v); }
+          ref[q] = (float)s;
+          tol[q] = (float)(ACC_RTOL * (fabs(s) + mag) + 1e-30);
+          if (excl) { s += v; mag += fabs(v); }
+        }
+      }
+    p.x = A(x); p.y = A(ys);
+    rt_cumsum__scalar(&p);
+    p.y = A(yv);
+    rt_cumsum__simd128(&p);
+    check3(name, ys, yv, ref, tol, nt);
+    memcpy(yi, x, nt * sizeof(float)); /* in place */
+    memcpy(yj, x, nt * sizeof(float));
+    p.x = p.y = A(yi);
+    rt_cumsum__scalar(&p);
+    p.x = p.y = A(yj);
+    rt_cumsum(&p);
+    check(name, "in-place scalar~naive", yi, ref, tol, 1.0f, nt);
+    check(name, "in-place entry~naive", yj, ref, tol, 1.0f, nt);
+    free(x); free(ys); free(yv); free(yi); free(yj); free(ref); free(tol);
+  } else {
+    int64_t *x = malloc((nt + 2) * 8), *ys = malloc((nt + 2) * 8), *yv = malloc((nt + 2) * 8);
+    int64_t *yi = malloc((nt + 2) * 8), *ref = malloc((nt + 2) * 8);
+    for (size_t i = 0; i < nt; i++) /* mostly small, some huge (wrap-around) */
+      x[i] = i % 7 == 3 ? (int64_t)(((uint64_t)rnd_u32() << 32 | rnd_u32()) | 0x4000000000000000ull)
+                        : (int64_t)rnd_int(-1000, 1000);
+    for (size_t i = nt; i < nt + 2; i++) ys[i] = yv[i] = yi[i] = ref[i] = 0x5a5a5a5a5a5a5a5all;
+    for (int o = 0; o < outer; o++)
+      for (int j = 0; j < inner; j++) {
+        uint64_t s = 0;
+        for (int k = 0; k < n; k++) {
+          int i = rev ? n - 1 - k : k;
+          size_t q = ((size_t)o * n + i) * inner + j;
+          if (!excl) s += (uint64_t)x[q];
+          ref[q] = (int64_t)s;
+          if (excl) s += (uint64_t)x[q];
+        }
+      }
+    p.x = A(x); p.y = A(ys);
+    rt_cumsum__scalar(&p);
+    p.y = A(yv);
+    rt_cumsum__simd128(&p);
+    memcpy(yi, x, nt * 8);
+    p.x = p.y = A(yi);
+    rt_cumsum(&p);
+    check_bytes(name, "scalar~naive", ys, ref, (nt + 2) * 8);
+    check_bytes(name, "simd~naive", yv, ref, (nt + 2) * 8);
+    check_bytes(name, "in-place entry~naive", yi, ref, (nt + 2) * 8);
+    free(x); free(ys); free(yv); free(yi); free(ref);
+  }
+}
+
+static void test_cumsum(void) {
+  static const int ns[] = {0, 1, 3, 4, 5, 8, 17, 33}, inners[] = {1, 2, 3, 4, 5, 8, 17, 33};
+  for (int dtype = 1; dtype <= 7; dtype += 6)
+    for (int fl = 0; fl < 4; fl++) {
+      for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+        for (size_t b = 0; b < 5; b++) cumsum_case(dtype, 2, ns[a], inners[b], fl & 1, fl >> 1);
+      for (size_t b = 5; b < sizeof inners / sizeof inners[0]; b++) {
+        cumsum_case(dtype, 2, 5, inners[b], fl & 1, fl >> 1);
+        cumsum_case(dtype, 3, 33, inners[b], fl & 1, fl >> 1);
+      }
+      cumsum_case(dtype, 2, 1000, 1, fl & 1, fl >> 1);
+    }
+}
+
+/* ------------------------------------------------------------------ cast */
+
+enum { DT_F32 = 1, DT_U8 = 2, DT_I8 = 3, DT_I32 = 6, DT_I64 = 7, DT_BOOL = 9, DT_F64 = 11 };
+static const int cast_types[] = {DT_F32, DT_F64, DT_I32, DT_I64, DT_BOOL, DT_U8, DT_I8};
+static const char *dt_name(int t) {
+  switch (t) {
+  case DT_F32: return "f32"; case DT_F64: return "f64"; case DT_I32: return "i32"; case DT_I64: return "i64";
+  case DT_BOOL: return "bool"; case DT_U8: return "u8"; default: return "i8";
+  }
+}
+static size_t dt_size(int t) { return t == DT_F64 || t == DT_I64 ? 8 : t == DT_F32 || t == DT_I32 ? 4 : 1; }
+
+#define CAST_NV 48
+static const double cast_fvals[] = {0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 1.9999, -1.9999, 2.5, -2.5, 100.7, -100.7,
+                                    127.0, 127.9, 128.0, -128.0, -128.9, -129.0, 255.0, 255.9, 256.0, 300.5,
+                                    -300.5, 65535.0, 2147483647.0, 2147483647.5, 2147483648.0, -2147483648.0,
+                                    -2147483648.9, -2147483649.0, 3e9, -3e9, 9.2e18, 9223372036854775807.0,
+                                    9.3e18, -9223372036854775808.0, -9.3e18, 1e30, -1e30, 1e300, -1e300,
+                                    INFINITY, -INFINITY, NAN, 1e-40, 16777217.0, 3.4e38, -0.999};
+static const int64_t cast_ivals[] = {0, 1, -1, 2, 127, 128, -128, -129, 255, 256, 300, -300, 65535, 65536,
+                                     2147483647, 2147483648ll, -2147483647 - 1, -2147483649ll, 4294967295ll,
+                                     4294967296ll, 9007199254740993ll, INT64_MAX, INT64_MIN, 16777217, -16777217,
+                                     0x0123456789abcdefll, -0x0123456789abcdefll, 1000000007, 42, -42, 7, -7,
+                                     0x80, 0xff, 0x100, 0x7fffffff, 0x80000001ll, -0x80000001ll, 5, 6, 9, 10, 11,
+                                     12, 13, 14, 15, 16};
+
+_Static_assert(sizeof cast_fvals / sizeof cast_fvals[0] == CAST_NV, "cast_fvals");
+_Static_assert(sizeof cast_ivals / sizeof cast_ivals[0] == CAST_NV, "cast_ivals");
+
+/* Source value i of type t, written into buf[i]; also returned as a double (floats) or int64. */
+static void cast_src(int t, void *buf, int i, double *fd, int64_t *iv) {
+  double d = cast_fvals[i];
+  int64_t v = cast_ivals[i];
+  switch (t) {
+  case DT_F32: ((float *)buf)[i] = (float)d; *fd = ((float *)buf)[i]; break;
+  case DT_F64: ((double *)buf)[i] = d; *fd = d; break;
+  case DT_I32: ((int32_t *)buf)[i] = (int32_t)(v & 0xffffffffll); *iv = ((int32_t *)buf)[i]; break;
+  case DT_I64: ((int64_t *)buf)[i] = v; *iv = v; break;
+  case DT_U8: ((uint8_t *)buf)[i] = (uint8_t)(v & 0xff); *iv = ((uint8_t *)buf)[i]; break;
+  case DT_I8: ((int8_t *)buf)[i] = (int8_t)(((v & 0xff) ^ 0x80) - 0x80); *iv = ((int8_t *)buf)[i]; break;
+  default: ((uint8_t *)buf)[i] = (uint8_t)(i % 3 == 2 ? 2 : i % 2); *iv = ((uint8_t *)buf)[i] != 0; break;
+  }
+}
+
+/* Naive target value of integer type t: float sources truncate (trunc) and saturate, integer sources wrap. */
+static int64_t naive_int(int t, int from_float, double d, int64_t v) {
+  if (from_float) {
+    if (isnan(d)) return 0;
+    double tr = trunc(d);
+    double lo = t == DT_U8 ? 0 : t == DT_I8 ? -128 : t == DT_I32 ? -2147483648.0 : -9223372036854775808.0;
+    double hi = t == DT_U8 ? 255 : t == DT_I8 ? 127 : t == DT_I32 ? 2147483647.0 : 9223372036854775808.0;
+    if (tr < lo) return t == DT_U8 ? 0 : t == DT_I8 ? -128 : t == DT_I32 ? INT32_MIN : INT64_MIN;
+    if (t == DT_I64 ? tr >= hi : tr > hi) return t == DT_U8 ? 255 : t == DT_I8 ? 127 : t == DT_I32 ? INT32_MAX : INT64_MAX;
+    return (int64_t)tr;
+  }
+  switch (t) {
+  case DT_U8: return v & 0xff;
+  case DT_I8: return ((v & 0xff) ^ 0x80) - 0x80;
+  case DT_I32: return ((v & 0xffffffffll) ^ 0x80000000ll) - 0x80000000ll;
+  default: return v;
+  }
+}
+
+/* Write the naive converted value into ref[i]. */
+static void cast_ref(int from, int to, void *ref, int i, double d, int64_t v) {
+  int ff = from == DT_F32 || from == DT_F64;
+  switch (to) {
+  case DT_F32: ((float *)ref)[i] = ff ? (float)d : (float)v; break;
+  case DT_F64: ((double *)ref)[i] = ff ? d : (double)v; break;
+  case DT_BOOL: ((uint8_t *)ref)[i] = ff ? d != 0 : v != 0; break;
+  case DT_U8: ((uint8_t *)ref)[i] = (uint8_t)naive_int(to, ff, d, v); break;
+  case DT_I8: ((int8_t *)ref)[i] = (int8_t)naive_int(to, ff, d, v); break;
+  case DT_I32: ((int32_t *)ref)[i] = (int32_t)naive_int(to, ff, d, v); break;
+  default: ((int64_t *)ref)[i] = naive_int(to, ff, d, v); break;
+  }
+}
+
+/* Element i of got and ref equal (floats: same value or both NaN). */
+static int cast_eq(int t, const void *got, const void *ref, int i) {
+  if (t == DT_F32) { float g = ((const float *)got)[i], r = ((const float *)ref)[i]; return g == r || (isnan(g) && isnan(r)); }
+  if (t == DT_F64) { double g = ((const double *)got)[i], r = ((const double *)ref)[i]; return g == r || (isnan(g) && isnan(r)); }
+  size_t s = dt_size(t);
+  return memcmp((const char *)got + i * s, (const char *)ref + i * s, s) == 0;
+}
+
+static void cast_case(int from, int to, int n, int inplace) {
+  unsigned char x[CAST_NV * 8 + 16], y[CAST_NV * 8 + 16], ref[CAST_NV * 8 + 16];
+  memset(y, 0xa5, sizeof y);
+  memset(ref, 0xa5, sizeof ref);
+  int bad = -1;
+  for (int i = 0; i < n; i++) {
+    double d = 0;
+    int64_t v = 0;
+    cast_src(from, x, i, &d, &v);
+    cast_ref(from, to, ref, i, d, v);
+  }
+  RtCast p = {A(x), A(y), n, from, to};
+  if (inplace) { memcpy(y, x, (size_t)n * dt_size(from)); p.x = A(y); }
+  rt_cast(&p);
+  for (int i = 0; i < n && bad < 0; i++)
+    if (!cast_eq(to, y, ref, i)) bad = i;
+  int guard = memcmp(y + (size_t)n * dt_size(to), ref + (size_t)n * dt_size(to), 16) == 0;
+  char name[96];
+  snprintf(name, sizeof name, "cast[%s -> %s n=%d%s]", dt_name(from), dt_name(to), n, inplace ? " in-place" : "");
+  if (bad >= 0) {
+    size_t s = dt_size(to);
+    uint64_t g = 0, r = 0;
+    memcpy(&g, y + bad * s, s);
+    memcpy(&r, ref + bad * s, s);
+    printf("  first bad index %d (source %g / %lld): got bits 0x%llx want 0x%llx\n", bad, cast_fvals[bad],
+           (long long)cast_ivals[bad], (unsigned long long)g, (unsigned long long)r);
+  }
+  if (!guard) printf("  guard zone overwritten\n");
+  report(bad < 0 && guard, name, "entry~naive", bad < 0 && guard ? 0.0 : 1e9);
+}
+
+static void test_cast(void) {
+  for (size_t a = 0; a < 7; a++)
+    for (size_t b = 0; b < 7; b++) {
+      cast_case(cast_types[a], cast_types[b], CAST_NV, 0);
+      if (dt_size(cast_types[a]) == dt_size(cast_types[b])) cast_case(cast_types[a], cast_types[b], CAST_NV, 1);
+    }
+  cast_case(DT_F32, DT_I32, 0, 0);
+  cast_case(DT_I64, DT_F32, 5, 0);
+  cast_case(DT_F64, DT_U8, 17, 0);
+}
+
 /* ------------------------------------------------------------------ timing (informational) */
 
 static double now_ms(void) {
@@ -934,6 +1240,9 @@ int main(int argc, char **argv) {
   test_global_pool();
   test_softmax();
   test_layout();
+  test_reduce();
+  test_cumsum();
+  test_cast();
   if (argc > 1 && strcmp(argv[1], "--bench") == 0) bench();
   printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;

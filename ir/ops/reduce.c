@@ -1,0 +1,166 @@
+/* reduce.c — ReduceMean/Sum/Max/Min/SumSquare and CumSum: infer, eval, lower.
+ * A reduction runs over a contiguous block of axes, seen as the middle axis of [outer][n][inner]. */
+#include "opcommon.h"
+
+#include <float.h>
+
+static int red_op(int op) {
+  switch (op) {
+  case OP_ReduceSum: return RT_RED_SUM;
+  case OP_ReduceMean: return RT_RED_MEAN;
+  case OP_ReduceMax: return RT_RED_MAX;
+  case OP_ReduceMin: return RT_RED_MIN;
+  default: return RT_RED_SUMSQ;
+  }
+}
+
+/* which axes are reduced (sorted flags); axes come from the attribute, or input 1 for
+ * ReduceSum since opset 13 and every reduction since opset 18 */
+static int red_axes(Graph *g, Node *n, bool *red) {
+  Value *x = n->in[0];
+  int64_t ax[IR_MAX_RANK];
+  int na = -1;
+  if (n->nin > 1 && n->in[1]) {
+    Value *a = n->in[1];
+    if (a->kind != VK_CONST || !a->data || !ir_dtype_is_int(a->dt)) return ir_errorf(g, n, "axes must be a constant integer tensor");
+    na = (int)ir_numel(a);
+    if (na > IR_MAX_RANK) return ir_errorf(g, n, "too many axes");
+    for (int i = 0; i < na; i++) ax[i] = oc_geti(a, i);
+  } else {
+    const int64_t *a;
+    na = ir_attr_ints(n, "axes", &a);
+    if (na > IR_MAX_RANK) return ir_errorf(g, n, "too many axes");
+    for (int i = 0; i < na; i++) ax[i] = a[i];
+  }
+  for (int i = 0; i < x->rank; i++) red[i] = false;
+  if (na <= 0) {                             /* no axes: all, unless noop_with_empty_axes */
+    bool noop = ir_attr_int(n, "noop_with_empty_axes", 0) != 0;
+    for (int i = 0; i < x->rank; i++) red[i] = !noop;
+    return 0;
+  }
+  for (int i = 0; i < na; i++) {
+    int a;
+    if (oc_axis(g, n, ax[i], x->rank, &a)) return -1;
+    red[a] = true;
+  }
+  return 0;
+}
+
+int op_reduce_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  if (!ir_dtype_is_float(x->dt) && !ir_dtype_is_int(x->dt)) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(x->dt));
+  bool red[IR_MAX_RANK];
+  if (red_axes(g, n, red)) return -1;
+  bool keep = ir_attr_int(n, "keepdims", 1) != 0;
+  y->dt = x->dt;
+  y->rank = 0;
+  for (int i = 0; i < x->rank; i++) {
+    if (!red[i]) y->dims[y->rank++] = x->dims[i];
+    else if (keep) y->dims[y->rank++] = ir_dimc(1);
+  }
+  return 0;
+}
+
+/* outer/n/inner of the reduction; -1 if the reduced axes are not one contiguous block */
+static int red_split(Graph *g, Node *n, Dim *outer, Dim *len, Dim *inner) {
+  Value *x = n->in[0];
+  bool red[IR_MAX_RANK];
+  if (red_axes(g, n, red)) return -1;
+  int first = -1, last = -1;
+  for (int i = 0; i < x->rank; i++) {
+    if (!red[i] || oc_is1(x->dims[i])) continue;   /* reducing a size-1 axis is a no-op */
+    if (first < 0) first = i;
+    last = i;
+  }
+  if (first < 0) { *outer = oc_prod(g, x->dims, 0, x->rank); *len = ir_dimc(1); *inner = ir_dimc(1); return 0; }
+  for (int i = first; i <= last; i++)
+    if (!red[i] && !oc_is1(x->dims[i])) return ir_errorf(g, n, "reducing non-adjacent axes is not supported yet");
+  *outer = oc_prod(g, x->dims, 0, first);
+  *len = oc_prod(g, x->dims, first, last + 1);
+  *inner = oc_prod(g, x->dims, last + 1, x->rank);
+  return 0;
+}
+
+int op_reduce_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  Dim od, nd, id;
+  if (red_split(g, n, &od, &nd, &id)) return -1;
+  int64_t outer = od.c, len = nd.c, inner = id.c;
+  int op = red_op(n->op);
+  oc_make_const(g, y);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++) {
+      double acc = op == RT_RED_MAX ? -INFINITY : op == RT_RED_MIN ? INFINITY : 0;
+      for (int64_t j = 0; j < len; j++) {
+        double v = oc_getf(x, (o * len + j) * inner + i);
+        if (op == RT_RED_MAX) acc = v > acc || isnan(v) ? v : acc;
+        else if (op == RT_RED_MIN) acc = v < acc || isnan(v) ? v : acc;
+        else acc += op == RT_RED_SUMSQ ? v * v : v;
+      }
+      if (op == RT_RED_MEAN && len) acc /= (double)len;
+      oc_setf(y, o * inner + i, acc);
+    }
+  return 0;
+}
+
+int op_reduce_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  if (oc_need_float(g, n, 0)) return -1;
+  Dim outer, len, inner;
+  if (red_split(g, n, &outer, &len, &inner)) return -1;
+  RtReduce p = {.x = cg_addr(cx, n->in[0]), .y = cg_addr(cx, n->out[0]), .op = red_op(n->op)};
+  CG_DIM(cx, p, outer, outer);
+  CG_DIM(cx, p, n, len);
+  CG_DIM(cx, p, inner, inner);
+  return cg_call(cx, K_reduce_f32, &p, sizeof p, n);
+}
+
+/* ---- CumSum ---- */
+static int cumsum_axis(Graph *g, Node *n, int *axis) {
+  Value *a = n->in[1];
+  if (a->kind != VK_CONST || !a->data || ir_numel(a) != 1) return ir_errorf(g, n, "axis must be a constant scalar");
+  return oc_axis(g, n, oc_geti(a, 0), n->in[0]->rank, axis);
+}
+
+int op_cumsum_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int axis;
+  if (x->dt != DT_FLOAT && x->dt != DT_INT64) return ir_errorf(g, n, "dtype %s is not supported (float32, int64)", ir_dtype_name(x->dt));
+  if (cumsum_axis(g, n, &axis)) return -1;
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  return 0;
+}
+
+int op_cumsum_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int axis;
+  if (cumsum_axis(g, n, &axis)) return -1;
+  int64_t outer = oc_prod(g, x->dims, 0, axis).c, len = x->dims[axis].c, inner = oc_prod(g, x->dims, axis + 1, x->rank).c;
+  bool excl = ir_attr_int(n, "exclusive", 0), rev = ir_attr_int(n, "reverse", 0);
+  oc_make_const(g, y);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++) {
+      double acc = 0;
+      for (int64_t t = 0; t < len; t++) {
+        int64_t j = rev ? len - 1 - t : t, at = (o * len + j) * inner + i;
+        double v = oc_getf(x, at);
+        if (!excl) acc += v;
+        oc_setf(y, at, acc);
+        if (excl) acc += v;
+      }
+    }
+  return 0;
+}
+
+int op_cumsum_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  int axis;
+  if (cumsum_axis(g, n, &axis)) return -1;
+  RtCumSum p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .dtype = x->dt,
+                .exclusive = (int32_t)ir_attr_int(n, "exclusive", 0), .reverse = (int32_t)ir_attr_int(n, "reverse", 0)};
+  CG_DIM(cx, p, outer, oc_prod(g, x->dims, 0, axis));
+  CG_DIM(cx, p, n, x->dims[axis]);
+  CG_DIM(cx, p, inner, oc_prod(g, x->dims, axis + 1, x->rank));
+  return cg_call(cx, K_cumsum, &p, sizeof p, n);
+}
