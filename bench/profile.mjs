@@ -1,5 +1,6 @@
 // profile.mjs — time every kernel call of a module compiled with `onnx2wasm --profile`.
-// usage: node bench/profile.mjs MODEL.wasm [--runs N] [--top K]
+// usage: node bench/profile.mjs MODEL.wasm [--runs N] [--top K] [--dims seq=1,past=128]
+//   --dims sets the run-time dims (docs/abi.md) before profiling; inputs are zeros.
 // Prints per-call median time (ms), share of the total, and a per-kernel summary.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +20,17 @@ const inst = await WebAssembly.instantiate(mod, {});
 const m = await load(mod);              // a second instance for the signature; we drive `inst` directly
 void m;
 const ex = inst.exports;
-for (let i = 0; i < 2; i++) ex.run();
+const sig = JSON.parse(new TextDecoder().decode(WebAssembly.Module.customSections(mod, 'onnx2wasm.signature')[0]));
+if (opt('--dims', '')) {
+  const table = new Int32Array(ex.memory.buffer, sig.dims_addr, (sig.runtime_symbols || []).length);
+  for (const kv of opt('--dims', '').split(',')) {
+    const [k, v] = kv.split('=');
+    const s = (sig.runtime_symbols || []).find((r) => r.name === k);
+    if (!s) { console.error(`no run-time dim '${k}'`); process.exit(2); }
+    table[s.index] = Number(v);
+  }
+}
+for (let i = 0; i < 2; i++) if (ex.run() !== 0) { console.error('run() failed (dims out of bounds?)'); process.exit(2); }
 const times = calls.map(() => []);
 for (let r = 0; r < runs; r++)
   calls.forEach((c, i) => { const t = performance.now(); ex[c.kernel](c.params); times[i].push(performance.now() - t); });

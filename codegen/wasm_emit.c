@@ -141,19 +141,35 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
   if (heap_base(g, m, &base)) { BinaryenModuleDispose(m); return -1; }
   if (base != p->base) { BinaryenModuleDispose(m); return ir_errorf(g, NULL, "internal: program lowered for base %u, kernels end at %u", p->base, base); }
 
-  /* kernel function names, found through their exports (the binary may have no name section) */
+  /* 1. keep only the kernels this model calls (exported under their names), optimize: the rest
+   *    disappears and inlining happens inside kernels only. `run` is added afterwards on purpose:
+   *    kernels inlined into the long straight-line run ran in V8's baseline tier, several times slower. */
+  for (int k = 0; k < K_COUNT; k++)
+    if (p->used[k] && !BinaryenGetExport(m, cg_kernel_names[k])) {
+      BinaryenModuleDispose(m);
+      return ir_errorf(g, NULL, "internal: kernel %s is missing from the runtime", cg_kernel_names[k]);
+    }
   const char *fname[K_COUNT] = {0};
+  char *kept[K_COUNT] = {0};
+  for (int k = 0; k < K_COUNT; k++)        /* internal names, found through the exports (no name section) */
+    if (p->used[k]) kept[k] = strdup(BinaryenExportGetValue(BinaryenGetExport(m, cg_kernel_names[k])));
+  remove_all_exports(m);
+  for (int k = 0; k < K_COUNT; k++)
+    if (kept[k]) BinaryenAddFunctionExport(m, kept[k], cg_kernel_names[k]);
+  int ret = 0;
+  if (!BinaryenModuleValidate(m)) { ret = ir_errorf(g, NULL, "internal: the kernel module does not validate"); goto out; }
+  BinaryenSetOptimizeLevel(3);
+  BinaryenSetShrinkLevel(0);
+  BinaryenModuleOptimize(m);
+  int nused = 0;
   for (int k = 0; k < K_COUNT; k++) {
     if (!p->used[k]) continue;
-    BinaryenExportRef e = BinaryenGetExport(m, cg_kernel_names[k]);
-    if (!e) { BinaryenModuleDispose(m); return ir_errorf(g, NULL, "internal: kernel %s is missing from the runtime", cg_kernel_names[k]); }
-    fname[k] = BinaryenExportGetValue(e);
+    fname[k] = BinaryenExportGetValue(BinaryenGetExport(m, cg_kernel_names[k]));
+    nused++;
   }
-  int nused = 0;
-  for (int k = 0; k < K_COUNT; k++) nused += p->used[k];
 
-  /* run: check the run-time dims against their bounds (return 1 if one is out of range), patch
-   * the parameter fields that depend on them, call each kernel with its block, return 0 */
+  /* 2. run: check the run-time dims against their bounds (return 1 if one is out of range), patch
+   *    the parameter fields that depend on them, call each kernel with its block, return 0 */
   size_t nbody = (size_t)p->nrt + (size_t)p->npatches + (size_t)p->ncalls + 1, nb = 0;
   BinaryenExpressionRef *body = malloc(nbody * sizeof *body);
   for (int s = 0; s < p->nsyms; s++) {
@@ -171,10 +187,9 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
   body[nb++] = BinaryenReturn(m, i32c(m, 0));
   BinaryenExpressionRef block = BinaryenBlock(m, NULL, body, (BinaryenIndex)nb, BinaryenTypeNone());
   free(body);
-  remove_all_exports(m);
-  if (o && o->profile)                        /* the profiler calls kernels one by one */
+  if (!(o && o->profile))                     /* the profiler calls kernels one by one */
     for (int k = 0; k < K_COUNT; k++)
-      if (p->used[k]) BinaryenAddFunctionExport(m, fname[k], cg_kernel_names[k]);
+      if (p->used[k]) BinaryenRemoveExport(m, cg_kernel_names[k]);
   BinaryenAddFunction(m, "o2w_run", BinaryenTypeNone(), BinaryenTypeInt32(), NULL, 0, block);
   BinaryenAddFunctionExport(m, "o2w_run", "run");
   char name[32];
@@ -186,23 +201,17 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
     BinaryenAddGlobalExport(m, name, name);
   }
 
-  /* memory: the kernels' own segments + parameter blocks; weights are added after optimizing */
+  /* 3. memory: the kernels' own segments stay; add the parameter blocks, then the weights */
   uint32_t pages = (p->total + 65535) / 65536;
   if (pages < 1) pages = 1;
-  int ret = 0;
   char *pdata = (char *)p->params;
   BinaryenIndex psize = (BinaryenIndex)p->params_size;
   if (add_segments(m, 1, &pdata, &psize, &p->params_addr, pages, "memory")) {
     ret = ir_errorf(g, NULL, "internal: unexpected data segment behaviour of binaryen");
     goto out;
   }
-  if (!BinaryenModuleValidate(m)) { ret = ir_errorf(g, NULL, "internal: the generated module does not validate"); goto out; }
-  BinaryenSetOptimizeLevel(3);
-  BinaryenSetShrinkLevel(0);
-  BinaryenModuleOptimize(m);
 
-  /* weights are added after optimizing (the optimizer has no business scanning megabytes of them) */
-  size_t code_only = 0;
+  size_t code_only = 0;                       /* the module without weights */
   {
     BinaryenModuleAllocateAndWriteResult r = BinaryenModuleAllocateAndWrite(m, NULL);
     code_only = r.binaryBytes;
@@ -230,6 +239,7 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
   if (st) { st->module_bytes = r.binaryBytes; st->code_bytes = code_only; st->kernels = nused; }
   free(r.binary); free(r.sourceMap);
 out:
+  for (int k = 0; k < K_COUNT; k++) free(kept[k]);
   BinaryenModuleDispose(m);
   return ret;
 }

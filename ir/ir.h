@@ -127,6 +127,7 @@ struct Node {
   float act_a, act_b;
   Value *res;                    /* fused residual add, or NULL */
   Value *wpack;                  /* weights repacked for the kernel (replaces in[1] at run time), or NULL */
+  bool trans_b;                  /* MatMul: in[1] holds B transposed in its last two axes (a folded Transpose) */
   int64_t scratch_off, scratch_bytes; /* memory plan: temporary arena space for the kernel */
 };
 

@@ -61,3 +61,27 @@ int pass_fuse_act(Graph *g) {
   ir_compact(g);
   return 0;
 }
+
+/* MatMul(A, Transpose(B, perm swapping the last two axes)): the MatMul reads B transposed. Saves a
+ * copy of B per call: in attention that is the whole K cache, every decode step. */
+int pass_fuse_transpose(Graph *g) {
+  ir_recount_uses(g);
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *mm = g->nodes[i];
+    if (mm->dead || mm->op != OP_MatMul || mm->trans_b || mm->act) continue;
+    Value *bt = mm->in[1];
+    Node *t = bt->producer;
+    if (!t || t->dead || t->op != OP_Transpose || !private_to(g, bt, mm) || bt->rank < 2 || bt->dt != DT_FLOAT) continue;
+    const int64_t *perm;
+    int np = ir_attr_ints(t, "perm", &perm), r = bt->rank;
+    bool swap = np == r;
+    for (int k = 0; k < r - 2 && swap; k++) swap = perm[k] == k;
+    if (!swap || perm[r - 2] != r - 1 || perm[r - 1] != r - 2) continue;
+    mm->in[1] = t->in[0];
+    mm->trans_b = true;
+    t->dead = true;
+    ir_recount_uses(g);
+  }
+  ir_compact(g);
+  return 0;
+}

@@ -86,6 +86,7 @@ typedef struct {
   int32_t m, n, k, nb;
   int32_t bdim[4], astride[4], bstride[4];
   RtAct act;
+  int32_t trans_b;   /* 1: each B[b] is stored transposed, N x K (a Transpose folded in by the compiler) */
 } RtMatMul;
 
 /* Elementwise binary with broadcasting over up to RT_MAX_RANK dims (dims of y, element

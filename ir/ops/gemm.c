@@ -41,7 +41,8 @@ int op_matmul_infer(Graph *g, Node *n) {
   Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
   if (oc_need_float(g, n, 0) || oc_need_float(g, n, 1)) return -1;
   if (a->rank < 1 || b->rank < 1) return ir_errorf(g, n, "inputs must have rank >= 1");
-  Dim ka = a->dims[a->rank - 1], kb = b->dims[b->rank >= 2 ? b->rank - 2 : 0];
+  if (n->trans_b && b->rank < 2) return ir_errorf(g, n, "internal: transposed B of rank < 2");
+  Dim ka = a->dims[a->rank - 1], kb = b->dims[n->trans_b ? b->rank - 1 : b->rank >= 2 ? b->rank - 2 : 0];
   if (!ir_dim_eq(ka, kb)) return ir_errorf(g, n, "inner dimensions of A and B differ");
   /* batch dims broadcast */
   Value ba = {.rank = a->rank > 2 ? a->rank - 2 : 0}, bb = {.rank = b->rank > 2 ? b->rank - 2 : 0}, bo = {0};
@@ -52,16 +53,17 @@ int op_matmul_infer(Graph *g, Node *n) {
   y->rank = bo.rank;
   memcpy(y->dims, bo.dims, sizeof(Dim) * (size_t)bo.rank);
   if (a->rank >= 2) y->dims[y->rank++] = a->dims[a->rank - 2];
-  if (b->rank >= 2) y->dims[y->rank++] = b->dims[b->rank - 1];
+  if (b->rank >= 2) y->dims[y->rank++] = b->dims[n->trans_b ? b->rank - 2 : b->rank - 1];
   return 0;
 }
 
 int op_matmul_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
-  Dim m = a->rank >= 2 ? a->dims[a->rank - 2] : ir_dimc(1), k = a->dims[a->rank - 1], nn = b->rank >= 2 ? b->dims[b->rank - 1] : ir_dimc(1);
+  Dim m = a->rank >= 2 ? a->dims[a->rank - 2] : ir_dimc(1), k = a->dims[a->rank - 1];
+  Dim nn = b->rank >= 2 ? b->dims[n->trans_b ? b->rank - 2 : b->rank - 1] : ir_dimc(1);
   int nb = y->rank - (a->rank >= 2) - (b->rank >= 2);
-  RtMatMul p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .bias = 0, .y = cg_addr(cx, y)};
+  RtMatMul p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .bias = 0, .y = cg_addr(cx, y), .trans_b = n->trans_b};
   CG_DIM(cx, p, m, m);
   CG_DIM(cx, p, n, nn);
   CG_DIM(cx, p, k, k);

@@ -60,7 +60,8 @@ void rt_matmul_f32__scalar(const RtMatMul *p) {
     for (int32_t i = 0; i < m; i++)
       for (int32_t j = 0; j < n; j++) {
         float acc = 0.0f;
-        for (int32_t q = 0; q < k; q++) acc += a[ao + (ptrdiff_t)i * k + q] * b[bo + (ptrdiff_t)q * n + j];
+        for (int32_t q = 0; q < k; q++)
+          acc += a[ao + (ptrdiff_t)i * k + q] * (p->trans_b ? b[bo + (ptrdiff_t)j * k + q] : b[bo + (ptrdiff_t)q * n + j]);
         if (bias) acc += bias[j];
         yb[(ptrdiff_t)i * n + j] = rt_act1(p->act.kind, p->act.a, p->act.b, acc);
       }
@@ -339,12 +340,61 @@ static void core_dot(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_
   }
 }
 
+/* Small M with B row-major (columns contiguous): y[i][:] = sum_q a[i][q] * B[q][:], B streamed once
+ * per row in 32-column strips (8 f32x4 accumulators: the LLM decode case, M = 1..3). */
+static void core_axpy(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs,
+                      const float *b, int32_t b_ks, float *c, int32_t ldc, const RtEpilogue *ep) {
+  static const RtEpilogue plain = {1.0f, 0.0f, 0, 0.0f, 0, 0.0f, 0, 0, 0.0f, RT_ACT_NONE, 0.0f, 0.0f};
+  if (!ep) ep = &plain;
+  for (int32_t i = 0; i < m; i++) {
+    const float *ai = a + (ptrdiff_t)i * a_rs;
+    float *ci = c + (ptrdiff_t)i * ldc;
+    int32_t j = 0;
+    for (; j + 32 <= n; j += 32) {
+      v128_t s0 = wasm_f32x4_const_splat(0.0f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+      const float *bq = b + j;
+      for (int32_t q = 0; q < k; q++, bq += b_ks) {
+        v128_t va = wasm_f32x4_splat(ai[q]);
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(va, wasm_v128_load(bq)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(va, wasm_v128_load(bq + 4)));
+        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(va, wasm_v128_load(bq + 8)));
+        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(va, wasm_v128_load(bq + 12)));
+        s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(va, wasm_v128_load(bq + 16)));
+        s5 = wasm_f32x4_add(s5, wasm_f32x4_mul(va, wasm_v128_load(bq + 20)));
+        s6 = wasm_f32x4_add(s6, wasm_f32x4_mul(va, wasm_v128_load(bq + 24)));
+        s7 = wasm_f32x4_add(s7, wasm_f32x4_mul(va, wasm_v128_load(bq + 28)));
+      }
+      float t[32] __attribute__((aligned(16)));
+      wasm_v128_store(t, s0); wasm_v128_store(t + 4, s1); wasm_v128_store(t + 8, s2); wasm_v128_store(t + 12, s3);
+      wasm_v128_store(t + 16, s4); wasm_v128_store(t + 20, s5); wasm_v128_store(t + 24, s6); wasm_v128_store(t + 28, s7);
+      for (int32_t jj = 0; jj < 32; jj++) ci[j + jj] = rt_epi1(ep, t[jj], i, j + jj);
+    }
+    for (; j + 4 <= n; j += 4) {
+      v128_t s = wasm_f32x4_const_splat(0.0f);
+      const float *bq = b + j;
+      for (int32_t q = 0; q < k; q++, bq += b_ks) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_splat(ai[q]), wasm_v128_load(bq)));
+      float t[4] __attribute__((aligned(16)));
+      wasm_v128_store(t, s);
+      for (int32_t jj = 0; jj < 4; jj++) ci[j + jj] = rt_epi1(ep, t[jj], i, j + jj);
+    }
+    for (; j < n; j++) {
+      float t = 0.0f;
+      for (int32_t q = 0; q < k; q++) t += ai[q] * b[(ptrdiff_t)q * b_ks + j];
+      ci[j] = rt_epi1(ep, t, i, j);
+    }
+  }
+}
+
 void rt_sgemm_f32x4(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, int32_t a_ks,
                     const float *b, int32_t b_ks, int32_t b_ns, float *c, int32_t ldc,
                     const RtEpilogue *ep) {
   if (m <= 0 || n <= 0) return;
   if (m < 4 && k > 0 && b_ks == 1 && a_ks == 1) {
     core_dot(m, n, k, a, a_rs, b, b_ns, c, ldc, ep);
+    return;
+  }
+  if (m < 4 && k > 0 && b_ns == 1 && a_ks == 1) {
+    core_axpy(m, n, k, a, a_rs, b, b_ks, c, ldc, ep);
     return;
   }
   RtStridedB sb = {b, b_ks, b_ns};
@@ -386,14 +436,15 @@ void rt_matmul_f32__simd128(const RtMatMul *p) {
     if (p->bstride[d] != 0 || p->astride[d] != expect) fold = 0;
     expect *= p->bdim[d];
   }
+  int32_t b_ks = p->trans_b ? 1 : n, b_ns = p->trans_b ? k : 1;   /* B element (q, j) at q*b_ks + j*b_ns */
   if (fold) {
-    rt_sgemm_f32x4(nbat * m, n, k, a, k, 1, b, n, 1, y, n, &ep);
+    rt_sgemm_f32x4(nbat * m, n, k, a, k, 1, b, b_ks, b_ns, y, n, &ep);
     return;
   }
   for (int32_t bi = 0; bi < nbat; bi++) {
     ptrdiff_t ao, bo;
     matmul_batch_offsets(p, bi, &ao, &bo);
-    rt_sgemm_f32x4(m, n, k, a + ao, k, 1, b + bo, n, 1, y + (ptrdiff_t)bi * m * n, n, &ep);
+    rt_sgemm_f32x4(m, n, k, a + ao, k, 1, b + bo, b_ks, b_ns, y + (ptrdiff_t)bi * m * n, n, &ep);
   }
 }
 

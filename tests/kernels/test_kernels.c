@@ -444,11 +444,13 @@ static void test_gemm(void) {
 
 /* ------------------------------------------------------------------ matmul */
 
+static int g_matmul_tb; /* matmul_case: B stored transposed (N x K per batch), RtMatMul.trans_b */
+
 static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int *afull, const int *bfull, int bias,
                         RtAct act) {
   RtMatMul p;
   memset(&p, 0, sizeof p);
-  p.m = m; p.n = n; p.k = k; p.nb = nb; p.act = act;
+  p.m = m; p.n = n; p.k = k; p.nb = nb; p.act = act; p.trans_b = g_matmul_tb;
   size_t na = (size_t)m * k, nbb = (size_t)k * n, nbat = 1;
   for (int d = nb - 1; d >= 0; d--) {
     p.bdim[d] = bdim[d];
@@ -473,7 +475,7 @@ static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int 
       for (int j = 0; j < n; j++) {
         double s = 0, mag = 0;
         for (int q = 0; q < k; q++) {
-          double tt = (double)a[ao + (size_t)i * k + q] * b[bo + (size_t)q * n + j];
+          double tt = (double)a[ao + (size_t)i * k + q] * (g_matmul_tb ? b[bo + (size_t)j * k + q] : b[bo + (size_t)q * n + j]);
           s += tt;
           mag += fabs(tt);
         }
@@ -488,7 +490,7 @@ static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int 
   rt_matmul_f32__simd128(&p);
   char name[160], bd[64] = "", *q = bd;
   for (int d = 0; d < nb; d++) q += snprintf(q, 16, "%d%s%s,", bdim[d], afull[d] ? "a" : "", bfull[d] ? "b" : "");
-  snprintf(name, sizeof name, "matmul[m=%d n=%d k=%d batch=(%s) bias=%d %s]", m, n, k, bd, bias, act_names[act.kind]);
+  snprintf(name, sizeof name, "matmul[m=%d n=%d k=%d batch=(%s) bias=%d tb=%d %s]", m, n, k, bd, bias, g_matmul_tb, act_names[act.kind]);
   check3(name, ys, yv, ref, tol, ny);
   free(a); free(b); free(bi); free(ys); free(yv); free(ref); free(tol);
 }
@@ -507,6 +509,18 @@ static void test_matmul(void) {
   matmul_case(5, 9, 7, 2, d2, f10, f01, 0, none);
   matmul_case(4, 8, 16, 2, d2, f11, (int[]){0, 0}, 1, none);
   for (int kind = 1; kind < RT_ACT_COUNT; kind++) matmul_case(6, 11, 9, 1, (int[]){2}, one, one, 1, make_act(kind));
+  /* B transposed (a Transpose folded into the MatMul), including the m < 4 decode paths */
+  g_matmul_tb = 1;
+  for (size_t i = 0; i < 8; i++) {
+    matmul_case(sz[i], sz[(i + 3) % 8], sz[(i + 5) % 8], 0, 0, 0, 0, (int)(i & 1), none);
+    matmul_case(sz[i % 3 + 0], sz[(i + 2) % 8] * 3, sz[(i + 1) % 8] * 2, 1, three, one, one, 0, none);
+  }
+  matmul_case(3, 129, 32, 2, (int[]){1, 4}, f11, f11, 0, none);       /* attention scores at decode */
+  matmul_case(1, 40, 300, 1, three, one, one, 1, make_act(RT_ACT_RELU));
+  g_matmul_tb = 0;
+  /* small m with row-major B: the axpy decode path (32-column strips, 4-column and scalar tails) */
+  matmul_case(1, 512, 192, 0, 0, 0, 0, 1, none);
+  matmul_case(3, 75, 33, 1, (int[]){2}, one, one, 0, make_act(RT_ACT_RELU));
 }
 
 /* ------------------------------------------------------------------ conv2d */
