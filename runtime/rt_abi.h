@@ -155,6 +155,12 @@ typedef struct { RtAddr x, y; int32_t outer, n, inner, dtype, exclusive, reverse
  * same size. */
 typedef struct { RtAddr x, y; int32_t n, from, to; } RtCast;
 
+/* Row normalization (f32), rows of n contiguous elements:
+ *   LayerNorm (rms == 0): y = (x - mean) / sqrt(var + eps) * scale + bias
+ *   RMSNorm   (rms == 1): y = x / sqrt(mean(x^2) + eps) * scale
+ * scale and bias are [n] (0 = absent: 1 and 0). Statistics in f32 with several partial sums. */
+typedef struct { RtAddr x, y, scale, bias; int32_t rows, n, rms; float eps; } RtNorm;
+
 #ifdef __wasm__
 #define RT_PTR(T, addr) ((T *)(uintptr_t)(addr))
 #else

@@ -46,3 +46,39 @@ int op_softmax_lower(LowerCtx *cx, Node *n) {
   CG_DIM(cx, p, inner, inner);
   return cg_call(cx, K_softmax_f32, &p, sizeof p, n);
 }
+
+/* ---- LayerNormalization (opset 17) and RMSNormalization (opset 23); also what passes/fuse_norm.c
+ * turns the exporters' decomposed patterns into. Normalizes over the axes [axis, rank). ---- */
+static int norm_axis(Graph *g, Node *n, int *axis) {
+  return oc_axis(g, n, ir_attr_int(n, "axis", -1), n->in[0]->rank, axis);
+}
+
+int op_lnorm_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int axis;
+  if (oc_need_float(g, n, 0) || norm_axis(g, n, &axis)) return -1;
+  for (int k = 1; k < n->nin; k++) {
+    Value *p = n->in[k];
+    if (!p) continue;
+    if (p->dt != DT_FLOAT) return ir_errorf(g, n, "input %d must be float32", k);
+    Dim want = oc_prod(g, x->dims, axis, x->rank), have = oc_prod(g, p->dims, 0, p->rank);
+    if (!ir_dim_eq(want, have)) return ir_errorf(g, n, "input %d does not match the normalized shape", k);
+  }
+  for (int k = 1; k < n->nout; k++)
+    if (n->out[k]) return ir_errorf(g, n, "the Mean/InvStdDev outputs are not supported");
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  return 0;
+}
+
+int op_lnorm_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  int axis;
+  if (norm_axis(g, n, &axis)) return -1;
+  RtNorm p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .scale = cg_addr(cx, n->nin > 1 ? n->in[1] : NULL),
+              .bias = cg_addr(cx, n->nin > 2 ? n->in[2] : NULL), .rms = n->op == OP_RMSNormalization,
+              .eps = ir_attr_float(n, "epsilon", 1e-5f)};
+  CG_DIM(cx, p, rows, oc_prod(g, x->dims, 0, axis));
+  CG_DIM(cx, p, n, oc_prod(g, x->dims, axis, x->rank));
+  return cg_call(cx, K_norm_f32, &p, sizeof p, n);
+}

@@ -1242,6 +1242,48 @@ static void bench(void) {
   free(x); free(w); free(y); free(bi); free(scr); free(a); free(b); free(c); free(dx); free(dwt); free(dy); free(dbi);
 }
 
+/* ------------------------------------------------------------------ norm */
+
+static void norm_case(int rows, int n, int rms, int with_scale, int with_bias, float spread) {
+  size_t tot = (size_t)rows * (size_t)n;
+  float *x = frand_buf(tot ? tot : 1, -spread, spread), *sc = frand_buf((size_t)n + 1, 0.5f, 1.5f), *bi = frand_buf((size_t)n + 1, -1, 1);
+  float *ys = fbuf(tot + 1), *yv = fbuf(tot + 1), *ref = fbuf(tot + 1), *tol = fbuf(tot + 1);
+  for (size_t i = 0; i < tot; i++) x[i] += 3.0f;              /* an offset: LayerNorm must remove it */
+  const float eps = 1e-5f;
+  for (int r = 0; r < rows; r++) {                              /* textbook formula in double */
+    const float *xr = x + (size_t)r * n;
+    double mean = 0, var = 0;
+    if (!rms) { for (int i = 0; i < n; i++) mean += xr[i]; mean = n ? mean / n : 0; }
+    for (int i = 0; i < n; i++) var += (xr[i] - mean) * (xr[i] - mean);
+    var = n ? var / n : 0;
+    double inv = 1.0 / sqrt(var + eps);
+    for (int i = 0; i < n; i++) {
+      double v = (xr[i] - mean) * inv * (with_scale ? sc[i] : 1.0) + (with_bias ? bi[i] : 0.0);
+      ref[(size_t)r * n + i] = (float)v;
+      /* f32 rounding of the row's mean and of x itself, amplified by 1/std: the conditioning of LayerNorm */
+      double cond = 8 * 1.2e-7 * (fabs(mean) + fabs(xr[i])) * inv * (with_scale ? sc[i] : 1.0);
+      tol[(size_t)r * n + i] = (float)(2e-5 * (fabs(v) + 1.0) + cond);
+    }
+  }
+  RtNorm p = {A(x), A(ys), with_scale ? A(sc) : 0, with_bias ? A(bi) : 0, rows, n, rms, eps};
+  rt_norm_f32__scalar(&p);
+  p.y = A(yv);
+  rt_norm_f32__simd128(&p);
+  char name[96];
+  snprintf(name, sizeof name, "norm[%s %dx%d scale=%d bias=%d]", rms ? "rms" : "layer", rows, n, with_scale, with_bias);
+  check3(name, ys, yv, ref, tol, tot);
+  free(x); free(sc); free(bi); free(ys); free(yv); free(ref); free(tol);
+}
+
+static void test_norm(void) {
+  static const int ns[] = {1, 3, 4, 5, 8, 15, 16, 17, 33, 128, 192, 768};
+  for (int rms = 0; rms < 2; rms++)
+    for (size_t i = 0; i < 12; i++)
+      norm_case((int)(i % 3) + 1, ns[i], rms, (int)(i % 2 == 0), !rms && (i % 3 != 1), 2.0f);
+  norm_case(4, 64, 0, 1, 1, 1e-3f);                               /* nearly constant rows */
+  norm_case(2, 0, 1, 1, 0, 1.0f);                                 /* empty rows */
+}
+
 int main(int argc, char **argv) {
   test_approx();
   test_unary();
@@ -1257,6 +1299,7 @@ int main(int argc, char **argv) {
   test_reduce();
   test_cumsum();
   test_cast();
+  test_norm();
   if (argc > 1 && strcmp(argv[1], "--bench") == 0) bench();
   printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;
