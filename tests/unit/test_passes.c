@@ -224,6 +224,70 @@ TEST(fuse_residual_and_activation) {
   ir_graph_free(g);
 }
 
+static void set_axes_last(Node *n) {
+  n->attrs = ir_alloc(&g->arena, sizeof(Attr));
+  n->attrs[0] = (Attr){.name = "axes", .type = AT_INTS, .n = 1, .ints = ir_alloc(&g->arena, 8)};
+  n->attrs[0].ints[0] = -1;
+  n->nattr = 1;
+}
+
+TEST(fuse_layernorm_and_rmsnorm) {
+  /* the decomposed chains as torch 1.13 exports them */
+  g = ir_graph_new();
+  Value *x = input("x", 3, (int64_t[]){1, 5, 8});
+  Value *two = ir_const(g, "two", DT_FLOAT, 0, NULL, (float[]){2});
+  Value *eps = ir_const(g, "eps", DT_FLOAT, 0, NULL, (float[]){1e-5f});
+  Value *gam = ir_const(g, "gamma", DT_FLOAT, 1, (int64_t[]){8}, NULL), *bet = ir_const(g, "beta", DT_FLOAT, 1, (int64_t[]){8}, NULL);
+  Value *m = op("ReduceMean", 1, (Value *[]){x}, "m");
+  set_axes_last(m->producer);
+  Value *d = op("Sub", 2, (Value *[]){x, m}, "d");
+  Value *p2 = op("Pow", 2, (Value *[]){d, two}, "p2");
+  Value *v = op("ReduceMean", 1, (Value *[]){p2}, "v");
+  set_axes_last(v->producer);
+  Value *ve = op("Add", 2, (Value *[]){v, eps}, "ve");
+  Value *s = op("Sqrt", 1, (Value *[]){ve}, "s");
+  Value *q = op("Div", 2, (Value *[]){d, s}, "q");
+  Value *w = op("Mul", 2, (Value *[]){q, gam}, "w");
+  Value *ln = op("Add", 2, (Value *[]){w, bet}, "ln");
+  /* RMSNorm on the LayerNorm's output: x * (1 / sqrt(mean(x*x) + eps)) * gamma */
+  Value *one = ir_const(g, "one", DT_FLOAT, 0, NULL, (float[]){1});
+  Value *sq = op("Mul", 2, (Value *[]){ln, ln}, "sq");
+  Value *r = op("ReduceMean", 1, (Value *[]){sq}, "r");
+  set_axes_last(r->producer);
+  Value *re = op("Add", 2, (Value *[]){r, eps}, "re");
+  Value *rs = op("Sqrt", 1, (Value *[]){re}, "rs");
+  Value *inv = op("Div", 2, (Value *[]){one, rs}, "inv");
+  Value *z = op("Mul", 2, (Value *[]){ln, inv}, "z");
+  Value *y = op("Mul", 2, (Value *[]){z, gam}, "y");
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_fuse_norm(g) == 0);
+  CHECK_MSG(live_nodes() == 2, "%d live nodes", live_nodes());
+  Node *a = g->nodes[0], *b = g->nodes[1];
+  CHECK(a->op == OP_LayerNormalization && a->in[0] == x && a->in[1] == gam && a->in[2] == bet && a->out[0] == ln);
+  CHECK(b->op == OP_RMSNormalization && b->in[0] == ln && b->in[1] == gam && b->out[0] == y);
+  CHECK(fabsf(ir_attr_float(a, "epsilon", 0) - 1e-5f) < 1e-12f);
+  ir_graph_free(g);
+
+  /* not fused when an intermediate is read outside the chain */
+  g = ir_graph_new();
+  x = input("x", 2, (int64_t[]){3, 4});
+  two = ir_const(g, "two", DT_FLOAT, 0, NULL, (float[]){2});
+  eps = ir_const(g, "eps", DT_FLOAT, 0, NULL, (float[]){1e-5f});
+  m = op("ReduceMean", 1, (Value *[]){x}, "m");
+  set_axes_last(m->producer);
+  d = op("Sub", 2, (Value *[]){x, m}, "d");
+  p2 = op("Pow", 2, (Value *[]){d, two}, "p2");
+  v = op("ReduceMean", 1, (Value *[]){p2}, "v");
+  set_axes_last(v->producer);
+  s = op("Sqrt", 1, (Value *[]){op("Add", 2, (Value *[]){v, eps}, "ve")}, "s");
+  q = op("Div", 2, (Value *[]){d, s}, "q");
+  output(q);
+  output(v);                                          /* the variance is also a graph output */
+  CHECK(pass_fold(g) == 0 && pass_fuse_norm(g) == 0);
+  CHECK(live_nodes() == 7);
+  ir_graph_free(g);
+}
+
 TEST(outputs_get_own_buffers) {
   g = ir_graph_new();
   Value *x = input("x", 1, (int64_t[]){4});
@@ -287,6 +351,7 @@ int main(void) {
   RUN(fold_bn_into_conv_numerically);
   RUN(bn_without_conv_becomes_mul_add);
   RUN(fuse_residual_and_activation);
+  RUN(fuse_layernorm_and_rmsnorm);
   RUN(outputs_get_own_buffers);
   RUN(memory_plan_no_overlap);
   return harness_done();
