@@ -13,14 +13,16 @@ models/README.md and models/train_decoder.py):
 
   gpt2_char   GPT-2 style: learned position embeddings, LayerNorm, GELU (tanh form), multi-head
               attention with biases, LM head tied to the token embedding. 4 layers, d_model 128,
-              4 heads of 32. Uses models/gpt2_char/weights.pt when it exists (written by
-              train_decoder.py), otherwise a seeded random init (with a warning).
+              4 heads of 32, 0.84 M parameters. Uses models/gpt2_char/weights.pt when it exists
+              (written by train_decoder.py), otherwise a seeded random init (with a warning).
   llama_char  LLaMA style: RMSNorm, rotary position embeddings (rotate-half form, cos/sin tables
               gathered by position), SwiGLU MLP, grouped-query attention (6 query heads sharing 2
-              KV heads), no biases, untied LM head. 3 layers, d_model 192, head_dim 32. Seeded
-              random init (PyTorch's default init, so logits are O(1)), or weights.pt if trained.
+              KV heads), no biases, untied LM head. 3 layers, d_model 192, head_dim 32, 1.21 M
+              parameters. Seeded random init (PyTorch's default init, so logits are O(1)), or
+              weights.pt if trained (train_decoder.py --model llama_char).
 
-Both have a context bound of 512 positions (CTX).
+Context bounds (positions): gpt2_char 256 (its trained position embeddings; training uses
+windows of 256), llama_char 512 (CTX).
 
 ONNX interface (opset 14 by default, --opset 14..17):
 
@@ -75,7 +77,7 @@ OPSET = 14
 CTX = 512
 
 CONFIGS = {
-    'gpt2_char': dict(arch='gpt2', n_layer=4, d_model=128, n_head=4, n_kv_head=4, d_ff=512, ctx=CTX),
+    'gpt2_char': dict(arch='gpt2', n_layer=4, d_model=128, n_head=4, n_kv_head=4, d_ff=512, ctx=256),
     'llama_char': dict(arch='llama', n_layer=3, d_model=192, n_head=6, n_kv_head=2, d_ff=512, ctx=CTX,
                        rope_base=10000.0, eps=1e-5),
 }
@@ -127,7 +129,7 @@ def causal_bias(k_all, q_pos):
     no Shape op is needed; Clip(key - query, 0, 1) is 1 exactly for future keys (positions are
     exact integers in float32), so the mask needs only CumSum besides elementwise ops.
     """
-    ones = k_all[:1, :1, :, :1] * 0.0 + 1.0                   # [1, 1, T, 1]
+    ones = k_all[:1, :1, :, :1].detach() * 0.0 + 1.0          # [1, 1, T, 1] (detach: no op in ONNX)
     key_pos = (torch.cumsum(ones, dim=2) - 1.0).reshape(1, 1, 1, -1)   # [1, 1, 1, T]: 0..T-1
     return torch.clamp(key_pos - q_pos, 0.0, 1.0) * NEG
 

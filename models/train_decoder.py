@@ -2,14 +2,16 @@
 # Trains a character-level decoder of export_decoders.py on The Devil's Dictionary (seeded, CPU, minutes) and saves models/<name>/weights.pt.
 """Train a small character-level decoder for onnx2wasm's LLM demo and tests.
 
-    /usr/bin/python3 models/train_decoder.py                      # gpt2_char, 1000 steps
+    /usr/bin/python3 models/train_decoder.py                      # gpt2_char, 1100 steps
     /usr/bin/python3 models/train_decoder.py --model llama_char --steps 300
     /usr/bin/python3 models/export_decoders.py --only gpt2_char   # export with the weights
 
 Corpus: models/corpus.py (The Devil's Dictionary, public domain; Debian package dict-devil).
 The last 5% of the text is held out for the validation loss. Each step takes a batch of
---batch random windows of --block characters (offsets from a seeded generator) and does one
-AdamW update (lr warm-up over 100 steps, cosine decay to 10%, gradient clipping at 1.0).
+--batch (8) random windows of --block characters (default: the model's context bound, 256 for
+gpt2_char, so every learned position embedding is trained; offsets from a seeded generator)
+and does one AdamW update (lr 3e-3, warm-up over 100 steps, cosine decay to 10%, weight decay
+0.1, gradient clipping at 1.0).
 
 Reproducible: torch.manual_seed(--seed) for the init and a separate seeded generator for the
 batches; torch runs on --threads threads (default 2). Bit-identical weights need the same
@@ -21,10 +23,10 @@ reference implementation (~6 GFLOP/s: ~5 s per step). When OpenBLAS is installed
 itself with LD_LIBRARY_PATH pointing at it, for itself only, so the system's BLAS choice
 (update-alternatives) does not matter. O2W_TRAIN_NO_OPENBLAS=1 disables that.
 
-Writes models/<name>/weights.pt (state dict, ~3.5 MB for gpt2_char), models/<name>/vocab.json
+Writes models/<name>/weights.pt (state dict, ~3.4 MB for gpt2_char), models/<name>/vocab.json
 (the corpus's characters) and models/<name>/train_log.json (losses, time, corpus source).
-Time for the defaults: ~6-8 minutes with OpenBLAS on 2 cores of a shared Debian 12 VM (see
-models/README.md); over an hour with the reference BLAS.
+Time for the defaults: ~7 minutes with OpenBLAS on 2 cores of a shared, busy Debian 12 VM
+(~0.36 s/step; see models/README.md); far longer with the reference BLAS.
 """
 import argparse
 import json
@@ -53,10 +55,12 @@ from corpus import SOURCE, load_corpus  # noqa: E402
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--model', default='gpt2_char', choices=sorted(E.CONFIGS))
-    ap.add_argument('--steps', type=int, default=1000)
-    ap.add_argument('--batch', type=int, default=16)
-    ap.add_argument('--block', type=int, default=128)
+    ap.add_argument('--steps', type=int, default=1100)
+    ap.add_argument('--batch', type=int, default=8)
+    ap.add_argument('--block', type=int, default=0, help='window length (default: the model\'s context bound)')
     ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--warmup', type=int, default=100)
+    ap.add_argument('--beta2', type=float, default=0.95)
     ap.add_argument('--seed', type=int, default=1234)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--eval-every', type=int, default=250)
@@ -76,13 +80,16 @@ def main():
 
     model = E.build(args.model, len(chars), seed=args.seed, weights=False)
     c = model.c
+    args.block = args.block or c['ctx']
+    if args.block > c['ctx']:
+        sys.exit(f'--block {args.block} exceeds the context bound {c["ctx"]}')
     E.set_batch(model, args.batch)
     model.train()
     nparams = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.1}, {'params': no_decay, 'weight_decay': 0.0}],
-                            lr=args.lr, betas=(0.9, 0.95))
+                            lr=args.lr, betas=(0.9, args.beta2))
     gen = torch.Generator().manual_seed(args.seed)
     pos = torch.arange(args.block).reshape(1, -1)
     pasts = E.empty_past(c, batch=args.batch)
@@ -94,9 +101,9 @@ def main():
         return x, y
 
     def lr_at(step):
-        if step < 100:
-            return args.lr * (step + 1) / 100
-        t = (step - 100) / max(1, args.steps - 100)
+        if step < args.warmup:
+            return args.lr * (step + 1) / args.warmup
+        t = (step - args.warmup) / max(1, args.steps - args.warmup)
         return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
     @torch.no_grad()

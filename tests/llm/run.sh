@@ -3,14 +3,15 @@
 #
 # For gpt2_char and llama_char: export the model if missing (models/export_decoders.py; gpt2_char
 # uses models/gpt2_char/weights.pt when models/train_decoder.py has made it, else a seeded random
-# init; with LLM_TRAIN=1 a missing weights.pt is trained first, ~6-8 min), compile it ONCE with
-#   BUILD_DIR/onnx2wasm model.onnx -o M.wasm --max-dim seq=64 --max-dim past=448
-# (seq and past stay run-time symbols, docs/abi.md), then tests/llm/check.mjs runs, through that
+# init; with LLM_TRAIN=1 a missing weights.pt is trained first, ~7-10 min), compile it ONCE with
+#   BUILD_DIR/onnx2wasm model.onnx -o M.wasm --max-dim seq=64 --max-dim past=CTX-1
+# (CTX: the model's context bound from config.json; seq and past stay run-time symbols,
+# docs/abi.md), then tests/llm/check.mjs runs, through that
 # one module and one onnxruntime-web session (wasm, 1 thread), a 24-character prompt + 200
 # greedy decode steps, and a 41-character prompt + a 7-token chunk at past 41 + 60 decode steps,
 # comparing the logits of every call (rtol 1e-3, atol 1e-4) and the final KV caches.
 # Until onnx2wasm supports run-time symbolic dims and these graphs' ops, the compile step fails
-# and this script says so. Not registered in CTest yet.
+# and this script says so. Registered in CTest as "llm".
 set -u
 [ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 build=$(cd "$1" && pwd) || exit 2
@@ -18,8 +19,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+ok() { pass=$((pass + 1)); printf "ok   %s\n" "$*"; }
+bad() { fail=$((fail + 1)); printf "FAIL %s\n" "$*"; }
 
 for m in gpt2_char llama_char; do
   dir="$root/models/$m"
@@ -33,7 +34,9 @@ for m in gpt2_char llama_char; do
     /usr/bin/python3 "$root/models/export_decoders.py" --only "$m" > "$tmp/export.log" 2>&1 ||
       { bad "$m: export failed: $(tail -3 "$tmp/export.log")"; continue; }
   fi
-  if ! "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.wasm" --max-dim seq=64 --max-dim past=448 \
+  ctx=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ctx'])" "$dir/config.json") ||
+    { bad "$m: no ctx in $dir/config.json"; continue; }
+  if ! "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.wasm" --max-dim seq=64 --max-dim past=$((ctx - 1)) \
        > "$tmp/compile.out" 2> "$tmp/compile.err"; then
     ops=$(/usr/bin/python3 -c "import json,sys; print(', '.join(json.load(open(sys.argv[1]))['ops']))" "$dir/config.json" 2>/dev/null)
     bad "$m: compile failed (expected until onnx2wasm supports run-time symbolic dims seq/past and the graph's ops: $ops): $(head -5 "$tmp/compile.err")"
