@@ -196,6 +196,7 @@ int ir_node_reads(const Node *n, Value **out) {
     if (v) out[k++] = v;
   }
   if (n->res) out[k++] = n->res;
+  if (n->bias) out[k++] = n->bias;
   return k;
 }
 
@@ -210,6 +211,7 @@ void ir_recount_uses(Graph *g) {
     for (int j = 0; j < n->nin; j++) if (n->in[j]) n->in[j]->nuses++;
     if (n->res) n->res->nuses++;
     if (n->wpack) n->wpack->nuses++;
+    if (n->bias) n->bias->nuses++;
     for (int j = 0; j < n->nout; j++) if (n->out[j]) n->out[j]->producer = n;
   }
 }
@@ -323,6 +325,7 @@ void ir_dump(const Graph *g, FILE *f) {
     for (int j = 0; j < n->nin; j++) { if (j) fputs(", ", f); fprintf(f, "%%%s", n->in[j] ? n->in[j]->name : "_"); }
     if (n->res) fprintf(f, ", res=%%%s", n->res->name);
     if (n->wpack) fprintf(f, ", wpack=%%%s", n->wpack->name);
+    if (n->bias) fprintf(f, ", bias=%%%s", n->bias->name);
     fprintf(f, ")  # %s\n", n->name);
   }
   for (int i = 0; i < g->noutputs; i++) { fputs("  output ", f); dump_value(g, g->outputs[i], f); fputc('\n', f); }

@@ -128,6 +128,7 @@ struct Node {
   Value *res;                    /* fused residual add, or NULL */
   Value *wpack;                  /* weights repacked for the kernel (replaces in[1] at run time), or NULL */
   bool trans_b;                  /* MatMul: in[1] holds B transposed in its last two axes (a folded Transpose) */
+  Value *bias;                   /* MatMul: a fused bias over the last axis [N], or NULL */
   int64_t scratch_off, scratch_bytes; /* memory plan: temporary arena space for the kernel */
 };
 
@@ -160,7 +161,7 @@ void ir_add_input(Graph *g, Node *n, Value *v);
 void ir_add_output(Graph *g, Node *n, Value *v);
 Node *ir_insert_after(Graph *g, Node *after, const char *name, const char *op_type); /* new node right after `after` */
 void ir_recount_uses(Graph *g);                /* recompute nuses and producer over live nodes */
-int ir_node_reads(const Node *n, Value **out); /* the values n reads at run time (<= IR_MAX_IO + 2) */
+int ir_node_reads(const Node *n, Value **out); /* the values n reads at run time (<= IR_MAX_IO + 3) */
 void ir_replace_uses(Graph *g, Value *from, Value *to); /* every live reader and output slot */
 void ir_compact(Graph *g);                     /* drop dead nodes, renumber */
 int ir_sym(Graph *g, const char *name);        /* intern a dim_param symbol */

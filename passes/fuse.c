@@ -9,11 +9,33 @@ static bool private_to(Graph *g, Value *v, Node *consumer) {
   return v->kind == VK_TEMP && !v->is_output && v->nuses == 1 && pass_single_consumer(g, v) == consumer;
 }
 
+/* MatMul(A, B) + c with c a constant vector over the last axis: the kernel adds it (RtMatMul.bias). */
+static bool fuse_matmul_bias(Graph *g, Node *add) {
+  for (int side = 0; side < 2; side++) {
+    Value *mv = add->in[side], *c = add->in[1 - side];
+    Node *mm = mv->producer;
+    if (!mm || mm->dead || mm->op != OP_MatMul || mm->bias || mm->act || !private_to(g, mv, add)) continue;
+    if (c->kind != VK_CONST || !c->data || c->dt != DT_FLOAT || mv->rank < 1 || !ir_same_shape(mv, add->out[0])) continue;
+    Dim nlast = mv->dims[mv->rank - 1];
+    bool vec = ir_dim_known(nlast) && ir_numel(c) == nlast.c;
+    for (int k = 0; k + 1 < c->rank; k++) vec &= ir_dim_known(c->dims[k]) && c->dims[k].c == 1;
+    if (!vec || c->rank < 1) continue;
+    mm->bias = c;
+    mm->out[0] = add->out[0];
+    add->out[0]->producer = mm;
+    add->dead = true;
+    ir_recount_uses(g);
+    return true;
+  }
+  return false;
+}
+
 int pass_fuse_residual(Graph *g) {
   ir_recount_uses(g);
   for (int i = 0; i < g->nnodes; i++) {
     Node *add = g->nodes[i];
     if (add->dead || add->op != OP_Add || add->act) continue;
+    if (fuse_matmul_bias(g, add)) continue;
     for (int side = 0; side < 2; side++) {
       Value *cv = add->in[side], *other = add->in[1 - side];
       Node *conv = cv->producer;

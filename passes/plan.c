@@ -82,7 +82,7 @@ int pass_plan(Graph *g) {
       return ir_errorf(g, g->values[i]->producer, "'%s' depends on run-time dims and is read by a kernel; not supported yet", g->values[i]->name);
   /* 3. weights: every constant a live node reads */
   int64_t woff = 0;
-  Value *reads[IR_MAX_IO + 2];
+  Value *reads[IR_MAX_IO + 3];
   for (int i = 0; i < g->nnodes; i++) {
     int nr = ir_node_reads(g->nodes[i], reads);
     for (int k = 0; k < nr; k++) {
