@@ -73,7 +73,7 @@ for (const name of models) {
   for (const e of engines) {
     let st = e.initialState();
     for (let p = 0; p < PAST; p += PREFILL) st = (await e.step(ids.slice(p, p + PREFILL), st)).state;
-    cached.push(st);
+    cached.push(e.snapshot(st));                  // reused by every timed decode call
   }
   for (let w = 0; w < warmup; w++)                  // warm-up, untimed, both engines alike
     for (let k = 0; k < engines.length; k++) {

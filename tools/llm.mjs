@@ -9,6 +9,11 @@
 //   let r = await eng.step([5, 17, 3], st);            // prefill: r.logits is Float32Array(seq * vocab)
 //   r = await eng.step([42], r.state);                 // decode: past = 3, seq = 1
 //
+// A state is consumed by the step() it is passed to: the onnx2wasm engine keeps the KV cache as
+// views into the module's memory (no copy out per call), which the next call overwrites. To
+// step from one state more than once (e.g. a benchmark repeating one decode), keep a copy:
+// eng.snapshot(state). Stepping from a stale state throws instead of reading garbage.
+//
 // 'onnx2wasm' loads a module compiled by build/onnx2wasm through runtime/js/onnx2wasm.mjs and
 // calls model.run(feeds, { dims: { seq, past } }) as docs/abi.md ("Run-time symbolic dims")
 // specifies; it refuses, with a clear message, a module without the run-time symbols seq/past.
@@ -135,6 +140,7 @@ async function ortEngine(onnxPath) {
       const logits = out.logits.data;
       return { logits, vocab: logits.length / seq, state: { past: past + seq, kv: kvNames.map(([, pres]) => out[pres]) } };
     },
+    snapshot(state) { return state; },       /* ort tensors are not reused by the session */
     async release() { await session.release?.(); },
   };
 }
@@ -160,7 +166,9 @@ async function wasmEngine(wasmPath) {
     throw new LlmError(`no compiled module (${wasmPath || 'none given'}); compile with build/onnx2wasm MODEL.onnx -o MODEL.wasm`);
   }
   const { load } = await import(path.join(ROOT, 'runtime/js/onnx2wasm.mjs'));
-  const model = await load(fs.readFileSync(wasmPath));
+  // outputs as views into the module's memory: the KV cache is not copied out per call (see snapshot)
+  const model = await load(fs.readFileSync(wasmPath), { copyOutputs: false });
+  let generation = 0;                         // bumps every run: older views are stale
   const bounds = checkRuntimeSymbols(model, wasmPath);
   const lay = kvLayout(model.inputs, wasmPath);
   const kvNames = [];
@@ -178,21 +186,26 @@ async function wasmEngine(wasmPath) {
         throw new LlmError(`${wasmPath}: output '${name}' has shape [${s}], expected [${shape}]`);
       }
     }
-    return x.length === n ? x : x.slice(0, n);
+    return x.length === n ? x : x.subarray(0, n);
   };
   return {
     kind: 'onnx2wasm', ...lay, file: wasmPath, bounds, model,
     initialState() { return { past: 0, kv: kvNames.map(() => new Float32Array(0)) }; },
+    snapshot(state) { return { past: state.past, kv: state.kv.map((a) => a.slice()) }; },
     async step(ids, state) {
+      if (state.generation !== undefined && state.generation !== generation) {
+        throw new LlmError('stale KV state: a state is consumed by step(); keep a copy with engine.snapshot(state) to reuse it');
+      }
       const seq = ids.length, past = state.past, total = past + seq;
       const feeds = { input_ids: i64(ids), position_ids: i64(ids.map((_, j) => past + j)) };
       kvNames.forEach(([pastName], k) => { feeds[pastName] = state.kv[k]; });
       const out = model.run(feeds, { dims: { seq, past } });
       const V = typeof vocabDim === 'number' ? vocabDim : out.logits.length / seq;
-      const logits = take(out, 'logits', seq * V, [1, seq, V]);
+      const logits = take(out, 'logits', seq * V, [1, seq, V]).slice();   // the caller keeps logits: a copy
       const kvShape = [1, lay.kvHeads, total, lay.headDim];
       const kvN = lay.kvHeads * total * lay.headDim;
-      return { logits, vocab: V, state: { past: total, kv: kvNames.map(([, pres]) => take(out, pres, kvN, kvShape)) } };
+      generation++;
+      return { logits, vocab: V, state: { past: total, kv: kvNames.map(([, pres]) => take(out, pres, kvN, kvShape)), generation } };
     },
     async release() {},
   };
