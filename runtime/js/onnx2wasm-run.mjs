@@ -366,13 +366,18 @@ async function runCli(opts, io, out, info, warn) {
       : `PASS: ${n} output${n === 1 ? '' : 's'} match (rtol=${opts.rtol} atol=${opts.atol})`);
   } else {
     model.outputs.forEach((o) => info(describeOutput(o, result[o.name])));
-    const single = model.outputs.length === 1 ? model.outputs[0] : null;
-    if (single && FLOATS.has(single.dtype) && single.shape.filter((d) => d !== 1).length === 1 &&
-        single.shape.find((d) => d !== 1) >= 5) {
-      const data = result[single.name];
-      const vals = single.dtype === 'float16' ? Array.from(data, halfToFloat) : data;
-      info('top-5:');
-      for (const { index, score } of topK(vals, 5)) info(`  class ${String(index).padStart(5)}  score ${fmt(score)}`);
+  }
+  // a single classifier-like output: its top-5 (and whether the reference's top-5 is the same)
+  const single = model.outputs.length === 1 ? model.outputs[0] : null;
+  if (single && FLOATS.has(single.dtype) && single.shape.filter((d) => d !== 1).length === 1 &&
+      single.shape.find((d) => d !== 1) >= 5) {
+    const asNum = (data) => (single.dtype === 'float16' ? Array.from(data, halfToFloat) : data);
+    const top = topK(asNum(result[single.name]), 5);
+    info('top-5:');
+    for (const { index, score } of top) info(`  class ${String(index).padStart(5)}  score ${fmt(score)}`);
+    if (refs[0]) {
+      const same = topK(asNum(refs[0].data), 5).every((t, i) => t.index === top[i].index);
+      info(`top-5 ${same ? 'identical to' : 'DIFFERS from'} the reference output's`);
     }
   }
 
