@@ -34,13 +34,40 @@ typedef enum {
   RT_ACT_ABS,        /* |x| */
   RT_ACT_SQRT,       /* sqrt(x) */
   RT_ACT_RECIPROCAL, /* 1/x */
+  RT_ACT_LOG,        /* log(x) */
+  RT_ACT_COS,        /* cos(x) */
+  RT_ACT_SIN,        /* sin(x) */
+  RT_ACT_TAN,        /* tan(x) */
+  RT_ACT_ERF,        /* erf(x) */
+  RT_ACT_ELU,        /* x > 0 ? x : a*(exp(x)-1) */
+  RT_ACT_SELU,       /* b * (x > 0 ? x : a*(exp(x)-1))   (a = alpha, b = gamma) */
+  RT_ACT_CELU,       /* max(0, x) + min(0, a*(exp(x/a)-1)) */
+  RT_ACT_SOFTPLUS,   /* log(1 + exp(x)) */
+  RT_ACT_SOFTSIGN,   /* x / (1 + |x|) */
+  RT_ACT_FLOOR,      /* floor(x) */
+  RT_ACT_CEIL,       /* ceil(x) */
+  RT_ACT_ROUND,      /* round half to even */
+  RT_ACT_SIGN,       /* -1, 0, 1 (NaN stays NaN) */
+  RT_ACT_THRESHOLDEDRELU, /* x > a ? x : 0 */
+  RT_ACT_GELU,       /* x/2 * (1 + erf(x/sqrt 2)) */
+  RT_ACT_GELU_TANH,  /* x/2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+  RT_ACT_MISH,       /* x * tanh(softplus(x)) */
+  RT_ACT_ATAN,       /* atan(x) */
+  RT_ACT_ASIN,       /* asin(x) */
+  RT_ACT_ACOS,       /* acos(x) */
+  RT_ACT_SINH,       /* sinh(x) */
+  RT_ACT_COSH,       /* cosh(x) */
+  RT_ACT_ASINH,      /* asinh(x) */
+  RT_ACT_ACOSH,      /* acosh(x) */
+  RT_ACT_ATANH,      /* atanh(x) */
   RT_ACT_COUNT
 } RtActKind;
 
 typedef struct { int32_t kind; float a, b; } RtAct;   /* kind: RtActKind */
 
 /* Elementwise binary ops (also the residual-add in epilogues). */
-typedef enum { RT_BIN_ADD = 0, RT_BIN_SUB, RT_BIN_MUL, RT_BIN_DIV, RT_BIN_MAX, RT_BIN_MIN, RT_BIN_POW, RT_BIN_COUNT } RtBinOp;
+typedef enum { RT_BIN_ADD = 0, RT_BIN_SUB, RT_BIN_MUL, RT_BIN_DIV, RT_BIN_MAX, RT_BIN_MIN, RT_BIN_POW,
+               RT_BIN_PRELU /* a < 0 ? a*b : a */, RT_BIN_COUNT } RtBinOp;
 
 /* 2-D convolution, NCHW f32, weights in ONNX layout [K][C/group][KH][KW], or (wpacked = 1) in the
  * packed panel layout of runtime/pack.h.
@@ -159,7 +186,46 @@ typedef struct { RtAddr x, y; int32_t n, from, to; } RtCast;
  *   LayerNorm (rms == 0): y = (x - mean) / sqrt(var + eps) * scale + bias
  *   RMSNorm   (rms == 1): y = x / sqrt(mean(x^2) + eps) * scale
  * scale and bias are [n] (0 = absent: 1 and 0). Statistics in f32 with several partial sums. */
-typedef struct { RtAddr x, y, scale, bias; int32_t rows, n, rms; float eps; } RtNorm;
+typedef struct {
+  RtAddr x, y, scale, bias; int32_t rows, n, rms; float eps;
+  RtAddr mean, inv_std;   /* optional [rows] outputs: the row's mean (0 for RMS) and 1/sqrt(var + eps) */
+} RtNorm;
+
+/* Elementwise binary op on any numeric dtype, broadcasting like RtBinary (dims of y, element strides of
+ * a and b, 0 = broadcast). dtype: ONNX code of a and b: float32 (1), uint8 (2), int8 (3), uint16 (4),
+ * int16 (5), int32 (6), int64 (7), bool (9), float64 (11), uint32 (12), uint64 (13).
+ * Arithmetic ops give y of dtype; comparisons and logic give bool (1 byte, 0/1); NOT reads only a.
+ * Integer arithmetic wraps (two's complement); integer DIV truncates and x/0 gives 0; MOD is the
+ * floored remainder (sign of b, numpy/ONNX fmod=0), FMOD the truncated one (sign of a, C fmod); both give
+ * 0 for a zero integer divisor. Float MIN/MAX propagate NaN. y may equal a or b when that operand has y's
+ * shape and dtype size. */
+typedef enum {
+  RT_ANY_ADD = 0, RT_ANY_SUB, RT_ANY_MUL, RT_ANY_DIV, RT_ANY_MAX, RT_ANY_MIN, RT_ANY_POW, RT_ANY_MOD, RT_ANY_FMOD,
+  RT_ANY_EQ, RT_ANY_LT, RT_ANY_GT, RT_ANY_LE, RT_ANY_GE, RT_ANY_AND, RT_ANY_OR, RT_ANY_XOR, RT_ANY_NOT,
+  RT_ANY_COUNT
+} RtAnyOp;
+typedef struct {
+  RtAddr a, b, y;
+  int32_t op, rank, dtype;
+  int32_t dim[RT_MAX_RANK], astride[RT_MAX_RANK], bstride[RT_MAX_RANK];
+} RtBinaryAny;
+
+/* Where: out[i] = c[i] ? x[i] : y[i] with broadcasting (dims of out, element strides of c, x, y; 0 =
+ * broadcast). c is bool (1 byte), x/y/out esize-byte elements. out must not overlap a broadcast input. */
+typedef struct {
+  RtAddr c, x, y, out;
+  int32_t esize, rank;
+  int32_t dim[RT_MAX_RANK], cstride[RT_MAX_RANK], xstride[RT_MAX_RANK], ystride[RT_MAX_RANK];
+} RtWhere;
+
+/* ArgMax (op 0) / ArgMin (op 1) over the middle axis of [outer][n][inner] f32: y[o][i] (int64) = index of
+ * the first (last when select_last) extreme value; NaN counts as the extreme (first NaN wins), n >= 1. */
+typedef struct { RtAddr x, y; int32_t outer, n, inner, op, select_last; } RtArgReduce;
+
+/* Trilu: batch matrices of rows x cols esize-byte elements; keeps y[r][c] = x[r][c] where c - r >= k
+ * (upper) or c - r <= k (lower), zero elsewhere. x == y allowed. k_addr (0 = absent): k is read at run time
+ * from this int64 scalar instead. */
+typedef struct { RtAddr x, y; int32_t batch, rows, cols, k, upper, esize; RtAddr k_addr; } RtTrilu;
 
 #ifdef __wasm__
 #define RT_PTR(T, addr) ((T *)(uintptr_t)(addr))

@@ -1,4 +1,5 @@
-/* elementwise.c — binary (Add, Sub, Mul, Div, Pow, Max, Min) and unary activation ops: infer, eval, lower. */
+/* elementwise.c — binary (Add, Sub, Mul, Div, Pow, Max, Min, PRelu), Mod, comparisons, logic, Where and unary
+ * activation ops: infer, eval, lower. */
 #include "opcommon.h"
 
 #include <float.h>
@@ -12,6 +13,7 @@ static int binop_of(int op) {
   case OP_Div: return RT_BIN_DIV;
   case OP_Pow: return RT_BIN_POW;
   case OP_Max: return RT_BIN_MAX;
+  case OP_PRelu: return RT_BIN_PRELU;
   default: return RT_BIN_MIN;
   }
 }
@@ -33,6 +35,7 @@ static double bin_f(int op, double x, double y) {
   case RT_BIN_DIV: return x / y;
   case RT_BIN_POW: return pow(x, y);
   case RT_BIN_MAX: return x > y ? x : y;
+  case RT_BIN_PRELU: return x < 0 ? x * y : x;
   default: return x < y ? x : y;
   }
 }
@@ -45,6 +48,7 @@ static int64_t bin_i(int op, int64_t x, int64_t y) {
   case RT_BIN_DIV: return y ? x / y : 0;
   case RT_BIN_POW: { int64_t r = 1; for (int64_t i = 0; i < y && i < 64; i++) r *= x; return r; }
   case RT_BIN_MAX: return x > y ? x : y;
+  case RT_BIN_PRELU: return x < 0 ? x * y : x;
   default: return x < y ? x : y;
   }
 }
@@ -71,32 +75,226 @@ int op_binary_eval(Graph *g, Node *n) {
   return 0;
 }
 
-int op_binary_lower(LowerCtx *cx, Node *n) {
-  Graph *g = cg_graph(cx);
-  Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
-  if (a->dt != DT_FLOAT || b->dt != DT_FLOAT)
-    return ir_errorf(g, n, "dtype %s is not supported at run time (float32 only)", ir_dtype_name(a->dt));
+/* broadcast plan for lowering: y's dims with size-1 dims dropped and adjacent dims merged when every operand
+ * walks them the same way (contiguous or broadcast); st[k][i] = element stride of operand k. Returns the rank. */
+static int bcast_plan(Graph *g, Node *n, const Value *y, const Value *const *ops, int nops, Dim *dim, Dim st[][IR_MAX_RANK]) {
   int r = y->rank;
-  Dim sa[IR_MAX_RANK], sb[IR_MAX_RANK], dim[IR_MAX_RANK];
-  oc_bcast_strides_dim(g, a, r, sa);
-  oc_bcast_strides_dim(g, b, r, sb);
+  for (int o = 0; o < nops; o++) oc_bcast_strides_dim(g, ops[o], r, st[o]);
   for (int i = 0; i < r; i++) dim[i] = y->dims[i];
-  /* merge adjacent dims that both operands walk the same way (contiguous or broadcast) */
   int k = 0;
   for (int i = 0; i < r; i++) {
     if (oc_is1(dim[i])) continue;
-    if (k > 0 && ir_dim_eq(sa[k - 1], ir_dim_mul(g, sa[i], dim[i])) && ir_dim_eq(sb[k - 1], ir_dim_mul(g, sb[i], dim[i]))) {
-      dim[k - 1] = ir_dim_mul(g, dim[k - 1], dim[i]); sa[k - 1] = sa[i]; sb[k - 1] = sb[i];
+    bool merge = k > 0;
+    for (int o = 0; o < nops && merge; o++) merge = ir_dim_eq(st[o][k - 1], ir_dim_mul(g, st[o][i], dim[i]));
+    if (merge) {
+      dim[k - 1] = ir_dim_mul(g, dim[k - 1], dim[i]);
+      for (int o = 0; o < nops; o++) st[o][k - 1] = st[o][i];
       continue;
     }
-    dim[k] = dim[i]; sa[k] = sa[i]; sb[k] = sb[i]; k++;
+    dim[k] = dim[i];
+    for (int o = 0; o < nops; o++) st[o][k] = st[o][i];
+    k++;
   }
-  if (k == 0) { dim[0] = ir_dimc(1); sa[0] = sb[0] = ir_dimc(0); k = 1; }
-  if (k > RT_MAX_RANK) return ir_errorf(g, n, "broadcast pattern needs %d dims, the kernel supports %d", k, RT_MAX_RANK);
+  if (k == 0) { dim[0] = ir_dimc(1); for (int o = 0; o < nops; o++) st[o][0] = ir_dimc(0); k = 1; }
+  if (k > RT_MAX_RANK) return ir_errorf(g, n, "broadcast pattern needs %d dims, the kernels support %d", k, RT_MAX_RANK);
+  return k;
+}
+
+/* dtypes the any-dtype kernel (rt_binary_any) reads */
+static bool any_dtype_ok(DType t) {
+  switch (t) {
+  case DT_FLOAT: case DT_DOUBLE: case DT_UINT8: case DT_INT8: case DT_UINT16: case DT_INT16: case DT_INT32:
+  case DT_INT64: case DT_BOOL: case DT_UINT32: case DT_UINT64: return true;
+  default: return false;
+  }
+}
+
+/* a binary_any call: y = op(a, b) (b may be a again for NOT) */
+static int lower_any(LowerCtx *cx, Node *n, int op, const Value *a, const Value *b) {
+  Graph *g = cg_graph(cx);
+  if (!any_dtype_ok(a->dt))
+    return ir_errorf(g, n, "dtype %s is not supported at run time", ir_dtype_name(a->dt));
+  const Value *ops[2] = {a, b};
+  Dim dim[IR_MAX_RANK], st[2][IR_MAX_RANK];
+  int k = bcast_plan(g, n, n->out[0], ops, 2, dim, st);
+  if (k < 0) return -1;
+  RtBinaryAny p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .y = cg_addr(cx, n->out[0]), .op = op, .rank = k, .dtype = a->dt};
+  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, astride[i], st[0][i]); CG_DIM(cx, p, bstride[i], st[1][i]); }
+  return cg_call(cx, K_binary_any, &p, sizeof p, n);
+}
+
+static int any_of_binop(int op) {
+  switch (op) {
+  case OP_Add: return RT_ANY_ADD;
+  case OP_Sub: return RT_ANY_SUB;
+  case OP_Mul: return RT_ANY_MUL;
+  case OP_Div: return RT_ANY_DIV;
+  case OP_Pow: return RT_ANY_POW;
+  case OP_Max: return RT_ANY_MAX;
+  default: return RT_ANY_MIN;
+  }
+}
+
+int op_binary_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
+  if (a->dt != DT_FLOAT || b->dt != DT_FLOAT) {
+    if (a->dt != b->dt) return ir_errorf(g, n, "mixed dtypes %s and %s are not supported at run time", ir_dtype_name(a->dt), ir_dtype_name(b->dt));
+    if (n->act != RT_ACT_NONE || n->res) return ir_errorf(g, n, "internal: fused epilogue on a %s op", ir_dtype_name(a->dt));
+    if (n->op == OP_PRelu) return ir_errorf(g, n, "dtype %s is not supported at run time (float32 only)", ir_dtype_name(a->dt));
+    return lower_any(cx, n, any_of_binop(n->op), a, b);
+  }
+  const Value *ops[2] = {a, b};
+  Dim dim[IR_MAX_RANK], st[2][IR_MAX_RANK];
+  int k = bcast_plan(g, n, y, ops, 2, dim, st);
+  if (k < 0) return -1;
   RtBinary p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .y = cg_addr(cx, y), .op = binop_of(n->op), .rank = k};
-  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, astride[i], sa[i]); CG_DIM(cx, p, bstride[i], sb[i]); }
+  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, astride[i], st[0][i]); CG_DIM(cx, p, bstride[i], st[1][i]); }
   p.act = cg_node_act(n);
   return cg_call(cx, K_binary_f32, &p, sizeof p, n);
+}
+
+/* ---- Mod, comparisons (Equal, Less, Greater, LessOrEqual, GreaterOrEqual), logic (And, Or, Xor, Not), Where ---- */
+static int cmp_op(const Node *n) {
+  switch (n->op) {
+  case OP_Mod: return ir_attr_int(n, "fmod", 0) ? RT_ANY_FMOD : RT_ANY_MOD;
+  case OP_Equal: return RT_ANY_EQ;
+  case OP_Less: return RT_ANY_LT;
+  case OP_Greater: return RT_ANY_GT;
+  case OP_LessOrEqual: return RT_ANY_LE;
+  case OP_GreaterOrEqual: return RT_ANY_GE;
+  case OP_And: return RT_ANY_AND;
+  case OP_Or: return RT_ANY_OR;
+  case OP_Xor: return RT_ANY_XOR;
+  default: return RT_ANY_NOT;
+  }
+}
+
+int op_cmp_infer(Graph *g, Node *n) {
+  Value *a = n->in[0], *b = n->nin > 1 ? n->in[1] : n->in[0], *y = n->out[0];
+  int op = cmp_op(n);
+  if (a->dt != b->dt)
+    return ir_errorf(g, n, "inputs have different dtypes (%s and %s)", ir_dtype_name(a->dt), ir_dtype_name(b->dt));
+  if (op >= RT_ANY_AND && a->dt != DT_BOOL)
+    return ir_errorf(g, n, "input '%s' has dtype %s, expected bool", a->name, ir_dtype_name(a->dt));
+  if (!any_dtype_ok(a->dt) && a->dt != DT_FLOAT16) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(a->dt));
+  if ((op == RT_ANY_MOD) && ir_dtype_is_float(a->dt))
+    return ir_errorf(g, n, "fmod must be 1 for floating-point inputs (dtype %s)", ir_dtype_name(a->dt));
+  y->dt = op <= RT_ANY_FMOD ? a->dt : DT_BOOL;
+  return oc_broadcast(g, n, a, b, y);
+}
+
+static double fmod_ref(double a, double b, int floored) {
+  double r = fmod(a, b);
+  return floored && r != 0 && (r < 0) != (b < 0) ? r + b : r;
+}
+
+static int64_t imod_ref(int64_t a, int64_t b, int floored) {
+  if (!b || b == -1) return 0;
+  int64_t r = a % b;
+  return floored && r != 0 && (r < 0) != (b < 0) ? r + b : r;
+}
+
+static int cmp_ref(int op, double x, double z) {   /* IEEE comparisons: NaN compares false */
+  switch (op) {
+  case RT_ANY_EQ: return x == z;
+  case RT_ANY_LT: return x < z;
+  case RT_ANY_GT: return x > z;
+  case RT_ANY_LE: return x <= z;
+  default: return x >= z;
+  }
+}
+
+int op_cmp_eval(Graph *g, Node *n) {
+  Value *a = n->in[0], *b = n->nin > 1 ? n->in[1] : n->in[0], *y = n->out[0];
+  int r = y->rank, op = cmp_op(n);
+  int64_t sa[IR_MAX_RANK], sb[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+  oc_bcast_strides(a, r, y->dims, sa);
+  oc_bcast_strides(b, r, y->dims, sb);
+  oc_make_const(g, y);
+  int64_t total = ir_numel(y), ia = 0, ib = 0;
+  bool fl = ir_dtype_is_float(a->dt), uns = a->dt == DT_UINT64;
+  for (int64_t i = 0; i < total; i++) {
+    if (op == RT_ANY_MOD || op == RT_ANY_FMOD) {
+      if (fl) oc_setf(y, i, fmod_ref(oc_getf(a, ia), oc_getf(b, ib), op == RT_ANY_MOD));
+      else if (uns) { uint64_t x = (uint64_t)oc_geti(a, ia), z = (uint64_t)oc_geti(b, ib); ((uint64_t *)y->data)[i] = z ? x % z : 0; }
+      else if (y->dt == DT_INT64) ((int64_t *)y->data)[i] = imod_ref(oc_geti(a, ia), oc_geti(b, ib), op == RT_ANY_MOD);
+      else oc_setf(y, i, (double)imod_ref(oc_geti(a, ia), oc_geti(b, ib), op == RT_ANY_MOD));
+    } else {
+      int v;
+      if (op >= RT_ANY_AND) {
+        int x = oc_geti(a, ia) != 0, z = oc_geti(b, ib) != 0;
+        v = op == RT_ANY_AND ? x & z : op == RT_ANY_OR ? x | z : op == RT_ANY_XOR ? x ^ z : !x;
+      } else if (fl) {
+        v = cmp_ref(op, oc_getf(a, ia), oc_getf(b, ib));
+      } else if (uns) {
+        uint64_t x = (uint64_t)oc_geti(a, ia), z = (uint64_t)oc_geti(b, ib);
+        v = x == z ? cmp_ref(op, 0, 0) : cmp_ref(op, x < z ? 0 : 1, x < z ? 1 : 0);
+      } else {
+        int64_t x = oc_geti(a, ia), z = oc_geti(b, ib);
+        v = x == z ? cmp_ref(op, 0, 0) : cmp_ref(op, x < z ? 0 : 1, x < z ? 1 : 0);
+      }
+      ((uint8_t *)y->data)[i] = (uint8_t)v;
+    }
+    for (int d = r - 1; d >= 0; d--) {
+      ia += sa[d]; ib += sb[d];
+      if (++idx[d] < y->dims[d].c) break;
+      ia -= sa[d] * idx[d]; ib -= sb[d] * idx[d]; idx[d] = 0;
+    }
+  }
+  return 0;
+}
+
+int op_cmp_lower(LowerCtx *cx, Node *n) {
+  return lower_any(cx, n, cmp_op(n), n->in[0], n->nin > 1 ? n->in[1] : n->in[0]);
+}
+
+int op_where_infer(Graph *g, Node *n) {
+  Value *c = n->in[0], *x = n->in[1], *yv = n->in[2], *out = n->out[0];
+  if (c->dt != DT_BOOL) return ir_errorf(g, n, "condition '%s' has dtype %s, expected bool", c->name, ir_dtype_name(c->dt));
+  if (x->dt != yv->dt) return ir_errorf(g, n, "X and Y have different dtypes (%s and %s)", ir_dtype_name(x->dt), ir_dtype_name(yv->dt));
+  if (!ir_dtype_size(x->dt) || x->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(x->dt));
+  Value tmp = {0};
+  if (oc_broadcast(g, n, x, yv, &tmp) || oc_broadcast(g, n, c, &tmp, out)) return -1;
+  out->dt = x->dt;
+  return 0;
+}
+
+int op_where_eval(Graph *g, Node *n) {
+  Value *c = n->in[0], *x = n->in[1], *yv = n->in[2], *out = n->out[0];
+  int r = out->rank, es = ir_dtype_size(out->dt);
+  int64_t sc[IR_MAX_RANK], sx[IR_MAX_RANK], sy[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+  oc_bcast_strides(c, r, out->dims, sc);
+  oc_bcast_strides(x, r, out->dims, sx);
+  oc_bcast_strides(yv, r, out->dims, sy);
+  uint8_t *d = oc_make_const(g, out);
+  int64_t total = ir_numel(out), ic = 0, ix = 0, iy = 0;
+  for (int64_t i = 0; i < total; i++) {
+    bool t = ((const uint8_t *)c->data)[ic] != 0;
+    memcpy(d + i * es, t ? (uint8_t *)x->data + ix * es : (uint8_t *)yv->data + iy * es, (size_t)es);
+    for (int k = r - 1; k >= 0; k--) {
+      ic += sc[k]; ix += sx[k]; iy += sy[k];
+      if (++idx[k] < out->dims[k].c) break;
+      ic -= sc[k] * idx[k]; ix -= sx[k] * idx[k]; iy -= sy[k] * idx[k]; idx[k] = 0;
+    }
+  }
+  return 0;
+}
+
+int op_where_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *out = n->out[0];
+  const Value *ops[3] = {n->in[0], n->in[1], n->in[2]};
+  Dim dim[IR_MAX_RANK], st[3][IR_MAX_RANK];
+  int k = bcast_plan(g, n, out, ops, 3, dim, st);
+  if (k < 0) return -1;
+  RtWhere p = {.c = cg_addr(cx, ops[0]), .x = cg_addr(cx, ops[1]), .y = cg_addr(cx, ops[2]), .out = cg_addr(cx, out),
+               .esize = ir_dtype_size(out->dt), .rank = k};
+  for (int i = 0; i < k; i++) {
+    CG_DIM(cx, p, dim[i], dim[i]);
+    CG_DIM(cx, p, cstride[i], st[0][i]); CG_DIM(cx, p, xstride[i], st[1][i]); CG_DIM(cx, p, ystride[i], st[2][i]);
+  }
+  return cg_call(cx, K_where, &p, sizeof p, n);
 }
 
 /* ---- unary activations ---- */
@@ -122,6 +320,7 @@ int op_unary_act(Graph *g, Node *n, RtAct *act) {
     }
     break;
   case OP_Sigmoid: a.kind = RT_ACT_SIGMOID; break;
+  case OP_Silu: a.kind = RT_ACT_SILU; break;
   case OP_HardSigmoid:
     a.kind = RT_ACT_HARDSIGMOID; a.a = ir_attr_float(n, "alpha", 0.2f); a.b = ir_attr_float(n, "beta", 0.5f); break;
   case OP_HardSwish: a.kind = RT_ACT_HARDSWISH; break;
@@ -132,6 +331,42 @@ int op_unary_act(Graph *g, Node *n, RtAct *act) {
   case OP_Abs: a.kind = RT_ACT_ABS; break;
   case OP_Sqrt: a.kind = RT_ACT_SQRT; break;
   case OP_Reciprocal: a.kind = RT_ACT_RECIPROCAL; break;
+  case OP_Log: a.kind = RT_ACT_LOG; break;
+  case OP_Cos: a.kind = RT_ACT_COS; break;
+  case OP_Sin: a.kind = RT_ACT_SIN; break;
+  case OP_Tan: a.kind = RT_ACT_TAN; break;
+  case OP_Erf: a.kind = RT_ACT_ERF; break;
+  case OP_Elu: a.kind = RT_ACT_ELU; a.a = ir_attr_float(n, "alpha", 1.0f); break;
+  case OP_Selu:
+    a.kind = RT_ACT_SELU; a.a = ir_attr_float(n, "alpha", 1.67326319217681884765625f);
+    a.b = ir_attr_float(n, "gamma", 1.05070102214813232421875f); break;
+  case OP_Celu:
+    a.kind = RT_ACT_CELU; a.a = ir_attr_float(n, "alpha", 1.0f);
+    if (a.a == 0) return ir_errorf(g, n, "alpha must not be 0");
+    break;
+  case OP_Softplus: a.kind = RT_ACT_SOFTPLUS; break;
+  case OP_Softsign: a.kind = RT_ACT_SOFTSIGN; break;
+  case OP_Floor: a.kind = RT_ACT_FLOOR; break;
+  case OP_Ceil: a.kind = RT_ACT_CEIL; break;
+  case OP_Round: a.kind = RT_ACT_ROUND; break;
+  case OP_Sign: a.kind = RT_ACT_SIGN; break;
+  case OP_ThresholdedRelu: a.kind = RT_ACT_THRESHOLDEDRELU; a.a = ir_attr_float(n, "alpha", 1.0f); break;
+  case OP_Gelu: {
+    const char *ap = ir_attr_str(n, "approximate", "none");
+    if (!strcmp(ap, "none")) a.kind = RT_ACT_GELU;
+    else if (!strcmp(ap, "tanh")) a.kind = RT_ACT_GELU_TANH;
+    else return ir_errorf(g, n, "approximate '%s' is not one of none, tanh", ap);
+    break;
+  }
+  case OP_Mish: a.kind = RT_ACT_MISH; break;
+  case OP_Atan: a.kind = RT_ACT_ATAN; break;
+  case OP_Asin: a.kind = RT_ACT_ASIN; break;
+  case OP_Acos: a.kind = RT_ACT_ACOS; break;
+  case OP_Sinh: a.kind = RT_ACT_SINH; break;
+  case OP_Cosh: a.kind = RT_ACT_COSH; break;
+  case OP_Asinh: a.kind = RT_ACT_ASINH; break;
+  case OP_Acosh: a.kind = RT_ACT_ACOSH; break;
+  case OP_Atanh: a.kind = RT_ACT_ATANH; break;
   default: return ir_errorf(g, n, "internal: not a unary activation");
   }
   *act = a;
@@ -153,6 +388,32 @@ double op_act_ref(RtAct act, double x) {
   case RT_ACT_ABS: return fabs(x);
   case RT_ACT_SQRT: return sqrt(x);
   case RT_ACT_RECIPROCAL: return 1 / x;
+  case RT_ACT_LOG: return log(x);
+  case RT_ACT_COS: return cos(x);
+  case RT_ACT_SIN: return sin(x);
+  case RT_ACT_TAN: return tan(x);
+  case RT_ACT_ERF: return erf(x);
+  case RT_ACT_ELU: return x > 0 ? x : act.a * expm1(x);
+  case RT_ACT_SELU: return act.b * (x > 0 ? x : act.a * expm1(x));
+  case RT_ACT_CELU: return x > 0 ? x : act.a * expm1(x / act.a);
+  case RT_ACT_SOFTPLUS: return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
+  case RT_ACT_SOFTSIGN: return x / (1 + fabs(x));
+  case RT_ACT_FLOOR: return floor(x);
+  case RT_ACT_CEIL: return ceil(x);
+  case RT_ACT_ROUND: return nearbyint(x);
+  case RT_ACT_SIGN: return x > 0 ? 1 : x < 0 ? -1 : x == 0 ? 0 : x;
+  case RT_ACT_THRESHOLDEDRELU: return x > act.a ? x : 0;
+  case RT_ACT_GELU: return 0.5 * x * erfc(-x / sqrt(2.0));
+  case RT_ACT_GELU_TANH: return 0.5 * x * (1 + tanh(sqrt(2 / 3.14159265358979323846) * (x + 0.044715 * x * x * x)));
+  case RT_ACT_MISH: return x * tanh((x > 0 ? x : 0) + log1p(exp(-fabs(x))));
+  case RT_ACT_ATAN: return atan(x);
+  case RT_ACT_ASIN: return asin(x);
+  case RT_ACT_ACOS: return acos(x);
+  case RT_ACT_SINH: return sinh(x);
+  case RT_ACT_COSH: return cosh(x);
+  case RT_ACT_ASINH: return asinh(x);
+  case RT_ACT_ACOSH: return acosh(x);
+  case RT_ACT_ATANH: return atanh(x);
   default: return x;
   }
 }

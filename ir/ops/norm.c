@@ -64,9 +64,15 @@ int op_lnorm_infer(Graph *g, Node *n) {
     Dim want = oc_prod(g, x->dims, axis, x->rank), have = oc_prod(g, p->dims, 0, p->rank);
     if (!ir_dim_eq(want, have)) return ir_errorf(g, n, "input %d does not match the normalized shape", k);
   }
-  for (int k = 1; k < n->nout; k++)
-    if (n->out[k]) return ir_errorf(g, n, "the Mean/InvStdDev outputs are not supported");
   oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  for (int k = 1; k < n->nout; k++) {        /* Mean, InvStdDev: x's shape with the normalized axes set to 1 */
+    Value *o = n->out[k];
+    if (!o) continue;
+    if (n->op == OP_RMSNormalization) return ir_errorf(g, n, "RMSNormalization has a single output");
+    if (ir_attr_int(n, "stash_type", 1) != 1) return ir_errorf(g, n, "stash_type must be 1 (float32)");
+    oc_set_out(o, DT_FLOAT, x->rank, x->dims);
+    for (int i = axis; i < x->rank; i++) o->dims[i] = ir_dimc(1);
+  }
   return 0;
 }
 
@@ -77,7 +83,8 @@ int op_lnorm_lower(LowerCtx *cx, Node *n) {
   if (norm_axis(g, n, &axis)) return -1;
   RtNorm p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .scale = cg_addr(cx, n->nin > 1 ? n->in[1] : NULL),
               .bias = cg_addr(cx, n->nin > 2 ? n->in[2] : NULL), .rms = n->op == OP_RMSNormalization,
-              .eps = ir_attr_float(n, "epsilon", 1e-5f)};
+              .eps = ir_attr_float(n, "epsilon", 1e-5f), .mean = cg_addr(cx, n->nout > 1 ? n->out[1] : NULL),
+              .inv_std = cg_addr(cx, n->nout > 2 ? n->out[2] : NULL)};
   CG_DIM(cx, p, rows, oc_prod(g, x->dims, 0, axis));
   CG_DIM(cx, p, n, oc_prod(g, x->dims, axis, x->rank));
   return cg_call(cx, K_norm_f32, &p, sizeof p, n);

@@ -164,3 +164,59 @@ int op_cumsum_lower(LowerCtx *cx, Node *n) {
   CG_DIM(cx, p, inner, oc_prod(g, x->dims, axis + 1, x->rank));
   return cg_call(cx, K_cumsum, &p, sizeof p, n);
 }
+
+/* ---- ArgMax / ArgMin (int64 indices along one axis) ---- */
+static int arg_axis(Graph *g, Node *n, int *axis) {
+  return oc_axis(g, n, ir_attr_int(n, "axis", 0), n->in[0]->rank, axis);
+}
+
+int op_argreduce_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int axis;
+  if (!ir_dtype_is_float(x->dt) && !ir_dtype_is_int(x->dt)) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(x->dt));
+  if (x->rank < 1) return ir_errorf(g, n, "input '%s' must have rank >= 1", x->name);
+  if (arg_axis(g, n, &axis)) return -1;
+  if (ir_dim_known(x->dims[axis]) && x->dims[axis].c == 0) return ir_errorf(g, n, "axis %d is empty", axis);
+  bool keep = ir_attr_int(n, "keepdims", 1) != 0;
+  y->dt = DT_INT64;
+  y->rank = 0;
+  for (int i = 0; i < x->rank; i++) {
+    if (i != axis) y->dims[y->rank++] = x->dims[i];
+    else if (keep) y->dims[y->rank++] = ir_dimc(1);
+  }
+  return 0;
+}
+
+int op_argreduce_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int axis;
+  if (arg_axis(g, n, &axis)) return -1;
+  int64_t outer = oc_prod(g, x->dims, 0, axis).c, len = x->dims[axis].c, inner = oc_prod(g, x->dims, axis + 1, x->rank).c;
+  bool mx = n->op == OP_ArgMax, last = ir_attr_int(n, "select_last_index", 0) != 0;
+  int64_t *d = oc_make_const(g, y);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < inner; i++) {
+      double best = oc_getf(x, o * len * inner + i);
+      int64_t bi = 0;
+      for (int64_t j = 1; j < len; j++) {
+        double v = oc_getf(x, (o * len + j) * inner + i);
+        bool better = isnan(best) ? false : isnan(v) ? true : mx ? (last ? v >= best : v > best) : (last ? v <= best : v < best);
+        if (better) { best = v; bi = j; }
+      }
+      d[o * inner + i] = bi;
+    }
+  return 0;
+}
+
+int op_argreduce_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  int axis;
+  if (oc_need_float(g, n, 0) || arg_axis(g, n, &axis)) return -1;
+  RtArgReduce p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .op = n->op == OP_ArgMin,
+                   .select_last = ir_attr_int(n, "select_last_index", 0) != 0};
+  CG_DIM(cx, p, outer, oc_prod(g, x->dims, 0, axis));
+  CG_DIM(cx, p, n, x->dims[axis]);
+  CG_DIM(cx, p, inner, oc_prod(g, x->dims, axis + 1, x->rank));
+  return cg_call(cx, K_argreduce_f32, &p, sizeof p, n);
+}

@@ -687,3 +687,241 @@ int op_sym_eval(Graph *g, Node *n) {
   }
   return sym_store(g, y, e, cnt);
 }
+
+/* ---- Size: the element count, a compile-time constant ---- */
+int op_size_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  y->dt = DT_INT64;
+  y->rank = 0;
+  if (x->rank < 0) return ir_errorf(g, n, "the rank of '%s' is unknown", x->name);
+  if (!ir_shape_known(x)) return ir_errorf(g, n, "Size of '%s' with run-time dims is not supported yet", x->name);
+  if (x->kind == VK_CONST) return 0;         /* folded by eval */
+  /* the value needs only x's shape: readers get a constant and the node dies (dce) */
+  ir_recount_uses(g);
+  if (y->nuses == 0 && !y->is_output) return 0;
+  int64_t cnt = ir_numel(x);
+  Value *c = ir_const(g, y->name, DT_INT64, 0, NULL, &cnt);
+  c->is_output = y->is_output;
+  y->is_output = false;
+  ir_replace_uses(g, y, c);
+  return 0;
+}
+
+int op_size_eval(Graph *g, Node *n) {
+  *(int64_t *)oc_make_const(g, n->out[0]) = ir_numel(n->in[0]);
+  return 0;
+}
+
+int op_size_lower(LowerCtx *cx, Node *n) {
+  (void)cx; (void)n;                         /* nothing at run time: readers were given a constant */
+  return 0;
+}
+
+/* ---- CastLike: Cast to the dtype of input 1 ---- */
+int op_castlike_infer(Graph *g, Node *n) {
+  DType to = n->in[1]->dt;
+  if (!ir_dtype_size(to) || to == DT_STRING) return ir_errorf(g, n, "cast to dtype %s is not supported", ir_dtype_name(to));
+  oc_set_out(n->out[0], to, n->in[0]->rank, n->in[0]->dims);
+  return 0;
+}
+
+/* ---- Expand: numpy broadcast of x to a constant shape; a strided copy with stride 0 on broadcast dims ---- */
+int op_expand_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  Value sh = {0};
+  int r = const_dims(g, n, 1, sh.dims, IR_MAX_RANK);
+  if (r < 0) return -1;
+  sh.rank = r;
+  sh.name = "shape";
+  for (int i = 0; i < r; i++) if (ir_dim_known(sh.dims[i]) && sh.dims[i].c < 0) return ir_errorf(g, n, "shape has a negative entry");
+  if (oc_broadcast(g, n, x, &sh, n->out[0])) return -1;
+  n->out[0]->dt = x->dt;
+  return 0;
+}
+
+int op_expand_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int r = y->rank, es = ir_dtype_size(y->dt);
+  int64_t sx[IR_MAX_RANK], idx[IR_MAX_RANK] = {0}, total = ir_numel(y), ix = 0;
+  oc_bcast_strides(x, r, y->dims, sx);
+  uint8_t *d = oc_make_const(g, y);
+  for (int64_t i = 0; i < total; i++) {
+    memcpy(d + i * es, (uint8_t *)x->data + ix * es, (size_t)es);
+    for (int k = r - 1; k >= 0; k--) {
+      ix += sx[k];
+      if (++idx[k] < y->dims[k].c) break;
+      ix -= sx[k] * idx[k]; idx[k] = 0;
+    }
+  }
+  return 0;
+}
+
+int op_expand_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  Dim st[IR_MAX_RANK], dim[IR_MAX_RANK], xs[IR_MAX_RANK];
+  oc_bcast_strides_dim(g, x, y->rank, st);
+  int k = 0;
+  for (int i = 0; i < y->rank; i++) {
+    Dim d = y->dims[i];
+    if (oc_is1(d)) continue;
+    if (k > 0 && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st[i], d))) { dim[k - 1] = ir_dim_mul(g, dim[k - 1], d); xs[k - 1] = st[i]; continue; }
+    dim[k] = d; xs[k] = st[i]; k++;
+  }
+  if (k == 0) { dim[0] = ir_dimc(1); xs[0] = ir_dimc(1); k = 1; }
+  if (k > RT_MAX_RANK) return ir_errorf(g, n, "expand needs %d dims, the kernel supports %d", k, RT_MAX_RANK);
+  RtTranspose p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .esize = ir_dtype_size(x->dt), .rank = k};
+  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, xstride[i], xs[i]); }
+  return cg_call(cx, K_transpose, &p, sizeof p, n);
+}
+
+/* ---- Split: each output is a block copy of outer rows ---- */
+static int split_sizes(Graph *g, Node *n, int *axis, Dim *len) {
+  Value *x = n->in[0];
+  if (x->rank < 1) return ir_errorf(g, n, "input must have rank >= 1");
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, axis)) return -1;
+  Dim d = x->dims[*axis];
+  int64_t sp[IR_MAX_IO];
+  int ns = -1;
+  if (n->nin > 1 && n->in[1]) {
+    if ((ns = const_ints(g, n, 1, sp, IR_MAX_IO)) < 0) return -1;
+  } else {
+    const int64_t *a;
+    ns = ir_attr_ints(n, "split", &a);
+    if (ns > IR_MAX_IO) return ir_errorf(g, n, "too many split entries");
+    if (ns > 0) memcpy(sp, a, (size_t)ns * 8);
+  }
+  if (ns >= 0) {
+    if (ns != n->nout) return ir_errorf(g, n, "split has %d entries, expected one per output (%d)", ns, n->nout);
+    int64_t sum = 0;
+    for (int i = 0; i < ns; i++) {
+      if (sp[i] < 0) return ir_errorf(g, n, "split entry %lld is negative", (long long)sp[i]);
+      sum += sp[i];
+      len[i] = ir_dimc(sp[i]);
+    }
+    if (!ir_dim_known(d) || d.c != sum) return ir_errorf(g, n, "split sizes add up to %lld, not the size of axis %d", (long long)sum, *axis);
+    return 0;
+  }
+  int64_t no = ir_attr_int(n, "num_outputs", n->nout);
+  if (no != n->nout) return ir_errorf(g, n, "num_outputs is %lld but the node has %d outputs", (long long)no, n->nout);
+  if (!ir_dim_known(d)) {
+    Dim q;
+    if (!ir_dim_div(g, d, ir_dimc(no), &q)) return ir_errorf(g, n, "axis %d has a run-time size that does not split evenly", *axis);
+    for (int i = 0; i < no; i++) len[i] = q;
+    return 0;
+  }
+  int64_t chunk = (d.c + no - 1) / no;       /* opset 18: the last chunk may be smaller */
+  if (n->opset < 18 && d.c % no) return ir_errorf(g, n, "axis %d of size %lld does not split evenly into %lld", *axis, (long long)d.c, (long long)no);
+  for (int i = 0; i < no; i++) {
+    int64_t l = d.c - i * chunk;
+    len[i] = ir_dimc(l < 0 ? 0 : l > chunk ? chunk : l);
+  }
+  return 0;
+}
+
+int op_split_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  Dim len[IR_MAX_IO];
+  int axis;
+  if (split_sizes(g, n, &axis, len)) return -1;
+  for (int k = 0; k < n->nout; k++) {
+    if (!n->out[k]) continue;
+    oc_set_out(n->out[k], x->dt, x->rank, x->dims);
+    n->out[k]->dims[axis] = len[k];
+  }
+  return 0;
+}
+
+int op_split_eval(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  Dim len[IR_MAX_IO];
+  int axis;
+  if (split_sizes(g, n, &axis, len)) return -1;
+  int64_t es = ir_dtype_size(x->dt), outer = oc_prod(g, x->dims, 0, axis).c, inner = oc_prod(g, x->dims, axis + 1, x->rank).c;
+  int64_t xrow = x->dims[axis].c * inner * es, off = 0;
+  for (int k = 0; k < n->nout; k++) {
+    int64_t rb = len[k].c * inner * es;
+    if (n->out[k]) {
+      uint8_t *d = oc_make_const(g, n->out[k]);
+      for (int64_t o = 0; o < outer; o++) memcpy(d + o * rb, (uint8_t *)x->data + o * xrow + off, (size_t)rb);
+    }
+    off += rb;
+  }
+  return 0;
+}
+
+int op_split_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  Dim len[IR_MAX_IO];
+  int axis;
+  if (split_sizes(g, n, &axis, len)) return -1;
+  Dim es = ir_dimc(ir_dtype_size(x->dt)), outer = oc_prod(g, x->dims, 0, axis);
+  Dim inner_b = ir_dim_mul(g, oc_prod(g, x->dims, axis + 1, x->rank), es);
+  Dim xrow = ir_dim_mul(g, x->dims[axis], inner_b), off = ir_dimc(0);
+  for (int k = 0; k < n->nout; k++) {
+    Dim rb = ir_dim_mul(g, len[k], inner_b);
+    if (n->out[k] && !(ir_dim_known(rb) && rb.c == 0)) {
+      RtCopy2d p = {.dst = cg_addr(cx, n->out[k])};
+      CG_DIM(cx, p, src, ir_dim_add(g, ir_dimc(cg_addr(cx, x)), off));
+      CG_DIM(cx, p, rows, outer);
+      CG_DIM(cx, p, row_bytes, rb);
+      CG_DIM(cx, p, dst_stride, rb);
+      CG_DIM(cx, p, src_stride, xrow);
+      if (cg_call(cx, K_copy2d, &p, sizeof p, n)) return -1;
+    }
+    off = ir_dim_add(g, off, rb);
+  }
+  return 0;
+}
+
+/* ---- Trilu: keep the upper (or lower) triangle of the last two dims, from diagonal k ---- */
+static int trilu_k(Graph *g, Node *n, int64_t *k) {
+  *k = 0;
+  if (n->nin < 2 || !n->in[1]) return 0;
+  Value *v = n->in[1];
+  if (v->dt != DT_INT64 || (v->rank >= 0 && ir_numel(v) != 1)) return ir_errorf(g, n, "k must be an int64 scalar");
+  if (v->kind == VK_CONST && v->data) *k = oc_geti(v, 0);
+  return 0;
+}
+
+int op_trilu_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int64_t k;
+  if (x->rank < 2) return ir_errorf(g, n, "input '%s' has rank %d, expected at least 2", x->name, x->rank);
+  if (trilu_k(g, n, &k)) return -1;
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  return 0;
+}
+
+int op_trilu_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int64_t k;
+  if (trilu_k(g, n, &k)) return -1;
+  bool upper = ir_attr_int(n, "upper", 1) != 0;
+  int64_t rows = x->dims[x->rank - 2].c, cols = x->dims[x->rank - 1].c, es = ir_dtype_size(x->dt), total = ir_numel(x);
+  uint8_t *d = oc_make_const(g, y);
+  for (int64_t i = 0; i < total; i++) {
+    int64_t c = i % cols, r = (i / cols) % rows;
+    bool keep = upper ? c - r >= k : c - r <= k;
+    if (keep) memcpy(d + i * es, (uint8_t *)x->data + i * es, (size_t)es);
+    else memset(d + i * es, 0, (size_t)es);
+  }
+  return 0;
+}
+
+int op_trilu_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  int64_t k;
+  if (trilu_k(g, n, &k)) return -1;
+  if (k > INT32_MAX || k < INT32_MIN) k = k > 0 ? INT32_MAX : INT32_MIN;
+  Value *kv = n->nin > 1 ? n->in[1] : NULL;
+  RtTrilu p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .k = (int32_t)k,
+               .k_addr = kv && !(kv->kind == VK_CONST && kv->data) ? cg_addr(cx, kv) : 0,
+               .upper = ir_attr_int(n, "upper", 1) != 0, .esize = ir_dtype_size(x->dt)};
+  CG_DIM(cx, p, batch, oc_prod(g, x->dims, 0, x->rank - 2));
+  CG_DIM(cx, p, rows, x->dims[x->rank - 2]);
+  CG_DIM(cx, p, cols, x->dims[x->rank - 1]);
+  return cg_call(cx, K_trilu, &p, sizeof p, n);
+}

@@ -1,6 +1,14 @@
 /* elementwise.c — broadcasting binary ops, unary activations and per-channel affine (scale/shift). */
 #include "rt_internal.h"
 
+/* Out-of-line activations (the kinds after RT_ACT_RECIPROCAL), shared by every epilogue. */
+__attribute__((noinline)) float rt_act1_ext_call(int32_t kind, float a, float b, float v) { return rt_act1_ext(kind, a, b, v); }
+#ifdef __wasm_simd128__
+__attribute__((noinline)) v128_t rt_act_ext_f32x4_call(int32_t kind, float a, float b, v128_t v) {
+  return rt_act_ext_f32x4(kind, a, b, v);
+}
+#endif
+
 /* ------------------------------------------------------------------ scalar reference */
 
 void rt_binary_f32__scalar(const RtBinary *p) {
@@ -118,16 +126,21 @@ void rt_binary_f32__simd128(const RtBinary *p) {
   case RT_BIN_MAX: bin_all(RT_BIN_MAX, &s, a, b, y, &p->act); break;
   case RT_BIN_MIN: bin_all(RT_BIN_MIN, &s, a, b, y, &p->act); break;
   case RT_BIN_POW: bin_all(RT_BIN_POW, &s, a, b, y, &p->act); break;
+  case RT_BIN_PRELU: bin_all(RT_BIN_PRELU, &s, a, b, y, &p->act); break;
   default: rt_binary_f32__scalar(p); break;
   }
 }
 
-/* y[i] = act(x[i]); the tail goes through the same f32x4 code with partial loads/stores. */
+/* y[i] = act(x[i]); the tail goes through the same f32x4 code with partial loads/stores. The kind is a
+ * constant after inlining, so the newer (out-of-line elsewhere) kinds are inlined here too. */
+RT_AI v128_t unary_act(const int kind, float aa, float ab, v128_t v) {
+  return kind > RT_ACT_RECIPROCAL ? rt_act_ext_f32x4(kind, aa, ab, v) : rt_act_f32x4(kind, aa, ab, v);
+}
 RT_AI void unary_run(const int kind, const float *x, float *y, int32_t n, float aa, float ab) {
   int32_t i = 0;
-  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, rt_act_f32x4(kind, aa, ab, wasm_v128_load(x + i)));
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, unary_act(kind, aa, ab, wasm_v128_load(x + i)));
   int32_t t = n - i;
-  if (t > 0) rt_store_part(y + i, rt_act_f32x4(kind, aa, ab, rt_load_part(x + i, t)), t);
+  if (t > 0) rt_store_part(y + i, unary_act(kind, aa, ab, rt_load_part(x + i, t)), t);
 }
 
 void rt_unary_f32__simd128(const RtUnary *p) {
@@ -138,7 +151,10 @@ void rt_unary_f32__simd128(const RtUnary *p) {
 #define CASE(K) case K: unary_run(K, x, y, p->n, aa, ab); break;
   CASE(RT_ACT_NONE) CASE(RT_ACT_RELU) CASE(RT_ACT_CLIP) CASE(RT_ACT_SIGMOID) CASE(RT_ACT_HARDSIGMOID)
   CASE(RT_ACT_HARDSWISH) CASE(RT_ACT_LEAKYRELU) CASE(RT_ACT_TANH) CASE(RT_ACT_SILU) CASE(RT_ACT_EXP)
-  CASE(RT_ACT_NEG) CASE(RT_ACT_ABS) CASE(RT_ACT_SQRT) CASE(RT_ACT_RECIPROCAL)
+  CASE(RT_ACT_NEG) CASE(RT_ACT_ABS) CASE(RT_ACT_SQRT) CASE(RT_ACT_RECIPROCAL) CASE(RT_ACT_LOG) CASE(RT_ACT_COS)
+  CASE(RT_ACT_SIN) CASE(RT_ACT_ERF) CASE(RT_ACT_ELU) CASE(RT_ACT_SELU) CASE(RT_ACT_CELU) CASE(RT_ACT_SOFTSIGN)
+  CASE(RT_ACT_FLOOR) CASE(RT_ACT_CEIL) CASE(RT_ACT_ROUND) CASE(RT_ACT_SIGN) CASE(RT_ACT_THRESHOLDEDRELU)
+  CASE(RT_ACT_GELU) CASE(RT_ACT_GELU_TANH)
 #undef CASE
   default: rt_unary_f32__scalar(p); break;
   }

@@ -1,4 +1,5 @@
-/* norm.c — row normalization: LayerNorm and RMSNorm over rows of n contiguous floats (fused by the compiler). */
+/* norm.c — row normalization: LayerNorm and RMSNorm over rows of n contiguous floats (fused by the compiler),
+ * optionally storing each row's mean and inverse standard deviation (LayerNormalization's extra outputs). */
 #include "rt_internal.h"
 
 void rt_norm_f32__scalar(const RtNorm *p) {
@@ -15,6 +16,8 @@ void rt_norm_f32__scalar(const RtNorm *p) {
     for (int32_t i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
     var = n ? var / (float)n : 0.0f;
     float inv = 1.0f / __builtin_sqrtf(var + p->eps);
+    if (p->mean) RT_PTR(float, p->mean)[r] = mean;
+    if (p->inv_std) RT_PTR(float, p->inv_std)[r] = inv;
     for (int32_t i = 0; i < n; i++) {
       float v = (x[i] - mean) * inv;
       if (scale) v *= scale[i];
@@ -53,6 +56,8 @@ void rt_norm_f32__simd128(const RtNorm *p) {
     float mean = p->rms || !n ? 0.0f : row_sum(x, n, 0.0f, 0) / (float)n;
     float var = n ? row_sum(x, n, mean, 1) / (float)n : 0.0f;
     float inv = 1.0f / __builtin_sqrtf(var + p->eps);
+    if (p->mean) RT_PTR(float, p->mean)[r] = mean;
+    if (p->inv_std) RT_PTR(float, p->inv_std)[r] = inv;
     v128_t vm = wasm_f32x4_splat(mean), vi = wasm_f32x4_splat(inv);
     int32_t i = 0;
     for (; i + 4 <= n; i += 4) {

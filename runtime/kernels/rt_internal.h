@@ -5,7 +5,7 @@
  *   exp   Cody-Waite range reduction x = n*ln2 + r, |r| <= ln2/2, degree-6 Taylor polynomial,
  *         2^n applied as two exponent-bit factors 2^(n>>1) * 2^(n-(n>>1)) so that the whole f32
  *         range works (including denormal results). Max relative error ~3e-7 for normal results;
- *         exp(x) = +inf for x > 88.72283 (ln FLT_MAX), 0 for x < -103.972, NaN propagates.
+ *         exp(x) = +inf for x > 88.72283 (ln FLT_MAX), 0 for x < -87 (no denormal results), NaN propagates.
  *   log   x = m*2^e, m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(s), s = (m-1)/(m+1), odd series
  *         to s^9. Max relative error ~2e-7. log(0) = -inf, log(<0) = NaN, denormals treated as 0.
  *   sigmoid  e = exp(-|x|); x >= 0 ? 1/(1+e) : e/(1+e)  (no cancellation, no overflow).
@@ -47,7 +47,9 @@ RT_AI uint32_t rt_f2u(float f) { union { float f; uint32_t u; } v; v.f = f; retu
 RT_AI float rt_u2f(uint32_t u) { union { float f; uint32_t u; } v; v.u = u; return v.f; }
 
 #define RT_EXP_HI 88.72283f          /* above: +inf (ln FLT_MAX = 88.7228391) */
-#define RT_EXP_LO (-103.97208f)      /* below: 0 (ln of the smallest denormal is -103.279) */
+#define RT_EXP_LO (-87.0f)           /* below: 0. e^-87 = 1.65e-38 is still a normal float; results that would be
+                                        denormal are flushed to 0 (abs err < 1.7e-38): denormal arithmetic is
+                                        ~100x slower on x86 and wasm cannot switch it off (masked softmax) */
 #define RT_LOG2E 1.44269504088896341f
 #define RT_LN2_HI 0.693145751953125f /* ln 2 split so that n*RT_LN2_HI is exact for |n| < 256 */
 #define RT_LN2_LO 1.42860682030941723e-6f
@@ -123,6 +125,195 @@ RT_AI float rt_powf(float a, float b) {
   return r;
 }
 
+/* ---- more transcendentals (unary ops). Methods:
+ *   expm1  |x| < 0.5: Taylor to x^8 (relative truncation < 1e-8); else exp(x) - 1.
+ *   log1p  u = 1 + y; log(u) * y / (u - 1) (Goldberg's correction of the rounding of 1 + y).
+ *   sin/cos  n = rint(x * 2/pi), r = x - n*pi/2 with pi/2 split in three parts (exact products for
+ *         |n| < 2^16, i.e. |x| < ~1e5), Taylor polynomials on |r| <= pi/4 (sin to r^11, cos to r^10,
+ *         truncation < 2e-9), quadrant from n mod 4. tan = sin/cos of the same reduction.
+ *   atan  |x| > 1: pi/2 - atan(1/x); t > tan(pi/8): pi/4 + atan((t-1)/(t+1)); odd Taylor series to u^17
+ *         on |u| <= 0.4143 (truncation < 5e-8 relative). asin(x) = atan(x / sqrt((1-x)(1+x))),
+ *         acos(x) = 2 atan(sqrt((1-x)/(1+x))).
+ *   erf   |x| < 1: Taylor series to x^23 (< 2e-9); else 1 - erfc(|x|) with erfc from the Chebyshev-fitted
+ *         formula of Numerical Recipes (erfcc, fractional error < 1.2e-7 for every x >= 0), its exp(-x^2 + p)
+ *         taken as two exps so that x^2 is not rounded. Gelu uses erfc for x < 0 (relative error ~1e-6).
+ *   sinh/cosh  |x| < 1: Taylor (sinh); else (e -+ 1/e)/2 with e = exp(|x|) (exp(|x| - ln2) past 88).
+ *   asinh/acosh/atanh  through log1p: asinh a = log1p(a + a^2/(1 + sqrt(1 + a^2))),
+ *         acosh x = log1p(t + sqrt(2t + t^2)), t = x - 1, atanh a = log1p(2a/(1 - a))/2; log(2a) past 1e4. */
+#define RT_PI_F 3.14159265358979f
+#define RT_PIO2_1 1.5703125f
+#define RT_PIO2_2 4.837512969970703125e-4f
+#define RT_PIO2_3 7.54978995489188216e-8f
+#define RT_2OPI 0.636619772367581f
+#define RT_LN2_F 0.693147180559945f
+
+RT_AI float rt_expm1f(float x) {
+  if (__builtin_fabsf(x) < 0.5f)
+    return x + x * x * (0.5f + x * (1.0f / 6 + x * (1.0f / 24 + x * (1.0f / 120 + x * (1.0f / 720 + x * (1.0f / 5040 + x * (1.0f / 40320)))))));
+  return rt_expf(x) - 1.0f;
+}
+
+RT_AI float rt_log1pf(float y) {
+  float u = 1.0f + y;
+  if (u == 1.0f || u == RT_INF) return u == 1.0f ? y : u;
+  return rt_logf(u) * (y / (u - 1.0f));
+}
+
+/* sin and cos of the reduced argument r (|r| <= pi/4) */
+RT_AI float rt_sin_poly(float r) {
+  float z = r * r;
+  return r + r * z * (-1.0f / 6 + z * (1.0f / 120 + z * (-1.0f / 5040 + z * (1.0f / 362880 + z * (-1.0f / 39916800)))));
+}
+RT_AI float rt_cos_poly(float r) {
+  float z = r * r;
+  return 1.0f + z * (-0.5f + z * (1.0f / 24 + z * (-1.0f / 720 + z * (1.0f / 40320 + z * (-1.0f / 3628800)))));
+}
+/* x = n*pi/2 + r; returns r, *q = n mod 4 */
+RT_AI float rt_reduce_pio2(float x, int32_t *q) {
+  float n = __builtin_rintf(x * RT_2OPI);
+  float r = ((x - n * RT_PIO2_1) - n * RT_PIO2_2) - n * RT_PIO2_3;
+  float m = n - 4.0f * __builtin_floorf(n * 0.25f);
+  *q = (int32_t)m & 3;
+  return r;
+}
+RT_AI float rt_sinf(float x) {
+  if (x - x != 0.0f) return __builtin_nanf("");
+  int32_t q; float r = rt_reduce_pio2(x, &q);
+  float v = (q & 1) ? rt_cos_poly(r) : rt_sin_poly(r);
+  return (q & 2) ? -v : v;
+}
+RT_AI float rt_cosf(float x) {
+  if (x - x != 0.0f) return __builtin_nanf("");
+  int32_t q; float r = rt_reduce_pio2(x, &q);
+  float v = (q & 1) ? rt_sin_poly(r) : rt_cos_poly(r);
+  return ((q + 1) & 2) ? -v : v;
+}
+RT_AI float rt_tanf(float x) {
+  if (x - x != 0.0f) return __builtin_nanf("");
+  int32_t q; float r = rt_reduce_pio2(x, &q);
+  float s = rt_sin_poly(r), c = rt_cos_poly(r);
+  return (q & 1) ? -c / s : s / c;
+}
+
+RT_AI float rt_atanf(float x) {
+  if (x != x) return x;
+  float a = __builtin_fabsf(x), base = 0.0f, sgn = 1.0f;
+  if (a > 1.0f) { a = 1.0f / a; base = RT_PI_F / 2; sgn = -1.0f; }   /* atan(a) = pi/2 - atan(1/a) */
+  float off = 0.0f;
+  if (a > 0.41421356f) { a = (a - 1.0f) / (a + 1.0f); off = RT_PI_F / 4; }
+  float z = a * a;
+  float p = a + a * z * (-1.0f / 3 + z * (1.0f / 5 + z * (-1.0f / 7 + z * (1.0f / 9 + z * (-1.0f / 11 + z * (1.0f / 13 +
+            z * (-1.0f / 15 + z * (1.0f / 17))))))));
+  float r = base + sgn * (off + p);
+  return __builtin_copysignf(r, x);
+}
+RT_AI float rt_asinf(float x) { return rt_atanf(x / __builtin_sqrtf((1.0f - x) * (1.0f + x))); }
+RT_AI float rt_acosf(float x) { return 2.0f * rt_atanf(__builtin_sqrtf((1.0f - x) / (1.0f + x))); }
+
+/* exp(-x^2 * h) (h = 1 or 1/2) without rounding x^2: x = xh + xl with xh holding 12 significant bits, so
+ * xh^2 is exact and only the small part (xh - x)(xh + x) is rounded (one exp of -x*x would lose ~ulp(x^2),
+ * 4e-6 relative at x = 6) */
+RT_AI float rt_exp_negsq(float x, float h) {
+  float a = __builtin_fabsf(x), ah = rt_u2f(rt_f2u(a) & 0xfffff000u);
+  return rt_expf(-(ah * ah) * h) * rt_expf((ah - a) * (ah + a) * h);
+}
+/* erfc(a) for a >= 1 (Numerical Recipes erfcc) given ea = exp(-a^2) */
+RT_AI float rt_erfc_core(float a, float ea) {
+  float t = 1.0f / (1.0f + 0.5f * a);
+  float p = -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f + t * (0.27886807f +
+            t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
+  return t * ea * rt_expf(p);
+}
+RT_AI float rt_erfc_big(float a) { return rt_erfc_core(a, rt_exp_negsq(a, 1.0f)); }
+/* erf(a) for |a| < 1 by Taylor */
+RT_AI float rt_erf_small(float x) {
+  float z = x * x;
+  float p = 1.0f + z * (-1.0f / 3 + z * (1.0f / 10 + z * (-1.0f / 42 + z * (1.0f / 216 + z * (-1.0f / 1320 + z * (1.0f / 9360 +
+            z * (-1.0f / 75600 + z * (1.0f / 685440 + z * (-1.0f / 6894720 + z * (1.0f / 76204800 + z * (-1.0f / 918086400)))))))))));
+  return 1.12837916709551f * x * p;
+}
+RT_AI float rt_erff(float x) {
+  float a = __builtin_fabsf(x);
+  if (a < 1.0f) return rt_erf_small(x);
+  if (x != x) return x;
+  return __builtin_copysignf(1.0f - rt_erfc_big(a), x);
+}
+/* x/2 (1 + erf(x/sqrt2)), through erfc for x < 0 (no cancellation) */
+RT_AI float rt_geluf(float x) {
+  float u = x * 0.707106781186548f, a = __builtin_fabsf(u);
+  if (x >= 0.0f) return 0.5f * x * (1.0f + rt_erff(u));
+  float c = a < 1.0f ? 1.0f - rt_erf_small(a) : rt_erfc_core(a, rt_exp_negsq(x, 0.5f));   /* erfc(-u) = 1 + erf(u), u^2 = x^2/2 */
+  return 0.5f * x * c;
+}
+
+RT_AI float rt_sinhf(float x) {
+  float a = __builtin_fabsf(x);
+  if (a < 1.0f) {
+    float z = x * x;
+    return x + x * z * (1.0f / 6 + z * (1.0f / 120 + z * (1.0f / 5040 + z * (1.0f / 362880 + z * (1.0f / 39916800)))));
+  }
+  float e = a < 88.0f ? 0.5f * rt_expf(a) : rt_expf(a - RT_LN2_F);
+  return __builtin_copysignf(e - 0.25f / e, x);
+}
+RT_AI float rt_coshf(float x) {
+  float a = __builtin_fabsf(x);
+  float e = a < 88.0f ? 0.5f * rt_expf(a) : rt_expf(a - RT_LN2_F);
+  return e + 0.25f / e;
+}
+RT_AI float rt_asinhf(float x) {
+  float a = __builtin_fabsf(x), r;
+  if (a > 1e4f) r = rt_logf(a) + RT_LN2_F;
+  else r = rt_log1pf(a + a * a / (1.0f + __builtin_sqrtf(1.0f + a * a)));
+  return __builtin_copysignf(r, x);
+}
+RT_AI float rt_acoshf(float x) {
+  if (!(x >= 1.0f)) return __builtin_nanf("");
+  if (x > 1e4f) return rt_logf(x) + RT_LN2_F;
+  float t = x - 1.0f;
+  return rt_log1pf(t + __builtin_sqrtf(2.0f * t + t * t));
+}
+RT_AI float rt_atanhf(float x) {
+  float a = __builtin_fabsf(x);
+  return __builtin_copysignf(0.5f * rt_log1pf(2.0f * a / (1.0f - a)), x);
+}
+RT_AI float rt_softplusf(float x) { return (x > 0.0f ? x : 0.0f) + rt_log1pf(rt_expf(-__builtin_fabsf(x))); }
+
+/* The kinds added after RT_ACT_RECIPROCAL (heavier code): inlined where the kind is a constant (the unary
+ * kernel), called out of line from rt_act1 / rt_act_f32x4 so that every epilogue does not carry them all. */
+RT_AI float rt_act1_ext(int32_t kind, float a, float b, float v) {
+  switch (kind) {
+  case RT_ACT_LOG: return rt_logf(v);
+  case RT_ACT_COS: return rt_cosf(v);
+  case RT_ACT_SIN: return rt_sinf(v);
+  case RT_ACT_TAN: return rt_tanf(v);
+  case RT_ACT_ERF: return rt_erff(v);
+  case RT_ACT_ELU: return v > 0.0f ? v : a * rt_expm1f(v);
+  case RT_ACT_SELU: return v > 0.0f ? b * v : b * (a * rt_expm1f(v));
+  case RT_ACT_CELU: return v > 0.0f ? v : a * rt_expm1f(v / a);
+  case RT_ACT_SOFTPLUS: return rt_softplusf(v);
+  case RT_ACT_SOFTSIGN: return v / (1.0f + __builtin_fabsf(v));
+  case RT_ACT_FLOOR: return __builtin_floorf(v);
+  case RT_ACT_CEIL: return __builtin_ceilf(v);
+  case RT_ACT_ROUND: return __builtin_rintf(v);
+  case RT_ACT_SIGN: return v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : v == 0.0f ? 0.0f : v;
+  case RT_ACT_THRESHOLDEDRELU: return v > a ? v : 0.0f;
+  case RT_ACT_GELU: return rt_geluf(v);
+  case RT_ACT_GELU_TANH: /* x/2 (1 + tanh t) = x sigmoid(2t): no cancellation for x << 0 */
+    return v * rt_sigmoidf(1.59576912160573f * (v + 0.044715f * v * v * v));
+  case RT_ACT_MISH: return v * rt_tanhf(rt_softplusf(v));
+  case RT_ACT_ATAN: return rt_atanf(v);
+  case RT_ACT_ASIN: return rt_asinf(v);
+  case RT_ACT_ACOS: return rt_acosf(v);
+  case RT_ACT_SINH: return rt_sinhf(v);
+  case RT_ACT_COSH: return rt_coshf(v);
+  case RT_ACT_ASINH: return rt_asinhf(v);
+  case RT_ACT_ACOSH: return rt_acoshf(v);
+  case RT_ACT_ATANH: return rt_atanhf(v);
+  default: return v;
+  }
+}
+float rt_act1_ext_call(int32_t kind, float a, float b, float v);   /* out of line (elementwise.c) */
+
 /* Scalar activation (RtActKind). */
 RT_AI float rt_act1(int32_t kind, float a, float b, float v) {
   switch (kind) {
@@ -144,7 +335,7 @@ RT_AI float rt_act1(int32_t kind, float a, float b, float v) {
   case RT_ACT_ABS: return __builtin_fabsf(v);
   case RT_ACT_SQRT: return __builtin_sqrtf(v);
   case RT_ACT_RECIPROCAL: return 1.0f / v;
-  default: return v;
+  default: return rt_act1_ext_call(kind, a, b, v);
   }
 }
 
@@ -158,6 +349,7 @@ RT_AI float rt_bin1(int32_t op, float a, float b) {
   case RT_BIN_MAX: return a < b ? b : a;
   case RT_BIN_MIN: return b < a ? b : a;
   case RT_BIN_POW: return rt_powf(a, b);
+  case RT_BIN_PRELU: return a < 0.0f ? a * b : a;
   default: return 0.0f;
   }
 }
@@ -293,6 +485,132 @@ RT_AI v128_t rt_pow_f32x4(v128_t a, v128_t b) {
   return wasm_v128_bitselect(wasm_f32x4_mul(a, a), r, wasm_f32x4_eq(b, RT_VS(2.0f)));
 }
 
+/* expm1: Taylor branch for |x| < 0.5, exp(x) - 1 otherwise (as rt_expm1f) */
+RT_AI v128_t rt_expm1_f32x4(v128_t x) {
+  v128_t p = RT_VADD(RT_VS(1.0f / 5040), RT_VMUL(x, RT_VS(1.0f / 40320)));
+  p = RT_VADD(RT_VS(1.0f / 720), RT_VMUL(x, p));
+  p = RT_VADD(RT_VS(1.0f / 120), RT_VMUL(x, p));
+  p = RT_VADD(RT_VS(1.0f / 24), RT_VMUL(x, p));
+  p = RT_VADD(RT_VS(1.0f / 6), RT_VMUL(x, p));
+  p = RT_VADD(RT_VS(0.5f), RT_VMUL(x, p));
+  v128_t small = RT_VADD(x, RT_VMUL(RT_VMUL(x, x), p));
+  v128_t big = wasm_f32x4_sub(rt_exp_f32x4(x), RT_VS(1.0f));
+  return wasm_v128_bitselect(small, big, wasm_f32x4_lt(wasm_f32x4_abs(x), RT_VS(0.5f)));
+}
+
+/* sin (cos when cosine != 0) with the reduction and polynomials of rt_sinf / rt_cosf */
+RT_AI v128_t rt_sincos_f32x4(v128_t x, int cosine) {
+  v128_t n = wasm_f32x4_nearest(RT_VMUL(x, RT_VS(RT_2OPI)));
+  v128_t r = wasm_f32x4_sub(x, RT_VMUL(n, RT_VS(RT_PIO2_1)));
+  r = wasm_f32x4_sub(r, RT_VMUL(n, RT_VS(RT_PIO2_2)));
+  r = wasm_f32x4_sub(r, RT_VMUL(n, RT_VS(RT_PIO2_3)));
+  v128_t m = wasm_f32x4_sub(n, RT_VMUL(RT_VS(4.0f), wasm_f32x4_floor(RT_VMUL(n, RT_VS(0.25f)))));
+  v128_t q = wasm_i32x4_trunc_sat_f32x4(m);
+  if (cosine) q = wasm_i32x4_add(q, wasm_i32x4_splat(1));
+  v128_t z = RT_VMUL(r, r);
+  v128_t ps = RT_VADD(RT_VS(1.0f / 362880), RT_VMUL(z, RT_VS(-1.0f / 39916800)));
+  ps = RT_VADD(RT_VS(-1.0f / 5040), RT_VMUL(z, ps));
+  ps = RT_VADD(RT_VS(1.0f / 120), RT_VMUL(z, ps));
+  ps = RT_VADD(RT_VS(-1.0f / 6), RT_VMUL(z, ps));
+  v128_t sv = RT_VADD(r, RT_VMUL(RT_VMUL(r, z), ps));
+  v128_t pc = RT_VADD(RT_VS(1.0f / 40320), RT_VMUL(z, RT_VS(-1.0f / 3628800)));
+  pc = RT_VADD(RT_VS(-1.0f / 720), RT_VMUL(z, pc));
+  pc = RT_VADD(RT_VS(1.0f / 24), RT_VMUL(z, pc));
+  pc = RT_VADD(RT_VS(-0.5f), RT_VMUL(z, pc));
+  v128_t cv = RT_VADD(RT_VS(1.0f), RT_VMUL(z, pc));
+  v128_t odd = wasm_i32x4_eq(wasm_v128_and(q, wasm_i32x4_splat(1)), wasm_i32x4_splat(1));
+  v128_t v = wasm_v128_bitselect(cv, sv, odd);
+  v128_t neg = wasm_i32x4_shl(wasm_v128_and(q, wasm_i32x4_splat(2)), 30);   /* bit 1 of q -> sign bit */
+  v = wasm_v128_xor(v, neg);
+  v128_t bad = wasm_f32x4_ne(wasm_f32x4_sub(x, x), RT_VS(0.0f));            /* inf, NaN */
+  return wasm_v128_bitselect(RT_VS(__builtin_nanf("")), v, bad);
+}
+
+/* erf with the branches of rt_erff */
+RT_AI v128_t rt_exp_negsq_f32x4(v128_t x, float h) {
+  v128_t a = wasm_f32x4_abs(x), ah = wasm_v128_and(a, wasm_i32x4_splat((int32_t)0xfffff000u));
+  v128_t e1 = rt_exp_f32x4(wasm_f32x4_neg(RT_VMUL(RT_VMUL(ah, ah), RT_VS(h))));
+  return RT_VMUL(e1, rt_exp_f32x4(RT_VMUL(RT_VMUL(wasm_f32x4_sub(ah, a), RT_VADD(ah, a)), RT_VS(h))));
+}
+RT_AI v128_t rt_erfc_core_f32x4(v128_t a, v128_t ea) {
+  v128_t t = wasm_f32x4_div(RT_VS(1.0f), RT_VADD(RT_VS(1.0f), RT_VMUL(RT_VS(0.5f), a)));
+  v128_t p = RT_VADD(RT_VS(-0.82215223f), RT_VMUL(t, RT_VS(0.17087277f)));
+  p = RT_VADD(RT_VS(1.48851587f), RT_VMUL(t, p));
+  p = RT_VADD(RT_VS(-1.13520398f), RT_VMUL(t, p));
+  p = RT_VADD(RT_VS(0.27886807f), RT_VMUL(t, p));
+  p = RT_VADD(RT_VS(-0.18628806f), RT_VMUL(t, p));
+  p = RT_VADD(RT_VS(0.09678418f), RT_VMUL(t, p));
+  p = RT_VADD(RT_VS(0.37409196f), RT_VMUL(t, p));
+  p = RT_VADD(RT_VS(1.00002368f), RT_VMUL(t, p));
+  p = RT_VADD(RT_VS(-1.26551223f), RT_VMUL(t, p));
+  return RT_VMUL(RT_VMUL(t, ea), rt_exp_f32x4(p));
+}
+RT_AI v128_t rt_erfc_big_f32x4(v128_t a) { return rt_erfc_core_f32x4(a, rt_exp_negsq_f32x4(a, 1.0f)); }
+RT_AI v128_t rt_erf_small_f32x4(v128_t x) {
+  v128_t z = RT_VMUL(x, x);
+  static const float c[] = {-1.0f / 918086400, 1.0f / 76204800, -1.0f / 6894720, 1.0f / 685440, -1.0f / 75600, 1.0f / 9360,
+                            -1.0f / 1320, 1.0f / 216, -1.0f / 42, 1.0f / 10, -1.0f / 3, 1.0f};
+  v128_t p = RT_VS(c[0]);
+  for (int i = 1; i < 12; i++) p = RT_VADD(RT_VS(c[i]), RT_VMUL(z, p));
+  return RT_VMUL(RT_VMUL(RT_VS(1.12837916709551f), x), p);
+}
+RT_AI v128_t rt_erf_f32x4(v128_t x) {
+  v128_t a = wasm_f32x4_abs(x);
+  v128_t big = wasm_f32x4_sub(RT_VS(1.0f), rt_erfc_big_f32x4(wasm_f32x4_pmax(a, RT_VS(1.0f))));
+  big = wasm_v128_or(big, wasm_v128_and(x, wasm_i32x4_splat((int32_t)0x80000000u)));
+  v128_t r = wasm_v128_bitselect(rt_erf_small_f32x4(x), big, wasm_f32x4_lt(a, RT_VS(1.0f)));
+  return wasm_v128_bitselect(x, r, wasm_f32x4_ne(x, x));
+}
+RT_AI v128_t rt_gelu_f32x4(v128_t x) {
+  v128_t u = RT_VMUL(x, RT_VS(0.707106781186548f)), a = wasm_f32x4_abs(u);
+  v128_t small = rt_erf_small_f32x4(a);
+  v128_t big = rt_erfc_core_f32x4(wasm_f32x4_pmax(a, RT_VS(1.0f)), rt_exp_negsq_f32x4(x, 0.5f));
+  v128_t ec = wasm_v128_bitselect(wasm_f32x4_sub(RT_VS(1.0f), small), big,
+                                  wasm_f32x4_lt(a, RT_VS(1.0f)));                /* erfc(|u|) */
+  v128_t ep = wasm_f32x4_sub(RT_VS(2.0f), ec);                                     /* 1 + erf(|u|) */
+  v128_t f = wasm_v128_bitselect(ep, ec, wasm_f32x4_ge(x, RT_VS(0.0f)));
+  return RT_VMUL(RT_VMUL(RT_VS(0.5f), x), f);
+}
+
+/* Lane-by-lane fallback through the scalar activation (kinds without an f32x4 formula). */
+RT_AI v128_t rt_act_lanes(int32_t kind, float a, float b, v128_t v) {
+  return wasm_f32x4_make(rt_act1_ext_call(kind, a, b, wasm_f32x4_extract_lane(v, 0)), rt_act1_ext_call(kind, a, b, wasm_f32x4_extract_lane(v, 1)),
+                         rt_act1_ext_call(kind, a, b, wasm_f32x4_extract_lane(v, 2)), rt_act1_ext_call(kind, a, b, wasm_f32x4_extract_lane(v, 3)));
+}
+
+/* f32x4 versions of the kinds after RT_ACT_RECIPROCAL (see rt_act1_ext); the rest go lane by lane. */
+RT_AI v128_t rt_act_ext_f32x4(int32_t kind, float a, float b, v128_t v) {
+  switch (kind) {
+  case RT_ACT_LOG: return rt_log_f32x4(v);
+  case RT_ACT_COS: return rt_sincos_f32x4(v, 1);
+  case RT_ACT_SIN: return rt_sincos_f32x4(v, 0);
+  case RT_ACT_ERF: return rt_erf_f32x4(v);
+  case RT_ACT_ELU:
+    return wasm_v128_bitselect(v, RT_VMUL(RT_VS(a), rt_expm1_f32x4(v)), wasm_f32x4_gt(v, RT_VS(0.0f)));
+  case RT_ACT_SELU:
+    return RT_VMUL(RT_VS(b), wasm_v128_bitselect(v, RT_VMUL(RT_VS(a), rt_expm1_f32x4(v)), wasm_f32x4_gt(v, RT_VS(0.0f))));
+  case RT_ACT_CELU:
+    return wasm_v128_bitselect(v, RT_VMUL(RT_VS(a), rt_expm1_f32x4(wasm_f32x4_div(v, RT_VS(a)))), wasm_f32x4_gt(v, RT_VS(0.0f)));
+  case RT_ACT_SOFTSIGN: return wasm_f32x4_div(v, RT_VADD(RT_VS(1.0f), wasm_f32x4_abs(v)));
+  case RT_ACT_FLOOR: return wasm_f32x4_floor(v);
+  case RT_ACT_CEIL: return wasm_f32x4_ceil(v);
+  case RT_ACT_ROUND: return wasm_f32x4_nearest(v);
+  case RT_ACT_SIGN: {
+    v128_t one = wasm_v128_and(RT_VS(1.0f), wasm_f32x4_gt(v, RT_VS(0.0f)));
+    v128_t m1 = wasm_v128_and(RT_VS(-1.0f), wasm_f32x4_lt(v, RT_VS(0.0f)));
+    return wasm_v128_bitselect(v, wasm_v128_or(one, m1), wasm_f32x4_ne(v, v));   /* NaN stays */
+  }
+  case RT_ACT_THRESHOLDEDRELU: return wasm_v128_and(v, wasm_f32x4_gt(v, RT_VS(a)));
+  case RT_ACT_GELU: return rt_gelu_f32x4(v);
+  case RT_ACT_GELU_TANH: {
+    v128_t t = RT_VMUL(RT_VS(1.59576912160573f), RT_VADD(v, RT_VMUL(RT_VS(0.044715f), RT_VMUL(v, RT_VMUL(v, v)))));
+    return RT_VMUL(v, rt_sigmoid_f32x4(t));
+  }
+  default: return rt_act_lanes(kind, a, b, v);
+  }
+}
+v128_t rt_act_ext_f32x4_call(int32_t kind, float a, float b, v128_t v);   /* out of line (elementwise.c) */
+
 /* f32x4 activation; kind is loop-invariant at every call site so the switch is cheap. */
 RT_AI v128_t rt_act_f32x4(int32_t kind, float a, float b, v128_t v) {
   switch (kind) {
@@ -316,7 +634,8 @@ RT_AI v128_t rt_act_f32x4(int32_t kind, float a, float b, v128_t v) {
   case RT_ACT_ABS: return wasm_f32x4_abs(v);
   case RT_ACT_SQRT: return wasm_f32x4_sqrt(v);
   case RT_ACT_RECIPROCAL: return wasm_f32x4_div(RT_VS(1.0f), v);
-  default: return v;
+  case RT_ACT_NONE: return v;
+  default: return rt_act_ext_f32x4_call(kind, a, b, v);
   }
 }
 
@@ -329,6 +648,7 @@ RT_AI v128_t rt_bin_f32x4(int32_t op, v128_t a, v128_t b) {
   case RT_BIN_MAX: return wasm_f32x4_pmax(a, b);
   case RT_BIN_MIN: return wasm_f32x4_pmin(a, b);
   case RT_BIN_POW: return rt_pow_f32x4(a, b);
+  case RT_BIN_PRELU: return wasm_v128_bitselect(wasm_f32x4_mul(a, b), a, wasm_f32x4_lt(a, wasm_f32x4_splat(0.0f)));
   default: return wasm_f32x4_splat(0.0f);
   }
 }

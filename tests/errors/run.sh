@@ -34,7 +34,7 @@ expect() {
 
 m="$tmp/m"; o="-o $tmp/out.wasm"
 expect 1 "node 'hm_7' (Hardmax, opset 13): unsupported op 'Hardmax'" "$m/unsupported.onnx" $o
-expect 1 "node 'add_u8' (Add, opset 13): dtype uint8 is not supported at run time" "$m/wrong_dtype.onnx" $o
+expect 1 "node 'add_f16' (Add, opset 13): dtype float16 is not supported at run time" "$m/wrong_dtype.onnx" $o
 expect 1 "node 'conv_bad' (Conv, opset 13): strides/dilations/pads have the wrong number of entries" "$m/bad_attr.onnx" $o
 expect 1 "node 'pool_0' (MaxPool, opset 13): kernel_shape, strides and dilations must be positive" "$m/zero_stride.onnx" $o
 expect 1 "node 'conv_2' (Conv, opset 13): input has 3 channels, weight expects 5 x group 1" "$m/bad_shape.onnx" $o

@@ -288,6 +288,49 @@ TEST(fuse_layernorm_and_rmsnorm) {
   ir_graph_free(g);
 }
 
+TEST(fuse_gelu_and_silu) {
+  /* y = 0.5 * x * (1 + tanh(0.7978845608 * (x + 0.044715 * x*x*x))) and z = y * sigmoid(y) */
+  g = ir_graph_new();
+  Value *x = input("x", 2, (int64_t[]){3, 8});
+  Value *k = ir_const(g, "k", DT_FLOAT, 0, NULL, (float[]){0.7978845608f}), *c = ir_const(g, "c", DT_FLOAT, 0, NULL, (float[]){0.044715f});
+  Value *one = ir_const(g, "one", DT_FLOAT, 0, NULL, (float[]){1}), *half = ir_const(g, "half", DT_FLOAT, 0, NULL, (float[]){0.5f});
+  Value *sq = op("Mul", 2, (Value *[]){x, x}, "sq");
+  Value *cube = op("Mul", 2, (Value *[]){x, sq}, "cube");
+  Value *cc = op("Mul", 2, (Value *[]){c, cube}, "cc");
+  Value *in = op("Add", 2, (Value *[]){x, cc}, "in");
+  Value *kin = op("Mul", 2, (Value *[]){k, in}, "kin");
+  Value *t = op("Tanh", 1, (Value *[]){kin}, "t");
+  Value *t1 = op("Add", 2, (Value *[]){one, t}, "t1");
+  Value *xt = op("Mul", 2, (Value *[]){x, t1}, "xt");
+  Value *y = op("Mul", 2, (Value *[]){half, xt}, "y");
+  Value *s = op("Sigmoid", 1, (Value *[]){y}, "s");
+  Value *z = op("Mul", 2, (Value *[]){y, s}, "z");
+  output(z);
+  CHECK(pass_fold(g) == 0 && pass_fuse_activations(g) == 0 && pass_infer(g) == 0);
+  CHECK_MSG(live_nodes() == 2, "%d live nodes", live_nodes());
+  CHECK(g->nodes[0]->op == OP_Gelu && g->nodes[0]->in[0] == x && g->nodes[0]->out[0] == y &&
+        !strcmp(ir_attr_str(g->nodes[0], "approximate", ""), "tanh"));
+  CHECK(g->nodes[1]->op == OP_Silu && g->nodes[1]->in[0] == y && g->nodes[1]->out[0] == z);
+  ir_graph_free(g);
+
+  /* a different constant is not GELU */
+  g = ir_graph_new();
+  x = input("x", 1, (int64_t[]){4});
+  k = ir_const(g, "k", DT_FLOAT, 0, NULL, (float[]){0.9f});
+  c = ir_const(g, "c", DT_FLOAT, 0, NULL, (float[]){0.044715f});
+  one = ir_const(g, "one", DT_FLOAT, 0, NULL, (float[]){1});
+  half = ir_const(g, "half", DT_FLOAT, 0, NULL, (float[]){0.5f});
+  Value *three = ir_const(g, "three", DT_FLOAT, 0, NULL, (float[]){3});
+  cube = op("Pow", 2, (Value *[]){x, three}, "cube");
+  in = op("Add", 2, (Value *[]){x, op("Mul", 2, (Value *[]){c, cube}, "cc")}, "in");
+  t = op("Tanh", 1, (Value *[]){op("Mul", 2, (Value *[]){k, in}, "kin")}, "t");
+  y = op("Mul", 2, (Value *[]){half, op("Mul", 2, (Value *[]){x, op("Add", 2, (Value *[]){one, t}, "t1")}, "xt")}, "y");
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_fuse_activations(g) == 0);
+  CHECK(live_nodes() == 8);
+  ir_graph_free(g);
+}
+
 TEST(outputs_get_own_buffers) {
   g = ir_graph_new();
   Value *x = input("x", 1, (int64_t[]){4});
@@ -352,6 +395,7 @@ int main(void) {
   RUN(bn_without_conv_becomes_mul_add);
   RUN(fuse_residual_and_activation);
   RUN(fuse_layernorm_and_rmsnorm);
+  RUN(fuse_gelu_and_silu);
   RUN(outputs_get_own_buffers);
   RUN(memory_plan_no_overlap);
   return harness_done();
