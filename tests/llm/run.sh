@@ -10,8 +10,7 @@
 # one module and one onnxruntime-web session (wasm, 1 thread), a 24-character prompt + 200
 # greedy decode steps, and a 41-character prompt + a 7-token chunk at past 41 + 60 decode steps,
 # comparing the logits of every call (rtol 1e-3, atol 1e-4) and the final KV caches.
-# Until onnx2wasm supports run-time symbolic dims and these graphs' ops, the compile step fails
-# and this script says so. Registered in CTest as "llm".
+# Then tests/llm/state.mjs checks the engine's KV-state contract. Registered in CTest as "llm".
 set -u
 [ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 build=$(cd "$1" && pwd) || exit 2
