@@ -237,10 +237,12 @@ void rt_packb_strided(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32
   }
 }
 
+/* the epilogue of a plain product: C = A B */
+static const RtEpilogue plain = {1.0f, 0.0f, 0, 0.0f, 0, 0.0f, 0, 0, 0.0f, RT_ACT_NONE, 0.0f, 0.0f};
+
 void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float *a, int32_t a_rs,
                   int32_t a_ks, RtPackB packb, const void *bctx, float *c, int32_t ldc,
                   const RtEpilogue *ep) {
-  static const RtEpilogue plain = {1.0f, 0.0f, 0, 0.0f, 0, 0.0f, 0, 0, 0.0f, RT_ACT_NONE, 0.0f, 0.0f};
   float tile[MR * NR] __attribute__((aligned(16)));
   if (!ep) ep = &plain;
   if (m <= 0 || n <= 0) return;
@@ -299,7 +301,6 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
 /* Small M with B^T and A rows contiguous along k: dot products, 4 columns at a time. */
 static void core_dot(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs,
                      const float *b, int32_t b_ns, float *c, int32_t ldc, const RtEpilogue *ep) {
-  static const RtEpilogue plain = {1.0f, 0.0f, 0, 0.0f, 0, 0.0f, 0, 0, 0.0f, RT_ACT_NONE, 0.0f, 0.0f};
   if (!ep) ep = &plain;
   for (int32_t i = 0; i < m; i++) {
     const float *ai = a + (ptrdiff_t)i * a_rs;
@@ -344,7 +345,6 @@ static void core_dot(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_
  * per row in 32-column strips (8 f32x4 accumulators: the LLM decode case, M = 1..3). */
 static void core_axpy(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs,
                       const float *b, int32_t b_ks, float *c, int32_t ldc, const RtEpilogue *ep) {
-  static const RtEpilogue plain = {1.0f, 0.0f, 0, 0.0f, 0, 0.0f, 0, 0, 0.0f, RT_ACT_NONE, 0.0f, 0.0f};
   if (!ep) ep = &plain;
   for (int32_t i = 0; i < m; i++) {
     const float *ai = a + (ptrdiff_t)i * a_rs;
