@@ -84,6 +84,9 @@ static void tensor_of(Graph *g, LowerCtx *cx, const Value *v, CgTensor *t) {
   }
   t->addr = cg_addr(cx, v);
   t->bytes = (uint32_t)ir_nbytes_max(g, v);
+  t->cap = v->cap;
+  t->cap_axis = v->cap_axis;
+  t->resident_in = v->resident_in ? v->resident_in->name : NULL;
 }
 
 int cg_lower(Graph *g, uint32_t base, Program *p) {
@@ -183,7 +186,10 @@ static void btensors(Buf *b, const CgTensor *t, int n) {
     }
     bput(b, "], \"shape\": [");
     for (int d = 0; d < t[i].rank; d++) bput(b, "%s%lld", d ? ", " : "", (long long)t[i].shape[d]);
-    bput(b, "], \"offset\": %u, \"bytes\": %u}", t[i].addr, t[i].bytes);
+    bput(b, "], \"offset\": %u, \"bytes\": %u", t[i].addr, t[i].bytes);
+    if (t[i].cap > 0) bput(b, ", \"storage\": {\"axis\": %d, \"capacity\": %lld}", t[i].cap_axis, (long long)t[i].cap);
+    if (t[i].resident_in) { bput(b, ", \"resident_in\": "); bstr(b, t[i].resident_in); }
+    bput(b, "}");
   }
   bput(b, "]");
 }

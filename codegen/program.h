@@ -36,6 +36,8 @@ typedef struct {
   const char *dim_names[IR_MAX_RANK];  /* dim_param symbol bound at compile time, or NULL */
   const char *dim_expr[IR_MAX_RANK];   /* run-time dim as an expression ("past + seq"), or NULL */
   uint32_t addr, bytes;                /* bytes reserved (at the bounds) */
+  int64_t cap; int cap_axis;           /* cap > 0: storage has cap slots along cap_axis (a resident cache) */
+  const char *resident_in;             /* input stored in this output's storage (docs/abi.md), or NULL */
 } CgTensor;
 
 /* a parameter-block field computed at the start of run from the run-time symbols */

@@ -75,7 +75,7 @@ int64_t ir_nbytes(const Value *v) {
 int64_t ir_numel_max(const Graph *g, const Value *v) {
   if (v->rank < 0) return -1;
   int64_t n = 1;
-  for (int i = 0; i < v->rank; i++) n *= ir_dim_max(g, v->dims[i]);
+  for (int i = 0; i < v->rank; i++) n *= v->cap > 0 && i == v->cap_axis ? v->cap : ir_dim_max(g, v->dims[i]);
   return n;
 }
 
@@ -97,6 +97,14 @@ bool ir_same_shape(const Value *a, const Value *b) {
   for (int i = 0; i < a->rank; i++)
     if (!ir_dim_eq(a->dims[i], b->dims[i])) return false;
   return true;
+}
+
+void ir_strides(Graph *g, const Value *v, Dim *strides) {
+  Dim acc = ir_dimc(1);
+  for (int d = v->rank - 1; d >= 0; d--) {
+    strides[d] = acc;
+    acc = ir_dim_mul(g, acc, v->cap > 0 && d == v->cap_axis ? ir_dimc(v->cap) : v->dims[d]);
+  }
 }
 
 /* ---- graph ---- */

@@ -96,16 +96,24 @@ typedef struct Value {
   struct Value *alias;           /* shares the storage of alias (view ops), or NULL */
   int64_t offset;                /* arena / weights offset, -1 until planned */
   int last_use;                  /* index of the last node reading it (planner) */
+  /* storage layout: dense row-major, except a resident cache (passes/resident_kv.c): its axis
+   * cap_axis holds `cap` slots of which dims[cap_axis] are in use (cap > 0) */
+  int64_t cap;
+  int cap_axis;
+  struct Value *resident_in;     /* a graph input stored in the first dims[cap_axis] slots of this
+                                    graph output's storage, so the host need not copy it in */
   int id;
 } Value;
 
 int64_t ir_numel(const Value *v);              /* -1 if some dim is symbolic or rank unknown */
 int64_t ir_nbytes(const Value *v);
-int64_t ir_numel_max(const struct Graph *g, const Value *v);  /* with symbols at their bounds; -1 if rank unknown */
+int64_t ir_numel_max(const struct Graph *g, const Value *v);  /* storage elements: symbols at their bounds, a resident cache at its capacity; -1 if rank unknown */
 int64_t ir_nbytes_max(const struct Graph *g, const Value *v);
 void ir_set_shape(Value *v, int rank, const int64_t *dims);
 bool ir_shape_known(const Value *v);           /* rank known and every dim constant */
 bool ir_same_shape(const Value *a, const Value *b);
+/* element strides of v's storage (dense, or with v->cap slots along v->cap_axis) */
+void ir_strides(struct Graph *g, const Value *v, Dim *strides);
 
 /* ---- nodes ---- */
 #define IR_MAX_IO 64

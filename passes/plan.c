@@ -1,7 +1,8 @@
 /* plan.c — the static memory plan. Constants get offsets in the weights blob; inputs and outputs
  * get dedicated arena slots; intermediates and kernel scratch share the rest of the arena by
  * liveness (first fit, freed after their last reader). Outputs of view ops (Reshape, Flatten, ...)
- * on intermediates alias their input's storage. Results: Value.offset, Value.alias,
+ * on intermediates alias their input's storage, and a resident cache's input (passes/resident_kv.c)
+ * the storage of its output. Results: Value.offset, Value.alias,
  * Node.scratch_off/scratch_bytes, Graph.weights_size, Graph.arena_size. */
 #include "passes.h"
 #include "../ir/ops.h"
@@ -71,6 +72,8 @@ int pass_plan(Graph *g) {
     Value *x = n->in[0], *y = n->out[0];
     if (x->kind == VK_TEMP && !x->is_output && !y->is_output) y->alias = root(x);
   }
+  for (int i = 0; i < g->ninputs; i++)             /* a resident cache's past lives in its present */
+    if (g->inputs[i]->resident_in) g->inputs[i]->alias = g->inputs[i]->resident_in;
   /* 2. every buffer is sized for the bounds of the run-time dims (ir_nbytes_max) */
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
@@ -98,7 +101,8 @@ int pass_plan(Graph *g) {
   }
   /* 5. arena: inputs and outputs first (never reused), then intermediates by liveness */
   FreeList fl = {0};
-  for (int i = 0; i < g->ninputs; i++) g->inputs[i]->offset = fl_alloc(&fl, ir_nbytes_max(g, g->inputs[i]));
+  for (int i = 0; i < g->ninputs; i++)
+    if (!g->inputs[i]->alias) g->inputs[i]->offset = fl_alloc(&fl, ir_nbytes_max(g, g->inputs[i]));
   for (int i = 0; i < g->noutputs; i++)
     if (g->outputs[i]->offset < 0) g->outputs[i]->offset = fl_alloc(&fl, ir_nbytes_max(g, g->outputs[i]));
   for (int i = 0; i < g->nnodes; i++) {

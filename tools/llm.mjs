@@ -9,10 +9,11 @@
 //   let r = await eng.step([5, 17, 3], st);            // prefill: r.logits is Float32Array(seq * vocab)
 //   r = await eng.step([42], r.state);                 // decode: past = 3, seq = 1
 //
-// A state is consumed by the step() it is passed to: the onnx2wasm engine keeps the KV cache as
-// views into the module's memory (no copy out per call), which the next call overwrites. To
-// step from one state more than once (e.g. a benchmark repeating one decode), keep a copy:
-// eng.snapshot(state). Stepping from a stale state throws instead of reading garbage.
+// The onnx2wasm engine keeps the KV cache in the module's memory: with a resident cache (the
+// default, docs/abi.md) the cache never leaves it and each call appends its rows in place. A state
+// stays valid until a later call overwrites rows it needs (a call from a shorter state); stepping
+// from it then throws instead of reading garbage. eng.snapshot(state) keeps a copy that can be
+// stepped from any number of times; eng.kv(state) gives the cache as dense arrays.
 //
 // 'onnx2wasm' loads a module compiled by build/onnx2wasm through runtime/js/onnx2wasm.mjs and
 // calls model.run(feeds, { dims: { seq, past } }) as docs/abi.md ("Run-time symbolic dims")
@@ -141,6 +142,7 @@ async function ortEngine(onnxPath) {
       return { logits, vocab: logits.length / seq, state: { past: past + seq, kv: kvNames.map(([, pres]) => out[pres]) } };
     },
     snapshot(state) { return state; },       /* ort tensors are not reused by the session */
+    kv(state) { return state.kv.map((t) => t.data); },
     async release() { await session.release?.(); },
   };
 }
@@ -165,15 +167,19 @@ async function wasmEngine(wasmPath) {
   if (!wasmPath || !fs.existsSync(wasmPath)) {
     throw new LlmError(`no compiled module (${wasmPath || 'none given'}); compile with build/onnx2wasm MODEL.onnx -o MODEL.wasm`);
   }
-  const { load } = await import(path.join(ROOT, 'runtime/js/onnx2wasm.mjs'));
-  // outputs as views into the module's memory: the KV cache is not copied out per call (see snapshot)
+  const { load, RESIDENT } = await import(path.join(ROOT, 'runtime/js/onnx2wasm.mjs'));
+  // outputs as views into the module's memory: nothing is copied out per call but the logits
   const model = await load(fs.readFileSync(wasmPath), { copyOutputs: false });
-  let generation = 0;                         // bumps every run: older views are stale
   const bounds = checkRuntimeSymbols(model, wasmPath);
   const lay = kvLayout(model.inputs, wasmPath);
   const kvNames = [];
   for (let i = 0; i < lay.layers; i++) kvNames.push([`past_key_${i}`, `present_key_${i}`], [`past_value_${i}`, `present_value_${i}`]);
+  // A module whose caches are resident (docs/abi.md): past_K lives in present_K's storage, so a
+  // call feeds RESIDENT and the cache never crosses the JS boundary. Else each call feeds the
+  // previous call's present views.
+  const resident = kvNames.every(([pastName, pres]) => model.inputs.find((t) => t.name === pastName)?.resident_in === pres);
   const vocabDim = model.outputs.find((t) => t.name === 'logits')?.dims?.[2];
+  const kvShape = (past) => [1, lay.kvHeads, past, lay.headDim];
   // An output's data: the loader returns it at its actual shape; take the leading n elements
   // so a bound-sized buffer would do too, and check the shape when the loader reports it.
   const take = (out, name, n, shape) => {
@@ -188,24 +194,42 @@ async function wasmEngine(wasmPath) {
     }
     return x.length === n ? x : x.subarray(0, n);
   };
+  // Which states are still valid. Resident: a state at `past` needs cache rows [0, past) as they
+  // were when it was made; call j rewrote rows from lowest[j] on, so the state made before call j0
+  // is valid iff lowest[j] >= past for every j >= j0. Copied views: only the newest state is valid.
+  const lowest = [];
+  const stale = () => new LlmError('stale KV state: a later call overwrote the cache rows this state needs; ' +
+                                   'keep a copy with engine.snapshot(state) to step from it again');
+  const check = (state) => {
+    if (state.gen === undefined) return;                    // initial state or a snapshot (own copies)
+    if (resident) { for (let j = state.gen; j < lowest.length; j++) if (lowest[j] < state.past) throw stale(); }
+    else if (state.gen !== lowest.length) throw stale();
+  };
+  const readKv = (state) => {
+    check(state);
+    if (state.kv) return state.kv;
+    return kvNames.map(([, pres]) => model.readOutput(pres, kvShape(state.past)));
+  };
   return {
-    kind: 'onnx2wasm', ...lay, file: wasmPath, bounds, model,
+    kind: 'onnx2wasm', ...lay, file: wasmPath, bounds, model, resident,
     initialState() { return { past: 0, kv: kvNames.map(() => new Float32Array(0)) }; },
-    snapshot(state) { return { past: state.past, kv: state.kv.map((a) => a.slice()) }; },
+    /** A state that owns copies of its cache: it can be stepped from any number of times. */
+    snapshot(state) { return { past: state.past, kv: readKv(state).map((a) => a.slice()) }; },
+    /** The KV cache of a state as dense [1, kv_heads, past, head_dim] arrays (k0, v0, k1, ...). */
+    kv(state) { return readKv(state); },
     async step(ids, state) {
-      if (state.generation !== undefined && state.generation !== generation) {
-        throw new LlmError('stale KV state: a state is consumed by step(); keep a copy with engine.snapshot(state) to reuse it');
-      }
+      check(state);
       const seq = ids.length, past = state.past, total = past + seq;
       const feeds = { input_ids: i64(ids), position_ids: i64(ids.map((_, j) => past + j)) };
-      kvNames.forEach(([pastName], k) => { feeds[pastName] = state.kv[k]; });
-      const out = model.run(feeds, { dims: { seq, past } });
+      const fromMemory = resident && !state.kv;
+      kvNames.forEach(([pastName], k) => { feeds[pastName] = fromMemory ? RESIDENT : state.kv[k]; });
+      const out = model.run(feeds, { dims: { seq, past }, outputs: resident ? ['logits'] : undefined });
+      lowest.push(fromMemory ? past : 0);
       const V = typeof vocabDim === 'number' ? vocabDim : out.logits.length / seq;
       const logits = take(out, 'logits', seq * V, [1, seq, V]).slice();   // the caller keeps logits: a copy
-      const kvShape = [1, lay.kvHeads, total, lay.headDim];
       const kvN = lay.kvHeads * total * lay.headDim;
-      generation++;
-      return { logits, vocab: V, state: { past: total, kv: kvNames.map(([, pres]) => take(out, pres, kvN, kvShape)), generation } };
+      const kv = resident ? undefined : kvNames.map(([, pres]) => take(out, pres, kvN, kvShape(total)));
+      return { logits, vocab: V, state: { past: total, kv, gen: lowest.length } };
     },
     async release() {},
   };

@@ -67,17 +67,21 @@ int op_matmul_lower(LowerCtx *cx, Node *n) {
   CG_DIM(cx, p, m, m);
   CG_DIM(cx, p, n, nn);
   CG_DIM(cx, p, k, k);
-  /* batch strides: A's batch dims are a->dims[0..a->rank-2), right-aligned against y's */
-  Dim sa = ir_dim_mul(g, m, k), sb = ir_dim_mul(g, k, nn);
+  /* batch strides: A's batch dims are a->dims[0..a->rank-2), right-aligned against y's; the
+   * storage strides (ir_strides) are dense but for a resident cache read as B (passes/resident_kv.c) */
+  if (a->cap > 0) return ir_errorf(g, n, "internal: A is a resident cache");
+  if (b->cap > 0 && b->cap_axis > b->rank - 2) return ir_errorf(g, n, "internal: B's rows are not dense");
+  Dim sta[IR_MAX_RANK], stb[IR_MAX_RANK];
+  ir_strides(g, a, sta);
+  ir_strides(g, b, stb);
   int k2 = 0;
   Dim bdim[IR_MAX_RANK], ast[IR_MAX_RANK], bst[IR_MAX_RANK];
   for (int i = nb - 1; i >= 0; i--) {
     int ia = i - (nb - (a->rank - 2)), ib = i - (nb - (b->rank - 2));
     Dim da = ia >= 0 ? a->dims[ia] : ir_dimc(1), db = ib >= 0 ? b->dims[ib] : ir_dimc(1);
     bdim[i] = y->dims[i];
-    ast[i] = oc_is1(da) ? ir_dimc(0) : sa;
-    bst[i] = oc_is1(db) ? ir_dimc(0) : sb;
-    sa = ir_dim_mul(g, sa, da); sb = ir_dim_mul(g, sb, db);
+    ast[i] = oc_is1(da) ? ir_dimc(0) : sta[ia];
+    bst[i] = oc_is1(db) ? ir_dimc(0) : stb[ib];
   }
   for (int i = 0; i < nb; i++) {           /* drop size-1 batch dims, merge contiguous runs */
     if (oc_is1(bdim[i])) continue;

@@ -294,11 +294,20 @@ int op_concat_lower(LowerCtx *cx, Node *n) {
   Value *y = n->out[0];
   int axis;
   if (oc_axis(g, n, ir_attr_int(n, "axis", 0), y->rank, &axis)) return -1;
-  /* every input is `outer` rows of (its axis length x inner) elements, laid side by side in y */
+  /* every input is `outer` rows of (its axis length x inner) elements, laid side by side in y;
+   * a resident cache (passes/resident_kv.c) has rows of its capacity, and its past input is
+   * already in place */
   Dim outer = oc_prod(g, y->dims, 0, axis), es = ir_dimc(ir_dtype_size(y->dt));
   Dim ybytes = ir_dim_mul(g, oc_prod(g, y->dims, axis, y->rank), es), off = ir_dimc(0);
+  if (y->cap > 0) {
+    if (y->cap_axis != axis) return ir_errorf(g, n, "internal: resident cache grows along axis %d, not %d", y->cap_axis, axis);
+    Dim st[IR_MAX_RANK];
+    ir_strides(g, y, st);
+    ybytes = ir_dim_mul(g, axis > 0 ? st[axis - 1] : ir_dimc(ir_numel_max(g, y)), es);
+  }
   for (int k = 0; k < n->nin; k++) {
     Dim rb = ir_dim_mul(g, oc_prod(g, n->in[k]->dims, axis, n->in[k]->rank), es);
+    if (n->in[k]->resident_in == y) { off = ir_dim_add(g, off, rb); continue; }
     if (ir_dim_known(rb) && rb.c == 0) continue;
     RtCopy2d p = {.src = cg_addr(cx, n->in[k])};
     CG_DIM(cx, p, dst, ir_dim_add(g, ir_dimc(cg_addr(cx, y)), off));
@@ -557,8 +566,8 @@ int op_slice_lower(LowerCtx *cx, Node *n) {
   Value *x = n->in[0], *y = n->out[0];
   SliceSpec sp;
   if (slice_spec(g, n, &sp)) return -1;
-  Dim xs[IR_MAX_RANK], s = ir_dimc(1), base = ir_dimc(0), dim[IR_MAX_RANK], str[IR_MAX_RANK];
-  for (int i = x->rank - 1; i >= 0; i--) { xs[i] = s; s = ir_dim_mul(g, s, x->dims[i]); }
+  Dim xs[IR_MAX_RANK], base = ir_dimc(0), dim[IR_MAX_RANK], str[IR_MAX_RANK];
+  ir_strides(g, x, xs);                 /* storage strides: a resident cache is read in place */
   int k = 0;
   for (int i = 0; i < x->rank; i++) {
     base = ir_dim_add(g, base, ir_dim_mul(g, sp.start[i], xs[i]));

@@ -11,8 +11,15 @@
 //   model.run({ input_ids: { data: ids, dims: [1, 5] }, ... });       // seq = 5 read from the dims
 //   model.run(feeds, { dims: { seq: 5, past: 12 } });
 //   model.outputShape('logits')                      // [1, 5, 96] for the last run
+//
+// Resident caches (docs/abi.md): an input with `resident_in` lives in that output's storage. Feed
+// RESIDENT instead of data to keep what the last run left there (its present is this run's past):
+//   model.run({ input_ids, position_ids, past_key_0: RESIDENT, ... }, { dims: { seq: 1, past: 12 }, outputs: ['logits'] });
 
 export const SIGNATURE_SECTION = 'onnx2wasm.signature';
+
+/** Feed for an input with `resident_in`: keep the data already in the module's memory. */
+export const RESIDENT = Symbol.for('onnx2wasm.resident');
 
 /** ABI dtype -> typed-array constructor that carries it. */
 export const TYPED_ARRAYS = Object.freeze({
@@ -84,6 +91,28 @@ export function evalDim(d, values) {
   return sum;
 }
 
+/** evalDim compiled once: a function of the symbol values (run() evaluates shapes every call). */
+function compileDim(d) {
+  if (typeof d === 'number') return () => d;
+  const terms = [];
+  for (const raw of String(d).replace(/ - /g, ' + -').split(' + ')) {
+    let term = raw.trim(), coef = 1;
+    if (term.startsWith('-')) { coef = -1; term = term.slice(1); }
+    const syms = [];
+    for (const f of term.split('*')) { if (/^\d+$/.test(f)) coef *= Number(f); else syms.push(f); }
+    terms.push({ coef, syms });
+  }
+  return (values) => {
+    let sum = 0;
+    for (const { coef, syms } of terms) {
+      let prod = coef;
+      for (const f of syms) { const v = values[f]; if (v === undefined) return undefined; prod *= v; }
+      sum += prod;
+    }
+    return sum;
+  };
+}
+
 /** Reads and parses the "onnx2wasm.signature" custom section of a compiled module. */
 export function readSignature(module) {
   const sections = WebAssembly.Module.customSections(module, SIGNATURE_SECTION);
@@ -116,11 +145,37 @@ function validateSignature(sig) {
       if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
         fail(`${where} '${t.name}': shape must be an array of non-negative integers`);
       }
-      const want = t.shape.reduce((a, b) => a * b, 1) * TYPED_ARRAYS[t.dtype].BYTES_PER_ELEMENT;
+      if (t.storage !== undefined) {
+        const st = t.storage;
+        if (!st || !Number.isSafeInteger(st.axis) || st.axis < 0 || st.axis >= t.shape.length ||
+            !Number.isSafeInteger(st.capacity) || st.capacity < t.shape[st.axis]) {
+          fail(`${where} '${t.name}': bad storage ${JSON.stringify(st)}`);
+        }
+      }
+      const want = storageShape(t).reduce((a, b) => a * b, 1) * TYPED_ARRAYS[t.dtype].BYTES_PER_ELEMENT;
       if (t.bytes !== undefined && t.bytes !== want) {
         fail(`${where} '${t.name}': bytes ${t.bytes} != ${want} for ${t.dtype}[${t.shape}]`);
       }
     });
+  }
+}
+
+/** Shape of a tensor's storage: its shape at the bounds, with a resident cache's capacity. */
+function storageShape(t) {
+  return t.storage ? t.shape.map((d, i) => (i === t.storage.axis ? t.storage.capacity : d)) : t.shape;
+}
+
+/**
+ * Copies between a dense tensor of shape `shape` and strided storage with `cap` slots on `axis`
+ * (toStorage: dense -> storage). Both are byte views.
+ */
+function copyStrided(storage, dense, shape, axis, cap, esize, toStorage) {
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1) * esize;
+  const rowBytes = shape[axis] * inner, pitch = cap * inner;
+  for (let o = 0; o < outer; o++) {
+    const s = storage.subarray(o * pitch, o * pitch + rowBytes), d = dense.subarray(o * rowBytes, (o + 1) * rowBytes);
+    if (toStorage) s.set(d); else d.set(s);
   }
 }
 
@@ -160,21 +215,30 @@ export async function load(bytesOrModule, opts = {}) {
     }
     const T = TYPED_ARRAYS[t.dtype];
     const length = t.shape.reduce((a, b) => a * b, 1);
-    const bytes = length * T.BYTES_PER_ELEMENT;
+    const bytes = storageShape(t).reduce((a, b) => a * b, 1) * T.BYTES_PER_ELEMENT;
     if (offset < 0 || offset + bytes > ex.memory.buffer.byteLength) {
       fail(`${prefix}_${k} ('${t.name}') [${offset}, ${offset + bytes}) lies outside memory ` +
            `(${ex.memory.buffer.byteLength} bytes)`);
     }
-    return { ...t, offset, bytes, length, T };
+    return { ...t, offset, bytes, length, T, dimFns: (t.dims || t.shape).map(compileDim) };
   });
   const ins = bind(signature.inputs, 'input');
   const outs = bind(signature.outputs, 'output');
   const inByName = new Map(ins.map((t) => [t.name, t]));
+  const outByName = new Map(outs.map((t) => [t.name, t]));
+  for (const t of ins) {
+    if (t.resident_in === undefined) continue;
+    const o = outByName.get(t.resident_in);
+    if (!o || o.offset !== t.offset || !t.storage || !o.storage || o.storage.axis !== t.storage.axis ||
+        o.storage.capacity !== t.storage.capacity || o.dtype !== t.dtype) {
+      fail(`input '${t.name}': resident_in '${t.resident_in}' does not name an output with the same storage`);
+    }
+  }
   const rtSyms = signature.runtime_symbols || [];
   const rtByName = new Map(rtSyms.map((s) => [s.name, s]));
   const fixedSyms = { ...(signature.symbols || {}) };
   if (rtSyms.length && !Number.isSafeInteger(signature.dims_addr)) fail('signature has runtime_symbols but no dims_addr');
-  const lastShapes = new Map(outs.map((t) => [t.name, [...t.shape]]));
+  let lastVals = null;                     // symbol values of the last run (null: none yet)
 
   // symbol values for this run: from opts.dims and from feeds given as {data, dims}
   function resolveDims(feeds, given) {
@@ -192,7 +256,7 @@ export async function load(bytesOrModule, opts = {}) {
     }
     for (const t of ins) {
       const f = feeds[t.name];
-      if (!f || ArrayBuffer.isView(f) || !Array.isArray(f.dims)) continue;
+      if (!f || f === RESIDENT || ArrayBuffer.isView(f) || !Array.isArray(f.dims)) continue;
       const dims = t.dims || t.shape;
       if (f.dims.length !== dims.length) fail(`input '${t.name}' has rank ${dims.length}, got dims [${f.dims}]`);
       dims.forEach((d, i) => { if (typeof d === 'string' && rtByName.has(d)) set(d, f.dims[i], `input '${t.name}'`); });
@@ -205,10 +269,13 @@ export async function load(bytesOrModule, opts = {}) {
     }
     return vals;
   }
-  const shapeOf = (t, vals) => (t.dims || t.shape).map((d) => evalDim(d, vals));
+  const shapeOf = (t, vals) => t.dimFns.map((f) => f(vals));
+  const lastShape = (t) => (lastVals && rtSyms.length ? shapeOf(t, lastVals) : [...t.shape]);
   const freeze = (t) => Object.freeze({
     name: t.name, dtype: t.dtype, dims: Object.freeze([...(t.dims || t.shape)]),
     shape: Object.freeze([...t.shape]), offset: t.offset, bytes: t.bytes,
+    ...(t.storage ? { storage: Object.freeze({ ...t.storage }) } : {}),
+    ...(t.resident_in !== undefined ? { resident_in: t.resident_in } : {}),
   });
 
   function run(feeds, runOpts = {}) {
@@ -216,18 +283,22 @@ export async function load(bytesOrModule, opts = {}) {
       fail(`run() expects an object {inputName: TypedArray}, got ${describe(feeds)}`);
     }
     const vals = rtSyms.length ? resolveDims(feeds, runOpts.dims) : fixedSyms;
-    const data = (t) => { const f = feeds[t.name]; return f && !ArrayBuffer.isView(f) && f.data !== undefined ? f.data : f; };
+    const data = (t) => { const f = feeds[t.name]; return f && f !== RESIDENT && !ArrayBuffer.isView(f) && f.data !== undefined ? f.data : f; };
     const length = (t) => (rtSyms.length ? shapeOf(t, vals).reduce((a, b) => a * b, 1) : t.length);
-    const expected = ins.map((t) => `'${t.name}'`).join(', ') || '(none)';
-    for (const name of Object.keys(feeds)) {
-      if (!inByName.has(name)) fail(`unknown input '${name}'; the model's inputs are ${expected}`);
+    const expected = () => ins.map((t) => `'${t.name}'`).join(', ') || '(none)';
+    for (const name in feeds) {
+      if (!inByName.has(name)) fail(`unknown input '${name}'; the model's inputs are ${expected()}`);
     }
     // Validate everything before touching memory.
     for (const t of ins) {
       if (!Object.prototype.hasOwnProperty.call(feeds, t.name)) {
-        fail(`missing input '${t.name}' (${t.dtype}[${t.shape}]); the model's inputs are ${expected}`);
+        fail(`missing input '${t.name}' (${t.dtype}[${t.shape}]); the model's inputs are ${expected()}`);
       }
       const x = data(t);
+      if (x === RESIDENT) {
+        if (t.resident_in === undefined) fail(`input '${t.name}' is not resident: RESIDENT can only be fed to inputs with resident_in`);
+        continue;
+      }
       const kind = typedArrayKind(x);
       if (kind !== t.T.name) {
         fail(`input '${t.name}' is ${t.dtype}: expected ${t.T.name}, got ${describe(x)}`);
@@ -245,8 +316,14 @@ export async function load(bytesOrModule, opts = {}) {
     }
     for (const t of ins) {
       const x = data(t);
-      const nb = x.length * t.T.BYTES_PER_ELEMENT;
-      new Uint8Array(buf, t.offset, nb).set(new Uint8Array(x.buffer, x.byteOffset, nb));
+      if (x === RESIDENT) continue;
+      const nb = x.length * t.T.BYTES_PER_ELEMENT, src = new Uint8Array(x.buffer, x.byteOffset, nb);
+      if (t.storage) {
+        copyStrided(new Uint8Array(buf, t.offset, t.bytes), src, rtSyms.length ? shapeOf(t, vals) : t.shape,
+                    t.storage.axis, t.storage.capacity, t.T.BYTES_PER_ELEMENT, true);
+      } else {
+        new Uint8Array(buf, t.offset, nb).set(src);
+      }
     }
     let status;
     try {
@@ -256,23 +333,43 @@ export async function load(bytesOrModule, opts = {}) {
     }
     if (status === 1 && rtSyms.length) fail('run() refused the dims: a run-time dim exceeds its bound');
     if (status !== 0) fail(`run() returned status ${status}`);
-    buf = ex.memory.buffer;
     const result = {};
-    for (const t of outs) {
-      const n = length(t), nb = n * t.T.BYTES_PER_ELEMENT;
-      if (rtSyms.length) lastShapes.set(t.name, shapeOf(t, vals));
-      // A view needs an aligned offset; misaligned outputs are always copied.
-      result[t.name] = copyOutputs || t.offset % t.T.BYTES_PER_ELEMENT !== 0
-        ? new t.T(buf.slice(t.offset, t.offset + nb))
-        : new t.T(buf, t.offset, n);
-    }
+    lastVals = vals;
+    const wanted = runOpts.outputs === undefined ? null : new Set(runOpts.outputs);
+    if (wanted) for (const name of wanted) if (!outByName.has(name)) fail(`unknown output '${name}' in run options`);
+    for (const t of outs) if (!wanted || wanted.has(t.name)) result[t.name] = readOutput(t.name, undefined, copyOutputs);
     return result;
+  }
+
+  /**
+   * Output `name` as left in memory (by the last run, or by feeds of its resident input), at
+   * `shape`: by default the last run's shape. A resident cache (with `storage`) can be read at any
+   * length along its storage axis up to the capacity, e.g. the first `past` rows.
+   */
+  function readOutput(name, shape, copy = true) {
+    const t = outByName.get(name);
+    if (!t) fail(`unknown output '${name}'`);
+    const last = lastShape(t);
+    shape = shape ? [...shape] : last;
+    const fits = shape.length === last.length && shape.every((d, i) => (t.storage && i === t.storage.axis
+      ? Number.isSafeInteger(d) && d >= 0 && d <= t.storage.capacity : d === last[i]));
+    if (!fits) fail(`readOutput('${name}'): shape [${shape}] does not fit its storage (last run: [${last}])`);
+    const buf = ex.memory.buffer, n = shape.reduce((a, b) => a * b, 1), nb = n * t.T.BYTES_PER_ELEMENT;
+    if (t.storage) {
+      const out = new t.T(n);
+      copyStrided(new Uint8Array(buf, t.offset, t.bytes), new Uint8Array(out.buffer), shape, t.storage.axis,
+                  t.storage.capacity, t.T.BYTES_PER_ELEMENT, false);
+      return out;
+    }
+    // A view needs an aligned offset; misaligned outputs are always copied.
+    return copy || t.offset % t.T.BYTES_PER_ELEMENT !== 0 ? new t.T(buf.slice(t.offset, t.offset + nb)) : new t.T(buf, t.offset, n);
   }
 
   /** The shape of output `name` in the last run (the compiled shape before any run). */
   function outputShape(name) {
-    if (!lastShapes.has(name)) fail(`unknown output '${name}'`);
-    return [...lastShapes.get(name)];
+    const t = outByName.get(name);
+    if (!t) fail(`unknown output '${name}'`);
+    return lastShape(t);
   }
 
   return {
@@ -281,6 +378,7 @@ export async function load(bytesOrModule, opts = {}) {
     symbols: Object.freeze({ ...(signature.symbols || {}) }),
     runtimeSymbols: Object.freeze(rtSyms.map((s) => Object.freeze({ ...s }))),
     outputShape,
+    readOutput,
     signature,
     memory: ex.memory,
     module,

@@ -341,49 +341,75 @@ static void core_dot(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_
   }
 }
 
-/* Small M with B row-major (columns contiguous): y[i][:] = sum_q a[i][q] * B[q][:], B streamed once
- * per row in 32-column strips (8 f32x4 accumulators: the LLM decode case, M = 1..3). */
-static void core_axpy(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs,
+/* The whole epilogue on 4 columns (nl valid) of row i, in rt_epi1's order of operations. */
+static inline v128_t epi_f32x4(const RtEpilogue *ep, v128_t v, int32_t i, int32_t j, int32_t nl) {
+  if (ep->alpha != 1.0f) v = wasm_f32x4_mul(v, wasm_f32x4_splat(ep->alpha));
+  if (ep->add != 0.0f) v = wasm_f32x4_add(v, wasm_f32x4_splat(ep->add));
+  if (ep->rowv) v = wasm_f32x4_add(v, wasm_f32x4_splat(ep->rowv[i] * ep->rows));
+  if (ep->colv) v = wasm_f32x4_add(v, wasm_f32x4_mul(rt_load_part(ep->colv + j, nl), wasm_f32x4_splat(ep->cols)));
+  if (ep->full)
+    v = wasm_f32x4_add(v, wasm_f32x4_mul(rt_load_part(ep->full + (ptrdiff_t)i * ep->ldf + j, nl), wasm_f32x4_splat(ep->fulls)));
+  return rt_act_f32x4(ep->act, ep->act_a, ep->act_b, v);
+}
+
+/* C[i][j..j+3] (+)= sum over the kq (1..4) rows of B at bq of a_q * B[q][j..j+3]. */
+#define ROWS_ACC(kq, first, j)                                                                         \
+  do {                                                                                               \
+    v128_t s_ = wasm_f32x4_mul(x0, wasm_v128_load(b0 + (j)));                                        \
+    if ((kq) > 1) s_ = wasm_f32x4_add(s_, wasm_f32x4_mul(x1, wasm_v128_load(b1 + (j))));             \
+    if ((kq) > 2) s_ = wasm_f32x4_add(s_, wasm_f32x4_mul(x2, wasm_v128_load(b2 + (j))));             \
+    if ((kq) > 3) s_ = wasm_f32x4_add(s_, wasm_f32x4_mul(x3, wasm_v128_load(b3 + (j))));             \
+    wasm_v128_store(ci + (j), (first) ? s_ : wasm_f32x4_add(wasm_v128_load(ci + (j)), s_));          \
+  } while (0)
+
+/* Small M with B row-major (columns contiguous), the LLM decode case (M = 1..3): C = A B streams B
+ * once, four rows at a time — four sequential streams the prefetchers follow, where walking
+ * column strips down B would jump a whole row per step — accumulating in C (L1-resident: one row
+ * of C per row of A), then applies the epilogue in one vector pass. */
+static void core_rows(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs,
                       const float *b, int32_t b_ks, float *c, int32_t ldc, const RtEpilogue *ep) {
-  if (!ep) ep = &plain;
-  for (int32_t i = 0; i < m; i++) {
-    const float *ai = a + (ptrdiff_t)i * a_rs;
-    float *ci = c + (ptrdiff_t)i * ldc;
-    int32_t j = 0;
-    for (; j + 32 <= n; j += 32) {
-      v128_t s0 = wasm_f32x4_const_splat(0.0f), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-      const float *bq = b + j;
-      for (int32_t q = 0; q < k; q++, bq += b_ks) {
-        v128_t va = wasm_f32x4_splat(ai[q]);
-        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(va, wasm_v128_load(bq)));
-        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(va, wasm_v128_load(bq + 4)));
-        s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(va, wasm_v128_load(bq + 8)));
-        s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(va, wasm_v128_load(bq + 12)));
-        s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(va, wasm_v128_load(bq + 16)));
-        s5 = wasm_f32x4_add(s5, wasm_f32x4_mul(va, wasm_v128_load(bq + 20)));
-        s6 = wasm_f32x4_add(s6, wasm_f32x4_mul(va, wasm_v128_load(bq + 24)));
-        s7 = wasm_f32x4_add(s7, wasm_f32x4_mul(va, wasm_v128_load(bq + 28)));
+  int32_t n4 = n & ~3;
+  for (int32_t q = 0; q < k; q += 4) {
+    int32_t kq = RT_MIN(4, k - q);
+    const float *b0 = b + (ptrdiff_t)q * b_ks, *b1 = b0 + b_ks, *b2 = b1 + b_ks, *b3 = b2 + b_ks;
+    for (int32_t i = 0; i < m; i++) {
+      const float *ai = a + (ptrdiff_t)i * a_rs + q;
+      float *ci = c + (ptrdiff_t)i * ldc;
+      v128_t x0 = wasm_f32x4_splat(ai[0]);
+      v128_t x1 = wasm_f32x4_splat(kq > 1 ? ai[1] : 0.0f), x2 = wasm_f32x4_splat(kq > 2 ? ai[2] : 0.0f);
+      v128_t x3 = wasm_f32x4_splat(kq > 3 ? ai[3] : 0.0f);
+      int32_t j = 0;
+      if (kq == 4 && q > 0) {
+        for (; j + 8 <= n4; j += 8) { ROWS_ACC(4, 0, j); ROWS_ACC(4, 0, j + 4); }
+        for (; j < n4; j += 4) ROWS_ACC(4, 0, j);
+      } else if (kq == 4) {
+        for (; j + 8 <= n4; j += 8) { ROWS_ACC(4, 1, j); ROWS_ACC(4, 1, j + 4); }
+        for (; j < n4; j += 4) ROWS_ACC(4, 1, j);
+      } else {
+        for (; j < n4; j += 4) {
+          if (kq == 1) ROWS_ACC(1, q == 0, j);
+          else if (kq == 2) ROWS_ACC(2, q == 0, j);
+          else ROWS_ACC(3, q == 0, j);
+        }
       }
-      float t[32] __attribute__((aligned(16)));
-      wasm_v128_store(t, s0); wasm_v128_store(t + 4, s1); wasm_v128_store(t + 8, s2); wasm_v128_store(t + 12, s3);
-      wasm_v128_store(t + 16, s4); wasm_v128_store(t + 20, s5); wasm_v128_store(t + 24, s6); wasm_v128_store(t + 28, s7);
-      for (int32_t jj = 0; jj < 32; jj++) ci[j + jj] = rt_epi1(ep, t[jj], i, j + jj);
+      for (; j < n; j++) {
+        float t = q == 0 ? 0.0f : ci[j];
+        for (int32_t u = 0; u < kq; u++) t += ai[u] * b[(ptrdiff_t)(q + u) * b_ks + j];
+        ci[j] = t;
+      }
     }
-    for (; j + 4 <= n; j += 4) {
-      v128_t s = wasm_f32x4_const_splat(0.0f);
-      const float *bq = b + j;
-      for (int32_t q = 0; q < k; q++, bq += b_ks) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_splat(ai[q]), wasm_v128_load(bq)));
-      float t[4] __attribute__((aligned(16)));
-      wasm_v128_store(t, s);
-      for (int32_t jj = 0; jj < 4; jj++) ci[j + jj] = rt_epi1(ep, t[jj], i, j + jj);
-    }
-    for (; j < n; j++) {
-      float t = 0.0f;
-      for (int32_t q = 0; q < k; q++) t += ai[q] * b[(ptrdiff_t)q * b_ks + j];
-      ci[j] = rt_epi1(ep, t, i, j);
+  }
+  if (k <= 0) for (int32_t i = 0; i < m; i++) for (int32_t j = 0; j < n; j++) c[(ptrdiff_t)i * ldc + j] = 0.0f;
+  if (!ep || (ep->alpha == 1.0f && ep->add == 0.0f && !ep->rowv && !ep->colv && !ep->full && ep->act == RT_ACT_NONE)) return;
+  for (int32_t i = 0; i < m; i++) {
+    float *ci = c + (ptrdiff_t)i * ldc;
+    for (int32_t j = 0; j < n; j += 4) {
+      int32_t nl = RT_MIN(4, n - j);
+      rt_store_part(ci + j, epi_f32x4(ep, rt_load_part(ci + j, nl), i, j, nl), nl);
     }
   }
 }
+#undef ROWS_ACC
 
 void rt_sgemm_f32x4(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, int32_t a_ks,
                     const float *b, int32_t b_ks, int32_t b_ns, float *c, int32_t ldc,
@@ -393,8 +419,8 @@ void rt_sgemm_f32x4(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_r
     core_dot(m, n, k, a, a_rs, b, b_ns, c, ldc, ep);
     return;
   }
-  if (m < 4 && k > 0 && b_ns == 1 && a_ks == 1) {
-    core_axpy(m, n, k, a, a_rs, b, b_ks, c, ldc, ep);
+  if (m < 4 && k > 0 && b_ns == 1 && a_ks == 1 && !(ep && ep->full && ep->full == c)) {
+    core_rows(m, n, k, a, a_rs, b, b_ks, c, ldc, ep);
     return;
   }
   RtStridedB sb = {b, b_ks, b_ns};

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { load, evalDim } from '../../runtime/js/onnx2wasm.mjs';
+import { load, evalDim, RESIDENT } from '../../runtime/js/onnx2wasm.mjs';
 import { compareTensor, mulberry32 } from '../../runtime/js/onnx2wasm-run.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -47,6 +47,31 @@ for (const [seq, past] of [[1, 0], [5, 0], [1, 1], [1, 7], [3, 12], [16, 0], [16
     check(c.ok, `seq=${seq} past=${past} ${name} [${shape}] matches onnxruntime-web${c.ok ? '' : ': ' + c.reason}`);
   }
 }
+// The caches are resident (passes/resident_kv.c): past_* lives in present_*'s storage, so feeding
+// RESIDENT continues from what the last call left there, appended in place. A chain of calls of
+// different lengths against onnxruntime-web fed the previous present tensors.
+const resident = model.inputs.filter((t) => t.resident_in).map((t) => `${t.name}->${t.resident_in}`).join(',');
+check(resident === 'past_key->present_key,past_value->present_value', `the caches are resident: ${resident || 'none'}`);
+let past = 0, rk = new Float32Array(0), rv = new Float32Array(0), chainOk = true, lastKey = null;
+for (const seq of [4, 1, 1, 3, 1, 16, 1]) {
+  const x = tensor(seq * 8);
+  const feeds = { x: { data: x, dims: [1, seq, 8] }, past_key: past ? RESIDENT : new Float32Array(0), past_value: past ? RESIDENT : new Float32Array(0) };
+  const ours = model.run(feeds, { dims: { seq, past } });
+  const ref = await session.run({ x: new ort.Tensor('float32', x, [1, seq, 8]), past_key: new ort.Tensor('float32', rk, [1, 2, past, 4]),
+                                  past_value: new ort.Tensor('float32', rv, [1, 2, past, 4]) });
+  for (const name of ['y', 'present_key', 'present_value']) {
+    const c = compareTensor({ dtype: 'float32', dims: model.outputShape(name), data: ours[name] }, { dtype: 'float32', dims: ref[name].dims, data: ref[name].data }, { rtol: 1e-3, atol: 1e-5 });
+    if (!c.ok) { chainOk = false; check(false, `resident chain: seq=${seq} past=${past} ${name}: ${c.reason}`); }
+  }
+  rk = ref.present_key.data; rv = ref.present_value.data; past += seq; lastKey = ours.present_key;
+}
+check(chainOk && past === 27, `resident chain of 7 calls (seq 4,1,1,3,1,16,1; past 0..26) matches onnxruntime-web at every call`);
+const prefix = model.readOutput('present_key', [1, 2, 5, 4]);
+const want = Float32Array.from({ length: 40 }, (_, i) => lastKey[Math.floor(i / 20) * 27 * 4 + (i % 20)]);
+check(prefix.every((v, i) => v === want[i]), 'readOutput reads the first 5 rows of the resident present_key per head (vs the last run\'s output)');
+let misuse = '';
+try { model.run({ x: tensor(8), past_key: tensor(0), past_value: RESIDENT, y: tensor(1) }, { dims: { seq: 1, past: 0 } }); } catch (e) { misuse = e.message; }
+check(/unknown input 'y'/.test(misuse), `an unknown feed is refused: ${misuse}`);
 let msg = '';
 try { model.run({ x: tensor(17 * 8), past_key: tensor(0), past_value: tensor(0) }, { dims: { seq: 17, past: 0 } }); } catch (e) { msg = e.message; }
 check(/exceeds the bound 16/.test(msg), `seq=17 is refused: ${msg}`);

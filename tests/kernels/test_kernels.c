@@ -606,9 +606,15 @@ static void test_matmul(void) {
   matmul_case(3, 129, 32, 2, (int[]){1, 4}, f11, f11, 0, none);       /* attention scores at decode */
   matmul_case(1, 40, 300, 1, three, one, one, 1, make_act(RT_ACT_RELU));
   g_matmul_tb = 0;
-  /* small m with row-major B: the axpy decode path (32-column strips, 4-column and scalar tails) */
+  /* small m with row-major B: the decode path (B streamed 4 rows at a time: k tails of 1-3 rows,
+   * 8- and 4-column steps, scalar column tails; the epilogue in a second vector pass) */
   matmul_case(1, 512, 192, 0, 0, 0, 0, 1, none);
   matmul_case(3, 75, 33, 1, (int[]){2}, one, one, 0, make_act(RT_ACT_RELU));
+  for (int m = 1; m <= 3; m++)
+    for (int k = 1; k <= 9; k++) {
+      matmul_case(m, 4 * k + m + 8, k, 0, 0, 0, 0, k & 1, none);
+      matmul_case(m, k + 2, k, 1, (int[]){2}, one, one, (k + m) & 1, make_act(1 + (k + m) % (RT_ACT_COUNT - 1)));
+    }
 }
 
 /* ------------------------------------------------------------------ conv2d */

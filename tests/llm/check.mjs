@@ -95,10 +95,10 @@ async function main() {
     for (let s = 0; s < steps && tok !== null && !bad; s++) { generated.push(tok); tok = await one([tok]); }
     if (!bad) {
       // the caches themselves, after the last call
-      for (let k = 0; k < sr.kv.length && !bad; k++) {
+      const kr = ref.kv(sr), ko = ours.kv(so);                 // dense [1, kv_heads, past, head_dim] each
+      for (let k = 0; k < kr.length && !bad; k++) {
         const n = ref.kvHeads * sr.past * ref.headDim, dims = [1, ref.kvHeads, sr.past, ref.headDim];
-        const data = (x) => (x.data ?? x).subarray(0, n);      // ort.Tensor or Float32Array
-        const c = compareTensor({ dtype: 'float32', dims, data: data(so.kv[k]) }, { dtype: 'float32', dims, data: data(sr.kv[k]) }, tol);
+        const c = compareTensor({ dtype: 'float32', dims, data: ko[k].subarray(0, n) }, { dtype: 'float32', dims, data: kr[k].subarray(0, n) }, tol);
         if (!c.ok) bad = `final present tensor ${k} (past ${sr.past}): ${c.reason || `${c.mismatches}/${c.count} off`}`;
       }
     }

@@ -53,7 +53,7 @@ for m in gpt2_char llama_char; do
     done < "$tmp/check.out"
     [ "$n" -gt 0 ] || bad "$m: check.mjs failed: $(tail -5 "$tmp/check.out")"
   fi
-  if node "$root/tests/llm/state.mjs" "$tmp/$m.wasm" > "$tmp/state.out" 2>&1; then ok "$m: KV state contract (stale state refused, snapshots reusable)"
+  if node "$root/tests/llm/state.mjs" "$tmp/$m.wasm" --resident > "$tmp/state.out" 2>&1; then ok "$m: KV state contract (resident cache; overwritten states refused, snapshots reusable)"
   else bad "$m: KV state contract: $(cat "$tmp/state.out" | tail -3)"; fi
 done
 echo "$pass passed, $fail failed"

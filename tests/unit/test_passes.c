@@ -1,6 +1,6 @@
 /* test_passes.c — each pass on small graphs: folding of shape chains, dead-node removal,
  * BatchNormalization folding (checked numerically against a naive conv + BN), epilogue fusion,
- * output legalization, and the memory plan (no two live buffers overlap). */
+ * output legalization, the memory plan (no two live buffers overlap), the resident KV cache. */
 #include "harness.h"
 #include "ir/ir.h"
 #include "ir/ops.h"
@@ -386,6 +386,53 @@ TEST(memory_plan_no_overlap) {
   ir_graph_free(g);
 }
 
+/* past [1,2,past,4] -> Concat(axis 2) -> present (output), read by MatMul(q, present^T) and
+ * MatMul(p, present); `extra` adds a Relu reader that needs dense storage. */
+static Value *kv_graph(bool extra, Value **past_out) {
+  g = ir_graph_new();
+  int past = ir_sym(g, "past"), seq = ir_sym(g, "seq");
+  g->sym_value[past] = g->sym_value[seq] = -1;
+  g->sym_max[past] = 30; g->sym_max[seq] = 8;
+  Value *pk = input("past_key", 4, (int64_t[]){1, 2, 1, 4});
+  pk->dims[2] = ir_dim_sym(g, past);
+  Value *nk = input("new_key", 4, (int64_t[]){1, 2, 1, 4});
+  nk->dims[2] = ir_dim_sym(g, seq);
+  Value *q = input("q", 4, (int64_t[]){1, 2, 1, 4});
+  q->dims[2] = ir_dim_sym(g, seq);
+  Value *present = op("Concat", 2, (Value *[]){pk, nk}, "present_key");
+  present->producer->attrs = ir_alloc(&g->arena, sizeof(Attr));
+  present->producer->attrs[0] = (Attr){.name = "axis", .type = AT_INT, .i = 2};
+  present->producer->nattr = 1;
+  output(present);
+  Value *kt = op("Transpose", 1, (Value *[]){present}, "kt");
+  static const int64_t perm[4] = {0, 1, 3, 2};
+  set_ints(kt->producer, "perm", 4, perm);
+  Value *sc = op("MatMul", 2, (Value *[]){q, kt}, "scores");
+  Value *y = op("MatMul", 2, (Value *[]){sc, present}, "y");
+  output(y);
+  if (extra) output(op("Relu", 1, (Value *[]){present}, "r"));
+  *past_out = pk;
+  return present;
+}
+
+TEST(resident_kv_cache) {
+  Value *pk, *present = kv_graph(false, &pk);
+  PassOptions po = {.opt_level = 2};
+  CHECK_MSG(pass_run_pipeline(g, &po) == 0, "%s", ir_error(g));
+  CHECK_MSG(present->cap == 38 && present->cap_axis == 2, "cap %lld axis %d", (long long)present->cap, present->cap_axis);
+  CHECK(pk->resident_in == present && pk->cap == 38 && pk->offset == present->offset);
+  Dim st[4];
+  ir_strides(g, present, st);
+  CHECK(ir_dim_known(st[1]) && st[1].c == 38 * 4 && st[0].c == 2 * 38 * 4 && st[2].c == 4);
+  CHECK(ir_nbytes_max(g, present) == 2 * 38 * 4 * 4);
+  ir_graph_free(g);
+  /* a reader that needs dense storage keeps the cache dense */
+  present = kv_graph(true, &pk);
+  CHECK_MSG(pass_run_pipeline(g, &po) == 0, "%s", ir_error(g));
+  CHECK(present->cap == 0 && !pk->resident_in && pk->offset != present->offset);
+  ir_graph_free(g);
+}
+
 int main(void) {
   RUN(fold_shape_chain);
   RUN(fold_symbolic_shape_chain);
@@ -398,5 +445,6 @@ int main(void) {
   RUN(fuse_gelu_and_silu);
   RUN(outputs_get_own_buffers);
   RUN(memory_plan_no_overlap);
+  RUN(resident_kv_cache);
   return harness_done();
 }
