@@ -29,6 +29,9 @@ static const char usage[] =
   "                         reserves buffers for the bound); repeatable. Symbols that are\n"
   "                         neither bound nor given a bound get --max-dim-default\n"
   "  --max-dim-default N    bound of run-time dims without --max-dim (default 1024)\n"
+  "  --no-pass PASS         skip the optimization pass PASS (one from --list-passes with level\n"
+  "                         -O1 or more; e.g. --no-pass resident_kv keeps KV caches dense);\n"
+  "                         repeatable\n"
   "  --print-after PASS     print the IR after PASS (a name from --list-passes, or 'all') to stderr\n"
   "  --print-program        print the lowered kernel-call list to stderr\n"
   "  --verify               check the IR's structure after every pass\n"
@@ -55,6 +58,8 @@ int main(int argc, char **argv) {
   WasmOptions wo = {0};
   int level = 2;
   FeOptions fe = {0};
+  const char *po_disabled[16];
+  int po_disabled_n = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage, stdout); return 0; }
@@ -95,6 +100,14 @@ int main(int argc, char **argv) {
       print_after = argv[i];
       if (strcmp(print_after, "all") && !pass_find(print_after)) return die_usage("unknown pass (see --list-passes)", print_after);
     }
+    else if (!strcmp(a, "--no-pass")) {
+      if (++i >= argc) return die_usage("missing value for", a);
+      const PassInfo *pi = pass_find(argv[i]);
+      if (!pi) return die_usage("unknown pass (see --list-passes)", argv[i]);
+      if (pi->min_level == 0) return die_usage("pass is needed for correctness and cannot be skipped", argv[i]);
+      if (po_disabled_n >= 16) return die_usage("too many --no-pass options", NULL);
+      po_disabled[po_disabled_n++] = argv[i];
+    }
     else if (!strcmp(a, "--print-program")) print_program = true;
     else if (!strcmp(a, "--verify")) verify = true;
     else if (!strcmp(a, "--stats")) stats = true;
@@ -117,7 +130,8 @@ int main(int argc, char **argv) {
   if (!out && !print_after && !print_program) return die_usage("no output given (-o OUT.wasm)", NULL);
 
   Graph *g = fe_load(in, &fe);
-  PassOptions po = {.opt_level = level, .print_after = print_after, .dump = stderr, .verify = verify};
+  PassOptions po = {.opt_level = level, .print_after = print_after, .dump = stderr, .verify = verify, .ndisabled = po_disabled_n};
+  for (int d = 0; d < po_disabled_n; d++) po.disabled[d] = po_disabled[d];
   Program prog = {0};
   uint32_t base = 0;
   WasmStats ws = {0};

@@ -25,6 +25,9 @@ int pass_run_pipeline(Graph *g, const PassOptions *o) {
   for (int i = 0; i < pass_count; i++) {
     const PassInfo *p = &pass_table[i];
     if (o->opt_level < p->min_level) continue;
+    bool off = false;
+    for (int d = 0; d < o->ndisabled; d++) off |= !strcmp(o->disabled[d], p->name);
+    if (off && p->min_level > 0) continue;
     if (p->fn(g) || ir_failed(g)) {
       if (!ir_failed(g)) ir_errorf(g, NULL, "pass '%s' failed", p->name);
       return -1;

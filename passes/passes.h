@@ -28,6 +28,8 @@ typedef struct {
   const char *print_after;      /* pass name, "all", or NULL */
   FILE *dump;                   /* where --print-after writes (stderr by default) */
   bool verify;                  /* run ir_verify after every pass */
+  const char *disabled[16];     /* optimization passes not to run (--no-pass NAME) */
+  int ndisabled;
 } PassOptions;
 
 int pass_run_pipeline(Graph *g, const PassOptions *o);

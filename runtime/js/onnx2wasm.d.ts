@@ -25,7 +25,12 @@ export interface TensorInfo {
   readonly shape: ReadonlyArray<number>;
   /** Byte address in `memory`. */
   readonly offset: number;
+  /** Bytes of storage reserved (at the bounds; a resident cache at its capacity). */
   readonly bytes: number;
+  /** A resident cache's storage: `capacity` slots along `axis` (the shape's other dims dense). */
+  readonly storage?: { readonly axis: number; readonly capacity: number };
+  /** Inputs only: this input lives in the first rows of that output's storage (a resident cache). */
+  readonly resident_in?: string;
 }
 
 /** The parsed "onnx2wasm.signature" custom section. */
@@ -54,7 +59,12 @@ export interface ShapedTensor { data: TensorData; dims: ReadonlyArray<number>; }
 export interface RunOptions {
   /** values of the run-time dims (may also come from ShapedTensor feeds). */
   dims?: Record<string, number>;
+  /** outputs to return (default: all); the others stay in memory (see readOutput). */
+  outputs?: ReadonlyArray<string>;
 }
+
+/** Feed for an input with `resident_in`: keep what the module's memory holds (the last run's present). */
+export const RESIDENT: unique symbol;
 
 export interface LoadOptions {
   /**
@@ -80,9 +90,15 @@ export interface Model {
    * exactly the element count of its shape. Throws Onnx2WasmError on a bad feed, a trap, or a
    * non-zero status from the module's run(). Not re-entrant.
    */
-  run(feeds: Record<string, TensorData | ShapedTensor>, opts?: RunOptions): Record<string, TensorData>;
+  run(feeds: Record<string, TensorData | ShapedTensor | typeof RESIDENT>, opts?: RunOptions): Record<string, TensorData>;
   /** The shape of an output in the last run. */
   outputShape(name: string): number[];
+  /**
+   * An output as the module's memory holds it, as a dense copy (or a view when copyOutputs is
+   * false and the storage is dense): by default at the last run's shape; a resident cache at any
+   * length along its storage axis up to the capacity.
+   */
+  readOutput(name: string, shape?: ReadonlyArray<number>): TensorData;
 }
 
 /** Evaluates a signature dim (number or expression) with the given symbol values. */

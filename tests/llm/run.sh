@@ -10,7 +10,9 @@
 # one module and one onnxruntime-web session (wasm, 1 thread), a 24-character prompt + 200
 # greedy decode steps, and a 41-character prompt + a 7-token chunk at past 41 + 60 decode steps,
 # comparing the logits of every call (rtol 1e-3, atol 1e-4) and the final KV caches.
-# Then tests/llm/state.mjs checks the engine's KV-state contract. Registered in CTest as "llm".
+# Then tests/llm/state.mjs checks the engine's KV-state contract with the cache resident (the
+# default, docs/abi.md "Resident caches"), and both again, shorter, with --no-pass resident_kv
+# (dense caches copied per call). Registered in CTest as "llm".
 set -u
 [ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 build=$(cd "$1" && pwd) || exit 2
@@ -55,6 +57,13 @@ for m in gpt2_char llama_char; do
   fi
   if node "$root/tests/llm/state.mjs" "$tmp/$m.wasm" --resident > "$tmp/state.out" 2>&1; then ok "$m: KV state contract (resident cache; overwritten states refused, snapshots reusable)"
   else bad "$m: KV state contract: $(cat "$tmp/state.out" | tail -3)"; fi
+  # the same model with dense caches (--no-pass resident_kv): fewer steps, same oracle
+  if "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.dense.wasm" --max-dim seq=64 --max-dim past=$((ctx - 1)) \
+       --no-pass resident_kv > /dev/null 2> "$tmp/compile.err" &&
+     node "$root/tests/llm/check.mjs" "$dir" "$tmp/$m.dense.wasm" --steps 30 --rtol 1e-3 --atol 1e-4 > "$tmp/dense.out" 2>&1 &&
+     node "$root/tests/llm/state.mjs" "$tmp/$m.dense.wasm" >> "$tmp/dense.out" 2>&1; then
+    ok "$m: dense caches (--no-pass resident_kv): logits match ort-web at every call, KV state contract"
+  else bad "$m: dense caches (--no-pass resident_kv): $(cat "$tmp/compile.err" "$tmp/dense.out" | grep -v '^ok' | tail -3)"; fi
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
