@@ -1,6 +1,7 @@
-/* pack_weights.c — repacks constant Conv weights into the layout the GEMM micro-kernel reads
- * (runtime/pack.h), once at compile time; the node keeps its ONNX-layout weight for inference
- * and carries the packed copy in Node.wpack, which lowering passes to the kernel. */
+/* pack_weights.c — repacks constant Conv weights into the layout the GEMM micro-kernel reads, and
+ * constant 2-D MatMul B operands into 8-column panels (runtime/pack.h), once at compile time; the
+ * node keeps its ONNX-layout weight for inference and carries the packed copy in Node.wpack, which
+ * lowering passes to the kernel. */
 #include "passes.h"
 #include "../ir/ops.h"
 #include "../runtime/pack.h"
@@ -10,6 +11,19 @@
 int pass_pack_weights(Graph *g) {
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
+    if (!n->dead && n->op == OP_MatMul && !n->wpack && !n->trans_b) {
+      Value *b = n->in[1];
+      if (b->kind != VK_CONST || !b->data || b->dt != DT_FLOAT || b->rank != 2 || !ir_shape_known(b)) continue;
+      int k = (int)b->dims[0].c, nn = (int)b->dims[1].c;
+      if (k <= 0 || nn <= 0) continue;
+      int64_t nf = (int64_t)rt_matmul_panels_floats(k, nn);
+      char name[256];
+      snprintf(name, sizeof name, "%s.panels", b->name);
+      Value *pb = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
+      rt_pack_matmul_panels(b->data, pb->data, k, nn);
+      n->wpack = pb;
+      continue;
+    }
     if (n->dead || n->op != OP_Conv || n->wpack) continue;
     Value *w = n->in[1], *x = n->in[0];
     if (w->kind != VK_CONST || w->dt != DT_FLOAT || !ir_shape_known(w) || !ir_dim_known(x->dims[1])) continue;

@@ -14,6 +14,14 @@
  *   float *packed = malloc(n * sizeof(float));
  *   rt_pack_conv2d_weights(w, packed, k, c_per_group * kh * kw, group);   // then set RtConv2d.wpacked = 1
  */
+/* MatMul B panels (what rt_matmul_f32 reads when RtMatMul.trans_b = RT_MATMUL_B_PANELS): a constant
+ * B [k][n] as ceil(n/8) panels of 8 columns, each k rows of 8 floats, the last one zero-padded:
+ *   out[(p*k + q)*8 + r] = b[q][p*8 + r]  (0 if p*8 + r >= n)
+ * Decode (M = 1..3) then streams B once, sequentially; larger M copies panels into the GEMM core.
+ *
+ *   float *panels = malloc(rt_matmul_panels_floats(k, n) * sizeof(float));
+ *   rt_pack_matmul_panels(b, panels, k, n);
+ */
 #ifndef RT_PACK_H
 #define RT_PACK_H
 #include <stddef.h>
@@ -24,4 +32,6 @@ int rt_conv2d_wants_packing(int k, int c, int group);
 size_t rt_conv2d_packed_floats(int k, int crs, int group);
 /* w: ONNX layout [k][crs] (crs = c/group*kh*kw); out: rt_conv2d_packed_floats() floats */
 void rt_pack_conv2d_weights(const float *w, float *out, int k, int crs, int group);
+size_t rt_matmul_panels_floats(int k, int n);
+void rt_pack_matmul_panels(const float *b, float *out, int k, int n);
 #endif

@@ -196,14 +196,25 @@ async function wasmEngine(wasmPath) {
   };
   // Which states are still valid. Resident: a state at `past` needs cache rows [0, past) as they
   // were when it was made; call j rewrote rows from lowest[j] on, so the state made before call j0
-  // is valid iff lowest[j] >= past for every j >= j0. Copied views: only the newest state is valid.
-  const lowest = [];
+  // is valid iff lowest[j] >= past for every j >= j0. Dense caches: only the newest state is valid.
+  // `mins` keeps the suffix minima of lowest[] as a stack of [call, row] with rows increasing, so
+  // min(lowest[g..]) is the row of the first entry with call >= g (a binary search).
+  let calls = 0;
+  const mins = [];
+  const wrote = (row) => {
+    while (mins.length && mins[mins.length - 1][1] >= row) mins.pop();
+    mins.push([calls++, row]);
+  };
+  const lowestSince = (g) => {
+    let lo = 0, hi = mins.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (mins[mid][0] >= g) hi = mid; else lo = mid + 1; }
+    return lo < mins.length ? mins[lo][1] : Infinity;
+  };
   const stale = () => new LlmError('stale KV state: a later call overwrote the cache rows this state needs; ' +
                                    'keep a copy with engine.snapshot(state) to step from it again');
   const check = (state) => {
     if (state.gen === undefined) return;                    // initial state or a snapshot (own copies)
-    if (resident) { for (let j = state.gen; j < lowest.length; j++) if (lowest[j] < state.past) throw stale(); }
-    else if (state.gen !== lowest.length) throw stale();
+    if (resident ? lowestSince(state.gen) < state.past : state.gen !== calls) throw stale();
   };
   const readKv = (state) => {
     check(state);
@@ -224,12 +235,12 @@ async function wasmEngine(wasmPath) {
       const fromMemory = resident && !state.kv;
       kvNames.forEach(([pastName], k) => { feeds[pastName] = fromMemory ? RESIDENT : state.kv[k]; });
       const out = model.run(feeds, { dims: { seq, past }, outputs: resident ? ['logits'] : undefined });
-      lowest.push(fromMemory ? past : 0);
+      wrote(fromMemory ? past : 0);
       const V = typeof vocabDim === 'number' ? vocabDim : out.logits.length / seq;
       const logits = take(out, 'logits', seq * V, [1, seq, V]).slice();   // the caller keeps logits: a copy
       const kvN = lay.kvHeads * total * lay.headDim;
       const kv = resident ? undefined : kvNames.map(([, pres]) => take(out, pres, kvN, kvShape(total)));
-      return { logits, vocab: V, state: { past: total, kv, gen: lowest.length } };
+      return { logits, vocab: V, state: { past: total, kv, gen: calls } };
     },
     async release() {},
   };

@@ -61,7 +61,9 @@ void rt_matmul_f32__scalar(const RtMatMul *p) {
       for (int32_t j = 0; j < n; j++) {
         float acc = 0.0f;
         for (int32_t q = 0; q < k; q++)
-          acc += a[ao + (ptrdiff_t)i * k + q] * (p->trans_b ? b[bo + (ptrdiff_t)j * k + q] : b[bo + (ptrdiff_t)q * n + j]);
+          acc += a[ao + (ptrdiff_t)i * k + q] *
+                 (p->trans_b == RT_MATMUL_B_PANELS ? b[((ptrdiff_t)(j / 8) * k + q) * 8 + j % 8]
+                  : p->trans_b ? b[bo + (ptrdiff_t)j * k + q] : b[bo + (ptrdiff_t)q * n + j]);
         if (bias) acc += bias[j];
         yb[(ptrdiff_t)i * n + j] = rt_act1(p->act.kind, p->act.a, p->act.b, acc);
       }
@@ -352,6 +354,19 @@ static inline v128_t epi_f32x4(const RtEpilogue *ep, v128_t v, int32_t i, int32_
   return rt_act_f32x4(ep->act, ep->act_a, ep->act_b, v);
 }
 
+/* The epilogue over an m x n block of C holding plain sums, in one vector pass: kept out of line so
+ * the streaming loops that precede it stay small (V8 allocates registers per function). */
+__attribute__((noinline)) static void epi_rows(int32_t m, int32_t n, float *c, int32_t ldc, const RtEpilogue *ep) {
+  if (!ep || (ep->alpha == 1.0f && ep->add == 0.0f && !ep->rowv && !ep->colv && !ep->full && ep->act == RT_ACT_NONE)) return;
+  for (int32_t i = 0; i < m; i++) {
+    float *ci = c + (ptrdiff_t)i * ldc;
+    for (int32_t j = 0; j < n; j += 4) {
+      int32_t nl = RT_MIN(4, n - j);
+      rt_store_part(ci + j, epi_f32x4(ep, rt_load_part(ci + j, nl), i, j, nl), nl);
+    }
+  }
+}
+
 /* C[i][j..j+3] (+)= sum over the kq (1..4) rows of B at bq of a_q * B[q][j..j+3]. */
 #define ROWS_ACC(kq, first, j)                                                                         \
   do {                                                                                               \
@@ -363,15 +378,17 @@ static inline v128_t epi_f32x4(const RtEpilogue *ep, v128_t v, int32_t i, int32_
   } while (0)
 
 /* Small M with B row-major (columns contiguous), the LLM decode case (M = 1..3): C = A B streams B
- * once, four rows at a time — four sequential streams the prefetchers follow, where walking
+ * once, eight rows at a time — eight sequential streams the prefetchers follow, where walking
  * column strips down B would jump a whole row per step — accumulating in C (L1-resident: one row
- * of C per row of A), then applies the epilogue in one vector pass. */
+ * of C per row of A, read and written once per eight rows of B), then applies the epilogue in one
+ * vector pass. */
 static void core_rows(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs,
                       const float *b, int32_t b_ks, float *c, int32_t ldc, const RtEpilogue *ep) {
   int32_t n4 = n & ~3;
-  for (int32_t q = 0; q < k; q += 4) {
-    int32_t kq = RT_MIN(4, k - q);
+  for (int32_t q = 0; q < k;) {
+    int32_t kq = k - q >= 8 ? 8 : RT_MIN(4, k - q);
     const float *b0 = b + (ptrdiff_t)q * b_ks, *b1 = b0 + b_ks, *b2 = b1 + b_ks, *b3 = b2 + b_ks;
+    const float *b4 = b3 + b_ks, *b5 = b4 + b_ks, *b6 = b5 + b_ks, *b7 = b6 + b_ks;
     for (int32_t i = 0; i < m; i++) {
       const float *ai = a + (ptrdiff_t)i * a_rs + q;
       float *ci = c + (ptrdiff_t)i * ldc;
@@ -379,12 +396,19 @@ static void core_rows(int32_t m, int32_t n, int32_t k, const float *a, int32_t a
       v128_t x1 = wasm_f32x4_splat(kq > 1 ? ai[1] : 0.0f), x2 = wasm_f32x4_splat(kq > 2 ? ai[2] : 0.0f);
       v128_t x3 = wasm_f32x4_splat(kq > 3 ? ai[3] : 0.0f);
       int32_t j = 0;
-      if (kq == 4 && q > 0) {
-        for (; j + 8 <= n4; j += 8) { ROWS_ACC(4, 0, j); ROWS_ACC(4, 0, j + 4); }
-        for (; j < n4; j += 4) ROWS_ACC(4, 0, j);
+      if (kq == 8) {
+        v128_t x4 = wasm_f32x4_splat(ai[4]), x5 = wasm_f32x4_splat(ai[5]), x6 = wasm_f32x4_splat(ai[6]);
+        v128_t x7 = wasm_f32x4_splat(ai[7]);
+        for (; j < n4; j += 4) {
+          v128_t s0 = wasm_f32x4_add(wasm_f32x4_mul(x0, wasm_v128_load(b0 + j)), wasm_f32x4_mul(x1, wasm_v128_load(b1 + j)));
+          v128_t s1 = wasm_f32x4_add(wasm_f32x4_mul(x2, wasm_v128_load(b2 + j)), wasm_f32x4_mul(x3, wasm_v128_load(b3 + j)));
+          v128_t s2 = wasm_f32x4_add(wasm_f32x4_mul(x4, wasm_v128_load(b4 + j)), wasm_f32x4_mul(x5, wasm_v128_load(b5 + j)));
+          v128_t s3 = wasm_f32x4_add(wasm_f32x4_mul(x6, wasm_v128_load(b6 + j)), wasm_f32x4_mul(x7, wasm_v128_load(b7 + j)));
+          v128_t sum = wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3));
+          wasm_v128_store(ci + j, q == 0 ? sum : wasm_f32x4_add(wasm_v128_load(ci + j), sum));
+        }
       } else if (kq == 4) {
-        for (; j + 8 <= n4; j += 8) { ROWS_ACC(4, 1, j); ROWS_ACC(4, 1, j + 4); }
-        for (; j < n4; j += 4) ROWS_ACC(4, 1, j);
+        for (; j < n4; j += 4) ROWS_ACC(4, q == 0, j);
       } else {
         for (; j < n4; j += 4) {
           if (kq == 1) ROWS_ACC(1, q == 0, j);
@@ -398,18 +422,96 @@ static void core_rows(int32_t m, int32_t n, int32_t k, const float *a, int32_t a
         ci[j] = t;
       }
     }
+    q += kq;
   }
-  if (k <= 0) for (int32_t i = 0; i < m; i++) for (int32_t j = 0; j < n; j++) c[(ptrdiff_t)i * ldc + j] = 0.0f;
-  if (!ep || (ep->alpha == 1.0f && ep->add == 0.0f && !ep->rowv && !ep->colv && !ep->full && ep->act == RT_ACT_NONE)) return;
-  for (int32_t i = 0; i < m; i++) {
-    float *ci = c + (ptrdiff_t)i * ldc;
-    for (int32_t j = 0; j < n; j += 4) {
-      int32_t nl = RT_MIN(4, n - j);
-      rt_store_part(ci + j, epi_f32x4(ep, rt_load_part(ci + j, nl), i, j, nl), nl);
-    }
-  }
+  epi_rows(m, n, c, ldc, ep);
 }
 #undef ROWS_ACC
+
+/* B packed in 8-column panels (runtime/pack.h): the GEMM core copies a panel's k block as is. */
+typedef struct { const float *bp; int32_t k; } PanelsB;
+static void packb_panels(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nv, float *dst) {
+  const PanelsB *pb = ctx;
+  (void)nv;
+  rt_memcpy(dst, pb->bp + ((ptrdiff_t)(j0 / NR) * pb->k + k0) * NR, (size_t)kc * NR * sizeof(float));
+}
+
+/* Small M (decode) with B in 8-column panels: B is one sequential stream, read once (rows 2..m of A
+ * re-read the panels from L1). Two panels (16 columns) at a time, k unrolled by 2: 8 accumulators,
+ * each A element splatted once for both panels. Plain sums; the epilogue follows in one pass. */
+static void core_panels(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const float *bp,
+                        float *c, int32_t ldc, const RtEpilogue *ep) {
+  int32_t s = 0;
+  for (; s + 2 * NR <= n; s += 2 * NR) {
+    const float *p0 = bp + (ptrdiff_t)(s / NR) * k * NR, *p1 = p0 + (ptrdiff_t)k * NR;
+    for (int32_t i = 0; i < m; i++) {
+      const float *ai = a + (ptrdiff_t)i * a_rs;
+      v128_t a0 = wasm_f32x4_const_splat(0.0f), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      const float *q0 = p0, *q1 = p1;
+      int32_t q = 0;
+      for (; q + 2 <= k; q += 2, q0 += 2 * NR, q1 += 2 * NR) {
+        v128_t x0 = wasm_v128_load32_splat(ai + q), x1 = wasm_v128_load32_splat(ai + q + 1);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, wasm_v128_load(q0)));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, wasm_v128_load(q0 + 4)));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x0, wasm_v128_load(q1)));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x0, wasm_v128_load(q1 + 4)));
+        b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(x1, wasm_v128_load(q0 + 8)));
+        b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(x1, wasm_v128_load(q0 + 12)));
+        b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(x1, wasm_v128_load(q1 + 8)));
+        b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(x1, wasm_v128_load(q1 + 12)));
+      }
+      if (q < k) {
+        v128_t x0 = wasm_v128_load32_splat(ai + q);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, wasm_v128_load(q0)));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, wasm_v128_load(q0 + 4)));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x0, wasm_v128_load(q1)));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x0, wasm_v128_load(q1 + 4)));
+      }
+      float *ci = c + (ptrdiff_t)i * ldc + s;
+      wasm_v128_store(ci, wasm_f32x4_add(a0, b0));
+      wasm_v128_store(ci + 4, wasm_f32x4_add(a1, b1));
+      wasm_v128_store(ci + 8, wasm_f32x4_add(a2, b2));
+      wasm_v128_store(ci + 12, wasm_f32x4_add(a3, b3));
+    }
+  }
+  for (; s < n; s += NR) {                  /* a last single panel, possibly partial */
+    const float *p0 = bp + (ptrdiff_t)(s / NR) * k * NR;
+    int32_t nv = RT_MIN(NR, n - s);
+    for (int32_t i = 0; i < m; i++) {
+      const float *ai = a + (ptrdiff_t)i * a_rs, *q0 = p0;
+      v128_t a0 = wasm_f32x4_const_splat(0.0f), a1 = a0, b0 = a0, b1 = a0;
+      int32_t q = 0;
+      for (; q + 2 <= k; q += 2, q0 += 2 * NR) {
+        v128_t x0 = wasm_v128_load32_splat(ai + q), x1 = wasm_v128_load32_splat(ai + q + 1);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, wasm_v128_load(q0)));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, wasm_v128_load(q0 + 4)));
+        b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(x1, wasm_v128_load(q0 + 8)));
+        b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(x1, wasm_v128_load(q0 + 12)));
+      }
+      if (q < k) {
+        v128_t x0 = wasm_v128_load32_splat(ai + q);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, wasm_v128_load(q0)));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, wasm_v128_load(q0 + 4)));
+      }
+      float *ci = c + (ptrdiff_t)i * ldc + s;
+      rt_store_part(ci, wasm_f32x4_add(a0, b0), RT_MIN(4, nv));
+      if (nv > 4) rt_store_part(ci + 4, wasm_f32x4_add(a1, b1), nv - 4);
+    }
+  }
+  epi_rows(m, n, c, ldc, ep);
+}
+
+/* C = A B with B in 8-column panels, A rows a_rs apart. */
+static void sgemm_panels(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const float *bp,
+                         float *c, int32_t ldc, const RtEpilogue *ep) {
+  if (m <= 0 || n <= 0) return;
+  if (m < 4 && k > 0) {
+    core_panels(m, n, k, a, a_rs, bp, c, ldc, ep);
+    return;
+  }
+  PanelsB pb = {bp, k};
+  rt_gemm_core(m, n, k, 0, a, a_rs, 1, packb_panels, &pb, c, ldc, ep);
+}
 
 void rt_sgemm_f32x4(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, int32_t a_ks,
                     const float *b, int32_t b_ks, int32_t b_ns, float *c, int32_t ldc,
@@ -461,6 +563,15 @@ void rt_matmul_f32__simd128(const RtMatMul *p) {
     if (p->bdim[d] == 1) continue;
     if (p->bstride[d] != 0 || p->astride[d] != expect) fold = 0;
     expect *= p->bdim[d];
+  }
+  if (p->trans_b == RT_MATMUL_B_PANELS) {                        /* B has no batch dims */
+    if (fold) { sgemm_panels(nbat * m, n, k, a, k, b, y, n, &ep); return; }
+    for (int32_t bi = 0; bi < nbat; bi++) {
+      ptrdiff_t ao, bo;
+      matmul_batch_offsets(p, bi, &ao, &bo);
+      sgemm_panels(m, n, k, a + ao, k, b, y + (ptrdiff_t)bi * m * n, n, &ep);
+    }
+    return;
   }
   int32_t b_ks = p->trans_b ? 1 : n, b_ns = p->trans_b ? k : 1;   /* B element (q, j) at q*b_ks + j*b_ns */
   if (fold) {

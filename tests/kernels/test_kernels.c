@@ -563,7 +563,7 @@ static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int 
       for (int j = 0; j < n; j++) {
         double s = 0, mag = 0;
         for (int q = 0; q < k; q++) {
-          double tt = (double)a[ao + (size_t)i * k + q] * (g_matmul_tb ? b[bo + (size_t)j * k + q] : b[bo + (size_t)q * n + j]);
+          double tt = (double)a[ao + (size_t)i * k + q] * (g_matmul_tb == 1 ? b[bo + (size_t)j * k + q] : b[bo + (size_t)q * n + j]);
           s += tt;
           mag += fabs(tt);
         }
@@ -572,10 +572,16 @@ static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int 
         finish(act, s, ACC_RTOL * (fabs(s) + mag + (bi ? fabs(bi[j]) : 0)), &ref[o], &tol[o]);
       }
   }
-  p.a = A(a); p.b = A(b); p.bias = bi ? A(bi) : 0; p.y = A(ys);
+  float *panels = 0;
+  if (g_matmul_tb == RT_MATMUL_B_PANELS) {     /* the compiler's packing (runtime/pack.c) of a shared 2-D B */
+    panels = fbuf(rt_matmul_panels_floats(k, n) + 1);
+    rt_pack_matmul_panels(b, panels, k, n);
+  }
+  p.a = A(a); p.b = A(panels ? panels : b); p.bias = bi ? A(bi) : 0; p.y = A(ys);
   rt_matmul_f32__scalar(&p);
   p.y = A(yv);
   rt_matmul_f32__simd128(&p);
+  free(panels);
   char name[160], bd[64] = "", *q = bd;
   for (int d = 0; d < nb; d++) q += snprintf(q, 16, "%d%s%s,", bdim[d], afull[d] ? "a" : "", bfull[d] ? "b" : "");
   snprintf(name, sizeof name, "matmul[m=%d n=%d k=%d batch=(%s) bias=%d tb=%d %s]", m, n, k, bd, bias, g_matmul_tb, act_names[act.kind]);
@@ -615,6 +621,19 @@ static void test_matmul(void) {
       matmul_case(m, 4 * k + m + 8, k, 0, 0, 0, 0, k & 1, none);
       matmul_case(m, k + 2, k, 1, (int[]){2}, one, one, (k + m) & 1, make_act(1 + (k + m) % (RT_ACT_COUNT - 1)));
     }
+  /* constant B packed in 8-column panels: decode (m < 4, k tails of 1-3, partial last panel), the
+   * GEMM core copying panels (m >= 4, k blocks past KC), batches of A over one shared B */
+  g_matmul_tb = RT_MATMUL_B_PANELS;
+  for (int m = 1; m <= 6; m++)
+    for (int k = 1; k <= 9; k += 2) {
+      matmul_case(m, 8 * k + m, 4 * k + m - 1, 0, 0, 0, 0, k & 1, make_act((k + m) % RT_ACT_COUNT));
+      matmul_case(m, k + 3, k, 1, three, one, (int[]){0}, (k + m) & 1, none);
+    }
+  matmul_case(1, 512, 192, 0, 0, 0, 0, 1, make_act(RT_ACT_GELU_TANH));
+  matmul_case(3, 83, 128, 0, 0, 0, 0, 0, none);
+  matmul_case(64, 130, 300, 0, 0, 0, 0, 1, none);
+  matmul_case(2, 33, 7, 2, d2, (int[]){1, 0}, (int[]){0, 0}, 1, none);   /* A broadcast over a batch dim */
+  g_matmul_tb = 0;
 }
 
 /* ------------------------------------------------------------------ conv2d */
