@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
     }
     else if (!strcmp(a, "--list-ops")) {
       for (int k = 1; k < OP_COUNT; k++)
-        printf("%-20s %s\n", ops_table[k].name, ops_table[k].lower ? "run time" : ops_table[k].eval ? "compile time only (constant inputs)" : "rewritten by a pass");
+        if (!(ops_table[k].flags & OPF_INTERNAL)) printf("%-20s %s\n", ops_table[k].name, ops_table[k].lower ? "run time" : ops_table[k].eval ? "compile time only (constant inputs)" : "rewritten by a pass");
       return 0;
     }
     else if (a[0] == '-' && a[1]) return die_usage("unknown option", a);

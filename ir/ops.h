@@ -22,6 +22,7 @@ typedef int64_t (*OpScratch)(struct Graph *, const struct Node *);
 enum {
   OPF_VIEW = 1,          /* output 0 has input 0's bytes (Reshape, Flatten, Identity, ...) */
   OPF_UNARY_ACT = 2,     /* pure elementwise activation that can fuse into an epilogue */
+  OPF_INTERNAL = 4,      /* made by passes only: a model's node of that name is an unknown op */
 };
 
 typedef struct {
@@ -44,7 +45,7 @@ enum {
 };
 
 extern const OpInfo ops_table[OP_COUNT];
-int ops_lookup(const char *op_type, const char *domain);  /* OP_UNKNOWN if not registered */
+int ops_lookup(const char *op_type, const char *domain);  /* OP_UNKNOWN if not registered (or internal) */
 
 /* hook declarations, generated from the same rows (none_* are declared but never defined) */
 #define OP(id, nmin, nmax, omin, omax, infer, eval, lower, scratch, flags) \

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 
 /* every reader of v reads it through its strides: a MatMul as B (its matrix part stays dense),
- * or a Slice as its data */
+ * a FusedAttention as K or V (rows dense), or a Slice as its data */
 static bool strided_readers_only(Graph *g, const Value *v, int axis) {
   if (axis > v->rank - 2) return false;
   int uses = 0;
@@ -34,9 +34,11 @@ static bool strided_readers_only(Graph *g, const Value *v, int axis) {
     for (int k = 0; k < nr; k++) {
       if (reads[k] != v) continue;
       bool mm = n->op == OP_MatMul && k == 1 && n->in[1] == v && n->in[0] != v;
+      bool att = n->op == OP_FusedAttention && (k == 1 || k == 2) && n->in[k] == v && n->in[0] != v &&
+                 (n->nin < 4 || n->in[3] != v);
       bool slice = n->op == OP_Slice && k == 0 && n->in[0] == v;
       for (int j = 1; j < n->nin && slice; j++) slice = n->in[j] != v;
-      if (!mm && !slice) return false;
+      if (!mm && !att && !slice) return false;
       uses++;
     }
   }

@@ -229,6 +229,21 @@ typedef struct { RtAddr x, y; int32_t outer, n, inner, op, select_last; } RtArgR
  * from this int64 scalar instead. */
 typedef struct { RtAddr x, y; int32_t batch, rows, cols, k, upper, esize; RtAddr k_addr; } RtTrilu;
 
+/* Fused attention (passes/fuse_attention.c): for each batch b and query row i < m,
+ *   s[t] = scale * dot(q[b][i][:d], k[b][t][:d]) + mask[b][i][t]        (t < n; mask optional)
+ *   y[b][i][:dv] = sum_t softmax(s)[t] * v[b][t][:dv]
+ * q/k/v rows are dense (d, d, dv floats); batch strides in elements per merged batch dim, as
+ * RtMatMul (0 = broadcast; k and v may be resident caches with a larger stride). The mask's
+ * columns are contiguous, mask_rs apart per row (0 = one row for all). y is dense
+ * [batch][m][dv]. scratch: n floats (rounded up to 4). */
+typedef struct {
+  RtAddr q, k, v, mask, y, scratch;
+  int32_t m, n, d, dv, nb;
+  int32_t bdim[4], qstride[4], kstride[4], vstride[4], mstride[4];
+  int32_t mask_rs;
+  float scale;
+} RtAttention;
+
 #ifdef __wasm__
 #define RT_PTR(T, addr) ((T *)(uintptr_t)(addr))
 #else

@@ -1721,6 +1721,80 @@ static void test_trilu(void) {
     }
 }
 
+/* ------------------------------------------------------------------ fused attention */
+
+/* heads batches of m query rows; k/v rows stored with capacity cap >= n per head (a resident
+ * cache); mask: 0 none, 1 [heads][m][n], 2 one [m][n] for all heads, 3 one row for all rows;
+ * holes: every 5th mask entry -inf (no row entirely); qb: q broadcast over heads */
+static void attention_case(int heads, int m, int n, int d, int dv, int cap, int maskk, int holes, int qb, float scale) {
+  RtAttention p;
+  memset(&p, 0, sizeof p);
+  p.m = m; p.n = n; p.d = d; p.dv = dv; p.nb = 1; p.bdim[0] = heads; p.scale = scale;
+  p.qstride[0] = qb ? 0 : m * d; p.kstride[0] = cap * d; p.vstride[0] = cap * dv;
+  size_t nq = (size_t)(qb ? 1 : heads) * m * d, nk = (size_t)heads * cap * d, nv = (size_t)heads * cap * dv;
+  size_t mrows = maskk == 1 ? (size_t)heads * m : maskk == 2 ? (size_t)m : 1;
+  float *q = frand_buf(nq + 1, -1, 1), *k = frand_buf(nk + 1, -1, 1), *v = frand_buf(nv + 1, -1, 1);
+  float *mk = maskk ? frand_buf(mrows * (size_t)n + 1, -3, 1) : 0;
+  if (mk && holes)
+    for (size_t r = 0; r < mrows; r++)
+      for (int t = 1; t < n; t += 5) mk[r * (size_t)n + t] = -INFINITY;
+  p.mask_rs = maskk == 3 ? 0 : n;
+  p.mstride[0] = maskk == 1 ? m * n : 0;
+  size_t ny = (size_t)heads * m * dv;
+  float *ys = fbuf(ny + 1), *yv = fbuf(ny + 1), *ref = fbuf(ny + 1), *tol = fbuf(ny + 1), *scr = fbuf((size_t)n + 8);
+  double *sc = malloc(sizeof(double) * (size_t)(n + 1));
+  for (int h = 0; h < heads; h++)
+    for (int i = 0; i < m; i++) {
+      const float *qi = q + (size_t)(qb ? 0 : h) * m * d + (size_t)i * d;
+      const float *mrow = mk ? mk + (maskk == 1 ? ((size_t)h * m + i) * n : maskk == 2 ? (size_t)i * n : 0) : 0;
+      double mx = -INFINITY, sum = 0, serr = 0;
+      for (int t = 0; t < n; t++) {
+        double acc = 0, mag = 0;
+        for (int e = 0; e < d; e++) {
+          double tt = (double)qi[e] * k[((size_t)h * cap + t) * d + e];
+          acc += tt; mag += fabs(tt);
+        }
+        sc[t] = acc * scale + (mrow ? mrow[t] : 0.0);
+        serr = fmax(serr, 1e-5 * (mag * fabs(scale) + fabs(sc[t])));
+        mx = fmax(mx, sc[t]);
+      }
+      for (int t = 0; t < n; t++) { sc[t] = exp(sc[t] - mx); sum += sc[t]; }
+      for (int e = 0; e < dv; e++) {
+        double acc = 0, mag = 0;
+        for (int t = 0; t < n; t++) {
+          double tt = sc[t] / sum * v[((size_t)h * cap + t) * dv + e];
+          acc += tt; mag += fabs(tt);
+        }
+        size_t o = ((size_t)h * m + i) * dv + e;
+        ref[o] = (float)acc;
+        tol[o] = (float)((2e-5 + 4 * serr) * mag + 1e-6 * fabs(acc) + 1e-30);
+      }
+    }
+  p.q = A(q); p.k = A(k); p.v = A(v); p.mask = mk ? A(mk) : 0; p.scratch = A(scr);
+  p.y = A(ys);
+  rt_attention_f32__scalar(&p);
+  p.y = A(yv);
+  rt_attention_f32__simd128(&p);
+  char name[160];
+  snprintf(name, sizeof name, "attention[heads=%d m=%d n=%d d=%d dv=%d cap=%d mask=%d holes=%d qb=%d scale=%g]",
+           heads, m, n, d, dv, cap, maskk, holes, qb, scale);
+  check3(name, ys, yv, ref, tol, ny);
+  free(q); free(k); free(v); free(mk); free(ys); free(yv); free(ref); free(tol); free(scr); free(sc);
+}
+
+static void test_attention(void) {
+  static const int ns[] = {1, 2, 3, 4, 5, 8, 13, 33, 129}, ds[] = {1, 3, 4, 8, 32}, dvs[] = {1, 3, 8, 12, 32, 40};
+  for (size_t i = 0; i < 9; i++)
+    for (size_t j = 0; j < 5; j++) {
+      int n = ns[i], d = ds[j], dv = dvs[(i + j) % 6];
+      attention_case(1 + (int)(i % 3), 1 + (int)((i + j) % 4), n, d, dv, n + (int)(j % 3) * 7, (int)((i + 2 * j) % 4),
+                     n > 2 && (i + j) % 2, (int)(j == 2), j % 2 ? 0.17677669f : 1.0f);
+    }
+  attention_case(2, 3, 129, 32, 32, 319, 2, 1, 0, 0.17677669f);   /* llama_char decode: GQA rows, resident cache */
+  attention_case(4, 64, 64, 32, 32, 255, 2, 1, 0, 0.17677669f);   /* prefill of 64 tokens */
+  attention_case(2, 5, 0, 8, 8, 4, 0, 0, 0, 1.0f);                 /* no keys: zeros */
+}
+
 int main(int argc, char **argv) {
   test_approx();
   test_approx2();
@@ -1742,6 +1816,7 @@ int main(int argc, char **argv) {
   test_where();
   test_argreduce();
   test_trilu();
+  test_attention();
   if (argc > 1 && strcmp(argv[1], "--bench") == 0) bench();
   printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;

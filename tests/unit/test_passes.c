@@ -433,6 +433,46 @@ TEST(resident_kv_cache) {
   ir_graph_free(g);
 }
 
+/* scores = MatMul(q, Transpose(k)) * c + mask -> Softmax -> MatMul(., v); `leak` also outputs the
+ * probabilities, which must then stay unfused */
+static Node *attention_graph(bool leak, bool div) {
+  g = ir_graph_new();
+  Value *q = input("q", 4, (int64_t[]){1, 2, 3, 8});
+  Value *k = input("k", 4, (int64_t[]){1, 2, 5, 8});
+  Value *v = input("v", 4, (int64_t[]){1, 2, 5, 4});
+  Value *mask = input("mask", 4, (int64_t[]){1, 1, 3, 5});
+  Value *kt = op("Transpose", 1, (Value *[]){k}, "kt");
+  static const int64_t perm[4] = {0, 1, 3, 2};
+  set_ints(kt->producer, "perm", 4, perm);
+  Value *sc = op("MatMul", 2, (Value *[]){q, kt}, "scores");
+  Value *c = ir_const(g, "c", DT_FLOAT, 0, NULL, (float[]){div ? 2.0f : 0.5f});
+  Value *ss = op(div ? "Div" : "Mul", 2, (Value *[]){sc, c}, "scaled");
+  Value *sm = op("Add", 2, (Value *[]){mask, ss}, "masked");
+  Value *pr = op("Softmax", 1, (Value *[]){sm}, "probs");
+  Value *y = op("MatMul", 2, (Value *[]){pr, v}, "y");
+  output(y);
+  if (leak) output(pr);
+  return y->producer;
+}
+
+TEST(fuse_attention_block) {
+  PassOptions po = {.opt_level = 2};
+  for (int div = 0; div < 2; div++) {
+    Node *n = attention_graph(false, div);
+    CHECK_MSG(pass_run_pipeline(g, &po) == 0, "%s", ir_error(g));
+    CHECK_MSG(n->op == OP_FusedAttention && n->nin == 4, "op %s nin %d", n->op_type, n->nin);
+    CHECK(!strcmp(n->in[0]->name, "q") && !strcmp(n->in[1]->name, "k") && !strcmp(n->in[2]->name, "v") && !strcmp(n->in[3]->name, "mask"));
+    CHECK(fabsf(ir_attr_float(n, "scale", 0) - 0.5f) < 1e-7f);
+    CHECK(n->out[0]->rank == 4 && n->out[0]->dims[2].c == 3 && n->out[0]->dims[3].c == 4);
+    CHECK_MSG(live_nodes() == 1, "%d live nodes", live_nodes());
+    ir_graph_free(g);
+  }
+  Node *n = attention_graph(true, false);
+  CHECK_MSG(pass_run_pipeline(g, &po) == 0, "%s", ir_error(g));
+  CHECK(n->op == OP_MatMul);
+  ir_graph_free(g);
+}
+
 int main(void) {
   RUN(fold_shape_chain);
   RUN(fold_symbolic_shape_chain);
@@ -446,5 +486,6 @@ int main(void) {
   RUN(outputs_get_own_buffers);
   RUN(memory_plan_no_overlap);
   RUN(resident_kv_cache);
+  RUN(fuse_attention_block);
   return harness_done();
 }
