@@ -1,4 +1,4 @@
-/* fuse.c — epilogue fusion: a residual Add into a Conv (pass_fuse_residual), and an activation
+/* fuse.c — epilogue fusion: a residual Add into a Conv or MatMul (pass_fuse_residual), and an activation
  * into the op producing its input (pass_fuse_act). The kernels apply bias, then residual, then act. */
 #include "passes.h"
 #include "../ir/ops.h"
@@ -39,7 +39,8 @@ int pass_fuse_residual(Graph *g) {
     for (int side = 0; side < 2; side++) {
       Value *cv = add->in[side], *other = add->in[1 - side];
       Node *conv = cv->producer;
-      if (!conv || conv->dead || conv->op != OP_Conv || conv->act || conv->res) continue;
+      if (!conv || conv->dead || (conv->op != OP_Conv && conv->op != OP_MatMul) || conv->act || conv->res) continue;
+      if (conv->op == OP_MatMul && cv->dt != DT_FLOAT) continue;
       if (!private_to(g, cv, add) || !ir_same_shape(cv, add->out[0]) || !ir_same_shape(other, cv)) continue;
       if (other->dt != DT_FLOAT || (other->producer && other->producer->index > conv->index)) continue;
       if (other == cv) continue;

@@ -107,7 +107,7 @@ typedef struct {
 
 /* Batched MatMul with numpy broadcasting: for each batch index (nb dims of size bdim[i]),
  * Y[b] = A[b] (M x K) * B[b] (K x N), A/B batch strides in elements (0 = broadcast),
- * Y contiguous [batch...][M][N]. bias [N] optional, then act. y must not overlap a or b. */
+ * Y contiguous [batch...][M][N]. bias [N] optional, then residual, then act. y must not overlap a or b. */
 typedef struct {
   RtAddr a, b, bias, y;
   int32_t m, n, k, nb;
@@ -115,6 +115,7 @@ typedef struct {
   RtAct act;
   int32_t trans_b;   /* 1: each B[b] is stored transposed, N x K (a Transpose folded in by the compiler);
                         RT_MATMUL_B_PANELS: B (no batch dims) packed in 8-column panels (runtime/pack.h) */
+  RtAddr res;        /* optional residual, dense like Y, added after the bias and before act */
 } RtMatMul;
 #define RT_MATMUL_B_PANELS 2
 

@@ -64,7 +64,8 @@ int op_matmul_lower(LowerCtx *cx, Node *n) {
   Dim nn = b->rank >= 2 ? b->dims[n->trans_b ? b->rank - 2 : b->rank - 1] : ir_dimc(1);
   int nb = y->rank - (a->rank >= 2) - (b->rank >= 2);
   RtMatMul p = {.a = cg_addr(cx, a), .b = cg_addr(cx, n->wpack ? n->wpack : b), .bias = cg_addr(cx, n->bias), .y = cg_addr(cx, y),
-                .trans_b = n->trans_b};
+                .trans_b = n->trans_b, .res = cg_addr(cx, n->res)};
+  if (n->res && (n->res->cap > 0 || !ir_same_shape(n->res, y))) return ir_errorf(g, n, "internal: residual must be dense and of the output's shape");
   if (n->wpack) {                          /* constant 2-D B in 8-column panels (passes/pack_weights.c) */
     if (b->rank != 2 || n->trans_b) return ir_errorf(g, n, "internal: packed B must be 2-D and not transposed");
     p.trans_b = RT_MATMUL_B_PANELS;

@@ -50,7 +50,7 @@ static int32_t matmul_batches(const RtMatMul *p) {
 
 void rt_matmul_f32__scalar(const RtMatMul *p) {
   const float *a = RT_PTR(const float, p->a), *b = RT_PTR(const float, p->b);
-  const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
+  const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0, *res = p->res ? RT_PTR(const float, p->res) : 0;
   float *y = RT_PTR(float, p->y);
   int32_t m = p->m, n = p->n, k = p->k, nbat = matmul_batches(p);
   for (int32_t bi = 0; bi < nbat; bi++) {
@@ -65,6 +65,7 @@ void rt_matmul_f32__scalar(const RtMatMul *p) {
                  (p->trans_b == RT_MATMUL_B_PANELS ? b[((ptrdiff_t)(j / 8) * k + q) * 8 + j % 8]
                   : p->trans_b ? b[bo + (ptrdiff_t)j * k + q] : b[bo + (ptrdiff_t)q * n + j]);
         if (bias) acc += bias[j];
+        if (res) acc += res[(ptrdiff_t)bi * m * n + (ptrdiff_t)i * n + j];
         yb[(ptrdiff_t)i * n + j] = rt_act1(p->act.kind, p->act.a, p->act.b, acc);
       }
   }
@@ -505,7 +506,7 @@ static void core_panels(int32_t m, int32_t n, int32_t k, const float *a, int32_t
 static void sgemm_panels(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const float *bp,
                          float *c, int32_t ldc, const RtEpilogue *ep) {
   if (m <= 0 || n <= 0) return;
-  if (m < 4 && k > 0) {
+  if (m < 4 && k > 0 && !(ep && ep->full == c)) {   /* core_panels writes C before reading full */
     core_panels(m, n, k, a, a_rs, bp, c, ldc, ep);
     return;
   }
@@ -556,6 +557,8 @@ void rt_matmul_f32__simd128(const RtMatMul *p) {
   int32_t m = p->m, n = p->n, k = p->k, nbat = matmul_batches(p);
   RtEpilogue ep = {1.0f, 0.0f, 0, 0.0f, 0, 1.0f, 0, 0, 0.0f, p->act.kind, p->act.a, p->act.b};
   if (p->bias) ep.colv = RT_PTR(const float, p->bias);
+  const float *res = p->res ? RT_PTR(const float, p->res) : 0;
+  if (res) { ep.full = res; ep.ldf = n; ep.fulls = 1.0f; }
   /* B shared by all batches and A batches laid out back to back: one GEMM with M = batches*m. */
   int fold = 1;
   ptrdiff_t expect = (ptrdiff_t)m * k;
@@ -569,6 +572,7 @@ void rt_matmul_f32__simd128(const RtMatMul *p) {
     for (int32_t bi = 0; bi < nbat; bi++) {
       ptrdiff_t ao, bo;
       matmul_batch_offsets(p, bi, &ao, &bo);
+      if (res) ep.full = res + (ptrdiff_t)bi * m * n;
       sgemm_panels(m, n, k, a + ao, k, b, y + (ptrdiff_t)bi * m * n, n, &ep);
     }
     return;
@@ -581,6 +585,7 @@ void rt_matmul_f32__simd128(const RtMatMul *p) {
   for (int32_t bi = 0; bi < nbat; bi++) {
     ptrdiff_t ao, bo;
     matmul_batch_offsets(p, bi, &ao, &bo);
+    if (res) ep.full = res + (ptrdiff_t)bi * m * n;
     rt_sgemm_f32x4(m, n, k, a + ao, k, 1, b + bo, b_ks, b_ns, y + (ptrdiff_t)bi * m * n, n, &ep);
   }
 }

@@ -533,6 +533,7 @@ static void test_gemm(void) {
 /* ------------------------------------------------------------------ matmul */
 
 static int g_matmul_tb; /* matmul_case: B stored transposed (N x K per batch), RtMatMul.trans_b */
+static int g_matmul_res; /* matmul_case: a residual input (RtMatMul.res) */
 
 static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int *afull, const int *bfull, int bias,
                         RtAct act) {
@@ -550,6 +551,7 @@ static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int 
   }
   float *a = frand_buf(na, -1, 1), *b = frand_buf(nbb, -1, 1), *bi = bias ? frand_buf((size_t)n, -1, 1) : 0;
   size_t ny = nbat * m * n;
+  float *res = g_matmul_res ? frand_buf(ny, -1, 1) : 0;
   float *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
   for (size_t t = 0; t < nbat; t++) {
     size_t ao = 0, bo = 0, r = t;
@@ -569,7 +571,8 @@ static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int 
         }
         if (bi) s += bi[j];
         size_t o = t * m * n + (size_t)i * n + j;
-        finish(act, s, ACC_RTOL * (fabs(s) + mag + (bi ? fabs(bi[j]) : 0)), &ref[o], &tol[o]);
+        if (res) s += res[o];
+        finish(act, s, ACC_RTOL * (fabs(s) + mag + (bi ? fabs(bi[j]) : 0) + (res ? fabs(res[o]) : 0)), &ref[o], &tol[o]);
       }
   }
   float *panels = 0;
@@ -577,14 +580,15 @@ static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int 
     panels = fbuf(rt_matmul_panels_floats(k, n) + 1);
     rt_pack_matmul_panels(b, panels, k, n);
   }
-  p.a = A(a); p.b = A(panels ? panels : b); p.bias = bi ? A(bi) : 0; p.y = A(ys);
+  p.a = A(a); p.b = A(panels ? panels : b); p.bias = bi ? A(bi) : 0; p.y = A(ys); p.res = res ? A(res) : 0;
   rt_matmul_f32__scalar(&p);
   p.y = A(yv);
   rt_matmul_f32__simd128(&p);
-  free(panels);
+  free(panels); free(res);
   char name[160], bd[64] = "", *q = bd;
   for (int d = 0; d < nb; d++) q += snprintf(q, 16, "%d%s%s,", bdim[d], afull[d] ? "a" : "", bfull[d] ? "b" : "");
-  snprintf(name, sizeof name, "matmul[m=%d n=%d k=%d batch=(%s) bias=%d tb=%d %s]", m, n, k, bd, bias, g_matmul_tb, act_names[act.kind]);
+  snprintf(name, sizeof name, "matmul[m=%d n=%d k=%d batch=(%s) bias=%d tb=%d res=%d %s]", m, n, k, bd, bias, g_matmul_tb,
+           g_matmul_res, act_names[act.kind]);
   check3(name, ys, yv, ref, tol, ny);
   free(a); free(b); free(bi); free(ys); free(yv); free(ref); free(tol);
 }
@@ -633,6 +637,17 @@ static void test_matmul(void) {
   matmul_case(3, 83, 128, 0, 0, 0, 0, 0, none);
   matmul_case(64, 130, 300, 0, 0, 0, 0, 1, none);
   matmul_case(2, 33, 7, 2, d2, (int[]){1, 0}, (int[]){0, 0}, 1, none);   /* A broadcast over a batch dim */
+  /* a residual input (fused Add): every path (panels at m < 4 and m >= 4, row-major, B^T, batches) */
+  g_matmul_res = 1;
+  for (int t = 0; t < 3; t++) {
+    g_matmul_tb = t == 0 ? RT_MATMUL_B_PANELS : t == 1 ? 0 : 1;
+    matmul_case(1, 37, 19, 0, 0, 0, 0, 1, make_act(RT_ACT_RELU));
+    matmul_case(3, 16, 8, 0, 0, 0, 0, 0, none);
+    matmul_case(9, 21, 33, 0, 0, 0, 0, 1, make_act(RT_ACT_SILU));
+    matmul_case(2, 13, 5, 1, three, one, t == 0 ? (int[]){0} : one, 1, none);
+    matmul_case(2, 9, 7, 2, d2, (int[]){1, 0}, t == 0 ? (int[]){0, 0} : f11, 0, none);
+  }
+  g_matmul_res = 0;
   g_matmul_tb = 0;
 }
 

@@ -222,6 +222,21 @@ TEST(fuse_residual_and_activation) {
   CHECK(pass_fold(g) == 0 && pass_fuse_act(g) == 0);
   CHECK(live_nodes() == 2);
   ir_graph_free(g);
+
+  /* transformer residual: x + MatMul(x, w) + bias -> one MatMul with bias and residual */
+  g = ir_graph_new();
+  x = input("x", 3, (int64_t[]){1, 3, 4});
+  w = ir_const(g, "w", DT_FLOAT, 2, (int64_t[]){4, 4}, NULL);
+  Value *bias = ir_const(g, "bias", DT_FLOAT, 1, (int64_t[]){4}, NULL);
+  Value *mm = op("MatMul", 2, (Value *[]){x, w}, "mm");
+  Value *mb = op("Add", 2, (Value *[]){mm, bias}, "mb");
+  y = op("Add", 2, (Value *[]){x, mb}, "y");
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_fuse_residual(g) == 0 && pass_infer(g) == 0);
+  CHECK_MSG(live_nodes() == 1, "%d live nodes", live_nodes());
+  n = g->nodes[0];
+  CHECK(n->op == OP_MatMul && n->bias == bias && n->res == x && n->out[0] == y);
+  ir_graph_free(g);
 }
 
 static void set_axes_last(Node *n) {
