@@ -210,6 +210,8 @@ async function wasmEngine(wasmPath) {
     while (lo < hi) { const mid = (lo + hi) >> 1; if (mins[mid][0] >= g) hi = mid; else lo = mid + 1; }
     return lo < mins.length ? mins[lo][1] : Infinity;
   };
+  const logitsOnly = ['logits'];
+  let shapesChecked = false;                                // the logits' shape, checked on the first call
   const stale = () => new LlmError('stale KV state: a later call overwrote the cache rows this state needs; ' +
                                    'keep a copy with engine.snapshot(state) to step from it again');
   const check = (state) => {
@@ -231,13 +233,17 @@ async function wasmEngine(wasmPath) {
     async step(ids, state) {
       check(state);
       const seq = ids.length, past = state.past, total = past + seq;
-      const feeds = { input_ids: i64(ids), position_ids: i64(ids.map((_, j) => past + j)) };
+      const idsArr = new BigInt64Array(seq), posArr = new BigInt64Array(seq);
+      for (let j = 0; j < seq; j++) { idsArr[j] = BigInt(ids[j]); posArr[j] = BigInt(past + j); }
       const fromMemory = resident && !state.kv;
-      kvNames.forEach(([pastName], k) => { feeds[pastName] = fromMemory ? RESIDENT : state.kv[k]; });
-      const out = model.run(feeds, { dims: { seq, past }, outputs: resident ? ['logits'] : undefined });
+      const feeds = { input_ids: idsArr, position_ids: posArr };
+      for (let k = 0; k < kvNames.length; k++) feeds[kvNames[k][0]] = fromMemory ? RESIDENT : state.kv[k];
+      const out = model.run(feeds, { dims: { seq, past }, outputs: resident ? logitsOnly : undefined });
       wrote(fromMemory ? past : 0);
       const V = typeof vocabDim === 'number' ? vocabDim : out.logits.length / seq;
-      const logits = take(out, 'logits', seq * V, [1, seq, V]).slice();   // the caller keeps logits: a copy
+      if (!shapesChecked) { take(out, 'logits', seq * V, [1, seq, V]); shapesChecked = true; }
+      if (out.logits.length < seq * V) throw new LlmError(`${wasmPath}: output 'logits' has ${out.logits.length} elements, expected ${seq * V}`);
+      const logits = out.logits.slice(0, seq * V);              // the caller keeps logits: a copy
       const kvN = lay.kvHeads * total * lay.headDim;
       const kv = resident ? undefined : kvNames.map(([, pres]) => take(out, pres, kvN, kvShape(total)));
       return { logits, vocab: V, state: { past: total, kv, gen: calls } };

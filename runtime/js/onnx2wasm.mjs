@@ -278,49 +278,62 @@ export async function load(bytesOrModule, opts = {}) {
     ...(t.resident_in !== undefined ? { resident_in: t.resident_in } : {}),
   });
 
+  // Typed views of memory, made once per buffer (a grown memory detaches the old buffer).
+  let viewBuf = null, dimsView = null;
+  const inViews = new Array(ins.length);
+  const views = () => {
+    const buf = ex.memory.buffer;
+    if (buf !== viewBuf) {
+      viewBuf = buf;
+      dimsView = rtSyms.length ? new Int32Array(buf, signature.dims_addr, rtSyms.length) : null;
+      ins.forEach((t, i) => { inViews[i] = t.offset % t.T.BYTES_PER_ELEMENT === 0 && !t.storage ? new t.T(buf, t.offset, t.length) : null; });
+    }
+    return buf;
+  };
+
   function run(feeds, runOpts = {}) {
     if (!feeds || typeof feeds !== 'object' || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
       fail(`run() expects an object {inputName: TypedArray}, got ${describe(feeds)}`);
     }
     const vals = rtSyms.length ? resolveDims(feeds, runOpts.dims) : fixedSyms;
-    const data = (t) => { const f = feeds[t.name]; return f && f !== RESIDENT && !ArrayBuffer.isView(f) && f.data !== undefined ? f.data : f; };
-    const length = (t) => (rtSyms.length ? shapeOf(t, vals).reduce((a, b) => a * b, 1) : t.length);
     const expected = () => ins.map((t) => `'${t.name}'`).join(', ') || '(none)';
     for (const name in feeds) {
       if (!inByName.has(name)) fail(`unknown input '${name}'; the model's inputs are ${expected()}`);
     }
+    if (runOpts.outputs !== undefined) {
+      for (const name of runOpts.outputs) if (!outByName.has(name)) fail(`unknown output '${name}' in run options`);
+    }
     // Validate everything before touching memory.
-    for (const t of ins) {
-      if (!Object.prototype.hasOwnProperty.call(feeds, t.name)) {
+    const xs = new Array(ins.length), shapes = new Array(ins.length);
+    for (let i = 0; i < ins.length; i++) {
+      const t = ins[i], f = feeds[t.name];
+      if (f === undefined && !Object.prototype.hasOwnProperty.call(feeds, t.name)) {
         fail(`missing input '${t.name}' (${t.dtype}[${t.shape}]); the model's inputs are ${expected()}`);
       }
-      const x = data(t);
+      const x = f && f !== RESIDENT && !ArrayBuffer.isView(f) && f.data !== undefined ? f.data : f;
+      xs[i] = x;
       if (x === RESIDENT) {
         if (t.resident_in === undefined) fail(`input '${t.name}' is not resident: RESIDENT can only be fed to inputs with resident_in`);
         continue;
       }
-      const kind = typedArrayKind(x);
-      if (kind !== t.T.name) {
+      if (!(x instanceof t.T) && typedArrayKind(x) !== t.T.name) {
         fail(`input '${t.name}' is ${t.dtype}: expected ${t.T.name}, got ${describe(x)}`);
       }
-      const n = length(t);
-      if (x.length !== n) {
-        const shape = rtSyms.length ? shapeOf(t, vals) : t.shape;
-        fail(`input '${t.name}' needs ${n} elements (${t.dtype}[${shape}]), got ${x.length}`);
-      }
+      const shape = rtSyms.length ? shapeOf(t, vals) : t.shape;
+      let n = 1;
+      for (const d of shape) n *= d;
+      shapes[i] = shape;
+      if (x.length !== n) fail(`input '${t.name}' needs ${n} elements (${t.dtype}[${shape}]), got ${x.length}`);
     }
-    let buf = ex.memory.buffer; // re-read each run: a grown memory detaches the old buffer
-    if (rtSyms.length) {
-      const table = new Int32Array(buf, signature.dims_addr, rtSyms.length);
-      for (const s of rtSyms) table[s.index] = vals[s.name];
-    }
-    for (const t of ins) {
-      const x = data(t);
+    const buf = views();
+    if (dimsView) for (const s of rtSyms) dimsView[s.index] = vals[s.name];
+    for (let i = 0; i < ins.length; i++) {
+      const t = ins[i], x = xs[i];
       if (x === RESIDENT) continue;
+      if (inViews[i] && x instanceof t.T) { inViews[i].set(x); continue; }
       const nb = x.length * t.T.BYTES_PER_ELEMENT, src = new Uint8Array(x.buffer, x.byteOffset, nb);
       if (t.storage) {
-        copyStrided(new Uint8Array(buf, t.offset, t.bytes), src, rtSyms.length ? shapeOf(t, vals) : t.shape,
-                    t.storage.axis, t.storage.capacity, t.T.BYTES_PER_ELEMENT, true);
+        copyStrided(new Uint8Array(buf, t.offset, t.bytes), src, shapes[i], t.storage.axis, t.storage.capacity, t.T.BYTES_PER_ELEMENT, true);
       } else {
         new Uint8Array(buf, t.offset, nb).set(src);
       }
@@ -335,9 +348,11 @@ export async function load(bytesOrModule, opts = {}) {
     if (status !== 0) fail(`run() returned status ${status}`);
     const result = {};
     lastVals = vals;
-    const wanted = runOpts.outputs === undefined ? null : new Set(runOpts.outputs);
-    if (wanted) for (const name of wanted) if (!outByName.has(name)) fail(`unknown output '${name}' in run options`);
-    for (const t of outs) if (!wanted || wanted.has(t.name)) result[t.name] = readOutput(t.name, undefined, copyOutputs);
+    if (runOpts.outputs === undefined) {
+      for (const t of outs) result[t.name] = readOutput(t.name, undefined, copyOutputs);
+    } else {
+      for (const name of runOpts.outputs) result[name] = readOutput(name, undefined, copyOutputs);
+    }
     return result;
   }
 
