@@ -40,10 +40,15 @@ int op_conv_infer(Graph *g, Node *n) {
 }
 
 /* Winograd F(m x m, 3x3) for a 2-D Conv with constant 3x3 weights, stride 1, dilation 1, group 1.
- * Measured on the reference machine (tests/kernels/run.sh BUILD --bench-wino, resnet18 and squeezenet
- * shapes, against the packed direct kernel): F(4x4) is 2.1-3.3x faster from 13x13 outputs up, F(2x2) 1.5-2x
- * (F(4x4) slower than direct at 7x7: too few tiles per GEMM); so F(4x4) from 10x10 outputs, F(2x2) down to
- * 4x4. Below 8 channels the GEMMs (k = input channels) are too short to pay for the transforms. */
+ * Each transformed weight is used once per tile (the GEMMs' column count), and the transformed weights are
+ * (m+2)^2/9 times the direct ones (x1.8 for F(2x2), x4 for F(4x4)), so the choice is about weight traffic
+ * as much as arithmetic. Measured per conv on the reference machine (bench/profile.mjs on resnet18 and
+ * squeezenet1_1; tests/kernels/run.sh BUILD --bench-wino), against the packed direct kernel:
+ *   - 49+ tiles: F(4x4) 2.6-3x faster than direct (56x56, 28x28), F(2x2) 1.7-2x;
+ *   - 16 tiles with 9.4-16.8 MB of transformed weights (resnet18 256ch at 14x14 with F(4x4), 512ch at 7x7
+ *     with F(2x2)): no faster than direct (memory bound); with <= 2.4 MB (squeezenet 13x13, F(4x4)): 1.6-2x.
+ * So a tile size qualifies with >= 32 tiles, or >= 16 tiles and <= 2.5 MiB of transformed weights;
+ * F(4x4) is preferred. Below 8 channels the GEMMs (k = input channels) are too short to pay off. */
 int op_conv_winograd(Graph *g, const Node *n) {
   if (g->no_winograd || n->op != OP_Conv || n->nin < 2) return 0;
   const Value *x = n->in[0], *w = n->in[1];
@@ -55,8 +60,10 @@ int op_conv_winograd(Graph *g, const Node *n) {
   if (win.s[0] != 1 || win.s[1] != 1 || win.d[0] != 1 || win.d[1] != 1) return 0;
   int64_t c = x->dims[1].c, k = w->dims[0].c, oh = win.out[0], ow = win.out[1];
   if (c < 8 || k < 8 || c > 65536 || k > 65536) return 0;
-  if (oh >= 10 && ow >= 10) return 4;
-  if (oh >= 4 && ow >= 4) return 2;
+  for (int m = 4; m >= 2; m -= 2) {
+    int64_t tiles = ((oh + m - 1) / m) * ((ow + m - 1) / m), bytes = (int64_t)(m + 2) * (m + 2) * c * k * 4;
+    if (tiles >= 32 || (tiles >= 16 && bytes <= (int64_t)5 << 19)) return m;
+  }
   return 0;
 }
 
