@@ -67,6 +67,8 @@ int rt_conv_wino_tile_rows(int c, int k, int oh, int ow, int m) {
   /* V and M of one block within ~2 MiB (the L2 of the reference machine; measured: 1 MiB streams the weights more often, 4 MiB is no faster) */
   long a = m + 2, tx = (ow + m - 1) / m, ty = (oh + m - 1) / m, per_tile = a * a * ((long)c + k) * 4;
   long tiles = (1L << 21) / per_tile, rows = tiles / tx;
+  if (rows < 1) rows = 1;
   if (rows > ty) rows = ty;
-  return rows < 1 ? 1 : (int)rows;
+  long blocks = (ty + rows - 1) / rows;
+  return (int)((ty + blocks - 1) / blocks); /* balanced: no short last block (its GEMMs would be narrow) */
 }

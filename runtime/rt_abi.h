@@ -249,7 +249,7 @@ typedef struct {
 static inline uint32_t rt_conv_wino_scratch_floats(int32_t c, int32_t k, int32_t w, int32_t ow, int32_t m,
                                                     int32_t tile_rows) {
   uint32_t a = (uint32_t)m + 2, tx = ((uint32_t)ow + (uint32_t)m - 1) / (uint32_t)m;
-  uint32_t t = (uint32_t)tile_rows * tx;
+  uint32_t t = ((uint32_t)tile_rows * tx + 7) & ~7u;    /* tiles per block, rounded up to the GEMM's 8 columns */
   uint32_t wt = (uint32_t)m * ((tx + 3) & ~3u) + 4;      /* padded row width */
   return a * a * ((uint32_t)c + (uint32_t)k) * t + 8      /* V, M, over-read slack */
          + a * wt + (((uint32_t)w + 3) & ~3u) + 8;        /* column-transformed rows, a zero row */

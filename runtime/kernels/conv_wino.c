@@ -6,10 +6,11 @@
  *   Y = A^T M A        per output channel and tile, + bias, + residual, activation
  * The matrices are Lavin & Gray's (interpolation points 0, 1, -1 for m = 2; 0, +-1, +-2 for m = 4).
  *
- * Scratch layout (floats, for a block of T = tile_rows * tx tiles; the last block may have fewer rows,
- * then T is smaller and the same formulas hold):
- *   V  [alpha^2][c][T]   transformed input (B operand of the GEMM: k = channel, columns = tiles)
- *   M  [alpha^2][k][T]   GEMM products (+8 floats: the output transform reads up to 3 tiles past a row)
+ * Scratch layout (floats, for a block of T = tile_rows * tx tiles, rows of L = T rounded up to 8 floats;
+ * the last block may have fewer rows, then T and L are smaller and the same formulas hold):
+ *   V  [alpha^2][c][L]   transformed input (B operand of the GEMM: k = channel, columns = tiles); the
+ *                        columns past T are zeroed, so every GEMM strip is a full 8 columns
+ *   M  [alpha^2][k][L]   GEMM products (+8 floats: the output transform reads up to 3 tiles past a row)
  *   R  [alpha][WT]       one tile row of input, transformed along y (B^T d), zero-padded, WT = m*ceil4(tx)+4
  *   Z  [ceil4(w)]        a zero row (input rows outside the image)
  * The SIMD transforms work on 4 horizontally adjacent tiles at once: the x-direction gathers are shuffles
@@ -271,7 +272,7 @@ void rt_conv_wino_f32__simd128(const RtConvWino *p) {
   const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
   const float *res = p->res ? RT_PTR(const float, p->res) : 0;
   float *y = RT_PTR(float, p->y);
-  const int32_t wt = m * ((tx + 3) & ~3) + 4, tmax = tr * tx, panels = (k + RT_CONV_PACK_MR - 1) / RT_CONV_PACK_MR;
+  const int32_t wt = m * ((tx + 3) & ~3) + 4, tmax = (tr * tx + 7) & ~7, panels = (k + RT_CONV_PACK_MR - 1) / RT_CONV_PACK_MR;
   float *V = RT_PTR(float, p->scratch);
   float *Mb = V + (ptrdiff_t)np * c * tmax;
   float *R = Mb + (ptrdiff_t)np * k * tmax + 8;
@@ -283,7 +284,7 @@ void rt_conv_wino_f32__simd128(const RtConvWino *p) {
   const float *rows[6];
   for (int32_t ni = 0; ni < p->n; ni++)
     for (int32_t ty0 = 0; ty0 < ty; ty0 += tr) {
-      int32_t nr = RT_MIN(tr, ty - ty0), T = nr * tx;
+      int32_t nr = RT_MIN(tr, ty - ty0), T = nr * tx, L = (T + 7) & ~7;
       /* input transform: V[pos][ci][tile] */
       for (int32_t ci = 0; ci < c; ci++) {
         const float *xc = x + ((ptrdiff_t)ni * c + ci) * hw;
@@ -293,16 +294,18 @@ void rt_conv_wino_f32__simd128(const RtConvWino *p) {
             int32_t iy = iy0 + r;
             rows[r] = iy >= 0 && iy < h ? xc + (ptrdiff_t)iy * w : Z;
           }
-          float *v = V + (ptrdiff_t)ci * T + (ptrdiff_t)lr * tx;
-          if (m == 2) in_row2(rows, w, p->pl, R, wt, tx, v, (ptrdiff_t)c * T);
-          else in_row4(rows, w, p->pl, R, wt, tx, v, (ptrdiff_t)c * T);
+          float *v = V + (ptrdiff_t)ci * L + (ptrdiff_t)lr * tx;
+          if (m == 2) in_row2(rows, w, p->pl, R, wt, tx, v, (ptrdiff_t)c * L);
+          else in_row4(rows, w, p->pl, R, wt, tx, v, (ptrdiff_t)c * L);
         }
+        if (L > T)
+          for (int32_t q = 0; q < np; q++) rt_memset(V + ((ptrdiff_t)q * c + ci) * L + T, 0, (size_t)(L - T) * 4);
       }
       /* one GEMM per position: M[pos] (k x T) = U[pos] (k x c, packed) * V[pos] (c x T) */
       for (int32_t q = 0; q < np; q++) {
-        RtStridedB sb = {V + (ptrdiff_t)q * c * T, T, 1};
-        rt_gemm_core(k, T, c, u + (ptrdiff_t)q * panels * RT_CONV_PACK_MR * c, 0, 0, 0, rt_packb_strided, &sb,
-                     Mb + (ptrdiff_t)q * k * T, T, 0);
+        RtStridedB sb = {V + (ptrdiff_t)q * c * L, L, 1};
+        rt_gemm_core(k, L, c, u + (ptrdiff_t)q * panels * RT_CONV_PACK_MR * c, 0, 0, 0, rt_packb_strided, &sb,
+                     Mb + (ptrdiff_t)q * k * L, L, 0);
       }
       /* output transform, + bias, + residual, activation */
       for (int32_t ko = 0; ko < k; ko++) {
@@ -312,9 +315,9 @@ void rt_conv_wino_f32__simd128(const RtConvWino *p) {
           int32_t oy = (ty0 + lr) * m;
           float *yr = y + yo + (ptrdiff_t)oy * ow;
           const float *rr = res ? res + yo + (ptrdiff_t)oy * ow : 0;
-          const float *mk = Mb + (ptrdiff_t)ko * T + (ptrdiff_t)lr * tx;
-          if (m == 2) out_row2(mk, (ptrdiff_t)k * T, tx, yr, rr, ow, oh - oy, vb, kind, aa, ab);
-          else out_row4(mk, (ptrdiff_t)k * T, tx, yr, rr, ow, oh - oy, vb, kind, aa, ab);
+          const float *mk = Mb + (ptrdiff_t)ko * L + (ptrdiff_t)lr * tx;
+          if (m == 2) out_row2(mk, (ptrdiff_t)k * L, tx, yr, rr, ow, oh - oy, vb, kind, aa, ab);
+          else out_row4(mk, (ptrdiff_t)k * L, tx, yr, rr, ow, oh - oy, vb, kind, aa, ab);
         }
       }
     }
