@@ -245,13 +245,17 @@ typedef struct {
   RtAct act;
 } RtConvWino;
 
+/* Floats between the per-position matrices of the Winograd kernel's scratch holding n floats each: an odd
+ * number of 64-byte lines, so that the (m+2)^2 values of one tile (one per matrix) fall in different cache
+ * sets (a multiple of 4 KiB would put them all in one set of the L1). */
+static inline uint32_t rt_conv_wino_slab(uint32_t n) { return (((n + 15) >> 4) | 1) << 4; }
 /* Scratch floats the Winograd kernel needs for one block (layout in conv_wino.c). */
 static inline uint32_t rt_conv_wino_scratch_floats(int32_t c, int32_t k, int32_t w, int32_t ow, int32_t m,
                                                     int32_t tile_rows) {
   uint32_t a = (uint32_t)m + 2, tx = ((uint32_t)ow + (uint32_t)m - 1) / (uint32_t)m;
   uint32_t t = ((uint32_t)tile_rows * tx + 7) & ~7u;    /* tiles per block, rounded up to the GEMM's 8 columns */
   uint32_t wt = (uint32_t)m * ((tx + 3) & ~3u) + 4;      /* padded row width */
-  return a * a * ((uint32_t)c + (uint32_t)k) * t + 8      /* V, M, over-read slack */
+  return a * a * (rt_conv_wino_slab((uint32_t)c * t) + rt_conv_wino_slab((uint32_t)k * t)) + 8 /* V, M, slack */
          + a * wt + (((uint32_t)w + 3) & ~3u) + 8;        /* column-transformed rows, a zero row */
 }
 

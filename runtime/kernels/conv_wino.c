@@ -11,6 +11,8 @@
  *   V  [alpha^2][c][L]   transformed input (B operand of the GEMM: k = channel, columns = tiles); the
  *                        columns past T are zeroed, so every GEMM strip is a full 8 columns
  *   M  [alpha^2][k][L]   GEMM products (+8 floats: the output transform reads up to 3 tiles past a row)
+ * The alpha^2 matrices of V and of M are rt_conv_wino_slab() floats apart (an odd number of cache lines:
+ * with a power-of-two stride the transforms' alpha^2 streams thrash one L1 set, ~8% slower overall).
  *   R  [alpha][WT]       one tile row of input, transformed along y (B^T d), zero-padded, WT = m*ceil4(tx)+4
  *   Z  [ceil4(w)]        a zero row (input rows outside the image)
  * The SIMD transforms work on 4 horizontally adjacent tiles at once: the x-direction gathers are shuffles
@@ -274,8 +276,8 @@ void rt_conv_wino_f32__simd128(const RtConvWino *p) {
   float *y = RT_PTR(float, p->y);
   const int32_t wt = m * ((tx + 3) & ~3) + 4, tmax = (tr * tx + 7) & ~7, panels = (k + RT_CONV_PACK_MR - 1) / RT_CONV_PACK_MR;
   float *V = RT_PTR(float, p->scratch);
-  float *Mb = V + (ptrdiff_t)np * c * tmax;
-  float *R = Mb + (ptrdiff_t)np * k * tmax + 8;
+  float *Mb = V + (ptrdiff_t)np * rt_conv_wino_slab((uint32_t)c * tmax);
+  float *R = Mb + (ptrdiff_t)np * rt_conv_wino_slab((uint32_t)k * tmax) + 8;
   float *Z = R + (ptrdiff_t)a * wt;
   rt_memset(Z, 0, (size_t)((w + 3) & ~3) * 4);
   ptrdiff_t hw = (ptrdiff_t)h * w, ohw = (ptrdiff_t)oh * ow;
@@ -285,6 +287,7 @@ void rt_conv_wino_f32__simd128(const RtConvWino *p) {
   for (int32_t ni = 0; ni < p->n; ni++)
     for (int32_t ty0 = 0; ty0 < ty; ty0 += tr) {
       int32_t nr = RT_MIN(tr, ty - ty0), T = nr * tx, L = (T + 7) & ~7;
+      ptrdiff_t vs = rt_conv_wino_slab((uint32_t)c * L), ms = rt_conv_wino_slab((uint32_t)k * L);
       /* input transform: V[pos][ci][tile] */
       for (int32_t ci = 0; ci < c; ci++) {
         const float *xc = x + ((ptrdiff_t)ni * c + ci) * hw;
@@ -295,17 +298,17 @@ void rt_conv_wino_f32__simd128(const RtConvWino *p) {
             rows[r] = iy >= 0 && iy < h ? xc + (ptrdiff_t)iy * w : Z;
           }
           float *v = V + (ptrdiff_t)ci * L + (ptrdiff_t)lr * tx;
-          if (m == 2) in_row2(rows, w, p->pl, R, wt, tx, v, (ptrdiff_t)c * L);
-          else in_row4(rows, w, p->pl, R, wt, tx, v, (ptrdiff_t)c * L);
+          if (m == 2) in_row2(rows, w, p->pl, R, wt, tx, v, vs);
+          else in_row4(rows, w, p->pl, R, wt, tx, v, vs);
         }
         if (L > T)
-          for (int32_t q = 0; q < np; q++) rt_memset(V + ((ptrdiff_t)q * c + ci) * L + T, 0, (size_t)(L - T) * 4);
+          for (int32_t q = 0; q < np; q++) rt_memset(V + q * vs + (ptrdiff_t)ci * L + T, 0, (size_t)(L - T) * 4);
       }
       /* one GEMM per position: M[pos] (k x T) = U[pos] (k x c, packed) * V[pos] (c x T) */
       for (int32_t q = 0; q < np; q++) {
-        RtStridedB sb = {V + (ptrdiff_t)q * c * L, L, 1};
+        RtStridedB sb = {V + q * vs, L, 1};
         rt_gemm_core(k, L, c, u + (ptrdiff_t)q * panels * RT_CONV_PACK_MR * c, 0, 0, 0, rt_packb_strided, &sb,
-                     Mb + (ptrdiff_t)q * k * L, L, 0);
+                     Mb + q * ms, L, 0);
       }
       /* output transform, + bias, + residual, activation */
       for (int32_t ko = 0; ko < k; ko++) {
@@ -316,8 +319,8 @@ void rt_conv_wino_f32__simd128(const RtConvWino *p) {
           float *yr = y + yo + (ptrdiff_t)oy * ow;
           const float *rr = res ? res + yo + (ptrdiff_t)oy * ow : 0;
           const float *mk = Mb + (ptrdiff_t)ko * L + (ptrdiff_t)lr * tx;
-          if (m == 2) out_row2(mk, (ptrdiff_t)k * L, tx, yr, rr, ow, oh - oy, vb, kind, aa, ab);
-          else out_row4(mk, (ptrdiff_t)k * L, tx, yr, rr, ow, oh - oy, vb, kind, aa, ab);
+          if (m == 2) out_row2(mk, ms, tx, yr, rr, ow, oh - oy, vb, kind, aa, ab);
+          else out_row4(mk, ms, tx, yr, rr, ow, oh - oy, vb, kind, aa, ab);
         }
       }
     }
