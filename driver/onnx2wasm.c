@@ -32,6 +32,8 @@ static const char usage[] =
   "  --no-pass PASS         skip the optimization pass PASS (one from --list-passes with level\n"
   "                         -O1 or more; e.g. --no-pass resident_kv keeps KV caches dense);\n"
   "                         repeatable\n"
+  "  --no-winograd          keep 3x3 stride-1 convs on the direct GEMM kernel (by default the\n"
+  "                         larger ones use Winograd F(4x4,3x3) or F(2x2,3x3), see docs/performance.md)\n"
   "  --print-after PASS     print the IR after PASS (a name from --list-passes, or 'all') to stderr\n"
   "  --print-program        print the lowered kernel-call list to stderr\n"
   "  --verify               check the IR's structure after every pass\n"
@@ -54,7 +56,7 @@ static int die_usage(const char *msg, const char *arg) {
 
 int main(int argc, char **argv) {
   const char *in = NULL, *out = NULL, *print_after = NULL;
-  bool print_program = false, stats = false, verify = false;
+  bool print_program = false, stats = false, verify = false, no_winograd = false;
   WasmOptions wo = {0};
   int level = 2;
   FeOptions fe = {0};
@@ -110,6 +112,7 @@ int main(int argc, char **argv) {
     }
     else if (!strcmp(a, "--print-program")) print_program = true;
     else if (!strcmp(a, "--verify")) verify = true;
+    else if (!strcmp(a, "--no-winograd")) no_winograd = true;
     else if (!strcmp(a, "--stats")) stats = true;
     else if (!strcmp(a, "--profile")) wo.profile = true;
     else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) ;
@@ -130,6 +133,7 @@ int main(int argc, char **argv) {
   if (!out && !print_after && !print_program) return die_usage("no output given (-o OUT.wasm)", NULL);
 
   Graph *g = fe_load(in, &fe);
+  g->no_winograd = no_winograd;
   PassOptions po = {.opt_level = level, .print_after = print_after, .dump = stderr, .verify = verify, .ndisabled = po_disabled_n};
   for (int d = 0; d < po_disabled_n; d++) po.disabled[d] = po_disabled[d];
   Program prog = {0};

@@ -333,6 +333,7 @@ void ir_dump(const Graph *g, FILE *f) {
     for (int j = 0; j < n->nin; j++) { if (j) fputs(", ", f); fprintf(f, "%%%s", n->in[j] ? n->in[j]->name : "_"); }
     if (n->res) fprintf(f, ", res=%%%s", n->res->name);
     if (n->wpack) fprintf(f, ", wpack=%%%s", n->wpack->name);
+    if (n->wino) fprintf(f, ", winograd=F(%dx%d,3x3)", n->wino, n->wino);
     if (n->bias) fprintf(f, ", bias=%%%s", n->bias->name);
     fprintf(f, ")  # %s\n", n->name);
   }

@@ -135,6 +135,7 @@ struct Node {
   float act_a, act_b;
   Value *res;                    /* fused residual add, or NULL */
   Value *wpack;                  /* weights repacked for the kernel (replaces in[1] at run time), or NULL */
+  int wino;                      /* Conv: 2 or 4 when wpack holds Winograd F(wino x wino, 3x3) weights (rt_conv_wino_f32) */
   bool trans_b;                  /* MatMul: in[1] holds B transposed in its last two axes (a folded Transpose) */
   Value *bias;                   /* MatMul: a fused bias over the last axis [N], or NULL */
   int64_t scratch_off, scratch_bytes; /* memory plan: temporary arena space for the kernel */
@@ -158,6 +159,7 @@ typedef struct Graph {
   char err[1024];
   bool failed;
   int debug_verify;
+  bool no_winograd;              /* --no-winograd: 3x3 convs keep the direct GEMM kernel */
 } Graph;
 
 Graph *ir_graph_new(void);

@@ -45,6 +45,8 @@ enum {
 };
 
 extern const OpInfo ops_table[OP_COUNT];
+/* Conv n as Winograd F(m x m, 3x3): the tile size m (2 or 4) to use, 0 for the direct kernel (ir/ops/conv.c) */
+int op_conv_winograd(struct Graph *g, const struct Node *n);
 int ops_lookup(const char *op_type, const char *domain);  /* OP_UNKNOWN if not registered (or internal) */
 
 /* hook declarations, generated from the same rows (none_* are declared but never defined) */

@@ -1,7 +1,8 @@
 /* pack_weights.c — repacks constant Conv weights into the layout the GEMM micro-kernel reads, and
  * constant 2-D MatMul B operands into 8-column panels (runtime/pack.h), once at compile time; the
  * node keeps its ONNX-layout weight for inference and carries the packed copy in Node.wpack, which
- * lowering passes to the kernel. */
+ * lowering passes to the kernel. 3x3 stride-1 convs chosen by op_conv_winograd get
+ * Winograd-transformed weights instead (Node.wino = tile size). */
 #include "passes.h"
 #include "../ir/ops.h"
 #include "../runtime/pack.h"
@@ -29,6 +30,17 @@ int pass_pack_weights(Graph *g) {
     if (w->kind != VK_CONST || w->dt != DT_FLOAT || !ir_shape_known(w) || !ir_dim_known(x->dims[1])) continue;
     int k = (int)w->dims[0].c, c = (int)x->dims[1].c, group = (int)ir_attr_int(n, "group", 1);
     int crs = (int)(ir_numel(w) / k);
+    int m = op_conv_winograd(g, n);
+    if (m) { /* Winograd: the transformed weights U = G w G^T, per tile position (runtime/pack.h) */
+      int64_t nf = (int64_t)rt_wino_packed_floats(k, c, m);
+      char name[256];
+      snprintf(name, sizeof name, "%s.wino%d", w->name, m);
+      Value *pw = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
+      rt_pack_wino_weights(w->data, pw->data, k, c, m);
+      n->wpack = pw;
+      n->wino = m;
+      continue;
+    }
     if (!rt_conv2d_wants_packing(k, c, group)) continue;
     int64_t nf = (int64_t)rt_conv2d_packed_floats(k, crs, group);
     char name[256];

@@ -34,4 +34,13 @@ size_t rt_conv2d_packed_floats(int k, int crs, int group);
 void rt_pack_conv2d_weights(const float *w, float *out, int k, int crs, int group);
 size_t rt_matmul_panels_floats(int k, int n);
 void rt_pack_matmul_panels(const float *b, float *out, int k, int n);
+
+/* Winograd F(m x m, 3x3), m = 2 or 4 (RtConvWino): for each of the (m+2)^2 tile positions p, the k x c
+ * matrix U[p][ko][ci] = (G w[ko][ci] G^T)[p], computed in double, packed as above (group 1, crs = c):
+ *   out[p * rt_conv2d_packed_floats(k, c, 1) + ((ko/MR)*c + ci)*MR + ko%MR]
+ * w: ONNX layout [k][c][3][3]. */
+size_t rt_wino_packed_floats(int k, int c, int m);
+void rt_pack_wino_weights(const float *w, float *out, int k, int c, int m);
+/* tile rows per block of the Winograd kernel (RtConvWino.tile_rows): keeps a block's scratch cache-sized */
+int rt_conv_wino_tile_rows(int c, int k, int oh, int ow, int m);
 #endif

@@ -245,6 +245,38 @@ typedef struct {
   float scale;
 } RtAttention;
 
+/* Winograd convolution F(m x m, 3x3) (m = 2 or 4) of a 3x3, stride 1, dilation 1, group 1 Conv, NCHW f32:
+ * y = act(conv(x, w) + bias[k] + res), as RtConv2d (pt/pl: top/left padding, the rest implied by oh/ow;
+ * y may be the same buffer as res). u holds the transformed weights G w G^T (computed at compile time,
+ * runtime/pack.h rt_pack_wino_weights): for each of the (m+2)^2 tile positions, k x c in the packed panel
+ * layout of RtConv2d.wpacked.
+ * Tiles of m x m outputs are processed tile_rows tile rows at a time (a block of tile_rows * ceil(ow/m)
+ * tiles); scratch holds, per block, the transformed input V[pos][c][tiles], the GEMM products
+ * M[pos][k][tiles], a few padded rows: rt_conv_wino_scratch_floats() floats (16-byte aligned).
+ * Kernel: runtime/kernels/conv_wino.c. */
+typedef struct {
+  RtAddr x, u, bias, res, y, scratch;
+  int32_t n, c, h, w_, k, oh, ow, pt, pl;
+  int32_t m;           /* output tile size: 2 or 4 */
+  int32_t tile_rows;   /* tile rows per block, >= 1 */
+  uint32_t scratch_bytes;
+  RtAct act;
+} RtConvWino;
+
+/* Floats between the per-position matrices of the Winograd kernel's scratch holding n floats each: an odd
+ * number of 64-byte lines, so that the (m+2)^2 values of one tile (one per matrix) fall in different cache
+ * sets (a multiple of 4 KiB would put them all in one set of the L1). */
+static inline uint32_t rt_conv_wino_slab(uint32_t n) { return (((n + 15) >> 4) | 1) << 4; }
+/* Scratch floats the Winograd kernel needs for one block (layout in conv_wino.c). */
+static inline uint32_t rt_conv_wino_scratch_floats(int32_t c, int32_t k, int32_t w, int32_t ow, int32_t m,
+                                                    int32_t tile_rows) {
+  uint32_t a = (uint32_t)m + 2, tx = ((uint32_t)ow + (uint32_t)m - 1) / (uint32_t)m;
+  uint32_t t = ((uint32_t)tile_rows * tx + 7) & ~7u;    /* tiles per block, rounded up to the GEMM's 8 columns */
+  uint32_t wt = (uint32_t)m * ((tx + 3) & ~3u) + 4;      /* padded row width */
+  return a * a * (rt_conv_wino_slab((uint32_t)c * t) + rt_conv_wino_slab((uint32_t)k * t)) + 8 /* V, M, slack */
+         + a * wt + (((uint32_t)w + 3) & ~3u) + 8;        /* column-transformed rows, a zero row */
+}
+
 #ifdef __wasm__
 #define RT_PTR(T, addr) ((T *)(uintptr_t)(addr))
 #else

@@ -1,5 +1,7 @@
-/* conv.c — Conv (1-D and 2-D, groups, dilations, padding): infer, lower. The kernel needs no scratch. */
+/* conv.c — Conv (1-D and 2-D, groups, dilations, padding): infer, lower, and the choice of the Winograd
+ * kernel for 3x3 stride-1 convs (which needs scratch; the direct kernel needs none). */
 #include "opcommon.h"
+#include "../../runtime/pack.h"
 
 static int conv_window(Graph *g, Node *n, Window *w) {
   const Value *wt = n->in[1];
@@ -37,6 +39,58 @@ int op_conv_infer(Graph *g, Node *n) {
   return 0;
 }
 
+/* Winograd F(m x m, 3x3) for a 2-D Conv with constant 3x3 weights, stride 1, dilation 1, group 1.
+ * Each transformed weight is used once per tile (the GEMMs' column count), and the transformed weights are
+ * (m+2)^2/9 times the direct ones (x1.8 for F(2x2), x4 for F(4x4)), so the choice is about weight traffic
+ * as much as arithmetic. Measured per conv on the reference machine (bench/profile.mjs on resnet18 and
+ * squeezenet1_1; tests/kernels/run.sh BUILD --bench-wino), against the packed direct kernel:
+ *   - 49+ tiles: F(4x4) 2.6-3x faster than direct (56x56, 28x28), F(2x2) 1.7-2x;
+ *   - 16 tiles with 9.4-16.8 MB of transformed weights (resnet18 256ch at 14x14 with F(4x4), 512ch at 7x7
+ *     with F(2x2)): no faster than direct (memory bound); with <= 2.4 MB (squeezenet 13x13, F(4x4)): 1.6-2x.
+ * So a tile size qualifies with >= 32 tiles, or >= 16 tiles and <= 2.5 MiB of transformed weights;
+ * F(4x4) is preferred. Below 8 channels the GEMMs (k = input channels) are too short to pay off. */
+int op_conv_winograd(Graph *g, const Node *n) {
+  if (g->no_winograd || n->op != OP_Conv || n->nin < 2) return 0;
+  const Value *x = n->in[0], *w = n->in[1];
+  if (x->rank != 4 || w->rank != 4 || !ir_shape_known(x) || !ir_shape_known(w)) return 0;
+  if (w->kind != VK_CONST || w->dt != DT_FLOAT || !w->data || x->dt != DT_FLOAT) return 0;
+  if (w->dims[2].c != 3 || w->dims[3].c != 3 || ir_attr_int(n, "group", 1) != 1) return 0;
+  Window win;
+  if (conv_window(g, (Node *)n, &win)) return 0;
+  if (win.s[0] != 1 || win.s[1] != 1 || win.d[0] != 1 || win.d[1] != 1) return 0;
+  int64_t c = x->dims[1].c, k = w->dims[0].c, oh = win.out[0], ow = win.out[1];
+  if (c < 8 || k < 8 || c > 65536 || k > 65536) return 0;
+  for (int m = 4; m >= 2; m -= 2) {
+    int64_t tiles = ((oh + m - 1) / m) * ((ow + m - 1) / m), bytes = (int64_t)(m + 2) * (m + 2) * c * k * 4;
+    if (tiles >= 32 || (tiles >= 16 && bytes <= (int64_t)5 << 19)) return m;
+  }
+  return 0;
+}
+
+int64_t op_conv_scratch(Graph *g, const Node *n) {
+  if (!n->wino) return 0;
+  Window win;
+  if (conv_window(g, (Node *)n, &win)) return 0;
+  int c = (int)n->in[0]->dims[1].c, k = (int)n->in[1]->dims[0].c, oh = (int)win.out[0], ow = (int)win.out[1];
+  int rows = rt_conv_wino_tile_rows(c, k, oh, ow, n->wino);
+  return (int64_t)rt_conv_wino_scratch_floats(c, k, (int32_t)win.in[1], ow, n->wino, rows) * 4;
+}
+
+static int conv_wino_lower(LowerCtx *cx, Node *n, const Window *win) {
+  Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
+  RtConvWino p = {
+    .x = cg_addr(cx, x), .u = cg_addr(cx, n->wpack), .bias = cg_addr(cx, b), .res = cg_addr(cx, n->res), .y = cg_addr(cx, y),
+    .n = (int32_t)x->dims[0].c, .c = (int32_t)x->dims[1].c, .h = (int32_t)win->in[0], .w_ = (int32_t)win->in[1],
+    .k = (int32_t)w->dims[0].c, .oh = (int32_t)win->out[0], .ow = (int32_t)win->out[1],
+    .pt = (int32_t)win->pb[0], .pl = (int32_t)win->pb[1], .m = n->wino,
+  };
+  p.tile_rows = rt_conv_wino_tile_rows(p.c, p.k, p.oh, p.ow, p.m);
+  p.scratch = cg_scratch(cx, n);
+  p.scratch_bytes = (uint32_t)n->scratch_bytes;
+  p.act = cg_node_act(n);
+  return cg_call(cx, K_conv_wino_f32, &p, sizeof p, n);
+}
+
 int op_conv_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
@@ -44,6 +98,7 @@ int op_conv_lower(LowerCtx *cx, Node *n) {
   Window win;
   if (conv_window(g, n, &win)) return -1;
   bool two = win.sp == 2;
+  if (n->wino && n->wpack && two) return conv_wino_lower(cx, n, &win);
   RtConv2d p = {
     .x = cg_addr(cx, x), .w = cg_addr(cx, n->wpack ? n->wpack : w), .wpacked = n->wpack != NULL, .bias = cg_addr(cx, b), .res = cg_addr(cx, n->res), .y = cg_addr(cx, y),
     .n = (int32_t)x->dims[0].c, .c = (int32_t)x->dims[1].c, .h = two ? (int32_t)win.in[0] : 1,

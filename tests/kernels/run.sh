@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh — build the kernel module and the kernel test binary (wasm32-wasi), then run the tests under Node.
-# Usage: tests/kernels/run.sh BUILD_DIR [--bench]     exit status 0 iff every check passed.
-# --bench adds informational timings (INFO lines) of conv/gemm/depthwise, scalar vs SIMD.
+# Usage: tests/kernels/run.sh BUILD_DIR [--bench | --bench-wino]     exit status 0 iff every check passed.
+# --bench adds informational timings (INFO lines) of conv/gemm/depthwise, scalar vs SIMD;
+# --bench-wino times the Winograd conv (F(2x2), F(4x4)) against the packed direct conv at CNN shapes.
 # Environment: CC (clang-19), WASI_SYSROOT (optional; clang's default wasm32-wasi sysroot otherwise),
 #              NODE (node).
 set -eu

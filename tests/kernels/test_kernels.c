@@ -784,6 +784,100 @@ static void test_conv2d(void) {
   }
 }
 
+/* ------------------------------------------------------------------ Winograd conv */
+
+/* Winograd F(m x m, 3x3) (weights transformed by rt_pack_wino_weights) against the textbook convolution in
+ * double. Tolerance: the direct conv's bound (ACC_RTOL * (|v| + sum |terms|)) times WINO_TOL[m]: the
+ * transforms add and scale partial sums (B^T, A^T entries up to 5 and 8 for m = 4), so their rounding error
+ * grows with the magnitudes inside the tile, not with the final value. mode: 0 exact scratch, 1 none
+ * (scalar fallback), 2 y == res. */
+static double g_wino_worst[5];
+static void wino_case(int n, int c, int h, int w, int k, int pt, int pl, int pb, int pr, int m, int bias, int res,
+                      RtAct act, int mode, int tile_rows) {
+  static const double WINO_TOL[5] = {0, 0, 1, 0, 2};
+  int oh = h + pt + pb - 2, ow = w + pl + pr - 2;
+  size_t nx = (size_t)n * c * h * w, nw = (size_t)k * c * 9, ny = (size_t)n * k * oh * ow;
+  float *x = frand_buf(nx, -1, 1), *wt = frand_buf(nw, -1, 1);
+  float *bi = bias ? frand_buf((size_t)k, -1, 1) : 0, *rs = res ? frand_buf(ny, -1, 1) : 0;
+  float *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
+  size_t nu = rt_wino_packed_floats(k, c, m);
+  float *u = fbuf(nu);
+  rt_pack_wino_weights(wt, u, k, c, m);
+  if (tile_rows <= 0) tile_rows = rt_conv_wino_tile_rows(c, k, oh, ow, m);
+  uint32_t sf = mode == 1 ? 0 : rt_conv_wino_scratch_floats(c, k, w, ow, m, tile_rows);
+  float *scr = sf ? fbuf(sf) : 0;
+  for (int ni = 0; ni < n; ni++)
+    for (int ko = 0; ko < k; ko++)
+      for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++) {
+          double s = 0, mag = 0;
+          for (int ci = 0; ci < c; ci++)
+            for (int ky = 0; ky < 3; ky++)
+              for (int kx = 0; kx < 3; kx++) {
+                int iy = oy - pt + ky, ix = ox - pl + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                double t = (double)x[(((size_t)ni * c + ci) * h + iy) * w + ix] * wt[(((size_t)ko * c + ci) * 3 + ky) * 3 + kx];
+                s += t;
+                mag += fabs(t);
+              }
+          size_t o = (((size_t)ni * k + ko) * oh + oy) * ow + ox;
+          if (bi) { s += bi[ko]; mag += fabs(bi[ko]); }
+          if (rs) { s += rs[o]; mag += fabs(rs[o]); }
+          finish(act, s, WINO_TOL[m] * ACC_RTOL * (fabs(s) + mag), &ref[o], &tol[o]);
+        }
+  RtConvWino p = {A(x), A(u), bi ? A(bi) : 0, rs ? A(rs) : 0, A(ys), scr ? A(scr) : 0, n, c, h, w, k, oh, ow, pt, pl,
+                  m, tile_rows, sf * 4, act};
+  if (mode == 2) { rt_memcpy(ys, rs, ny * 4); rt_memcpy(yv, rs, ny * 4); p.res = A(ys); }
+  rt_conv_wino_f32__scalar(&p);
+  p.y = A(yv);
+  if (mode == 2) p.res = A(yv);
+  rt_conv_wino_f32__simd128(&p);
+  char name[200];
+  snprintf(name, sizeof name, "conv_wino[F(%dx%d,3x3) n%d c%d %dx%d k%d p%d,%d,%d,%d rows%d bias=%d res=%d %s%s]", m, m,
+           n, c, h, w, k, pt, pl, pb, pr, tile_rows, bias, res, act_names[act.kind],
+           mode == 1 ? " no-scratch" : mode == 2 ? " in-place" : "");
+  check3(name, ys, yv, ref, tol, ny);
+  for (size_t i = 0; i < ny; i++) { /* error in units of the direct conv's bound, for the summary line */
+    double t = tol[i] / WINO_TOL[m], e = fabs((double)yv[i] - ref[i]);
+    if (act.kind == RT_ACT_NONE && t > 0 && e / t > g_wino_worst[m]) g_wino_worst[m] = e / t;
+  }
+  if (scr && !guard_ok(scr, sf)) { g_fail++; printf("FAIL %s scratch overrun\n", name); }
+  free(x); free(wt); free(bi); free(rs); free(ys); free(yv); free(ref); free(tol); free(u); free(scr);
+}
+
+static void test_conv_wino(void) {
+  static const int shapes[][9] = {
+      /* n  c   h   w   k  pt pl pb pr */
+      {1, 1, 3, 3, 1, 0, 0, 0, 0},     /* one output */
+      {1, 3, 5, 7, 2, 1, 1, 1, 1},     /* odd H/W, Cin/Cout < 4 */
+      {1, 5, 9, 11, 7, 1, 1, 1, 1},    /* not multiples of 4/8 */
+      {2, 4, 8, 8, 6, 1, 1, 1, 1},     /* batch 2 */
+      {1, 6, 10, 13, 9, 0, 0, 0, 0},   /* valid */
+      {1, 7, 12, 9, 13, 1, 0, 0, 1},   /* asymmetric padding */
+      {1, 9, 17, 19, 11, 2, 2, 2, 2},  /* padding 2 */
+      {1, 16, 14, 14, 24, 1, 1, 1, 1}, /* 14x14: partial tile groups */
+      {1, 33, 7, 7, 21, 1, 1, 1, 1},   /* 7x7 */
+      {1, 300, 6, 6, 12, 1, 1, 1, 1},  /* c > 256: two k blocks of the GEMM */
+      {1, 8, 29, 37, 8, 1, 1, 1, 1},   /* several tile groups per row and blocks */
+      {1, 2, 4, 40, 3, 1, 1, 1, 1},    /* wide */
+  };
+  RtAct none = make_act(RT_ACT_NONE), relu = make_act(RT_ACT_RELU);
+  for (int m = 2; m <= 4; m += 2)
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+      const int *s = shapes[i];
+      wino_case(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], m, 0, 0, none, 0, 0);
+      wino_case(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], m, 1, 1, relu, 0, 1);
+      wino_case(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], m, 1, 0, make_act((int)(i % (RT_ACT_COUNT - 1)) + 1), 0, 2);
+      if (i % 3 == 0) wino_case(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], m, 1, 1, relu, 2, 0);
+    }
+  wino_case(1, 5, 9, 11, 7, 1, 1, 1, 1, 2, 1, 1, relu, 1, 0); /* no scratch: scalar path */
+  wino_case(1, 5, 9, 11, 7, 1, 1, 1, 1, 4, 1, 1, make_act(RT_ACT_CLIP), 1, 0);
+  for (int m = 2; m <= 4; m += 2) /* resnet-like sizes */
+    wino_case(1, 64, 28, 28, 64, 1, 1, 1, 1, m, 1, 1, relu, 0, 0);
+  printf("INFO conv_wino worst error / direct-conv bound (no activation): F(2x2,3x3) %.3g, F(4x4,3x3) %.3g\n",
+         g_wino_worst[2], g_wino_worst[4]);
+}
+
 /* ------------------------------------------------------------------ pool */
 
 typedef struct { int planes, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw; } PoolCfg;
@@ -1370,6 +1464,41 @@ static void bench(void) {
   free(x); free(w); free(y); free(bi); free(scr); free(a); free(b); free(c); free(dx); free(dwt); free(dy); free(dbi);
 }
 
+/* Winograd vs the packed direct conv at resnet18's 3x3 shapes (informational). */
+static void bench_wino(void) {
+  static const int sh[][3] = {{64, 56, 64}, {128, 28, 128}, {256, 14, 256}, {512, 7, 512}, {16, 55, 64}, {32, 27, 128}, {48, 13, 192}, {64, 13, 256}};
+  for (size_t i = 0; i < sizeof sh / sizeof sh[0]; i++) {
+    int c = sh[i][0], hw = sh[i][1], k = sh[i][2];
+    float *x = frand_buf((size_t)c * hw * hw, -1, 1), *w = frand_buf((size_t)k * c * 9, -1, 1), *y = fbuf((size_t)k * hw * hw);
+    float *bi = frand_buf((size_t)k, -1, 1);
+    float *wp = fbuf(rt_conv2d_packed_floats(k, c * 9, 1));
+    rt_pack_conv2d_weights(w, wp, k, c * 9, 1);
+    RtConv2d p = {A(x), A(wp), A(bi), 0, A(y), 0, 1, c, hw, hw, k, hw, hw, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, make_act(RT_ACT_RELU), 1};
+    double flops = 2.0 * c * k * 9 * hw * hw, t0, ms[3];
+    int reps = (int)(4e8 / flops) + 2;
+    rt_conv2d_f32__simd128(&p);
+    t0 = now_ms();
+    for (int r = 0; r < reps; r++) rt_conv2d_f32__simd128(&p);
+    ms[0] = (now_ms() - t0) / reps;
+    for (int m = 2; m <= 4; m += 2) {
+      float *u = fbuf(rt_wino_packed_floats(k, c, m));
+      rt_pack_wino_weights(w, u, k, c, m);
+      int tr = rt_conv_wino_tile_rows(c, k, hw, hw, m);
+      uint32_t sf = rt_conv_wino_scratch_floats(c, k, hw, hw, m, tr);
+      float *scr = fbuf(sf);
+      RtConvWino q = {A(x), A(u), A(bi), 0, A(y), A(scr), 1, c, hw, hw, k, hw, hw, 1, 1, m, tr, sf * 4, make_act(RT_ACT_RELU)};
+      rt_conv_wino_f32__simd128(&q);
+      t0 = now_ms();
+      for (int r = 0; r < reps; r++) rt_conv_wino_f32__simd128(&q);
+      ms[m / 2] = (now_ms() - t0) / reps;
+      free(u); free(scr);
+    }
+    printf("INFO bench conv3x3 %d->%d %dx%d: direct %.3f ms, F(2x2) %.3f ms (x%.2f), F(4x4) %.3f ms (x%.2f)\n", c, k, hw, hw,
+           ms[0], ms[1], ms[0] / ms[1], ms[2], ms[0] / ms[2]);
+    free(x); free(w); free(y); free(bi); free(wp);
+  }
+}
+
 /* ------------------------------------------------------------------ norm */
 
 static void norm_case(int rows, int n, int rms, int with_scale, int with_bias, float spread) {
@@ -1819,6 +1948,7 @@ int main(int argc, char **argv) {
   test_gemm();
   test_matmul();
   test_conv2d();
+  test_conv_wino();
   test_pool();
   test_global_pool();
   test_softmax();
@@ -1833,6 +1963,7 @@ int main(int argc, char **argv) {
   test_trilu();
   test_attention();
   if (argc > 1 && strcmp(argv[1], "--bench") == 0) bench();
+  if (argc > 1 && strcmp(argv[1], "--bench-wino") == 0) bench_wino();
   printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;
 }

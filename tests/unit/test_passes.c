@@ -239,6 +239,47 @@ TEST(fuse_residual_and_activation) {
   ir_graph_free(g);
 }
 
+/* pack_weights: which 3x3 convs get Winograd weights (op_conv_winograd), and their scratch */
+static int wino_choice(int c, int hw, int k, int pad, int stride, bool off) {
+  g = ir_graph_new();
+  g->no_winograd = off;
+  Value *x = input("x", 4, (int64_t[]){1, c, hw, hw});
+  Value *w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){k, c, 3, 3}, NULL);
+  Value *y = op("Conv", 2, (Value *[]){x, w}, "y");
+  Node *n = y->producer;
+  n->attrs = ir_alloc(&g->arena, 2 * sizeof(Attr));
+  int64_t *pads = ir_alloc(&g->arena, 4 * sizeof(int64_t)), *st = ir_alloc(&g->arena, 2 * sizeof(int64_t));
+  for (int i = 0; i < 4; i++) pads[i] = pad;
+  st[0] = st[1] = stride;
+  n->attrs[0] = (Attr){.name = "pads", .type = AT_INTS, .n = 4, .ints = pads};
+  n->attrs[1] = (Attr){.name = "strides", .type = AT_INTS, .n = 2, .ints = st};
+  n->nattr = 2;
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_pack_weights(g) == 0 && pass_infer(g) == 0);
+  int m = n->wino;
+  CHECK(n->wpack != NULL);
+  if (m) {
+    size_t a = (size_t)m + 2, per = (size_t)(k + 4) / 5 * 5 * (size_t)c;
+    CHECK(ir_numel(n->wpack) == (int64_t)(a * a * per));
+    CHECK(ops_table[OP_Conv].scratch(g, n) > 0);
+  } else {
+    CHECK(ops_table[OP_Conv].scratch(g, n) == 0);
+  }
+  ir_graph_free(g);
+  return m;
+}
+
+TEST(pack_weights_winograd_choice) {
+  CHECK(wino_choice(16, 20, 16, 1, 1, false) == 4);   /* 25 F(4x4) tiles, small weights */
+  CHECK(wino_choice(16, 8, 24, 1, 1, false) == 2);    /* 4 F(4x4) tiles, 16 F(2x2) tiles */
+  CHECK(wino_choice(16, 6, 16, 1, 1, false) == 0);    /* 9 F(2x2) tiles: direct */
+  CHECK(wino_choice(4, 32, 16, 1, 1, false) == 0);    /* 4 input channels */
+  CHECK(wino_choice(16, 41, 16, 1, 2, false) == 0);   /* stride 2 */
+  CHECK(wino_choice(16, 20, 16, 1, 1, true) == 0);    /* --no-winograd */
+  CHECK(wino_choice(256, 14, 256, 1, 1, false) == 2); /* resnet18 layer3: 9.4 MB of F(4x4) weights for 16 tiles */
+  CHECK(wino_choice(512, 7, 512, 1, 1, false) == 0);  /* resnet18 layer4: 16.8 MB of F(2x2) weights for 16 tiles */
+}
+
 static void set_axes_last(Node *n) {
   n->attrs = ir_alloc(&g->arena, sizeof(Attr));
   n->attrs[0] = (Attr){.name = "axes", .type = AT_INTS, .n = 1, .ints = ir_alloc(&g->arena, 8)};
@@ -502,5 +543,6 @@ int main(void) {
   RUN(memory_plan_no_overlap);
   RUN(resident_kv_cache);
   RUN(fuse_attention_block);
+  RUN(pack_weights_winograd_choice);
   return harness_done();
 }
