@@ -49,9 +49,9 @@ static int resize_spec(Graph *g, Node *n, ResizeSpec *s) {
   static const char *const nms[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
   bool legacy = n->op == OP_Upsample || n->opset < 11;   /* Upsample-7/9, Resize-10 */
   if ((s->mode = pick(g, n, "mode", "nearest", modes, legacy ? 2 : 3)) < 0) return -1;
-  if (legacy) {
+  if (legacy) {   /* asymmetric; nearest rounds down when upsampling an axis, up when downsampling (coeffs_of) */
     s->ctm = CT_ASYMMETRIC;
-    s->nearest = NM_FLOOR;
+    s->nearest = -1;
   } else {
     if ((s->ctm = pick(g, n, "coordinate_transformation_mode", "half_pixel", ctms, 7)) < 0) return -1;
     if ((s->nearest = pick(g, n, "nearest_mode", "round_prefer_floor", nms, 4)) < 0) return -1;
@@ -147,12 +147,13 @@ int op_resize_infer(Graph *g, Node *n) {
 
 /* ---- per-axis tap tables (compile time) */
 
-static void coeffs_of(const ResizeSpec *s, double ratio, double *c, int *nc) {
+static void coeffs_of(const ResizeSpec *s, int axis, double ratio, double *c, int *nc) {
   switch (s->mode) {
   case RZ_NEAREST: {
     bool up;   /* the second of the two neighbours */
+    int nm = s->nearest >= 0 ? s->nearest : s->scale[axis] < 1.0 ? NM_CEIL : NM_FLOOR;
     if (ratio == 1.0) up = true;
-    else switch (s->nearest) {
+    else switch (nm) {
       case NM_ROUND_PREFER_FLOOR: up = ratio > 0.5; break;
       case NM_ROUND_PREFER_CEIL: up = ratio >= 0.5; break;
       case NM_FLOOR: up = false; break;
@@ -210,7 +211,7 @@ static void axis_table(const ResizeSpec *s, int axis, int64_t in, int64_t out, i
     }
     double fl = floor(xo), ratio = xo == fl ? 1.0 : xo - fl, c[4];
     int nc;
-    coeffs_of(s, ratio, c, &nc);
+    coeffs_of(s, axis, ratio, c, &nc);
     /* the nc indices nearest to xo in the edge-padded axis (ties: the smaller), ascending */
     int64_t pad = (nc + 1) / 2, len = in + 2 * pad, sel[4];
     double xp = xo + (double)pad;

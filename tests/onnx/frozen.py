@@ -9,7 +9,11 @@ run on each data set and compared with the case's own expected output (rtol 1e-3
 conformance.mjs). Cases listed in EXPECTED_FAIL must fail (with the message given); anything else
 must pass.
 
-Needs Debian's python3-onnx (/usr/bin/python3) and libonnx-testdata.
+Then the legacy forms the backend data lacks (Upsample-9, Resize-10: no coordinate_transformation_mode,
+nearest rounds down when upsampling and up when downsampling): small models built here, checked
+against onnxruntime-web on seeded inputs (tools/ort-oracle.mjs).
+
+Needs Debian's python3-onnx (/usr/bin/python3), libonnx-testdata, and onnxruntime-web in tools/.
 """
 import glob
 import os
@@ -66,6 +70,56 @@ def freeze(case_dir, model, data_set, out_dir):
     onnx.save(model, os.path.join(out_dir, 'model.onnx'))
 
 
+# (op, opset, mode, input shape, scales)
+LEGACY = [
+    ('Resize', 10, 'nearest', [1, 2, 4, 5], [1, 1, 0.6, 0.5]),
+    ('Resize', 10, 'nearest', [1, 2, 3, 4], [1, 1, 2.5, 3]),
+    ('Resize', 10, 'linear', [1, 2, 4, 5], [1, 1, 1.5, 0.8]),
+    ('Upsample', 9, 'nearest', [2, 3, 3], [1, 3, 2]),
+    ('Upsample', 9, 'linear', [1, 1, 3, 4], [1, 1, 2, 2]),
+]
+
+
+def legacy_cases(build, tmp):
+    from onnx import helper, TensorProto  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    passed = failed = 0
+    for i, (op, opset, mode, shape, scales) in enumerate(LEGACY):
+        name = f'{op}-{opset} {mode} {shape} x {scales}'
+        work = os.path.join(tmp, f'legacy{i}')
+        os.makedirs(work, exist_ok=True)
+        out_shape = [int(d * s) for d, s in zip(shape, scales)]
+        node = helper.make_node(op, ['x', 'scales'], ['y'], mode=mode)
+        graph = helper.make_graph(
+            [node], 'legacy', [helper.make_tensor_value_info('x', TensorProto.FLOAT, shape)],
+            [helper.make_tensor_value_info('y', TensorProto.FLOAT, out_shape)],
+            [numpy_helper.from_array(np.array(scales, np.float32), 'scales')])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', opset)])
+        model.ir_version = 7
+        path = os.path.join(work, 'model.onnx')
+        onnx.save(model, path)
+        ref = subprocess.run(['node', os.path.join(root, 'tools', 'ort-oracle.mjs'), path, '--data', os.path.join(work, 'data'),
+                              '--gen', '--seed', str(i + 1), '--quiet'], capture_output=True, text=True)
+        if ref.returncode != 0:
+            failed += 1
+            print(f'FAIL {name}: onnxruntime-web: {(ref.stdout + ref.stderr).strip()[-300:]}')
+            continue
+        wasm = os.path.join(work, 'model.wasm')
+        cc = subprocess.run([os.path.join(build, 'onnx2wasm'), path, '-o', wasm], capture_output=True, text=True)
+        run = cc.returncode == 0 and subprocess.run(
+            [os.path.join(build, 'onnx2wasm-run'), wasm, '--data', os.path.join(work, 'data'), '--rtol', '1e-3', '--atol', '1e-5'],
+            capture_output=True, text=True)
+        if run and run.returncode == 0:
+            passed += 1
+            print(f'ok   {name} matches onnxruntime-web')
+        else:
+            failed += 1
+            why = cc.stderr if cc.returncode else run.stdout + run.stderr
+            print(f'FAIL {name}: {why.strip()[-300:]}')
+    return passed, failed
+
+
 def main():
     build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else 'build')
     passed = failed = 0
@@ -102,6 +156,9 @@ def main():
                 else:
                     failed += 1
                     print(f'FAIL {name}/{os.path.basename(ds)}: {(run.stdout + run.stderr).strip()[-300:]}')
+        p, f = legacy_cases(build, tmp)
+        passed += p
+        failed += f
     print(f'frozen: {passed} passed, {failed} failed')
     print(f'{passed} passed, {failed} failed')
     return 1 if failed or not passed else 0
