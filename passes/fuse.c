@@ -58,7 +58,7 @@ int pass_fuse_residual(Graph *g) {
 
 static bool takes_act(const Node *n) {
   return n->op == OP_Conv || n->op == OP_Gemm || n->op == OP_MatMul || n->op == OP_Add || n->op == OP_Sub ||
-         n->op == OP_Mul || n->op == OP_Div;
+         n->op == OP_Mul || n->op == OP_Div || n->op == OP_ConvTranspose;
 }
 
 int pass_fuse_act(Graph *g) {

@@ -1,6 +1,8 @@
 /* fuse_activations.c — activations the exporters spell as several elementwise nodes become one:
  *   GELU (tanh): 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))  ->  Gelu(approximate="tanh")
  *   SiLU:        x * Sigmoid(x)                                           ->  one node with act SiLU
+ *   HardSwish:   x * Clip(x + 3, 0, 6) / 6 (or * 1/6; the division on either side of the product)
+ *                                                                         ->  HardSwish(x)  (paddle2onnx)
  * fuse_act then folds them into the producing MatMul's epilogue. Intermediates must stay inside. */
 #include "passes.h"
 #include "../ir/ops.h"
@@ -117,12 +119,47 @@ static bool try_silu(Graph *g, Node *sg) {
   return true;
 }
 
+/* c = Clip(x + 3, 0, 6) (the Clip node given), then x * c / 6 in either order -> HardSwish(x) */
+static bool try_hardswish(Graph *g, Node *clip) {
+  RtAct a;
+  Node *add = clip->in[0]->producer;
+  Value *x = with_const(add, OP_Add, 3.0);
+  if (!x || x->dt != DT_FLOAT || clip->in[0]->nuses != 1 || op_unary_act(g, clip, &a) || a.kind != RT_ACT_CLIP ||
+      a.a != 0.0f || a.b != 6.0f)
+    return false;
+  Value *c = clip->out[0];
+  Node *n1 = reader(g, c), *last;
+  if (!n1) return false;
+  Value *div6 = with_const(n1, OP_Div, 6.0), *mul6 = with_const(n1, OP_Mul, 1.0 / 6.0);
+  if ((div6 == c && n1->in[0] == c) || mul6 == c) {            /* (c / 6) * x */
+    last = reader(g, n1->out[0]);
+    if (!last || last->op != OP_Mul || last->act || last->nin != 2 ||
+        !((last->in[0] == x && last->in[1] == n1->out[0]) || (last->in[1] == x && last->in[0] == n1->out[0])))
+      return false;
+  } else if (n1->op == OP_Mul && !n1->act && ((n1->in[0] == x && n1->in[1] == c) || (n1->in[1] == x && n1->in[0] == c))) {
+    last = reader(g, n1->out[0]);                              /* (x * c) / 6 */
+    Value *m = n1->out[0];
+    if (!last || last->act || !((with_const(last, OP_Div, 6.0) == m && last->in[0] == m) || with_const(last, OP_Mul, 1.0 / 6.0) == m))
+      return false;
+  } else
+    return false;
+  if (!ir_same_shape(last->out[0], x)) return false;
+  last->op = OP_HardSwish;
+  last->op_type = "HardSwish";
+  last->nin = 1;
+  last->in[0] = x;
+  last->nattr = 0;
+  add->dead = clip->dead = n1->dead = true;
+  return true;
+}
+
 int pass_fuse_activations(Graph *g) {
   ir_recount_uses(g);
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
     if (n->dead || n->act) continue;
-    if ((n->op == OP_Tanh && try_gelu(g, n)) || (n->op == OP_Sigmoid && try_silu(g, n))) ir_recount_uses(g);
+    if ((n->op == OP_Tanh && try_gelu(g, n)) || (n->op == OP_Sigmoid && try_silu(g, n)) || (n->op == OP_Clip && try_hardswish(g, n)))
+      ir_recount_uses(g);
   }
   ir_compact(g);
   return 0;

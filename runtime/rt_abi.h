@@ -277,6 +277,34 @@ static inline uint32_t rt_conv_wino_scratch_floats(int32_t c, int32_t k, int32_t
          + a * wt + (((uint32_t)w + 3) & ~3u) + 8;        /* column-transformed rows, a zero row */
 }
 
+/* Resize (ONNX Resize / Upsample) of the last two axes: x [planes][h][w] f32 -> y [planes][oh][ow].
+ * The compiler resolves the coordinate mapping (mode, coordinate_transformation_mode, nearest_mode,
+ * cubic_coeff_a, exclude_outside, edge clamping) into per-axis tap tables that follow this header in the
+ * same parameter block, starting tab bytes after the block's start:
+ *   int32 hidx[oh*th], float hwt[oh*th], int32 widx[ow*tw], float wwt[ow*tw]
+ *   y[p][oy][ox] = sum_a sum_b hwt[oy*th+a] * wwt[ox*tw+b] * x[p][hidx[oy*th+a]][widx[ox*tw+b]]
+ * with every index already inside the input. hidx[oy*th] < 0 (widx[ox*tw] < 0) marks an output row
+ * (column) outside the crop region (tf_crop_and_resize): it gets extrap. th = tw = 1 for nearest (weight 1).
+ * wrep: 0, or f >= 2 when tw == 1 and widx[ox] == ox / f for every ox (integer nearest upsampling).
+ * scratch: w floats of arena when th > 1 (one vertically interpolated row), else 0. y must not overlap x. */
+typedef struct {
+  RtAddr x, y, scratch;
+  int32_t planes, h, w, oh, ow, th, tw, tab, wrep;
+  float extrap;
+} RtResize;
+
+/* ConvTranspose, NCHW f32 (1-D as h = 1): x [n][c][h][w_], w in ONNX layout [c][k/group][kh][kw], bias [k]
+ * optional, y [n][k][oh][ow]:
+ *   y[co][oy][ox] = bias[co] + sum x[ci][iy][ix] * w[ci][co mod k/group][ky][kx]
+ * over ci in co's group and every (iy, ix, ky, kx) with iy*sh - pt + ky*dh == oy, ix*sw - pl + kx*dw == ox;
+ * contributions that land outside [0,oh) x [0,ow) are dropped (pads, output_padding and output_shape only
+ * change pt, pl, oh, ow). Then act. y must not overlap x or w. */
+typedef struct {
+  RtAddr x, w, bias, y;
+  int32_t n, c, h, w_, k, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, group;
+  RtAct act;
+} RtConvTranspose;
+
 #ifdef __wasm__
 #define RT_PTR(T, addr) ((T *)(uintptr_t)(addr))
 #else

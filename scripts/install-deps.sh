@@ -10,6 +10,7 @@ pkgs=(
   clang-19 lld-19 llvm-19-dev libclang-rt-19-dev-wasm32 wasi-libc
   wabt nodejs
   libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
+  python3-pil   # models/fetch_npm_models.py draws the reference inputs of the npm models
 )
 missing=()
 for p in "${pkgs[@]}"; do

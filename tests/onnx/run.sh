@@ -1,4 +1,10 @@
 #!/bin/sh
-# run.sh BUILD_DIR — the ONNX backend conformance suite (see conformance.mjs).
+# run.sh BUILD_DIR [conformance options] — the ONNX backend conformance suite (see conformance.mjs), then the
+# backend cases whose shape inputs (Resize roi/scales/sizes, Upsample scales) must be frozen into
+# initializers to compile (see frozen.py). Fails if either part fails.
 here=$(cd "$(dirname "$0")" && pwd)
-exec node "$here/conformance.mjs" "$@"
+node "$here/conformance.mjs" "$@"
+a=$?
+/usr/bin/python3 "$here/frozen.py" "$1"
+b=$?
+[ "$a" -eq 0 ] && [ "$b" -eq 0 ]

@@ -529,6 +529,119 @@ TEST(fuse_attention_block) {
   ir_graph_free(g);
 }
 
+TEST(fold_affine_into_conv_numerically) {
+  /* ((conv(x) * s[k]) + t) / d - u[k]  ->  one Conv with new weights and bias */
+  g = ir_graph_new();
+  unsigned seed = 11;
+  enum { C = 2, H = 5, W = 6, K = 3, KH = 3 };
+  float xd[C * H * W], wd[K * C * KH * KH], bd[K], sd[K], ud[K];
+  for (int i = 0; i < C * H * W; i++) xd[i] = frand(&seed);
+  for (int i = 0; i < K * C * KH * KH; i++) wd[i] = frand(&seed);
+  for (int i = 0; i < K; i++) { bd[i] = frand(&seed); sd[i] = frand(&seed); ud[i] = frand(&seed); }
+  Value *x = input("x", 4, (int64_t[]){1, C, H, W});
+  Value *w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){K, C, KH, KH}, wd);
+  Value *b = ir_const(g, "b", DT_FLOAT, 1, (int64_t[]){K}, bd);
+  Value *sv = ir_const(g, "s", DT_FLOAT, 4, (int64_t[]){1, K, 1, 1}, sd);
+  Value *tv = ir_const(g, "t", DT_FLOAT, 1, (int64_t[]){1}, (float[]){0.25f});
+  Value *dv = ir_const(g, "d", DT_FLOAT, 0, NULL, (float[]){1.5f});
+  Value *uv = ir_const(g, "u", DT_FLOAT, 3, (int64_t[]){K, 1, 1}, ud);
+  Value *cv = op("Conv", 3, (Value *[]){x, w, b}, "conv");
+  Value *m = op("Mul", 2, (Value *[]){sv, cv}, "m");
+  Value *a = op("Add", 2, (Value *[]){m, tv}, "a");
+  Value *dd = op("Div", 2, (Value *[]){a, dv}, "dd");
+  Value *y = op("Sub", 2, (Value *[]){dd, uv}, "y");
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_fold_affine(g) == 0 && pass_infer(g) == 0);
+  CHECK_MSG(live_nodes() == 1, "%d live nodes", live_nodes());
+  CHECK(g->nodes[0]->op == OP_Conv && g->nodes[0]->out[0] == y);
+  const float *nw = g->nodes[0]->in[1]->data, *nb = g->nodes[0]->in[2]->data;
+  double worst = 0;
+  for (int k = 0; k < K; k++)
+    for (int oy = 0; oy < H - KH + 1; oy++)
+      for (int ox = 0; ox < W - KH + 1; ox++) {
+        double conv = conv_at(xd, wd, C, H, W, KH, KH, k, oy, ox) + bd[k];
+        double ref = (conv * sd[k] + 0.25) / 1.5 - ud[k];
+        double got = conv_at(xd, nw, C, H, W, KH, KH, k, oy, ox) + nb[k];
+        if (fabs(got - ref) > worst) worst = fabs(got - ref);
+      }
+  CHECK_MSG(worst < 1e-5, "max error %g", worst);
+  CHECK(((const float *)w->data)[0] == wd[0]);            /* the original weights are untouched */
+  ir_graph_free(g);
+
+  /* ConvTranspose: weights [C][K/group][kh][kw] scale along axis 1 (per output channel), also with groups */
+  g = ir_graph_new();
+  float twd[4 * 2 * 2 * 2], tsd[4] = {2, 3, 5, 7};
+  for (int i = 0; i < 4 * 2 * 4; i++) twd[i] = frand(&seed);
+  x = input("x", 4, (int64_t[]){1, 4, 3, 3});
+  w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){4, 2, 2, 2}, twd);
+  cv = op("ConvTranspose", 2, (Value *[]){x, w}, "convt");
+  Node *ct = cv->producer;
+  ct->attrs = ir_alloc(&g->arena, 2 * sizeof(Attr));
+  ct->attrs[0] = (Attr){.name = "group", .type = AT_INT, .i = 2};
+  ct->attrs[1] = (Attr){.name = "strides", .type = AT_INTS, .n = 2, .ints = (int64_t[]){2, 2}};
+  ct->nattr = 2;
+  y = op("Mul", 2, (Value *[]){cv, ir_const(g, "s", DT_FLOAT, 3, (int64_t[]){4, 1, 1}, tsd)}, "y");
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_fold_affine(g) == 0 && pass_infer(g) == 0);
+  CHECK(live_nodes() == 1 && g->nodes[0]->op == OP_ConvTranspose && g->nodes[0]->out[0] == y);
+  nw = g->nodes[0]->in[1]->data;
+  int bad = 0;
+  for (int ci = 0; ci < 4; ci++)            /* group = ci / 2; output channel = group * 2 + col */
+    for (int col = 0; col < 2; col++)
+      for (int j = 0; j < 4; j++) {
+        int i = (ci * 2 + col) * 4 + j;
+        bad += nw[i] != (float)(twd[i] * (double)tsd[(ci / 2) * 2 + col]);
+      }
+  CHECK_MSG(bad == 0, "%d weights scaled wrong", bad);
+  ir_graph_free(g);
+
+  /* not folded: a spatially varying multiplier, c - conv, a conv output that is also a graph output */
+  g = ir_graph_new();
+  x = input("x", 4, (int64_t[]){1, 2, 4, 4});
+  w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){2, 2, 1, 1}, NULL);
+  cv = op("Conv", 2, (Value *[]){x, w}, "conv");
+  m = op("Mul", 2, (Value *[]){cv, ir_const(g, "sp", DT_FLOAT, 2, (int64_t[]){4, 4}, NULL)}, "m");
+  output(m);
+  Value *cv2 = op("Conv", 2, (Value *[]){x, w}, "conv2");
+  output(op("Sub", 2, (Value *[]){ir_const(g, "one", DT_FLOAT, 0, NULL, (float[]){1}), cv2}, "r"));
+  Value *cv3 = op("Conv", 2, (Value *[]){x, w}, "conv3");
+  output(cv3);
+  output(op("Mul", 2, (Value *[]){cv3, ir_const(g, "two", DT_FLOAT, 0, NULL, (float[]){2})}, "r3"));
+  CHECK(pass_fold(g) == 0 && pass_fold_affine(g) == 0);
+  CHECK_MSG(live_nodes() == 6, "%d live nodes", live_nodes());
+  ir_graph_free(g);
+}
+
+TEST(fuse_hardswish) {
+  /* x * Clip(x + 3, 0, 6) / 6 (paddle2onnx), and Clip(x + 3, 0, 6) / 6 * x */
+  for (int order = 0; order < 2; order++) {
+    g = ir_graph_new();
+    Value *x = input("x", 2, (int64_t[]){2, 5});
+    Value *three = ir_const(g, "three", DT_FLOAT, 0, NULL, (float[]){3});
+    Value *zero = ir_const(g, "zero", DT_FLOAT, 0, NULL, (float[]){0}), *six = ir_const(g, "six", DT_FLOAT, 0, NULL, (float[]){6});
+    Value *a = op("Add", 2, (Value *[]){x, three}, "a");
+    Value *c = op("Clip", 3, (Value *[]){a, zero, six}, "c");
+    Value *y;
+    if (order == 0) y = op("Div", 2, (Value *[]){op("Mul", 2, (Value *[]){x, c}, "m"), six}, "y");
+    else y = op("Mul", 2, (Value *[]){op("Div", 2, (Value *[]){c, six}, "d"), x}, "y");
+    output(y);
+    CHECK(pass_fold(g) == 0 && pass_fuse_activations(g) == 0 && pass_infer(g) == 0);
+    CHECK_MSG(live_nodes() == 1, "order %d: %d live nodes", order, live_nodes());
+    CHECK(g->nodes[0]->op == OP_HardSwish && g->nodes[0]->in[0] == x && g->nodes[0]->out[0] == y);
+    ir_graph_free(g);
+  }
+  /* Clip(x + 3, 0, 5) is something else */
+  g = ir_graph_new();
+  Value *x = input("x", 1, (int64_t[]){4});
+  Value *a = op("Add", 2, (Value *[]){x, ir_const(g, "three", DT_FLOAT, 0, NULL, (float[]){3})}, "a");
+  Value *c = op("Clip", 3, (Value *[]){a, ir_const(g, "zero", DT_FLOAT, 0, NULL, (float[]){0}), ir_const(g, "five", DT_FLOAT, 0, NULL, (float[]){5})}, "c");
+  Value *six = ir_const(g, "six", DT_FLOAT, 0, NULL, (float[]){6});
+  output(op("Div", 2, (Value *[]){op("Mul", 2, (Value *[]){x, c}, "m"), six}, "y"));
+  CHECK(pass_fold(g) == 0 && pass_fuse_activations(g) == 0);
+  CHECK(live_nodes() == 4);
+  ir_graph_free(g);
+}
+
 int main(void) {
   RUN(fold_shape_chain);
   RUN(fold_symbolic_shape_chain);
@@ -539,6 +652,8 @@ int main(void) {
   RUN(fuse_residual_and_activation);
   RUN(fuse_layernorm_and_rmsnorm);
   RUN(fuse_gelu_and_silu);
+  RUN(fold_affine_into_conv_numerically);
+  RUN(fuse_hardswish);
   RUN(outputs_get_own_buffers);
   RUN(memory_plan_no_overlap);
   RUN(resident_kv_cache);

@@ -1,0 +1,337 @@
+/* resize.c — Resize (opsets 10 to 19) and Upsample (7, 9): infer, lower, scratch.
+ *
+ * All of the coordinate arithmetic happens here, at compile time, in double precision and in the
+ * order of the ONNX reference implementation: for every output index of an axis, the source
+ * coordinate from coordinate_transformation_mode, the fractional ratio in (0, 1], the mode's
+ * coefficients (nearest_mode, cubic_coeff_a, exclude_outside), and the taps — the input indices
+ * nearest to the source coordinate in the edge-padded axis, which clamps them into the input.
+ * The results are per-axis tap tables (index, weight) that travel in the kernel's parameter block
+ * (RtResize in runtime/rt_abi.h); the kernel only does the weighted sums.
+ *
+ * The kernel resizes the last two axes; every other axis must keep its size and map each index to
+ * itself (scale 1). antialias = 1 (opset 18) is not supported. */
+#include "opcommon.h"
+
+#include <stdlib.h>
+
+enum { RZ_NEAREST, RZ_LINEAR, RZ_CUBIC };
+enum { CT_HALF_PIXEL, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS, CT_ASYMMETRIC, CT_TF_HALF_PIXEL_FOR_NN,
+       CT_TF_CROP_AND_RESIZE, CT_HALF_PIXEL_SYMMETRIC };
+enum { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL };
+
+typedef struct {
+  int mode, ctm, nearest, exclude, rank;
+  double cubic_a;
+  float extrap;
+  double scale[IR_MAX_RANK];      /* per axis (1 for axes not resized) */
+  double roi[2 * IR_MAX_RANK];    /* tf_crop_and_resize: starts then ends, per axis */
+  Dim in[IR_MAX_RANK], out[IR_MAX_RANK];
+} ResizeSpec;
+
+static int pick(Graph *g, Node *n, const char *attr, const char *dflt, const char *const *names, int count) {
+  const char *s = ir_attr_str(n, attr, dflt);
+  for (int i = 0; i < count; i++)
+    if (!strcmp(s, names[i])) return i;
+  return ir_errorf(g, n, "%s '%s' is not supported", attr, s);
+}
+
+static bool present(const Node *n, int k) { return k < n->nin && n->in[k] && !(n->in[k]->kind == VK_CONST && ir_numel(n->in[k]) == 0); }
+
+/* Reads the attributes and the scales/sizes/roi inputs; sets the output dims. */
+static int resize_spec(Graph *g, Node *n, ResizeSpec *s) {
+  const Value *x = n->in[0];
+  memset(s, 0, sizeof *s);
+  if (x->rank < 1) return ir_errorf(g, n, "input '%s' must have rank >= 1", x->name);
+  int r = s->rank = x->rank;
+  static const char *const modes[] = {"nearest", "linear", "cubic"};
+  static const char *const ctms[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                                     "tf_half_pixel_for_nn", "tf_crop_and_resize", "half_pixel_symmetric"};
+  static const char *const nms[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+  bool legacy = n->op == OP_Upsample || n->opset < 11;   /* Upsample-7/9, Resize-10 */
+  if ((s->mode = pick(g, n, "mode", "nearest", modes, legacy ? 2 : 3)) < 0) return -1;
+  if (legacy) {   /* asymmetric; nearest rounds down when upsampling an axis, up when downsampling (coeffs_of) */
+    s->ctm = CT_ASYMMETRIC;
+    s->nearest = -1;
+  } else {
+    if ((s->ctm = pick(g, n, "coordinate_transformation_mode", "half_pixel", ctms, 7)) < 0) return -1;
+    if ((s->nearest = pick(g, n, "nearest_mode", "round_prefer_floor", nms, 4)) < 0) return -1;
+  }
+  s->cubic_a = ir_attr_float(n, "cubic_coeff_a", -0.75f);
+  s->exclude = (int)ir_attr_int(n, "exclude_outside", 0);
+  s->extrap = ir_attr_float(n, "extrapolation_value", 0.0f);
+  if (ir_attr_int(n, "antialias", 0)) return ir_errorf(g, n, "antialias=1 is not supported");
+
+  /* axes (opset 18+): scales/sizes/roi list only these axes */
+  int axes[IR_MAX_RANK], na = r;
+  const int64_t *ax;
+  int nax = ir_attr_ints(n, "axes", &ax);
+  if (nax >= 0) {
+    if (nax > r) return ir_errorf(g, n, "axes has %d entries for rank %d", nax, r);
+    na = nax;
+    for (int i = 0; i < na; i++) {
+      if (oc_axis(g, n, ax[i], r, &axes[i])) return -1;
+      for (int j = 0; j < i; j++)
+        if (axes[j] == axes[i]) return ir_errorf(g, n, "axes has a repeated axis");
+    }
+  } else
+    for (int i = 0; i < r; i++) axes[i] = i;
+
+  for (int i = 0; i < r; i++) { s->in[i] = s->out[i] = x->dims[i]; s->scale[i] = 1.0; s->roi[i] = 0.0; s->roi[r + i] = 1.0; }
+
+  int k_scales, k_sizes = -1;
+  const Value *sc = NULL;
+  if (n->op == OP_Upsample && n->opset < 9) {
+    const Attr *a = ir_attr(n, "scales");
+    if (!a || a->type != AT_FLOATS || a->n != r) return ir_errorf(g, n, "attribute scales must list %d floats", r);
+    for (int i = 0; i < r; i++) s->scale[i] = a->floats[i];
+    goto sized;
+  }
+  k_scales = legacy ? 1 : 2;
+  if (!legacy) k_sizes = 3;
+  if (!legacy && present(n, 1) && s->ctm == CT_TF_CROP_AND_RESIZE) {
+    if (oc_need_const(g, n, 1)) return -1;
+    const Value *roi = n->in[1];
+    if (ir_numel(roi) != 2 * na) return ir_errorf(g, n, "roi has %lld entries, expected %d", (long long)ir_numel(roi), 2 * na);
+    for (int i = 0; i < na; i++) { s->roi[axes[i]] = oc_getf(roi, i); s->roi[r + axes[i]] = oc_getf(roi, na + i); }
+  }
+  if (k_sizes >= 0 && present(n, k_sizes)) {
+    if (present(n, k_scales)) return ir_errorf(g, n, "only one of scales and sizes may be given");
+    if (oc_need_const(g, n, k_sizes)) return -1;
+    const Value *sz = n->in[k_sizes];
+    if (!ir_dtype_is_int(sz->dt) || ir_numel(sz) != na) return ir_errorf(g, n, "sizes must be %d integers", na);
+    const char *pol = ir_attr_str(n, "keep_aspect_ratio_policy", "stretch");
+    int policy = !strcmp(pol, "stretch") ? 0 : !strcmp(pol, "not_larger") ? 1 : !strcmp(pol, "not_smaller") ? 2 : -1;
+    if (policy < 0) return ir_errorf(g, n, "keep_aspect_ratio_policy '%s' is not supported", pol);
+    double common = policy == 1 ? INFINITY : 0.0;
+    for (int i = 0; i < na; i++) {
+      int a = axes[i];
+      int64_t want = oc_geti(sz, i);
+      if (want < 0) return ir_errorf(g, n, "sizes has a negative entry");
+      if (!ir_dim_known(x->dims[a])) return oc_need_known(g, n, 0);
+      double q = x->dims[a].c ? (double)want / (double)x->dims[a].c : 1.0;
+      s->scale[a] = q;
+      s->out[a] = ir_dimc(want);
+      if (policy == 1 && q < common) common = q;
+      if (policy == 2 && q > common) common = q;
+    }
+    if (policy)
+      for (int i = 0; i < na; i++) {
+        int a = axes[i];
+        s->scale[a] = common;
+        s->out[a] = ir_dimc((int64_t)nearbyint(common * (double)x->dims[a].c));
+      }
+    return 0;
+  }
+  if (!present(n, k_scales)) return ir_errorf(g, n, "needs scales or sizes");
+  if (oc_need_const(g, n, k_scales)) return -1;
+  sc = n->in[k_scales];
+  if (!ir_dtype_is_float(sc->dt) || ir_numel(sc) != na) return ir_errorf(g, n, "scales must be %d floats", na);
+  for (int i = 0; i < na; i++) s->scale[axes[i]] = oc_getf(sc, i);
+sized:
+  for (int a = 0; a < r; a++) {
+    double q = s->scale[a];
+    if (!(q > 0.0) || !isfinite(q)) return ir_errorf(g, n, "scale %g of axis %d must be positive", q, a);
+    if (q == 1.0) continue;
+    if (!ir_dim_known(x->dims[a])) return oc_need_known(g, n, 0);
+    s->out[a] = ir_dimc((int64_t)(q * (double)x->dims[a].c));   /* floor, as the reference */
+  }
+  return 0;
+}
+
+int op_resize_infer(Graph *g, Node *n) {
+  ResizeSpec s;
+  if (oc_need_float(g, n, 0) || resize_spec(g, n, &s)) return -1;
+  oc_set_out(n->out[0], DT_FLOAT, s.rank, s.out);
+  return 0;
+}
+
+/* ---- per-axis tap tables (compile time) */
+
+static void coeffs_of(const ResizeSpec *s, int axis, double ratio, double *c, int *nc) {
+  switch (s->mode) {
+  case RZ_NEAREST: {
+    bool up;   /* the second of the two neighbours */
+    int nm = s->nearest >= 0 ? s->nearest : s->scale[axis] < 1.0 ? NM_CEIL : NM_FLOOR;
+    if (ratio == 1.0) up = true;
+    else switch (nm) {
+      case NM_ROUND_PREFER_FLOOR: up = ratio > 0.5; break;
+      case NM_ROUND_PREFER_CEIL: up = ratio >= 0.5; break;
+      case NM_FLOOR: up = false; break;
+      default: up = true; break;
+    }
+    c[0] = up ? 0.0 : 1.0; c[1] = up ? 1.0 : 0.0; *nc = 2;
+    break;
+  }
+  case RZ_LINEAR: c[0] = 1.0 - ratio; c[1] = ratio; *nc = 2; break;
+  default: {
+    double A = s->cubic_a, r1 = ratio + 1, q = 1 - ratio, q1 = q + 1;
+    c[0] = ((A * r1 - 5 * A) * r1 + 8 * A) * r1 - 4 * A;
+    c[1] = ((A + 2) * ratio - (A + 3)) * ratio * ratio + 1;
+    c[2] = ((A + 2) * q - (A + 3)) * q * q + 1;
+    c[3] = ((A * q1 - 5 * A) * q1 + 8 * A) * q1 - 4 * A;
+    *nc = 4;
+  }
+  }
+}
+
+/* Source coordinate of output index x on an axis; false when it falls outside the crop (extrapolate). */
+static bool source_coord(const ResizeSpec *s, int axis, double x, int64_t in, int64_t out_int, double *xo) {
+  double scale = s->scale[axis], out = scale * (double)in;
+  switch (s->ctm) {
+  case CT_ALIGN_CORNERS: *xo = out == 1.0 ? 0.0 : x * (double)(in - 1) / (out - 1.0); break;
+  case CT_ASYMMETRIC: *xo = x / scale; break;
+  case CT_TF_HALF_PIXEL_FOR_NN: *xo = (x + 0.5) / scale; break;
+  case CT_PYTORCH_HALF_PIXEL: *xo = out == 1.0 ? -0.5 : (x + 0.5) / scale - 0.5; break;
+  case CT_HALF_PIXEL_SYMMETRIC: {
+    double adj = (double)out_int / out, center = (double)in / 2.0;
+    *xo = center * (1.0 - adj) + (x + 0.5) / scale - 0.5;
+    break;
+  }
+  case CT_TF_CROP_AND_RESIZE: {
+    double r0 = s->roi[axis], r1 = s->roi[s->rank + axis];
+    *xo = out == 1.0 ? (r1 - r0) * (double)(in - 1) / 2.0 : x * (r1 - r0) * (double)(in - 1) / (out - 1.0);
+    *xo += r0 * (double)(in - 1);
+    return !(*xo < 0.0 || *xo > (double)(in - 1));
+  }
+  default: *xo = (x + 0.5) / scale - 0.5; break;
+  }
+  return true;
+}
+
+/* Tables of one axis: taps per output index (1 for nearest), idx clamped into [0, in), idx[o*taps] = -1
+ * when output o is outside the crop. */
+static void axis_table(const ResizeSpec *s, int axis, int64_t in, int64_t out, int taps, int32_t *idx, float *wt) {
+  for (int64_t o = 0; o < out; o++) {
+    int32_t *ti = idx + o * taps;
+    float *tw = wt + o * taps;
+    double xo;
+    if (!source_coord(s, axis, (double)o, in, out, &xo)) {
+      for (int t = 0; t < taps; t++) { ti[t] = -1; tw[t] = 0.0f; }
+      continue;
+    }
+    double fl = floor(xo), ratio = xo == fl ? 1.0 : xo - fl, c[4];
+    int nc;
+    coeffs_of(s, axis, ratio, c, &nc);
+    /* the nc indices nearest to xo in the edge-padded axis (ties: the smaller), ascending */
+    int64_t pad = (nc + 1) / 2, len = in + 2 * pad, sel[4];
+    double xp = xo + (double)pad;
+    int64_t cen = (int64_t)floor(xp);
+    if (cen < 0) cen = 0;
+    if (cen > len - 1) cen = len - 1;
+    int64_t lo = cen - nc - 1 < 0 ? 0 : cen - nc - 1, hi = cen + nc + 1 > len - 1 ? len - 1 : cen + nc + 1;
+    int got = 0;
+    while (got < nc) {
+      int64_t best = -1;
+      for (int64_t i = lo; i <= hi; i++) {
+        bool taken = false;
+        for (int j = 0; j < got; j++) taken |= sel[j] == i;
+        if (taken) continue;
+        if (best < 0 || fabs(xp - (double)i) < fabs(xp - (double)best)) best = i;   /* ties keep the smaller */
+      }
+      sel[got++] = best;
+    }
+    for (int a = 0; a < nc; a++)   /* ascending */
+      for (int b = a + 1; b < nc; b++)
+        if (sel[b] < sel[a]) { int64_t t = sel[a]; sel[a] = sel[b]; sel[b] = t; }
+    if (s->exclude) {
+      double sum = 0;
+      for (int t = 0; t < nc; t++) {
+        int64_t i = sel[t] - pad;
+        if (i < 0 || i >= in) c[t] = 0.0;
+        sum += c[t];
+      }
+      for (int t = 0; t < nc; t++) c[t] = sum != 0.0 ? c[t] / sum : 0.0;
+    }
+    if (s->mode == RZ_NEAREST) {
+      int t = c[0] != 0.0 ? 0 : 1;
+      int64_t i = sel[t] - pad;
+      ti[0] = (int32_t)(i < 0 ? 0 : i >= in ? in - 1 : i);
+      tw[0] = 1.0f;
+      continue;
+    }
+    for (int t = 0; t < nc; t++) {
+      int64_t i = sel[t] - pad;
+      ti[t] = (int32_t)(i < 0 ? 0 : i >= in ? in - 1 : i);
+      tw[t] = (float)c[t];
+    }
+  }
+}
+
+static int taps_of(const ResizeSpec *s) { return s->mode == RZ_NEAREST ? 1 : s->mode == RZ_LINEAR ? 2 : 4; }
+
+/* The output index o reads exactly input index o with weight 1 (an axis the kernel leaves alone). */
+static bool axis_identity(const ResizeSpec *s, int axis, int64_t in, int64_t out) {
+  if (in != out) return false;
+  if (in == 1) {   /* every tap is clamped to 0; only a crop can differ */
+    double xo;
+    return source_coord(s, axis, 0.0, in, out, &xo);
+  }
+  int taps = taps_of(s);
+  int32_t *idx = malloc((size_t)(out * taps) * sizeof *idx);
+  float *wt = malloc((size_t)(out * taps) * sizeof *wt);
+  if (!idx || !wt) { free(idx); free(wt); return false; }
+  axis_table(s, axis, in, out, taps, idx, wt);
+  bool ok = true;
+  for (int64_t o = 0; o < out && ok; o++) {
+    double w = 0;
+    for (int t = 0; t < taps; t++) {
+      if (idx[o * taps + t] < 0) ok = false;
+      else if (idx[o * taps + t] == o) w += wt[o * taps + t];
+      else if (wt[o * taps + t] != 0.0f) ok = false;
+    }
+    if (fabs(w - 1.0) > 1e-6) ok = false;
+  }
+  free(idx); free(wt);
+  return ok;
+}
+
+int64_t op_resize_scratch(Graph *g, const Node *n) {
+  ResizeSpec s;
+  const Value *x = n->in[0];
+  if (resize_spec(g, (Node *)n, &s) || s.mode == RZ_NEAREST || x->rank < 2) return 0;
+  return ir_dim_known(x->dims[x->rank - 1]) ? x->dims[x->rank - 1].c * 4 : 0;
+}
+
+int op_resize_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  ResizeSpec s;
+  if (oc_need_known(g, n, 0) || resize_spec(g, n, &s)) return -1;
+  int r = s.rank, ah = r - 2, aw = r - 1;
+  int64_t planes = 1;
+  for (int a = 0; a < r - 2; a++) {
+    if (!axis_identity(&s, a, s.in[a].c, s.out[a].c))
+      return ir_errorf(g, n, "resizing axis %d is not supported (only the last two axes may change)", a);
+    planes *= s.in[a].c;
+  }
+  int64_t h = r >= 2 ? s.in[ah].c : 1, w = s.in[aw].c, oh = r >= 2 ? s.out[ah].c : 1, ow = s.out[aw].c;
+  int taps = taps_of(&s), th = r >= 2 ? taps : 1, tw = taps;
+  if (ir_numel(y) == 0) return 0;
+  if (h * w == 0) return ir_errorf(g, n, "cannot resize an empty input to a non-empty output");
+  size_t hdr = (sizeof(RtResize) + 15) & ~(size_t)15, nh = (size_t)(oh * th), nw = (size_t)(ow * tw);
+  size_t size = hdr + 8 * (nh + nw);
+  if (size > ((size_t)1 << 28)) return ir_errorf(g, n, "the output is too large");
+  char *blk = calloc(1, size);
+  if (!blk) return ir_errorf(g, n, "out of memory");
+  int32_t *hidx = (int32_t *)(blk + hdr), *widx = hidx + 2 * nh;
+  float *hwt = (float *)(hidx + nh), *wwt = (float *)(widx + nw);
+  if (r >= 2) axis_table(&s, ah, h, oh, th, hidx, hwt);
+  else { hidx[0] = 0; hwt[0] = 1.0f; }
+  axis_table(&s, aw, w, ow, tw, widx, wwt);
+  RtResize p = {
+    .x = cg_addr(cx, x), .y = cg_addr(cx, y), .planes = (int32_t)planes, .h = (int32_t)h, .w = (int32_t)w,
+    .oh = (int32_t)oh, .ow = (int32_t)ow, .th = th, .tw = tw, .tab = (int32_t)hdr, .extrap = s.extrap,
+  };
+  if (th > 1) p.scratch = cg_scratch(cx, n);
+  /* integer nearest upsampling along the row: widx[ox] == ox / f */
+  if (tw == 1 && ow % w == 0 && ow / w >= 2) {
+    int64_t f = ow / w;
+    bool rep = true;
+    for (int64_t o = 0; o < ow && rep; o++) rep = widx[o] == o / f;
+    if (rep) p.wrep = (int32_t)f;
+  }
+  memcpy(blk, &p, sizeof p);
+  int rc = cg_call(cx, K_resize_f32, blk, size, n);
+  free(blk);
+  return rc;
+}

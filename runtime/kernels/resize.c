@@ -1,0 +1,128 @@
+/* resize.c — Resize of the last two axes with compiler-made tap tables (RtResize in rt_abi.h).
+ * scalar: the 2-D weighted sum of the definition, output by output.
+ * simd128: separable — per output row the vertical taps are combined over the whole input row into
+ * scratch (f32x4), then the horizontal taps read that row; nearest rows repeated from the previous output
+ * row are copied, integer nearest upsampling along the row is done with shuffles / splats. */
+#include "rt_internal.h"
+
+typedef struct { const int32_t *hidx, *widx; const float *hwt, *wwt; } Tabs;
+
+RT_AI Tabs resize_tabs(const RtResize *p) {
+  Tabs t;
+  t.hidx = (const int32_t *)(const void *)((const char *)p + p->tab);
+  t.hwt = (const float *)(const void *)(t.hidx + (ptrdiff_t)p->oh * p->th);
+  t.widx = (const int32_t *)(const void *)(t.hwt + (ptrdiff_t)p->oh * p->th);
+  t.wwt = (const float *)(const void *)(t.widx + (ptrdiff_t)p->ow * p->tw);
+  return t;
+}
+
+void rt_resize_f32__scalar(const RtResize *p) {
+  const float *x = RT_PTR(const float, p->x);
+  float *y = RT_PTR(float, p->y);
+  Tabs t = resize_tabs(p);
+  for (int32_t pl = 0; pl < p->planes; pl++) {
+    const float *xp = x + (ptrdiff_t)pl * p->h * p->w;
+    float *yp = y + (ptrdiff_t)pl * p->oh * p->ow;
+    for (int32_t oy = 0; oy < p->oh; oy++) {
+      const int32_t *hi = t.hidx + (ptrdiff_t)oy * p->th;
+      const float *hw = t.hwt + (ptrdiff_t)oy * p->th;
+      for (int32_t ox = 0; ox < p->ow; ox++) {
+        const int32_t *wi = t.widx + (ptrdiff_t)ox * p->tw;
+        const float *ww = t.wwt + (ptrdiff_t)ox * p->tw;
+        float s = 0.0f;
+        if (hi[0] < 0 || wi[0] < 0) s = p->extrap;
+        else
+          for (int32_t a = 0; a < p->th; a++)
+            for (int32_t b = 0; b < p->tw; b++) s += hw[a] * ww[b] * xp[(ptrdiff_t)hi[a] * p->w + wi[b]];
+        yp[(ptrdiff_t)oy * p->ow + ox] = s;
+      }
+    }
+  }
+}
+
+#ifdef __wasm_simd128__
+
+/* One output row from the source row r (input row or vertically combined row). */
+static void resize_row(const RtResize *p, const Tabs *t, const float *r, float *yr) {
+  const int32_t ow = p->ow, tw = p->tw, f = p->wrep;
+  int32_t ox = 0;
+  if (f == 2) {
+    int32_t n4 = p->w / 4;
+    for (int32_t i = 0; i < n4; i++) {
+      v128_t v = wasm_v128_load(r + 4 * i);
+      wasm_v128_store(yr + 8 * i, wasm_i32x4_shuffle(v, v, 0, 0, 1, 1));
+      wasm_v128_store(yr + 8 * i + 4, wasm_i32x4_shuffle(v, v, 2, 2, 3, 3));
+    }
+    ox = 8 * n4;
+  } else if (f >= 4 && f % 4 == 0) {
+    for (int32_t i = 0; i < p->w; i++) {
+      v128_t v = wasm_v128_load32_splat(r + i);
+      float *d = yr + (ptrdiff_t)i * f;
+      for (int32_t j = 0; j < f; j += 4) wasm_v128_store(d + j, v);
+    }
+    return;
+  }
+  if (tw == 1) {
+    for (; ox < ow; ox++) {
+      int32_t i = t->widx[ox];
+      yr[ox] = i < 0 ? p->extrap : r[i];
+    }
+    return;
+  }
+  for (; ox < ow; ox++) {
+    const int32_t *wi = t->widx + (ptrdiff_t)ox * tw;
+    const float *ww = t->wwt + (ptrdiff_t)ox * tw;
+    if (wi[0] < 0) { yr[ox] = p->extrap; continue; }
+    float s = 0.0f;
+    for (int32_t b = 0; b < tw; b++) s += ww[b] * r[wi[b]];
+    yr[ox] = s;
+  }
+}
+
+void rt_resize_f32__simd128(const RtResize *p) {
+  const float *x = RT_PTR(const float, p->x);
+  float *y = RT_PTR(float, p->y);
+  float *tmp = p->scratch ? RT_PTR(float, p->scratch) : NULL;
+  Tabs t = resize_tabs(p);
+  const int32_t h = p->h, w = p->w, oh = p->oh, ow = p->ow, th = p->th;
+  for (int32_t pl = 0; pl < p->planes; pl++) {
+    const float *xp = x + (ptrdiff_t)pl * h * w;
+    float *yp = y + (ptrdiff_t)pl * oh * ow;
+    for (int32_t oy = 0; oy < oh; oy++) {
+      const int32_t *hi = t.hidx + (ptrdiff_t)oy * th;
+      const float *hw = t.hwt + (ptrdiff_t)oy * th;
+      float *yr = yp + (ptrdiff_t)oy * ow;
+      if (hi[0] < 0) {
+        v128_t e = wasm_f32x4_splat(p->extrap);
+        int32_t i = 0;
+        for (; i + 4 <= ow; i += 4) wasm_v128_store(yr + i, e);
+        for (; i < ow; i++) yr[i] = p->extrap;
+        continue;
+      }
+      if (th == 1) {
+        if (oy > 0 && t.hidx[oy - 1] == hi[0]) rt_memcpy(yr, yr - ow, (size_t)ow * sizeof(float));
+        else resize_row(p, &t, xp + (ptrdiff_t)hi[0] * w, yr);
+        continue;
+      }
+      /* vertical taps over the whole input row */
+      int32_t ix = 0;
+      for (; ix + 4 <= w; ix += 4) {
+        v128_t s = wasm_f32x4_const_splat(0.0f);
+        for (int32_t a = 0; a < th; a++)
+          s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_splat(hw[a]), wasm_v128_load(xp + (ptrdiff_t)hi[a] * w + ix)));
+        wasm_v128_store(tmp + ix, s);
+      }
+      for (; ix < w; ix++) {
+        float s = 0.0f;
+        for (int32_t a = 0; a < th; a++) s += hw[a] * xp[(ptrdiff_t)hi[a] * w + ix];
+        tmp[ix] = s;
+      }
+      resize_row(p, &t, tmp, yr);
+    }
+  }
+}
+
+RT_EXPORT("rt_resize_f32") void rt_resize_f32(const RtResize *p) { rt_resize_f32__simd128(p); }
+#else
+RT_EXPORT("rt_resize_f32") void rt_resize_f32(const RtResize *p) { rt_resize_f32__scalar(p); }
+#endif
