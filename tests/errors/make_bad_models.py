@@ -26,6 +26,8 @@ save("good.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"],
 
 # unsupported op
 save("unsupported.onnx", helper.make_graph([helper.make_node("Hardmax", ["x"], ["y"], name="hm_7")], "g", [X], [Y]))
+# the name of an op only the compiler's passes make (FusedAttention) is not an ONNX op
+save("internal_op.onnx", helper.make_graph([helper.make_node("FusedAttention", ["x", "x", "x"], ["y"], name="fa_1")], "g", [X], [Y]))
 
 # a dtype the run-time kernels don't take
 XU = helper.make_tensor_value_info("x", TensorProto.FLOAT16, [4])

@@ -34,6 +34,9 @@ expect() {
 
 m="$tmp/m"; o="-o $tmp/out.wasm"
 expect 1 "node 'hm_7' (Hardmax, opset 13): unsupported op 'Hardmax'" "$m/unsupported.onnx" $o
+expect 1 "node 'fa_1' (FusedAttention, opset 13): unsupported op 'FusedAttention'" "$m/internal_op.onnx" $o
+expect 2 "pass is needed for correctness" "$m/good.onnx" $o --no-pass plan
+expect 2 "unknown pass" "$m/good.onnx" $o --no-pass frobnicate
 expect 1 "node 'add_f16' (Add, opset 13): dtype float16 is not supported at run time" "$m/wrong_dtype.onnx" $o
 expect 1 "node 'conv_bad' (Conv, opset 13): strides/dilations/pads have the wrong number of entries" "$m/bad_attr.onnx" $o
 expect 1 "node 'pool_0' (MaxPool, opset 13): kernel_shape, strides and dilations must be positive" "$m/zero_stride.onnx" $o
