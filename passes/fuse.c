@@ -4,17 +4,12 @@
 #include "../ir/ops.h"
 #include "../ir/ops/opcommon.h"
 
-/* v is an intermediate read only by `consumer` */
-static bool private_to(Graph *g, Value *v, Node *consumer) {
-  return v->kind == VK_TEMP && !v->is_output && v->nuses == 1 && pass_single_consumer(g, v) == consumer;
-}
-
 /* MatMul(A, B) + c with c a constant vector over the last axis: the kernel adds it (RtMatMul.bias). */
 static bool fuse_matmul_bias(Graph *g, Node *add) {
   for (int side = 0; side < 2; side++) {
     Value *mv = add->in[side], *c = add->in[1 - side];
     Node *mm = mv->producer;
-    if (!mm || mm->dead || mm->op != OP_MatMul || mm->bias || mm->act || !private_to(g, mv, add)) continue;
+    if (!mm || mm->dead || mm->op != OP_MatMul || mm->bias || mm->act || !pass_private_to(g, mv, add)) continue;
     if (c->kind != VK_CONST || !c->data || c->dt != DT_FLOAT || mv->rank < 1 || !ir_same_shape(mv, add->out[0])) continue;
     Dim nlast = mv->dims[mv->rank - 1];
     bool vec = ir_dim_known(nlast) && ir_numel(c) == nlast.c;
@@ -41,7 +36,7 @@ int pass_fuse_residual(Graph *g) {
       Node *conv = cv->producer;
       if (!conv || conv->dead || (conv->op != OP_Conv && conv->op != OP_MatMul) || conv->act || conv->res) continue;
       if (conv->op == OP_MatMul && cv->dt != DT_FLOAT) continue;
-      if (!private_to(g, cv, add) || !ir_same_shape(cv, add->out[0]) || !ir_same_shape(other, cv)) continue;
+      if (!pass_private_to(g, cv, add) || !ir_same_shape(cv, add->out[0]) || !ir_same_shape(other, cv)) continue;
       if (other->dt != DT_FLOAT || (other->producer && other->producer->index > conv->index)) continue;
       if (other == cv) continue;
       conv->res = other;
@@ -68,7 +63,7 @@ int pass_fuse_act(Graph *g) {
     if (a->dead || !(ops_table[a->op].flags & OPF_UNARY_ACT) || a->in[0]->dt != DT_FLOAT) continue;
     Value *x = a->in[0];
     Node *p = x->producer;
-    if (!p || p->dead || !takes_act(p) || p->act || p->out[0] != x || !private_to(g, x, a)) continue;
+    if (!p || p->dead || !takes_act(p) || p->act || p->out[0] != x || !pass_private_to(g, x, a)) continue;
     if ((p->op == OP_Add || p->op == OP_Sub || p->op == OP_Mul || p->op == OP_Div) && p->in[0]->dt != DT_FLOAT) continue;
     bool const_params = true;                  /* Clip's min/max must be known to fuse */
     for (int k = 1; k < a->nin; k++) if (a->in[k] && a->in[k]->kind != VK_CONST) const_params = false;
@@ -94,7 +89,7 @@ int pass_fuse_transpose(Graph *g) {
     if (mm->dead || mm->op != OP_MatMul || mm->trans_b || mm->act) continue;
     Value *bt = mm->in[1];
     Node *t = bt->producer;
-    if (!t || t->dead || t->op != OP_Transpose || !private_to(g, bt, mm) || bt->rank < 2 || bt->dt != DT_FLOAT) continue;
+    if (!t || t->dead || t->op != OP_Transpose || !pass_private_to(g, bt, mm) || bt->rank < 2 || bt->dt != DT_FLOAT) continue;
     const int64_t *perm;
     int np = ir_attr_ints(t, "perm", &perm), r = bt->rank;
     bool swap = np == r;

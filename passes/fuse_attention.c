@@ -13,10 +13,6 @@
 #include "../ir/ops.h"
 #include "../ir/ops/opcommon.h"
 
-static bool private_to(Graph *g, Value *v, Node *consumer) {
-  return v->kind == VK_TEMP && !v->is_output && v->nuses == 1 && pass_single_consumer(g, v) == consumer;
-}
-
 static bool scalar_const(const Value *c, double *out) {
   if (!c || c->kind != VK_CONST || !c->data || c->dt != DT_FLOAT || ir_numel(c) != 1) return false;
   *out = oc_getf(c, 0);
@@ -44,7 +40,7 @@ static bool try_fuse(Graph *g, Node *sm) {
   /* y = MatMul(p, V) */
   Value *p = sm->out[0];
   Node *pv = pass_single_consumer(g, p);
-  if (!pv || pv->op != OP_MatMul || pv->in[0] != p || pv->in[1] == p || !private_to(g, p, pv)) return false;
+  if (!pv || pv->op != OP_MatMul || pv->in[0] != p || pv->in[1] == p || !pass_private_to(g, p, pv)) return false;
   if (pv->trans_b || pv->wpack || pv->bias || pv->act || pv->res) return false;
   /* walk back from the softmax input: Add(mask)?, Mul/Div(scale)?, MatMul(q, Kᵀ) */
   Node *dead[3];
@@ -52,14 +48,14 @@ static bool try_fuse(Graph *g, Node *sm) {
   Value *s = x, *mask = NULL;
   double scale = 1.0;
   Node *n = s->producer;
-  if (n && !n->dead && n->op == OP_Add && !n->act && private_to(g, s, sm)) {
+  if (n && !n->dead && n->op == OP_Add && !n->act && pass_private_to(g, s, sm)) {
     for (int side = 0; side < 2 && !mask; side++)
       if (n->in[side]->nuses == 1 && leads_to_scores(n->in[side])) { mask = n->in[1 - side]; s = n->in[side]; }
     if (!mask) return false;
     dead[nd++] = n;
     n = s->producer;
   }
-  if (n && !n->dead && (n->op == OP_Mul || n->op == OP_Div) && !n->act && private_to(g, s, nd ? dead[nd - 1] : sm)) {
+  if (n && !n->dead && (n->op == OP_Mul || n->op == OP_Div) && !n->act && pass_private_to(g, s, nd ? dead[nd - 1] : sm)) {
     double c;
     int side = scalar_const(n->in[1], &c) ? 0 : n->op == OP_Mul && scalar_const(n->in[0], &c) ? 1 : -1;
     if (side < 0 || (n->op == OP_Div && c == 0.0)) return false;
@@ -70,7 +66,7 @@ static bool try_fuse(Graph *g, Node *sm) {
   }
   Node *qk = n;
   if (!qk || qk->dead || qk->op != OP_MatMul || !qk->trans_b || qk->wpack || qk->bias || qk->act || qk->res) return false;
-  if (!private_to(g, s, nd ? dead[nd - 1] : sm)) return false;
+  if (!pass_private_to(g, s, nd ? dead[nd - 1] : sm)) return false;
   Value *q = qk->in[0], *k = qk->in[1], *v = pv->in[1];
   if (q->rank < 2 || k->rank < 2 || v->rank < 2 || q->dt != DT_FLOAT || k->dt != DT_FLOAT || v->dt != DT_FLOAT) return false;
   /* the key axis of the scores is K's rows and V's rows; the mask's last axis must be it too */

@@ -76,3 +76,7 @@ Node *pass_single_consumer(Graph *g, const Value *v) {
   }
   return found;
 }
+
+bool pass_private_to(Graph *g, const Value *v, Node *consumer) {
+  return v->kind == VK_TEMP && !v->is_output && v->nuses == 1 && pass_single_consumer(g, v) == consumer;
+}

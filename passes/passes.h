@@ -38,4 +38,6 @@ const PassInfo *pass_find(const char *name);
 int pass_infer_node(Graph *g, Node *n);
 /* the one live node reading v, or NULL if none or several */
 Node *pass_single_consumer(Graph *g, const Value *v);
+/* v is an intermediate (not a graph output) read once, by `consumer`: a pass may fold it away */
+bool pass_private_to(Graph *g, const Value *v, Node *consumer);
 #endif

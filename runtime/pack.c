@@ -30,11 +30,11 @@ void rt_pack_conv2d_weights(const float *w, float *out, int k, int crs, int grou
 
 size_t rt_matmul_panels_floats(int k, int n) {
   if (k <= 0 || n <= 0) return 0;
-  return (size_t)(n + 7) / 8 * 8 * (size_t)k;
+  return (size_t)(n + 15) / 16 * 16 * (size_t)k;
 }
 
 void rt_pack_matmul_panels(const float *b, float *out, int k, int n) {
-  size_t panels = (size_t)(n + 7) / 8;
+  size_t panels = (size_t)(n + 15) / 16 * 2;
   for (size_t p = 0; p < panels; p++)
     for (size_t q = 0; q < (size_t)k; q++)
       for (size_t r = 0; r < 8; r++) {

@@ -15,8 +15,9 @@
  *   rt_pack_conv2d_weights(w, packed, k, c_per_group * kh * kw, group);   // then set RtConv2d.wpacked = 1
  */
 /* MatMul B panels (what rt_matmul_f32 reads when RtMatMul.trans_b = RT_MATMUL_B_PANELS): a constant
- * B [k][n] as ceil(n/8) panels of 8 columns, each k rows of 8 floats, the last one zero-padded:
- *   out[(p*k + q)*8 + r] = b[q][p*8 + r]  (0 if p*8 + r >= n)
+ * B [k][n] as panels of 8 columns, each k rows of 8 floats, zero-padded to an even number of panels
+ * (the decode kernel takes two at a time):
+ *   out[(p*k + q)*8 + r] = b[q][p*8 + r]  (0 if p*8 + r >= n), p < 2*ceil(n/16)
  * Decode (M = 1..3) then streams B once, sequentially; larger M copies panels into the GEMM core.
  *
  *   float *panels = malloc(rt_matmul_panels_floats(k, n) * sizeof(float));

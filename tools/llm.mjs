@@ -211,7 +211,6 @@ async function wasmEngine(wasmPath) {
     return lo < mins.length ? mins[lo][1] : Infinity;
   };
   const logitsOnly = ['logits'];
-  let shapesChecked = false;                                // the logits' shape, checked on the first call
   const stale = () => new LlmError('stale KV state: a later call overwrote the cache rows this state needs; ' +
                                    'keep a copy with engine.snapshot(state) to step from it again');
   const check = (state) => {
@@ -241,9 +240,7 @@ async function wasmEngine(wasmPath) {
       const out = model.run(feeds, { dims: { seq, past }, outputs: resident ? logitsOnly : undefined });
       wrote(fromMemory ? past : 0);
       const V = typeof vocabDim === 'number' ? vocabDim : out.logits.length / seq;
-      if (!shapesChecked) { take(out, 'logits', seq * V, [1, seq, V]); shapesChecked = true; }
-      if (out.logits.length < seq * V) throw new LlmError(`${wasmPath}: output 'logits' has ${out.logits.length} elements, expected ${seq * V}`);
-      const logits = out.logits.slice(0, seq * V);              // the caller keeps logits: a copy
+      const logits = take(out, 'logits', seq * V, [1, seq, V]).slice();   // the caller keeps logits: a copy
       const kvN = lay.kvHeads * total * lay.headDim;
       const kv = resident ? undefined : kvNames.map(([, pres]) => take(out, pres, kvN, kvShape(total)));
       return { logits, vocab: V, state: { past: total, kv, gen: calls } };

@@ -36,14 +36,6 @@ int64_t op_attention_scratch(Graph *g, const Node *n) {
   return (ir_dim_max(g, k->dims[k->rank - 2]) + 4) * 4;
 }
 
-/* element stride of v's axis ax, or 0 when v has that axis at size 1 (broadcast); axes are
- * counted from the right-aligned batch dims of y (i < nb) */
-static Dim bstride(const Value *v, const Dim *st, int nb, int i) {
-  int iv = i - (nb - (v->rank - 2));
-  if (iv < 0 || oc_is1(v->dims[iv])) return ir_dimc(0);
-  return st[iv];
-}
-
 int op_attention_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *q = n->in[0], *k = n->in[1], *v = n->in[2], *mask = n->nin > 3 ? n->in[3] : NULL, *y = n->out[0];
@@ -56,42 +48,17 @@ int op_attention_lower(LowerCtx *cx, Node *n) {
   CG_DIM(cx, p, n, k->dims[k->rank - 2]);
   CG_DIM(cx, p, d, q->dims[q->rank - 1]);
   CG_DIM(cx, p, dv, v->dims[v->rank - 1]);
-  int nb = y->rank - 2;
-  Dim sq[IR_MAX_RANK], sk[IR_MAX_RANK], sv[IR_MAX_RANK], sm[IR_MAX_RANK];
-  ir_strides(g, q, sq);
-  ir_strides(g, k, sk);
-  ir_strides(g, v, sv);
   if (mask) {
     /* the mask right-aligned against the scores [batch.., M, T]: its last axis must be T (dense
      * columns), its row axis M or 1 */
+    Dim sm[IR_MAX_RANK];
     ir_strides(g, mask, sm);
-    Dim tdim = k->dims[k->rank - 2];
-    if (mask->rank < 1 || !ir_dim_eq(mask->dims[mask->rank - 1], tdim))
+    if (mask->rank < 1 || !ir_dim_eq(mask->dims[mask->rank - 1], k->dims[k->rank - 2]))
       return ir_errorf(g, n, "internal: the mask's last axis is not the key axis");
-    Dim rs = mask->rank >= 2 && !oc_is1(mask->dims[mask->rank - 2]) ? sm[mask->rank - 2] : ir_dimc(0);
-    CG_DIM(cx, p, mask_rs, rs);
+    CG_DIM(cx, p, mask_rs, mask->rank >= 2 && !oc_is1(mask->dims[mask->rank - 2]) ? sm[mask->rank - 2] : ir_dimc(0));
   }
-  /* batch dims: drop size-1 ones, merge runs contiguous for all four operands */
   Dim bd[IR_MAX_RANK], st[4][IR_MAX_RANK];
-  int k2 = 0;
-  for (int i = 0; i < nb; i++) {
-    if (oc_is1(y->dims[i])) continue;
-    Dim s4[4] = {bstride(q, sq, nb, i), bstride(k, sk, nb, i), bstride(v, sv, nb, i), ir_dimc(0)};
-    if (mask) {
-      int im = i - (nb - (mask->rank - 2));
-      s4[3] = im < 0 || oc_is1(mask->dims[im]) ? ir_dimc(0) : sm[im];
-    }
-    bool merge = k2 > 0;
-    for (int j = 0; j < 4 && merge; j++) merge = ir_dim_eq(st[j][k2 - 1], ir_dim_mul(g, s4[j], y->dims[i]));
-    if (merge) {
-      bd[k2 - 1] = ir_dim_mul(g, bd[k2 - 1], y->dims[i]);
-      for (int j = 0; j < 4; j++) st[j][k2 - 1] = s4[j];
-      continue;
-    }
-    bd[k2] = y->dims[i];
-    for (int j = 0; j < 4; j++) st[j][k2] = s4[j];
-    k2++;
-  }
+  int k2 = oc_batch_dims(g, y, y->rank - 2, (const Value *[]){q, k, v, mask}, 4, bd, st);
   if (k2 > 4) return ir_errorf(g, n, "more than 4 batch dimensions");
   p.nb = k2;
   for (int i = 0; i < k2; i++) {

@@ -73,33 +73,14 @@ int op_matmul_lower(LowerCtx *cx, Node *n) {
   CG_DIM(cx, p, m, m);
   CG_DIM(cx, p, n, nn);
   CG_DIM(cx, p, k, k);
-  /* batch strides: A's batch dims are a->dims[0..a->rank-2), right-aligned against y's; the
-   * storage strides (ir_strides) are dense but for a resident cache read as B (passes/resident_kv.c) */
+  /* batch dims: storage strides (dense, but for a resident cache read as B, passes/resident_kv.c) */
   if (a->cap > 0) return ir_errorf(g, n, "internal: A is a resident cache");
   if (b->cap > 0 && b->cap_axis > b->rank - 2) return ir_errorf(g, n, "internal: B's rows are not dense");
-  Dim sta[IR_MAX_RANK], stb[IR_MAX_RANK];
-  ir_strides(g, a, sta);
-  ir_strides(g, b, stb);
-  int k2 = 0;
-  Dim bdim[IR_MAX_RANK], ast[IR_MAX_RANK], bst[IR_MAX_RANK];
-  for (int i = nb - 1; i >= 0; i--) {
-    int ia = i - (nb - (a->rank - 2)), ib = i - (nb - (b->rank - 2));
-    Dim da = ia >= 0 ? a->dims[ia] : ir_dimc(1), db = ib >= 0 ? b->dims[ib] : ir_dimc(1);
-    bdim[i] = y->dims[i];
-    ast[i] = oc_is1(da) ? ir_dimc(0) : sta[ia];
-    bst[i] = oc_is1(db) ? ir_dimc(0) : stb[ib];
-  }
-  for (int i = 0; i < nb; i++) {           /* drop size-1 batch dims, merge contiguous runs */
-    if (oc_is1(bdim[i])) continue;
-    if (k2 > 0 && ir_dim_eq(ast[k2 - 1], ir_dim_mul(g, ast[i], bdim[i])) && ir_dim_eq(bst[k2 - 1], ir_dim_mul(g, bst[i], bdim[i]))) {
-      bdim[k2 - 1] = ir_dim_mul(g, bdim[k2 - 1], bdim[i]); ast[k2 - 1] = ast[i]; bst[k2 - 1] = bst[i];
-      continue;
-    }
-    bdim[k2] = bdim[i]; ast[k2] = ast[i]; bst[k2] = bst[i]; k2++;
-  }
+  Dim bdim[IR_MAX_RANK], st[2][IR_MAX_RANK];
+  int k2 = oc_batch_dims(g, y, nb, (const Value *[]){a, b}, 2, bdim, st);
   if (k2 > 4) return ir_errorf(g, n, "more than 4 broadcast batch dimensions");
   p.nb = k2;
-  for (int i = 0; i < k2; i++) { CG_DIM(cx, p, bdim[i], bdim[i]); CG_DIM(cx, p, astride[i], ast[i]); CG_DIM(cx, p, bstride[i], bst[i]); }
+  for (int i = 0; i < k2; i++) { CG_DIM(cx, p, bdim[i], bdim[i]); CG_DIM(cx, p, astride[i], st[0][i]); CG_DIM(cx, p, bstride[i], st[1][i]); }
   p.act = cg_node_act(n);
   return cg_call(cx, K_matmul_f32, &p, sizeof p, n);
 }

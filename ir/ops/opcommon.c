@@ -1,6 +1,8 @@
 /* opcommon.c — helpers shared by the op family files. */
 #include "opcommon.h"
 
+#include <assert.h>
+
 #include <stdlib.h>
 
 static float half_to_float(uint16_t h) {
@@ -203,4 +205,28 @@ Dim oc_prod(Graph *g, const Dim *dims, int from, int to) {
   Dim p = ir_dimc(1);
   for (int i = from; i < to; i++) p = ir_dim_mul(g, p, dims[i]);
   return p;
+}
+
+int oc_batch_dims(Graph *g, const Value *y, int nb, const Value *const *ops, int nops, Dim *dims, Dim st[][IR_MAX_RANK]) {
+  Dim full[4][IR_MAX_RANK];
+  assert(nops <= 4);
+  for (int j = 0; j < nops; j++) {
+    const Value *v = ops[j];
+    Dim vs[IR_MAX_RANK];
+    if (v) ir_strides(g, v, vs);
+    for (int i = 0; i < nb; i++) {
+      int iv = v ? i - (nb - (v->rank - 2)) : -1;
+      full[j][i] = iv < 0 || oc_is1(v->dims[iv]) ? ir_dimc(0) : vs[iv];
+    }
+  }
+  int k = 0;
+  for (int i = 0; i < nb; i++) {
+    if (oc_is1(y->dims[i])) continue;
+    bool merge = k > 0;
+    for (int j = 0; j < nops && merge; j++) merge = ir_dim_eq(st[j][k - 1], ir_dim_mul(g, full[j][i], y->dims[i]));
+    if (merge) dims[k - 1] = ir_dim_mul(g, dims[k - 1], y->dims[i]);
+    else dims[k++] = y->dims[i];
+    for (int j = 0; j < nops; j++) st[j][k - 1] = full[j][i];
+  }
+  return k;
 }

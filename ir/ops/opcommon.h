@@ -36,6 +36,12 @@ void oc_set_out(Value *out, DType dt, int rank, const Dim *dims);
 void oc_bcast_strides_dim(Graph *g, const Value *v, int r, Dim *strides);
 Dim oc_prod(Graph *g, const Dim *dims, int from, int to);
 static inline bool oc_is1(Dim d) { return ir_dim_known(d) && d.c == 1; }
+/* The leading nb (batch) dims of y for a kernel reading operands ops[0..nops) (NULL = absent), each
+ * with its batch dims first (its rank - 2 of them), right-aligned against y's: per operand the
+ * storage stride (ir_strides) of each batch dim, 0 where the operand broadcasts. Size-1 dims are
+ * dropped and runs contiguous in every operand merged; returns how many remain, in dims[] and
+ * st[operand][]. (MatMul and FusedAttention lowering.) */
+int oc_batch_dims(Graph *g, const Value *y, int nb, const Value *const *ops, int nops, Dim *dims, Dim st[][IR_MAX_RANK]);
 
 /* sliding-window geometry of Conv / MaxPool / AveragePool over 1 or 2 spatial dims */
 typedef struct {

@@ -75,23 +75,10 @@ async function toModule(src) {
  * ("past + seq", "768*seq", "2*a*b - 1"). Returns undefined when a symbol has no value.
  */
 export function evalDim(d, values) {
-  if (typeof d === 'number') return d;
-  let sum = 0;
-  for (const raw of String(d).replace(/ - /g, ' + -').split(' + ')) {
-    let term = raw.trim(), sign = 1;
-    if (term.startsWith('-')) { sign = -1; term = term.slice(1); }
-    let prod = sign;
-    for (const f of term.split('*')) {
-      if (/^\d+$/.test(f)) prod *= Number(f);
-      else if (Object.prototype.hasOwnProperty.call(values, f)) prod *= values[f];
-      else return undefined;
-    }
-    sum += prod;
-  }
-  return sum;
+  return compileDim(d)(values);
 }
 
-/** evalDim compiled once: a function of the symbol values (run() evaluates shapes every call). */
+/** A signature dim parsed once into a function of the symbol values (run() evaluates shapes every call). */
 function compileDim(d) {
   if (typeof d === 'number') return () => d;
   const terms = [];
@@ -106,7 +93,10 @@ function compileDim(d) {
     let sum = 0;
     for (const { coef, syms } of terms) {
       let prod = coef;
-      for (const f of syms) { const v = values[f]; if (v === undefined) return undefined; prod *= v; }
+      for (const f of syms) {
+        if (!Object.prototype.hasOwnProperty.call(values, f)) return undefined;
+        prod *= values[f];
+      }
       sum += prod;
     }
     return sum;

@@ -438,16 +438,17 @@ static void packb_panels(const void *ctx, int32_t k0, int32_t kc, int32_t j0, in
 }
 
 /* Small M (decode) with B in 8-column panels: B is one sequential stream, read once (rows 2..m of A
- * re-read the panels from L1). Two panels (16 columns) at a time, k unrolled by 2: 8 accumulators,
- * each A element splatted once for both panels. Plain sums; the epilogue follows in one pass. */
+ * re-read the panels from L1). Two panels (16 columns) at a time — the packing pads to an even
+ * count — with k unrolled by 2: 8 accumulators, each A element splatted once for both panels.
+ * Plain sums; the epilogue follows in one pass. */
 static void core_panels(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const float *bp,
                         float *c, int32_t ldc, const RtEpilogue *ep) {
-  int32_t s = 0;
-  for (; s + 2 * NR <= n; s += 2 * NR) {
+  for (int32_t s = 0; s < n; s += 2 * NR) {
     const float *p0 = bp + (ptrdiff_t)(s / NR) * k * NR, *p1 = p0 + (ptrdiff_t)k * NR;
+    int32_t nv = RT_MIN(2 * NR, n - s);
     for (int32_t i = 0; i < m; i++) {
       const float *ai = a + (ptrdiff_t)i * a_rs;
-      v128_t a0 = wasm_f32x4_const_splat(0.0f), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      v128_t acc[4], a0 = wasm_f32x4_const_splat(0.0f), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
       const float *q0 = p0, *q1 = p1;
       int32_t q = 0;
       for (; q + 2 <= k; q += 2, q0 += 2 * NR, q1 += 2 * NR) {
@@ -468,35 +469,13 @@ static void core_panels(int32_t m, int32_t n, int32_t k, const float *a, int32_t
         a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x0, wasm_v128_load(q1)));
         a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x0, wasm_v128_load(q1 + 4)));
       }
+      acc[0] = wasm_f32x4_add(a0, b0); acc[1] = wasm_f32x4_add(a1, b1);
+      acc[2] = wasm_f32x4_add(a2, b2); acc[3] = wasm_f32x4_add(a3, b3);
       float *ci = c + (ptrdiff_t)i * ldc + s;
-      wasm_v128_store(ci, wasm_f32x4_add(a0, b0));
-      wasm_v128_store(ci + 4, wasm_f32x4_add(a1, b1));
-      wasm_v128_store(ci + 8, wasm_f32x4_add(a2, b2));
-      wasm_v128_store(ci + 12, wasm_f32x4_add(a3, b3));
-    }
-  }
-  for (; s < n; s += NR) {                  /* a last single panel, possibly partial */
-    const float *p0 = bp + (ptrdiff_t)(s / NR) * k * NR;
-    int32_t nv = RT_MIN(NR, n - s);
-    for (int32_t i = 0; i < m; i++) {
-      const float *ai = a + (ptrdiff_t)i * a_rs, *q0 = p0;
-      v128_t a0 = wasm_f32x4_const_splat(0.0f), a1 = a0, b0 = a0, b1 = a0;
-      int32_t q = 0;
-      for (; q + 2 <= k; q += 2, q0 += 2 * NR) {
-        v128_t x0 = wasm_v128_load32_splat(ai + q), x1 = wasm_v128_load32_splat(ai + q + 1);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, wasm_v128_load(q0)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, wasm_v128_load(q0 + 4)));
-        b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(x1, wasm_v128_load(q0 + 8)));
-        b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(x1, wasm_v128_load(q0 + 12)));
+      for (int32_t h = 0; h < 4 && 4 * h < nv; h++) {
+        if (nv - 4 * h >= 4) wasm_v128_store(ci + 4 * h, acc[h]);
+        else rt_store_part(ci + 4 * h, acc[h], nv - 4 * h);
       }
-      if (q < k) {
-        v128_t x0 = wasm_v128_load32_splat(ai + q);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, wasm_v128_load(q0)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, wasm_v128_load(q0 + 4)));
-      }
-      float *ci = c + (ptrdiff_t)i * ldc + s;
-      rt_store_part(ci, wasm_f32x4_add(a0, b0), RT_MIN(4, nv));
-      if (nv > 4) rt_store_part(ci + 4, wasm_f32x4_add(a1, b1), nv - 4);
     }
   }
   epi_rows(m, n, c, ldc, ep);
