@@ -34,6 +34,8 @@ static const char usage[] =
   "                         repeatable\n"
   "  --no-winograd          keep 3x3 stride-1 convs on the direct GEMM kernel (by default the\n"
   "                         larger ones use Winograd F(4x4,3x3) or F(2x2,3x3), see docs/performance.md)\n"
+  "  --no-bf16-weights      keep MatMul weight panels in float32 (by default a constant B whose\n"
+  "                         values are all exact bfloat16 is stored as bfloat16: half the bytes)\n"
   "  --print-after PASS     print the IR after PASS (a name from --list-passes, or 'all') to stderr\n"
   "  --print-program        print the lowered kernel-call list to stderr\n"
   "  --verify               check the IR's structure after every pass\n"
@@ -56,7 +58,7 @@ static int die_usage(const char *msg, const char *arg) {
 
 int main(int argc, char **argv) {
   const char *in = NULL, *out = NULL, *print_after = NULL;
-  bool print_program = false, stats = false, verify = false, no_winograd = false;
+  bool print_program = false, stats = false, verify = false, no_winograd = false, no_bf16 = false;
   WasmOptions wo = {0};
   int level = 2;
   FeOptions fe = {0};
@@ -113,6 +115,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--print-program")) print_program = true;
     else if (!strcmp(a, "--verify")) verify = true;
     else if (!strcmp(a, "--no-winograd")) no_winograd = true;
+    else if (!strcmp(a, "--no-bf16-weights")) no_bf16 = true;
     else if (!strcmp(a, "--stats")) stats = true;
     else if (!strcmp(a, "--profile")) wo.profile = true;
     else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) ;
@@ -134,6 +137,7 @@ int main(int argc, char **argv) {
 
   Graph *g = fe_load(in, &fe);
   g->no_winograd = no_winograd;
+  g->no_bf16_weights = no_bf16;
   PassOptions po = {.opt_level = level, .print_after = print_after, .dump = stderr, .verify = verify, .ndisabled = po_disabled_n};
   for (int d = 0; d < po_disabled_n; d++) po.disabled[d] = po_disabled[d];
   Program prog = {0};

@@ -45,12 +45,12 @@ static const struct { const char *name; int size; } dtypes[DT_COUNT_] = {
   [DT_INT8] = {"int8", 1}, [DT_UINT16] = {"uint16", 2}, [DT_INT16] = {"int16", 2},
   [DT_INT32] = {"int32", 4}, [DT_INT64] = {"int64", 8}, [DT_STRING] = {"string", 0},
   [DT_BOOL] = {"bool", 1}, [DT_FLOAT16] = {"float16", 2}, [DT_DOUBLE] = {"float64", 8},
-  [DT_UINT32] = {"uint32", 4}, [DT_UINT64] = {"uint64", 8},
+  [DT_UINT32] = {"uint32", 4}, [DT_UINT64] = {"uint64", 8}, [DT_BFLOAT16] = {"bfloat16", 2},
 };
 
 int ir_dtype_size(DType t) { return (unsigned)t < DT_COUNT_ ? dtypes[t].size : 0; }
 const char *ir_dtype_name(DType t) { return (unsigned)t < DT_COUNT_ ? dtypes[t].name : "unknown"; }
-bool ir_dtype_is_float(DType t) { return t == DT_FLOAT || t == DT_DOUBLE || t == DT_FLOAT16; }
+bool ir_dtype_is_float(DType t) { return t == DT_FLOAT || t == DT_DOUBLE || t == DT_FLOAT16 || t == DT_BFLOAT16; }
 bool ir_dtype_is_int(DType t) {
   return t == DT_UINT8 || t == DT_INT8 || t == DT_UINT16 || t == DT_INT16 || t == DT_INT32 ||
          t == DT_INT64 || t == DT_UINT32 || t == DT_UINT64;

@@ -32,7 +32,7 @@ void ir_arena_free(Arena *a);
 typedef enum {
   DT_UNDEF = 0, DT_FLOAT = 1, DT_UINT8 = 2, DT_INT8 = 3, DT_UINT16 = 4, DT_INT16 = 5,
   DT_INT32 = 6, DT_INT64 = 7, DT_STRING = 8, DT_BOOL = 9, DT_FLOAT16 = 10, DT_DOUBLE = 11,
-  DT_UINT32 = 12, DT_UINT64 = 13, DT_COUNT_ = 14
+  DT_UINT32 = 12, DT_UINT64 = 13, DT_BFLOAT16 = 16, DT_COUNT_ = 17
 } DType;
 int ir_dtype_size(DType t);                    /* bytes per element, 0 if unsupported */
 const char *ir_dtype_name(DType t);            /* "float32", "int64", ... */
@@ -160,6 +160,7 @@ typedef struct Graph {
   bool failed;
   int debug_verify;
   bool no_winograd;              /* --no-winograd: 3x3 convs keep the direct GEMM kernel */
+  bool no_bf16_weights;          /* --no-bf16-weights: MatMul panels stay float32 even when bfloat16 is exact */
 } Graph;
 
 Graph *ir_graph_new(void);

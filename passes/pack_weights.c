@@ -1,5 +1,7 @@
 /* pack_weights.c — repacks constant Conv weights into the layout the GEMM micro-kernel reads, and
  * constant 2-D MatMul B operands into 8-column panels (runtime/pack.h), once at compile time; the
+ * panels are stored as bfloat16 when every value of B is exactly one (a checkpoint shipped in bfloat16:
+ * half the bytes to stream, the same products; --no-bf16-weights keeps float32); the
  * node keeps its ONNX-layout weight for inference and carries the packed copy in Node.wpack, which
  * lowering passes to the kernel. 3x3 stride-1 convs chosen by op_conv_winograd get
  * Winograd-transformed weights instead (Node.wino = tile size). */
@@ -18,10 +20,12 @@ int pass_pack_weights(Graph *g) {
       int k = (int)b->dims[0].c, nn = (int)b->dims[1].c;
       if (k <= 0 || nn <= 0) continue;
       int64_t nf = (int64_t)rt_matmul_panels_floats(k, nn);
+      bool bf16 = !g->no_bf16_weights && rt_is_bf16_exact(b->data, (size_t)k * (size_t)nn);
       char name[256];
-      snprintf(name, sizeof name, "%s.panels", b->name);
-      Value *pb = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
-      rt_pack_matmul_panels(b->data, pb->data, k, nn);
+      snprintf(name, sizeof name, "%s.panels%s", b->name, bf16 ? ".bf16" : "");
+      Value *pb = ir_const(g, name, bf16 ? DT_BFLOAT16 : DT_FLOAT, 1, &nf, NULL);
+      if (bf16) rt_pack_matmul_panels_bf16(b->data, pb->data, k, nn);
+      else rt_pack_matmul_panels(b->data, pb->data, k, nn);
       n->wpack = pb;
       continue;
     }

@@ -43,6 +43,28 @@ void rt_pack_matmul_panels(const float *b, float *out, int k, int n) {
       }
 }
 
+int rt_is_bf16_exact(const float *b, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    union { float f; uint32_t u; } v = {b[i]};
+    uint32_t x = v.u;
+    if ((x & 0xffffu) || (x & 0x7f800000u) == 0x7f800000u) return 0;
+  }
+  return 1;
+}
+
+void rt_pack_matmul_panels_bf16(const float *b, unsigned short *out, int k, int n) {
+  size_t panels = (size_t)(n + 15) / 16 * 2;
+  for (size_t p = 0; p < panels; p++)
+    for (size_t q = 0; q < (size_t)k; q++)
+      for (size_t r = 0; r < 4; r++)
+        for (size_t h = 0; h < 2; h++) {
+          size_t col = p * 8 + 4 * h + r;
+          union { float f; uint32_t u; } v = {col < (size_t)n ? b[q * (size_t)n + col] : 0.0f};
+          uint32_t x = v.u;
+          out[(p * (size_t)k + q) * 8 + 2 * r + h] = (unsigned short)(x >> 16);
+        }
+}
+
 /* ---- Winograd F(m x m, 3x3) weights: U = G g G^T per (output, input) channel pair, in double ---- */
 
 static const double wino_g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};

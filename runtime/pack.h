@@ -22,6 +22,12 @@
  *
  *   float *panels = malloc(rt_matmul_panels_floats(k, n) * sizeof(float));
  *   rt_pack_matmul_panels(b, panels, k, n);
+ *
+ * The same panels in bfloat16 (RtMatMul.trans_b = RT_MATMUL_B_PANELS_BF16), used when every value of B
+ * is exactly a bfloat16 (its low 16 bits are zero: no rounding, the product is unchanged): each k row
+ * of a panel is 8 uint16 = 4 uint32 lanes, lane r holding column r in its low half and column 4+r in
+ * its high half, so the kernel widens a row with one shift (columns 0..3) and one mask (4..7):
+ *   out[(p*k + q)*8 + 2*r + h] = bf16(b[q][p*8 + 4*h + r])  (r < 4, h < 2; 0 past n)
  */
 #ifndef RT_PACK_H
 #define RT_PACK_H
@@ -35,6 +41,10 @@ size_t rt_conv2d_packed_floats(int k, int crs, int group);
 void rt_pack_conv2d_weights(const float *w, float *out, int k, int crs, int group);
 size_t rt_matmul_panels_floats(int k, int n);
 void rt_pack_matmul_panels(const float *b, float *out, int k, int n);
+/* true when all count values are finite and exactly representable in bfloat16 */
+int rt_is_bf16_exact(const float *b, size_t count);
+/* out: rt_matmul_panels_floats(k, n) uint16 (half the bytes of the float32 panels) */
+void rt_pack_matmul_panels_bf16(const float *b, unsigned short *out, int k, int n);
 
 /* Winograd F(m x m, 3x3), m = 2 or 4 (RtConvWino): for each of the (m+2)^2 tile positions p, the k x c
  * matrix U[p][ko][ci] = (G w[ko][ci] G^T)[p], computed in double, packed as above (group 1, crs = c):

@@ -114,10 +114,12 @@ typedef struct {
   int32_t bdim[4], astride[4], bstride[4];
   RtAct act;
   int32_t trans_b;   /* 1: each B[b] is stored transposed, N x K (a Transpose folded in by the compiler);
-                        RT_MATMUL_B_PANELS: B (no batch dims) packed in 8-column panels (runtime/pack.h) */
+                        RT_MATMUL_B_PANELS: B (no batch dims) packed in 8-column panels (runtime/pack.h);
+                        RT_MATMUL_B_PANELS_BF16: the same panels stored as bfloat16 (exact values only) */
   RtAddr res;        /* optional residual, dense like Y, added after the bias and before act */
 } RtMatMul;
 #define RT_MATMUL_B_PANELS 2
+#define RT_MATMUL_B_PANELS_BF16 3
 
 /* Elementwise binary with broadcasting over up to RT_MAX_RANK dims (dims of y, element
  * strides of a and b per dim, 0 = broadcast), then act. y may equal a or b when that operand is

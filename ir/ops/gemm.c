@@ -68,7 +68,7 @@ int op_matmul_lower(LowerCtx *cx, Node *n) {
   if (n->res && (n->res->cap > 0 || !ir_same_shape(n->res, y))) return ir_errorf(g, n, "internal: residual must be dense and of the output's shape");
   if (n->wpack) {                          /* constant 2-D B in 8-column panels (passes/pack_weights.c) */
     if (b->rank != 2 || n->trans_b) return ir_errorf(g, n, "internal: packed B must be 2-D and not transposed");
-    p.trans_b = RT_MATMUL_B_PANELS;
+    p.trans_b = n->wpack->dt == DT_BFLOAT16 ? RT_MATMUL_B_PANELS_BF16 : RT_MATMUL_B_PANELS;
   }
   CG_DIM(cx, p, m, m);
   CG_DIM(cx, p, n, nn);

@@ -15,11 +15,42 @@ static float half_to_float(uint16_t h) {
   float f; memcpy(&f, &bits, 4); return f;
 }
 
+/* float -> IEEE half, round to nearest even (overflow to inf, NaN kept quiet) */
+static uint16_t float_to_half(float f) {
+  uint32_t x; memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000u, e = (x >> 23) & 0xffu, m = x & 0x7fffffu;
+  if (e == 255) return (uint16_t)(sign | 0x7c00u | (m ? 0x200u | (m >> 13) : 0));
+  int E = (int)e - 112;
+  if (E >= 31) return (uint16_t)(sign | 0x7c00u);
+  if (E <= 0) {                                     /* half subnormal (or zero) */
+    if (E < -10) return (uint16_t)sign;
+    uint32_t mant = m | 0x800000u, shift = 126 - e, k = mant >> shift, rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+    k += rem > half || (rem == half && (k & 1));
+    return (uint16_t)(sign | k);
+  }
+  uint32_t h = sign | ((uint32_t)E << 10) | (m >> 13), rem = m & 0x1fffu;
+  h += rem > 0x1000u || (rem == 0x1000u && (h & 1));  /* a carry rounds up into the exponent (to inf) */
+  return (uint16_t)h;
+}
+
+static float bf16_to_float(uint16_t h) {
+  uint32_t bits = (uint32_t)h << 16;
+  float f; memcpy(&f, &bits, 4); return f;
+}
+
+/* float -> bfloat16, round to nearest even (NaN kept quiet) */
+static uint16_t float_to_bf16(float f) {
+  uint32_t x; memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u);
+  return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
 double oc_getf(const Value *v, int64_t i) {
   switch (v->dt) {
   case DT_FLOAT: return ((const float *)v->data)[i];
   case DT_DOUBLE: return ((const double *)v->data)[i];
   case DT_FLOAT16: return half_to_float(((const uint16_t *)v->data)[i]);
+  case DT_BFLOAT16: return bf16_to_float(((const uint16_t *)v->data)[i]);
   default: return (double)oc_geti(v, i);
   }
 }
@@ -34,7 +65,7 @@ int64_t oc_geti(const Value *v, int64_t i) {
   case DT_UINT32: return ((const uint32_t *)v->data)[i];
   case DT_INT64: return ((const int64_t *)v->data)[i];
   case DT_UINT64: return (int64_t)((const uint64_t *)v->data)[i];
-  case DT_FLOAT: case DT_DOUBLE: case DT_FLOAT16: {
+  case DT_FLOAT: case DT_DOUBLE: case DT_FLOAT16: case DT_BFLOAT16: {
     double d = oc_getf(v, i);
     return isfinite(d) ? (int64_t)d : 0;
   }
@@ -46,6 +77,8 @@ void oc_setf(Value *v, int64_t i, double x) {
   switch (v->dt) {
   case DT_FLOAT: ((float *)v->data)[i] = (float)x; break;
   case DT_DOUBLE: ((double *)v->data)[i] = x; break;
+  case DT_FLOAT16: ((uint16_t *)v->data)[i] = float_to_half((float)x); break;
+  case DT_BFLOAT16: ((uint16_t *)v->data)[i] = float_to_bf16((float)x); break;
   case DT_BOOL: ((uint8_t *)v->data)[i] = x != 0; break;
   case DT_UINT8: ((uint8_t *)v->data)[i] = (uint8_t)(int64_t)x; break;
   case DT_INT8: ((int8_t *)v->data)[i] = (int8_t)(int64_t)x; break;

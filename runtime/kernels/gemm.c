@@ -48,6 +48,13 @@ static int32_t matmul_batches(const RtMatMul *p) {
   return nbat;
 }
 
+/* B element (q, j) of bfloat16 panels (runtime/pack.h): column 4h+r of a panel row is half h of lane r */
+static float bf16_panel_at(const uint16_t *b, int32_t k, int32_t q, int32_t j) {
+  int32_t c = j % 8;
+  union { uint32_t u; float f; } v = {(uint32_t)b[((ptrdiff_t)(j / 8) * k + q) * 8 + 2 * (c % 4) + c / 4] << 16};
+  return v.f;
+}
+
 void rt_matmul_f32__scalar(const RtMatMul *p) {
   const float *a = RT_PTR(const float, p->a), *b = RT_PTR(const float, p->b);
   const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0, *res = p->res ? RT_PTR(const float, p->res) : 0;
@@ -62,7 +69,8 @@ void rt_matmul_f32__scalar(const RtMatMul *p) {
         float acc = 0.0f;
         for (int32_t q = 0; q < k; q++)
           acc += a[ao + (ptrdiff_t)i * k + q] *
-                 (p->trans_b == RT_MATMUL_B_PANELS ? b[((ptrdiff_t)(j / 8) * k + q) * 8 + j % 8]
+                 (p->trans_b == RT_MATMUL_B_PANELS_BF16 ? bf16_panel_at((const uint16_t *)b, k, q, j)
+                  : p->trans_b == RT_MATMUL_B_PANELS ? b[((ptrdiff_t)(j / 8) * k + q) * 8 + j % 8]
                   : p->trans_b ? b[bo + (ptrdiff_t)j * k + q] : b[bo + (ptrdiff_t)q * n + j]);
         if (bias) acc += bias[j];
         if (res) acc += res[(ptrdiff_t)bi * m * n + (ptrdiff_t)i * n + j];
@@ -481,16 +489,82 @@ static void core_panels(int32_t m, int32_t n, int32_t k, const float *a, int32_t
   epi_rows(m, n, c, ldc, ep);
 }
 
-/* C = A B with B in 8-column panels, A rows a_rs apart. */
-static void sgemm_panels(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const float *bp,
+/* bfloat16 panels (runtime/pack.h): a panel row is 8 uint16 = 4 lanes, column r in the low half of lane r
+ * and column 4+r in its high half, so one shift gives columns 0..3 and one mask columns 4..7 as f32x4. */
+#define BF16_LO(v) wasm_i32x4_shl((v), 16)
+#define BF16_HI(v) wasm_v128_and((v), wasm_i32x4_const_splat((int32_t)0xffff0000u))
+
+typedef struct { const uint16_t *bp; int32_t k; } PanelsBf16;
+static void packb_panels_bf16(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nv, float *dst) {
+  const PanelsBf16 *pb = ctx;
+  (void)nv;
+  const uint16_t *src = pb->bp + ((ptrdiff_t)(j0 / NR) * pb->k + k0) * NR;
+  for (int32_t q = 0; q < kc; q++, src += NR, dst += NR) {
+    v128_t v = wasm_v128_load(src);
+    wasm_v128_store(dst, BF16_LO(v));
+    wasm_v128_store(dst + 4, BF16_HI(v));
+  }
+}
+
+/* core_panels over bfloat16 panels: half the bytes to stream, widened in registers (two ops per 8
+ * weights); the same sums in the same order as core_panels on the float32 panels. */
+static void core_panels_bf16(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const uint16_t *bp,
+                             float *c, int32_t ldc, const RtEpilogue *ep) {
+  for (int32_t s = 0; s < n; s += 2 * NR) {
+    const uint16_t *p0 = bp + (ptrdiff_t)(s / NR) * k * NR, *p1 = p0 + (ptrdiff_t)k * NR;
+    int32_t nv = RT_MIN(2 * NR, n - s);
+    for (int32_t i = 0; i < m; i++) {
+      const float *ai = a + (ptrdiff_t)i * a_rs;
+      v128_t acc[4], a0 = wasm_f32x4_const_splat(0.0f), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      const uint16_t *q0 = p0, *q1 = p1;
+      int32_t q = 0;
+      for (; q + 2 <= k; q += 2, q0 += 2 * NR, q1 += 2 * NR) {
+        v128_t x0 = wasm_v128_load32_splat(ai + q), x1 = wasm_v128_load32_splat(ai + q + 1);
+        v128_t u0 = wasm_v128_load(q0), u1 = wasm_v128_load(q1), w0 = wasm_v128_load(q0 + 8), w1 = wasm_v128_load(q1 + 8);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, BF16_LO(u0)));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, BF16_HI(u0)));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x0, BF16_LO(u1)));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x0, BF16_HI(u1)));
+        b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(x1, BF16_LO(w0)));
+        b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(x1, BF16_HI(w0)));
+        b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(x1, BF16_LO(w1)));
+        b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(x1, BF16_HI(w1)));
+      }
+      if (q < k) {
+        v128_t x0 = wasm_v128_load32_splat(ai + q), u0 = wasm_v128_load(q0), u1 = wasm_v128_load(q1);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, BF16_LO(u0)));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, BF16_HI(u0)));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x0, BF16_LO(u1)));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x0, BF16_HI(u1)));
+      }
+      acc[0] = wasm_f32x4_add(a0, b0); acc[1] = wasm_f32x4_add(a1, b1);
+      acc[2] = wasm_f32x4_add(a2, b2); acc[3] = wasm_f32x4_add(a3, b3);
+      float *ci = c + (ptrdiff_t)i * ldc + s;
+      for (int32_t h = 0; h < 4 && 4 * h < nv; h++) {
+        if (nv - 4 * h >= 4) wasm_v128_store(ci + 4 * h, acc[h]);
+        else rt_store_part(ci + 4 * h, acc[h], nv - 4 * h);
+      }
+    }
+  }
+  epi_rows(m, n, c, ldc, ep);
+}
+
+/* C = A B with B in 8-column panels (float32, or bfloat16 when bf16), A rows a_rs apart. */
+static void sgemm_panels(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const void *bp, int bf16,
                          float *c, int32_t ldc, const RtEpilogue *ep) {
   if (m <= 0 || n <= 0) return;
   if (m < 4 && k > 0 && !(ep && ep->full == c)) {   /* core_panels writes C before reading full */
-    core_panels(m, n, k, a, a_rs, bp, c, ldc, ep);
+    if (bf16) core_panels_bf16(m, n, k, a, a_rs, bp, c, ldc, ep);
+    else core_panels(m, n, k, a, a_rs, bp, c, ldc, ep);
     return;
   }
-  PanelsB pb = {bp, k};
-  rt_gemm_core(m, n, k, 0, a, a_rs, 1, packb_panels, &pb, c, ldc, ep);
+  if (bf16) {
+    PanelsBf16 pb = {bp, k};
+    rt_gemm_core(m, n, k, 0, a, a_rs, 1, packb_panels_bf16, &pb, c, ldc, ep);
+  } else {
+    PanelsB pb = {bp, k};
+    rt_gemm_core(m, n, k, 0, a, a_rs, 1, packb_panels, &pb, c, ldc, ep);
+  }
 }
 
 void rt_sgemm_f32x4(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, int32_t a_ks,
@@ -546,13 +620,14 @@ void rt_matmul_f32__simd128(const RtMatMul *p) {
     if (p->bstride[d] != 0 || p->astride[d] != expect) fold = 0;
     expect *= p->bdim[d];
   }
-  if (p->trans_b == RT_MATMUL_B_PANELS) {                        /* B has no batch dims */
-    if (fold) { sgemm_panels(nbat * m, n, k, a, k, b, y, n, &ep); return; }
+  if (p->trans_b == RT_MATMUL_B_PANELS || p->trans_b == RT_MATMUL_B_PANELS_BF16) {  /* B has no batch dims */
+    int bf16 = p->trans_b == RT_MATMUL_B_PANELS_BF16;
+    if (fold) { sgemm_panels(nbat * m, n, k, a, k, b, bf16, y, n, &ep); return; }
     for (int32_t bi = 0; bi < nbat; bi++) {
       ptrdiff_t ao, bo;
       matmul_batch_offsets(p, bi, &ao, &bo);
       if (res) ep.full = res + (ptrdiff_t)bi * m * n;
-      sgemm_panels(m, n, k, a + ao, k, b, y + (ptrdiff_t)bi * m * n, n, &ep);
+      sgemm_panels(m, n, k, a + ao, k, b, bf16, y + (ptrdiff_t)bi * m * n, n, &ep);
     }
     return;
   }

@@ -550,6 +550,12 @@ static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int 
     nbat *= (size_t)bdim[d];
   }
   float *a = frand_buf(na, -1, 1), *b = frand_buf(nbb, -1, 1), *bi = bias ? frand_buf((size_t)n, -1, 1) : 0;
+  if (g_matmul_tb == RT_MATMUL_B_PANELS_BF16)  /* a bfloat16 checkpoint: B's values are exact bfloat16 */
+    for (size_t i = 0; i < nbb; i++) {
+      union { float f; uint32_t u; } v = {b[i]};
+      v.u &= 0xffff0000u;
+      b[i] = v.f;
+    }
   size_t ny = nbat * m * n;
   float *res = g_matmul_res ? frand_buf(ny, -1, 1) : 0;
   float *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
@@ -579,6 +585,11 @@ static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int 
   if (g_matmul_tb == RT_MATMUL_B_PANELS) {     /* the compiler's packing (runtime/pack.c) of a shared 2-D B */
     panels = fbuf(rt_matmul_panels_floats(k, n) + 1);
     rt_pack_matmul_panels(b, panels, k, n);
+  } else if (g_matmul_tb == RT_MATMUL_B_PANELS_BF16) {
+    if (rt_is_bf16_exact(b, nbb)) g_pass++;
+    else g_fail++, printf("FAIL rt_is_bf16_exact: false on exact bfloat16 values\n");
+    panels = fbuf(rt_matmul_panels_floats(k, n) / 2 + 4);
+    rt_pack_matmul_panels_bf16(b, (unsigned short *)panels, k, n);
   }
   p.a = A(a); p.b = A(panels ? panels : b); p.bias = bi ? A(bi) : 0; p.y = A(ys); p.res = res ? A(res) : 0;
   rt_matmul_f32__scalar(&p);
@@ -637,15 +648,33 @@ static void test_matmul(void) {
   matmul_case(3, 83, 128, 0, 0, 0, 0, 0, none);
   matmul_case(64, 130, 300, 0, 0, 0, 0, 1, none);
   matmul_case(2, 33, 7, 2, d2, (int[]){1, 0}, (int[]){0, 0}, 1, none);   /* A broadcast over a batch dim */
+  /* the same panels in bfloat16 (values exact in bfloat16): decode widening, GEMM core copies */
+  {
+    float v[3] = {1.5f, -0.0f, 1.0f + 1.0f / 256};                    /* exact, exact, 8 mantissa bits: not */
+    float inf = 1e38f * 1e38f;
+    int ok = rt_is_bf16_exact(v, 2) && !rt_is_bf16_exact(v, 3) && !rt_is_bf16_exact(&inf, 1);
+    if (ok) g_pass++;
+    else g_fail++, printf("FAIL rt_is_bf16_exact\n");
+  }
+  g_matmul_tb = RT_MATMUL_B_PANELS_BF16;
+  for (int m = 1; m <= 6; m++)
+    for (int k = 1; k <= 9; k += 2) {
+      matmul_case(m, 8 * k + m, 4 * k + m - 1, 0, 0, 0, 0, k & 1, make_act((k + m) % RT_ACT_COUNT));
+      matmul_case(m, k + 3, k, 1, three, one, (int[]){0}, (k + m) & 1, none);
+    }
+  matmul_case(1, 512, 192, 0, 0, 0, 0, 1, make_act(RT_ACT_SILU));
+  matmul_case(3, 83, 128, 0, 0, 0, 0, 0, none);
+  matmul_case(64, 130, 300, 0, 0, 0, 0, 1, none);
+  matmul_case(2, 33, 7, 2, d2, (int[]){1, 0}, (int[]){0, 0}, 1, none);
   /* a residual input (fused Add): every path (panels at m < 4 and m >= 4, row-major, B^T, batches) */
   g_matmul_res = 1;
-  for (int t = 0; t < 3; t++) {
-    g_matmul_tb = t == 0 ? RT_MATMUL_B_PANELS : t == 1 ? 0 : 1;
+  for (int t = 0; t < 4; t++) {
+    g_matmul_tb = t == 0 ? RT_MATMUL_B_PANELS : t == 1 ? 0 : t == 2 ? 1 : RT_MATMUL_B_PANELS_BF16;
     matmul_case(1, 37, 19, 0, 0, 0, 0, 1, make_act(RT_ACT_RELU));
     matmul_case(3, 16, 8, 0, 0, 0, 0, 0, none);
     matmul_case(9, 21, 33, 0, 0, 0, 0, 1, make_act(RT_ACT_SILU));
-    matmul_case(2, 13, 5, 1, three, one, t == 0 ? (int[]){0} : one, 1, none);
-    matmul_case(2, 9, 7, 2, d2, (int[]){1, 0}, t == 0 ? (int[]){0, 0} : f11, 0, none);
+    matmul_case(2, 13, 5, 1, three, one, t == 0 || t == 3 ? (int[]){0} : one, 1, none);
+    matmul_case(2, 9, 7, 2, d2, (int[]){1, 0}, t == 0 || t == 3 ? (int[]){0, 0} : f11, 0, none);
   }
   g_matmul_res = 0;
   g_matmul_tb = 0;

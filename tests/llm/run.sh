@@ -12,7 +12,10 @@
 # comparing the logits of every call (rtol 1e-3, atol 1e-4) and the final KV caches.
 # Then tests/llm/state.mjs checks the engine's KV-state contract with the cache resident (the
 # default, docs/abi.md "Resident caches"), and both again, shorter, with --no-pass resident_kv
-# (dense caches copied per call). Registered in CTest as "llm".
+# (dense caches copied per call). Then the same models as bfloat16 checkpoints (models/to_bf16.py: the
+# weight matrices rounded to bfloat16 and stored so, as LLM checkpoints ship), compiled and checked
+# against onnxruntime-web on those files, as above; their modules must carry bfloat16 weight panels.
+# Registered in CTest as "llm".
 set -u
 [ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 build=$(cd "$1" && pwd) || exit 2
@@ -23,8 +26,15 @@ pass=0; fail=0
 ok() { pass=$((pass + 1)); printf "ok   %s\n" "$*"; }
 bad() { fail=$((fail + 1)); printf "FAIL %s\n" "$*"; }
 
-for m in gpt2_char llama_char; do
+for m in gpt2_char llama_char gpt2_char_bf16 llama_char_bf16; do
   dir="$root/models/$m"
+  base=${m%_bf16}
+  if [ "$base" != "$m" ]; then     # the bfloat16 checkpoint of the model above (models/to_bf16.py)
+    if [ ! -f "$dir/model.onnx" ] || [ "$root/models/$base/model.onnx" -nt "$dir/model.onnx" ]; then
+      /usr/bin/python3 "$root/models/to_bf16.py" "$root/models/$base" "$dir" > "$tmp/export.log" 2>&1 ||
+        { bad "$m: models/to_bf16.py failed: $(tail -3 "$tmp/export.log")"; continue; }
+    fi
+  fi
   if [ "${LLM_TRAIN:-0}" = 1 ] && [ "$m" = gpt2_char ] && [ ! -f "$dir/weights.pt" ]; then
     /usr/bin/python3 "$root/models/train_decoder.py" --model "$m" > "$tmp/train.log" 2>&1 ||
       { bad "$m: training failed: $(tail -3 "$tmp/train.log")"; continue; }
@@ -54,6 +64,12 @@ for m in gpt2_char llama_char; do
       esac
     done < "$tmp/check.out"
     [ "$n" -gt 0 ] || bad "$m: check.mjs failed: $(tail -5 "$tmp/check.out")"
+  fi
+  if [ "$base" != "$m" ]; then      # bfloat16 panels: the module carries about half the weight bytes
+    b16=$(wc -c < "$tmp/$m.wasm"); b32=$(wc -c < "$tmp/$base.wasm" 2>/dev/null || echo 0)
+    if [ "$b32" -gt 0 ] && [ $((b16 * 10)) -lt $((b32 * 6)) ]; then ok "$m: module $b16 bytes vs $b32 for float32 weights (bfloat16 panels)"
+    else bad "$m: module $b16 bytes vs $b32 for float32 weights: bfloat16 panels not used"; fi
+    continue                        # the state contract and dense caches do not depend on the weights' dtype
   fi
   if node "$root/tests/llm/state.mjs" "$tmp/$m.wasm" --resident > "$tmp/state.out" 2>&1; then ok "$m: KV state contract (resident cache; overwritten states refused, snapshots reusable)"
   else bad "$m: KV state contract: $(cat "$tmp/state.out" | tail -3)"; fi

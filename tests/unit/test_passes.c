@@ -642,6 +642,69 @@ TEST(fuse_hardswish) {
   ir_graph_free(g);
 }
 
+/* pack_weights: a MatMul weight shipped as bfloat16 (Cast of a BFLOAT16 initializer, folded) gets
+ * bfloat16 panels; a float32 weight that is not exact in bfloat16, or --no-bf16-weights, keeps float32 */
+static Node *bf16_matmul(const float *vals, bool via_cast, bool off) {
+  g = ir_graph_new();
+  g->no_bf16_weights = off;
+  Value *x = input("x", 2, (int64_t[]){1, 3});
+  Value *w;
+  if (via_cast) {
+    uint16_t bits[6];
+    for (int i = 0; i < 6; i++) { union { float f; uint32_t u; } v = {vals[i]}; bits[i] = (uint16_t)(v.u >> 16); }
+    Value *wb = ir_const(g, "w.bf16", DT_BFLOAT16, 2, (int64_t[]){3, 2}, bits);
+    w = op("Cast", 1, (Value *[]){wb}, "w");
+    w->producer->attrs = ir_alloc(&g->arena, sizeof(Attr));
+    w->producer->attrs[0] = (Attr){.name = "to", .type = AT_INT, .i = DT_FLOAT};
+    w->producer->nattr = 1;
+  } else {
+    w = ir_const(g, "w", DT_FLOAT, 2, (int64_t[]){3, 2}, vals);
+  }
+  Value *y = op("MatMul", 2, (Value *[]){x, w}, "y");
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_pack_weights(g) == 0 && pass_infer(g) == 0);
+  return y->producer;
+}
+
+TEST(pack_weights_bf16_panels) {
+  const float exact[6] = {1.5f, -2.0f, 0.25f, 3.0f, -0.0f, 1.0f / 128};
+  Node *n = bf16_matmul(exact, true, false);
+  CHECK(n->wpack && n->wpack->dt == DT_BFLOAT16 && ir_numel(n->wpack) == 16 * 3);
+  if (n->wpack && n->wpack->dt == DT_BFLOAT16) {
+    const uint16_t *pk = n->wpack->data;   /* panel 0, row q: lane r = column r (low), column 4+r (high) */
+    CHECK(pk[0] == 0x3fc0 && pk[2] == 0xc000 && pk[8] == 0x3e80 && pk[10] == 0x4040 && pk[16] == 0x8000 && pk[1] == 0);
+  }
+  ir_graph_free(g);
+  n = bf16_matmul(exact, false, true);       /* --no-bf16-weights */
+  CHECK(n->wpack && n->wpack->dt == DT_FLOAT);
+  ir_graph_free(g);
+  const float inexact[6] = {1.5f, -2.0f, 0.25f, 3.0f, 0.1f, 1.0f};
+  n = bf16_matmul(inexact, false, false);
+  CHECK(n->wpack && n->wpack->dt == DT_FLOAT);
+  ir_graph_free(g);
+}
+
+/* Cast folding to and from the 16-bit floats rounds to nearest even */
+TEST(fold_cast_half_and_bfloat16) {
+  static const float src[6] = {1.0f + 1.0f / 256, 1.0f + 3.0f / 256, 65520.0f, 1e-8f, 5.9604645e-8f, -1.0f / 3};
+  static const uint16_t want_bf[6] = {0x3f80, 0x3f82, 0x4780, 0x322c, 0x3380, 0xbeab};
+  static const uint16_t want_h[6] = {0x3c04, 0x3c0c, 0x7c00, 0x0000, 0x0001, 0xb555};  /* numpy float16 and torch.bfloat16 casts */
+  for (int t = 0; t < 2; t++) {
+    g = ir_graph_new();
+    Value *c = ir_const(g, "c", DT_FLOAT, 1, (int64_t[]){6}, src);
+    Value *y = op("Cast", 1, (Value *[]){c}, "y");
+    y->producer->attrs = ir_alloc(&g->arena, sizeof(Attr));
+    y->producer->attrs[0] = (Attr){.name = "to", .type = AT_INT, .i = t ? DT_FLOAT16 : DT_BFLOAT16};
+    y->producer->nattr = 1;
+    output(y);
+    CHECK(pass_fold(g) == 0 && y->kind == VK_CONST && y->data);
+    if (y->data)
+      for (int i = 0; i < 6; i++)
+        CHECK_MSG(((uint16_t *)y->data)[i] == (t ? want_h : want_bf)[i], "%s[%d] = 0x%04x", t ? "half" : "bf16", i, ((uint16_t *)y->data)[i]);
+    ir_graph_free(g);
+  }
+}
+
 int main(void) {
   RUN(fold_shape_chain);
   RUN(fold_symbolic_shape_chain);
@@ -659,5 +722,7 @@ int main(void) {
   RUN(resident_kv_cache);
   RUN(fuse_attention_block);
   RUN(pack_weights_winograd_choice);
+  RUN(pack_weights_bf16_panels);
+  RUN(fold_cast_half_and_bfloat16);
   return harness_done();
 }
