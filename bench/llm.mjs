@@ -14,12 +14,17 @@
 // The engines take turns (prefill: call by call; decode: in blocks of --block calls, default 8, the
 // first of each untimed, as a generation loop runs one engine back to back), so machine noise
 // hits both alike. Decode of a model this
-// small is bound by reading its weights once per token: "weights GB/s" = weight bytes (the
-// .onnx initializers, config.json weight_bytes; our module's own weights_bytes when its
-// signature reports them) x tokens/s, set against the streaming-read ceiling of one core measured
-// in the same run (bench/ceiling.mjs: a hand-assembled SIMD128 read loop over a working set the
-// size of the model's weights, i.e. what a decode step must stream; these models are larger than
-// L2, so it is an L3 figure, ~30 GB/s on the reference machine).
+// small is bound by reading its weights once per token: "weights GB/s" = the weight bytes an engine
+// streams per token (ours: the module's weights_bytes from its signature; onnxruntime-web: the
+// .onnx initializers, config.json weight_bytes, or weight_bytes_float32 for a bfloat16 checkpoint,
+// whose Casts it folds into float32 weights when the session is created) x tokens/s, set against
+// the streaming-read ceiling of one core measured in the same run over a working set of as many
+// bytes (bench/ceiling.mjs: a hand-assembled SIMD128 read loop; float32 weights of these models are
+// larger than L2, so that is an L3 figure, ~30 GB/s on the reference machine).
+// Models: gpt2_char and llama_char (models/export_decoders.py) and the same two as bfloat16
+// checkpoints, *_bf16 (models/to_bf16.py: weight matrices rounded to and stored as bfloat16, as
+// LLM checkpoints ship). onnx2wasm keeps such weights in bfloat16 (half the bytes to stream) and
+// widens them in registers; the arithmetic is float32 in both engines.
 // "x ort-web": our tokens/s (prefill: time) against onnxruntime-web's in the same run.
 // A model our compiler cannot build yet is reported with the compiler's message.
 import fs from 'node:fs';
@@ -35,7 +40,7 @@ const root = path.resolve(here, '..');
 const args = process.argv.slice(2);
 const opt = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
 const build = path.resolve(opt('--build', path.join(root, 'build')));
-const models = opt('--models', 'gpt2_char,llama_char').split(',');
+const models = opt('--models', 'gpt2_char,llama_char,gpt2_char_bf16,llama_char_bf16').split(',');
 const runs = Number(opt('--runs', '30'));
 const warmup = Number(opt('--warmup', '100'));
 const BLOCK = Number(opt('--block', '8'));
@@ -51,9 +56,15 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.leng
 const results = [];
 for (const name of models) {
   const dir = path.join(root, 'models', name);
-  if (!fs.existsSync(path.join(dir, 'model.onnx')) || !fs.existsSync(path.join(dir, 'config.json'))) {
-    const r = spawnSync('/usr/bin/python3', [path.join(root, 'models/export_decoders.py'), '--only', name], { stdio: 'inherit' });
+  const base = name.replace(/_bf16$/, ''), baseDir = path.join(root, 'models', base);
+  const missing = (d) => !fs.existsSync(path.join(d, 'model.onnx')) || !fs.existsSync(path.join(d, 'config.json'));
+  if (missing(baseDir)) {
+    const r = spawnSync('/usr/bin/python3', [path.join(root, 'models/export_decoders.py'), '--only', base], { stdio: 'inherit' });
     if (r.status !== 0) { console.error(`skip ${name}: export failed`); continue; }
+  }
+  if (base !== name && (missing(dir) || fs.statSync(path.join(baseDir, 'model.onnx')).mtimeMs > fs.statSync(path.join(dir, 'model.onnx')).mtimeMs)) {
+    const r = spawnSync('/usr/bin/python3', [path.join(root, 'models/to_bf16.py'), baseDir, dir], { stdio: 'inherit' });
+    if (r.status !== 0) { console.error(`skip ${name}: models/to_bf16.py failed`); continue; }
   }
   const files = modelFiles(dir);
   const cfg = readJson(files.config);
@@ -110,16 +121,20 @@ for (const name of models) {
       }
     }
   }
-  const ceiling = readCeiling(cfg.weight_bytes).gbs * 1e9;   // bytes/s over this model's weight bytes
-  const row = { model: name, params: null, weight_bytes: cfg.weight_bytes, compile_ms: cc.status === 0 ? compileMs : null,
-                ceiling_gb_per_s: ceiling / 1e9, engines: {} };
+  const row = { model: name, params: null, weight_bytes: cfg.weight_bytes, weights: cfg.weights || 'float32',
+                compile_ms: cc.status === 0 ? compileMs : null, engines: {} };
   engines.forEach((e, k) => {
-    const wb = e.kind === 'onnx2wasm' && e.model?.signature?.memory?.weights_bytes ? e.model.signature.memory.weights_bytes : cfg.weight_bytes;
+    // Bytes each engine streams per token: ours, the module's weights (its signature); onnxruntime-web
+    // folds a Cast of a bfloat16 initializer into a float32 initializer when the session is created, so
+    // for a bfloat16 checkpoint it streams the float32 size (config.json weight_bytes_float32).
+    const wb = e.kind === 'onnx2wasm' && e.model?.signature?.memory?.weights_bytes ? e.model.signature.memory.weights_bytes
+      : cfg.weight_bytes_float32 || cfg.weight_bytes;
+    const ceiling = readCeiling(wb).gbs * 1e9;          // bytes/s over a working set of as many bytes
     const tps = 1000 / median(decode[k]);
     row.engines[e.kind] = {
       prefill64_ms: median(prefill[k]), prefill64_min_ms: Math.min(...prefill[k]),
       decode_ms: median(decode[k]), decode_tokens_per_s: tps,
-      weight_bytes: wb, weights_gb_per_s: (wb * tps) / 1e9, of_ceiling: (wb * tps) / ceiling,
+      weight_bytes: wb, weights_gb_per_s: (wb * tps) / 1e9, ceiling_gb_per_s: ceiling / 1e9, of_ceiling: (wb * tps) / ceiling,
     };
   });
   const ours = row.engines.onnx2wasm, ref = row.engines['ort-web'];
@@ -131,7 +146,8 @@ for (const name of models) {
 
 const f = (x, d = 1) => (x === undefined || x === null ? '-' : x.toFixed(d));
 console.log(`decode at past ${PAST}, prefill of ${PREFILL} tokens; median of ${runs} calls; 1 thread; ` +
-            `weights GB/s = weight bytes x tokens/s vs the streaming-read ceiling measured over as many bytes\n`);
+            `weights GB/s = weight bytes streamed per token x tokens/s vs the streaming-read ceiling measured over as many bytes; ` +
+            `*_bf16: the same model as a bfloat16 checkpoint (models/to_bf16.py; onnxruntime-web widens it to float32 at session creation)\n`);
 console.log('| model | engine | prefill 64 ms | decode ms/token | tokens/s | x ort-web (decode / prefill) | weights MB | weights GB/s | ceiling GB/s | of ceiling |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
@@ -139,7 +155,7 @@ for (const r of results) {
     if (e.error) { console.log(`| ${r.model} | ${kind} | ${e.error} |||||||| `); continue; }
     const x = e.decode_x ? `**${f(e.decode_x, 2)}** / ${f(e.prefill_x, 2)}` : '1';
     console.log(`| ${r.model} | ${kind} | ${f(e.prefill64_ms)} | ${f(e.decode_ms, 3)} | ${f(e.decode_tokens_per_s, 0)} | ${x} | ` +
-                `${f(e.weight_bytes / 1e6, 2)} | ${f(e.weights_gb_per_s, 2)} | ${f(r.ceiling_gb_per_s, 1)} | ${f(100 * e.of_ceiling, 1)}% |`);
+                `${f(e.weight_bytes / 1e6, 2)} | ${f(e.weights_gb_per_s, 2)} | ${f(e.ceiling_gb_per_s, 1)} | ${f(100 * e.of_ceiling, 1)}% |`);
   }
 }
 if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), host: os.cpus()[0]?.model, runs, results }, null, 1) + '\n');

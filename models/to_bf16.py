@@ -9,7 +9,8 @@ Cast to float32 under the original name; the graph computes in float32 as before
 gains, biases) and scalars stay float32. The result is a different model from the source (its
 weights are rounded), so every check runs it against onnxruntime-web on the same file.
 
-Copies vocab.json and config.json from SRC (config: name, weight_bytes and weights="bfloat16").
+Copies vocab.json and config.json from SRC (config: name, weights="bfloat16", weight_bytes as stored
+and weight_bytes_float32, the size once widened, which onnxruntime-web streams: it folds the Casts).
 """
 import json
 import os
@@ -67,6 +68,8 @@ def main():
         cfg = json.load(f)
     cfg['name'] = os.path.basename(os.path.normpath(dst))
     cfg['weights'] = 'bfloat16'
+    cfg['weight_bytes_float32'] = int(sum(numpy_helper.to_array(t).nbytes if t.data_type != TensorProto.BFLOAT16
+                                          else 2 * len(t.raw_data) for t in m.graph.initializer))
     cfg['weight_bytes'] = int(sum(numpy_helper.to_array(t).nbytes if t.data_type != TensorProto.BFLOAT16
                                   else len(t.raw_data) for t in m.graph.initializer))
     with open(os.path.join(dst, 'config.json'), 'w') as f:
