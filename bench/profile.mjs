@@ -1,6 +1,7 @@
 // profile.mjs — time every kernel call of a module compiled with `onnx2wasm --profile`.
-// usage: node bench/profile.mjs MODEL.wasm [--runs N] [--top K] [--dims seq=1,past=128]
-//   --dims sets the run-time dims (docs/abi.md) before profiling; inputs are zeros.
+// usage: node bench/profile.mjs MODEL.wasm [--runs N] [--top K] [--dims seq=1,past=128] [--input IN.pb]
+//   --dims sets the run-time dims (docs/abi.md) before profiling; inputs are zeros, or the first
+//   input is the TensorProto IN.pb (e.g. models/NAME/data/input_0.pb: timings can depend on values).
 // Prints per-call median time (ms), share of the total, and a per-kernel summary.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,6 +30,13 @@ if (opt('--dims', '')) {
     if (!s) { console.error(`no run-time dim '${k}'`); process.exit(2); }
     table[s.index] = Number(v);
   }
+}
+if (opt('--input', '')) {
+  const { decodeTensor } = await import(path.join(root, 'runtime/js/tensorproto.mjs'));
+  const t = decodeTensor(fs.readFileSync(opt('--input', '')));
+  const i0 = sig.inputs[0];
+  if (t.data.byteLength !== i0.bytes) { console.error(`--input: ${t.data.byteLength} bytes, '${i0.name}' takes ${i0.bytes}`); process.exit(2); }
+  new Uint8Array(ex.memory.buffer, i0.offset, i0.bytes).set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
 }
 for (let i = 0; i < 2; i++) if (ex.run() !== 0) { console.error('run() failed (dims out of bounds?)'); process.exit(2); }
 const times = calls.map(() => []);
