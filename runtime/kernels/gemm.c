@@ -167,6 +167,14 @@ __attribute__((noinline)) static void ukr(int32_t kc, const float *a, const floa
   }
 }
 
+/* act on a full MR x NR tile of C in place */
+__attribute__((noinline)) static void act_tile(float *c, int32_t ldc, int32_t kind, float aa, float ab) {
+  for (int i = 0; i < MR; i++, c += ldc) {
+    wasm_v128_store(c, rt_act_f32x4(kind, aa, ab, wasm_v128_load(c)));
+    wasm_v128_store(c + 4, rt_act_f32x4(kind, aa, ab, wasm_v128_load(c + 4)));
+  }
+}
+
 /* Writes the mv x nv valid part of tile t (partial sums of one k block) to C at (row, col).
  * first: C holds nothing yet (the residual ep->full is added here, before C is written, so C may be
  * the same memory as full); otherwise the previous partial sum is read back from C.
@@ -267,10 +275,13 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
     return;
   }
   /* the micro-kernel's own epilogue covers alpha 1, no add/colv, residual scale 1, none/relu/clip */
-  FastEpi fe = {ep->rowv, ep->full, ep->ldf, ep->act, ep->act_a, ep->act_b};
+  /* Other activations (SiLU, sigmoid, HardSwish, ...): the micro-kernel writes the tile without one,
+   * then act_tile applies it while the tile is in L1 (tile_out's general path costs more than a
+   * short-k GEMM itself). */
+  int act_in_ukr = ep->act == RT_ACT_NONE || ep->act == RT_ACT_RELU || ep->act == RT_ACT_CLIP;
+  FastEpi fe = {ep->rowv, ep->full, ep->ldf, act_in_ukr ? ep->act : RT_ACT_NONE, ep->act_a, ep->act_b};
   int fast = ep->alpha == 1.0f && ep->add == 0.0f && !ep->colv && (!ep->rowv || ep->rows == 1.0f) &&
-             (!ep->full || ep->fulls == 1.0f) &&
-             (ep->act == RT_ACT_NONE || ep->act == RT_ACT_RELU || ep->act == RT_ACT_CLIP);
+             (!ep->full || ep->fulls == 1.0f);
   int32_t mcb = ap ? m : MC;
   for (int32_t k0 = 0; k0 < k; k0 += KC) {
     int32_t kc = RT_MIN(KC, k - k0);
@@ -298,6 +309,7 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
             float *ct = c + (ptrdiff_t)row * ldc + col;
             if (fast && mv == MR && nv == NR) {
               ukr(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, 0, ct, ldc, &fe, row, col, first, last);
+              if (last && !act_in_ukr) act_tile(ct, ldc, ep->act, ep->act_a, ep->act_b);
             } else {
               ukr(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile, 0, 0, 0, 0, 0, 0, 0);
               tile_out(ep, tile, ct, ldc, row, col, mv, nv, first, last);
