@@ -203,19 +203,24 @@ static void dw_pad(const RtConv2d *p, const DwPlan *pl, const float *xp, float *
   }
 }
 
-/* One output row, 8 pixels at a time: tap (ky, kx) reads row[ky] + off[kx] + ox. KH/KW are compile-time
- * for 3x3 (weights then stay in registers). */
+/* One output row, 8 pixels at a time: tap (ky, kx) reads row[ky] + off[kx] + ox. Per tap row (a loop
+ * clang must not unroll: unrolled, it hoists all the group's input loads ahead of the arithmetic and V8
+ * then spills them to the stack, 2x slower), KW weight splats and 2*KW loads; KW is a compile-time
+ * constant for the common shapes. */
 RT_AI void dw_row(const int KH, const int KW, const float *const *row, const int32_t *off, const float *wp,
                   int32_t ow, float *yr, const float *rr, v128_t vb, int32_t kind, float aa, float ab) {
   for (int32_t ox = 0; ox < ow; ox += 8) {
     v128_t acc0 = vb, acc1 = vb;
-    for (int ky = 0; ky < KH; ky++)
+    const float *w = wp;
+#pragma clang loop unroll(disable)
+    for (int ky = 0; ky < KH; ky++, w += KW) {
+      const float *src = row[ky] + ox;
       for (int kx = 0; kx < KW; kx++) {
-        const float *src = row[ky] + off[kx] + ox;
-        v128_t wv = wasm_v128_load32_splat(wp + ky * KW + kx);
-        acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wv, wasm_v128_load(src)));
-        acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(wv, wasm_v128_load(src + 4)));
+        v128_t wv = wasm_v128_load32_splat(w + kx);
+        acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wv, wasm_v128_load(src + off[kx])));
+        acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(wv, wasm_v128_load(src + off[kx] + 4)));
       }
+    }
     int32_t n = ow - ox;
     if (n >= 8) {
       if (rr) {
@@ -241,6 +246,11 @@ __attribute__((noinline)) static void dw_row33(const float *const *row, const in
                                                int32_t ow, float *yr, const float *rr, v128_t vb, int32_t kind,
                                                float aa, float ab) {
   dw_row(3, 3, row, off, wp, ow, yr, rr, vb, kind, aa, ab);
+}
+__attribute__((noinline)) static void dw_row55(const float *const *row, const int32_t *off, const float *wp,
+                                               int32_t ow, float *yr, const float *rr, v128_t vb, int32_t kind,
+                                               float aa, float ab) {
+  dw_row(5, 5, row, off, wp, ow, yr, rr, vb, kind, aa, ab);
 }
 
 #define DW_MAX_TAPS 64
@@ -275,6 +285,8 @@ static int depthwise_padded(const RtConv2d *p) {
         const float *rr = res ? res + yo + (ptrdiff_t)oy * ow : 0;
         if (kh == 3 && kw == 3) {
           dw_row33(row, off, wp, ow, yr, rr, vb, kind, aa, ab);
+        } else if (kh == 5 && kw == 5) {
+          dw_row55(row, off, wp, ow, yr, rr, vb, kind, aa, ab);
         } else {
           dw_row(kh, kw, row, off, wp, ow, yr, rr, vb, kind, aa, ab);
         }
