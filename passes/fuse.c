@@ -80,6 +80,61 @@ int pass_fuse_act(Graph *g) {
   return 0;
 }
 
+/* the single value of a float scalar constant (any rank, one element) */
+static bool scalar_const(const Value *c, float *out) {
+  if (!c || c->kind != VK_CONST || !c->data || c->dt != DT_FLOAT || c->rank < 0 || ir_numel(c) != 1) return false;
+  *out = ((const float *)c->data)[0];
+  return true;
+}
+
+/* Node m = Mul/Add/Sub(y, scalar) or (scalar, y) with y's shape, no epilogue of its own: y*s, y+s, y-s,
+ * s-y as y*mul + add. */
+static bool scalar_affine(Graph *g, const Value *y, Node *m, float *mul, float *add) {
+  if (!m || m->dead || m->act || m->res || m->nin != 2 || !ir_same_shape(m->out[0], y) || m->out[0]->dt != DT_FLOAT) return false;
+  if (!pass_private_to(g, y, m)) return false;
+  int yi = m->in[0] == y ? 0 : 1;
+  if (m->in[yi] != y || m->in[1 - yi] == y) return false;
+  float s;
+  if (!scalar_const(m->in[1 - yi], &s)) return false;
+  switch (m->op) {
+  case OP_Mul: *mul = s; *add = 0.0f; return true;
+  case OP_Add: *mul = 1.0f; *add = s; return true;
+  case OP_Sub: *mul = yi == 0 ? 1.0f : -1.0f; *add = yi == 0 ? -s : s; return true;
+  default: return false;
+  }
+}
+
+/* A HardSwish epilogue followed by a Mul and/or Add (or Sub) by scalar constants (PP-LCNet's learnable
+ * affine block after each HardSwish) becomes the HardSwish-affine activation hardswish(x) * a + b: two
+ * passes over the activation fewer. The kernels compute the product, then the sum, rounding each as the
+ * separate nodes did. */
+int pass_fuse_act_affine(Graph *g) {
+  ir_recount_uses(g);
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *p = g->nodes[i];
+    if (p->dead || p->act != RT_ACT_HARDSWISH || p->out[0]->dt != DT_FLOAT) continue;
+    float a = 1.0f, b = 0.0f;
+    bool fused = false;
+    /* at most a Mul, then at most an Add/Sub: exactly the roundings of the nodes it replaces */
+    for (int step = 0; step < 2; step++) {
+      Node *m = pass_single_consumer(g, p->out[0]);
+      float mul, add;
+      if (!scalar_affine(g, p->out[0], m, &mul, &add) || (step == 1 && m->op == OP_Mul)) break;
+      a *= mul;                                  /* a Mul: a = s; an Add/Sub: a = +-a */
+      b = b * mul + add;
+      p->out[0] = m->out[0];
+      m->out[0]->producer = p;
+      m->dead = true;
+      ir_recount_uses(g);
+      fused = true;
+      if (m->op != OP_Mul) break;
+    }
+    if (fused) { p->act = RT_ACT_HARDSWISH_AFFINE; p->act_a = a; p->act_b = b; }
+  }
+  ir_compact(g);
+  return 0;
+}
+
 /* MatMul(A, Transpose(B, perm swapping the last two axes)): the MatMul reads B transposed. Saves a
  * copy of B per call: in attention that is the whole K cache, every decode step. */
 int pass_fuse_transpose(Graph *g) {

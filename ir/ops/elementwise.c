@@ -380,6 +380,7 @@ double op_act_ref(RtAct act, double x) {
   case RT_ACT_SIGMOID: return 1 / (1 + exp(-x));
   case RT_ACT_HARDSIGMOID: { double t = act.a * x + act.b; return t < 0 ? 0 : t > 1 ? 1 : t; }
   case RT_ACT_HARDSWISH: { double t = x / 6 + 0.5; return x * (t < 0 ? 0 : t > 1 ? 1 : t); }
+  case RT_ACT_HARDSWISH_AFFINE: { double t = x / 6 + 0.5; return x * (t < 0 ? 0 : t > 1 ? 1 : t) * act.a + act.b; }
   case RT_ACT_LEAKYRELU: return x >= 0 ? x : act.a * x;
   case RT_ACT_TANH: return tanh(x);
   case RT_ACT_SILU: return x / (1 + exp(-x));

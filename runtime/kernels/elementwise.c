@@ -134,7 +134,8 @@ void rt_binary_f32__simd128(const RtBinary *p) {
 /* y[i] = act(x[i]); the tail goes through the same f32x4 code with partial loads/stores. The kind is a
  * constant after inlining, so the newer (out-of-line elsewhere) kinds are inlined here too. */
 RT_AI v128_t unary_act(const int kind, float aa, float ab, v128_t v) {
-  return kind > RT_ACT_RECIPROCAL ? rt_act_ext_f32x4(kind, aa, ab, v) : rt_act_f32x4(kind, aa, ab, v);
+  return kind > RT_ACT_RECIPROCAL && kind != RT_ACT_HARDSWISH_AFFINE ? rt_act_ext_f32x4(kind, aa, ab, v)
+                                                                       : rt_act_f32x4(kind, aa, ab, v);
 }
 RT_AI void unary_run(const int kind, const float *x, float *y, int32_t n, float aa, float ab) {
   int32_t i = 0;
@@ -154,7 +155,7 @@ void rt_unary_f32__simd128(const RtUnary *p) {
   CASE(RT_ACT_NEG) CASE(RT_ACT_ABS) CASE(RT_ACT_SQRT) CASE(RT_ACT_RECIPROCAL) CASE(RT_ACT_LOG) CASE(RT_ACT_COS)
   CASE(RT_ACT_SIN) CASE(RT_ACT_ERF) CASE(RT_ACT_ELU) CASE(RT_ACT_SELU) CASE(RT_ACT_CELU) CASE(RT_ACT_SOFTSIGN)
   CASE(RT_ACT_FLOOR) CASE(RT_ACT_CEIL) CASE(RT_ACT_ROUND) CASE(RT_ACT_SIGN) CASE(RT_ACT_THRESHOLDEDRELU)
-  CASE(RT_ACT_GELU) CASE(RT_ACT_GELU_TANH)
+  CASE(RT_ACT_GELU) CASE(RT_ACT_GELU_TANH) CASE(RT_ACT_HARDSWISH_AFFINE)
 #undef CASE
   default: rt_unary_f32__scalar(p); break;
   }

@@ -321,11 +321,12 @@ RT_AI float rt_act1(int32_t kind, float a, float b, float v) {
   case RT_ACT_CLIP: v = v < a ? a : v; return v > b ? b : v;
   case RT_ACT_SIGMOID: return rt_sigmoidf(v);
   case RT_ACT_HARDSIGMOID: v = a * v + b; v = v < 0.0f ? 0.0f : v; return v > 1.0f ? 1.0f : v;
-  case RT_ACT_HARDSWISH: {
+  case RT_ACT_HARDSWISH:
+  case RT_ACT_HARDSWISH_AFFINE: {
     float t = v * (1.0f / 6) + 0.5f;
     t = t < 0.0f ? 0.0f : t;
     t = t > 1.0f ? 1.0f : t;
-    return v * t;
+    return kind == RT_ACT_HARDSWISH ? v * t : v * t * a + b;
   }
   case RT_ACT_LEAKYRELU: return v >= 0.0f ? v : a * v;
   case RT_ACT_TANH: return rt_tanhf(v);
@@ -638,6 +639,11 @@ RT_AI v128_t rt_act_f32x4(int32_t kind, float a, float b, v128_t v) {
     v128_t t = wasm_f32x4_add(wasm_f32x4_mul(v, RT_VS(1.0f / 6)), RT_VS(0.5f));
     t = wasm_f32x4_pmin(wasm_f32x4_pmax(RT_VS(0.0f), t), RT_VS(1.0f));
     return wasm_f32x4_mul(v, t);
+  }
+  case RT_ACT_HARDSWISH_AFFINE: {
+    v128_t t = wasm_f32x4_add(wasm_f32x4_mul(v, RT_VS(1.0f / 6)), RT_VS(0.5f));
+    t = wasm_f32x4_pmin(wasm_f32x4_pmax(RT_VS(0.0f), t), RT_VS(1.0f));
+    return wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(v, t), RT_VS(a)), RT_VS(b));
   }
   case RT_ACT_LEAKYRELU:
     return wasm_v128_bitselect(v, wasm_f32x4_mul(v, RT_VS(a)), wasm_f32x4_ge(v, RT_VS(0.0f)));

@@ -705,6 +705,72 @@ TEST(fold_cast_half_and_bfloat16) {
   }
 }
 
+/* fuse_act_affine: Conv + HardSwish, then Mul(s, .) and Add(., t) by scalars -> one Conv whose activation
+ * is hardswish(x)*s + t; Sub(t, .) flips the sign; a per-channel Mul is left alone */
+static Node *hswish_chain(const char *op1, bool const_first1, const char *op2, int64_t n1) {
+  g = ir_graph_new();
+  Value *x = input("x", 4, (int64_t[]){1, 2, 4, 4});
+  Value *w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){2, 2, 1, 1}, (float[]){1, 0, 0, 1});
+  Value *c = op("Conv", 2, (Value *[]){x, w}, "c");
+  Value *h = op("HardSwish", 1, (Value *[]){c}, "h");
+  float sv[2] = {1.5f, 1.5f};
+  Value *s = ir_const(g, "s", DT_FLOAT, n1 == 1 ? 1 : 4, n1 == 1 ? (int64_t[]){1} : (int64_t[]){1, 2, 1, 1}, sv);
+  Value *m = op(op1, 2, const_first1 ? (Value *[]){s, h} : (Value *[]){h, s}, "m");
+  Value *y = m;
+  if (op2) {
+    Value *t = ir_const(g, "t", DT_FLOAT, 0, NULL, (float[]){-0.25f});
+    y = op(op2, 2, (Value *[]){t, m}, "y");
+  }
+  output(y);
+  CHECK(pass_fold(g) == 0 && pass_fuse_act(g) == 0 && pass_fuse_act_affine(g) == 0 && pass_infer(g) == 0);
+  (void)c;
+  for (int i = 0; i < g->nnodes; i++)
+    if (!g->nodes[i]->dead && g->nodes[i]->op == OP_Conv) return g->nodes[i];
+  static Node none;
+  CHECK(!"no Conv left");
+  return &none;
+}
+
+TEST(fuse_hardswish_affine) {
+  Node *n = hswish_chain("Mul", true, "Add", 1);
+  CHECK(live_nodes() == 1 && n->act == RT_ACT_HARDSWISH_AFFINE && n->act_a == 1.5f && n->act_b == -0.25f);
+  ir_graph_free(g);
+  n = hswish_chain("Mul", false, "Sub", 1);                /* -0.25 - 1.5*h */
+  CHECK(live_nodes() == 1 && n->act == RT_ACT_HARDSWISH_AFFINE && n->act_a == -1.5f && n->act_b == -0.25f);
+  ir_graph_free(g);
+  n = hswish_chain("Add", false, "Mul", 1);                /* (h + 1.5) * -0.25: only the Add */
+  CHECK(live_nodes() == 2 && n->act == RT_ACT_HARDSWISH_AFFINE && n->act_a == 1.0f && n->act_b == 1.5f);
+  ir_graph_free(g);
+  n = hswish_chain("Mul", true, NULL, 2);                  /* per-channel: not a scalar */
+  CHECK(live_nodes() == 2 && n->act == RT_ACT_HARDSWISH);
+  ir_graph_free(g);
+}
+
+/* fold_gate_residual: y + y * sigmoid(c) with c [1,C,1,1] -> y * (sigmoid(c) + 1) */
+TEST(fold_gate_residual) {
+  g = ir_graph_new();
+  Value *y = input("y", 4, (int64_t[]){1, 2, 3, 3}), *c = input("c", 4, (int64_t[]){1, 2, 1, 1});
+  Value *gt = op("Sigmoid", 1, (Value *[]){c}, "gate");
+  Value *m = op("Mul", 2, (Value *[]){gt, y}, "m");
+  Value *out = op("Add", 2, (Value *[]){y, m}, "out");
+  output(out);
+  CHECK(pass_fold(g) == 0 && pass_fold_gate_residual(g) == 0 && pass_infer(g) == 0);
+  CHECK_MSG(live_nodes() == 3, "%d live nodes", live_nodes());
+  Node *mul = out->producer, *inc = mul ? mul->in[0]->producer : NULL;  /* Mul(gate + 1, y) */
+  CHECK(mul && mul->op == OP_Mul && mul->in[1] == y && inc && inc->op == OP_Add && inc->in[0] == gt && inc->index < mul->index);
+  if (inc && inc->in[1]->kind == VK_CONST) CHECK(((float *)inc->in[1]->data)[0] == 1.0f);
+  ir_graph_free(g);
+  /* the gate as large as y (not a broadcast gate) and a Mul read elsewhere: left alone */
+  g = ir_graph_new();
+  y = input("y", 2, (int64_t[]){2, 3});
+  Value *z = input("z", 2, (int64_t[]){2, 3});
+  m = op("Mul", 2, (Value *[]){y, z}, "m");
+  out = op("Add", 2, (Value *[]){y, m}, "out");
+  output(out);
+  CHECK(pass_fold(g) == 0 && pass_fold_gate_residual(g) == 0 && live_nodes() == 2 && out->producer->op == OP_Add);
+  ir_graph_free(g);
+}
+
 int main(void) {
   RUN(fold_shape_chain);
   RUN(fold_symbolic_shape_chain);
@@ -724,5 +790,7 @@ int main(void) {
   RUN(pack_weights_winograd_choice);
   RUN(pack_weights_bf16_panels);
   RUN(fold_cast_half_and_bfloat16);
+  RUN(fuse_hardswish_affine);
+  RUN(fold_gate_residual);
   return harness_done();
 }
