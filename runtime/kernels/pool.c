@@ -51,6 +51,27 @@ void rt_global_pool_f32__scalar(const RtGlobalPool *p) {
  * first valid window row, rstep floats between window rows. SW and MAX are compile-time constants. */
 RT_AI int32_t pool_interior(const int SW, const int MAX, int32_t ox, int32_t ox1, const float *xb,
                             ptrdiff_t rstep, int32_t nrows, int32_t kw, int32_t dw, v128_t inv, float *yr) {
+  if (SW == 2 && kw == 3 && dw == 1) {
+    /* 3-wide windows at stride 2 (ResNet's and SqueezeNet's max pools): the window rows are reduced
+     * first, column-wise over x[8*j .. 8*j+8], then the three taps come from two shuffles of the result:
+     * 3 loads and 2 ops per row instead of 9 strided loads. Reads stop at x[8*j + 8], the last tap. */
+    for (; ox + 4 <= ox1; ox += 4) {
+      const float *xr = xb + ox * 2;
+      v128_t a = wasm_v128_load(xr), b = wasm_v128_load(xr + 4), c = wasm_v128_load(xr + 5);
+      for (int32_t r = 1; r < nrows; r++) {
+        xr += rstep;
+        v128_t a1 = wasm_v128_load(xr), b1 = wasm_v128_load(xr + 4), c1 = wasm_v128_load(xr + 5);
+        a = MAX ? wasm_f32x4_pmax(a, a1) : wasm_f32x4_add(a, a1);
+        b = MAX ? wasm_f32x4_pmax(b, b1) : wasm_f32x4_add(b, b1);
+        c = MAX ? wasm_f32x4_pmax(c, c1) : wasm_f32x4_add(c, c1);
+      }
+      v128_t e0 = wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), o = wasm_i32x4_shuffle(a, b, 1, 3, 5, 7);
+      v128_t e1 = wasm_i32x4_shuffle(e0, c, 1, 2, 3, 7);     /* x[2j + 2]: c = x[5..8] */
+      v128_t acc = MAX ? wasm_f32x4_pmax(wasm_f32x4_pmax(e0, o), e1) : wasm_f32x4_add(wasm_f32x4_add(e0, o), e1);
+      wasm_v128_store(yr + ox, MAX ? acc : wasm_f32x4_mul(acc, inv));
+    }
+    return ox;
+  }
   for (; ox + 4 <= ox1; ox += 4) {
     v128_t acc = MAX ? wasm_f32x4_splat(-RT_INF) : wasm_f32x4_const_splat(0.0f);
     const float *xr = xb + ox * SW;

@@ -968,6 +968,8 @@ static void test_pool(void) {
       {1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
       {1, 5, 7, 5, 7, 1, 1, 0, 0, 0, 0, 1, 1},     /* window = whole input */
       {2, 12, 30, 2, 3, 2, 1, 1, 0, 0, 1, 1, 1},
+      {2, 23, 41, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1},   /* 3x3 s2 (the row-reduced path), ceil_mode-like */
+      {1, 30, 57, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},   /* 3x3 s2 padded */
   };
   for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
     pool_case(&cfgs[i], 0, 0);
