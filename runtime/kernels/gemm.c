@@ -167,6 +167,21 @@ __attribute__((noinline)) static void ukr(int32_t kc, const float *a, const floa
   }
 }
 
+/* ukr for a strip of at most 4 valid columns (the right edge of C, e.g. 49 = 6*8 + 1 pixels of a 7x7
+ * conv output): the left half of the tile only, half the work. Raw sums to t (columns 0..3). */
+__attribute__((noinline)) static void ukr4(int32_t kc, const float *a, const float *b, float *t) {
+  v128_t c0[MR];
+  for (int i = 0; i < MR; i++) c0[i] = wasm_f32x4_const_splat(0.0f);
+#pragma clang loop unroll(disable)
+  for (int32_t q = 0; q < kc; q++) {
+    v128_t b0 = wasm_v128_load(b);
+    for (int i = 0; i < MR; i++) c0[i] = wasm_f32x4_add(c0[i], wasm_f32x4_mul(wasm_v128_load32_splat(a + i), b0));
+    a += MR;
+    b += NR;
+  }
+  for (int i = 0; i < MR; i++) wasm_v128_store(t + i * NR, c0[i]);
+}
+
 /* act on a full MR x NR tile of C in place */
 __attribute__((noinline)) static void act_tile(float *c, int32_t ldc, int32_t kind, float aa, float ab) {
   for (int i = 0; i < MR; i++, c += ldc) {
@@ -311,7 +326,8 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
               ukr(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, 0, ct, ldc, &fe, row, col, first, last);
               if (last && !act_in_ukr) act_tile(ct, ldc, ep->act, ep->act_a, ep->act_b);
             } else {
-              ukr(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile, 0, 0, 0, 0, 0, 0, 0);
+              if (nv <= 4) ukr4(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile);
+              else ukr(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile, 0, 0, 0, 0, 0, 0, 0);
               tile_out(ep, tile, ct, ldc, row, col, mv, nv, first, last);
             }
           }
