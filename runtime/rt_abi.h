@@ -181,7 +181,8 @@ typedef struct { RtAddr x, y; int32_t outer, n, inner, op; } RtReduce;
 typedef struct { RtAddr x, y; int32_t outer, n, inner, dtype, exclusive, reverse; } RtCumSum;
 
 /* Elementwise conversion of n elements between ONNX dtypes (from/to are TensorProto codes):
- * float32 (1), int32 (6), int64 (7), bool (9), uint8 (2), int8 (3), float64 (11).
+ * float32 (1), int32 (6), int64 (7), bool (9), uint8 (2), int8 (3), float64 (11), float16 (10), bfloat16 (16)
+ * (to the 16-bit floats: round to nearest even, overflow to inf).
  * Float -> int truncates toward zero (saturating at the type's range); any -> bool is x != 0.
  * Kernel notes (runtime/kernels/cast.c): float NaN -> int gives 0; int -> narrower int wraps (two's
  * complement, as numpy/onnxruntime); bool -> numeric gives 0/1; x == y allowed when both types have the

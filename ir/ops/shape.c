@@ -462,7 +462,8 @@ int op_gather_lower(LowerCtx *cx, Node *n) {
 int op_cast_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *y = n->out[0];
-  static const bool ok[DT_COUNT_] = {[DT_FLOAT] = 1, [DT_DOUBLE] = 1, [DT_INT32] = 1, [DT_INT64] = 1, [DT_BOOL] = 1, [DT_UINT8] = 1, [DT_INT8] = 1};
+  static const bool ok[DT_COUNT_] = {[DT_FLOAT] = 1, [DT_DOUBLE] = 1, [DT_INT32] = 1, [DT_INT64] = 1, [DT_BOOL] = 1, [DT_UINT8] = 1, [DT_INT8] = 1,
+                                     [DT_FLOAT16] = 1, [DT_BFLOAT16] = 1};
   if (!ok[x->dt] || !ok[y->dt]) return ir_errorf(g, n, "run-time cast from %s to %s is not supported", ir_dtype_name(x->dt), ir_dtype_name(y->dt));
   RtCast p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .from = x->dt, .to = y->dt};
   CG_DIM(cx, p, n, oc_prod(g, x->dims, 0, x->rank));

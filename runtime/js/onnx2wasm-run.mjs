@@ -91,9 +91,11 @@ export function parseArgs(argv) {
 
 // ---------------------------------------------------------------- comparison
 
-const FLOATS = new Set(['float32', 'float64', 'float16']);
+const FLOATS = new Set(['float32', 'float64', 'float16', 'bfloat16']);
+const bf16View = new Float32Array(1), bf16Bits = new Uint32Array(bf16View.buffer);
 
 function toNumberAt(dtype, data, i) {
+  if (dtype === 'bfloat16') { bf16Bits[0] = data[i] << 16; return bf16View[0]; }
   return dtype === 'float16' ? halfToFloat(data[i]) : data[i];
 }
 

@@ -1,5 +1,5 @@
-/* cast.c — elementwise dtype conversion (ONNX Cast) between float32 (1), float64 (11), int32 (6), int64 (7),
- * bool (9), uint8 (2) and int8 (3).
+/* cast.c — elementwise dtype conversion (ONNX Cast) between float32 (1), float64 (11), float16 (10),
+ * bfloat16 (16), int32 (6), int64 (7), bool (9), uint8 (2) and int8 (3).
  *
  * Rules:
  *  - float -> integer: truncate toward zero, saturate at the target's range (so negative -> uint8 is 0,
@@ -10,6 +10,8 @@
  *  - any -> bool: x != 0 (NaN -> 1); bool -> any: 0 or 1 (a bool byte other than 0 counts as 1).
  *  - float64 -> float32 rounds to nearest (values beyond the f32 range become +-inf); integer -> float
  *    rounds to nearest.
+ *  - to float16 / bfloat16: round to nearest even from the source value (float16 from float64 directly,
+ *    not through float32), overflow to +-inf, NaN stays NaN; float16 subnormals are kept. From them: exact.
  *  - from == to copies; unsupported codes leave y untouched.
  * Elements are converted in increasing index order; x == y is allowed only when from == to (or both
  * types have the same size).
@@ -18,14 +20,50 @@
  */
 #include "rt_internal.h"
 
-enum { T_F32 = 1, T_U8 = 2, T_I8 = 3, T_I32 = 6, T_I64 = 7, T_BOOL = 9, T_F64 = 11 };
+enum { T_F32 = 1, T_U8 = 2, T_I8 = 3, T_I32 = 6, T_I64 = 7, T_BOOL = 9, T_F16 = 10, T_F64 = 11, T_BF16 = 16 };
 
-RT_AI int is_float(const int t) { return t == T_F32 || t == T_F64; }
+RT_AI int is_float(const int t) { return t == T_F32 || t == T_F64 || t == T_F16 || t == T_BF16; }
 RT_AI int known(int32_t t) {
-  return t == T_F32 || t == T_F64 || t == T_I32 || t == T_I64 || t == T_BOOL || t == T_U8 || t == T_I8;
+  return t == T_F32 || t == T_F64 || t == T_I32 || t == T_I64 || t == T_BOOL || t == T_U8 || t == T_I8 ||
+         t == T_F16 || t == T_BF16;
+}
+
+RT_AI double half_to_double(uint16_t h) {
+  int32_t e = (h >> 10) & 31, m = h & 1023;
+  double v = e == 0 ? (double)m * (1.0 / 16777216.0)                        /* subnormal: m * 2^-24 */
+           : e == 31 ? (m ? __builtin_nan("") : __builtin_inf())
+           : (double)(1024 + m) * (double)(1u << e) * (1.0 / 33554432.0);   /* (1024+m) * 2^(e-25) */
+  return h & 0x8000 ? -v : v;
+}
+
+/* double -> float16, round to nearest even, directly from the double */
+RT_AI uint16_t double_to_half(double d) {
+  union { double f; uint64_t u; } v = {d};
+  uint16_t sign = (uint16_t)((v.u >> 48) & 0x8000);
+  double a = __builtin_fabs(d);
+  if (a != a) return (uint16_t)(sign | 0x7e00);
+  if (a >= 65520.0) return (uint16_t)(sign | 0x7c00);          /* rounds to inf (65504 is the largest) */
+  if (a < 6.103515625e-05) return (uint16_t)(sign | (uint16_t)__builtin_rint(a * 16777216.0));  /* 2^-14: subnormal */
+  union { double f; uint64_t u; } w = {a};
+  uint64_t mant = w.u & 0xfffffffffffffull, rem = mant & 0x3ffffffffffull, halfway = 0x20000000000ull;
+  uint32_t h = (uint32_t)((((w.u >> 52) & 0x7ff) - 1023 + 15) << 10) | (uint32_t)(mant >> 42);
+  h += rem > halfway || (rem == halfway && (h & 1));
+  return (uint16_t)(sign | h);
+}
+
+/* float -> bfloat16, round to nearest even (NaN kept, quiet) */
+RT_AI uint16_t float_to_bf16(float f) {
+  union { float f; uint32_t u; } v = {f};
+  if ((v.u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((v.u >> 16) | 0x40u);
+  return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1u)) >> 16);
 }
 
 RT_AI double load_f(const int T, const void *x, ptrdiff_t i) {
+  if (T == T_F16) return half_to_double(((const uint16_t *)x)[i]);
+  if (T == T_BF16) {
+    union { uint32_t u; float f; } v = {(uint32_t)((const uint16_t *)x)[i] << 16};
+    return v.f;
+  }
   return T == T_F32 ? (double)((const float *)x)[i] : ((const double *)x)[i];
 }
 
@@ -80,12 +118,16 @@ RT_AI void cast_one(const int F, const int T, const void *x, void *y, ptrdiff_t 
     double d = load_f(F, x, i);
     if (T == T_F32) ((float *)y)[i] = (float)d; /* f64 -> f32: f32.demote_f64, overflow -> inf */
     else if (T == T_F64) ((double *)y)[i] = d;
+    else if (T == T_F16) ((uint16_t *)y)[i] = double_to_half(d);
+    else if (T == T_BF16) ((uint16_t *)y)[i] = float_to_bf16((float)d);   /* exact for f32/f16 sources */
     else if (T == T_BOOL) ((uint8_t *)y)[i] = d != 0.0;
     else store_i(T, y, i, sat_i(d, T));
   } else {
     int64_t v = load_i(F, x, i);
     if (T == T_F32) ((float *)y)[i] = (float)v;
     else if (T == T_F64) ((double *)y)[i] = (double)v;
+    else if (T == T_F16) ((uint16_t *)y)[i] = double_to_half((double)v);
+    else if (T == T_BF16) ((uint16_t *)y)[i] = float_to_bf16((float)v);
     else store_i(T, y, i, v);
   }
 }
@@ -103,11 +145,13 @@ RT_AI void cast_loop(const int F, const int T, const void *x, void *y, int32_t n
   case T_BOOL: cast_loop(F, T_BOOL, x, y, p->n); break;             \
   case T_U8: cast_loop(F, T_U8, x, y, p->n); break;                 \
   case T_I8: cast_loop(F, T_I8, x, y, p->n); break;                 \
+  case T_F16: cast_loop(F, T_F16, x, y, p->n); break;               \
+  case T_BF16: cast_loop(F, T_BF16, x, y, p->n); break;             \
   default: break;                                                   \
   }
 
 RT_AI size_t esize(int32_t t) {
-  return t == T_F64 || t == T_I64 ? 8 : t == T_F32 || t == T_I32 ? 4 : 1;
+  return t == T_F64 || t == T_I64 ? 8 : t == T_F32 || t == T_I32 ? 4 : t == T_F16 || t == T_BF16 ? 2 : 1;
 }
 
 void rt_cast__scalar(const RtCast *p) {
@@ -126,6 +170,8 @@ void rt_cast__scalar(const RtCast *p) {
   case T_BOOL: CAST_TO(T_BOOL) break;
   case T_U8: CAST_TO(T_U8) break;
   case T_I8: CAST_TO(T_I8) break;
+  case T_F16: CAST_TO(T_F16) break;
+  case T_BF16: CAST_TO(T_BF16) break;
   default: break;
   }
 }

@@ -1443,7 +1443,52 @@ static void cast_case(int from, int to, int n, int inplace) {
   report(bad < 0 && guard, name, "entry~naive", bad < 0 && guard ? 0.0 : 1e9);
 }
 
+/* float16 / bfloat16 casts: expected bits from numpy's float16 and torch's bfloat16 conversions (round to
+ * nearest even, overflow to inf, subnormals kept); every non-NaN float16 survives f16 -> f32/f64 -> f16 */
+static void test_cast_half(void) {
+  static const float f32[20] = {0.0f, -0.0f, 1.0f, -2.5f, 1.0009765625f, 1.00048828125f, 1.0014648f, 65504.0f, 65519.0f,
+                                65520.0f, 1e5f, 5.96e-8f, 2.98e-8f, 3e-8f, 1e-6f, -6.1e-5f, INFINITY, -INFINITY, 3.14159265f, 1e-40f};
+  static const uint16_t want_h[20] = {0x0000, 0x8000, 0x3c00, 0xc100, 0x3c01, 0x3c00, 0x3c02, 0x7bff, 0x7bff, 0x7c00,
+                                      0x7c00, 0x0001, 0x0000, 0x0001, 0x0011, 0x83ff, 0x7c00, 0xfc00, 0x4248, 0x0000};
+  static const uint16_t want_b[20] = {0x0000, 0x8000, 0x3f80, 0xc020, 0x3f80, 0x3f80, 0x3f80, 0x4780, 0x4780, 0x4780,
+                                      0x47c3, 0x3380, 0x3300, 0x3301, 0x3586, 0xb880, 0x7f80, 0xff80, 0x4049, 0x0001};
+  static const double f64[4] = {1.0 + 0x1p-11 + 0x1p-40, 1.0 + 0x1p-11, 65519.99, -0.1};
+  static const uint16_t want_h64[4] = {0x3c01, 0x3c00, 0x7bff, 0xae66};   /* the first: no double rounding via f32 */
+  uint16_t h[20], b[20], h64[4];
+  RtCast p = {A(f32), A(h), 20, DT_F32, 10};
+  rt_cast__scalar(&p);
+  p.y = A(b); p.to = 16;
+  rt_cast__scalar(&p);
+  RtCast q = {A(f64), A(h64), 4, DT_F64, 10};
+  rt_cast__scalar(&q);
+  int bad = 0;
+  for (int i = 0; i < 20; i++) {
+    if (h[i] != want_h[i]) { bad++; printf("  f16(%g) = 0x%04x, want 0x%04x\n", (double)f32[i], h[i], want_h[i]); }
+    if (b[i] != want_b[i]) { bad++; printf("  bf16(%g) = 0x%04x, want 0x%04x\n", (double)f32[i], b[i], want_b[i]); }
+  }
+  for (int i = 0; i < 4; i++)
+    if (h64[i] != want_h64[i]) { bad++; printf("  f16(double %.17g) = 0x%04x, want 0x%04x\n", f64[i], h64[i], want_h64[i]); }
+  uint16_t *all = malloc(65536 * 2), *back = malloc(65536 * 2);
+  float *wide = fbuf(65536);
+  double *wide64 = malloc(65536 * 8);
+  for (int i = 0; i < 65536; i++) all[i] = (uint16_t)i;
+  RtCast r1 = {A(all), A(wide), 65536, 10, DT_F32}, r2 = {A(wide), A(back), 65536, DT_F32, 10};
+  RtCast r3 = {A(all), A(wide64), 65536, 10, DT_F64}, r4 = {A(wide64), A(back), 65536, DT_F64, 10};
+  for (int t = 0; t < 2; t++) {
+    rt_cast__scalar(t ? &r3 : &r1);
+    rt_cast__scalar(t ? &r4 : &r2);
+    for (int i = 0; i < 65536; i++) {
+      int nan = (i & 0x7c00) == 0x7c00 && (i & 0x3ff);
+      if (nan ? (back[i] & 0x7c00) != 0x7c00 || !(back[i] & 0x3ff) : back[i] != i) { bad++; if (bad < 8) printf("  f16 0x%04x -> f%d -> 0x%04x\n", i, t ? 64 : 32, back[i]); }
+    }
+  }
+  free(all); free(back); free(wide); free(wide64);
+  if (!bad) g_pass++; else g_fail++;
+  printf("%s cast float16/bfloat16 (rounding, overflow, subnormals; all float16 round trips)\n", bad ? "FAIL" : "PASS");
+}
+
 static void test_cast(void) {
+  test_cast_half();
   for (size_t a = 0; a < 7; a++)
     for (size_t b = 0; b < 7; b++) {
       cast_case(cast_types[a], cast_types[b], CAST_NV, 0);
