@@ -473,50 +473,6 @@ static void packb_panels(const void *ctx, int32_t k0, int32_t kc, int32_t j0, in
   rt_memcpy(dst, pb->bp + ((ptrdiff_t)(j0 / NR) * pb->k + k0) * NR, (size_t)kc * NR * sizeof(float));
 }
 
-/* Small M (decode) with B in 8-column panels: B is one sequential stream, read once (rows 2..m of A
- * re-read the panels from L1). Two panels (16 columns) at a time — the packing pads to an even
- * count — with k unrolled by 2: 8 accumulators, each A element splatted once for both panels.
- * Plain sums; the epilogue follows in one pass. */
-static void core_panels(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const float *bp,
-                        float *c, int32_t ldc, const RtEpilogue *ep) {
-  for (int32_t s = 0; s < n; s += 2 * NR) {
-    const float *p0 = bp + (ptrdiff_t)(s / NR) * k * NR, *p1 = p0 + (ptrdiff_t)k * NR;
-    int32_t nv = RT_MIN(2 * NR, n - s);
-    for (int32_t i = 0; i < m; i++) {
-      const float *ai = a + (ptrdiff_t)i * a_rs;
-      v128_t acc[4], a0 = wasm_f32x4_const_splat(0.0f), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-      const float *q0 = p0, *q1 = p1;
-      int32_t q = 0;
-      for (; q + 2 <= k; q += 2, q0 += 2 * NR, q1 += 2 * NR) {
-        v128_t x0 = wasm_v128_load32_splat(ai + q), x1 = wasm_v128_load32_splat(ai + q + 1);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, wasm_v128_load(q0)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, wasm_v128_load(q0 + 4)));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x0, wasm_v128_load(q1)));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x0, wasm_v128_load(q1 + 4)));
-        b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(x1, wasm_v128_load(q0 + 8)));
-        b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(x1, wasm_v128_load(q0 + 12)));
-        b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(x1, wasm_v128_load(q1 + 8)));
-        b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(x1, wasm_v128_load(q1 + 12)));
-      }
-      if (q < k) {
-        v128_t x0 = wasm_v128_load32_splat(ai + q);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, wasm_v128_load(q0)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, wasm_v128_load(q0 + 4)));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x0, wasm_v128_load(q1)));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x0, wasm_v128_load(q1 + 4)));
-      }
-      acc[0] = wasm_f32x4_add(a0, b0); acc[1] = wasm_f32x4_add(a1, b1);
-      acc[2] = wasm_f32x4_add(a2, b2); acc[3] = wasm_f32x4_add(a3, b3);
-      float *ci = c + (ptrdiff_t)i * ldc + s;
-      for (int32_t h = 0; h < 4 && 4 * h < nv; h++) {
-        if (nv - 4 * h >= 4) wasm_v128_store(ci + 4 * h, acc[h]);
-        else rt_store_part(ci + 4 * h, acc[h], nv - 4 * h);
-      }
-    }
-  }
-  epi_rows(m, n, c, ldc, ep);
-}
-
 /* bfloat16 panels (runtime/pack.h): a panel row is 8 uint16 = 4 lanes, column r in the low half of lane r
  * and column 4+r in its high half, so one shift gives columns 0..3 and one mask columns 4..7 as f32x4. */
 #define BF16_LO(v) wasm_i32x4_shl((v), 16)
@@ -534,36 +490,57 @@ static void packb_panels_bf16(const void *ctx, int32_t k0, int32_t kc, int32_t j
   }
 }
 
-/* core_panels over bfloat16 panels: half the bytes to stream, widened in registers (two ops per 8
- * weights); the same sums in the same order as core_panels on the float32 panels. */
-static void core_panels_bf16(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const uint16_t *bp,
-                             float *c, int32_t ldc, const RtEpilogue *ep) {
+/* Row q of an 8-column panel as two f32x4 (columns 0..3, 4..7): float32 panels hold 8 floats per row,
+ * bfloat16 panels 8 uint16 widened in registers (half the bytes to stream). */
+RT_AI void panel_row(const int BF16, const void *p, ptrdiff_t q, v128_t *lo, v128_t *hi) {
+  if (BF16) {
+    v128_t v = wasm_v128_load((const uint16_t *)p + q * NR);
+    *lo = BF16_LO(v);
+    *hi = BF16_HI(v);
+  } else {
+    *lo = wasm_v128_load((const float *)p + q * NR);
+    *hi = wasm_v128_load((const float *)p + q * NR + 4);
+  }
+}
+
+/* Small M (decode) with B in 8-column panels: B is one sequential stream, read once (rows 2..m of A
+ * re-read the panels from L1). Two panels (16 columns) at a time — the packing pads to an even
+ * count — with k unrolled by 2: 8 accumulators, each A element splatted once for both panels.
+ * Plain sums; the epilogue follows in one pass. BF16: the panels are bfloat16 (same sums, same order). */
+RT_AI void core_panels_t(const int BF16, int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs,
+                         const void *bp, float *c, int32_t ldc, const RtEpilogue *ep) {
+  const size_t es = BF16 ? 2 : 4;
   for (int32_t s = 0; s < n; s += 2 * NR) {
-    const uint16_t *p0 = bp + (ptrdiff_t)(s / NR) * k * NR, *p1 = p0 + (ptrdiff_t)k * NR;
+    const char *p0 = (const char *)bp + (size_t)(s / NR) * (size_t)k * NR * es, *p1 = p0 + (size_t)k * NR * es;
     int32_t nv = RT_MIN(2 * NR, n - s);
     for (int32_t i = 0; i < m; i++) {
       const float *ai = a + (ptrdiff_t)i * a_rs;
       v128_t acc[4], a0 = wasm_f32x4_const_splat(0.0f), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-      const uint16_t *q0 = p0, *q1 = p1;
+      v128_t u0, u1, u2, u3, w0, w1, w2, w3;
       int32_t q = 0;
-      for (; q + 2 <= k; q += 2, q0 += 2 * NR, q1 += 2 * NR) {
+      for (; q + 2 <= k; q += 2) {
         v128_t x0 = wasm_v128_load32_splat(ai + q), x1 = wasm_v128_load32_splat(ai + q + 1);
-        v128_t u0 = wasm_v128_load(q0), u1 = wasm_v128_load(q1), w0 = wasm_v128_load(q0 + 8), w1 = wasm_v128_load(q1 + 8);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, BF16_LO(u0)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, BF16_HI(u0)));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x0, BF16_LO(u1)));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x0, BF16_HI(u1)));
-        b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(x1, BF16_LO(w0)));
-        b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(x1, BF16_HI(w0)));
-        b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(x1, BF16_LO(w1)));
-        b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(x1, BF16_HI(w1)));
+        panel_row(BF16, p0, q, &u0, &u1);
+        panel_row(BF16, p1, q, &u2, &u3);
+        panel_row(BF16, p0, q + 1, &w0, &w1);
+        panel_row(BF16, p1, q + 1, &w2, &w3);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, u0));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, u1));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x0, u2));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x0, u3));
+        b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(x1, w0));
+        b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(x1, w1));
+        b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(x1, w2));
+        b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(x1, w3));
       }
       if (q < k) {
-        v128_t x0 = wasm_v128_load32_splat(ai + q), u0 = wasm_v128_load(q0), u1 = wasm_v128_load(q1);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, BF16_LO(u0)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, BF16_HI(u0)));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x0, BF16_LO(u1)));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x0, BF16_HI(u1)));
+        v128_t x0 = wasm_v128_load32_splat(ai + q);
+        panel_row(BF16, p0, q, &u0, &u1);
+        panel_row(BF16, p1, q, &u2, &u3);
+        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x0, u0));
+        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x0, u1));
+        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x0, u2));
+        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x0, u3));
       }
       acc[0] = wasm_f32x4_add(a0, b0); acc[1] = wasm_f32x4_add(a1, b1);
       acc[2] = wasm_f32x4_add(a2, b2); acc[3] = wasm_f32x4_add(a3, b3);
@@ -575,6 +552,15 @@ static void core_panels_bf16(int32_t m, int32_t n, int32_t k, const float *a, in
     }
   }
   epi_rows(m, n, c, ldc, ep);
+}
+
+static void core_panels(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const float *bp,
+                        float *c, int32_t ldc, const RtEpilogue *ep) {
+  core_panels_t(0, m, n, k, a, a_rs, bp, c, ldc, ep);
+}
+static void core_panels_bf16(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const uint16_t *bp,
+                             float *c, int32_t ldc, const RtEpilogue *ep) {
+  core_panels_t(1, m, n, k, a, a_rs, bp, c, ldc, ep);
 }
 
 /* C = A B with B in 8-column panels (float32, or bfloat16 when bf16), A rows a_rs apart. */

@@ -401,10 +401,8 @@ RT_AI void rt_memset(void *dst, int c, size_t n) { __builtin_memset(dst, c, n); 
 #define RT_VMUL(a, b) wasm_f32x4_mul(a, b)
 #define RT_VADD(a, b) wasm_f32x4_add(a, b)
 
-RT_AI v128_t rt_exp_f32x4(v128_t x) {
-  v128_t hi = RT_VS(RT_EXP_HI), lo = RT_VS(RT_EXP_LO);
-  v128_t over = wasm_f32x4_gt(x, hi), under = wasm_f32x4_lt(x, lo);
-  v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(x, lo), hi); /* NaN passes through */
+/* e^xc = 2^n * poly(r) for a clamped xc: returns poly(r) (in [0.7, 1.42]) and sets n = round(xc / ln 2) */
+RT_AI v128_t rt_exp_poly_f32x4(v128_t xc, v128_t *n_out) {
   v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(xc, RT_VS(RT_LOG2E)));
   v128_t r = wasm_f32x4_sub(xc, wasm_f32x4_mul(n, RT_VS(RT_LN2_HI)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, RT_VS(RT_LN2_LO)));
@@ -413,7 +411,15 @@ RT_AI v128_t rt_exp_f32x4(v128_t x) {
   pr = RT_VADD(RT_VS(RT_EXP_C3), RT_VMUL(r, pr));
   pr = RT_VADD(RT_VS(0.5f), RT_VMUL(r, pr));
   pr = RT_VADD(RT_VS(1.0f), RT_VMUL(r, pr));
-  pr = RT_VADD(RT_VS(1.0f), RT_VMUL(r, pr));
+  *n_out = n;
+  return RT_VADD(RT_VS(1.0f), RT_VMUL(r, pr));
+}
+
+RT_AI v128_t rt_exp_f32x4(v128_t x) {
+  v128_t hi = RT_VS(RT_EXP_HI), lo = RT_VS(RT_EXP_LO);
+  v128_t over = wasm_f32x4_gt(x, hi), under = wasm_f32x4_lt(x, lo);
+  v128_t xc = wasm_f32x4_pmin(wasm_f32x4_pmax(x, lo), hi); /* NaN passes through */
+  v128_t n, pr = rt_exp_poly_f32x4(xc, &n);
   v128_t ni = wasm_i32x4_trunc_sat_f32x4(n), n1 = wasm_i32x4_shr(ni, 1), n2 = wasm_i32x4_sub(ni, n1);
   v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);
   v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, wasm_i32x4_splat(127)), 23);
@@ -452,15 +458,7 @@ RT_AI v128_t rt_log_f32x4(v128_t x) {
 RT_AI v128_t rt_sigmoid_f32x4(v128_t x) {
   v128_t t = wasm_f32x4_neg(x);
   v128_t tc = wasm_f32x4_pmin(wasm_f32x4_pmax(t, RT_VS(RT_EXP_LO)), RT_VS(87.0f));
-  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(tc, RT_VS(RT_LOG2E)));
-  v128_t r = wasm_f32x4_sub(tc, wasm_f32x4_mul(n, RT_VS(RT_LN2_HI)));
-  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, RT_VS(RT_LN2_LO)));
-  v128_t pr = RT_VADD(RT_VS(RT_EXP_C5), RT_VMUL(r, RT_VS(RT_EXP_C6)));
-  pr = RT_VADD(RT_VS(RT_EXP_C4), RT_VMUL(r, pr));
-  pr = RT_VADD(RT_VS(RT_EXP_C3), RT_VMUL(r, pr));
-  pr = RT_VADD(RT_VS(0.5f), RT_VMUL(r, pr));
-  pr = RT_VADD(RT_VS(1.0f), RT_VMUL(r, pr));
-  pr = RT_VADD(RT_VS(1.0f), RT_VMUL(r, pr));
+  v128_t n, pr = rt_exp_poly_f32x4(tc, &n);
   v128_t sc = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
   v128_t y = wasm_f32x4_div(RT_VS(1.0f), wasm_f32x4_add(RT_VS(1.0f), wasm_f32x4_mul(pr, sc)));
   return wasm_v128_andnot(y, wasm_f32x4_gt(t, RT_VS(87.0f)));
