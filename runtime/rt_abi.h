@@ -316,4 +316,18 @@ extern unsigned char *rt_mem_base;
 #define RT_PTR(T, addr) ((T *)(rt_mem_base + (addr)))
 #endif
 
+/* NegativeLogLikelihoodLoss (softmax = 0: x holds log-probabilities) and SoftmaxCrossEntropyLoss
+ * (softmax = 1: x holds scores; logp = log_softmax over the class axis, written to logp when given).
+ * x is [n][c][d] f32 (d: the product of the trailing dims, 1 if none), t is [n][d] int32 (t64 = 0) or
+ * int64 (t64 = 1), w [c] f32 optional (0 = all 1).
+ *   l[i][j] = -w[t] * logp[i][t][j], and 0 where t == ignore_index (has_ignore)
+ *   reduction 0 (none): y[i][j] = l[i][j]; 1 (sum): y[0] = sum l; 2 (mean): y[0] = sum l / sum w[t] over
+ *   the elements not ignored (0/0 = NaN when every element is ignored, as the ONNX reference).
+ * A target outside [0, c) that is not ignored gives a NaN loss (the input is invalid). Kernel:
+ * runtime/kernels/loss.c (scalar; sums in double). */
+typedef struct {
+  RtAddr x, t, w, y, logp;
+  int32_t n, c, d, t64, softmax, reduction, has_ignore, ignore_index;
+} RtLoss;
+
 #endif

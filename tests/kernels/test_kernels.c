@@ -1487,6 +1487,54 @@ static void test_cast_half(void) {
   printf("%s cast float16/bfloat16 (rounding, overflow, subnormals; all float16 round trips)\n", bad ? "FAIL" : "PASS");
 }
 
+/* ------------------------------------------------------------------ losses */
+
+/* NLL / softmax cross-entropy against a double-precision formula: int32 and int64 targets, weights,
+ * ignore_index, each reduction; a target out of range gives NaN */
+static void loss_case(int softmax, int reduction, int weighted, int t64, int ignore) {
+  enum { N = 3, C = 5, D = 4 };
+  float *x = frand_buf(N * C * D, -3, 3), *w = frand_buf(C, 0.2f, 2), logp[N * C * D], y[N * D];
+  int64_t t64v[N * D];
+  int32_t t32v[N * D];
+  for (int i = 0; i < N * D; i++) { t64v[i] = (i * 7 + 3) % C; if (ignore && i % 5 == 1) t64v[i] = -2; t32v[i] = (int32_t)t64v[i]; }
+  RtLoss p = {A(x), t64 ? A(t64v) : A(t32v), weighted ? A(w) : 0, A(y), softmax ? A(logp) : 0, N, C, D, t64, softmax, reduction, ignore, -2};
+  rt_loss_f32(&p);
+  double lp[N * C * D], l[N * D], sum = 0, wsum = 0;
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < D; j++) {
+      double m = -INFINITY, s = 0;
+      for (int k = 0; k < C; k++) m = fmax(m, x[(i * C + k) * D + j]);
+      for (int k = 0; k < C; k++) s += exp(x[(i * C + k) * D + j] - m);
+      for (int k = 0; k < C; k++) lp[(i * C + k) * D + j] = softmax ? x[(i * C + k) * D + j] - m - log(s) : x[(i * C + k) * D + j];
+      int64_t tk = t64v[i * D + j];
+      if (ignore && tk == -2) { l[i * D + j] = 0; continue; }
+      double wk = weighted ? w[tk] : 1.0;
+      l[i * D + j] = -wk * lp[(i * C + tk) * D + j];
+      sum += l[i * D + j];
+      wsum += wk;
+    }
+  int bad = 0;
+  if (reduction == 0) { for (int i = 0; i < N * D; i++) bad += fabs(y[i] - l[i]) > 1e-5 * (1 + fabs(l[i])); }
+  else bad += fabs(y[0] - (reduction == 1 ? sum : sum / wsum)) > 1e-5 * (1 + fabs(sum));
+  if (softmax) for (int i = 0; i < N * C * D; i++) bad += fabs(logp[i] - lp[i]) > 1e-5 * (1 + fabs(lp[i]));
+  if (!bad) g_pass++; else g_fail++;
+  printf("%s loss[%s reduction=%d weight=%d t%d ignore=%d] vs double formula\n", bad ? "FAIL" : "PASS",
+         softmax ? "sce" : "nll", reduction, weighted, t64 ? 64 : 32, ignore);
+  free(x); free(w);
+}
+
+static void test_loss(void) {
+  for (int r = 0; r < 3; r++)
+    for (int v = 0; v < 8; v++) loss_case(v & 1, r, (v >> 1) & 1, (v >> 2) & 1, (v + r) & 1);
+  float x[2 * 3] = {-1, -2, -3, -0.5f, -1.5f, -2.5f}, y[2];
+  int64_t t[2] = {1, 3};                               /* 3 is out of [0, 3) */
+  RtLoss p = {A(x), A(t), 0, A(y), 0, 2, 3, 1, 1, 0, 0, 0, 0};
+  rt_loss_f32(&p);
+  int ok = y[0] == 2.0f && y[1] != y[1];
+  if (ok) g_pass++; else g_fail++;
+  printf("%s loss: an out-of-range target gives NaN, the others their loss\n", ok ? "PASS" : "FAIL");
+}
+
 static void test_cast(void) {
   test_cast_half();
   for (size_t a = 0; a < 7; a++)
@@ -2171,6 +2219,7 @@ int main(int argc, char **argv) {
   test_reduce();
   test_cumsum();
   test_cast();
+  test_loss();
   test_norm();
   test_binary_any();
   test_where();
