@@ -124,6 +124,8 @@ static bool try_hardswish(Graph *g, Node *clip) {
   RtAct a;
   Node *add = clip->in[0]->producer;
   Value *x = with_const(add, OP_Add, 3.0);
+  for (int k = 1; k < clip->nin; k++)                 /* min/max computed at run time: not this pattern */
+    if (clip->in[k] && clip->in[k]->kind != VK_CONST) return false;
   if (!x || x->dt != DT_FLOAT || clip->in[0]->nuses != 1 || op_unary_act(g, clip, &a) || a.kind != RT_ACT_CLIP ||
       a.a != 0.0f || a.b != 6.0f)
     return false;

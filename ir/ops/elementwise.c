@@ -438,8 +438,46 @@ int op_unary_eval(Graph *g, Node *n) {
   return 0;
 }
 
+/* Clip whose min and/or max come at run time (one-element tensors), or of an integer type: y = max(x, min),
+ * then min(y, max), binary kernel calls with the bound broadcast (float: rt_binary_f32, else rt_binary_any). */
+static int clip_lower_binary(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  Dim total = oc_prod(g, y->dims, 0, y->rank);
+  Value *src = x;
+  for (int k = 1; k <= 2; k++) {
+    Value *b = k < n->nin ? n->in[k] : NULL;
+    if (!b) continue;
+    if (b->dt != x->dt || !ir_shape_known(b) || ir_numel(b) != 1)
+      return ir_errorf(g, n, "input %d must be a one-element %s tensor", k, ir_dtype_name(x->dt));
+    if (x->dt == DT_FLOAT) {
+      RtBinary p = {.a = cg_addr(cx, src), .b = cg_addr(cx, b), .y = cg_addr(cx, y), .op = k == 1 ? RT_BIN_MAX : RT_BIN_MIN,
+                    .rank = 1, .astride = {1}, .bstride = {0}};
+      CG_DIM(cx, p, dim[0], total);
+      if (cg_call(cx, K_binary_f32, &p, sizeof p, n)) return -1;
+    } else {
+      RtBinaryAny p = {.a = cg_addr(cx, src), .b = cg_addr(cx, b), .y = cg_addr(cx, y), .op = k == 1 ? RT_ANY_MAX : RT_ANY_MIN,
+                       .rank = 1, .dtype = x->dt, .astride = {1}, .bstride = {0}};
+      CG_DIM(cx, p, dim[0], total);
+      if (cg_call(cx, K_binary_any, &p, sizeof p, n)) return -1;
+    }
+    src = y;
+  }
+  if (src == x) {                                      /* no bounds: a copy */
+    RtCopy2d p = {.dst = cg_addr(cx, y), .src = cg_addr(cx, x), .rows = 1};
+    CG_DIM(cx, p, row_bytes, ir_dim_mul(g, total, ir_dimc(ir_dtype_size(x->dt))));
+    return x == y ? 0 : cg_call(cx, K_copy2d, &p, sizeof p, n);
+  }
+  return 0;
+}
+
 int op_unary_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
+  if (n->op == OP_Clip && n->opset >= 11) {
+    if (ir_dtype_is_int(n->in[0]->dt)) return clip_lower_binary(cx, n);
+    for (int k = 1; k < n->nin; k++)
+      if (n->in[k] && n->in[k]->kind != VK_CONST) return clip_lower_binary(cx, n);
+  }
   if (oc_need_float(g, n, 0)) return -1;
   RtUnary p = {.x = cg_addr(cx, n->in[0]), .y = cg_addr(cx, n->out[0])};
   CG_DIM(cx, p, n, oc_prod(g, n->out[0]->dims, 0, n->out[0]->rank));
