@@ -152,7 +152,8 @@ typedef struct {
 /* Global average pooling: y[p] = mean(x[p][0..hw)). */
 typedef struct { RtAddr x, y; int32_t planes, hw; } RtGlobalPool;
 
-/* Softmax (or LogSoftmax when log != 0) over the middle axis of [outer][n][inner]. x == y allowed. */
+/* Softmax (log = 0), LogSoftmax (log = 1) or Hardmax (log = 2: 1 at the first maximum, 0 elsewhere) over the
+ * middle axis of [outer][n][inner]. x == y allowed. */
 typedef struct { RtAddr x, y; int32_t outer, n, inner, log; } RtSoftmax;
 
 /* Transpose of an esize-byte element tensor: y is contiguous with dims dim[],

@@ -40,7 +40,8 @@ int op_softmax_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Dim outer, len, inner;
   if (softmax_dims(g, n, &outer, &len, &inner)) return -1;
-  RtSoftmax p = {.x = cg_addr(cx, n->in[0]), .y = cg_addr(cx, n->out[0]), .log = n->op == OP_LogSoftmax};
+  RtSoftmax p = {.x = cg_addr(cx, n->in[0]), .y = cg_addr(cx, n->out[0]),
+                 .log = n->op == OP_LogSoftmax ? 1 : n->op == OP_Hardmax ? 2 : 0};
   CG_DIM(cx, p, outer, outer);
   CG_DIM(cx, p, n, len);
   CG_DIM(cx, p, inner, inner);

@@ -1,10 +1,26 @@
 /* softmax.c — Softmax / LogSoftmax over the middle axis of an [outer][n][inner] tensor. */
 #include "rt_internal.h"
 
+/* Hardmax: 1 at the first index of the maximum along n, 0 elsewhere (NaN is never the maximum) */
+static void hardmax(const RtSoftmax *p) {
+  const float *x = RT_PTR(const float, p->x);
+  float *y = RT_PTR(float, p->y);
+  int32_t n = p->n, inner = p->inner;
+  for (int32_t o = 0; o < p->outer; o++)
+    for (int32_t j = 0; j < inner; j++) {
+      const float *xc = x + (ptrdiff_t)o * n * inner + j;
+      float *yc = y + (ptrdiff_t)o * n * inner + j;
+      int32_t best = 0;
+      for (int32_t i = 1; i < n; i++) if (xc[(ptrdiff_t)i * inner] > xc[(ptrdiff_t)best * inner]) best = i;
+      for (int32_t i = 0; i < n; i++) yc[(ptrdiff_t)i * inner] = i == best ? 1.0f : 0.0f;
+    }
+}
+
 void rt_softmax_f32__scalar(const RtSoftmax *p) {
   const float *x = RT_PTR(const float, p->x);
   float *y = RT_PTR(float, p->y);
   int32_t n = p->n, inner = p->inner;
+  if (p->log == 2) { hardmax(p); return; }
   for (int32_t o = 0; o < p->outer; o++)
     for (int32_t j = 0; j < inner; j++) {
       const float *xc = x + (ptrdiff_t)o * n * inner + j;
@@ -81,6 +97,7 @@ void rt_softmax_f32__simd128(const RtSoftmax *p) {
   float *y = RT_PTR(float, p->y);
   int32_t n = p->n, inner = p->inner;
   if (n <= 0) return;
+  if (p->log == 2) { hardmax(p); return; }
   for (int32_t o = 0; o < p->outer; o++) {
     const float *xo = x + (ptrdiff_t)o * n * inner;
     float *yo = y + (ptrdiff_t)o * n * inner;

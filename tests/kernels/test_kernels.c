@@ -1012,11 +1012,13 @@ static void softmax_case(int outer, int n, int inner, int lg, float range) {
       double m = -INFINITY, s = 0;
       for (int i = 0; i < n; i++) m = fmax(m, x[((size_t)o * n + i) * inner + j]);
       for (int i = 0; i < n; i++) s += exp(x[((size_t)o * n + i) * inner + j] - m);
+      int first = -1;                                  /* hardmax: the first index holding the maximum */
+      for (int i = 0; i < n && first < 0; i++) if (x[((size_t)o * n + i) * inner + j] == m) first = i;
       for (int i = 0; i < n; i++) {
         size_t q = ((size_t)o * n + i) * inner + j;
-        double r = lg ? x[q] - m - log(s) : exp(x[q] - m) / s;
+        double r = lg == 2 ? (i == first) : lg ? x[q] - m - log(s) : exp(x[q] - m) / s;
         ref[q] = (float)r;
-        tol[q] = (float)(lg ? 2e-6 * (fabs(r) + fabs(m) + 1.0) : 2e-6 * r + 1e-30);
+        tol[q] = (float)(lg == 2 ? 0.0 : lg ? 2e-6 * (fabs(r) + fabs(m) + 1.0) : 2e-6 * r + 1e-30);
       }
     }
   RtSoftmax p = {A(x), A(ys), outer, n, inner, lg};
@@ -1024,7 +1026,7 @@ static void softmax_case(int outer, int n, int inner, int lg, float range) {
   p.y = A(yv);
   rt_softmax_f32__simd128(&p);
   char name[96];
-  snprintf(name, sizeof name, "softmax[%d x %d x %d %s range=%g]", outer, n, inner, lg ? "log" : "plain", range);
+  snprintf(name, sizeof name, "softmax[%d x %d x %d %s range=%g]", outer, n, inner, lg == 2 ? "hardmax" : lg ? "log" : "plain", range);
   check3(name, ys, yv, ref, tol, nt);
   free(x); free(ys); free(yv); free(ref); free(tol);
 }
@@ -1037,6 +1039,8 @@ static void test_softmax(void) {
         if (j > 1 && (i + j) % 2) continue;
         softmax_case(i % 3 + 1, ns[i], inners[j], lg, 4.0f);
       }
+  softmax_case(3, 17, 1, 2, 4.0f);  /* hardmax */
+  softmax_case(2, 5, 7, 2, 4.0f);
   softmax_case(2, 33, 1, 0, 60.0f); /* large logits: stability */
   softmax_case(2, 33, 5, 1, 60.0f);
   /* in place through the entry point */
