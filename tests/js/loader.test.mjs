@@ -56,6 +56,24 @@ test('accepts ArrayBuffer, Buffer, subarray feeds, WebAssembly.Module and cross-
   assert.deepEqual([...m.run({ x: foreign }).y], [1, 1, 1, 2]);
 });
 
+test('accepts a fetch Response; bytes never touch the global Response (Node loads fetch on first use)', async () => {
+  const m = await load(new Response(add1));
+  assert.deepEqual([...m.run({ x: new Float32Array([1, 2, 3, 4]) }).y], [2, 3, 4, 5]);
+  await assert.rejects(load(new Response('gone', { status: 404 })), /fetching module failed: HTTP 404/);
+  const desc = Object.getOwnPropertyDescriptor(globalThis, 'Response');
+  let touched = 0;
+  Object.defineProperty(globalThis, 'Response', {
+    configurable: true, get() { touched++; return desc.get ? desc.get.call(globalThis) : desc.value; },
+  });
+  try {
+    await load(add1);
+    await load(buildBigData());
+  } finally {
+    Object.defineProperty(globalThis, 'Response', desc);
+  }
+  assert.equal(touched, 0);
+});
+
 test('copyOutputs: false returns views into memory', async () => {
   const m = await load(add1, { copyOutputs: false });
   const r = m.run({ x: new Float32Array(4) });
