@@ -96,6 +96,20 @@ RT_AI void convt_row(const int CB, int32_t cg, const float *xr, size_t xstride, 
   }
 }
 
+/* One function per channel count (not inlined), called once per input row: V8 optimizes them on their
+ * own, and a long first call switches to the optimized code as soon as it is ready. */
+#define CONVT_ROW_FN(CB) \
+  __attribute__((noinline)) static void convt_row##CB(int32_t cg, const float *xr, size_t xstride, const float *wp, \
+                                                      size_t wstride, size_t wco, float *const *yr, int32_t sw, \
+                                                      int32_t ix0, int32_t ix1) { \
+    convt_row(CB, cg, xr, xstride, wp, wstride, wco, yr, sw, ix0, ix1); \
+  }
+CONVT_ROW_FN(1)
+CONVT_ROW_FN(2)
+CONVT_ROW_FN(3)
+CONVT_ROW_FN(4)
+#undef CONVT_ROW_FN
+
 void rt_conv_transpose_f32__simd128(const RtConvTranspose *p) {
   const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
   float *y = RT_PTR(float, p->y);
@@ -131,10 +145,10 @@ void rt_conv_transpose_f32__simd128(const RtConvTranspose *p) {
               for (int j = 0; j < cb; j++) yr[j] = yb + (size_t)(gi * kg + co0 + j) * yplane + (size_t)(iy * sh + offy) * ow + offx;
               const float *xr = xg + (size_t)iy * wi;
               switch (cb) {
-              case 4: convt_row(4, cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
-              case 3: convt_row(3, cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
-              case 2: convt_row(2, cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
-              default: convt_row(1, cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
+              case 4: convt_row4(cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
+              case 3: convt_row3(cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
+              case 2: convt_row2(cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
+              default: convt_row1(cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
               }
             }
           }
