@@ -1,5 +1,7 @@
 /* fuse.c — epilogue fusion: a residual Add into a Conv or MatMul (pass_fuse_residual), and an activation
  * into the op producing its input (pass_fuse_act). The kernels apply bias, then residual, then act. */
+#include <math.h>
+
 #include "passes.h"
 #include "../ir/ops.h"
 #include "../ir/ops/opcommon.h"
@@ -56,6 +58,43 @@ static bool takes_act(const Node *n) {
          n->op == OP_Mul || n->op == OP_Div || n->op == OP_ConvTranspose;
 }
 
+/* c when it is a float constant with one element (a scalar that broadcasts to anything). */
+static bool const_scalar(const Value *c, float *v) {
+  if (c->kind != VK_CONST || !c->data || c->dt != DT_FLOAT || ir_numel(c) != 1) return false;
+  *v = oc_getf(c, 0);
+  return true;
+}
+
+/* HardSwish followed by a Mul and then an Add by scalar constants (PP-LCNet's learnable affine block, after
+ * almost every conv of the PaddleOCR models): one activation hardswish(x) * a + b in the producer's epilogue.
+ * Each op rounds as before (the product, then the sum), so the result is the same to the bit. */
+static void fuse_hardswish_affine(Graph *g) {
+  for (int pass = 0; pass < 2; pass++) {        /* 0: the Mul (b = 0), 1: an Add after it (or right after the HardSwish, a = 1) */
+    for (int i = 0; i < g->nnodes; i++) {
+      Node *n = g->nodes[i];
+      if (n->dead || n->act || n->nin != 2 || n->op != (pass ? OP_Add : OP_Mul)) continue;
+      for (int side = 0; side < 2; side++) {
+        Value *x = n->in[side];
+        Node *p = x->producer;
+        float c;
+        if (!const_scalar(n->in[1 - side], &c) || !p || p->dead || p->out[0] != x || x->dt != DT_FLOAT) continue;
+        /* b = -0 until an Add is absorbed: x + (-0) is x for every x, -0 included */
+        bool fresh = p->act == RT_ACT_HARDSWISH,
+             scaled = p->act == RT_ACT_HARDSWISH_AFFINE && p->act_b == 0.0f && signbit(p->act_b);
+        if (!(fresh || (pass && scaled)) || !pass_private_to(g, x, n) || !ir_same_shape(x, n->out[0])) continue;
+        if (fresh) { p->act_a = 1.0f; p->act_b = -0.0f; }
+        p->act = RT_ACT_HARDSWISH_AFFINE;
+        if (pass) p->act_b = c; else p->act_a = c;
+        p->out[0] = n->out[0];
+        n->out[0]->producer = p;
+        n->dead = true;
+        ir_recount_uses(g);
+        break;
+      }
+    }
+  }
+}
+
 int pass_fuse_act(Graph *g) {
   ir_recount_uses(g);
   for (int i = 0; i < g->nnodes; i++) {
@@ -76,6 +115,7 @@ int pass_fuse_act(Graph *g) {
     a->dead = true;
     ir_recount_uses(g);
   }
+  fuse_hardswish_affine(g);
   ir_compact(g);
   return 0;
 }

@@ -60,6 +60,7 @@ typedef enum {
   RT_ACT_ASINH,      /* asinh(x) */
   RT_ACT_ACOSH,      /* acosh(x) */
   RT_ACT_ATANH,      /* atanh(x) */
+  RT_ACT_HARDSWISH_AFFINE, /* hardswish(x) * a + b: HardSwish then a scalar Mul and Add (pass fuse_act) */
   RT_ACT_COUNT
 } RtActKind;
 

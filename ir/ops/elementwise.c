@@ -414,6 +414,7 @@ double op_act_ref(RtAct act, double x) {
   case RT_ACT_ASINH: return asinh(x);
   case RT_ACT_ACOSH: return acosh(x);
   case RT_ACT_ATANH: return atanh(x);
+  case RT_ACT_HARDSWISH_AFFINE: { double t = x / 6 + 0.5; return x * (t < 0 ? 0 : t > 1 ? 1 : t) * act.a + act.b; }
   default: return x;
   }
 }

@@ -98,7 +98,7 @@ static const char *act_names[RT_ACT_COUNT] = {"none", "relu", "clip", "sigmoid",
                                               "reciprocal", "log", "cos", "sin", "tan", "erf", "elu", "selu",
                                               "celu", "softplus", "softsign", "floor", "ceil", "round", "sign",
                                               "thresholdedrelu", "gelu", "gelu_tanh", "mish", "atan", "asin", "acos",
-                                              "sinh", "cosh", "asinh", "acosh", "atanh"};
+                                              "sinh", "cosh", "asinh", "acosh", "atanh", "hardswish_affine"};
 static RtAct make_act(int kind) {
   RtAct a = {kind, 0.0f, 0.0f};
   if (kind == RT_ACT_CLIP) { a.a = -0.5f; a.b = 0.7f; }
@@ -108,6 +108,7 @@ static RtAct make_act(int kind) {
   if (kind == RT_ACT_SELU) { a.a = 1.67326319f; a.b = 1.05070102f; }
   if (kind == RT_ACT_CELU) a.a = 1.3f;
   if (kind == RT_ACT_THRESHOLDEDRELU) a.a = 0.4f;
+  if (kind == RT_ACT_HARDSWISH_AFFINE) { a.a = 0.83f; a.b = -0.21f; }
   return a;
 }
 
@@ -118,6 +119,7 @@ static double act_d(RtAct a, double v) {
   case RT_ACT_SIGMOID: return 1.0 / (1.0 + exp(-v));
   case RT_ACT_HARDSIGMOID: return fmax(0.0, fmin(1.0, a.a * v + a.b));
   case RT_ACT_HARDSWISH: return v * fmax(0.0, fmin(1.0, v / 6.0 + 0.5));
+  case RT_ACT_HARDSWISH_AFFINE: return v * fmax(0.0, fmin(1.0, v / 6.0 + 0.5)) * a.a + a.b;
   case RT_ACT_LEAKYRELU: return v >= 0 ? v : a.a * v;
   case RT_ACT_TANH: return tanh(v);
   case RT_ACT_SILU: return v / (1.0 + exp(-v));

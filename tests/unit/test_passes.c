@@ -197,6 +197,47 @@ TEST(bn_without_conv_becomes_mul_add) {
   ir_graph_free(g);
 }
 
+/* Conv -> HardSwish -> [Mul by scalar s] -> [Add scalar t] (PP-LCNet's learnable affine block). */
+static Value *hs_affine_graph(bool mul, bool add, const int64_t *sdims, int srank, bool hs_is_output) {
+  g = ir_graph_new();
+  Value *x = input("x", 4, (int64_t[]){1, 2, 4, 4});
+  Value *w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){2, 2, 1, 1}, (float[]){1, 0, 0, 1});
+  Value *v = op("HardSwish", 1, (Value *[]){op("Conv", 2, (Value *[]){x, w}, "conv")}, "hs");
+  if (hs_is_output) output(v);
+  if (mul) v = op("Mul", 2, (Value *[]){ir_const(g, "s", DT_FLOAT, srank, sdims, (float[]){0.5f, 2.0f}), v}, "m");
+  if (add) v = op("Add", 2, (Value *[]){v, ir_const(g, "t", DT_FLOAT, 1, (int64_t[]){1}, (float[]){-0.25f})}, "a");
+  output(v);
+  CHECK(pass_fold(g) == 0 && pass_fuse_act(g) == 0 && pass_infer(g) == 0);
+  return v;
+}
+
+TEST(fuse_hardswish_affine) {
+  const int64_t one[1] = {1}, perch[4] = {1, 2, 1, 1};
+  Value *y = hs_affine_graph(true, true, one, 1, false);
+  Node *n = g->nodes[0];
+  CHECK(live_nodes() == 1 && n->op == OP_Conv && n->out[0] == y);
+  CHECK(n->act == RT_ACT_HARDSWISH_AFFINE && n->act_a == 0.5f && n->act_b == -0.25f);
+  ir_graph_free(g);
+  /* Mul alone: + (-0), the exact identity */
+  y = hs_affine_graph(true, false, one, 1, false);
+  n = g->nodes[0];
+  CHECK(live_nodes() == 1 && n->act == RT_ACT_HARDSWISH_AFFINE && n->act_a == 0.5f && n->act_b == 0.0f && signbit(n->act_b));
+  ir_graph_free(g);
+  /* Add alone: scale 1 */
+  y = hs_affine_graph(false, true, one, 1, false);
+  n = g->nodes[0];
+  CHECK(live_nodes() == 1 && n->act == RT_ACT_HARDSWISH_AFFINE && n->act_a == 1.0f && n->act_b == -0.25f);
+  ir_graph_free(g);
+  /* per-channel scale: not a scalar, stays a Mul (the Add after it too) */
+  hs_affine_graph(true, true, perch, 4, false);
+  CHECK(live_nodes() == 3 && g->nodes[0]->act == RT_ACT_HARDSWISH);
+  ir_graph_free(g);
+  /* the HardSwish output is also a graph output: nothing after it fuses */
+  hs_affine_graph(true, true, one, 1, true);
+  CHECK(live_nodes() == 3 && g->nodes[0]->act == RT_ACT_HARDSWISH);
+  ir_graph_free(g);
+}
+
 TEST(fuse_residual_and_activation) {
   g = ir_graph_new();
   Value *x = input("x", 4, (int64_t[]){1, 2, 4, 4});
@@ -644,6 +685,7 @@ TEST(fuse_hardswish) {
 
 int main(void) {
   RUN(fold_shape_chain);
+  RUN(fuse_hardswish_affine);
   RUN(fold_symbolic_shape_chain);
   RUN(fold_arithmetic_constants);
   RUN(dce_removes_unused);
