@@ -245,19 +245,39 @@ RT_AI void dw_row33(const float *const *row, const int32_t *off, const float *wp
 
 #define DW_MAX_TAPS 64
 
-__attribute__((noinline)) static int depthwise_padded(const RtConv2d *p) {
+/* One channel of depthwise_padded: pad the plane, then the output rows. Not inlined, like dw_direct_plane:
+ * called once per channel, so a long first call (V8's baseline code) moves to the optimized code as soon as
+ * it is ready instead of running the whole conv unoptimized. */
+__attribute__((noinline)) static void dw_padded_plane(const RtConv2d *p, const DwPlan *pl, const int32_t *off,
+                                                      const float *xp, const float *wp, float *yp, const float *rp,
+                                                      float bv) {
+  const int32_t oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, kind = p->act.kind;
+  const float aa = p->act.a, ab = p->act.b;
+  float *buf = rt_abuf;
+  const float *row[DW_MAX_TAPS];
+  dw_pad(p, pl, xp, buf);
+  v128_t vb = wasm_f32x4_splat(bv);
+  for (int32_t oy = 0; oy < oh; oy++) {
+    for (int32_t ky = 0; ky < kh; ky++) row[ky] = buf + (ptrdiff_t)(oy * p->sh + ky * p->dh) * pl->L;
+    float *yr = yp + (ptrdiff_t)oy * ow;
+    const float *rr = rp ? rp + (ptrdiff_t)oy * ow : 0;
+    if (kh == 3 && kw == 3) {
+      dw_row33(row, off, wp, ow, yr, rr, vb, kind, aa, ab);
+    } else {
+      dw_row(kh, kw, row, off, wp, ow, yr, rr, vb, kind, aa, ab);
+    }
+  }
+}
+
+static int depthwise_padded(const RtConv2d *p) {
   DwPlan pl;
   if (p->kh > DW_MAX_TAPS || p->kw > DW_MAX_TAPS || !dw_plan(p, &pl)) return 0;
   const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
   const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
   const float *res = p->res ? RT_PTR(const float, p->res) : 0;
   float *y = RT_PTR(float, p->y);
-  const int32_t oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, sw = p->sw, nc = p->c;
-  const int32_t kind = p->act.kind;
-  const float aa = p->act.a, ab = p->act.b;
-  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)oh * ow;
-  float *buf = rt_abuf;
-  const float *row[DW_MAX_TAPS];
+  const int32_t kw = p->kw, sw = p->sw, nc = p->c;
+  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)p->oh * p->ow;
   int32_t off[DW_MAX_TAPS];
   for (int32_t kx = 0; kx < kw; kx++) {
     int32_t t = kx * p->dw;
@@ -265,72 +285,64 @@ __attribute__((noinline)) static int depthwise_padded(const RtConv2d *p) {
   }
   for (int32_t ni = 0; ni < p->n; ni++)
     for (int32_t ch = 0; ch < nc; ch++) {
-      dw_pad(p, &pl, x + ((ptrdiff_t)ni * nc + ch) * hw, buf);
-      const float *wp = w + (ptrdiff_t)ch * kh * kw;
       ptrdiff_t yo = ((ptrdiff_t)ni * nc + ch) * ohw;
-      v128_t vb = wasm_f32x4_splat(bias ? bias[ch] : 0.0f);
-      for (int32_t oy = 0; oy < oh; oy++) {
-        for (int32_t ky = 0; ky < kh; ky++) row[ky] = buf + (ptrdiff_t)(oy * p->sh + ky * p->dh) * pl.L;
-        float *yr = y + yo + (ptrdiff_t)oy * ow;
-        const float *rr = res ? res + yo + (ptrdiff_t)oy * ow : 0;
-        if (kh == 3 && kw == 3) {
-          dw_row33(row, off, wp, ow, yr, rr, vb, kind, aa, ab);
-        } else {
-          dw_row(kh, kw, row, off, wp, ow, yr, rr, vb, kind, aa, ab);
-        }
-      }
+      dw_padded_plane(p, &pl, off, x + ((ptrdiff_t)ni * nc + ch) * hw, w + (ptrdiff_t)ch * p->kh * kw, y + yo,
+                      res ? res + yo : 0, bias ? bias[ch] : 0.0f);
     }
   return 1;
 }
 
-/* Depthwise (group == c == k): per plane and output row, tap rows outside the input are skipped,
- * interior columns (whole window inside) go through dw_interior, border columns one by one.
- * The accumulators start at the bias, then the taps, then the residual are added. */
-__attribute__((noinline)) static void depthwise(const RtConv2d *p) {
+/* One channel of depthwise (not inlined, see dw_padded_plane): per output row, tap rows outside the input
+ * are skipped, interior columns [lo, hi) (whole window inside) go through dw_interior, border columns one by
+ * one. The accumulators start at the bias, then the taps, then the residual are added. */
+__attribute__((noinline)) static void dw_direct_plane(const RtConv2d *p, int32_t lo, int32_t hi, const float *xp,
+                                                      const float *wp, float *yp, const float *rp, float bv) {
+  const int32_t h = p->h, wd = p->w_, oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, sw = p->sw;
+  const int32_t sh = p->sh, pt = p->pt, pl = p->pl, dh = p->dh, dw = p->dw;
+  const int32_t kind = p->act.kind;
+  const float aa = p->act.a, ab = p->act.b;
+  v128_t vb = wasm_f32x4_splat(bv);
+  for (int32_t oy = 0; oy < oh; oy++) {
+    float *yr = yp + (ptrdiff_t)oy * ow;
+    const float *rr = rp ? rp + (ptrdiff_t)oy * ow : 0;
+    int32_t iy0 = oy * sh - pt;
+    int32_t ky0 = RT_MAX(0, rt_ceil_div(-iy0, dh)), ky1 = RT_MIN(kh, rt_floor_div(h - 1 - iy0, dh) + 1);
+    int32_t nrows = RT_MAX(ky1 - ky0, 0);
+    const float *xb = xp + (ptrdiff_t)(iy0 + ky0 * dh) * wd - pl;
+    const float *wr = wp + ky0 * kw;
+    ptrdiff_t rstep = (ptrdiff_t)dh * wd;
+    for (int32_t ox = 0; ox < ow; ox++) {
+      if (ox == lo) {
+        if (sw == 1)
+          ox = dw_interior(1, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
+        else if (sw == 2)
+          ox = dw_interior(2, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
+        else
+          ox = dw_interior(sw, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
+        if (ox >= ow) break;
+      }
+      float v = conv_pixel(p, xp, wp, 1, 1, oy, ox) + bv;
+      if (rr) v += rr[ox];
+      yr[ox] = rt_act1(kind, aa, ab, v);
+    }
+  }
+}
+
+/* Depthwise (group == c == k) straight from the input, plane by plane. */
+static void depthwise(const RtConv2d *p) {
   const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
   const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
   const float *res = p->res ? RT_PTR(const float, p->res) : 0;
   float *y = RT_PTR(float, p->y);
-  const int32_t h = p->h, wd = p->w_, oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, sw = p->sw;
-  const int32_t sh = p->sh, pt = p->pt, pl = p->pl, dh = p->dh, dw = p->dw, nc = p->c, nn = p->n;
-  const int32_t kind = p->act.kind;
-  const float aa = p->act.a, ab = p->act.b;
-  ptrdiff_t hw = (ptrdiff_t)h * wd, ohw = (ptrdiff_t)oh * ow;
+  const int32_t nc = p->c;
+  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)p->oh * p->ow;
   int32_t lo, hi;
-  rt_valid_range(ow, wd, sw, pl, 0, (kw - 1) * dw, &lo, &hi);
-  for (int32_t ni = 0; ni < nn; ni++)
+  rt_valid_range(p->ow, p->w_, p->sw, p->pl, 0, (p->kw - 1) * p->dw, &lo, &hi);
+  for (int32_t ni = 0; ni < p->n; ni++)
     for (int32_t ch = 0; ch < nc; ch++) {
-      const float *xp = x + ((ptrdiff_t)ni * nc + ch) * hw;
-      const float *wp = w + (ptrdiff_t)ch * kh * kw;
       ptrdiff_t yo = ((ptrdiff_t)ni * nc + ch) * ohw;
-      float *yp = y + yo;
-      const float *rp = res ? res + yo : 0;
-      float bv = bias ? bias[ch] : 0.0f;
-      v128_t vb = wasm_f32x4_splat(bv);
-      for (int32_t oy = 0; oy < oh; oy++) {
-        float *yr = yp + (ptrdiff_t)oy * ow;
-        const float *rr = rp ? rp + (ptrdiff_t)oy * ow : 0;
-        int32_t iy0 = oy * sh - pt;
-        int32_t ky0 = RT_MAX(0, rt_ceil_div(-iy0, dh)), ky1 = RT_MIN(kh, rt_floor_div(h - 1 - iy0, dh) + 1);
-        int32_t nrows = RT_MAX(ky1 - ky0, 0);
-        const float *xb = xp + (ptrdiff_t)(iy0 + ky0 * dh) * wd - pl;
-        const float *wr = wp + ky0 * kw;
-        ptrdiff_t rstep = (ptrdiff_t)dh * wd;
-        for (int32_t ox = 0; ox < ow; ox++) {
-          if (ox == lo) {
-            if (sw == 1)
-              ox = dw_interior(1, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
-            else if (sw == 2)
-              ox = dw_interior(2, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
-            else
-              ox = dw_interior(sw, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
-            if (ox >= ow) break;
-          }
-          float v = conv_pixel(p, xp, wp, 1, 1, oy, ox) + bv;
-          if (rr) v += rr[ox];
-          yr[ox] = rt_act1(kind, aa, ab, v);
-        }
-      }
+      dw_direct_plane(p, lo, hi, x + ((ptrdiff_t)ni * nc + ch) * hw, w + (ptrdiff_t)ch * p->kh * p->kw, y + yo,
+                      res ? res + yo : 0, bias ? bias[ch] : 0.0f);
     }
 }
 

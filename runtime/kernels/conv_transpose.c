@@ -110,6 +110,14 @@ CONVT_ROW_FN(3)
 CONVT_ROW_FN(4)
 #undef CONVT_ROW_FN
 
+/* The activation over n outputs, called row by row: not inlined, so that the first call of a long output
+ * moves to V8's optimized code once it is ready instead of running the whole pass unoptimized. */
+__attribute__((noinline)) static void convt_act(const RtAct *act, float *y, size_t n) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, rt_act_f32x4(act->kind, act->a, act->b, wasm_v128_load(y + i)));
+  for (; i < n; i++) y[i] = rt_act1(act->kind, act->a, act->b, y[i]);
+}
+
 void rt_conv_transpose_f32__simd128(const RtConvTranspose *p) {
   const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
   float *y = RT_PTR(float, p->y);
@@ -155,11 +163,8 @@ void rt_conv_transpose_f32__simd128(const RtConvTranspose *p) {
         }
       }
     }
-    if (p->act.kind != RT_ACT_NONE) {
-      size_t nt = (size_t)p->k * yplane, i = 0;
-      for (; i + 4 <= nt; i += 4) wasm_v128_store(yb + i, rt_act_f32x4(p->act.kind, p->act.a, p->act.b, wasm_v128_load(yb + i)));
-      for (; i < nt; i++) yb[i] = rt_act1(p->act.kind, p->act.a, p->act.b, yb[i]);
-    }
+    if (p->act.kind != RT_ACT_NONE)            /* in rows of the output (see convt_act) */
+      for (size_t i = 0, nt = (size_t)p->k * yplane; i < nt; i += (size_t)ow) convt_act(&p->act, yb + i, RT_MIN((size_t)ow, nt - i));
   }
 }
 
