@@ -157,23 +157,31 @@ RT_AI int32_t dw_interior(const int SW, int32_t ox, int32_t ox1, const float *xb
 /* Depthwise through a zero-padded, column-phase-split copy of each input plane (in rt_abuf): phase f
  * (f < sw) holds padded row r, columns sw*i + f, so that every tap of 8 consecutive outputs is one run
  * of 8 contiguous floats, with no border cases: out[oy][ox] += w[ky][kx] * ph[t % sw][oy*sh + ky*dh][ox + t / sw],
- * t = kx*dw. L floats per phase row (the last 8-pixel group may read past ow, into zeros). */
-typedef struct { int32_t hp, L, ph; } DwPlan;
+ * t = kx*dw. L floats per phase row (the last 8-pixel group may read past ow, into zeros). A plane whose
+ * padded copy does not fit goes in blocks of `rows` output rows (hp padded rows each, the tap rows they
+ * share padded again per block). */
+typedef struct { int32_t hp, L, ph, rows; } DwPlan;
 
 static int dw_plan(const RtConv2d *p, DwPlan *pl) {
-  int32_t ow8 = (p->ow + 7) & ~7;
-  pl->hp = (p->oh - 1) * p->sh + (p->kh - 1) * p->dh + 1;
+  int32_t ow8 = (p->ow + 7) & ~7, span = (p->kh - 1) * p->dh + 1;
   pl->L = ow8 + ((p->kw - 1) * p->dw) / p->sw + 1;
   pl->L = (pl->L + 3) & ~3;
   pl->ph = p->sw;
-  return p->sw <= 4 && (int64_t)pl->hp * pl->L * pl->ph <= RT_ABUF_FLOATS;
+  if (p->sw > 4) return 0;
+  int64_t fit = RT_ABUF_FLOATS / ((int64_t)pl->L * pl->ph);   /* padded rows that fit */
+  if (fit < span) return 0;                                    /* one output row does not: the direct version */
+  int64_t rows = (fit - span) / p->sh + 1;
+  pl->rows = rows < p->oh ? (int32_t)rows : p->oh;
+  pl->hp = (pl->rows - 1) * p->sh + span;
+  return 1;
 }
 
-/* Builds the phase planes of input plane xp (h x w) into buf. */
-static void dw_pad(const RtConv2d *p, const DwPlan *pl, const float *xp, float *buf) {
+/* Builds the phase planes of padded rows [r0, r0 + nr) of input plane xp (h x w) into buf (phase stride
+ * hp rows). */
+static void dw_pad(const RtConv2d *p, const DwPlan *pl, const float *xp, float *buf, int32_t r0, int32_t nr) {
   const int32_t h = p->h, w = p->w_, sw = p->sw, L = pl->L, pt = p->pt, plft = p->pl;
-  for (int32_t r = 0; r < pl->hp; r++) {
-    int32_t iy = r - pt;
+  for (int32_t r = 0; r < nr; r++) {
+    int32_t iy = r0 + r - pt;
     const float *src = xp + (ptrdiff_t)iy * w;
     int inside = iy >= 0 && iy < h;
     for (int32_t f = 0; f < sw; f++) {
@@ -255,10 +263,14 @@ __attribute__((noinline)) static void dw_padded_plane(const RtConv2d *p, const D
   const float aa = p->act.a, ab = p->act.b;
   float *buf = rt_abuf;
   const float *row[DW_MAX_TAPS];
-  dw_pad(p, pl, xp, buf);
   v128_t vb = wasm_f32x4_splat(bv);
-  for (int32_t oy = 0; oy < oh; oy++) {
-    for (int32_t ky = 0; ky < kh; ky++) row[ky] = buf + (ptrdiff_t)(oy * p->sh + ky * p->dh) * pl->L;
+  for (int32_t oy = 0, oy0 = 0; oy < oh; oy++) {
+    if (oy == oy0 + pl->rows || oy == 0) {        /* the next block of output rows: pad its input rows */
+      oy0 = oy;
+      int32_t nb = RT_MIN(pl->rows, oh - oy0);
+      dw_pad(p, pl, xp, buf, oy0 * p->sh, (nb - 1) * p->sh + (kh - 1) * p->dh + 1);
+    }
+    for (int32_t ky = 0; ky < kh; ky++) row[ky] = buf + (ptrdiff_t)((oy - oy0) * p->sh + ky * p->dh) * pl->L;
     float *yr = yp + (ptrdiff_t)oy * ow;
     const float *rr = rp ? rp + (ptrdiff_t)oy * ow : 0;
     if (kh == 3 && kw == 3) {
