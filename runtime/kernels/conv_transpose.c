@@ -118,6 +118,13 @@ __attribute__((noinline)) static void convt_act(const RtAct *act, float *y, size
   for (; i < n; i++) y[i] = rt_act1(act->kind, act->a, act->b, y[i]);
 }
 
+__attribute__((noinline)) static void convt_fill(float *y, size_t n, float v) {
+  v128_t vv = wasm_f32x4_splat(v);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, vv);
+  for (; i < n; i++) y[i] = v;
+}
+
 void rt_conv_transpose_f32__simd128(const RtConvTranspose *p) {
   const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
   float *y = RT_PTR(float, p->y);
@@ -128,13 +135,8 @@ void rt_conv_transpose_f32__simd128(const RtConvTranspose *p) {
     const float *xb = x + (size_t)b * p->c * xplane;
     float *yb = y + (size_t)b * p->k * yplane;
     const float *bias = p->bias ? RT_PTR(const float, p->bias) : NULL;
-    for (int32_t co = 0; co < p->k; co++) {
-      v128_t bv = wasm_f32x4_splat(bias ? bias[co] : 0.0f);
-      float *d = yb + co * yplane;
-      size_t i = 0;
-      for (; i + 4 <= yplane; i += 4) wasm_v128_store(d + i, bv);
-      for (; i < yplane; i++) d[i] = bias ? bias[co] : 0.0f;
-    }
+    for (int32_t co = 0; co < p->k; co++)       /* the bias, in rows (see convt_act) */
+      for (size_t i = 0; i < yplane; i += (size_t)ow) convt_fill(yb + co * yplane + i, RT_MIN((size_t)ow, yplane - i), bias ? bias[co] : 0.0f);
     for (int32_t gi = 0; gi < p->group; gi++) {
       const float *xg = xb + (size_t)gi * cg * xplane;
       const float *wg = w + (size_t)gi * cg * kg * ktaps;
