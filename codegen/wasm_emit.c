@@ -165,7 +165,7 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
    * the background once it is hot. The kernels keep their variants (per op, per path) in separate functions
    * so that a model's first run has only the code it runs to optimize, and a long call switches to the
    * optimized code of the functions it calls as soon as that is ready. */
-  BinaryenSetOneCallerInlineMaxSize(1000);
+  BinaryenSetOneCallerInlineMaxSize(300);
   BinaryenModuleOptimize(m);
   int nused = 0;
   for (int k = 0; k < K_COUNT; k++) {
