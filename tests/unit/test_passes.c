@@ -441,6 +441,47 @@ TEST(outputs_get_own_buffers) {
   ir_graph_free(g);
 }
 
+/* The plan after pass_run_pipeline: no two buffers live at the same time overlap, and no node's scratch
+ * overlaps a buffer live at that node. Live range of a buffer root: [def, last use] in node order. */
+static void check_plan(void) {
+  int n = g->nnodes;
+  int *def = malloc((size_t)g->nvalues * sizeof *def), *last = malloc((size_t)g->nvalues * sizeof *last);
+  for (int i = 0; i < g->nvalues; i++) {
+    Value *p = g->values[i];
+    def[i] = p->producer ? p->producer->index : -1;
+    last[i] = -1;
+    for (int k = 0; k < n; k++)
+      for (int s = 0; s < g->nodes[k]->nin; s++) {
+        Value *r = g->nodes[k]->in[s];
+        while (r && r->alias) r = r->alias;
+        if (r == p) last[i] = k;
+      }
+    if (p->kind == VK_INPUT || p->is_output) last[i] = n;
+    if (last[i] < def[i]) last[i] = def[i];
+  }
+  for (int i = 0; i < g->nvalues; i++) {
+    Value *p = g->values[i];
+    if (p->kind == VK_CONST || p->alias || p->offset < 0) continue;
+    for (int j = i + 1; j < g->nvalues; j++) {
+      Value *q = g->values[j];
+      if (q->kind == VK_CONST || q->alias || q->offset < 0) continue;
+      bool live_together = def[i] <= last[j] && def[j] <= last[i];
+      bool overlap = p->offset < q->offset + ir_nbytes(q) && q->offset < p->offset + ir_nbytes(p);
+      CHECK_MSG(!(live_together && overlap), "'%s' and '%s' overlap while both live", p->name, q->name);
+    }
+    for (int k = 0; k < n; k++) {
+      Node *nd = g->nodes[k];
+      if (!nd->scratch_bytes || def[i] > k || last[i] < k) continue;
+      bool overlap = p->offset < nd->scratch_off + nd->scratch_bytes && nd->scratch_off < p->offset + ir_nbytes(p);
+      CHECK_MSG(!overlap, "scratch of '%s' overlaps '%s'", nd->name, p->name);
+    }
+  }
+  for (int k = 0; k < n; k++)
+    if (g->nodes[k]->scratch_bytes) CHECK(g->nodes[k]->scratch_off + g->nodes[k]->scratch_bytes <= g->arena_size);
+  free(def);
+  free(last);
+}
+
 TEST(memory_plan_no_overlap) {
   /* a chain with branches and views: check that no two buffers live at the same time overlap */
   g = ir_graph_new();
@@ -457,29 +498,31 @@ TEST(memory_plan_no_overlap) {
   PassOptions po = {.opt_level = 2};
   CHECK_MSG(pass_run_pipeline(g, &po) == 0, "%s", ir_error(g));
   CHECK(v->alias == c && v->offset == c->offset);           /* the Reshape is a view */
-  /* live range of each buffer root: [def, last use] in node order */
-  int n = g->nnodes;
-  for (int i = 0; i < g->nvalues; i++)
-    for (int j = i + 1; j < g->nvalues; j++) {
-      Value *p = g->values[i], *q = g->values[j];
-      if (p->kind == VK_CONST || q->kind == VK_CONST || p->alias || q->alias || p->offset < 0 || q->offset < 0) continue;
-      int pd = p->producer ? p->producer->index : -1, qd = q->producer ? q->producer->index : -1, pl = -1, ql = -1;
-      for (int k = 0; k < n; k++)
-        for (int s = 0; s < g->nodes[k]->nin; s++) {
-          Value *r = g->nodes[k]->in[s];
-          while (r && r->alias) r = r->alias;
-          if (r == p) pl = k;
-          if (r == q) ql = k;
-        }
-      if (p->kind == VK_INPUT || p->is_output) pl = n;
-      if (q->kind == VK_INPUT || q->is_output) ql = n;
-      if (pl < pd) pl = pd;
-      if (ql < qd) ql = qd;
-      bool live_together = pd <= ql && qd <= pl;
-      bool overlap = p->offset < q->offset + ir_nbytes(q) && q->offset < p->offset + ir_nbytes(p);
-      CHECK_MSG(!(live_together && overlap), "'%s' and '%s' overlap while both live", p->name, q->name);
-    }
+  check_plan();
   CHECK(g->arena_size < 7 * 512);                           /* some buffers were reused */
+  ir_graph_free(g);
+
+  /* Winograd convs (arena scratch) of different sizes, a branch kept alive across them */
+  g = ir_graph_new();
+  x = input("x", 4, (int64_t[]){1, 16, 12, 12});
+  float *wd = calloc(32 * 16 * 9, sizeof *wd);
+  Value *w1 = ir_const(g, "w1", DT_FLOAT, 4, (int64_t[]){32, 16, 3, 3}, wd);
+  Value *w2 = ir_const(g, "w2", DT_FLOAT, 4, (int64_t[]){16, 32, 3, 3}, wd);
+  Value *c1 = op("Conv", 2, (Value *[]){x, w1}, "c1");
+  Value *r1 = op("Relu", 1, (Value *[]){c1}, "r1");
+  Value *c2 = op("Conv", 2, (Value *[]){r1, w2}, "c2");
+  Value *s1 = op("Sigmoid", 1, (Value *[]){c2}, "s1");
+  Value *c3 = op("Conv", 2, (Value *[]){s1, w1}, "c3");
+  Value *m = op("Mul", 2, (Value *[]){c3, c1}, "m");       /* c1 lives across c2 and c3 */
+  output(m);
+  static const int64_t pads[4] = {1, 1, 1, 1};
+  for (int i = 0; i < 3; i++) set_ints(g->nodes[i * 2], "pads", 4, pads);   /* the convs keep 12x12 */
+  CHECK_MSG(pass_run_pipeline(g, &po) == 0, "%s", ir_error(g));
+  int with_scratch = 0;
+  for (int i = 0; i < g->nnodes; i++) with_scratch += g->nodes[i]->scratch_bytes > 0;
+  CHECK_MSG(with_scratch >= 2, "%d nodes with scratch", with_scratch);
+  check_plan();
+  free(wd);
   ir_graph_free(g);
 }
 
