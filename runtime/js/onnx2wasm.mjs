@@ -154,7 +154,7 @@ async function toModule(src) {
   const isBytes = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x) ||
     (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer);
   // Response only when it is not bytes: in Node the first touch of the global Response loads the whole
-  // fetch implementation (~10 ms of a cold start)
+  // fetch implementation (~10-15 ms of a cold start)
   if (!isBytes(src) && typeof Response !== 'undefined' && src instanceof Response) {
     if (!src.ok) fail(`fetching module failed: HTTP ${src.status}`);
     src = await src.arrayBuffer();
