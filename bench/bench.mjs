@@ -1,9 +1,11 @@
 // bench.mjs — onnx2wasm against onnxruntime-web (wasm, 1 thread, SIMD) and onnxruntime-node (1 thread)
 // on the same models and inputs, in one process run. Writes bench/results.json and bench/results.md.
 //
-// usage: node bench/bench.mjs [--build DIR] [--runs N] [--models a,b,c] [--out PREFIX]
-// Per model and peer: a cold start in a fresh process (bench/cold.mjs: import the runtime, create the
-// session / compile the module, run once; its time and the process's peak RSS), then, in this
+// usage: node bench/bench.mjs [--build DIR] [--runs N] [--cold N] [--models a,b,c] [--out PREFIX]
+// Per model and peer: cold starts in fresh processes (bench/cold.mjs: import the runtime, create the
+// session / compile the module, run once; its time and the process's peak RSS), --cold of them (default
+// 3) taking turns between the peers, their median reported (one cold start on a shared machine can be
+// off by 2x); then, in this
 // process, the peers take turns run by run (interleaved, so machine noise hits all of them alike);
 // median and min of N runs. Code size = module bytes minus weight bytes (ours) / the engine's
 // .wasm (ort-web). Peak RSS includes Node itself (~45 MB) for every peer.
@@ -23,6 +25,7 @@ const args = process.argv.slice(2);
 const opt = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
 const build = path.resolve(opt('--build', path.join(root, 'build')));
 const runs = Number(opt('--runs', '20'));
+const coldRuns = Math.max(1, Number(opt('--cold', '3')));
 const NPM_MODELS = ['ppocr_det', 'ppocr_cls', 'ppocr_rec'];   // models/fetch_npm_models.py
 const models = opt('--models', ['mobilenet_v2', 'resnet18', 'squeezenet1_1', 'efficientnet_b0', ...NPM_MODELS].join(',')).split(',');
 const outPrefix = opt('--out', path.join(here, 'results'));
@@ -98,13 +101,16 @@ for (const name of models) {
     const loadFirst = now() - t;
     peers.push({ peer: 'ort-node', loadFirst, run: () => s.run(feeds), out: r[s.outputNames[0]].data, code: NaN });
   }
-  for (const p of peers) {
-    p.times = [];
-    const c = spawnSync(process.execPath, [path.join(here, 'cold.mjs'), p.peer, onnxPath, wasmPath, path.join(dir, 'data', 'input_0.pb')], { encoding: 'utf8' });
-    const j = c.status === 0 ? JSON.parse(c.stdout.trim().split('\n').pop()) : {};
-    p.cold = j.load_first_ms ?? NaN;
-    p.rss = j.peak_rss_bytes ?? NaN;
+  for (const p of peers) { p.times = []; p.colds = []; p.rsss = []; }
+  for (let i = 0; i < coldRuns; i++) {
+    for (const p of peers) {
+      const c = spawnSync(process.execPath, [path.join(here, 'cold.mjs'), p.peer, onnxPath, wasmPath, path.join(dir, 'data', 'input_0.pb')], { encoding: 'utf8' });
+      const j = c.status === 0 ? JSON.parse(c.stdout.trim().split('\n').pop()) : {};
+      p.colds.push(j.load_first_ms ?? NaN);
+      p.rsss.push(j.peak_rss_bytes ?? NaN);
+    }
   }
+  for (const p of peers) { p.cold = median(p.colds); p.rss = median(p.rsss); }
   for (let i = 0; i < 2; i++) for (const p of peers) await p.run();           // warm-up
   for (let i = 0; i < runs; i++) {
     for (const p of peers) { const t = now(); await p.run(); p.times.push(now() - t); }
@@ -113,7 +119,7 @@ for (const name of models) {
                 unplanned_bytes: stats.unplanned_bytes, peers: {} };
   for (const p of peers) {
     const cmp = compareTensor({ dtype: 'float32', dims: expected.dims, data: p.out }, expected, { rtol: 1e-3, atol: 1e-4 });
-    row.peers[p.peer] = { median_ms: median(p.times), min_ms: Math.min(...p.times), cold_load_first_ms: p.cold, warm_load_first_ms: p.loadFirst,
+    row.peers[p.peer] = { median_ms: median(p.times), min_ms: Math.min(...p.times), cold_load_first_ms: p.cold, cold_samples_ms: p.colds, warm_load_first_ms: p.loadFirst,
                           peak_rss_bytes: p.rss, code_bytes: p.code, linear_memory_bytes: p.linear ? p.linear() : null, matches_reference: cmp.ok, max_abs_err: cmp.maxAbs };
   }
   results.push(row);
@@ -123,12 +129,12 @@ for (const name of models) {
 }
 
 const env = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, cores: os.cpus().length,
-              ort_web: ortWeb.env.versions?.web, runs, command: `node bench/bench.mjs ${args.join(' ')}`.trim() };
+              ort_web: ortWeb.env.versions?.web, runs, cold_runs: coldRuns, command: `node bench/bench.mjs ${args.join(' ')}`.trim() };
 fs.writeFileSync(`${outPrefix}.json`, JSON.stringify({ env, results }, null, 1) + '\n');
 const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const mb = (x) => (Number.isFinite(x) ? (x / 1048576).toFixed(1) + ' MB' : 'n/a');
 const kb = (x) => (Number.isFinite(x) ? (x / 1024).toFixed(0) + ' KB' : 'n/a');
-let md = `Measured ${env.date.slice(0, 10)} on ${env.cpu} (${env.cores} cores), Node ${env.node}, onnxruntime-web ${env.ort_web || '?'} (wasm, 1 thread), ${runs} interleaved runs after warm-up.\n` +
+let md = `Measured ${env.date.slice(0, 10)} on ${env.cpu} (${env.cores} cores), Node ${env.node}, onnxruntime-web ${env.ort_web || '?'} (wasm, 1 thread), ${runs} interleaved runs after warm-up; cold load+first: median of ${coldRuns} fresh processes per peer.\n` +
   `Command: \`${env.command}\`\n\n` +
   '| model | peer | median ms | min ms | cold load+first ms | code size | peak RSS | matches ref | speed-up vs ort-web | load+first vs ort-web |\n' +
   '|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|\n';

@@ -160,6 +160,12 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
   if (!BinaryenModuleValidate(m)) { ret = ir_errorf(g, NULL, "internal: the kernel module does not validate"); goto out; }
   BinaryenSetOptimizeLevel(3);
   BinaryenSetShrinkLevel(0);
+  /* Large functions with one caller stay functions (binaryen's default inlines them at any size): V8 compiles
+   * a module lazily, each function on its first call with its baseline compiler, and optimizes a function in
+   * the background once it is hot. The kernels keep their variants (per op, per path) in separate functions
+   * so that a model's first run has only the code it runs to optimize, and a long call switches to the
+   * optimized code of the functions it calls as soon as that is ready. */
+  BinaryenSetOneCallerInlineMaxSize(300);
   BinaryenModuleOptimize(m);
   int nused = 0;
   for (int k = 0; k < K_COUNT; k++) {

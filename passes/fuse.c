@@ -120,8 +120,13 @@ int pass_fuse_act_affine(Graph *g) {
       Node *m = pass_single_consumer(g, p->out[0]);
       float mul, add;
       if (!scalar_affine(g, p->out[0], m, &mul, &add) || (step == 1 && m->op == OP_Mul)) break;
-      a *= mul;                                  /* a Mul: a = s; an Add/Sub: a = +-a */
-      b = b * mul + add;
+      if (m->op == OP_Mul) {                     /* + (-0): the exact identity, -0 included */
+        a = mul;
+        b = -0.0f;
+      } else {                                   /* an Add/Sub: a = +-a, b = +-b + t */
+        a *= mul;
+        b = b * mul + add;
+      }
       p->out[0] = m->out[0];
       m->out[0]->producer = p;
       m->dead = true;

@@ -1,8 +1,8 @@
 /* plan.c — the static memory plan. Constants get offsets in the weights blob; inputs and outputs
  * get dedicated arena slots; intermediates and kernel scratch share the rest of the arena by
- * liveness (first fit, freed after their last reader). Outputs of view ops (Reshape, Flatten, ...)
- * on intermediates alias their input's storage, and a resident cache's input (passes/resident_kv.c)
- * the storage of its output. Results: Value.offset, Value.alias,
+ * liveness (largest first, each at the lowest offset clear of the buffers live at the same time).
+ * Outputs of view ops (Reshape, Flatten, ...) on intermediates alias their input's storage, and a
+ * resident cache's input (passes/resident_kv.c) the storage of its output. Results: Value.offset, Value.alias,
  * Node.scratch_off/scratch_bytes, Graph.weights_size, Graph.arena_size. */
 #include "passes.h"
 #include "../ir/ops.h"
@@ -13,54 +13,21 @@
 #define ALIGN 64
 static int64_t align_up(int64_t x) { return (x + ALIGN - 1) & ~(int64_t)(ALIGN - 1); }
 
-/* free list of arena blocks, sorted by offset */
-typedef struct { int64_t off, size; } Block;
-typedef struct { Block *b; int n, cap; int64_t top; } FreeList;
-
-static int64_t fl_alloc(FreeList *fl, int64_t size) {
-  size = align_up(size ? size : 1);
-  for (int i = 0; i < fl->n; i++) {
-    if (fl->b[i].size < size) continue;
-    int64_t off = fl->b[i].off;
-    fl->b[i].off += size; fl->b[i].size -= size;
-    if (!fl->b[i].size) { memmove(&fl->b[i], &fl->b[i + 1], (size_t)(fl->n - i - 1) * sizeof(Block)); fl->n--; }
-    return off;
-  }
-  if (fl->n && fl->b[fl->n - 1].off + fl->b[fl->n - 1].size == fl->top) {   /* grow the last free block */
-    int64_t off = fl->b[--fl->n].off;
-    fl->top = off + size;
-    return off;
-  }
-  int64_t off = fl->top;
-  fl->top += size;
-  return off;
-}
-
-static void fl_free(FreeList *fl, int64_t off, int64_t size) {
-  size = align_up(size ? size : 1);
-  if (fl->n + 1 > fl->cap) {
-    fl->cap = fl->cap ? fl->cap * 2 : 64;
-    fl->b = realloc(fl->b, (size_t)fl->cap * sizeof(Block));
-    if (!fl->b) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
-  }
-  int i = 0;
-  while (i < fl->n && fl->b[i].off < off) i++;
-  memmove(&fl->b[i + 1], &fl->b[i], (size_t)(fl->n - i) * sizeof(Block));
-  fl->b[i] = (Block){off, size};
-  fl->n++;
-  if (i + 1 < fl->n && fl->b[i].off + fl->b[i].size == fl->b[i + 1].off) {           /* merge right */
-    fl->b[i].size += fl->b[i + 1].size;
-    memmove(&fl->b[i + 1], &fl->b[i + 2], (size_t)(fl->n - i - 2) * sizeof(Block));
-    fl->n--;
-  }
-  if (i > 0 && fl->b[i - 1].off + fl->b[i - 1].size == fl->b[i].off) {               /* merge left */
-    fl->b[i - 1].size += fl->b[i].size;
-    memmove(&fl->b[i], &fl->b[i + 1], (size_t)(fl->n - i - 1) * sizeof(Block));
-    fl->n--;
-  }
-}
-
 static Value *root(Value *v) { while (v->alias) v = v->alias; return v; }
+
+/* an arena buffer: value v (its root) or node n's scratch, live from node `first` to node `last` */
+typedef struct { Value *v; Node *n; int64_t size; int first, last, seq; int64_t off; } Buf;
+
+static int buf_by_size(const void *a, const void *b) {      /* largest first, then by node order */
+  const Buf *x = a, *y = b;
+  if (x->size != y->size) return x->size > y->size ? -1 : 1;
+  return x->seq - y->seq;
+}
+
+static int buf_by_off(const void *a, const void *b) {
+  const Buf *x = *(Buf *const *)a, *y = *(Buf *const *)b;
+  return x->off < y->off ? -1 : x->off > y->off;
+}
 
 int pass_plan(Graph *g) {
   ir_recount_uses(g);
@@ -99,38 +66,63 @@ int pass_plan(Graph *g) {
     int nr = ir_node_reads(g->nodes[i], reads);
     for (int k = 0; k < nr; k++) root(reads[k])->last_use = i;
   }
-  /* 5. arena: inputs and outputs first (never reused), then intermediates by liveness */
-  FreeList fl = {0};
+  /* 5. arena: inputs and outputs first (dedicated slots, never reused), then intermediates and kernel
+   *    scratch. Every buffer's live range [first node, last node] is known up front, so they are placed
+   *    largest first, each at the lowest offset clear of the buffers already placed whose ranges meet its
+   *    own (greedy by size): closer to the most bytes ever live at once than allocating in node order with
+   *    first fit, which leaves holes the big buffers of later layers do not fit in. A smaller arena is
+   *    fewer fresh pages for the first run to fault in. */
+  int64_t base = 0;
   for (int i = 0; i < g->ninputs; i++)
-    if (!g->inputs[i]->alias) g->inputs[i]->offset = fl_alloc(&fl, ir_nbytes_max(g, g->inputs[i]));
+    if (!g->inputs[i]->alias) { g->inputs[i]->offset = base; base += align_up(ir_nbytes_max(g, g->inputs[i]) ? ir_nbytes_max(g, g->inputs[i]) : 1); }
   for (int i = 0; i < g->noutputs; i++)
-    if (g->outputs[i]->offset < 0) g->outputs[i]->offset = fl_alloc(&fl, ir_nbytes_max(g, g->outputs[i]));
-  for (int i = 0; i < g->nnodes; i++) {
+    if (g->outputs[i]->offset < 0) { g->outputs[i]->offset = base; base += align_up(ir_nbytes_max(g, g->outputs[i]) ? ir_nbytes_max(g, g->outputs[i]) : 1); }
+  int nb = 0, cap = 64;
+  Buf *bufs = malloc((size_t)cap * sizeof *bufs);
+  for (int i = 0; i < g->nnodes && bufs; i++) {
     Node *n = g->nodes[i];
-    for (int k = 0; k < n->nout; k++) {
-      Value *v = n->out[k];
-      if (!v || v->alias || v->offset >= 0) continue;
-      v->offset = fl_alloc(&fl, ir_nbytes_max(g, v));
-      if (v->last_use < 0) v->last_use = i;   /* never read: free right after */
-    }
-    n->scratch_bytes = ops_table[n->op].scratch ? ops_table[n->op].scratch(g, n) : 0;
-    if (n->scratch_bytes) {
-      n->scratch_off = fl_alloc(&fl, n->scratch_bytes);
-      fl_free(&fl, n->scratch_off, n->scratch_bytes);
-    }
-    /* free roots whose last reader is this node (not inputs/outputs: they keep their slots) */
-    int nr = ir_node_reads(n, reads);
-    for (int k = 0; k < nr + n->nout; k++) {
-      Value *v = k < nr ? reads[k] : n->out[k - nr];
-      if (!v) continue;
-      v = root(v);
-      if (v->kind != VK_TEMP || v->is_output || v->last_use != i || v->offset < 0) continue;
-      fl_free(&fl, v->offset, ir_nbytes_max(g, v));
-      v->last_use = -2;                       /* freed */
+    for (int k = 0; k <= n->nout; k++) {
+      Value *v = k < n->nout ? n->out[k] : NULL;
+      int64_t size;
+      if (k < n->nout) {
+        if (!v || v->alias || v->offset >= 0) continue;
+        size = ir_nbytes_max(g, v);
+      } else {
+        n->scratch_bytes = ops_table[n->op].scratch ? ops_table[n->op].scratch(g, n) : 0;
+        if (!n->scratch_bytes) continue;
+        size = n->scratch_bytes;
+      }
+      if (nb == cap) { cap *= 2; Buf *nbufs = realloc(bufs, (size_t)cap * sizeof *bufs); if (!nbufs) { free(bufs); bufs = NULL; break; } bufs = nbufs; }
+      int last = v ? v->last_use : i;
+      if (last < i) last = i;                                     /* never read: free right after */
+      if (v && (v->kind != VK_TEMP || v->is_output)) last = g->nnodes;   /* never freed */
+      bufs[nb] = (Buf){v, v ? NULL : n, align_up(size ? size : 1), i, last, nb, -1};
+      nb++;
     }
   }
-  g->arena_size = fl.top;
-  free(fl.b);
+  if (!bufs) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  qsort(bufs, (size_t)nb, sizeof *bufs, buf_by_size);
+  int64_t top = base;
+  Buf **meet = malloc(((size_t)nb + 1) * sizeof *meet);
+  if (!meet) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  for (int k = 0; k < nb; k++) {
+    Buf *b = &bufs[k];
+    int nm = 0;
+    for (int j = 0; j < k; j++)
+      if (bufs[j].first <= b->last && b->first <= bufs[j].last) meet[nm++] = &bufs[j];
+    qsort(meet, (size_t)nm, sizeof *meet, buf_by_off);
+    int64_t off = base;
+    for (int j = 0; j < nm && meet[j]->off < off + b->size; j++)
+      if (meet[j]->off + meet[j]->size > off) off = meet[j]->off + meet[j]->size;
+    b->off = off;
+    if (off + b->size > top) top = off + b->size;
+    if (b->v) b->v->offset = off;
+    else b->n->scratch_off = off;
+  }
+  free(meet);
+  free(bufs);
+  for (int i = 0; i < g->nnodes; i++) if (!g->nodes[i]->scratch_bytes) g->nodes[i]->scratch_off = 0;
+  g->arena_size = top;
   /* aliases take their root's offset */
   for (int i = 0; i < g->nvalues; i++) if (g->values[i]->alias) g->values[i]->offset = root(g->values[i])->offset;
   return 0;

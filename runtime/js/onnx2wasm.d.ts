@@ -83,6 +83,11 @@ export interface Model {
   readonly runtimeSymbols: ReadonlyArray<RuntimeSymbol>;
   readonly signature: Signature;
   readonly memory: WebAssembly.Memory;
+  /**
+   * The compiled module. When load() was given bytes, its large data segments (the weights) are empty in
+   * it and were copied into memory by load(): instantiate it again with load(model.module), which copies
+   * them again from the bytes first given.
+   */
   readonly module: WebAssembly.Module;
   readonly instance: WebAssembly.Instance;
   /**

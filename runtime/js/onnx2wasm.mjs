@@ -52,16 +52,120 @@ function describe(x) {
   return typeof x;
 }
 
+// Large active data segments (a model's weights) are split off before compiling: the engine copies
+// the bytes it compiles and keeps them with the module, so a weights segment would otherwise be
+// copied twice before it reaches memory. The module that is compiled keeps each such segment as an
+// empty one at the same offset (segment indices and the offset bounds check stay), and load() copies
+// the bytes into memory right after instantiating, as instantiation would have. Modules whose data
+// section this does not understand are compiled unchanged.
+const SPLIT_MIN_BYTES = 65536;
+const splitSegments = new WeakMap();       // compiled Module -> [{offset, bytes}] to copy after instantiation
+
+function uleb(n) {
+  const out = [];
+  do { let b = n % 128; n = Math.floor(n / 128); if (n) b |= 0x80; out.push(b); } while (n);
+  return out;
+}
+
+/**
+ * Splits the large active data segments with constant offsets out of module bytes `u8`.
+ * Returns {bytes, segments: [{offset, bytes}]} (bytes: the module with those segments emptied) or
+ * null when there is nothing to split or the layout is not the plain one.
+ */
+function splitLargeSegments(u8) {
+  if (u8.length < SPLIT_MIN_BYTES + 8 || u8[0] !== 0 || u8[1] !== 0x61 || u8[2] !== 0x73 || u8[3] !== 0x6d ||
+      u8[4] !== 1 || u8[5] !== 0 || u8[6] !== 0 || u8[7] !== 0) return null;
+  let pos = 8, end = u8.length;
+  const leb = () => {                      // unsigned LEB128 (u32)
+    let r = 0, mul = 1, b;
+    do {
+      if (pos >= end || mul > 2 ** 28) throw new RangeError('bad LEB128');
+      b = u8[pos++]; r += (b & 0x7f) * mul; mul *= 128;
+    } while (b & 0x80);
+    return r;
+  };
+  const sleb32 = () => {                   // signed LEB128 (i32), returned as the unsigned address
+    let r = 0, shift = 0, b;
+    do {
+      if (pos >= end || shift > 28) throw new RangeError('bad LEB128');
+      b = u8[pos++]; r |= (b & 0x7f) << shift; shift += 7;
+    } while (b & 0x80);
+    if (shift < 32 && (b & 0x40)) r |= -1 << shift;
+    return r >>> 0;
+  };
+  try {
+    while (pos < u8.length) {
+      end = u8.length;
+      const secStart = pos, id = u8[pos++], size = leb(), body = pos;
+      if (body + size > u8.length) return null;
+      if (id !== 11) { pos = body + size; continue; }
+      end = body + size;
+      const count = leb(), countEnd = pos, segs = [];
+      for (let i = 0; i < count; i++) {
+        const flags = leb();
+        if (flags === 1) { const n = leb(); pos += n; segs.push({ active: false }); continue; }   // passive
+        if (flags === 2 && leb() !== 0) return null;          // another memory
+        if (flags !== 0 && flags !== 2) return null;
+        if (u8[pos++] !== 0x41) return null;                  // only `i32.const N end` offsets
+        const offset = sleb32();
+        if (u8[pos++] !== 0x0b) return null;
+        const headEnd = pos, n = leb(), data = pos;
+        pos += n;
+        if (pos > end) return null;
+        segs.push({ active: true, headEnd, data, n, offset });
+      }
+      if (pos !== end) return null;
+      // a large segment is split off unless a later non-empty active segment overlaps it (order matters)
+      const big = segs.map((s, i) => s.active && s.n >= SPLIT_MIN_BYTES &&
+        !segs.some((t, j) => j > i && t.active && t.n > 0 && t.offset < s.offset + s.n && s.offset < t.offset + t.n));
+      if (!big.some(Boolean)) return null;
+      // the section again: the count, then every segment as it was but the large ones without bytes
+      const pieces = [], segments = [];
+      let len = 0, p = countEnd;
+      const add = (x) => { pieces.push(x); len += x.length; };
+      add(u8.subarray(body, countEnd));
+      segs.forEach((s, i) => {
+        if (!big[i]) return;
+        add(u8.subarray(p, s.headEnd));                        // up to this segment's size field
+        add(Uint8Array.of(0));                                 // size 0
+        segments.push({ offset: s.offset, bytes: u8.subarray(s.data, s.data + s.n) });
+        p = s.data + s.n;
+      });
+      add(u8.subarray(p, end));
+      const sizeBytes = Uint8Array.from(uleb(len));
+      const out = new Uint8Array(secStart + 1 + sizeBytes.length + len + (u8.length - end));
+      let o = 0;
+      const put = (x) => { out.set(x, o); o += x.length; };
+      put(u8.subarray(0, secStart + 1));
+      put(sizeBytes);
+      for (const x of pieces) put(x);
+      put(u8.subarray(end));
+      return { bytes: out, segments };
+    }
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+  return null;
+}
+
 async function toModule(src) {
   if (src instanceof WebAssembly.Module) return src;
-  if (typeof Response !== 'undefined' && src instanceof Response) {
+  const isBytes = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x) ||
+    (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer);
+  // Response only when it is not bytes: in Node the first touch of the global Response loads the whole
+  // fetch implementation (~10-15 ms of a cold start)
+  if (!isBytes(src) && typeof Response !== 'undefined' && src instanceof Response) {
     if (!src.ok) fail(`fetching module failed: HTTP ${src.status}`);
     src = await src.arrayBuffer();
   }
-  if (src instanceof ArrayBuffer || ArrayBuffer.isView(src) ||
-      (typeof SharedArrayBuffer !== 'undefined' && src instanceof SharedArrayBuffer)) {
+  if (isBytes(src)) {
+    const u8 = ArrayBuffer.isView(src) ? new Uint8Array(src.buffer, src.byteOffset, src.byteLength) : new Uint8Array(src);
+    const split = splitLargeSegments(u8);
     try {
-      return await WebAssembly.compile(src);
+      const module = await WebAssembly.compile(split ? split.bytes : src);
+      if (split) splitSegments.set(module, split.segments);
+      return module;
     } catch (e) {
       fail(`not a valid WebAssembly module: ${e.message}`, { cause: e });
     }
@@ -193,6 +297,13 @@ export async function load(bytesOrModule, opts = {}) {
   const ex = instance.exports;
   if (!(ex.memory instanceof WebAssembly.Memory)) fail("module does not export 'memory'");
   if (typeof ex.run !== 'function') fail("module does not export function 'run'");
+  for (const { offset, bytes } of splitSegments.get(module) || []) {     // the segments toModule split off
+    const buf = ex.memory.buffer;
+    if (offset + bytes.length > buf.byteLength) {
+      fail(`instantiation failed: data segment [${offset}, ${offset + bytes.length}) is out of bounds of memory (${buf.byteLength} bytes)`);
+    }
+    new Uint8Array(buf, offset, bytes.length).set(bytes);
+  }
 
   // Bind every tensor to its address: the exported global is authoritative, the signature's
   // offset (when present) must agree with it.

@@ -157,23 +157,31 @@ RT_AI int32_t dw_interior(const int SW, int32_t ox, int32_t ox1, const float *xb
 /* Depthwise through a zero-padded, column-phase-split copy of each input plane (in rt_abuf): phase f
  * (f < sw) holds padded row r, columns sw*i + f, so that every tap of 8 consecutive outputs is one run
  * of 8 contiguous floats, with no border cases: out[oy][ox] += w[ky][kx] * ph[t % sw][oy*sh + ky*dh][ox + t / sw],
- * t = kx*dw. L floats per phase row (the last 8-pixel group may read past ow, into zeros). */
-typedef struct { int32_t hp, L, ph; } DwPlan;
+ * t = kx*dw. L floats per phase row (the last 8-pixel group may read past ow, into zeros). A plane whose
+ * padded copy does not fit goes in blocks of `rows` output rows (hp padded rows each, the tap rows they
+ * share padded again per block). */
+typedef struct { int32_t hp, L, ph, rows; } DwPlan;
 
 static int dw_plan(const RtConv2d *p, DwPlan *pl) {
-  int32_t ow8 = (p->ow + 7) & ~7;
-  pl->hp = (p->oh - 1) * p->sh + (p->kh - 1) * p->dh + 1;
+  int32_t ow8 = (p->ow + 7) & ~7, span = (p->kh - 1) * p->dh + 1;
   pl->L = ow8 + ((p->kw - 1) * p->dw) / p->sw + 1;
   pl->L = (pl->L + 3) & ~3;
   pl->ph = p->sw;
-  return p->sw <= 4 && (int64_t)pl->hp * pl->L * pl->ph <= RT_ABUF_FLOATS;
+  if (p->sw > 4) return 0;
+  int64_t fit = RT_ABUF_FLOATS / ((int64_t)pl->L * pl->ph);   /* padded rows that fit */
+  if (fit < span) return 0;                                    /* one output row does not: the direct version */
+  int64_t rows = (fit - span) / p->sh + 1;
+  pl->rows = rows < p->oh ? (int32_t)rows : p->oh;
+  pl->hp = (pl->rows - 1) * p->sh + span;
+  return 1;
 }
 
-/* Builds the phase planes of input plane xp (h x w) into buf. */
-static void dw_pad(const RtConv2d *p, const DwPlan *pl, const float *xp, float *buf) {
+/* Builds the phase planes of padded rows [r0, r0 + nr) of input plane xp (h x w) into buf (phase stride
+ * hp rows). */
+static void dw_pad(const RtConv2d *p, const DwPlan *pl, const float *xp, float *buf, int32_t r0, int32_t nr) {
   const int32_t h = p->h, w = p->w_, sw = p->sw, L = pl->L, pt = p->pt, plft = p->pl;
-  for (int32_t r = 0; r < pl->hp; r++) {
-    int32_t iy = r - pt;
+  for (int32_t r = 0; r < nr; r++) {
+    int32_t iy = r0 + r - pt;
     const float *src = xp + (ptrdiff_t)iy * w;
     int inside = iy >= 0 && iy < h;
     for (int32_t f = 0; f < sw; f++) {
@@ -241,10 +249,10 @@ RT_AI void dw_row(const int KH, const int KW, const float *const *row, const int
   }
 }
 
-/* Not inlined: one small function per kernel shape keeps V8's register allocation local. */
-__attribute__((noinline)) static void dw_row33(const float *const *row, const int32_t *off, const float *wp,
-                                               int32_t ow, float *yr, const float *rr, v128_t vb, int32_t kind,
-                                               float aa, float ab) {
+/* The 3x3 row with constant taps. Inlined into depthwise_padded (it is called once per output row: a call
+ * costs ~15% on 7x7 and 14x14 planes). */
+RT_AI void dw_row33(const float *const *row, const int32_t *off, const float *wp, int32_t ow, float *yr,
+                   const float *rr, v128_t vb, int32_t kind, float aa, float ab) {
   dw_row(3, 3, row, off, wp, ow, yr, rr, vb, kind, aa, ab);
 }
 __attribute__((noinline)) static void dw_row55(const float *const *row, const int32_t *off, const float *wp,
@@ -255,6 +263,36 @@ __attribute__((noinline)) static void dw_row55(const float *const *row, const in
 
 #define DW_MAX_TAPS 64
 
+/* One channel of depthwise_padded: pad the plane, then the output rows. Not inlined, like dw_direct_plane:
+ * called once per channel, so a long first call (V8's baseline code) moves to the optimized code as soon as
+ * it is ready instead of running the whole conv unoptimized. */
+__attribute__((noinline)) static void dw_padded_plane(const RtConv2d *p, const DwPlan *pl, const int32_t *off,
+                                                      const float *xp, const float *wp, float *yp, const float *rp,
+                                                      float bv) {
+  const int32_t oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, kind = p->act.kind;
+  const float aa = p->act.a, ab = p->act.b;
+  float *buf = rt_abuf;
+  const float *row[DW_MAX_TAPS];
+  v128_t vb = wasm_f32x4_splat(bv);
+  for (int32_t oy = 0, oy0 = 0; oy < oh; oy++) {
+    if (oy == oy0 + pl->rows || oy == 0) {        /* the next block of output rows: pad its input rows */
+      oy0 = oy;
+      int32_t nb = RT_MIN(pl->rows, oh - oy0);
+      dw_pad(p, pl, xp, buf, oy0 * p->sh, (nb - 1) * p->sh + (kh - 1) * p->dh + 1);
+    }
+    for (int32_t ky = 0; ky < kh; ky++) row[ky] = buf + (ptrdiff_t)((oy - oy0) * p->sh + ky * p->dh) * pl->L;
+    float *yr = yp + (ptrdiff_t)oy * ow;
+    const float *rr = rp ? rp + (ptrdiff_t)oy * ow : 0;
+    if (kh == 3 && kw == 3) {
+      dw_row33(row, off, wp, ow, yr, rr, vb, kind, aa, ab);
+    } else if (kh == 5 && kw == 5) {
+      dw_row55(row, off, wp, ow, yr, rr, vb, kind, aa, ab);
+    } else {
+      dw_row(kh, kw, row, off, wp, ow, yr, rr, vb, kind, aa, ab);
+    }
+  }
+}
+
 static int depthwise_padded(const RtConv2d *p) {
   DwPlan pl;
   if (p->kh > DW_MAX_TAPS || p->kw > DW_MAX_TAPS || !dw_plan(p, &pl)) return 0;
@@ -262,12 +300,8 @@ static int depthwise_padded(const RtConv2d *p) {
   const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
   const float *res = p->res ? RT_PTR(const float, p->res) : 0;
   float *y = RT_PTR(float, p->y);
-  const int32_t oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, sw = p->sw, nc = p->c;
-  const int32_t kind = p->act.kind;
-  const float aa = p->act.a, ab = p->act.b;
-  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)oh * ow;
-  float *buf = rt_abuf;
-  const float *row[DW_MAX_TAPS];
+  const int32_t kw = p->kw, sw = p->sw, nc = p->c;
+  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)p->oh * p->ow;
   int32_t off[DW_MAX_TAPS];
   for (int32_t kx = 0; kx < kw; kx++) {
     int32_t t = kx * p->dw;
@@ -275,85 +309,71 @@ static int depthwise_padded(const RtConv2d *p) {
   }
   for (int32_t ni = 0; ni < p->n; ni++)
     for (int32_t ch = 0; ch < nc; ch++) {
-      dw_pad(p, &pl, x + ((ptrdiff_t)ni * nc + ch) * hw, buf);
-      const float *wp = w + (ptrdiff_t)ch * kh * kw;
       ptrdiff_t yo = ((ptrdiff_t)ni * nc + ch) * ohw;
-      v128_t vb = wasm_f32x4_splat(bias ? bias[ch] : 0.0f);
-      for (int32_t oy = 0; oy < oh; oy++) {
-        for (int32_t ky = 0; ky < kh; ky++) row[ky] = buf + (ptrdiff_t)(oy * p->sh + ky * p->dh) * pl.L;
-        float *yr = y + yo + (ptrdiff_t)oy * ow;
-        const float *rr = res ? res + yo + (ptrdiff_t)oy * ow : 0;
-        if (kh == 3 && kw == 3) {
-          dw_row33(row, off, wp, ow, yr, rr, vb, kind, aa, ab);
-        } else if (kh == 5 && kw == 5) {
-          dw_row55(row, off, wp, ow, yr, rr, vb, kind, aa, ab);
-        } else {
-          dw_row(kh, kw, row, off, wp, ow, yr, rr, vb, kind, aa, ab);
-        }
-      }
+      dw_padded_plane(p, &pl, off, x + ((ptrdiff_t)ni * nc + ch) * hw, w + (ptrdiff_t)ch * p->kh * kw, y + yo,
+                      res ? res + yo : 0, bias ? bias[ch] : 0.0f);
     }
   return 1;
 }
 
-/* Depthwise (group == c == k): per plane and output row, tap rows outside the input are skipped,
- * interior columns (whole window inside) go through dw_interior, border columns one by one.
- * The accumulators start at the bias, then the taps, then the residual are added. */
+/* One channel of depthwise (not inlined, see dw_padded_plane): per output row, tap rows outside the input
+ * are skipped, interior columns [lo, hi) (whole window inside) go through dw_interior, border columns one by
+ * one. The accumulators start at the bias, then the taps, then the residual are added. */
+__attribute__((noinline)) static void dw_direct_plane(const RtConv2d *p, int32_t lo, int32_t hi, const float *xp,
+                                                      const float *wp, float *yp, const float *rp, float bv) {
+  const int32_t h = p->h, wd = p->w_, oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, sw = p->sw;
+  const int32_t sh = p->sh, pt = p->pt, pl = p->pl, dh = p->dh, dw = p->dw;
+  const int32_t kind = p->act.kind;
+  const float aa = p->act.a, ab = p->act.b;
+  v128_t vb = wasm_f32x4_splat(bv);
+  for (int32_t oy = 0; oy < oh; oy++) {
+    float *yr = yp + (ptrdiff_t)oy * ow;
+    const float *rr = rp ? rp + (ptrdiff_t)oy * ow : 0;
+    int32_t iy0 = oy * sh - pt;
+    int32_t ky0 = RT_MAX(0, rt_ceil_div(-iy0, dh)), ky1 = RT_MIN(kh, rt_floor_div(h - 1 - iy0, dh) + 1);
+    int32_t nrows = RT_MAX(ky1 - ky0, 0);
+    const float *xb = xp + (ptrdiff_t)(iy0 + ky0 * dh) * wd - pl;
+    const float *wr = wp + ky0 * kw;
+    ptrdiff_t rstep = (ptrdiff_t)dh * wd;
+    for (int32_t ox = 0; ox < ow; ox++) {
+      if (ox == lo) {
+        if (sw == 1)
+          ox = dw_interior(1, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
+        else if (sw == 2)
+          ox = dw_interior(2, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
+        else
+          ox = dw_interior(sw, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
+        if (ox >= ow) break;
+      }
+      float v = conv_pixel(p, xp, wp, 1, 1, oy, ox) + bv;
+      if (rr) v += rr[ox];
+      yr[ox] = rt_act1(kind, aa, ab, v);
+    }
+  }
+}
+
+/* Depthwise (group == c == k) straight from the input, plane by plane. */
 static void depthwise(const RtConv2d *p) {
   const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
   const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
   const float *res = p->res ? RT_PTR(const float, p->res) : 0;
   float *y = RT_PTR(float, p->y);
-  const int32_t h = p->h, wd = p->w_, oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, sw = p->sw;
-  const int32_t sh = p->sh, pt = p->pt, pl = p->pl, dh = p->dh, dw = p->dw, nc = p->c, nn = p->n;
-  const int32_t kind = p->act.kind;
-  const float aa = p->act.a, ab = p->act.b;
-  ptrdiff_t hw = (ptrdiff_t)h * wd, ohw = (ptrdiff_t)oh * ow;
+  const int32_t nc = p->c;
+  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)p->oh * p->ow;
   int32_t lo, hi;
-  rt_valid_range(ow, wd, sw, pl, 0, (kw - 1) * dw, &lo, &hi);
-  for (int32_t ni = 0; ni < nn; ni++)
+  rt_valid_range(p->ow, p->w_, p->sw, p->pl, 0, (p->kw - 1) * p->dw, &lo, &hi);
+  for (int32_t ni = 0; ni < p->n; ni++)
     for (int32_t ch = 0; ch < nc; ch++) {
-      const float *xp = x + ((ptrdiff_t)ni * nc + ch) * hw;
-      const float *wp = w + (ptrdiff_t)ch * kh * kw;
       ptrdiff_t yo = ((ptrdiff_t)ni * nc + ch) * ohw;
-      float *yp = y + yo;
-      const float *rp = res ? res + yo : 0;
-      float bv = bias ? bias[ch] : 0.0f;
-      v128_t vb = wasm_f32x4_splat(bv);
-      for (int32_t oy = 0; oy < oh; oy++) {
-        float *yr = yp + (ptrdiff_t)oy * ow;
-        const float *rr = rp ? rp + (ptrdiff_t)oy * ow : 0;
-        int32_t iy0 = oy * sh - pt;
-        int32_t ky0 = RT_MAX(0, rt_ceil_div(-iy0, dh)), ky1 = RT_MIN(kh, rt_floor_div(h - 1 - iy0, dh) + 1);
-        int32_t nrows = RT_MAX(ky1 - ky0, 0);
-        const float *xb = xp + (ptrdiff_t)(iy0 + ky0 * dh) * wd - pl;
-        const float *wr = wp + ky0 * kw;
-        ptrdiff_t rstep = (ptrdiff_t)dh * wd;
-        for (int32_t ox = 0; ox < ow; ox++) {
-          if (ox == lo) {
-            if (sw == 1)
-              ox = dw_interior(1, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
-            else if (sw == 2)
-              ox = dw_interior(2, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
-            else
-              ox = dw_interior(sw, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
-            if (ox >= ow) break;
-          }
-          float v = conv_pixel(p, xp, wp, 1, 1, oy, ox) + bv;
-          if (rr) v += rr[ox];
-          yr[ox] = rt_act1(kind, aa, ab, v);
-        }
-      }
+      dw_direct_plane(p, lo, hi, x + ((ptrdiff_t)ni * nc + ch) * hw, w + (ptrdiff_t)ch * p->kh * p->kw, y + yo,
+                      res ? res + yo : 0, bias ? bias[ch] : 0.0f);
     }
 }
 
 /* Everything but depthwise: per image and group, the GEMM Y[kpg][oh*ow] = W[kpg][crs] * B[crs][oh*ow]
  * with B the input itself (1x1, stride 1, no padding) or its implicit im2col; W pre-packed (wpacked)
  * or packed on the fly. Needs no scratch. */
-void rt_conv2d_f32__simd128(const RtConv2d *p) {
-  if (p->group == p->c && p->group == p->k && p->group > 1 && !p->wpacked) {
-    if (!depthwise_padded(p)) depthwise(p); /* plane too large for rt_abuf: the direct version */
-    return;
-  }
+__attribute__((noinline)) static void conv_gemm(const RtConv2d *p) {
   const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
   const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
   const float *res = p->res ? RT_PTR(const float, p->res) : 0;
@@ -380,6 +400,17 @@ void rt_conv2d_f32__simd128(const RtConv2d *p) {
         rt_gemm_core(kpg, ohw, crs, ap, a, crs, 1, packb_im2col, &ib, y + yo, ohw, &ep);
       }
     }
+}
+
+/* The depthwise and GEMM paths stay separate functions (noinline here, and the compiler keeps binaryen from
+ * inlining large single-caller functions): V8 compiles each function on its first call with its baseline
+ * compiler and then optimizes the hot ones in the background, so a model's first run waits for less. */
+void rt_conv2d_f32__simd128(const RtConv2d *p) {
+  if (p->group == p->c && p->group == p->k && p->group > 1 && !p->wpacked) {
+    if (!depthwise_padded(p)) depthwise(p); /* plane too large for rt_abuf: the direct version */
+    return;
+  }
+  conv_gemm(p);
 }
 
 RT_EXPORT("rt_conv2d_f32") void rt_conv2d_f32(const RtConv2d *p) { rt_conv2d_f32__simd128(p); }

@@ -96,6 +96,35 @@ RT_AI void convt_row(const int CB, int32_t cg, const float *xr, size_t xstride, 
   }
 }
 
+/* One function per channel count (not inlined), called once per input row: V8 optimizes them on their
+ * own, and a long first call switches to the optimized code as soon as it is ready. */
+#define CONVT_ROW_FN(CB) \
+  __attribute__((noinline)) static void convt_row##CB(int32_t cg, const float *xr, size_t xstride, const float *wp, \
+                                                      size_t wstride, size_t wco, float *const *yr, int32_t sw, \
+                                                      int32_t ix0, int32_t ix1) { \
+    convt_row(CB, cg, xr, xstride, wp, wstride, wco, yr, sw, ix0, ix1); \
+  }
+CONVT_ROW_FN(1)
+CONVT_ROW_FN(2)
+CONVT_ROW_FN(3)
+CONVT_ROW_FN(4)
+#undef CONVT_ROW_FN
+
+/* The activation over n outputs, called row by row: not inlined, so that the first call of a long output
+ * moves to V8's optimized code once it is ready instead of running the whole pass unoptimized. */
+__attribute__((noinline)) static void convt_act(const RtAct *act, float *y, size_t n) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, rt_act_f32x4(act->kind, act->a, act->b, wasm_v128_load(y + i)));
+  for (; i < n; i++) y[i] = rt_act1(act->kind, act->a, act->b, y[i]);
+}
+
+__attribute__((noinline)) static void convt_fill(float *y, size_t n, float v) {
+  v128_t vv = wasm_f32x4_splat(v);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, vv);
+  for (; i < n; i++) y[i] = v;
+}
+
 void rt_conv_transpose_f32__simd128(const RtConvTranspose *p) {
   const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
   float *y = RT_PTR(float, p->y);
@@ -106,13 +135,8 @@ void rt_conv_transpose_f32__simd128(const RtConvTranspose *p) {
     const float *xb = x + (size_t)b * p->c * xplane;
     float *yb = y + (size_t)b * p->k * yplane;
     const float *bias = p->bias ? RT_PTR(const float, p->bias) : NULL;
-    for (int32_t co = 0; co < p->k; co++) {
-      v128_t bv = wasm_f32x4_splat(bias ? bias[co] : 0.0f);
-      float *d = yb + co * yplane;
-      size_t i = 0;
-      for (; i + 4 <= yplane; i += 4) wasm_v128_store(d + i, bv);
-      for (; i < yplane; i++) d[i] = bias ? bias[co] : 0.0f;
-    }
+    for (int32_t co = 0; co < p->k; co++)       /* the bias, in rows (see convt_act) */
+      for (size_t i = 0; i < yplane; i += (size_t)ow) convt_fill(yb + co * yplane + i, RT_MIN((size_t)ow, yplane - i), bias ? bias[co] : 0.0f);
     for (int32_t gi = 0; gi < p->group; gi++) {
       const float *xg = xb + (size_t)gi * cg * xplane;
       const float *wg = w + (size_t)gi * cg * kg * ktaps;
@@ -131,21 +155,18 @@ void rt_conv_transpose_f32__simd128(const RtConvTranspose *p) {
               for (int j = 0; j < cb; j++) yr[j] = yb + (size_t)(gi * kg + co0 + j) * yplane + (size_t)(iy * sh + offy) * ow + offx;
               const float *xr = xg + (size_t)iy * wi;
               switch (cb) {
-              case 4: convt_row(4, cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
-              case 3: convt_row(3, cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
-              case 2: convt_row(2, cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
-              default: convt_row(1, cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
+              case 4: convt_row4(cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
+              case 3: convt_row3(cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
+              case 2: convt_row2(cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
+              default: convt_row1(cg, xr, xplane, wp, (size_t)kg * ktaps, ktaps, yr, sw, ix0, ix1); break;
               }
             }
           }
         }
       }
     }
-    if (p->act.kind != RT_ACT_NONE) {
-      size_t nt = (size_t)p->k * yplane, i = 0;
-      for (; i + 4 <= nt; i += 4) wasm_v128_store(yb + i, rt_act_f32x4(p->act.kind, p->act.a, p->act.b, wasm_v128_load(yb + i)));
-      for (; i < nt; i++) yb[i] = rt_act1(p->act.kind, p->act.a, p->act.b, yb[i]);
-    }
+    if (p->act.kind != RT_ACT_NONE)            /* in rows of the output (see convt_act) */
+      for (size_t i = 0, nt = (size_t)p->k * yplane; i < nt; i += (size_t)ow) convt_act(&p->act, yb + i, RT_MIN((size_t)ow, nt - i));
   }
 }
 

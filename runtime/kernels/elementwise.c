@@ -113,20 +113,35 @@ RT_AI void bin_all(const int op, const Bcast *s, const float *a, const float *b,
   }
 }
 
+/* One function per op (not inlined): V8 optimizes only the ops a model runs, each on its own. */
+#define BIN_OP_FN(OP, NAME) \
+  __attribute__((noinline)) static void NAME(const Bcast *s, const float *a, const float *b, float *y, const RtAct *act) { \
+    bin_all(OP, s, a, b, y, act); \
+  }
+BIN_OP_FN(RT_BIN_ADD, bin_add)
+BIN_OP_FN(RT_BIN_SUB, bin_sub)
+BIN_OP_FN(RT_BIN_MUL, bin_mul)
+BIN_OP_FN(RT_BIN_DIV, bin_div)
+BIN_OP_FN(RT_BIN_MAX, bin_max)
+BIN_OP_FN(RT_BIN_MIN, bin_min)
+BIN_OP_FN(RT_BIN_POW, bin_pow)
+BIN_OP_FN(RT_BIN_PRELU, bin_prelu)
+#undef BIN_OP_FN
+
 void rt_binary_f32__simd128(const RtBinary *p) {
   const float *a = RT_PTR(const float, p->a), *b = RT_PTR(const float, p->b);
   float *y = RT_PTR(float, p->y);
   Bcast s;
   coalesce(p, &s);
   switch (p->op) {
-  case RT_BIN_ADD: bin_all(RT_BIN_ADD, &s, a, b, y, &p->act); break;
-  case RT_BIN_SUB: bin_all(RT_BIN_SUB, &s, a, b, y, &p->act); break;
-  case RT_BIN_MUL: bin_all(RT_BIN_MUL, &s, a, b, y, &p->act); break;
-  case RT_BIN_DIV: bin_all(RT_BIN_DIV, &s, a, b, y, &p->act); break;
-  case RT_BIN_MAX: bin_all(RT_BIN_MAX, &s, a, b, y, &p->act); break;
-  case RT_BIN_MIN: bin_all(RT_BIN_MIN, &s, a, b, y, &p->act); break;
-  case RT_BIN_POW: bin_all(RT_BIN_POW, &s, a, b, y, &p->act); break;
-  case RT_BIN_PRELU: bin_all(RT_BIN_PRELU, &s, a, b, y, &p->act); break;
+  case RT_BIN_ADD: bin_add(&s, a, b, y, &p->act); break;
+  case RT_BIN_SUB: bin_sub(&s, a, b, y, &p->act); break;
+  case RT_BIN_MUL: bin_mul(&s, a, b, y, &p->act); break;
+  case RT_BIN_DIV: bin_div(&s, a, b, y, &p->act); break;
+  case RT_BIN_MAX: bin_max(&s, a, b, y, &p->act); break;
+  case RT_BIN_MIN: bin_min(&s, a, b, y, &p->act); break;
+  case RT_BIN_POW: bin_pow(&s, a, b, y, &p->act); break;
+  case RT_BIN_PRELU: bin_prelu(&s, a, b, y, &p->act); break;
   default: rt_binary_f32__scalar(p); break;
   }
 }

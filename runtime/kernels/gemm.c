@@ -222,8 +222,9 @@ __attribute__((noinline)) static void tile_out(const RtEpilogue *ep, const float
   }
 }
 
-/* A rows [0, mc) x k [0, kc) (A[i][q] = a[i*a_rs + q*a_ks]) into MR-row panels [kc][MR], zero-padded. */
-static void pack_a(const float *a, int32_t a_rs, int32_t a_ks, int32_t mc, int32_t kc, float *dst) {
+/* A rows [0, mc) x k [0, kc) (A[i][q] = a[i*a_rs + q*a_ks]) into MR-row panels [kc][MR], zero-padded. Not
+ * inlined: convs pass pre-packed A, and V8 then optimizes rt_gemm_core without this code. */
+__attribute__((noinline)) static void pack_a(const float *a, int32_t a_rs, int32_t a_ks, int32_t mc, int32_t kc, float *dst) {
   for (int32_t p = 0; p < mc; p += MR, dst += (ptrdiff_t)kc * MR) {
     int32_t mv = RT_MIN(MR, mc - p);
     for (int32_t i = 0; i < MR; i++) {

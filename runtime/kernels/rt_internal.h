@@ -278,6 +278,13 @@ RT_AI float rt_atanhf(float x) {
 }
 RT_AI float rt_softplusf(float x) { return (x > 0.0f ? x : 0.0f) + rt_log1pf(rt_expf(-__builtin_fabsf(x))); }
 
+RT_AI float rt_hardswishf(float v) {
+  float t = v * (1.0f / 6) + 0.5f;
+  t = t < 0.0f ? 0.0f : t;
+  t = t > 1.0f ? 1.0f : t;
+  return v * t;
+}
+
 /* The kinds added after RT_ACT_RECIPROCAL (heavier code): inlined where the kind is a constant (the unary
  * kernel), called out of line from rt_act1 / rt_act_f32x4 so that every epilogue does not carry them all. */
 RT_AI float rt_act1_ext(int32_t kind, float a, float b, float v) {
@@ -309,6 +316,7 @@ RT_AI float rt_act1_ext(int32_t kind, float a, float b, float v) {
   case RT_ACT_ASINH: return rt_asinhf(v);
   case RT_ACT_ACOSH: return rt_acoshf(v);
   case RT_ACT_ATANH: return rt_atanhf(v);
+  case RT_ACT_HARDSWISH_AFFINE: return rt_hardswishf(v) * a + b;
   default: return v;
   }
 }
@@ -321,13 +329,8 @@ RT_AI float rt_act1(int32_t kind, float a, float b, float v) {
   case RT_ACT_CLIP: v = v < a ? a : v; return v > b ? b : v;
   case RT_ACT_SIGMOID: return rt_sigmoidf(v);
   case RT_ACT_HARDSIGMOID: v = a * v + b; v = v < 0.0f ? 0.0f : v; return v > 1.0f ? 1.0f : v;
-  case RT_ACT_HARDSWISH:
-  case RT_ACT_HARDSWISH_AFFINE: {
-    float t = v * (1.0f / 6) + 0.5f;
-    t = t < 0.0f ? 0.0f : t;
-    t = t > 1.0f ? 1.0f : t;
-    return kind == RT_ACT_HARDSWISH ? v * t : v * t * a + b;
-  }
+  case RT_ACT_HARDSWISH: return rt_hardswishf(v);
+  case RT_ACT_HARDSWISH_AFFINE: return rt_hardswishf(v) * a + b;
   case RT_ACT_LEAKYRELU: return v >= 0.0f ? v : a * v;
   case RT_ACT_TANH: return rt_tanhf(v);
   case RT_ACT_SILU: return v * rt_sigmoidf(v);
@@ -591,6 +594,12 @@ RT_AI v128_t rt_act_lanes(int32_t kind, float a, float b, v128_t v) {
                          rt_act1_ext_call(kind, a, b, wasm_f32x4_extract_lane(v, 2)), rt_act1_ext_call(kind, a, b, wasm_f32x4_extract_lane(v, 3)));
 }
 
+RT_AI v128_t rt_hardswish_f32x4(v128_t v) {
+  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(v, RT_VS(1.0f / 6)), RT_VS(0.5f));
+  t = wasm_f32x4_pmin(wasm_f32x4_pmax(RT_VS(0.0f), t), RT_VS(1.0f));
+  return wasm_f32x4_mul(v, t);
+}
+
 /* f32x4 versions of the kinds after RT_ACT_RECIPROCAL (see rt_act1_ext); the rest go lane by lane. */
 RT_AI v128_t rt_act_ext_f32x4(int32_t kind, float a, float b, v128_t v) {
   switch (kind) {
@@ -619,6 +628,7 @@ RT_AI v128_t rt_act_ext_f32x4(int32_t kind, float a, float b, v128_t v) {
     v128_t t = RT_VMUL(RT_VS(1.59576912160573f), RT_VADD(v, RT_VMUL(RT_VS(0.044715f), RT_VMUL(v, RT_VMUL(v, v)))));
     return RT_VMUL(v, rt_sigmoid_f32x4(t));
   }
+  case RT_ACT_HARDSWISH_AFFINE: return wasm_f32x4_add(wasm_f32x4_mul(rt_hardswish_f32x4(v), RT_VS(a)), RT_VS(b));
   default: return rt_act_lanes(kind, a, b, v);
   }
 }
@@ -633,16 +643,8 @@ RT_AI v128_t rt_act_f32x4(int32_t kind, float a, float b, v128_t v) {
   case RT_ACT_HARDSIGMOID:
     v = wasm_f32x4_add(wasm_f32x4_mul(v, RT_VS(a)), RT_VS(b));
     return wasm_f32x4_pmin(wasm_f32x4_pmax(RT_VS(0.0f), v), RT_VS(1.0f));
-  case RT_ACT_HARDSWISH: {
-    v128_t t = wasm_f32x4_add(wasm_f32x4_mul(v, RT_VS(1.0f / 6)), RT_VS(0.5f));
-    t = wasm_f32x4_pmin(wasm_f32x4_pmax(RT_VS(0.0f), t), RT_VS(1.0f));
-    return wasm_f32x4_mul(v, t);
-  }
-  case RT_ACT_HARDSWISH_AFFINE: {
-    v128_t t = wasm_f32x4_add(wasm_f32x4_mul(v, RT_VS(1.0f / 6)), RT_VS(0.5f));
-    t = wasm_f32x4_pmin(wasm_f32x4_pmax(RT_VS(0.0f), t), RT_VS(1.0f));
-    return wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(v, t), RT_VS(a)), RT_VS(b));
-  }
+  case RT_ACT_HARDSWISH: return rt_hardswish_f32x4(v);
+  case RT_ACT_HARDSWISH_AFFINE: return wasm_f32x4_add(wasm_f32x4_mul(rt_hardswish_f32x4(v), RT_VS(a)), RT_VS(b));
   case RT_ACT_LEAKYRELU:
     return wasm_v128_bitselect(v, wasm_f32x4_mul(v, RT_VS(a)), wasm_f32x4_ge(v, RT_VS(0.0f)));
   case RT_ACT_TANH: return rt_tanh_f32x4(v);

@@ -25,7 +25,7 @@ W = numpy_helper.from_array(np.ones((4, 3, 3, 3), np.float32), "w")
 save("good.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_1")], "g", [X], [Y], [W]))
 
 # unsupported op
-save("unsupported.onnx", helper.make_graph([helper.make_node("Hardmax", ["x"], ["y"], name="hm_7")], "g", [X], [Y]))
+save("unsupported.onnx", helper.make_graph([helper.make_node("Unique", ["x"], ["y"], name="uq_7")], "g", [X], [Y]))
 # the name of an op only the compiler's passes make (FusedAttention) is not an ONNX op
 save("internal_op.onnx", helper.make_graph([helper.make_node("FusedAttention", ["x", "x", "x"], ["y"], name="fa_1")], "g", [X], [Y]))
 

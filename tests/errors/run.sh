@@ -33,7 +33,7 @@ expect() {
 }
 
 m="$tmp/m"; o="-o $tmp/out.wasm"
-expect 1 "node 'hm_7' (Hardmax, opset 13): unsupported op 'Hardmax'" "$m/unsupported.onnx" $o
+expect 1 "node 'uq_7' (Unique, opset 13): unsupported op 'Unique'" "$m/unsupported.onnx" $o
 expect 1 "node 'fa_1' (FusedAttention, opset 13): unsupported op 'FusedAttention'" "$m/internal_op.onnx" $o
 expect 2 "pass is needed for correctness" "$m/good.onnx" $o --no-pass plan
 expect 2 "unknown pass" "$m/good.onnx" $o --no-pass frobnicate

@@ -130,6 +130,41 @@ export function buildMixed(signature = mixedSignature()) {
   return appendCustomSection(wat2wasm(MIXED_WAT), 'onnx2wasm.signature', JSON.stringify(signature));
 }
 
+/**
+ * A module with a large active data segment (BIG_SEGMENT.bytes at BIG_SEGMENT.offset, byte i = (7 * i) & 255),
+ * which the loader copies into memory itself (docs/abi.md), next to a small active one ("\01\02" at 512), a
+ * passive one ("hello", copied to 3000 by run()) and, with `overlap`, a later small active one that
+ * overwrites two bytes of the big one ("XY" at BIG_SEGMENT.offset + 100). `pages`: memory size (2 = 128 KiB).
+ * run(): y = x + byte[BIG_SEGMENT.offset + 1] (= x + 7), x float32 [1] at 1024, y at 2048.
+ */
+export const BIG_SEGMENT = { offset: 40000, bytes: 70000 };
+export function buildBigData({ overlap = false, pages = 2 } = {}) {
+  let hex = '';
+  for (let i = 0; i < BIG_SEGMENT.bytes; i++) hex += '\\' + ((7 * i) & 255).toString(16).padStart(2, '0');
+  const wat = `
+(module
+  (memory (export "memory") ${pages})
+  (global (export "input_0") i32 (i32.const 1024))
+  (global (export "output_0") i32 (i32.const 2048))
+  (data (i32.const 512) "\\01\\02")
+  (data (i32.const ${BIG_SEGMENT.offset}) "${hex}")
+  (data $p "hello")
+  ${overlap ? `(data (i32.const ${BIG_SEGMENT.offset + 100}) "XY")` : ''}
+  (func (export "run") (result i32)
+    (f32.store (i32.const 2048)
+      (f32.add (f32.load (i32.const 1024)) (f32.convert_i32_u (i32.load8_u (i32.const ${BIG_SEGMENT.offset + 1})))))
+    (memory.init $p (i32.const 3000) (i32.const 0) (i32.const 5))
+    (i32.const 0)))
+`;
+  const sig = {
+    version: 1, producer: 'onnx2wasm test fixture', opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', dims: [1], shape: [1], offset: 1024, bytes: 4 }],
+    outputs: [{ name: 'y', dtype: 'float32', dims: [1], shape: [1], offset: 2048, bytes: 4 }],
+    symbols: {},
+  };
+  return appendCustomSection(wat2wasm(wat), 'onnx2wasm.signature', JSON.stringify(sig));
+}
+
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const out = process.argv[2];
   if (!out) { console.error('usage: node tests/js/fixtures.mjs OUTDIR'); process.exit(2); }

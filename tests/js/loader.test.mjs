@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import vm from 'node:vm';
 import { load, readSignature, SIGNATURE_SECTION } from '../../runtime/js/onnx2wasm.mjs';
 import {
-  buildAdd1, buildMixed, add1Signature, appendCustomSection, wat2wasm, ADD1_WAT, uleb128,
+  buildAdd1, buildMixed, add1Signature, appendCustomSection, wat2wasm, ADD1_WAT, uleb128, buildBigData, BIG_SEGMENT,
 } from './fixtures.mjs';
 
 const add1 = buildAdd1();
@@ -56,6 +56,24 @@ test('accepts ArrayBuffer, Buffer, subarray feeds, WebAssembly.Module and cross-
   assert.deepEqual([...m.run({ x: foreign }).y], [1, 1, 1, 2]);
 });
 
+test('accepts a fetch Response; bytes never touch the global Response (Node loads fetch on first use)', async () => {
+  const m = await load(new Response(add1));
+  assert.deepEqual([...m.run({ x: new Float32Array([1, 2, 3, 4]) }).y], [2, 3, 4, 5]);
+  await assert.rejects(load(new Response('gone', { status: 404 })), /fetching module failed: HTTP 404/);
+  const desc = Object.getOwnPropertyDescriptor(globalThis, 'Response');
+  let touched = 0;
+  Object.defineProperty(globalThis, 'Response', {
+    configurable: true, get() { touched++; return desc.get ? desc.get.call(globalThis) : desc.value; },
+  });
+  try {
+    await load(add1);
+    await load(buildBigData());
+  } finally {
+    Object.defineProperty(globalThis, 'Response', desc);
+  }
+  assert.equal(touched, 0);
+});
+
 test('copyOutputs: false returns views into memory', async () => {
   const m = await load(add1, { copyOutputs: false });
   const r = m.run({ x: new Float32Array(4) });
@@ -104,6 +122,9 @@ test('non-zero status and traps from run() throw', async () => {
 
 test('bad modules and signatures are rejected with clear errors', async () => {
   await assert.rejects(load(new Uint8Array([1, 2, 3])), /not a valid WebAssembly module/);
+  const junk = new Uint8Array(70000).fill(0xff);                // a header, then a data section that does not parse
+  junk.set([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 11, 0x80, 0x80, 0x04]);
+  await assert.rejects(load(junk), /not a valid WebAssembly module/);
   await assert.rejects(load('model.wasm'), /load\(\) expects wasm bytes/);
   await assert.rejects(load(buildAdd1(null)), new RegExp(`no '${SIGNATURE_SECTION}' custom section`));
   await assert.rejects(load(buildAdd1('{"version": 1,')), /not valid UTF-8 JSON/);
@@ -125,6 +146,44 @@ test('bad modules and signatures are rejected with clear errors', async () => {
   await assert.rejects(load(withImport), /module has imports: env\.f/);
   // readSignature works on a compiled module on its own.
   assert.equal(readSignature(new WebAssembly.Module(add1)).inputs[0].name, 'x');
+});
+
+test('large data segments: copied into memory by load(), same memory as instantiating the bytes', async () => {
+  const same = (a, b, what) => assert.ok(Buffer.from(a).equals(Buffer.from(b)), `memories differ: ${what}`);
+  for (const overlap of [false, true]) {
+    const bytes = buildBigData({ overlap });
+    const ref = (await WebAssembly.instantiate(bytes, {})).instance.exports;
+    new Float32Array(ref.memory.buffer, 1024, 1)[0] = 1;
+    ref.run();
+    for (const src of [bytes, bytes.buffer, Buffer.from(bytes), new Uint8Array([9, ...bytes]).subarray(1)]) {
+      const m = await load(src);
+      assert.deepEqual([...m.run({ x: new Float32Array([1]) }).y], [8]);
+      same(m.memory.buffer, ref.memory.buffer, `overlap ${overlap}`);
+      // load() of the compiled module it returns copies the segments again
+      const again = await load(m.module);
+      again.run({ x: new Float32Array([1]) });
+      same(again.memory.buffer, ref.memory.buffer, `load(m.module), overlap ${overlap}`);
+    }
+    const big = new Uint8Array(ref.memory.buffer, BIG_SEGMENT.offset, BIG_SEGMENT.bytes);
+    assert.equal(big[3], 21);
+    assert.equal(String.fromCharCode(big[100], big[101]), overlap ? 'XY' : String.fromCharCode(700 & 255, 707 & 255));
+  }
+  // Without overlap the module load() compiled carries the big segment empty: instantiated on its own, it
+  // has zeros there (the loader did the copy); the small segments are still in it.
+  const m = await load(buildBigData());
+  const bare = (await WebAssembly.instantiate(m.module, {})).exports;
+  const mem = new Uint8Array(bare.memory.buffer);
+  assert.equal(mem[BIG_SEGMENT.offset + 1], 0);
+  assert.deepEqual([mem[512], mem[513]], [1, 2]);
+  // with overlap the big segment stays in the module (the later segment must land on top of it)
+  const mo = await load(buildBigData({ overlap: true }));
+  assert.equal(new Uint8Array((await WebAssembly.instantiate(mo.module, {})).exports.memory.buffer)[BIG_SEGMENT.offset + 1], 7);
+});
+
+test('large data segments: out of bounds is an instantiation error, as without the split', async () => {
+  const bytes = buildBigData({ pages: 1 });                  // 64 KiB: the segment [40000, 110000) does not fit
+  await assert.rejects(WebAssembly.instantiate(bytes, {}), /out of bounds/);
+  await assert.rejects(load(bytes), /instantiation failed: data segment \[40000, 110000\) is out of bounds/);
 });
 
 test('the loader imports nothing from Node (browser-safe)', async () => {

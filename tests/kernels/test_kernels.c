@@ -792,6 +792,10 @@ static void test_conv2d(void) {
       {1, 6, 12, 21, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},    /* depthwise 3x3, rows in pairs, 5-wide tail */
       {1, 3, 15, 18, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 3},    /* depthwise 3x3 s2 d2: row pairs with sh == dh */
       {1, 3, 9, 12, 3, 3, 5, 2, 1, 0, 2, 2, 1, 1, 1, 3},     /* depthwise asymmetric */
+      {1, 2, 300, 250, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}, /* depthwise plane larger than rt_abuf: row blocks */
+      {1, 2, 301, 251, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2}, /* the same, stride 2 */
+      {1, 1, 400, 200, 1, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 1}, /* row blocks, dilated 5x5 */
+      {1, 1, 3, 20000, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, /* a row too wide for rt_abuf: the direct version */
       {1, 16, 8, 8, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* K = 144 */
       {1, 32, 10, 12, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* crs 288: two k blocks */
       {1, 64, 6, 7, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* crs 576: three k blocks, 7-wide rows */

@@ -197,6 +197,47 @@ TEST(bn_without_conv_becomes_mul_add) {
   ir_graph_free(g);
 }
 
+/* Conv -> HardSwish -> [Mul by scalar s] -> [Add scalar t] (PP-LCNet's learnable affine block). */
+static Value *hs_affine_graph(bool mul, bool add, const int64_t *sdims, int srank, bool hs_is_output) {
+  g = ir_graph_new();
+  Value *x = input("x", 4, (int64_t[]){1, 2, 4, 4});
+  Value *w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){2, 2, 1, 1}, (float[]){1, 0, 0, 1});
+  Value *v = op("HardSwish", 1, (Value *[]){op("Conv", 2, (Value *[]){x, w}, "conv")}, "hs");
+  if (hs_is_output) output(v);
+  if (mul) v = op("Mul", 2, (Value *[]){ir_const(g, "s", DT_FLOAT, srank, sdims, (float[]){0.5f, 2.0f}), v}, "m");
+  if (add) v = op("Add", 2, (Value *[]){v, ir_const(g, "t", DT_FLOAT, 1, (int64_t[]){1}, (float[]){-0.25f})}, "a");
+  output(v);
+  CHECK(pass_fold(g) == 0 && pass_fuse_act(g) == 0 && pass_fuse_act_affine(g) == 0 && pass_infer(g) == 0);
+  return v;
+}
+
+TEST(fuse_hardswish_affine) {
+  const int64_t one[1] = {1}, perch[4] = {1, 2, 1, 1};
+  Value *y = hs_affine_graph(true, true, one, 1, false);
+  Node *n = g->nodes[0];
+  CHECK(live_nodes() == 1 && n->op == OP_Conv && n->out[0] == y);
+  CHECK(n->act == RT_ACT_HARDSWISH_AFFINE && n->act_a == 0.5f && n->act_b == -0.25f);
+  ir_graph_free(g);
+  /* Mul alone: + (-0), the exact identity */
+  y = hs_affine_graph(true, false, one, 1, false);
+  n = g->nodes[0];
+  CHECK(live_nodes() == 1 && n->act == RT_ACT_HARDSWISH_AFFINE && n->act_a == 0.5f && n->act_b == 0.0f && signbit(n->act_b));
+  ir_graph_free(g);
+  /* Add alone: scale 1 */
+  y = hs_affine_graph(false, true, one, 1, false);
+  n = g->nodes[0];
+  CHECK(live_nodes() == 1 && n->act == RT_ACT_HARDSWISH_AFFINE && n->act_a == 1.0f && n->act_b == -0.25f);
+  ir_graph_free(g);
+  /* per-channel scale: not a scalar, stays a Mul (the Add after it too) */
+  hs_affine_graph(true, true, perch, 4, false);
+  CHECK(live_nodes() == 3 && g->nodes[0]->act == RT_ACT_HARDSWISH);
+  ir_graph_free(g);
+  /* the HardSwish output is also a graph output: nothing after it fuses */
+  hs_affine_graph(true, true, one, 1, true);
+  CHECK(live_nodes() == 3 && g->nodes[0]->act == RT_ACT_HARDSWISH);
+  ir_graph_free(g);
+}
+
 TEST(fuse_residual_and_activation) {
   g = ir_graph_new();
   Value *x = input("x", 4, (int64_t[]){1, 2, 4, 4});
@@ -400,6 +441,47 @@ TEST(outputs_get_own_buffers) {
   ir_graph_free(g);
 }
 
+/* The plan after pass_run_pipeline: no two buffers live at the same time overlap, and no node's scratch
+ * overlaps a buffer live at that node. Live range of a buffer root: [def, last use] in node order. */
+static void check_plan(void) {
+  int n = g->nnodes;
+  int *def = malloc((size_t)g->nvalues * sizeof *def), *last = malloc((size_t)g->nvalues * sizeof *last);
+  for (int i = 0; i < g->nvalues; i++) {
+    Value *p = g->values[i];
+    def[i] = p->producer ? p->producer->index : -1;
+    last[i] = -1;
+    for (int k = 0; k < n; k++)
+      for (int s = 0; s < g->nodes[k]->nin; s++) {
+        Value *r = g->nodes[k]->in[s];
+        while (r && r->alias) r = r->alias;
+        if (r == p) last[i] = k;
+      }
+    if (p->kind == VK_INPUT || p->is_output) last[i] = n;
+    if (last[i] < def[i]) last[i] = def[i];
+  }
+  for (int i = 0; i < g->nvalues; i++) {
+    Value *p = g->values[i];
+    if (p->kind == VK_CONST || p->alias || p->offset < 0) continue;
+    for (int j = i + 1; j < g->nvalues; j++) {
+      Value *q = g->values[j];
+      if (q->kind == VK_CONST || q->alias || q->offset < 0) continue;
+      bool live_together = def[i] <= last[j] && def[j] <= last[i];
+      bool overlap = p->offset < q->offset + ir_nbytes(q) && q->offset < p->offset + ir_nbytes(p);
+      CHECK_MSG(!(live_together && overlap), "'%s' and '%s' overlap while both live", p->name, q->name);
+    }
+    for (int k = 0; k < n; k++) {
+      Node *nd = g->nodes[k];
+      if (!nd->scratch_bytes || def[i] > k || last[i] < k) continue;
+      bool overlap = p->offset < nd->scratch_off + nd->scratch_bytes && nd->scratch_off < p->offset + ir_nbytes(p);
+      CHECK_MSG(!overlap, "scratch of '%s' overlaps '%s'", nd->name, p->name);
+    }
+  }
+  for (int k = 0; k < n; k++)
+    if (g->nodes[k]->scratch_bytes) CHECK(g->nodes[k]->scratch_off + g->nodes[k]->scratch_bytes <= g->arena_size);
+  free(def);
+  free(last);
+}
+
 TEST(memory_plan_no_overlap) {
   /* a chain with branches and views: check that no two buffers live at the same time overlap */
   g = ir_graph_new();
@@ -416,29 +498,31 @@ TEST(memory_plan_no_overlap) {
   PassOptions po = {.opt_level = 2};
   CHECK_MSG(pass_run_pipeline(g, &po) == 0, "%s", ir_error(g));
   CHECK(v->alias == c && v->offset == c->offset);           /* the Reshape is a view */
-  /* live range of each buffer root: [def, last use] in node order */
-  int n = g->nnodes;
-  for (int i = 0; i < g->nvalues; i++)
-    for (int j = i + 1; j < g->nvalues; j++) {
-      Value *p = g->values[i], *q = g->values[j];
-      if (p->kind == VK_CONST || q->kind == VK_CONST || p->alias || q->alias || p->offset < 0 || q->offset < 0) continue;
-      int pd = p->producer ? p->producer->index : -1, qd = q->producer ? q->producer->index : -1, pl = -1, ql = -1;
-      for (int k = 0; k < n; k++)
-        for (int s = 0; s < g->nodes[k]->nin; s++) {
-          Value *r = g->nodes[k]->in[s];
-          while (r && r->alias) r = r->alias;
-          if (r == p) pl = k;
-          if (r == q) ql = k;
-        }
-      if (p->kind == VK_INPUT || p->is_output) pl = n;
-      if (q->kind == VK_INPUT || q->is_output) ql = n;
-      if (pl < pd) pl = pd;
-      if (ql < qd) ql = qd;
-      bool live_together = pd <= ql && qd <= pl;
-      bool overlap = p->offset < q->offset + ir_nbytes(q) && q->offset < p->offset + ir_nbytes(p);
-      CHECK_MSG(!(live_together && overlap), "'%s' and '%s' overlap while both live", p->name, q->name);
-    }
+  check_plan();
   CHECK(g->arena_size < 7 * 512);                           /* some buffers were reused */
+  ir_graph_free(g);
+
+  /* Winograd convs (arena scratch) of different sizes, a branch kept alive across them */
+  g = ir_graph_new();
+  x = input("x", 4, (int64_t[]){1, 16, 12, 12});
+  float *wd = calloc(32 * 16 * 9, sizeof *wd);
+  Value *w1 = ir_const(g, "w1", DT_FLOAT, 4, (int64_t[]){32, 16, 3, 3}, wd);
+  Value *w2 = ir_const(g, "w2", DT_FLOAT, 4, (int64_t[]){16, 32, 3, 3}, wd);
+  Value *c1 = op("Conv", 2, (Value *[]){x, w1}, "c1");
+  Value *r1 = op("Relu", 1, (Value *[]){c1}, "r1");
+  Value *c2 = op("Conv", 2, (Value *[]){r1, w2}, "c2");
+  Value *s1 = op("Sigmoid", 1, (Value *[]){c2}, "s1");
+  Value *c3 = op("Conv", 2, (Value *[]){s1, w1}, "c3");
+  Value *m = op("Mul", 2, (Value *[]){c3, c1}, "m");       /* c1 lives across c2 and c3 */
+  output(m);
+  static const int64_t pads[4] = {1, 1, 1, 1};
+  for (int i = 0; i < 3; i++) set_ints(g->nodes[i * 2], "pads", 4, pads);   /* the convs keep 12x12 */
+  CHECK_MSG(pass_run_pipeline(g, &po) == 0, "%s", ir_error(g));
+  int with_scratch = 0;
+  for (int i = 0; i < g->nnodes; i++) with_scratch += g->nodes[i]->scratch_bytes > 0;
+  CHECK_MSG(with_scratch >= 2, "%d nodes with scratch", with_scratch);
+  check_plan();
+  free(wd);
   ir_graph_free(g);
 }
 
@@ -731,7 +815,7 @@ static Node *hswish_chain(const char *op1, bool const_first1, const char *op2, i
   return &none;
 }
 
-TEST(fuse_hardswish_affine) {
+TEST(fuse_act_affine_sub_and_order) {
   Node *n = hswish_chain("Mul", true, "Add", 1);
   CHECK(live_nodes() == 1 && n->act == RT_ACT_HARDSWISH_AFFINE && n->act_a == 1.5f && n->act_b == -0.25f);
   ir_graph_free(g);
@@ -773,6 +857,7 @@ TEST(fold_gate_residual) {
 
 int main(void) {
   RUN(fold_shape_chain);
+  RUN(fuse_hardswish_affine);
   RUN(fold_symbolic_shape_chain);
   RUN(fold_arithmetic_constants);
   RUN(dce_removes_unused);
@@ -790,7 +875,7 @@ int main(void) {
   RUN(pack_weights_winograd_choice);
   RUN(pack_weights_bf16_panels);
   RUN(fold_cast_half_and_bfloat16);
-  RUN(fuse_hardswish_affine);
+  RUN(fuse_act_affine_sub_and_order);
   RUN(fold_gate_residual);
   return harness_done();
 }
