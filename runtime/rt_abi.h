@@ -170,11 +170,16 @@ typedef struct { RtAddr dst, src; int32_t rows, row_bytes, dst_stride, src_strid
  * elements, idx holds nidx int64 indices (negative counts from the end; out of range -> 0 fill). */
 typedef struct { RtAddr x, idx, y; int32_t esize, outer, axis_n, inner, nidx; } RtGather;
 
-/* Reduction over the middle axis of [outer][n][inner] (f32): y[o][i] = reduce_j x[o][j][i].
- * op: RtReduceOp. n == 0 gives the op's identity (0 for sums/mean, -inf/+inf for max/min).
- * max/min propagate NaN (runtime/kernels/reduce.c). */
-typedef enum { RT_RED_SUM = 0, RT_RED_MEAN, RT_RED_MAX, RT_RED_MIN, RT_RED_SUMSQ, RT_RED_COUNT } RtReduceOp;
-typedef struct { RtAddr x, y; int32_t outer, n, inner, op; } RtReduce;
+/* Reduction over the middle axis of [outer][n][inner]: y[o][i] = reduce_j x[o][j][i].
+ * op: RtReduceOp. n == 0 gives the op's value on the empty set: 0 for sums, mean, L1, L2; 1 for prod;
+ * -inf/+inf for max/min; log(0) = -inf for log-sum and log-sum-exp.
+ * LOGSUMEXP is max-shifted: m + log(sum exp(x - m)), m the slice's max (m itself when not finite).
+ * max/min propagate NaN (runtime/kernels/reduce.c).
+ * dtype: ONNX code of x and y, 1 float32 (0 reads as float32) or 11 float64. */
+typedef enum { RT_RED_SUM = 0, RT_RED_MEAN, RT_RED_MAX, RT_RED_MIN, RT_RED_SUMSQ,
+               RT_RED_PROD, RT_RED_L1 /* sum |x| */, RT_RED_L2 /* sqrt(sum x^2) */, RT_RED_LOGSUM /* log(sum x) */,
+               RT_RED_LOGSUMEXP, RT_RED_COUNT } RtReduceOp;
+typedef struct { RtAddr x, y; int32_t outer, n, inner, op, dtype; } RtReduce;
 
 /* Cumulative sum along the middle axis of [outer][n][inner]; dtype: 1 float32, 7 int64 (ONNX codes).
  * exclusive: y[j] sums x[0..j-1]; reverse: sums run from the end. x == y allowed. */
