@@ -170,6 +170,18 @@ typedef struct { RtAddr dst, src; int32_t rows, row_bytes, dst_stride, src_strid
  * elements, idx holds nidx int64 indices (negative counts from the end; out of range -> 0 fill). */
 typedef struct { RtAddr x, idx, y; int32_t esize, outer, axis_n, inner, nidx; } RtGather;
 
+/* GatherElements: y (dense, dims dim[]) = x at y's own index with the index along `axis` replaced by idx's
+ * element: y[i] = x[i_0..i_{axis-1}, idx[i], i_{axis+1}..], with x read through element strides xstride[]
+ * (the compiler merges dims and drops size-1 ones, so rank <= RT_MAX_RANK even for rank-8 tensors).
+ * idx is dense with y's dims, int64 (idx64 = 1) or int32. Elements are esize bytes.
+ * Indices: negative counts from the end (j + axis_n); still out of [0, axis_n) -> the element is 0 (never
+ * read out of bounds; ONNX calls such indices an error). y must not overlap x or idx. */
+typedef struct {
+  RtAddr x, idx, y;
+  int32_t esize, idx64, rank, axis, axis_n;
+  int32_t dim[RT_MAX_RANK], xstride[RT_MAX_RANK];
+} RtGatherElements;
+
 /* Reduction over the middle axis of [outer][n][inner]: y[o][i] = reduce_j x[o][j][i].
  * op: RtReduceOp. n == 0 gives the op's value on the empty set: 0 for sums, mean, L1, L2; 1 for prod;
  * -inf/+inf for max/min; log(0) = -inf for log-sum and log-sum-exp.

@@ -1,5 +1,5 @@
 /* shape.c — data-movement and shape ops: views (Identity, Dropout, Reshape, Flatten, Squeeze,
- * Unsqueeze), Shape, Constant, ConstantOfShape, Concat, Transpose, Gather, Cast, Slice, Range. */
+ * Unsqueeze), Shape, Constant, ConstantOfShape, Concat, Transpose, Gather, GatherElements, Cast, Slice, Range. */
 #include "opcommon.h"
 
 #include <stdlib.h>
@@ -456,6 +456,71 @@ int op_gather_lower(LowerCtx *cx, Node *n) {
   CG_DIM(cx, p, inner, oc_prod(g, x->dims, axis + 1, x->rank));
   CG_DIM(cx, p, nidx, oc_prod(g, idx->dims, 0, idx->rank));
   return cg_call(cx, K_gather, &p, sizeof p, n);
+}
+
+/* ---- GatherElements ---- */
+int op_gathel_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1];
+  int axis;
+  if (x->rank < 1) return ir_errorf(g, n, "data must have rank >= 1");
+  if (idx->dt != DT_INT64 && idx->dt != DT_INT32) return ir_errorf(g, n, "indices have dtype %s, expected int64 or int32", ir_dtype_name(idx->dt));
+  if (idx->rank != x->rank) return ir_errorf(g, n, "indices have rank %d, data rank %d (they must be equal)", idx->rank, x->rank);
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis)) return -1;
+  for (int d = 0; d < x->rank; d++)
+    if (d != axis && ir_dim_known(x->dims[d]) && ir_dim_known(idx->dims[d]) && idx->dims[d].c > x->dims[d].c)
+      return ir_errorf(g, n, "indices dim %d is %lld, larger than data's %lld", d, (long long)idx->dims[d].c, (long long)x->dims[d].c);
+  oc_set_out(n->out[0], x->dt, idx->rank, idx->dims);
+  return 0;
+}
+
+int op_gathel_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1], *y = n->out[0];
+  int axis, r = x->rank;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), r, &axis)) return -1;
+  int64_t xs[IR_MAX_RANK], ctr[IR_MAX_RANK] = {0}, total = ir_numel(idx), an = x->dims[axis].c;
+  for (int d = r - 1, s = 1; d >= 0; s *= (int)x->dims[d].c, d--) xs[d] = s;
+  int es = ir_dtype_size(x->dt);
+  uint8_t *out = oc_make_const(g, y);
+  for (int64_t i = 0; i < total; i++) {
+    int64_t j = oc_geti(idx, i), off = 0;
+    if (j < 0) j += an;
+    if (j < 0 || j >= an) return ir_errorf(g, n, "index %lld is out of range [-%lld, %lld)", (long long)oc_geti(idx, i), (long long)an, (long long)an);
+    for (int d = 0; d < r; d++) off += (d == axis ? j : ctr[d]) * xs[d];
+    memcpy(out + i * es, (uint8_t *)x->data + off * es, (size_t)es);
+    for (int d = r - 1; d >= 0; d--) {
+      if (++ctr[d] < idx->dims[d].c) break;
+      ctr[d] = 0;
+    }
+  }
+  return 0;
+}
+
+/* y's dims with x's dense strides; size-1 dims other than the axis dropped, and neighbours (neither of them
+ * the axis) merged where x is contiguous across them, so that rank-7/8 tensors fit the kernel */
+int op_gathel_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *idx = n->in[1];
+  int axis, r = x->rank, k = 0, kax = -1;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), r, &axis)) return -1;
+  Dim dim[IR_MAX_RANK], xs[IR_MAX_RANK];
+  for (int d = 0; d < r; d++) {
+    Dim st = oc_prod(g, x->dims, d + 1, r), nd = idx->dims[d];
+    if (d != axis && oc_is1(nd)) continue;
+    if (d != axis && k > 0 && k - 1 != kax && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st, nd))) {
+      dim[k - 1] = ir_dim_mul(g, dim[k - 1], nd);
+      xs[k - 1] = st;
+      continue;
+    }
+    if (d == axis) kax = k;
+    dim[k] = nd;
+    xs[k++] = st;
+  }
+  if (k > RT_MAX_RANK) return ir_errorf(g, n, "needs %d dims after merging, the kernel supports %d", k, RT_MAX_RANK);
+  RtGatherElements p = {.x = cg_addr(cx, x), .idx = cg_addr(cx, idx), .y = cg_addr(cx, n->out[0]), .esize = ir_dtype_size(x->dt),
+                        .idx64 = idx->dt == DT_INT64, .rank = k, .axis = kax};
+  CG_DIM(cx, p, axis_n, x->dims[axis]);
+  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, xstride[i], xs[i]); }
+  return cg_call(cx, K_gather_elements, &p, sizeof p, n);
 }
 
 /* ---- Cast ---- */

@@ -1,4 +1,4 @@
-/* layout.c — data movement kernels: strided transpose, 2-D block copy, gather along an axis. */
+/* layout.c — data movement kernels: strided transpose, 2-D block copy, gather along an axis, GatherElements. */
 #include "rt_internal.h"
 
 /* Copy one element of esize bytes. */
@@ -53,6 +53,37 @@ void rt_gather__scalar(const RtGather *p) {
       if (j < 0 || j >= p->axis_n) rt_memset(dst, 0, blk);
       else rt_memcpy(dst, x + ((size_t)o * (size_t)p->axis_n + (size_t)j) * blk, blk);
     }
+}
+
+/* GatherElements: walks y in order, the innermost dim in a loop, the outer ones with a counter; base holds the
+ * x offset of every dim but the innermost and the axis. */
+void rt_gather_elements__scalar(const RtGatherElements *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x);
+  const unsigned char *ib = RT_PTR(const unsigned char, p->idx);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  int32_t r = p->rank, ax = p->axis, es = p->esize, an = p->axis_n;
+  if (r < 1 || r > RT_MAX_RANK || ax < 0 || ax >= r) return;
+  ptrdiff_t total = 1;
+  for (int32_t d = 0; d < r; d++) total *= p->dim[d];
+  if (total == 0) return;
+  int32_t ctr[RT_MAX_RANK] = {0}, nl = p->dim[r - 1];
+  ptrdiff_t sl = ax == r - 1 ? 0 : p->xstride[r - 1], sa = p->xstride[ax];
+  for (ptrdiff_t i = 0; i < total; i += nl) {
+    ptrdiff_t base = 0;
+    for (int32_t d = 0; d < r - 1; d++)
+      if (d != ax) base += (ptrdiff_t)ctr[d] * p->xstride[d];
+    for (int32_t k = 0; k < nl; k++) {
+      int64_t j = p->idx64 ? ((const int64_t *)ib)[i + k] : (int64_t)((const int32_t *)ib)[i + k];
+      if (j < 0) j += an;
+      unsigned char *dst = y + (i + k) * es;
+      if (j < 0 || j >= an) rt_memset(dst, 0, (size_t)es);
+      else copy_elem(dst, x + (base + (ptrdiff_t)k * sl + (ptrdiff_t)j * sa) * es, es);
+    }
+    for (int32_t d = r - 2; d >= 0; d--) {
+      if (++ctr[d] < p->dim[d]) break;
+      ctr[d] = 0;
+    }
+  }
 }
 
 #ifdef __wasm_simd128__
@@ -132,6 +163,7 @@ RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose
 RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose__scalar(p); }
 #endif
 
-/* copy2d and gather are pure memory.copy work: no separate SIMD variant. */
+/* copy2d, gather and gather_elements are memory.copy / element-copy work: no separate SIMD variant. */
 RT_EXPORT("rt_copy2d") void rt_copy2d(const RtCopy2d *p) { rt_copy2d__scalar(p); }
 RT_EXPORT("rt_gather") void rt_gather(const RtGather *p) { rt_gather__scalar(p); }
+RT_EXPORT("rt_gather_elements") void rt_gather_elements(const RtGatherElements *p) { rt_gather_elements__scalar(p); }

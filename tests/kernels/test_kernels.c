@@ -1147,6 +1147,50 @@ static void test_layout(void) {
     check_bytes(name, "entry~naive", y, ref, yb + 4);
     free(x); free(y); free(ref);
   }
+  /* gather_elements: ranks 1..6, every axis, indices dims at most data's (some smaller), int64 and int32
+   * indices with negative and out-of-range values (-> 0), element sizes 1..8 */
+  for (int c = 0; c < 48; c++) {
+    int rank = 1 + c % RT_MAX_RANK, axis = rnd_int(0, rank - 1), es1 = es[c % 4], i64 = (c / 4) % 2;
+    int xd[RT_MAX_RANK], yd[RT_MAX_RANK], xs[RT_MAX_RANK];
+    size_t xn = 1, yn = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+      xd[d] = rnd_int(1, rank > 4 ? 3 : 6);
+      yd[d] = d == axis ? rnd_int(1, 7) : rnd_int(1, xd[d]);   /* along the axis any length */
+      if (c % 5 == 0) yd[d] = d == axis ? yd[d] : xd[d];
+      xs[d] = (int)xn;
+      xn *= (size_t)xd[d];
+      yn *= (size_t)yd[d];
+    }
+    unsigned char *x = malloc(xn * es1), *y = malloc(yn * es1 + 8), *ref = malloc(yn * es1 + 8);
+    int64_t *idx = malloc(yn * 8);
+    for (size_t j = 0; j < xn * es1; j++) x[j] = (unsigned char)rnd_u32();
+    for (size_t j = 0; j < yn; j++) {
+      int v = rnd_int(-xd[axis] - 1, xd[axis]);  /* -axis_n-1 and axis_n are out of range */
+      if (i64) idx[j] = v;
+      else ((int32_t *)idx)[j] = v;
+    }
+    memset(y, 0x77, yn * es1 + 8);
+    memset(ref, 0x77, yn * es1 + 8);
+    for (size_t j = 0; j < yn; j++) {
+      size_t rem = j, off = 0;
+      int64_t t = i64 ? idx[j] : ((int32_t *)idx)[j];
+      if (t < 0) t += xd[axis];
+      for (int d = rank - 1; d >= 0; d--) {
+        size_t id = rem % (size_t)yd[d];
+        rem /= (size_t)yd[d];
+        off += (d == axis ? (size_t)t : id) * (size_t)xs[d];
+      }
+      if (t < 0 || t >= xd[axis]) memset(ref + j * es1, 0, (size_t)es1);
+      else memcpy(ref + j * es1, x + off * es1, (size_t)es1);
+    }
+    RtGatherElements p = {A(x), A(idx), A(y), es1, i64, rank, axis, xd[axis], {0}, {0}};
+    for (int d = 0; d < rank; d++) { p.dim[d] = yd[d]; p.xstride[d] = xs[d]; }
+    rt_gather_elements(&p);
+    char name[96];
+    snprintf(name, sizeof name, "gather_elements[rank=%d axis=%d esize=%d %s]", rank, axis, es1, i64 ? "int64" : "int32");
+    check_bytes(name, "entry~naive", y, ref, yn * es1 + 8);
+    free(x); free(y); free(ref); free(idx);
+  }
 }
 
 /* ------------------------------------------------------------------ reduce */
