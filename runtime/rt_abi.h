@@ -182,6 +182,21 @@ typedef struct {
   int32_t dim[RT_MAX_RANK], xstride[RT_MAX_RANK];
 } RtGatherElements;
 
+/* Pad of an esize-byte element tensor: y (dense, dims dim[]) takes x (dims xdim[], element strides xstride[];
+ * negative ONNX pads are crops the compiler has already applied to x's address and xdim) with pb[d] leading
+ * and dim[d] - xdim[d] - pb[d] >= 0 trailing cells per dim. A y cell at i - pb[d] outside [0, xdim[d]) gets,
+ * per mode: CONSTANT the element in value (esize little-endian bytes); EDGE the nearest border cell;
+ * REFLECT the mirror image without repeating the border (numpy 'reflect', repeated for pads beyond the
+ * dim; a dim of 1 acts as EDGE); WRAP the cell i mod xdim (numpy 'wrap'). An empty x dim gives the constant
+ * for every mode (the compiler refuses edge/reflect/wrap there). y must not overlap x. */
+typedef enum { RT_PAD_CONSTANT = 0, RT_PAD_EDGE, RT_PAD_REFLECT, RT_PAD_WRAP } RtPadMode;
+typedef struct {
+  RtAddr x, y;
+  int32_t esize, rank, mode;
+  uint32_t value[2];
+  int32_t dim[RT_MAX_RANK], xdim[RT_MAX_RANK], xstride[RT_MAX_RANK], pb[RT_MAX_RANK];
+} RtPad;
+
 /* Reduction over the middle axis of [outer][n][inner]: y[o][i] = reduce_j x[o][j][i].
  * op: RtReduceOp. n == 0 gives the op's value on the empty set: 0 for sums, mean, L1, L2; 1 for prod;
  * -inf/+inf for max/min; log(0) = -inf for log-sum and log-sum-exp.

@@ -1193,6 +1193,91 @@ static void test_layout(void) {
   }
 }
 
+/* ------------------------------------------------------------------ pad */
+
+/* naive source index of a padded cell: reflect/wrap stepped one bounce / period at a time */
+static long pad_naive_src(long i, long n, int mode) {
+  if (i >= 0 && i < n) return i;
+  if (n == 0 || mode == RT_PAD_CONSTANT) return -1;
+  if (mode == RT_PAD_EDGE) return i < 0 ? 0 : n - 1;
+  if (mode == RT_PAD_WRAP) {
+    while (i < 0) i += n;
+    while (i >= n) i -= n;
+    return i;
+  }
+  if (n == 1) return 0;
+  while (i < 0 || i >= n) {
+    if (i < 0) i = -i;
+    if (i >= n) i = 2 * (n - 1) - i;
+  }
+  return i;
+}
+
+static const char *pad_modes[4] = {"constant", "edge", "reflect", "wrap"};
+
+/* x is a crop of a larger dense tensor (its strides are the full tensor's) unless dense; pads up to 5 (past
+ * the dim for reflect/wrap) */
+static void pad_case(int rank, int mode, int es1, int dense, int empty) {
+  int fx[RT_MAX_RANK], xd[RT_MAX_RANK], c0[RT_MAX_RANK], pb[RT_MAX_RANK], yd[RT_MAX_RANK], xs[RT_MAX_RANK];
+  size_t fn = 1, yn = 1, start = 0;
+  for (int d = rank - 1; d >= 0; d--) {
+    fx[d] = rnd_int(1, rank > 4 ? 4 : 7);
+    c0[d] = dense ? 0 : rnd_int(0, fx[d] - 1);
+    xd[d] = dense ? fx[d] : rnd_int(1, fx[d] - c0[d]);
+    if (empty && d == rank - 1 && mode == RT_PAD_CONSTANT) xd[d] = 0;
+    pb[d] = rnd_int(0, 5);
+    yd[d] = pb[d] + xd[d] + rnd_int(0, 5);
+    xs[d] = (int)fn;
+    start += (size_t)c0[d] * fn;
+    fn *= (size_t)fx[d];
+    yn *= (size_t)yd[d];
+  }
+  unsigned char *x = malloc(fn * es1 + 1), *y = malloc(yn * es1 + 8), *ref = malloc(yn * es1 + 8), val[8];
+  for (size_t j = 0; j < fn * es1; j++) x[j] = (unsigned char)rnd_u32();
+  for (int b = 0; b < 8; b++) val[b] = b < es1 && !(rank % 2 && mode == RT_PAD_CONSTANT) ? (unsigned char)rnd_u32() : 0;
+  memset(y, 0x77, yn * es1 + 8);
+  memset(ref, 0x77, yn * es1 + 8);
+  for (size_t j = 0; j < yn; j++) {
+    size_t rem = j, off = start;
+    int fill = 0;
+    for (int d = rank - 1; d >= 0; d--) {
+      long i = (long)(rem % (size_t)yd[d]) - pb[d], s = pad_naive_src(i, xd[d], mode);
+      rem /= (size_t)yd[d];
+      if (s < 0) fill = 1;
+      else off += (size_t)s * (size_t)xs[d];
+    }
+    memcpy(ref + j * es1, fill ? val : x + off * es1, (size_t)es1);
+  }
+  RtPad p = {A(x + start * es1), A(y), es1, rank, mode, {0, 0}, {0}, {0}, {0}, {0}};
+  memcpy(p.value, val, 8);
+  for (int d = 0; d < rank; d++) { p.dim[d] = yd[d]; p.xdim[d] = xd[d]; p.xstride[d] = xs[d]; p.pb[d] = pb[d]; }
+  rt_pad(&p);
+  char name[112];
+  snprintf(name, sizeof name, "pad[%s rank=%d esize=%d%s%s]", pad_modes[mode], rank, es1, dense ? "" : " cropped",
+           empty ? " empty last dim" : "");
+  check_bytes(name, "entry~naive", y, ref, yn * es1 + 8);
+  free(x); free(y); free(ref);
+}
+
+static void test_pad(void) {
+  static const int es[] = {1, 2, 4, 8};
+  for (int mode = 0; mode < 4; mode++)
+    for (int c = 0; c < 24; c++) pad_case(1 + c % RT_MAX_RANK, mode, es[(c / 3) % 4], c % 2, 0);
+  pad_case(3, RT_PAD_CONSTANT, 4, 1, 1);
+  pad_case(2, RT_PAD_CONSTANT, 8, 0, 1);
+  /* reflect and wrap of a 1-element dim, pads far past it */
+  int x[1] = {42}, y[9];
+  for (int mode = RT_PAD_EDGE; mode <= RT_PAD_WRAP; mode++) {
+    RtPad p = {A(x), A(y), 4, 1, mode, {0, 0}, {9}, {1}, {1}, {4}};
+    rt_pad(&p);
+    int ok = 1;
+    for (int i = 0; i < 9; i++) ok &= y[i] == 42;
+    char name[64];
+    snprintf(name, sizeof name, "pad[%s of a 1-element dim]", pad_modes[mode]);
+    report(ok, name, "exact", ok ? 0.0 : 1e9);
+  }
+}
+
 /* ------------------------------------------------------------------ reduce */
 
 static const char *red_names[RT_RED_COUNT] = {"sum", "mean", "max", "min", "sumsq",
@@ -2319,6 +2404,7 @@ int main(int argc, char **argv) {
   test_global_pool();
   test_softmax();
   test_layout();
+  test_pad();
   test_reduce();
   test_cumsum();
   test_cast();
