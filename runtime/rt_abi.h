@@ -171,11 +171,43 @@ typedef struct { RtAddr dst, src; int32_t rows, row_bytes, dst_stride, src_strid
  * elements, idx holds nidx int64 indices (negative counts from the end; out of range -> 0 fill). */
 typedef struct { RtAddr x, idx, y; int32_t esize, outer, axis_n, inner, nidx; } RtGather;
 
-/* Reduction over the middle axis of [outer][n][inner] (f32): y[o][i] = reduce_j x[o][j][i].
- * op: RtReduceOp. n == 0 gives the op's identity (0 for sums/mean, -inf/+inf for max/min).
- * max/min propagate NaN (runtime/kernels/reduce.c). */
-typedef enum { RT_RED_SUM = 0, RT_RED_MEAN, RT_RED_MAX, RT_RED_MIN, RT_RED_SUMSQ, RT_RED_COUNT } RtReduceOp;
-typedef struct { RtAddr x, y; int32_t outer, n, inner, op; } RtReduce;
+/* GatherElements: y (dense, dims dim[]) = x at y's own index with the index along `axis` replaced by idx's
+ * element: y[i] = x[i_0..i_{axis-1}, idx[i], i_{axis+1}..], with x read through element strides xstride[]
+ * (the compiler merges dims and drops size-1 ones, so rank <= RT_MAX_RANK even for rank-8 tensors).
+ * idx is dense with y's dims, int64 (idx64 = 1) or int32. Elements are esize bytes.
+ * Indices: negative counts from the end (j + axis_n); still out of [0, axis_n) -> the element is 0 (never
+ * read out of bounds; ONNX calls such indices an error). y must not overlap x or idx. */
+typedef struct {
+  RtAddr x, idx, y;
+  int32_t esize, idx64, rank, axis, axis_n;
+  int32_t dim[RT_MAX_RANK], xstride[RT_MAX_RANK];
+} RtGatherElements;
+
+/* Pad of an esize-byte element tensor: y (dense, dims dim[]) takes x (dims xdim[], element strides xstride[];
+ * negative ONNX pads are crops the compiler has already applied to x's address and xdim) with pb[d] leading
+ * and dim[d] - xdim[d] - pb[d] >= 0 trailing cells per dim. A y cell at i - pb[d] outside [0, xdim[d]) gets,
+ * per mode: CONSTANT the element in value (esize little-endian bytes); EDGE the nearest border cell;
+ * REFLECT the mirror image without repeating the border (numpy 'reflect', repeated for pads beyond the
+ * dim; a dim of 1 acts as EDGE); WRAP the cell i mod xdim (numpy 'wrap'). An empty x dim gives the constant
+ * for every mode (the compiler refuses edge/reflect/wrap there). y must not overlap x. */
+typedef enum { RT_PAD_CONSTANT = 0, RT_PAD_EDGE, RT_PAD_REFLECT, RT_PAD_WRAP } RtPadMode;
+typedef struct {
+  RtAddr x, y;
+  int32_t esize, rank, mode;
+  uint32_t value[2];
+  int32_t dim[RT_MAX_RANK], xdim[RT_MAX_RANK], xstride[RT_MAX_RANK], pb[RT_MAX_RANK];
+} RtPad;
+
+/* Reduction over the middle axis of [outer][n][inner]: y[o][i] = reduce_j x[o][j][i].
+ * op: RtReduceOp. n == 0 gives the op's value on the empty set: 0 for sums, mean, L1, L2; 1 for prod;
+ * -inf/+inf for max/min; log(0) = -inf for log-sum and log-sum-exp.
+ * LOGSUMEXP is max-shifted: m + log(sum exp(x - m)), m the slice's max (m itself when not finite).
+ * max/min propagate NaN (runtime/kernels/reduce.c).
+ * dtype: ONNX code of x and y, 1 float32 (0 reads as float32) or 11 float64. */
+typedef enum { RT_RED_SUM = 0, RT_RED_MEAN, RT_RED_MAX, RT_RED_MIN, RT_RED_SUMSQ,
+               RT_RED_PROD, RT_RED_L1 /* sum |x| */, RT_RED_L2 /* sqrt(sum x^2) */, RT_RED_LOGSUM /* log(sum x) */,
+               RT_RED_LOGSUMEXP, RT_RED_COUNT } RtReduceOp;
+typedef struct { RtAddr x, y; int32_t outer, n, inner, op, dtype; } RtReduce;
 
 /* Cumulative sum along the middle axis of [outer][n][inner]; dtype: 1 float32, 7 int64 (ONNX codes).
  * exclusive: y[j] sums x[0..j-1]; reverse: sums run from the end. x == y allowed. */

@@ -1,4 +1,5 @@
-/* reduce.c — ReduceMean/Sum/Max/Min/SumSquare and CumSum: infer, eval, lower.
+/* reduce.c — ReduceMean/Sum/Max/Min/SumSquare/Prod/L1/L2/LogSum/LogSumExp, CumSum, ArgMax/ArgMin: infer,
+ * eval, lower.
  * A reduction runs over a contiguous block of axes, seen as the middle axis of [outer][n][inner]. */
 #include "opcommon.h"
 
@@ -10,6 +11,11 @@ static int red_op(int op) {
   case OP_ReduceMean: return RT_RED_MEAN;
   case OP_ReduceMax: return RT_RED_MAX;
   case OP_ReduceMin: return RT_RED_MIN;
+  case OP_ReduceProd: return RT_RED_PROD;
+  case OP_ReduceL1: return RT_RED_L1;
+  case OP_ReduceL2: return RT_RED_L2;
+  case OP_ReduceLogSum: return RT_RED_LOGSUM;
+  case OP_ReduceLogSumExp: return RT_RED_LOGSUMEXP;
   default: return RT_RED_SUMSQ;
   }
 }
@@ -81,6 +87,36 @@ static int red_split(Graph *g, Node *n, Dim *outer, Dim *len, Dim *inner) {
   return 0;
 }
 
+/* the reduction of one slice in double precision (eval, and the reference the kernel tests mirror):
+ * empty-set values as the kernel (runtime/rt_abi.h), log-sum-exp max-shifted */
+static double red_slice(int op, const Value *x, int64_t base, int64_t len, int64_t stride) {
+  double acc = op == RT_RED_MAX ? -INFINITY : op == RT_RED_MIN ? INFINITY : op == RT_RED_PROD ? 1 : 0;
+  if (op == RT_RED_LOGSUMEXP) {
+    double m = -INFINITY;
+    for (int64_t j = 0; j < len; j++) { double v = oc_getf(x, base + j * stride); m = v > m || isnan(v) ? v : m; }
+    if (!isfinite(m)) return m;
+    for (int64_t j = 0; j < len; j++) acc += exp(oc_getf(x, base + j * stride) - m);
+    return m + log(acc);
+  }
+  for (int64_t j = 0; j < len; j++) {
+    double v = oc_getf(x, base + j * stride);
+    switch (op) {
+    case RT_RED_MAX: acc = v > acc || isnan(v) ? v : acc; break;
+    case RT_RED_MIN: acc = v < acc || isnan(v) ? v : acc; break;
+    case RT_RED_SUMSQ: case RT_RED_L2: acc += v * v; break;
+    case RT_RED_PROD: acc *= v; break;
+    case RT_RED_L1: acc += fabs(v); break;
+    default: acc += v; break;
+    }
+  }
+  switch (op) {
+  case RT_RED_MEAN: return len ? acc / (double)len : 0;
+  case RT_RED_L2: return sqrt(acc);
+  case RT_RED_LOGSUM: return log(acc);
+  default: return acc;
+  }
+}
+
 int op_reduce_eval(Graph *g, Node *n) {
   Value *x = n->in[0], *y = n->out[0];
   Dim od, nd, id;
@@ -89,26 +125,18 @@ int op_reduce_eval(Graph *g, Node *n) {
   int op = red_op(n->op);
   oc_make_const(g, y);
   for (int64_t o = 0; o < outer; o++)
-    for (int64_t i = 0; i < inner; i++) {
-      double acc = op == RT_RED_MAX ? -INFINITY : op == RT_RED_MIN ? INFINITY : 0;
-      for (int64_t j = 0; j < len; j++) {
-        double v = oc_getf(x, (o * len + j) * inner + i);
-        if (op == RT_RED_MAX) acc = v > acc || isnan(v) ? v : acc;
-        else if (op == RT_RED_MIN) acc = v < acc || isnan(v) ? v : acc;
-        else acc += op == RT_RED_SUMSQ ? v * v : v;
-      }
-      if (op == RT_RED_MEAN && len) acc /= (double)len;
-      oc_setf(y, o * inner + i, acc);
-    }
+    for (int64_t i = 0; i < inner; i++) oc_setf(y, o * inner + i, red_slice(op, x, o * len * inner + i, len, inner));
   return 0;
 }
 
 int op_reduce_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
-  if (oc_need_float(g, n, 0)) return -1;
+  Value *x = n->in[0];
+  if (x->dt != DT_FLOAT && x->dt != DT_DOUBLE)
+    return ir_errorf(g, n, "run-time reduction of dtype %s is not supported (float32, float64)", ir_dtype_name(x->dt));
   Dim outer, len, inner;
   if (red_split(g, n, &outer, &len, &inner)) return -1;
-  RtReduce p = {.x = cg_addr(cx, n->in[0]), .y = cg_addr(cx, n->out[0]), .op = red_op(n->op)};
+  RtReduce p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .op = red_op(n->op), .dtype = x->dt};
   CG_DIM(cx, p, outer, outer);
   CG_DIM(cx, p, n, len);
   CG_DIM(cx, p, inner, inner);

@@ -1,5 +1,6 @@
 /* shape.c — data-movement and shape ops: views (Identity, Dropout, Reshape, Flatten, Squeeze,
- * Unsqueeze), Shape, Constant, ConstantOfShape, Concat, Transpose, Gather, Cast, Slice, Range. */
+ * Unsqueeze), Shape, Constant, ConstantOfShape, Concat, Transpose, Gather, GatherElements, Pad, Cast, Slice,
+ * Range. */
 #include "opcommon.h"
 
 #include <stdlib.h>
@@ -456,6 +457,242 @@ int op_gather_lower(LowerCtx *cx, Node *n) {
   CG_DIM(cx, p, inner, oc_prod(g, x->dims, axis + 1, x->rank));
   CG_DIM(cx, p, nidx, oc_prod(g, idx->dims, 0, idx->rank));
   return cg_call(cx, K_gather, &p, sizeof p, n);
+}
+
+/* ---- GatherElements ---- */
+int op_gathel_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1];
+  int axis;
+  if (x->rank < 1) return ir_errorf(g, n, "data must have rank >= 1");
+  if (idx->dt != DT_INT64 && idx->dt != DT_INT32) return ir_errorf(g, n, "indices have dtype %s, expected int64 or int32", ir_dtype_name(idx->dt));
+  if (idx->rank != x->rank) return ir_errorf(g, n, "indices have rank %d, data rank %d (they must be equal)", idx->rank, x->rank);
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis)) return -1;
+  for (int d = 0; d < x->rank; d++)
+    if (d != axis && ir_dim_known(x->dims[d]) && ir_dim_known(idx->dims[d]) && idx->dims[d].c > x->dims[d].c)
+      return ir_errorf(g, n, "indices dim %d is %lld, larger than data's %lld", d, (long long)idx->dims[d].c, (long long)x->dims[d].c);
+  oc_set_out(n->out[0], x->dt, idx->rank, idx->dims);
+  return 0;
+}
+
+int op_gathel_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1], *y = n->out[0];
+  int axis, r = x->rank;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), r, &axis)) return -1;
+  int64_t xs[IR_MAX_RANK], ctr[IR_MAX_RANK] = {0}, total = ir_numel(idx), an = x->dims[axis].c;
+  for (int d = r - 1, s = 1; d >= 0; s *= (int)x->dims[d].c, d--) xs[d] = s;
+  int es = ir_dtype_size(x->dt);
+  uint8_t *out = oc_make_const(g, y);
+  for (int64_t i = 0; i < total; i++) {
+    int64_t j = oc_geti(idx, i), off = 0;
+    if (j < 0) j += an;
+    if (j < 0 || j >= an) return ir_errorf(g, n, "index %lld is out of range [-%lld, %lld)", (long long)oc_geti(idx, i), (long long)an, (long long)an);
+    for (int d = 0; d < r; d++) off += (d == axis ? j : ctr[d]) * xs[d];
+    memcpy(out + i * es, (uint8_t *)x->data + off * es, (size_t)es);
+    for (int d = r - 1; d >= 0; d--) {
+      if (++ctr[d] < idx->dims[d].c) break;
+      ctr[d] = 0;
+    }
+  }
+  return 0;
+}
+
+/* y's dims with x's dense strides; size-1 dims other than the axis dropped, and neighbours (neither of them
+ * the axis) merged where x is contiguous across them, so that rank-7/8 tensors fit the kernel */
+int op_gathel_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *idx = n->in[1];
+  int axis, r = x->rank, k = 0, kax = -1;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), r, &axis)) return -1;
+  Dim dim[IR_MAX_RANK], xs[IR_MAX_RANK];
+  for (int d = 0; d < r; d++) {
+    Dim st = oc_prod(g, x->dims, d + 1, r), nd = idx->dims[d];
+    if (d != axis && oc_is1(nd)) continue;
+    if (d != axis && k > 0 && k - 1 != kax && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st, nd))) {
+      dim[k - 1] = ir_dim_mul(g, dim[k - 1], nd);
+      xs[k - 1] = st;
+      continue;
+    }
+    if (d == axis) kax = k;
+    dim[k] = nd;
+    xs[k++] = st;
+  }
+  if (k > RT_MAX_RANK) return ir_errorf(g, n, "needs %d dims after merging, the kernel supports %d", k, RT_MAX_RANK);
+  RtGatherElements p = {.x = cg_addr(cx, x), .idx = cg_addr(cx, idx), .y = cg_addr(cx, n->out[0]), .esize = ir_dtype_size(x->dt),
+                        .idx64 = idx->dt == DT_INT64, .rank = k, .axis = kax};
+  CG_DIM(cx, p, axis_n, x->dims[axis]);
+  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, xstride[i], xs[i]); }
+  return cg_call(cx, K_gather_elements, &p, sizeof p, n);
+}
+
+/* ---- Pad ---- */
+/* Pads per axis (negative = crop), the mode and the constant as one element of x's dtype. Opset 2-10: the
+ * attributes pads and value; opset 11+: inputs pads (int64 [2 * axes]), constant_value (scalar, optional) and,
+ * from opset 18, axes (optional). All must be constants. */
+typedef struct {
+  int64_t b[IR_MAX_RANK], e[IR_MAX_RANK];
+  int mode;
+  uint8_t value[8];
+} PadPlan;
+
+static int pad_plan(Graph *g, Node *n, PadPlan *pp) {
+  Value *x = n->in[0];
+  int r = x->rank;
+  const char *mode = ir_attr_str(n, "mode", "constant");
+  if (!strcmp(mode, "constant")) pp->mode = RT_PAD_CONSTANT;
+  else if (!strcmp(mode, "edge")) pp->mode = RT_PAD_EDGE;
+  else if (!strcmp(mode, "reflect")) pp->mode = RT_PAD_REFLECT;
+  else if (!strcmp(mode, "wrap") && n->opset >= 19) pp->mode = RT_PAD_WRAP;
+  else return ir_errorf(g, n, "mode '%s' is not supported (constant, edge, reflect%s)", mode, n->opset >= 19 ? ", wrap" : "");
+  if (ir_dtype_size(x->dt) > 8 || ir_dtype_size(x->dt) < 1) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(x->dt));
+  for (int d = 0; d < r; d++) pp->b[d] = pp->e[d] = 0;
+  memset(pp->value, 0, sizeof pp->value);
+  if (n->opset < 11) {
+    const int64_t *pads;
+    int np = ir_attr_ints(n, "pads", &pads);
+    if (np != 2 * r) return ir_errorf(g, n, "attribute pads has %d values, expected %d (2 x rank)", np < 0 ? 0 : np, 2 * r);
+    for (int d = 0; d < r; d++) { pp->b[d] = pads[d]; pp->e[d] = pads[r + d]; }
+    Value v = {.dt = x->dt, .data = pp->value};
+    oc_setf(&v, 0, ir_attr_float(n, "value", 0.0f));
+    return 0;
+  }
+  if (n->nin < 2 || !n->in[1]) return ir_errorf(g, n, "input pads is missing");
+  if (oc_need_const(g, n, 1)) return -1;
+  Value *pads = n->in[1];
+  if (!ir_dtype_is_int(pads->dt)) return ir_errorf(g, n, "pads must be an integer tensor");
+  int ax[IR_MAX_RANK], na = r;
+  for (int d = 0; d < r; d++) ax[d] = d;
+  if (n->nin > 3 && n->in[3]) {
+    if (oc_need_const(g, n, 3)) return -1;
+    Value *a = n->in[3];
+    na = (int)ir_numel(a);
+    if (!ir_dtype_is_int(a->dt) || na > r) return ir_errorf(g, n, "axes must be at most %d integers", r);
+    for (int i = 0; i < na; i++) {
+      if (oc_axis(g, n, oc_geti(a, i), r, &ax[i])) return -1;
+      for (int j = 0; j < i; j++)
+        if (ax[j] == ax[i]) return ir_errorf(g, n, "axis %d is listed twice", ax[i]);
+    }
+  }
+  if (ir_numel(pads) != 2 * na) return ir_errorf(g, n, "pads has %lld values, expected %d", (long long)ir_numel(pads), 2 * na);
+  for (int i = 0; i < na; i++) { pp->b[ax[i]] = oc_geti(pads, i); pp->e[ax[i]] = oc_geti(pads, na + i); }
+  if (n->nin > 2 && n->in[2]) {
+    if (oc_need_const(g, n, 2)) return -1;
+    Value *c = n->in[2];
+    if (c->dt != x->dt || ir_numel(c) != 1) return ir_errorf(g, n, "constant_value must be one %s", ir_dtype_name(x->dt));
+    memcpy(pp->value, c->data, (size_t)ir_dtype_size(x->dt));
+  }
+  return 0;
+}
+
+/* x's dim d after the crops of negative pads, -1 when that is negative (known dims only) */
+static int64_t pad_kept(const Value *x, const PadPlan *pp, int d) {
+  return x->dims[d].c + (pp->b[d] < 0 ? pp->b[d] : 0) + (pp->e[d] < 0 ? pp->e[d] : 0);
+}
+
+int op_pad_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  PadPlan pp;
+  if (pad_plan(g, n, &pp)) return -1;
+  Dim dims[IR_MAX_RANK];
+  for (int d = 0; d < x->rank; d++) {
+    bool crop = pp.b[d] < 0 || pp.e[d] < 0, grow = pp.b[d] > 0 || pp.e[d] > 0;
+    if (!ir_dim_known(x->dims[d])) {
+      if (crop) return ir_errorf(g, n, "negative pads on run-time dim %d are not supported", d);
+      dims[d] = ir_dim_add(g, x->dims[d], ir_dimc(pp.b[d] + pp.e[d]));
+      continue;
+    }
+    int64_t kept = pad_kept(x, &pp, d), out = x->dims[d].c + pp.b[d] + pp.e[d];
+    if (kept < 0 || out < 0) return ir_errorf(g, n, "pads %lld, %lld on dim %d of %lld leave a negative size", (long long)pp.b[d], (long long)pp.e[d], d, (long long)x->dims[d].c);
+    if (grow && kept == 0 && pp.mode != RT_PAD_CONSTANT) return ir_errorf(g, n, "mode '%s' cannot pad dim %d: it is empty", ir_attr_str(n, "mode", ""), d);
+    dims[d] = ir_dimc(out);
+  }
+  oc_set_out(n->out[0], x->dt, x->rank, dims);
+  return 0;
+}
+
+/* numpy's index map of a padded cell (the kernel's pad_map, runtime/kernels/layout.c) */
+static int64_t pad_src(int64_t i, int64_t len, int mode) {
+  if (i >= 0 && i < len) return i;
+  if (len <= 0 || mode == RT_PAD_CONSTANT) return -1;
+  if (mode == RT_PAD_EDGE || (mode == RT_PAD_REFLECT && len == 1)) return i < 0 ? 0 : len - 1;
+  if (mode == RT_PAD_WRAP) return ((i % len) + len) % len;
+  int64_t per = 2 * (len - 1);
+  i = ((i % per) + per) % per;
+  return i < len ? i : per - i;
+}
+
+int op_pad_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  PadPlan pp;
+  if (pad_plan(g, n, &pp)) return -1;
+  int r = x->rank, es = ir_dtype_size(x->dt);
+  int64_t xs[IR_MAX_RANK], ctr[IR_MAX_RANK] = {0}, total = ir_numel(y);
+  for (int d = r - 1, s = 1; d >= 0; s *= (int)x->dims[d].c, d--) xs[d] = s;
+  uint8_t *out = oc_make_const(g, y);
+  for (int64_t i = 0; i < total; i++) {
+    int64_t off = 0;
+    bool fill = false;
+    for (int d = 0; d < r && !fill; d++) {
+      int64_t cb = pp.b[d] < 0 ? -pp.b[d] : 0, pb = pp.b[d] > 0 ? pp.b[d] : 0;
+      int64_t s = pad_src(ctr[d] - pb, pad_kept(x, &pp, d), pp.mode);
+      if (s < 0) fill = true;
+      else off += (s + cb) * xs[d];
+    }
+    memcpy(out + i * es, fill ? pp.value : (uint8_t *)x->data + off * es, (size_t)es);
+    for (int d = r - 1; d >= 0; d--) {
+      if (++ctr[d] < y->dims[d].c) break;
+      ctr[d] = 0;
+    }
+  }
+  return 0;
+}
+
+/* Crops fold into x's address (known strides only), then neighbouring dims without pads are merged (and
+ * unpadded size-1 dims dropped) so that rank-7/8 tensors fit the kernel. */
+int op_pad_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  PadPlan pp;
+  if (pad_plan(g, n, &pp)) return -1;
+  int r = x->rank, es = ir_dtype_size(x->dt), k = 0;
+  Dim yd[IR_MAX_RANK], xd[IR_MAX_RANK], xs[IR_MAX_RANK];
+  int64_t pb[IR_MAX_RANK], start = 0;
+  bool padded[IR_MAX_RANK];
+  for (int d = 0; d < r; d++) {
+    Dim st = oc_prod(g, x->dims, d + 1, r), kept = x->dims[d];
+    bool crop = pp.b[d] < 0 || pp.e[d] < 0;
+    if (crop) {
+      if (!ir_dim_known(st)) return ir_errorf(g, n, "negative pads in front of run-time dims are not supported");
+      start += (pp.b[d] < 0 ? -pp.b[d] : 0) * st.c;
+      kept = ir_dimc(pad_kept(x, &pp, d));
+    }
+    int64_t b = pp.b[d] > 0 ? pp.b[d] : 0;
+    bool pad = b > 0 || pp.e[d] > 0;
+    if (!pad && oc_is1(kept)) continue;
+    if (!pad && !crop && k > 0 && !padded[k - 1] && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st, kept))) {
+      xd[k - 1] = ir_dim_mul(g, xd[k - 1], kept);
+      yd[k - 1] = xd[k - 1];
+      xs[k - 1] = st;
+      continue;
+    }
+    yd[k] = y->dims[d];
+    xd[k] = kept;
+    xs[k] = st;
+    pb[k] = b;
+    padded[k++] = pad;
+  }
+  if (k == 0) { yd[0] = xd[0] = xs[0] = ir_dimc(1); pb[0] = 0; k = 1; }
+  if (k > RT_MAX_RANK) return ir_errorf(g, n, "needs %d dims after merging, the kernel supports %d", k, RT_MAX_RANK);
+  for (int i = 0; i < k; i++)
+    if (pb[i] > INT32_MAX) return ir_errorf(g, n, "pad %lld is too large", (long long)pb[i]);
+  RtPad p = {.x = cg_addr(cx, x) + (RtAddr)(start * es), .y = cg_addr(cx, y), .esize = es, .rank = k, .mode = pp.mode};
+  memcpy(p.value, pp.value, sizeof p.value);
+  for (int i = 0; i < k; i++) {
+    CG_DIM(cx, p, dim[i], yd[i]);
+    CG_DIM(cx, p, xdim[i], xd[i]);
+    CG_DIM(cx, p, xstride[i], xs[i]);
+    p.pb[i] = (int32_t)pb[i];
+  }
+  return cg_call(cx, K_pad, &p, sizeof p, n);
 }
 
 /* ---- Cast ---- */

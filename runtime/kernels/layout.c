@@ -1,4 +1,4 @@
-/* layout.c — data movement kernels: strided transpose, 2-D block copy, gather along an axis. */
+/* layout.c — data movement kernels: strided transpose, 2-D block copy, gather along an axis, GatherElements, Pad. */
 #include "rt_internal.h"
 
 /* Copy one element of esize bytes. */
@@ -53,6 +53,94 @@ void rt_gather__scalar(const RtGather *p) {
       if (j < 0 || j >= p->axis_n) rt_memset(dst, 0, blk);
       else rt_memcpy(dst, x + ((size_t)o * (size_t)p->axis_n + (size_t)j) * blk, blk);
     }
+}
+
+/* GatherElements: walks y in order, the innermost dim in a loop, the outer ones with a counter; base holds the
+ * x offset of every dim but the innermost and the axis. */
+void rt_gather_elements__scalar(const RtGatherElements *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x);
+  const unsigned char *ib = RT_PTR(const unsigned char, p->idx);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  int32_t r = p->rank, ax = p->axis, es = p->esize, an = p->axis_n;
+  if (r < 1 || r > RT_MAX_RANK || ax < 0 || ax >= r) return;
+  ptrdiff_t total = 1;
+  for (int32_t d = 0; d < r; d++) total *= p->dim[d];
+  if (total == 0) return;
+  int32_t ctr[RT_MAX_RANK] = {0}, nl = p->dim[r - 1];
+  ptrdiff_t sl = ax == r - 1 ? 0 : p->xstride[r - 1], sa = p->xstride[ax];
+  for (ptrdiff_t i = 0; i < total; i += nl) {
+    ptrdiff_t base = 0;
+    for (int32_t d = 0; d < r - 1; d++)
+      if (d != ax) base += (ptrdiff_t)ctr[d] * p->xstride[d];
+    for (int32_t k = 0; k < nl; k++) {
+      int64_t j = p->idx64 ? ((const int64_t *)ib)[i + k] : (int64_t)((const int32_t *)ib)[i + k];
+      if (j < 0) j += an;
+      unsigned char *dst = y + (i + k) * es;
+      if (j < 0 || j >= an) rt_memset(dst, 0, (size_t)es);
+      else copy_elem(dst, x + (base + (ptrdiff_t)k * sl + (ptrdiff_t)j * sa) * es, es);
+    }
+    for (int32_t d = r - 2; d >= 0; d--) {
+      if (++ctr[d] < p->dim[d]) break;
+      ctr[d] = 0;
+    }
+  }
+}
+
+/* The x index a padded cell at i (relative to x's start) reads along a dim of n, or -1 for the constant. */
+RT_AI ptrdiff_t pad_map(ptrdiff_t i, ptrdiff_t n, int32_t mode) {
+  if (i >= 0 && i < n) return i;
+  if (n <= 0 || mode == RT_PAD_CONSTANT) return -1;
+  if (mode == RT_PAD_EDGE || (mode == RT_PAD_REFLECT && n == 1)) return i < 0 ? 0 : n - 1;
+  if (mode == RT_PAD_WRAP) { i %= n; return i < 0 ? i + n : i; }
+  ptrdiff_t per = 2 * (n - 1); /* reflect: period 2(n-1), the second half mirrored */
+  i %= per;
+  if (i < 0) i += per;
+  return i < n ? i : per - i;
+}
+
+/* Pad: one y row (the last dim) at a time; a row whose outer index maps to the constant is filled, else the
+ * middle part is one copy (x rows are contiguous when xstride[last] == 1) and the borders are mapped. */
+void rt_pad__scalar(const RtPad *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x), *val = (const unsigned char *)p->value;
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  int32_t r = p->rank, es = p->esize, mode = p->mode;
+  if (r < 1 || r > RT_MAX_RANK) return;
+  ptrdiff_t rows = 1;
+  for (int32_t d = 0; d < r - 1; d++) rows *= p->dim[d];
+  int32_t nl = p->dim[r - 1], xn = p->xdim[r - 1], pl = p->pb[r - 1], ctr[RT_MAX_RANK] = {0};
+  ptrdiff_t sl = p->xstride[r - 1];
+  int zero = 1;
+  for (int32_t b = 0; b < es; b++) zero &= val[b] == 0;
+  if (nl == 0) return;
+  for (ptrdiff_t row = 0; row < rows; row++) {
+    unsigned char *yr = y + row * nl * es;
+    ptrdiff_t off = 0;
+    int fill = 0;
+    for (int32_t d = 0; d < r - 1; d++) {
+      ptrdiff_t s = pad_map((ptrdiff_t)ctr[d] - p->pb[d], p->xdim[d], mode);
+      if (s < 0) { fill = 1; break; }
+      off += s * p->xstride[d];
+    }
+    if (fill) {
+      if (zero) rt_memset(yr, 0, (size_t)nl * (size_t)es);
+      else for (int32_t k = 0; k < nl; k++) copy_elem(yr + k * es, val, es);
+    } else {
+      const unsigned char *xr = x + off * es;
+      int32_t m0 = RT_MAX(0, RT_MIN(pl, nl)), m1 = RT_MAX(m0, RT_MIN(pl + xn, nl)); /* middle: [m0, m1) */
+      if (sl == 1) rt_memcpy(yr + m0 * es, xr + (ptrdiff_t)(m0 - pl) * es, (size_t)(m1 - m0) * (size_t)es);
+      else for (int32_t k = m0; k < m1; k++) copy_elem(yr + k * es, xr + (ptrdiff_t)(k - pl) * sl * es, es);
+      for (int32_t k = 0; k < nl; k++) {
+        if (k == m0) k = m1;
+        if (k >= nl) break;
+        ptrdiff_t s = pad_map((ptrdiff_t)k - pl, xn, mode);
+        copy_elem(yr + k * es, s < 0 ? val : xr + s * sl * es, es);
+      }
+    }
+    for (int32_t d = r - 2; d >= 0; d--) {
+      if (++ctr[d] < p->dim[d]) break;
+      ctr[d] = 0;
+    }
+  }
 }
 
 #ifdef __wasm_simd128__
@@ -132,6 +220,8 @@ RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose
 RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose__scalar(p); }
 #endif
 
-/* copy2d and gather are pure memory.copy work: no separate SIMD variant. */
+/* copy2d, gather, gather_elements and pad are memory.copy / element-copy work: no separate SIMD variant. */
 RT_EXPORT("rt_copy2d") void rt_copy2d(const RtCopy2d *p) { rt_copy2d__scalar(p); }
 RT_EXPORT("rt_gather") void rt_gather(const RtGather *p) { rt_gather__scalar(p); }
+RT_EXPORT("rt_gather_elements") void rt_gather_elements(const RtGatherElements *p) { rt_gather_elements__scalar(p); }
+RT_EXPORT("rt_pad") void rt_pad(const RtPad *p) { rt_pad__scalar(p); }

@@ -1,16 +1,25 @@
-/* reduce.c — reductions (sum, mean, max, min, sum of squares) and cumulative sums over the middle axis of an
- * [outer][n][inner] tensor.
+/* reduce.c — reductions (sum, mean, max, min, sum of squares, product, L1, L2, log-sum, log-sum-exp) and
+ * cumulative sums over the middle axis of an [outer][n][inner] tensor.
  *
  * Semantics (both variants):
- *  - n == 0: y is the identity of the op: 0 for sum / sum of squares, -inf for max, +inf for min, and 0 for
- *    mean (the mean of no elements is defined as 0 here, not 0/0 = NaN; ONNX leaves it unspecified).
+ *  - n == 0: y is the op's value on the empty set: 0 for sum / sum of squares / L1 / L2, 1 for prod, -inf
+ *    for max, +inf for min, -inf (log 0) for log-sum and log-sum-exp, and 0 for mean (the mean of no
+ *    elements is defined as 0 here, not 0/0 = NaN; ONNX leaves it unspecified).
  *  - max/min propagate NaN (any NaN in a reduced slice gives NaN), like numpy.max/min; which NaN bit
  *    pattern comes out is unspecified. Among equal-comparing values (-0 and +0) either may be returned.
- *  - Sums are accumulated in f32. The scalar reference adds in index order; the SIMD variant for
- *    inner == 1 keeps 16 partial sums (4 x f32x4), so results differ by rounding only. For inner > 1 the
- *    SIMD variant adds in index order per column (bit-identical to the scalar reference).
+ *  - log-sum-exp is computed max-shifted, m + log(sum exp(x - m)) with m the slice's max, so it neither
+ *    overflows for large x nor loses everything for very negative x; when m is not finite the result is m
+ *    (+inf if any x is +inf, -inf if all are -inf, NaN if any is NaN). log-sum of a negative sum is NaN.
+ *  - L2 is sqrt of the sum of squares (overflows to inf for |x| beyond ~1e19 in float32, as the naive
+ *    formula ONNX's reference uses); prod over/underflows like a running product.
+ *  - float32: accumulated in f32. The scalar reference goes in index order; the SIMD variant for
+ *    inner == 1 keeps 16 partial results (4 x f32x4), so results differ by rounding only. For inner > 1 the
+ *    SIMD variant goes in index order per column (bit-identical to the scalar reference, except exp/log,
+ *    whose vector and scalar versions may differ by an ulp or so).
+ *  - float64 (dtype 11): one scalar path shared by both variants, accumulated in f64, with rt_exp_f64 /
+ *    rt_log_f64 (a few ulps).
  *  - cumsum: float32 (f32 accumulation) and int64 (two's complement wrap-around); other dtypes leave y
- *    untouched. x == y is allowed. The SIMD variant vectorizes across inner (bit-identical) and, for
+ *    untouched. x == y allowed. The SIMD variant vectorizes across inner (bit-identical) and, for
  *    float32 with inner == 1, uses an in-register prefix scan over 4 lanes (differs by rounding only).
  */
 #include "rt_internal.h"
@@ -18,31 +27,91 @@
 /* ------------------------------------------------------------------ scalar reference */
 
 RT_AI float red_identity(int32_t op) {
-  return op == RT_RED_MAX ? -RT_INF : op == RT_RED_MIN ? RT_INF : 0.0f;
+  return op == RT_RED_MAX ? -RT_INF : op == RT_RED_MIN ? RT_INF : op == RT_RED_PROD ? 1.0f : 0.0f;
 }
 
 /* One reduction step. max/min: a NaN v replaces the accumulator and a NaN accumulator stays
- * (acc < v and v < acc are false when acc is NaN). */
+ * (acc < v and v < acc are false when acc is NaN). log-sum-exp is not a step (reduce_lse). */
 RT_AI float red_step(int32_t op, float acc, float v) {
   switch (op) {
   case RT_RED_MAX: return (v != v || acc < v) ? v : acc;
   case RT_RED_MIN: return (v != v || v < acc) ? v : acc;
-  case RT_RED_SUMSQ: return acc + v * v;
-  default: return acc + v; /* sum, mean */
+  case RT_RED_SUMSQ: case RT_RED_L2: return acc + v * v;
+  case RT_RED_PROD: return acc * v;
+  case RT_RED_L1: return acc + __builtin_fabsf(v);
+  default: return acc + v; /* sum, mean, log-sum */
   }
 }
 
 RT_AI float red_finish(int32_t op, float acc, int32_t n) {
-  return op == RT_RED_MEAN ? (n > 0 ? acc / (float)n : 0.0f) : acc;
+  switch (op) {
+  case RT_RED_MEAN: return n > 0 ? acc / (float)n : 0.0f;
+  case RT_RED_L2: return __builtin_sqrtf(acc);
+  case RT_RED_LOGSUM: return rt_logf(acc);
+  default: return acc;
+  }
+}
+
+/* log-sum-exp of n floats `stride` apart, max-shifted */
+static float lse_f32(const float *x, int32_t n, ptrdiff_t stride) {
+  float m = -RT_INF, s = 0.0f;
+  for (int32_t i = 0; i < n; i++) m = red_step(RT_RED_MAX, m, x[(ptrdiff_t)i * stride]);
+  if (!(m - m == 0.0f)) return m; /* +-inf or NaN (n == 0 gives -inf) */
+  for (int32_t i = 0; i < n; i++) s += rt_expf(x[(ptrdiff_t)i * stride] - m);
+  return m + rt_logf(s);
+}
+
+/* float64, both variants: the same steps in double. */
+static double red_f64(int32_t op, const double *x, int32_t n, ptrdiff_t stride) {
+  double acc = op == RT_RED_MAX ? -__builtin_inf() : op == RT_RED_MIN ? __builtin_inf() : op == RT_RED_PROD ? 1.0 : 0.0;
+  if (op == RT_RED_LOGSUMEXP) {
+    double m = -__builtin_inf();
+    for (int32_t i = 0; i < n; i++) { double v = x[(ptrdiff_t)i * stride]; m = (v != v || m < v) ? v : m; }
+    if (!(m - m == 0.0)) return m;
+    for (int32_t i = 0; i < n; i++) acc += rt_exp_f64(x[(ptrdiff_t)i * stride] - m);
+    return m + rt_log_f64(acc);
+  }
+  for (int32_t i = 0; i < n; i++) {
+    double v = x[(ptrdiff_t)i * stride];
+    switch (op) {
+    case RT_RED_MAX: acc = (v != v || acc < v) ? v : acc; break;
+    case RT_RED_MIN: acc = (v != v || v < acc) ? v : acc; break;
+    case RT_RED_SUMSQ: case RT_RED_L2: acc += v * v; break;
+    case RT_RED_PROD: acc *= v; break;
+    case RT_RED_L1: acc += __builtin_fabs(v); break;
+    default: acc += v; break;
+    }
+  }
+  switch (op) {
+  case RT_RED_MEAN: return n > 0 ? acc / (double)n : 0.0;
+  case RT_RED_L2: return __builtin_sqrt(acc);
+  case RT_RED_LOGSUM: return rt_log_f64(acc);
+  default: return acc;
+  }
+}
+
+static void reduce_f64(const RtReduce *p) {
+  const double *x = RT_PTR(const double, p->x);
+  double *y = RT_PTR(double, p->y);
+  int32_t n = p->n, inner = p->inner;
+  for (int32_t o = 0; o < p->outer; o++)
+    for (int32_t j = 0; j < inner; j++)
+      y[(ptrdiff_t)o * inner + j] = red_f64(p->op, x + (ptrdiff_t)o * n * inner + j, n, inner);
 }
 
 void rt_reduce_f32__scalar(const RtReduce *p) {
+  if (p->op < 0 || p->op >= RT_RED_COUNT) return;
+  if (p->dtype == 11) { reduce_f64(p); return; }
   const float *x = RT_PTR(const float, p->x);
   float *y = RT_PTR(float, p->y);
   int32_t n = p->n, inner = p->inner, op = p->op;
   for (int32_t o = 0; o < p->outer; o++)
     for (int32_t j = 0; j < inner; j++) {
       const float *xc = x + (ptrdiff_t)o * n * inner + j;
+      if (op == RT_RED_LOGSUMEXP) {
+        y[(ptrdiff_t)o * inner + j] = lse_f32(xc, n, inner);
+        continue;
+      }
       float acc = red_identity(op);
       for (int32_t i = 0; i < n; i++) acc = red_step(op, acc, xc[(ptrdiff_t)i * inner]);
       y[(ptrdiff_t)o * inner + j] = red_finish(op, acc, n);
@@ -91,22 +160,34 @@ void rt_cumsum__scalar(const RtCumSum *p) {
 
 /* f32x4 step (OP is a compile-time constant at every call site). max/min: pmax/pmin (acc < v ? v : acc),
  * then lanes where v is NaN take v; a NaN accumulator lane stays NaN because pmax/pmin keep acc when the
- * comparison is false. The same function combines two accumulators. */
+ * comparison is false. red_vcomb combines two accumulators. */
 RT_AI v128_t red_vstep(const int OP, v128_t acc, v128_t v) {
   switch (OP) {
   case RT_RED_MAX: return wasm_v128_bitselect(v, wasm_f32x4_pmax(acc, v), wasm_f32x4_ne(v, v));
   case RT_RED_MIN: return wasm_v128_bitselect(v, wasm_f32x4_pmin(acc, v), wasm_f32x4_ne(v, v));
-  case RT_RED_SUMSQ: return wasm_f32x4_add(acc, wasm_f32x4_mul(v, v));
+  case RT_RED_SUMSQ: case RT_RED_L2: return wasm_f32x4_add(acc, wasm_f32x4_mul(v, v));
+  case RT_RED_PROD: return wasm_f32x4_mul(acc, v);
+  case RT_RED_L1: return wasm_f32x4_add(acc, wasm_f32x4_abs(v));
   default: return wasm_f32x4_add(acc, v);
   }
 }
 RT_AI v128_t red_vcomb(const int OP, v128_t a, v128_t b) {
-  return (OP == RT_RED_MAX || OP == RT_RED_MIN) ? red_vstep(OP, a, b) : wasm_f32x4_add(a, b);
+  return (OP == RT_RED_MAX || OP == RT_RED_MIN) ? red_vstep(OP, a, b)
+         : OP == RT_RED_PROD                    ? wasm_f32x4_mul(a, b)
+                                                : wasm_f32x4_add(a, b);
 }
 RT_AI float red_hcomb(const int OP, v128_t v) {
   v = red_vcomb(OP, v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
   v = red_vcomb(OP, v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
   return wasm_f32x4_extract_lane(v, 0);
+}
+RT_AI v128_t red_vfinish(const int OP, v128_t acc, int32_t n) {
+  switch (OP) {
+  case RT_RED_MEAN: return wasm_f32x4_div(acc, wasm_f32x4_splat(n > 0 ? (float)n : 1.0f)); /* n == 0: 0 / 1 */
+  case RT_RED_L2: return wasm_f32x4_sqrt(acc);
+  case RT_RED_LOGSUM: return rt_log_f32x4(acc);
+  default: return acc;
+  }
 }
 
 /* inner == 1: one contiguous row of n, 4 independent f32x4 accumulators; the tail is a partial load
@@ -142,17 +223,56 @@ RT_AI void red_cols(const int OP, const int NV, const int NL, const float *x, fl
     if (NV > 2) a2 = red_vstep(OP, a2, NV == 3 ? rt_load_part(x + 8, NL) : wasm_v128_load(x + 8));
     if (NV > 3) a3 = red_vstep(OP, a3, rt_load_part(x + 12, NL));
   }
-  if (OP == RT_RED_MEAN) {
-    v128_t dn = wasm_f32x4_splat(n > 0 ? (float)n : 1.0f); /* n == 0: 0 / 1 = 0 */
-    a0 = wasm_f32x4_div(a0, dn);
-    a1 = wasm_f32x4_div(a1, dn);
-    a2 = wasm_f32x4_div(a2, dn);
-    a3 = wasm_f32x4_div(a3, dn);
+  rt_store_part(y, red_vfinish(OP, a0, n), NV == 1 ? NL : 4);
+  if (NV > 1) rt_store_part(y + 4, red_vfinish(OP, a1, n), NV == 2 ? NL : 4);
+  if (NV > 2) rt_store_part(y + 8, red_vfinish(OP, a2, n), NV == 3 ? NL : 4);
+  if (NV > 3) rt_store_part(y + 12, red_vfinish(OP, a3, n), NL);
+}
+
+/* log-sum-exp, inner == 1: the max over the row, then exp(x - m) summed in 4 lanes (tail lanes -inf). */
+static float lse_row(const float *x, int32_t n) {
+  float m = red_row(RT_RED_MAX, x, n);
+  if (!(m - m == 0.0f)) return m;
+  v128_t mv = wasm_f32x4_splat(m), s = wasm_f32x4_const_splat(0.0f);
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) s = wasm_f32x4_add(s, rt_exp_f32x4(wasm_f32x4_sub(wasm_v128_load(x + i), mv)));
+  if (i < n) {
+    int32_t t = n - i;
+    v128_t live = wasm_i32x4_gt(wasm_i32x4_splat(t), wasm_i32x4_make(0, 1, 2, 3));
+    v128_t v = wasm_v128_bitselect(rt_load_part(x + i, t), wasm_f32x4_splat(-RT_INF), live);
+    s = wasm_f32x4_add(s, rt_exp_f32x4(wasm_f32x4_sub(v, mv)));
   }
-  rt_store_part(y, a0, NV == 1 ? NL : 4);
-  if (NV > 1) rt_store_part(y + 4, a1, NV == 2 ? NL : 4);
-  if (NV > 2) rt_store_part(y + 8, a2, NV == 3 ? NL : 4);
-  if (NV > 3) rt_store_part(y + 12, a3, NL);
+  return m + rt_logf(rt_hsum_f32x4(s));
+}
+
+/* log-sum-exp, inner > 1: NL (1..4) adjacent columns; lanes whose max is not finite give the max. */
+RT_AI void lse_cols(const int NL, const float *x, float *y, int32_t n, ptrdiff_t inner) {
+  v128_t m = wasm_f32x4_splat(-RT_INF), s = wasm_f32x4_const_splat(0.0f);
+  for (int32_t i = 0; i < n; i++) m = red_vstep(RT_RED_MAX, m, rt_load_part(x + (ptrdiff_t)i * inner, NL));
+  v128_t fin = wasm_f32x4_eq(wasm_f32x4_sub(m, m), wasm_f32x4_const_splat(0.0f));
+  v128_t ms = wasm_v128_and(m, fin); /* non-finite lanes shift by 0: their sum is discarded */
+  for (int32_t i = 0; i < n; i++)
+    s = wasm_f32x4_add(s, rt_exp_f32x4(wasm_f32x4_sub(rt_load_part(x + (ptrdiff_t)i * inner, NL), ms)));
+  rt_store_part(y, wasm_v128_bitselect(wasm_f32x4_add(m, rt_log_f32x4(s)), m, fin), NL);
+}
+
+static void reduce_lse(const float *x, float *y, int32_t outer, int32_t n, int32_t inner) {
+  for (int32_t o = 0; o < outer; o++) {
+    const float *xo = x + (ptrdiff_t)o * n * inner;
+    float *yo = y + (ptrdiff_t)o * inner;
+    if (inner == 1) {
+      yo[0] = lse_row(xo, n);
+      continue;
+    }
+    int32_t j = 0;
+    for (; j + 4 <= inner; j += 4) lse_cols(4, xo + j, yo + j, n, inner);
+    switch (inner - j) {
+    case 1: lse_cols(1, xo + j, yo + j, n, inner); break;
+    case 2: lse_cols(2, xo + j, yo + j, n, inner); break;
+    case 3: lse_cols(3, xo + j, yo + j, n, inner); break;
+    default: break;
+    }
+  }
 }
 
 RT_AI void reduce_op(const int OP, const float *x, float *y, int32_t outer, int32_t n, int32_t inner) {
@@ -176,6 +296,10 @@ RT_AI void reduce_op(const int OP, const float *x, float *y, int32_t outer, int3
 }
 
 void rt_reduce_f32__simd128(const RtReduce *p) {
+  if (p->dtype == 11) {
+    if (p->op >= 0 && p->op < RT_RED_COUNT) reduce_f64(p);
+    return;
+  }
   const float *x = RT_PTR(const float, p->x);
   float *y = RT_PTR(float, p->y);
   switch (p->op) {
@@ -184,6 +308,11 @@ void rt_reduce_f32__simd128(const RtReduce *p) {
   case RT_RED_MAX: reduce_op(RT_RED_MAX, x, y, p->outer, p->n, p->inner); break;
   case RT_RED_MIN: reduce_op(RT_RED_MIN, x, y, p->outer, p->n, p->inner); break;
   case RT_RED_SUMSQ: reduce_op(RT_RED_SUMSQ, x, y, p->outer, p->n, p->inner); break;
+  case RT_RED_PROD: reduce_op(RT_RED_PROD, x, y, p->outer, p->n, p->inner); break;
+  case RT_RED_L1: reduce_op(RT_RED_L1, x, y, p->outer, p->n, p->inner); break;
+  case RT_RED_L2: reduce_op(RT_RED_L2, x, y, p->outer, p->n, p->inner); break;
+  case RT_RED_LOGSUM: reduce_op(RT_RED_LOGSUM, x, y, p->outer, p->n, p->inner); break;
+  case RT_RED_LOGSUMEXP: reduce_lse(x, y, p->outer, p->n, p->inner); break;
   default: break;
   }
 }

@@ -1155,16 +1155,207 @@ static void test_layout(void) {
     check_bytes(name, "entry~naive", y, ref, yb + 4);
     free(x); free(y); free(ref);
   }
+  /* gather_elements: ranks 1..6, every axis, indices dims at most data's (some smaller), int64 and int32
+   * indices with negative and out-of-range values (-> 0), element sizes 1..8 */
+  for (int c = 0; c < 48; c++) {
+    int rank = 1 + c % RT_MAX_RANK, axis = rnd_int(0, rank - 1), es1 = es[c % 4], i64 = (c / 4) % 2;
+    int xd[RT_MAX_RANK], yd[RT_MAX_RANK], xs[RT_MAX_RANK];
+    size_t xn = 1, yn = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+      xd[d] = rnd_int(1, rank > 4 ? 3 : 6);
+      yd[d] = d == axis ? rnd_int(1, 7) : rnd_int(1, xd[d]);   /* along the axis any length */
+      if (c % 5 == 0) yd[d] = d == axis ? yd[d] : xd[d];
+      xs[d] = (int)xn;
+      xn *= (size_t)xd[d];
+      yn *= (size_t)yd[d];
+    }
+    unsigned char *x = malloc(xn * es1), *y = malloc(yn * es1 + 8), *ref = malloc(yn * es1 + 8);
+    int64_t *idx = malloc(yn * 8);
+    for (size_t j = 0; j < xn * es1; j++) x[j] = (unsigned char)rnd_u32();
+    for (size_t j = 0; j < yn; j++) {
+      int v = rnd_int(-xd[axis] - 1, xd[axis]);  /* -axis_n-1 and axis_n are out of range */
+      if (i64) idx[j] = v;
+      else ((int32_t *)idx)[j] = v;
+    }
+    memset(y, 0x77, yn * es1 + 8);
+    memset(ref, 0x77, yn * es1 + 8);
+    for (size_t j = 0; j < yn; j++) {
+      size_t rem = j, off = 0;
+      int64_t t = i64 ? idx[j] : ((int32_t *)idx)[j];
+      if (t < 0) t += xd[axis];
+      for (int d = rank - 1; d >= 0; d--) {
+        size_t id = rem % (size_t)yd[d];
+        rem /= (size_t)yd[d];
+        off += (d == axis ? (size_t)t : id) * (size_t)xs[d];
+      }
+      if (t < 0 || t >= xd[axis]) memset(ref + j * es1, 0, (size_t)es1);
+      else memcpy(ref + j * es1, x + off * es1, (size_t)es1);
+    }
+    RtGatherElements p = {A(x), A(idx), A(y), es1, i64, rank, axis, xd[axis], {0}, {0}};
+    for (int d = 0; d < rank; d++) { p.dim[d] = yd[d]; p.xstride[d] = xs[d]; }
+    rt_gather_elements(&p);
+    char name[96];
+    snprintf(name, sizeof name, "gather_elements[rank=%d axis=%d esize=%d %s]", rank, axis, es1, i64 ? "int64" : "int32");
+    check_bytes(name, "entry~naive", y, ref, yn * es1 + 8);
+    free(x); free(y); free(ref); free(idx);
+  }
+}
+
+/* ------------------------------------------------------------------ pad */
+
+/* naive source index of a padded cell: reflect/wrap stepped one bounce / period at a time */
+static long pad_naive_src(long i, long n, int mode) {
+  if (i >= 0 && i < n) return i;
+  if (n == 0 || mode == RT_PAD_CONSTANT) return -1;
+  if (mode == RT_PAD_EDGE) return i < 0 ? 0 : n - 1;
+  if (mode == RT_PAD_WRAP) {
+    while (i < 0) i += n;
+    while (i >= n) i -= n;
+    return i;
+  }
+  if (n == 1) return 0;
+  while (i < 0 || i >= n) {
+    if (i < 0) i = -i;
+    if (i >= n) i = 2 * (n - 1) - i;
+  }
+  return i;
+}
+
+static const char *pad_modes[4] = {"constant", "edge", "reflect", "wrap"};
+
+/* x is a crop of a larger dense tensor (its strides are the full tensor's) unless dense; pads up to 5 (past
+ * the dim for reflect/wrap) */
+static void pad_case(int rank, int mode, int es1, int dense, int empty) {
+  int fx[RT_MAX_RANK], xd[RT_MAX_RANK], c0[RT_MAX_RANK], pb[RT_MAX_RANK], yd[RT_MAX_RANK], xs[RT_MAX_RANK];
+  size_t fn = 1, yn = 1, start = 0;
+  for (int d = rank - 1; d >= 0; d--) {
+    fx[d] = rnd_int(1, rank > 4 ? 4 : 7);
+    c0[d] = dense ? 0 : rnd_int(0, fx[d] - 1);
+    xd[d] = dense ? fx[d] : rnd_int(1, fx[d] - c0[d]);
+    if (empty && d == rank - 1 && mode == RT_PAD_CONSTANT) xd[d] = 0;
+    pb[d] = rnd_int(0, 5);
+    yd[d] = pb[d] + xd[d] + rnd_int(0, 5);
+    xs[d] = (int)fn;
+    start += (size_t)c0[d] * fn;
+    fn *= (size_t)fx[d];
+    yn *= (size_t)yd[d];
+  }
+  unsigned char *x = malloc(fn * es1 + 1), *y = malloc(yn * es1 + 8), *ref = malloc(yn * es1 + 8), val[8];
+  for (size_t j = 0; j < fn * es1; j++) x[j] = (unsigned char)rnd_u32();
+  for (int b = 0; b < 8; b++) val[b] = b < es1 && !(rank % 2 && mode == RT_PAD_CONSTANT) ? (unsigned char)rnd_u32() : 0;
+  memset(y, 0x77, yn * es1 + 8);
+  memset(ref, 0x77, yn * es1 + 8);
+  for (size_t j = 0; j < yn; j++) {
+    size_t rem = j, off = start;
+    int fill = 0;
+    for (int d = rank - 1; d >= 0; d--) {
+      long i = (long)(rem % (size_t)yd[d]) - pb[d], s = pad_naive_src(i, xd[d], mode);
+      rem /= (size_t)yd[d];
+      if (s < 0) fill = 1;
+      else off += (size_t)s * (size_t)xs[d];
+    }
+    memcpy(ref + j * es1, fill ? val : x + off * es1, (size_t)es1);
+  }
+  RtPad p = {A(x + start * es1), A(y), es1, rank, mode, {0, 0}, {0}, {0}, {0}, {0}};
+  memcpy(p.value, val, 8);
+  for (int d = 0; d < rank; d++) { p.dim[d] = yd[d]; p.xdim[d] = xd[d]; p.xstride[d] = xs[d]; p.pb[d] = pb[d]; }
+  rt_pad(&p);
+  char name[112];
+  snprintf(name, sizeof name, "pad[%s rank=%d esize=%d%s%s]", pad_modes[mode], rank, es1, dense ? "" : " cropped",
+           empty ? " empty last dim" : "");
+  check_bytes(name, "entry~naive", y, ref, yn * es1 + 8);
+  free(x); free(y); free(ref);
+}
+
+static void test_pad(void) {
+  static const int es[] = {1, 2, 4, 8};
+  for (int mode = 0; mode < 4; mode++)
+    for (int c = 0; c < 24; c++) pad_case(1 + c % RT_MAX_RANK, mode, es[(c / 3) % 4], c % 2, 0);
+  pad_case(3, RT_PAD_CONSTANT, 4, 1, 1);
+  pad_case(2, RT_PAD_CONSTANT, 8, 0, 1);
+  /* reflect and wrap of a 1-element dim, pads far past it */
+  int x[1] = {42}, y[9];
+  for (int mode = RT_PAD_EDGE; mode <= RT_PAD_WRAP; mode++) {
+    RtPad p = {A(x), A(y), 4, 1, mode, {0, 0}, {9}, {1}, {1}, {4}};
+    rt_pad(&p);
+    int ok = 1;
+    for (int i = 0; i < 9; i++) ok &= y[i] == 42;
+    char name[64];
+    snprintf(name, sizeof name, "pad[%s of a 1-element dim]", pad_modes[mode]);
+    report(ok, name, "exact", ok ? 0.0 : 1e9);
+  }
 }
 
 /* ------------------------------------------------------------------ reduce */
 
-static const char *red_names[RT_RED_COUNT] = {"sum", "mean", "max", "min", "sumsq"};
+static const char *red_names[RT_RED_COUNT] = {"sum", "mean", "max", "min", "sumsq",
+                                              "prod", "l1", "l2", "logsum", "logsumexp"};
+
+/* Naive reduction of n doubles `stride` apart (log-sum-exp max-shifted, in long double); *mag gets a scale for
+ * the error bound: the sum of |terms| of the accumulation (sums), or |result| (the rest). */
+static double red_naive(int op, const double *x, int n, int stride, double *mag) {
+  long double acc = op == RT_RED_MAX ? -INFINITY : op == RT_RED_MIN ? INFINITY : op == RT_RED_PROD ? 1 : 0, m = 0;
+  double a = 0;
+  int nan = 0;
+  for (int i = 0; i < n; i++) {
+    double v = x[(size_t)i * stride];
+    if (isnan(v)) nan = 1;
+    switch (op) {
+    case RT_RED_MAX: if (v > acc) acc = v; break;
+    case RT_RED_MIN: if (v < acc) acc = v; break;
+    case RT_RED_SUMSQ: case RT_RED_L2: acc += (long double)v * v; a += v * v; break;
+    case RT_RED_PROD: acc *= v; break;
+    case RT_RED_L1: acc += fabs(v); a += fabs(v); break;
+    case RT_RED_LOGSUMEXP: if (i == 0 || v > m) m = v; break;
+    default: acc += v; a += fabs(v); break;
+    }
+  }
+  double r;
+  switch (op) {
+  case RT_RED_MAX: case RT_RED_MIN: r = nan ? NAN : (double)acc; break;
+  case RT_RED_MEAN: r = n ? (double)(acc / n) : 0; a = n ? a / n : 0; break;
+  case RT_RED_L2: r = sqrt((double)acc); a = r; break;
+  case RT_RED_LOGSUM: r = log((double)acc); a = acc > 0 ? a / (double)acc : 0; break; /* d log s = ds / s */
+  case RT_RED_LOGSUMEXP:
+    if (n == 0) m = -INFINITY;
+    if (nan) { r = NAN; break; }
+    if (!isfinite((double)m)) { r = (double)m; break; }
+    for (int i = 0; i < n; i++) acc += expl((long double)x[(size_t)i * stride] - m);
+    r = (double)(m + logl(acc));
+    a = 1 + fabs(r);
+    break;
+  default: r = (double)acc; a = op == RT_RED_PROD ? fabs(r) * (n + 1) : a; break;
+  }
+  *mag = a;
+  return r;
+}
+
+/* float32 error bound of the kernel for a naive result r with scale mag (red_naive) */
+static double red_tol(int op, double r, double mag) {
+  switch (op) {
+  case RT_RED_MAX: case RT_RED_MIN: return 0;
+  case RT_RED_PROD: return 1.2e-7 * mag;                        /* (n+1) roundings of 2^-24 */
+  case RT_RED_L2: case RT_RED_SUMSQ: return ACC_RTOL * 2 * (op == RT_RED_L2 ? mag : fabs(r));
+  case RT_RED_LOGSUM: return ACC_RTOL * (1 + mag) + 3e-7 * fabs(r);
+  case RT_RED_LOGSUMEXP: return ACC_RTOL * mag;                 /* exp rel error + sum rounding, then |m| ulps */
+  default: return ACC_RTOL * (fabs(r) + mag);
+  }
+}
+
+/* input range per op: products near 1 in magnitude (no overflow at n = 1000), log-sum of a positive sum;
+ * shift moves log-sum-exp inputs far from 0 (e^100 overflows float32: the max shift must handle it) */
+static float red_input(int op, float shift) {
+  if (op == RT_RED_PROD) return (rnd_u32() & 1 ? 1 : -1) * rnd(0.8f, 1.25f);
+  if (op == RT_RED_LOGSUM) return rnd(0, 2);
+  return rnd(-2, 2) + shift;
+}
 
 /* special: some slices get a NaN, some a +-inf (max/min must propagate NaN, sums follow IEEE). */
-static void reduce_case(int op, int outer, int n, int inner, int special) {
+static void reduce_case_s(int op, int outer, int n, int inner, int special, float shift) {
   size_t nt = (size_t)outer * n * inner, ny = (size_t)outer * inner;
-  float *x = frand_buf(nt, -2, 2), *ys = fbuf(ny), *yv = fbuf(ny), *ye = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
+  float *x = fbuf(nt), *ys = fbuf(ny), *yv = fbuf(ny), *ye = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
+  double *xd = malloc((nt + 1) * sizeof(double));
+  for (size_t i = 0; i < nt; i++) x[i] = red_input(op, shift);
   if (special && n > 0)
     for (int o = 0; o < outer; o++)
       for (int j = 0; j < inner; j++) {
@@ -1174,43 +1365,58 @@ static void reduce_case(int op, int outer, int n, int inner, int special) {
         else if (k == 1) x[q] = INFINITY;
         else if (k == 2) x[q] = -INFINITY;
       }
+  for (size_t i = 0; i < nt; i++) xd[i] = x[i];
   for (int o = 0; o < outer; o++)
     for (int j = 0; j < inner; j++) {
-      double s = 0, mag = 0, ss = 0, mx = -INFINITY, mn = INFINITY;
-      int nan = 0;
-      for (int i = 0; i < n; i++) {
-        double v = x[((size_t)o * n + i) * inner + j];
-        if (isnan(v)) nan = 1;
-        s += v;
-        mag += fabs(v);
-        ss += v * v;
-        if (v > mx) mx = v;
-        if (v < mn) mn = v;
-      }
-      double r, t;
-      switch (op) {
-      case RT_RED_SUM: r = s; t = ACC_RTOL * (fabs(s) + mag); break;
-      case RT_RED_MEAN: r = n ? s / n : 0; t = n ? ACC_RTOL * (fabs(s) + mag) / n : 0; break;
-      case RT_RED_SUMSQ: r = ss; t = ACC_RTOL * 2 * ss; break;
-      case RT_RED_MAX: r = nan ? NAN : mx; t = 0; break;
-      default: r = nan ? NAN : mn; t = 0; break;
-      }
+      double mag, r = red_naive(op, xd + (size_t)o * n * inner + j, n, inner, &mag);
       ref[(size_t)o * inner + j] = (float)r;
-      tol[(size_t)o * inner + j] = (float)(t + 1e-30);
+      tol[(size_t)o * inner + j] = (float)(red_tol(op, r, mag) + 1e-30);
     }
-  RtReduce p = {A(x), A(ys), outer, n, inner, op};
+  RtReduce p = {A(x), A(ys), outer, n, inner, op, 1};
   rt_reduce_f32__scalar(&p);
   p.y = A(yv);
   rt_reduce_f32__simd128(&p);
   char name[112];
-  snprintf(name, sizeof name, "reduce[%s %d x %d x %d%s]", red_names[op], outer, n, inner, special ? " nan/inf" : "");
+  snprintf(name, sizeof name, "reduce[%s %d x %d x %d%s%s]", red_names[op], outer, n, inner, special ? " nan/inf" : "",
+           shift > 0 ? " shifted +100" : shift < 0 ? " shifted -100" : "");
   check3(name, ys, yv, ref, tol, ny);
   if (special || n == 33) { /* the exported entry */
     p.y = A(ye);
     rt_reduce_f32(&p);
     check(name, "entry~simd", ye, yv, tol, 0.0f, ny);
   }
-  free(x); free(ys); free(yv); free(ye); free(ref); free(tol);
+  free(x); free(xd); free(ys); free(yv); free(ye); free(ref); free(tol);
+}
+static void reduce_case(int op, int outer, int n, int inner, int special) { reduce_case_s(op, outer, n, inner, special, 0); }
+
+/* float64 (dtype 11): the shared double path, against the long double reference within 1e-13 relative
+ * (exp/log are rt_exp_f64 / rt_log_f64) */
+static void reduce_case_f64(int op, int outer, int n, int inner, double shift) {
+  size_t nt = (size_t)outer * n * inner, ny = (size_t)outer * inner;
+  double *x = malloc((nt + 1) * sizeof(double)), *ys = malloc((ny + 1) * sizeof(double)), *yv = malloc((ny + 1) * sizeof(double));
+  for (size_t i = 0; i < nt; i++) x[i] = (double)red_input(op, 0) + shift + rnd(-1, 1) * 1e-6;
+  ys[ny] = yv[ny] = 1234.5;
+  RtReduce p = {A(x), A(ys), outer, n, inner, op, 11};
+  rt_reduce_f32__scalar(&p);
+  p.y = A(yv);
+  rt_reduce_f32__simd128(&p);
+  double worst = 0;
+  int ok = ys[ny] == 1234.5 && yv[ny] == 1234.5;
+  for (int o = 0; o < outer; o++)
+    for (int j = 0; j < inner; j++) {
+      double mag, r = red_naive(op, x + (size_t)o * n * inner + j, n, inner, &mag);
+      double t = 1e-13 * (fabs(r) + mag) + 1e-300, g1 = ys[(size_t)o * inner + j], g2 = yv[(size_t)o * inner + j];
+      for (int v = 0; v < 2; v++) {
+        double g = v ? g2 : g1, q = g == r ? 0 : fabs(g - r) / t;
+        if (!(q <= 1.0)) ok = 0;
+        if (q > worst || isnan(q)) worst = isnan(q) ? INFINITY : q;
+      }
+      if (memcmp(&g1, &g2, sizeof g1)) ok = 0;
+    }
+  char name[112];
+  snprintf(name, sizeof name, "reduce[%s f64 %d x %d x %d shift %g]", red_names[op], outer, n, inner, shift);
+  report(ok, name, "scalar,simd~naive, simd==scalar", worst);
+  free(x); free(ys); free(yv);
 }
 
 static void test_reduce(void) {
@@ -1228,27 +1434,57 @@ static void test_reduce(void) {
     reduce_case(op, 1, 1000, 1, 1);
     reduce_case(op, 3, 49, 37, 0);
     reduce_case(op, 1, 5, 3, 0);
+    for (int k = 0; k < 3; k++) {
+      static const int sh[3][3] = {{2, 7, 1}, {3, 5, 6}, {1, 1000, 1}};
+      reduce_case_f64(op, sh[k][0], sh[k][1], sh[k][2], 0);
+    }
+    reduce_case_f64(op, 2, 0, 3, 0);
   }
-  /* identities and NaN placement, exact */
+  for (int s = -1; s <= 1; s += 2) { /* log-sum-exp far from 0: exp(x) alone would overflow / underflow */
+    reduce_case_s(RT_RED_LOGSUMEXP, 2, 33, 1, 0, 100.0f * s);
+    reduce_case_s(RT_RED_LOGSUMEXP, 2, 17, 7, 0, 100.0f * s);
+    reduce_case_f64(RT_RED_LOGSUMEXP, 2, 9, 5, 1000.0 * s);
+  }
+  /* empty-set values and NaN placement, exact */
   float x[8] = {1, NAN, 3, -4, 5, 6, 7, 8}, y[4] = {9, 9, 9, 9};
   int ok = 1;
   for (int op = 0; op < RT_RED_COUNT; op++) {
-    RtReduce p = {A(x), A(y), 1, 0, 4, op}; /* n == 0 */
+    RtReduce p = {A(x), A(y), 1, 0, 4, op, 1}; /* n == 0 */
     rt_reduce_f32(&p);
-    float want = op == RT_RED_MAX ? -INFINITY : op == RT_RED_MIN ? INFINITY : 0.0f;
+    float want = op == RT_RED_MAX || op == RT_RED_LOGSUM || op == RT_RED_LOGSUMEXP ? -INFINITY
+                 : op == RT_RED_MIN ? INFINITY : op == RT_RED_PROD ? 1.0f : 0.0f;
     for (int i = 0; i < 4; i++) ok &= y[i] == want;
-    RtReduce q = {A(x), A(y), 1, 0, 1, op};
+    RtReduce q = {A(x), A(y), 1, 0, 1, op, 1};
     y[0] = 9;
     rt_reduce_f32__scalar(&q);
     ok &= y[0] == want;
+    q.dtype = 11;
+    double yd = 9;
+    q.y = A(&yd);
+    rt_reduce_f32__simd128(&q);
+    ok &= yd == (double)want;
   }
-  for (int v = 0; v < 2; v++) /* NaN in the first lane of a row of 8: max and min are NaN */
-    for (int op = RT_RED_MAX; op <= RT_RED_MIN; op++) {
-      RtReduce p = {A(x), A(y), 1, 8, 1, op};
+  for (int v = 0; v < 2; v++) /* NaN in the first lane of a row of 8: max, min and log-sum-exp are NaN */
+    for (int op = RT_RED_MAX; op <= RT_RED_LOGSUMEXP; op++) {
+      if (op != RT_RED_MAX && op != RT_RED_MIN && op != RT_RED_LOGSUMEXP) continue;
+      RtReduce p = {A(x), A(y), 1, 8, 1, op, 1};
       if (v) rt_reduce_f32__simd128(&p); else rt_reduce_f32__scalar(&p);
       ok &= isnan(y[0]);
     }
-  report(ok, "reduce[identities n=0, NaN in row]", "exact", ok ? 0.0 : 1e9);
+  report(ok, "reduce[empty-set values n=0, NaN in row]", "exact", ok ? 0.0 : 1e9);
+  /* rt_exp_f64 / rt_log_f64 against libm: relative error within 4 ulps (2^-50) over their whole range */
+  double e_exp = 0, e_log = 0;
+  for (int i = 0; i <= 200000; i++) {
+    double t = -745.0 + (709.7 + 745.0) * i / 200000.0, r = exp(t);
+    if (r >= 2.2250738585072014e-308) e_exp = fmax(e_exp, fabs(rt_exp_f64(t) - r) / r);
+    double l = exp(rnd(-700, 700)) * (1 + rnd(0, 1) * 1e-3), lr = log(l);
+    if (fabs(lr) > 1e-3) e_log = fmax(e_log, fabs(rt_log_f64(l) - lr) / fabs(lr));
+  }
+  ok = e_exp < 8.9e-16 && e_log < 8.9e-16 && rt_log_f64(0) == -INFINITY && isnan(rt_log_f64(-1)) &&
+       rt_exp_f64(800) == INFINITY && rt_exp_f64(-800) == 0 && rt_log_f64(4.9406564584124654e-324) < -744.4 &&
+       fabs(rt_log_f64(4.9406564584124654e-324) - log(4.9406564584124654e-324)) < 1e-12;
+  printf("  rt_exp_f64 max rel err %.3g, rt_log_f64 %.3g\n", e_exp, e_log);
+  report(ok, "exp/log f64", "rel err < 4 ulps", fmax(e_exp, e_log) / 8.9e-16);
 }
 
 /* ------------------------------------------------------------------ cumsum */
@@ -2224,6 +2460,7 @@ int main(int argc, char **argv) {
   test_global_pool();
   test_softmax();
   test_layout();
+  test_pad();
   test_reduce();
   test_cumsum();
   test_cast();
