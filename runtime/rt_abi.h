@@ -209,7 +209,7 @@ typedef enum { RT_RED_SUM = 0, RT_RED_MEAN, RT_RED_MAX, RT_RED_MIN, RT_RED_SUMSQ
                RT_RED_LOGSUMEXP, RT_RED_COUNT } RtReduceOp;
 typedef struct { RtAddr x, y; int32_t outer, n, inner, op, dtype; } RtReduce;
 
-/* Cumulative sum along the middle axis of [outer][n][inner]; dtype: 1 float32, 7 int64 (ONNX codes).
+/* Cumulative sum along the middle axis of [outer][n][inner]; dtype: 1 float32, 11 float64, 7 int64 (ONNX codes).
  * exclusive: y[j] sums x[0..j-1]; reverse: sums run from the end. x == y allowed. */
 typedef struct { RtAddr x, y; int32_t outer, n, inner, dtype, exclusive, reverse; } RtCumSum;
 

@@ -153,7 +153,8 @@ static int cumsum_axis(Graph *g, Node *n, int *axis) {
 int op_cumsum_infer(Graph *g, Node *n) {
   Value *x = n->in[0];
   int axis;
-  if (x->dt != DT_FLOAT && x->dt != DT_INT64) return ir_errorf(g, n, "dtype %s is not supported (float32, int64)", ir_dtype_name(x->dt));
+  if (x->dt != DT_FLOAT && x->dt != DT_DOUBLE && x->dt != DT_INT64)
+    return ir_errorf(g, n, "dtype %s is not supported (float32, float64, int64)", ir_dtype_name(x->dt));
   if (cumsum_axis(g, n, &axis)) return -1;
   oc_set_out(n->out[0], x->dt, x->rank, x->dims);
   return 0;

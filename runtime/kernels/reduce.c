@@ -18,7 +18,7 @@
  *    whose vector and scalar versions may differ by an ulp or so).
  *  - float64 (dtype 11): one scalar path shared by both variants, accumulated in f64, with rt_exp_f64 /
  *    rt_log_f64 (a few ulps).
- *  - cumsum: float32 (f32 accumulation) and int64 (two's complement wrap-around); other dtypes leave y
+ *  - cumsum: float32 (f32 accumulation), float64 (scalar only) and int64 (two's complement wrap-around); other dtypes leave y
  *    untouched. x == y allowed. The SIMD variant vectorizes across inner (bit-identical) and, for
  *    float32 with inner == 1, uses an in-register prefix scan over 4 lanes (differs by rounding only).
  */
@@ -129,6 +129,16 @@ static void cumsum_col_f32(const float *x, float *y, int32_t n, ptrdiff_t inner,
   }
 }
 
+static void cumsum_col_f64(const double *x, double *y, int32_t n, ptrdiff_t inner, int excl, int rev) {
+  double acc = 0.0;
+  for (int32_t k = 0; k < n; k++) {
+    ptrdiff_t q = (ptrdiff_t)(rev ? n - 1 - k : k) * inner;
+    double v = x[q];
+    if (excl) { y[q] = acc; acc += v; }
+    else { acc += v; y[q] = acc; }
+  }
+}
+
 static void cumsum_col_i64(const int64_t *x, int64_t *y, int32_t n, ptrdiff_t inner, int excl, int rev) {
   uint64_t acc = 0; /* unsigned: overflow wraps instead of being undefined */
   for (int32_t k = 0; k < n; k++) {
@@ -141,11 +151,14 @@ static void cumsum_col_i64(const int64_t *x, int64_t *y, int32_t n, ptrdiff_t in
 
 void rt_cumsum__scalar(const RtCumSum *p) {
   int32_t n = p->n, inner = p->inner;
-  if (p->dtype != 1 && p->dtype != 7) return;
+  if (p->dtype != 1 && p->dtype != 7 && p->dtype != 11) return;
   for (int32_t o = 0; o < p->outer; o++)
     for (int32_t j = 0; j < inner; j++) {
       ptrdiff_t base = (ptrdiff_t)o * n * inner + j;
-      if (p->dtype == 1)
+      if (p->dtype == 11)
+        cumsum_col_f64(RT_PTR(const double, p->x) + base, RT_PTR(double, p->y) + base, n, inner, p->exclusive,
+                       p->reverse);
+      else if (p->dtype == 1)
         cumsum_col_f32(RT_PTR(const float, p->x) + base, RT_PTR(float, p->y) + base, n, inner, p->exclusive,
                        p->reverse);
       else
@@ -381,6 +394,7 @@ static void cumsum_cols_i64(const int64_t *x, int64_t *y, int32_t n, ptrdiff_t i
 
 void rt_cumsum__simd128(const RtCumSum *p) {
   int32_t n = p->n, inner = p->inner, excl = p->exclusive, rev = p->reverse;
+  if (p->dtype == 11) { rt_cumsum__scalar(p); return; }   /* float64: the scalar loop */
   if (p->dtype != 1 && p->dtype != 7) return;
   for (int32_t o = 0; o < p->outer; o++) {
     ptrdiff_t base = (ptrdiff_t)o * n * inner;

@@ -1557,7 +1557,34 @@ static void cumsum_case(int dtype, int outer, int n, int inner, int excl, int re
   }
 }
 
+/* float64: the same additions in the same order as the reference, so the results are exact */
+static void cumsum_case_f64(int outer, int n, int inner, int excl, int rev) {
+  size_t nt = (size_t)outer * n * inner;
+  double *x = malloc((nt + 1) * 8), *y = malloc((nt + 1) * 8), *ref = malloc((nt + 1) * 8);
+  for (size_t i = 0; i < nt; i++) x[i] = (double)rnd_int(-1000, 1000) / 7.0;
+  for (int o = 0; o < outer; o++)
+    for (int j = 0; j < inner; j++) {
+      double s = 0;
+      for (int k = 0; k < n; k++) {
+        size_t q = ((size_t)o * n + (rev ? n - 1 - k : k)) * inner + j;
+        if (!excl) s += x[q];
+        ref[q] = s;
+        if (excl) s += x[q];
+      }
+    }
+  RtCumSum p = {A(x), A(y), outer, n, inner, 11, excl, rev};
+  rt_cumsum(&p);
+  char name[112];
+  snprintf(name, sizeof name, "cumsum[f64 %d x %d x %d%s%s]", outer, n, inner, excl ? " exclusive" : "", rev ? " reverse" : "");
+  check_bytes(name, "entry~naive", y, ref, nt * 8);
+  free(x); free(y); free(ref);
+}
+
 static void test_cumsum(void) {
+  for (int fl = 0; fl < 4; fl++) {
+    cumsum_case_f64(2, 5, 3, fl & 1, fl >> 1);
+    cumsum_case_f64(1, 17, 1, fl & 1, fl >> 1);
+  }
   static const int ns[] = {0, 1, 3, 4, 5, 8, 17, 33}, inners[] = {1, 2, 3, 4, 5, 8, 17, 33};
   for (int dtype = 1; dtype <= 7; dtype += 6)
     for (int fl = 0; fl < 4; fl++) {
