@@ -3,7 +3,8 @@
 //
 // usage: node bench/bench.mjs [--build DIR] [--runs N] [--cold N] [--models a,b,c] [--out PREFIX]
 // Per model and peer: cold starts in fresh processes (bench/cold.mjs: import the runtime, create the
-// session / compile the module, run once; its time and the process's peak RSS), --cold of them (default
+// session from the .onnx file's bytes / load our .wasm file with loadFile, which reads the weights
+// straight into the module's memory; run once; its time and the process's peak RSS), --cold of them (default
 // 3) taking turns between the peers, their median reported (one cold start on a shared machine can be
 // off by 2x); then, in this
 // process, the peers take turns run by run (interleaved, so machine noise hits all of them alike);

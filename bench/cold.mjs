@@ -1,4 +1,4 @@
-// cold.mjs PEER MODEL.onnx MODEL.wasm INPUT.pb — one cold start in a fresh process: import the runtime,
+// cold.mjs PEER MODEL.onnx MODEL.wasm INPUT.pb [--bytes] — one cold start in a fresh process: import the runtime,
 // create the session / compile the module, run once. Prints {"load_first_ms", "peak_rss_bytes"} (the
 // process's peak resident set, VmHWM, after the first run). Used by bench.mjs.
 import fs from 'node:fs';
@@ -13,8 +13,11 @@ const input = decodeTensor(fs.readFileSync(inputPath));
 const require = createRequire(path.join(root, 'tools', 'package.json'));
 const tStart = performance.now();
 if (peer === 'onnx2wasm') {
-  const { load } = await import(path.join(root, 'runtime/js/onnx2wasm.mjs'));
-  const m = await load(fs.readFileSync(wasmPath));
+  // loadFile: the weights go from the file straight into the module's memory (the time includes reading
+  // the file, as ort-web's includes readFileSync of the .onnx); --bytes measures load(readFileSync(...))
+  const m = process.argv.includes('--bytes')
+    ? await (await import(path.join(root, 'runtime/js/onnx2wasm.mjs'))).load(fs.readFileSync(wasmPath))
+    : await (await import(path.join(root, 'runtime/js/onnx2wasm-node.mjs'))).loadFile(wasmPath);
   m.run({ [m.inputs[0].name]: input.data });
 } else {
   const ort = peer === 'ort-web' ? await import(require.resolve('onnxruntime-web')) : require('onnxruntime-node');

@@ -167,9 +167,10 @@ async function wasmEngine(wasmPath) {
   if (!wasmPath || !fs.existsSync(wasmPath)) {
     throw new LlmError(`no compiled module (${wasmPath || 'none given'}); compile with build/onnx2wasm MODEL.onnx -o MODEL.wasm`);
   }
-  const { load, RESIDENT } = await import(path.join(ROOT, 'runtime/js/onnx2wasm.mjs'));
+  const { RESIDENT } = await import(path.join(ROOT, 'runtime/js/onnx2wasm.mjs'));
+  const { loadFile } = await import(path.join(ROOT, 'runtime/js/onnx2wasm-node.mjs'));
   // outputs as views into the module's memory: nothing is copied out per call but the logits
-  const model = await load(fs.readFileSync(wasmPath), { copyOutputs: false });
+  const model = await loadFile(wasmPath, { copyOutputs: false });
   const bounds = checkRuntimeSymbols(model, wasmPath);
   const lay = kvLayout(model.inputs, wasmPath);
   const kvNames = [];

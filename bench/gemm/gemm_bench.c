@@ -72,22 +72,26 @@ static void bench_conv(int c, int k, int h, int kk, int s, int packed, double mi
   if (packed) free(wp);
 }
 
-/* depthwise 3x3 (pad 1), c channels, hxh input, stride s, bias + relu */
-static void bench_dw(int c, int h, int s, double min_ms) {
-  int oh = (h + 2 - 3) / s + 1;
-  float *x = rnd_buf((size_t)c * h * h), *w = rnd_buf((size_t)c * 9), *bias = rnd_buf((size_t)c);
-  float *y = malloc((size_t)c * oh * oh * 4);
-  RtConv2d p = {A(x), A(w), A(bias), 0, A(y), 0, 1, c, h, h, c, oh, oh, 3, 3, s, s, 1, 1, 1, 1, c, 0,
-                {RT_ACT_RELU, 0, 0}, 0};
+/* depthwise kxk (pad k/2), c channels, h x w input, stride s, bias + relu */
+static void bench_dw(int c, int h, int w, int kk, int s, double min_ms) {
+  int pad = kk / 2, oh = (h + 2 * pad - kk) / s + 1, ow = (w + 2 * pad - kk) / s + 1;
+  float *x = rnd_buf((size_t)c * h * w), *wt = rnd_buf((size_t)c * kk * kk), *bias = rnd_buf((size_t)c);
+  float *y = malloc((size_t)c * oh * ow * 4);
+  RtConv2d p = {A(x), A(wt), A(bias), 0, A(y), 0, 1, c, h, w, c, oh, ow, kk, kk, s, s, pad, pad,
+                1, 1, c, 0, {RT_ACT_RELU, 0, 0}, 0};
   double ms = best_ms(run_conv, &p, min_ms);
-  printf("{\"name\":\"depthwise 3x3 %dch @%dx%d s%d\",\"ms\":%.4f,\"gflops\":%.3f}\n", c, h, h, s, ms,
-         2.0 * c * 9 * oh * oh / ms * 1e-6);
-  free(x); free(w); free(bias); free(y);
+  char hw[32];
+  if (h == w) snprintf(hw, sizeof hw, "%dx%d", h, w); else snprintf(hw, sizeof hw, "%dx%d", h, w);
+  printf("{\"name\":\"depthwise %dx%d %dch @%s s%d\",\"ms\":%.4f,\"gflops\":%.3f}\n", kk, kk, c, hw, s, ms,
+         2.0 * c * kk * kk * oh * ow / ms * 1e-6);
+  free(x); free(wt); free(bias); free(y);
 }
 
 int main(int argc, char **argv) {
   double min_ms = argc > 1 ? atof(argv[1]) : 200.0;
+  int dw_only = argc > 2 && !strcmp(argv[2], "dw");   /* run.mjs --only dw */
   static const int sizes[] = {128, 256, 512, 1024};
+  if (!dw_only) {
   for (int i = 0; i < 4; i++) bench_gemm(sizes[i], 0, min_ms);
   bench_gemm(512, 1, min_ms);
   bench_conv(64, 64, 56, 3, 1, 1, min_ms);
@@ -98,8 +102,14 @@ int main(int argc, char **argv) {
   bench_conv(64, 128, 56, 3, 2, 1, min_ms);
   bench_conv(256, 512, 14, 1, 1, 1, min_ms);
   bench_conv(16, 96, 112, 1, 1, 1, min_ms);
-  bench_dw(96, 112, 2, min_ms);
-  bench_dw(144, 56, 1, min_ms);
-  bench_dw(960, 7, 1, min_ms);
+  }
+  bench_dw(96, 112, 112, 3, 2, min_ms);
+  bench_dw(144, 56, 56, 3, 1, min_ms);
+  bench_dw(192, 28, 28, 3, 1, min_ms);
+  bench_dw(576, 14, 14, 3, 1, min_ms);
+  bench_dw(960, 7, 7, 3, 1, min_ms);
+  bench_dw(576, 14, 14, 3, 2, min_ms);
+  bench_dw(240, 12, 80, 5, 1, min_ms);
+  bench_dw(200, 2, 96, 5, 1, min_ms);
   return 0;
 }

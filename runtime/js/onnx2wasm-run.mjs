@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load, TYPED_ARRAYS } from './onnx2wasm.mjs';
+import { TYPED_ARRAYS } from './onnx2wasm.mjs';
+import { loadFile } from './onnx2wasm-node.mjs';
 import { decodeTensor, encodeTensor, halfToFloat, floatToHalf } from './tensorproto.mjs';
 
 export const HELP = `usage: onnx2wasm-run MODEL.wasm [options]
@@ -288,11 +289,11 @@ export async function main(argv, io = { stdout: (s) => console.log(s), stderr: (
 }
 
 async function runCli(opts, io, out, info, warn) {
-  let bytes;
-  try { bytes = fs.readFileSync(opts.model); } catch (e) { throw new CliError(`cannot read ${opts.model}: ${e.message}`); }
+  try { fs.accessSync(opts.model, fs.constants.R_OK); } catch (e) { throw new CliError(`cannot read ${opts.model}: ${e.message}`); }
   const now = () => performance.now();
   let t0 = now(), model;
-  try { model = await load(bytes); } catch (e) { throw new CliError(`${opts.model}: ${e.message}`); }
+  // the weights go from the file straight into the module's memory (load time includes reading the file)
+  try { model = await loadFile(opts.model); } catch (e) { throw new CliError(`${opts.model}: ${e.message}`); }
   const loadMs = now() - t0;
 
   // Inputs.

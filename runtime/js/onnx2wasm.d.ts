@@ -117,6 +117,17 @@ export const TYPED_ARRAYS: Readonly<{ [K in DType]: { new (n: number): TypedArra
 /** Reads and validates the signature section of a compiled module. */
 export function readSignature(module: WebAssembly.Module): Signature;
 
+/**
+ * Compiles and instantiates a module from a random-access source of `size` bytes: `read(dst, at)` fills
+ * dst with the bytes at [at, at + dst.length). The large data segments (the weights) are read straight
+ * into the instance's memory. Node's loadFile (onnx2wasm-node.mjs) is this over a file.
+ */
+export function loadFromSource(
+  size: number,
+  read: (dst: Uint8Array, at: number) => void,
+  opts?: LoadOptions,
+): Promise<Model>;
+
 /** Compiles (if needed) and instantiates an onnx2wasm module with no imports. */
 export function load(
   bytesOrModule: ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response,

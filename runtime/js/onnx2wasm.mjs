@@ -69,11 +69,15 @@ function uleb(n) {
 
 /**
  * Splits the large active data segments with constant offsets out of module bytes `u8`.
- * Returns {bytes, segments: [{offset, bytes}]} (bytes: the module with those segments emptied) or
- * null when there is nothing to split or the layout is not the plain one.
+ * Returns {bytes, segments: [{offset, bytes, at, n}]} (bytes: the module with those segments emptied;
+ * at: a segment's position in u8) or null when there is nothing to split or the layout is not the plain one.
+ * `need(pos, len)`, when given, is called before the parser reads u8[pos, pos + len): loadFile passes
+ * a u8 that holds only what was asked for, so the split-off payloads are never read from the file.
  */
-function splitLargeSegments(u8) {
-  if (u8.length < SPLIT_MIN_BYTES + 8 || u8[0] !== 0 || u8[1] !== 0x61 || u8[2] !== 0x73 || u8[3] !== 0x6d ||
+function splitLargeSegments(u8, need = () => {}) {
+  if (u8.length < SPLIT_MIN_BYTES + 8) return null;
+  need(0, 8);
+  if (u8[0] !== 0 || u8[1] !== 0x61 || u8[2] !== 0x73 || u8[3] !== 0x6d ||
       u8[4] !== 1 || u8[5] !== 0 || u8[6] !== 0 || u8[7] !== 0) return null;
   let pos = 8, end = u8.length;
   const leb = () => {                      // unsigned LEB128 (u32)
@@ -94,16 +98,19 @@ function splitLargeSegments(u8) {
     return r >>> 0;
   };
   try {
+    const HEAD = 24;                       // enough bytes for any section or segment header we parse
     while (pos < u8.length) {
       end = u8.length;
+      need(pos, HEAD);
       const secStart = pos, id = u8[pos++], size = leb(), body = pos;
       if (body + size > u8.length) return null;
-      if (id !== 11) { pos = body + size; continue; }
+      if (id !== 11) { need(body, size); pos = body + size; continue; }
       end = body + size;
       const count = leb(), countEnd = pos, segs = [];
       for (let i = 0; i < count; i++) {
+        need(pos, HEAD);
         const flags = leb();
-        if (flags === 1) { const n = leb(); pos += n; segs.push({ active: false }); continue; }   // passive
+        if (flags === 1) { const n = leb(); need(pos, n); pos += n; segs.push({ active: false }); continue; }   // passive
         if (flags === 2 && leb() !== 0) return null;          // another memory
         if (flags !== 0 && flags !== 2) return null;
         if (u8[pos++] !== 0x41) return null;                  // only `i32.const N end` offsets
@@ -118,6 +125,8 @@ function splitLargeSegments(u8) {
       // a large segment is split off unless a later non-empty active segment overlaps it (order matters)
       const big = segs.map((s, i) => s.active && s.n >= SPLIT_MIN_BYTES &&
         !segs.some((t, j) => j > i && t.active && t.n > 0 && t.offset < s.offset + s.n && s.offset < t.offset + t.n));
+      segs.forEach((s, i) => { if (s.active && !big[i]) need(s.data, s.n); });
+      need(end, u8.length - end);
       if (!big.some(Boolean)) return null;
       // the section again: the count, then every segment as it was but the large ones without bytes
       const pieces = [], segments = [];
@@ -128,7 +137,7 @@ function splitLargeSegments(u8) {
         if (!big[i]) return;
         add(u8.subarray(p, s.headEnd));                        // up to this segment's size field
         add(Uint8Array.of(0));                                 // size 0
-        segments.push({ offset: s.offset, bytes: u8.subarray(s.data, s.data + s.n) });
+        segments.push({ offset: s.offset, bytes: u8.subarray(s.data, s.data + s.n), at: s.data, n: s.n });
         p = s.data + s.n;
       });
       add(u8.subarray(p, end));
@@ -172,6 +181,47 @@ async function toModule(src) {
   }
   fail(`load() expects wasm bytes (ArrayBuffer/TypedArray), a WebAssembly.Module or a Response, ` +
        `got ${describe(src)}`);
+}
+
+/**
+ * Compiles and instantiates an onnx2wasm module from a random-access source of `size` bytes:
+ * `read(dst, at)` fills the Uint8Array dst with the bytes [at, at + dst.length), synchronously. The
+ * large data segments (the weights) are read by `read` straight into the instance's memory and never
+ * held in a JavaScript buffer; everything else is read once into a buffer that is compiled. A later
+ * load(model.module) calls `read` again for the segments. Node's loadFile (onnx2wasm-node.mjs) is this
+ * over a file. Options as for load().
+ * @param {number} size
+ * @param {(dst: Uint8Array, at: number) => void} read
+ * @param {{copyOutputs?: boolean}} [opts]
+ */
+export async function loadFromSource(size, read, opts = {}) {
+  if (!Number.isSafeInteger(size) || size < 0) fail(`loadFromSource: bad size ${size}`);
+  const u8 = new Uint8Array(size);         // zero-filled; its pages are touched only where bytes are read
+  const PAGE = 4096, loaded = new Uint8Array(Math.ceil(size / PAGE) + 1);
+  const need = (pos, len) => {             // reads the not-yet-read pages of [pos, pos + len)
+    const a = Math.max(0, Math.floor(pos / PAGE));
+    const b = Math.min(loaded.length - 1, Math.ceil(Math.min(size, pos + len) / PAGE));
+    for (let p = a; p < b;) {
+      if (loaded[p]) { p++; continue; }
+      let q = p;
+      while (q < b && !loaded[q]) loaded[q++] = 1;
+      read(u8.subarray(p * PAGE, Math.min(size, q * PAGE)), p * PAGE);
+      p = q;
+    }
+  };
+  const split = splitLargeSegments(u8, need);
+  if (!split) {
+    need(0, size);
+    return load(u8, opts);
+  }
+  let module;
+  try {
+    module = await WebAssembly.compile(split.bytes);
+  } catch (e) {
+    fail(`not a valid WebAssembly module: ${e.message}`, { cause: e });
+  }
+  splitSegments.set(module, split.segments.map(({ offset, at, n }) => ({ offset, n, read: (dst) => read(dst, at) })));
+  return load(module, opts);
 }
 
 /**
@@ -297,12 +347,13 @@ export async function load(bytesOrModule, opts = {}) {
   const ex = instance.exports;
   if (!(ex.memory instanceof WebAssembly.Memory)) fail("module does not export 'memory'");
   if (typeof ex.run !== 'function') fail("module does not export function 'run'");
-  for (const { offset, bytes } of splitSegments.get(module) || []) {     // the segments toModule split off
-    const buf = ex.memory.buffer;
-    if (offset + bytes.length > buf.byteLength) {
-      fail(`instantiation failed: data segment [${offset}, ${offset + bytes.length}) is out of bounds of memory (${buf.byteLength} bytes)`);
+  for (const seg of splitSegments.get(module) || []) {     // the segments toModule / loadFile split off
+    const buf = ex.memory.buffer, { offset, n } = seg;
+    if (offset + n > buf.byteLength) {
+      fail(`instantiation failed: data segment [${offset}, ${offset + n}) is out of bounds of memory (${buf.byteLength} bytes)`);
     }
-    new Uint8Array(buf, offset, bytes.length).set(bytes);
+    if (seg.read) seg.read(new Uint8Array(buf, offset, n));
+    else new Uint8Array(buf, offset, n).set(seg.bytes);
   }
 
   // Bind every tensor to its address: the exported global is authoritative, the signature's

@@ -2,7 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import vm from 'node:vm';
-import { load, readSignature, SIGNATURE_SECTION } from '../../runtime/js/onnx2wasm.mjs';
+import { load, loadFromSource, readSignature, SIGNATURE_SECTION } from '../../runtime/js/onnx2wasm.mjs';
+import { loadFile } from '../../runtime/js/onnx2wasm-node.mjs';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   buildAdd1, buildMixed, add1Signature, appendCustomSection, wat2wasm, ADD1_WAT, uleb128, buildBigData, BIG_SEGMENT,
 } from './fixtures.mjs';
@@ -184,6 +188,56 @@ test('large data segments: out of bounds is an instantiation error, as without t
   const bytes = buildBigData({ pages: 1 });                  // 64 KiB: the segment [40000, 110000) does not fit
   await assert.rejects(WebAssembly.instantiate(bytes, {}), /out of bounds/);
   await assert.rejects(load(bytes), /instantiation failed: data segment \[40000, 110000\) is out of bounds/);
+});
+
+test('loadFromSource: the big segment is read once, into memory; the same memory as instantiating the bytes', async () => {
+  const same = (a, b, what) => assert.ok(Buffer.from(a).equals(Buffer.from(b)), `memories differ: ${what}`);
+  for (const overlap of [false, true]) {
+    const bytes = buildBigData({ overlap });
+    const ref = (await WebAssembly.instantiate(bytes, {})).instance.exports;
+    ref.run();
+    const reads = [];
+    const read = (dst, at) => { reads.push([at, at + dst.length, dst.buffer]); dst.set(bytes.subarray(at, at + dst.length)); };
+    const m = await loadFromSource(bytes.length, read);
+    m.run({ x: new Float32Array([0]) });
+    same(m.memory.buffer, ref.memory.buffer, `loadFromSource, overlap ${overlap}`);
+    // where the payload of the big segment sits in the file: find its first bytes (7*i & 255 from i = 0)
+    const at = Buffer.from(bytes).indexOf(Buffer.from(Array.from({ length: 64 }, (_, i) => (7 * i) & 255)));
+    const intoMemory = reads.filter((r) => r[2] === m.memory.buffer);
+    const overPayload = reads.filter((r) => r[0] < at + BIG_SEGMENT.bytes - 4096 && r[1] > at + 4096);
+    if (!overlap) {
+      assert.equal(intoMemory.length, 1);                  // straight into the instance's memory
+      assert.deepEqual(overPayload.map((r) => r[2] === m.memory.buffer), [true]);   // and nowhere else
+      const again = await load(m.module);                  // a second instance reads it again
+      again.run({ x: new Float32Array([0]) });
+      same(again.memory.buffer, ref.memory.buffer, 'load(m.module) after loadFromSource');
+    } else {
+      assert.equal(intoMemory.length, 0);                  // overlapped: stays in the compiled module
+    }
+  }
+  // a module with no big segment: read whole, loaded as bytes
+  const small = await loadFromSource(add1.length, (dst, at) => dst.set(add1.subarray(at, at + dst.length)));
+  assert.deepEqual([...small.run({ x: new Float32Array([1, 2, 3, 4]) }).y], [2, 3, 4, 5]);
+});
+
+test('loadFile: same results as load(bytes); missing, truncated and changed files are clear errors', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'o2w-loadfile-'));
+  try {
+    const bytes = buildBigData(), file = path.join(dir, 'm.wasm');
+    fs.writeFileSync(file, bytes);
+    const ref = await load(bytes), m = await loadFile(file);
+    assert.deepEqual([...m.run({ x: new Float32Array([1]) }).y], [...ref.run({ x: new Float32Array([1]) }).y]);
+    assert.ok(Buffer.from(m.memory.buffer).equals(Buffer.from(ref.memory.buffer)));
+    await assert.rejects(loadFile(path.join(dir, 'none.wasm')), /cannot open '.*none\.wasm'/);
+    fs.writeFileSync(path.join(dir, 't.wasm'), bytes.subarray(0, bytes.length - 1000));
+    await assert.rejects(loadFile(path.join(dir, 't.wasm')), /not a valid WebAssembly module|unexpected end of file/);
+    const again = await load(m.module);                    // reads the weights from the file again
+    assert.deepEqual([...again.run({ x: new Float32Array([1]) }).y], [...ref.run({ x: new Float32Array([1]) }).y]);
+    fs.writeFileSync(file, Buffer.concat([Buffer.from(bytes), Buffer.from([0])]));
+    await assert.rejects(load(m.module), /changed since it was loaded/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the loader imports nothing from Node (browser-safe)', async () => {

@@ -855,6 +855,28 @@ TEST(fold_gate_residual) {
   ir_graph_free(g);
 }
 
+/* flush_denormals: a conv weight's subnormals become signed zeros; a constant also read by an Equal keeps them */
+TEST(flush_denormals) {
+  g = ir_graph_new();
+  Value *x = input("x", 4, (int64_t[]){1, 2, 1, 1});
+  float wv[4] = {1e-40f, -1e-40f, 0.5f, 1.17549435e-38f}, cv[2] = {1e-40f, 1.0f};
+  Value *w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){2, 2, 1, 1}, wv);
+  Value *c = ir_const(g, "c", DT_FLOAT, 4, (int64_t[]){1, 2, 1, 1}, cv);
+  Value *cw = ir_const(g, "cw", DT_FLOAT, 4, (int64_t[]){2, 2, 1, 1}, wv);
+  Value *y = op("Conv", 2, (Value *[]){x, w}, "y");
+  Value *z = op("Conv", 2, (Value *[]){y, cw}, "z");
+  Value *e = op("Equal", 2, (Value *[]){x, c}, "e");
+  Value *m = op("MatMul", 2, (Value *[]){z, c}, "m");
+  output(e);
+  output(m);
+  CHECK(pass_fold(g) == 0 && pass_flush_denormals(g) == 0);
+  const float *d = w->data, *dc = c->data;
+  CHECK(d[0] == 0.0f && !signbit(d[0]) && d[1] == 0.0f && signbit(d[1]) && d[2] == 0.5f && d[3] == 1.17549435e-38f);
+  CHECK(dc[0] == 1e-40f);                                  /* read by Equal too: exact */
+  CHECK(((const float *)cw->data)[0] == 0.0f);
+  ir_graph_free(g);
+}
+
 int main(void) {
   RUN(fold_shape_chain);
   RUN(fuse_hardswish_affine);
@@ -877,5 +899,6 @@ int main(void) {
   RUN(fold_cast_half_and_bfloat16);
   RUN(fuse_act_affine_sub_and_order);
   RUN(fold_gate_residual);
+  RUN(flush_denormals);
   return harness_done();
 }
