@@ -102,6 +102,10 @@ int main(int argc, char **argv) {
   bench_conv(64, 128, 56, 3, 2, 1, min_ms);
   bench_conv(256, 512, 14, 1, 1, 1, min_ms);
   bench_conv(16, 96, 112, 1, 1, 1, min_ms);
+  bench_conv(3, 32, 224, 3, 2, 1, min_ms);
+  bench_conv(96, 24, 56, 1, 1, 1, min_ms);
+  bench_conv(96, 25, 56, 1, 1, 1, min_ms);
+  bench_conv(96, 21, 56, 1, 1, 1, min_ms);
   }
   bench_dw(96, 112, 112, 3, 2, min_ms);
   bench_dw(144, 56, 56, 3, 1, min_ms);

@@ -182,6 +182,37 @@ __attribute__((noinline)) static void ukr4(int32_t kc, const float *a, const flo
   for (int i = 0; i < MR; i++) wasm_v128_store(t + i * NR, c0[i]);
 }
 
+/* ukr for the last panel of a matrix whose row count is not a multiple of MR: only its mv < MR valid rows
+ * (of the zero-padded panel) are computed, raw sums to t. M = 21 costs 4.2 panels instead of 5, M = 32 (a
+ * stem conv's output channels) 6.4 instead of 7. */
+RT_AI void ukr_rows_n(const int R, int32_t kc, const float *a, const float *b, float *t) {
+  v128_t c0[MR - 1], c1[MR - 1];
+  for (int i = 0; i < R; i++) c0[i] = c1[i] = wasm_f32x4_const_splat(0.0f);
+#pragma clang loop unroll(disable)
+  for (int32_t q = 0; q < kc; q++) {
+    v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+    for (int i = 0; i < R; i++) {
+      v128_t va = wasm_v128_load32_splat(a + i);
+      c0[i] = wasm_f32x4_add(c0[i], wasm_f32x4_mul(va, b0));
+      c1[i] = wasm_f32x4_add(c1[i], wasm_f32x4_mul(va, b1));
+    }
+    a += MR;
+    b += NR;
+  }
+  for (int i = 0; i < R; i++) {
+    wasm_v128_store(t + i * NR, c0[i]);
+    wasm_v128_store(t + i * NR + 4, c1[i]);
+  }
+}
+__attribute__((noinline)) static void ukr_rows(int32_t kc, const float *a, const float *b, float *t, int32_t mv) {
+  switch (mv) {
+  case 1: ukr_rows_n(1, kc, a, b, t); break;
+  case 2: ukr_rows_n(2, kc, a, b, t); break;
+  case 3: ukr_rows_n(3, kc, a, b, t); break;
+  default: ukr_rows_n(4, kc, a, b, t); break;
+  }
+}
+
 /* act on a full MR x NR tile of C in place */
 __attribute__((noinline)) static void act_tile(float *c, int32_t ldc, int32_t kind, float aa, float ab) {
   for (int i = 0; i < MR; i++, c += ldc) {
@@ -328,6 +359,7 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
               if (last && !act_in_ukr) act_tile(ct, ldc, ep->act, ep->act_a, ep->act_b);
             } else {
               if (nv <= 4) ukr4(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile);
+              else if (mv < MR) ukr_rows(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile, mv);
               else ukr(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile, 0, 0, 0, 0, 0, 0, 0);
               tile_out(ep, tile, ct, ldc, row, col, mv, nv, first, last);
             }
