@@ -793,6 +793,10 @@ static void test_conv2d(void) {
       {1, 3, 15, 18, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 3},    /* depthwise 3x3 s2 d2: row pairs with sh == dh */
       {1, 3, 9, 12, 3, 3, 5, 2, 1, 0, 2, 2, 1, 1, 1, 3},     /* depthwise asymmetric */
       {1, 2, 300, 250, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}, /* depthwise plane larger than rt_abuf: row blocks */
+      {2, 6, 14, 14, 6, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 6},    /* depthwise 5x5 same, flat plane, batch 2 */
+      {1, 5, 7, 7, 5, 3, 3, 1, 1, 0, 2, 2, 0, 1, 1, 5},      /* flat plane, same padding split unevenly */
+      {1, 3, 1, 17, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},     /* flat plane of one row */
+      {1, 4, 9, 7, 4, 5, 5, 1, 1, 4, 0, 0, 4, 1, 1, 4},      /* flat 5x5, all padding on one side */
       {1, 2, 301, 251, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2}, /* the same, stride 2 */
       {1, 1, 400, 200, 1, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 1}, /* row blocks, dilated 5x5 */
       {1, 1, 3, 20000, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, /* a row too wide for rt_abuf: the direct version */
