@@ -118,5 +118,8 @@ int main(int argc, char **argv) {
   bench_dw(672, 14, 14, 5, 1, min_ms);
   bench_dw(1152, 7, 7, 5, 1, min_ms);
   bench_dw(240, 28, 28, 5, 1, min_ms);
+  bench_dw(144, 56, 56, 3, 2, min_ms);
+  bench_dw(144, 56, 56, 5, 2, min_ms);
+  bench_dw(672, 14, 14, 5, 2, min_ms);
   return 0;
 }

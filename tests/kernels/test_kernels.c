@@ -797,6 +797,9 @@ static void test_conv2d(void) {
       {1, 5, 7, 7, 5, 3, 3, 1, 1, 0, 2, 2, 0, 1, 1, 5},      /* flat plane, same padding split unevenly */
       {1, 3, 1, 17, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3},     /* flat plane of one row */
       {1, 4, 9, 7, 4, 5, 5, 1, 1, 4, 0, 0, 4, 1, 1, 4},      /* flat 5x5, all padding on one side */
+      {1, 6, 14, 14, 6, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 6},    /* depthwise 5x5 s2: parity planes */
+      {1, 4, 15, 13, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4},    /* parity planes of odd sizes */
+      {2, 3, 9, 10, 3, 5, 5, 2, 2, 1, 2, 2, 1, 1, 1, 3},     /* parity planes, uneven padding, batch 2 */
       {1, 2, 301, 251, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2}, /* the same, stride 2 */
       {1, 1, 400, 200, 1, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 1}, /* row blocks, dilated 5x5 */
       {1, 1, 3, 20000, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, /* a row too wide for rt_abuf: the direct version */
