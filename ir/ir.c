@@ -205,6 +205,7 @@ int ir_node_reads(const Node *n, Value **out) {
   }
   if (n->res) out[k++] = n->res;
   if (n->bias) out[k++] = n->bias;
+  if (n->xscale) out[k++] = n->xscale;
   return k;
 }
 
@@ -218,6 +219,7 @@ void ir_recount_uses(Graph *g) {
     if (n->dead) continue;
     for (int j = 0; j < n->nin; j++) if (n->in[j]) n->in[j]->nuses++;
     if (n->res) n->res->nuses++;
+    if (n->xscale) n->xscale->nuses++;
     if (n->wpack) n->wpack->nuses++;
     if (n->bias) n->bias->nuses++;
     for (int j = 0; j < n->nout; j++) if (n->out[j]) n->out[j]->producer = n;
@@ -230,6 +232,7 @@ void ir_replace_uses(Graph *g, Value *from, Value *to) {
     if (n->dead) continue;
     for (int j = 0; j < n->nin; j++) if (n->in[j] == from) n->in[j] = to;
     if (n->res == from) n->res = to;
+    if (n->xscale == from) n->xscale = to;
   }
   for (int i = 0; i < g->noutputs; i++) if (g->outputs[i] == from) g->outputs[i] = to;
   ir_recount_uses(g);
@@ -332,6 +335,7 @@ void ir_dump(const Graph *g, FILE *f) {
     fputc('(', f);
     for (int j = 0; j < n->nin; j++) { if (j) fputs(", ", f); fprintf(f, "%%%s", n->in[j] ? n->in[j]->name : "_"); }
     if (n->res) fprintf(f, ", res=%%%s", n->res->name);
+    if (n->xscale) fprintf(f, ", xscale=%%%s", n->xscale->name);
     if (n->wpack) fprintf(f, ", wpack=%%%s", n->wpack->name);
     if (n->wino) fprintf(f, ", winograd=F(%dx%d,3x3)", n->wino, n->wino);
     if (n->bias) fprintf(f, ", bias=%%%s", n->bias->name);
@@ -356,6 +360,7 @@ int ir_verify(Graph *g) {
         break;
       }
     if (n->res && !seen[n->res->id]) bad = ir_errorf(g, n, "internal: residual used before defined");
+    if (n->xscale && !seen[n->xscale->id]) bad = ir_errorf(g, n, "internal: channel scale used before defined");
     for (int j = 0; j < n->nout; j++) if (n->out[j]) seen[n->out[j]->id] = 1;
   }
   for (int i = 0; i < g->noutputs && !bad; i++)

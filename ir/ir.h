@@ -134,6 +134,7 @@ struct Node {
   int act;                       /* RtActKind */
   float act_a, act_b;
   Value *res;                    /* fused residual add, or NULL */
+  Value *xscale;                 /* Conv: per-input-channel scale [N or 1, C, 1, 1] folded in (x * xscale), or NULL */
   Value *wpack;                  /* weights repacked for the kernel (replaces in[1] at run time), or NULL */
   int wino;                      /* Conv: 2 or 4 when wpack holds Winograd F(wino x wino, 3x3) weights (rt_conv_wino_f32) */
   bool trans_b;                  /* MatMul: in[1] holds B transposed in its last two axes (a folded Transpose) */

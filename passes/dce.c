@@ -16,6 +16,7 @@ int pass_dce(Graph *g) {
       n->dead = true;
       for (int k = 0; k < n->nin; k++) if (n->in[k]) n->in[k]->nuses--;
       if (n->res) n->res->nuses--;
+      if (n->xscale) n->xscale->nuses--;
       changed = true;
     }
   }

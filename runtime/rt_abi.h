@@ -89,6 +89,11 @@ typedef struct {
   uint32_t scratch_bytes;
   RtAct act;
   int32_t wpacked;   /* 1: w is in the packed layout of runtime/pack.h (rt_pack_conv2d_weights), done at compile time */
+  /* xscale (0: none): the conv reads x[ni][ci] * xscale[ni * xscale_ns + ci] (a squeeze-excite gate folded in
+   * by passes/fold_channel_scale.c; the product is rounded as the Mul node it replaces rounded it). Fast for
+   * pointwise group-1 convs, which are the only ones the compiler gives one; elsewhere the scalar path. */
+  RtAddr xscale;
+  int32_t xscale_ns;
 } RtConv2d;
 
 /* Rows per panel of packed conv weights (runtime/pack.h) = rows of the GEMM micro-kernel's tile.

@@ -111,6 +111,10 @@ int op_conv_lower(LowerCtx *cx, Node *n) {
     .group = (int32_t)ir_attr_int(n, "group", 1),
   };
   if (n->scratch_bytes) { p.scratch = cg_scratch(cx, n); p.scratch_bytes = (uint32_t)n->scratch_bytes; }
+  if (n->xscale) {
+    p.xscale = cg_addr(cx, n->xscale);
+    p.xscale_ns = n->xscale->dims[0].c == 1 ? 0 : p.c;
+  }
   p.act = cg_node_act(n);
   return cg_call(cx, K_conv2d_f32, &p, sizeof p, n);
 }

@@ -4,7 +4,7 @@
 
 /* One output pixel computed directly (reference loop; also the border path of depthwise). */
 static float conv_pixel(const RtConv2d *p, const float *xg, const float *wk, ptrdiff_t ws, int32_t cpg,
-                        int32_t oy, int32_t ox) {
+                        int32_t oy, int32_t ox, const float *xs) {
   float acc = 0.0f;
   for (int32_t ci = 0; ci < cpg; ci++)
     for (int32_t ky = 0; ky < p->kh; ky++) {
@@ -15,7 +15,9 @@ static float conv_pixel(const RtConv2d *p, const float *xg, const float *wk, ptr
       for (int32_t kx = 0; kx < p->kw; kx++) {
         int32_t ix = ox * p->sw - p->pl + kx * p->dw;
         if (ix < 0 || ix >= p->w_) continue;
-        acc += xr[ix] * wr[kx * ws];
+        float xv = xr[ix];
+        if (xs) xv *= xs[ci];        /* rounded like the separate Mul node it replaces */
+        acc += xv * wr[kx * ws];
       }
     }
   return acc;
@@ -41,10 +43,11 @@ void rt_conv2d_f32__scalar(const RtConv2d *p) {
         ws = RT_CONV_PACK_MR;
       }
       ptrdiff_t base = ((ptrdiff_t)ni * p->k + ko) * ohw;
+      const float *xs = p->xscale ? RT_PTR(const float, p->xscale) + (ptrdiff_t)ni * p->xscale_ns + (ptrdiff_t)g * cpg : 0;
       for (int32_t oy = 0; oy < p->oh; oy++)
         for (int32_t ox = 0; ox < p->ow; ox++) {
           ptrdiff_t o = base + (ptrdiff_t)oy * p->ow + ox;
-          float v = conv_pixel(p, xg, wk, ws, cpg, oy, ox);
+          float v = conv_pixel(p, xg, wk, ws, cpg, oy, ox, xs);
           if (bias) v += bias[ko];
           if (res) v += res[o];
           y[o] = rt_act1(p->act.kind, p->act.a, p->act.b, v);
@@ -569,7 +572,7 @@ __attribute__((noinline)) static void dw_direct_plane(const RtConv2d *p, int32_t
           ox = dw_interior(sw, ox, hi, xb, rstep, nrows, wr, kw, dw, yr, rr, vb, kind, aa, ab);
         if (ox >= ow) break;
       }
-      float v = conv_pixel(p, xp, wp, 1, 1, oy, ox) + bv;
+      float v = conv_pixel(p, xp, wp, 1, 1, oy, ox, 0) + bv;
       if (rr) v += rr[ox];
       yr[ox] = rt_act1(kind, aa, ab, v);
     }
@@ -594,6 +597,24 @@ static void depthwise(const RtConv2d *p) {
     }
 }
 
+/* packb of a pointwise conv whose input channels are scaled (RtConv2d.xscale): B[q][j] = x[q][j] * s[q],
+ * the product rounded to float as the Mul it replaces, in the strip copy that packing does anyway. */
+typedef struct { const float *x; int32_t hw; const float *s; } ScaledB;
+
+static void packb_scaled(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nv, float *dst) {
+  const ScaledB *sb = ctx;
+  const float *b = sb->x + (ptrdiff_t)k0 * sb->hw + j0, *s = sb->s + k0;
+  for (int32_t q = 0; q < kc; q++, b += sb->hw, dst += 8) {
+    v128_t sv = wasm_v128_load32_splat(s + q);
+    if (nv == 8) {
+      wasm_v128_store(dst, wasm_f32x4_mul(wasm_v128_load(b), sv));
+      wasm_v128_store(dst + 4, wasm_f32x4_mul(wasm_v128_load(b + 4), sv));
+    } else {
+      for (int32_t jj = 0; jj < 8; jj++) dst[jj] = jj < nv ? b[jj] * s[q] : 0.0f;
+    }
+  }
+}
+
 /* Everything but depthwise: per image and group, the GEMM Y[kpg][oh*ow] = W[kpg][crs] * B[crs][oh*ow]
  * with B the input itself (1x1, stride 1, no padding) or its implicit im2col; W pre-packed (wpacked)
  * or packed on the fly. Needs no scratch. */
@@ -616,7 +637,10 @@ __attribute__((noinline)) static void conv_gemm(const RtConv2d *p) {
                        res ? res + yo : 0, ohw, 1.0f, p->act.kind, p->act.a, p->act.b};
       const float *ap = p->wpacked ? w + (ptrdiff_t)g * panels * RT_CONV_PACK_MR * crs : 0;
       const float *a = w + (ptrdiff_t)g * kpg * crs;
-      if (pointwise) {
+      if (pointwise && p->xscale) {
+        ScaledB sb = {xg, (int32_t)hw, RT_PTR(const float, p->xscale) + (ptrdiff_t)ni * p->xscale_ns};
+        rt_gemm_core(kpg, ohw, crs, ap, a, crs, 1, packb_scaled, &sb, y + yo, ohw, &ep);
+      } else if (pointwise) {
         RtStridedB sb = {xg, (int32_t)hw, 1};
         rt_gemm_core(kpg, ohw, crs, ap, a, crs, 1, rt_packb_strided, &sb, y + yo, ohw, &ep);
       } else {
@@ -630,6 +654,11 @@ __attribute__((noinline)) static void conv_gemm(const RtConv2d *p) {
  * inlining large single-caller functions): V8 compiles each function on its first call with its baseline
  * compiler and then optimizes the hot ones in the background, so a model's first run waits for less. */
 void rt_conv2d_f32__simd128(const RtConv2d *p) {
+  if (p->xscale && !(p->group == 1 && p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 &&
+                     p->pl == 0 && p->oh == p->h && p->ow == p->w_)) {
+    rt_conv2d_f32__scalar(p);     /* the compiler folds a channel scale only into pointwise convs */
+    return;
+  }
   if (p->group == p->c && p->group == p->k && p->group > 1 && !p->wpacked) {
     if (!depthwise_flat(p) && !depthwise_s2(p) && !depthwise_padded(p)) depthwise(p); /* plane too large for rt_abuf: the direct version */
     return;

@@ -689,6 +689,10 @@ static void test_matmul(void) {
 typedef struct { int n, c, h, w, k, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, group; } ConvCfg;
 
 /* scratch_mode: 0 exact scratch, 1 no scratch (scalar fallback), 2 exact scratch and y == res (in place). */
+/* conv_case with an input channel scale (RtConv2d.xscale): 0 none, 1 one per image (xscale_ns = c),
+ * 2 one for all images (xscale_ns = 0) */
+static int g_conv_xscale;
+
 static void conv_case(const ConvCfg *g, int bias, int res, RtAct act, int scratch_mode) {
   int oh = (g->h + g->pt + g->pb - ((g->kh - 1) * g->dh + 1)) / g->sh + 1;
   int ow = (g->w + g->pl + g->pr - ((g->kw - 1) * g->dw + 1)) / g->sw + 1;
@@ -698,6 +702,8 @@ static void conv_case(const ConvCfg *g, int bias, int res, RtAct act, int scratc
   float *x = frand_buf(nx, -1, 1), *w = frand_buf(nw, -1, 1);
   float *bi = bias ? frand_buf((size_t)g->k, -1, 1) : 0, *rs = res ? frand_buf(ny, -1, 1) : 0;
   float *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
+  int xs_ns = g_conv_xscale == 1 ? g->c : 0;
+  float *xs = g_conv_xscale ? frand_buf((size_t)(g_conv_xscale == 1 ? g->n : 1) * g->c, -2, 2) : 0;
   int pointwise = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
                   g->pb == 0 && g->pr == 0;
   uint32_t sb = pointwise || scratch_mode == 1 ? 0 : (uint32_t)(cpg * g->kh * g->kw * oh * ow * 4);
@@ -714,8 +720,9 @@ static void conv_case(const ConvCfg *g, int bias, int res, RtAct act, int scratc
               for (int kx = 0; kx < g->kw; kx++) {
                 int iy = oy * g->sh - g->pt + ky * g->dh, ix = ox * g->sw - g->pl + kx * g->dw;
                 if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) continue;
-                double t = (double)x[(((size_t)ni * g->c + (size_t)gi * cpg + ci) * g->h + iy) * g->w + ix] *
-                           w[(((size_t)ko * cpg + ci) * g->kh + ky) * g->kw + kx];
+                float xv = x[(((size_t)ni * g->c + (size_t)gi * cpg + ci) * g->h + iy) * g->w + ix];
+                if (xs) xv = xv * xs[(size_t)ni * xs_ns + (size_t)gi * cpg + ci];   /* rounded, as the Mul node */
+                double t = (double)xv * w[(((size_t)ko * cpg + ci) * g->kh + ky) * g->kw + kx];
                 s += t;
                 mag += fabs(t);
               }
@@ -726,7 +733,8 @@ static void conv_case(const ConvCfg *g, int bias, int res, RtAct act, int scratc
         }
   RtConv2d p = {A(x), A(w), bi ? A(bi) : 0, rs ? A(rs) : 0, A(ys), scratch ? A(scratch) : 0,
                 g->n, g->c, g->h, g->w, g->k, oh, ow, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->dh, g->dw,
-                g->group, sb, act, 0};
+                g->group, sb, act, 0, 0, 0};
+  if (xs) { p.xscale = A(xs); p.xscale_ns = xs_ns; }
   if (scratch_mode == 2) { /* in place: y is the residual buffer */
     rt_memcpy(ys, rs, ny * 4);
     rt_memcpy(yv, rs, ny * 4);
@@ -738,9 +746,10 @@ static void conv_case(const ConvCfg *g, int bias, int res, RtAct act, int scratc
   rt_conv2d_f32__simd128(&p);
   char name[200];
   snprintf(name, sizeof name,
-           "conv2d[n%d c%d %dx%d k%d %dx%d s%d,%d p%d,%d,%d,%d d%d,%d g%d bias=%d res=%d %s%s]", g->n, g->c, g->h,
+           "conv2d[n%d c%d %dx%d k%d %dx%d s%d,%d p%d,%d,%d,%d d%d,%d g%d bias=%d res=%d %s%s%s]", g->n, g->c, g->h,
            g->w, g->k, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->pb, g->pr, g->dh, g->dw, g->group, bias, res,
-           act_names[act.kind], scratch_mode == 1 ? " no-scratch" : scratch_mode == 2 ? " in-place" : "");
+           act_names[act.kind], scratch_mode == 1 ? " no-scratch" : scratch_mode == 2 ? " in-place" : "",
+           g_conv_xscale == 1 ? " xscale/image" : g_conv_xscale == 2 ? " xscale" : "");
   check3(name, ys, yv, ref, tol, ny);
   if (rt_conv2d_wants_packing(g->k, g->c, g->group)) { /* again with compile-time packed weights */
     int crs = cpg * g->kh * g->kw;
@@ -766,7 +775,7 @@ static void conv_case(const ConvCfg *g, int bias, int res, RtAct act, int scratc
     g_fail++;
     printf("FAIL %s scratch overrun\n", name);
   }
-  free(x); free(w); free(bi); free(rs); free(ys); free(yv); free(ref); free(tol); free(scratch);
+  free(x); free(w); free(bi); free(rs); free(ys); free(yv); free(ref); free(tol); free(scratch); free(xs);
 }
 
 static void test_conv2d(void) {
@@ -828,6 +837,23 @@ static void test_conv2d(void) {
     conv_case(&cfgs[i], 1, 1, make_act(RT_ACT_RELU), 2);
     conv_case(&cfgs[i], 0, 1, make_act(RT_ACT_CLIP), 2);
   }
+  /* an input channel scale (a folded squeeze-excite gate): pointwise convs take the fast path (batch 2 with
+   * a gate per image or one shared, K over two k blocks, a right-edge strip); others the scalar one */
+  static const ConvCfg xcfgs[] = {
+      {1, 5, 7, 9, 13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {2, 3, 1, 1, 17, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {2, 300, 5, 7, 12, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},
+      {1, 64, 9, 9, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2},     /* grouped: scalar */
+      {1, 3, 13, 13, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 3x3: scalar */
+  };
+  for (int mode = 1; mode <= 2; mode++) {
+    g_conv_xscale = mode;
+    for (size_t i = 0; i < sizeof xcfgs / sizeof xcfgs[0]; i++) {
+      conv_case(&xcfgs[i], 1, 0, make_act(RT_ACT_SILU), 0);
+      conv_case(&xcfgs[i], 1, 1, none, 2);
+    }
+  }
+  g_conv_xscale = 0;
 }
 
 /* ------------------------------------------------------------------ Winograd conv */
@@ -1839,7 +1865,7 @@ static void bench(void) {
   float *x = frand_buf(64 * 56 * 56, -1, 1), *w = frand_buf(64 * 64 * 9, -1, 1), *y = fbuf(64 * 56 * 56);
   float *bi = frand_buf(64, -1, 1), *scr = fbuf(64 * 9 * 56 * 56);
   RtConv2d p = {A(x), A(w), A(bi), 0, A(y), A(scr), 1, 64, 56, 56, 64, oh, ow, 3, 3, 1, 1, 1, 1, 1, 1, 1,
-                64u * 9 * 56 * 56 * 4, make_act(RT_ACT_RELU), 0};
+                64u * 9 * 56 * 56 * 4, make_act(RT_ACT_RELU), 0, 0, 0};
   double flops = 2.0 * 64 * 64 * 9 * 56 * 56;
   for (int v = 0; v < 2; v++) {
     int reps = v ? 10 : 2;
@@ -1864,7 +1890,7 @@ static void bench(void) {
   float *dx = frand_buf(96 * 112 * 112, -1, 1), *dwt = frand_buf(96 * 9, -1, 1), *dy = fbuf(96 * 112 * 112);
   float *dbi = frand_buf(96, -1, 1);
   RtConv2d pd = {A(dx), A(dwt), A(dbi), 0, A(dy), 0, 1, 96, 112, 112, 96, 112, 112, 3, 3, 1, 1, 1, 1, 1, 1, 96,
-                 0, make_act(RT_ACT_RELU), 0};
+                 0, make_act(RT_ACT_RELU), 0, 0, 0};
   double t0 = now_ms();
   for (int r = 0; r < 10; r++) rt_conv2d_f32__simd128(&pd);
   printf("INFO bench depthwise3x3 96ch 112x112 simd: %.2f ms\n", (now_ms() - t0) / 10);
@@ -1881,7 +1907,7 @@ static void bench_wino(void) {
     float *bi = frand_buf((size_t)k, -1, 1);
     float *wp = fbuf(rt_conv2d_packed_floats(k, c * 9, 1));
     rt_pack_conv2d_weights(w, wp, k, c * 9, 1);
-    RtConv2d p = {A(x), A(wp), A(bi), 0, A(y), 0, 1, c, hw, hw, k, hw, hw, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, make_act(RT_ACT_RELU), 1};
+    RtConv2d p = {A(x), A(wp), A(bi), 0, A(y), 0, 1, c, hw, hw, k, hw, hw, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, make_act(RT_ACT_RELU), 1, 0, 0};
     double flops = 2.0 * c * k * 9 * hw * hw, t0, ms[3];
     int reps = (int)(4e8 / flops) + 2;
     rt_conv2d_f32__simd128(&p);

@@ -877,6 +877,38 @@ TEST(flush_denormals) {
   ir_graph_free(g);
 }
 
+/* fold_channel_scale: Conv1x1(x * gate) -> Conv1x1(x, xscale = gate); not when the product is read elsewhere,
+ * the conv is 3x3, or the "gate" is as large as x */
+static Value *se_graph(int64_t kh, bool extra_reader, bool full_gate) {
+  g = ir_graph_new();
+  Value *x = input("x", 4, (int64_t[]){1, 4, 5, 5});
+  Value *gt = input("gate", 4, full_gate ? (int64_t[]){1, 4, 5, 5} : (int64_t[]){1, 4, 1, 1});
+  static float wv[2 * 4 * 9];
+  Value *w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){2, 4, kh, kh}, wv);
+  Value *m = op("Mul", 2, (Value *[]){x, gt}, "m");
+  Value *y = op("Conv", 2, (Value *[]){m, w}, "y");
+  static const int64_t pads[4] = {1, 1, 1, 1};   /* set_ints keeps the pointer */
+  if (kh == 3) set_ints(y->producer, "pads", 4, pads);
+  output(y);
+  if (extra_reader) output(op("Relu", 1, (Value *[]){m}, "r"));
+  return y;
+}
+
+TEST(fold_channel_scale) {
+  Value *y = se_graph(1, false, false);
+  CHECK(pass_fold(g) == 0 && pass_fold_channel_scale(g) == 0 && pass_infer(g) == 0);
+  Node *c = y->producer;
+  CHECK(live_nodes() == 1 && c->op == OP_Conv && c->in[0] == g->inputs[0] && c->xscale == g->inputs[1]);
+  CHECK(g->inputs[1]->nuses == 1);
+  ir_graph_free(g);
+  for (int k = 0; k < 3; k++) {
+    y = k == 0 ? se_graph(3, false, false) : k == 1 ? se_graph(1, true, false) : se_graph(1, false, true);
+    CHECK_MSG(pass_fold(g) == 0 && pass_fold_channel_scale(g) == 0, "case %d: %s", k, ir_error(g));
+    CHECK_MSG(y->producer->xscale == NULL && y->producer->in[0]->producer && y->producer->in[0]->producer->op == OP_Mul, "case %d", k);
+    ir_graph_free(g);
+  }
+}
+
 int main(void) {
   RUN(fold_shape_chain);
   RUN(fuse_hardswish_affine);
@@ -900,5 +932,6 @@ int main(void) {
   RUN(fuse_act_affine_sub_and_order);
   RUN(fold_gate_residual);
   RUN(flush_denormals);
+  RUN(fold_channel_scale);
   return harness_done();
 }
