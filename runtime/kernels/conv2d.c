@@ -615,6 +615,33 @@ static void packb_scaled(const void *ctx, int32_t k0, int32_t kc, int32_t j0, in
   }
 }
 
+/* A pointwise conv on a 1x1 image (the squeeze-excite FCs): a matrix-vector product over the packed
+ * weights' 5-row panels, 4 rows in a vector and the fifth in a scalar. The GEMM core would pad the single
+ * column to an 8-wide strip element by element and compute 8 columns for 1. */
+__attribute__((noinline)) static void conv_gemv(const RtConv2d *p, const float *xv, const float *xs, const float *ap,
+                                               const float *bias, const float *res, float *y) {
+  const int32_t k = p->k, c = p->c, MR = RT_CONV_PACK_MR;
+  const int32_t kind = p->act.kind;
+  for (int32_t r0 = 0; r0 < k; r0 += MR, ap += (ptrdiff_t)MR * c) {
+    v128_t acc = wasm_f32x4_const_splat(0.0f);
+    float a4 = 0.0f;
+    for (int32_t q = 0; q < c; q++) {
+      float xq = xs ? xv[q] * xs[q] : xv[q];
+      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(ap + (ptrdiff_t)q * MR), wasm_f32x4_splat(xq)));
+      a4 += ap[(ptrdiff_t)q * MR + 4] * xq;
+    }
+    float v[MR];
+    wasm_v128_store(v, acc);
+    v[4] = a4;
+    for (int32_t i = 0; i < MR && r0 + i < k; i++) {
+      float t = v[i];
+      if (bias) t += bias[r0 + i];
+      if (res) t += res[r0 + i];
+      y[r0 + i] = rt_act1(kind, p->act.a, p->act.b, t);
+    }
+  }
+}
+
 /* Everything but depthwise: per image and group, the GEMM Y[kpg][oh*ow] = W[kpg][crs] * B[crs][oh*ow]
  * with B the input itself (1x1, stride 1, no padding) or its implicit im2col; W pre-packed (wpacked)
  * or packed on the fly. Needs no scratch. */
@@ -629,6 +656,12 @@ __attribute__((noinline)) static void conv_gemm(const RtConv2d *p) {
   ptrdiff_t hw = (ptrdiff_t)p->h * p->w_;
   int pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 &&
                   p->oh == p->h && p->ow == p->w_;
+  if (pointwise && ohw == 1 && p->group == 1 && p->wpacked && RT_CONV_PACK_MR == 5) {
+    for (int32_t ni = 0; ni < p->n; ni++)
+      conv_gemv(p, x + (ptrdiff_t)ni * p->c, p->xscale ? RT_PTR(const float, p->xscale) + (ptrdiff_t)ni * p->xscale_ns : 0,
+                w, bias, res ? res + (ptrdiff_t)ni * p->k : 0, y + (ptrdiff_t)ni * p->k);
+    return;
+  }
   for (int32_t ni = 0; ni < p->n; ni++)
     for (int32_t g = 0; g < p->group; g++) {
       const float *xg = x + ((ptrdiff_t)ni * p->c + (ptrdiff_t)g * cpg) * hw;
