@@ -103,6 +103,7 @@ static float rt_bbuf[KC * NC] __attribute__((aligned(16)));
  * else goes through tile_out. */
 typedef struct {
   const float *rowv, *full; /* bias (scale 1) and residual (scale 1), optional */
+  const float *colv;        /* bias along the columns (MatMul's over the last axis; scale 1), optional */
   int32_t ldf, act;         /* act: RT_ACT_NONE, RT_ACT_RELU or RT_ACT_CLIP */
   float lo, hi;             /* clip bounds */
 } FastEpi;
@@ -153,6 +154,10 @@ __attribute__((noinline)) static void ukr(int32_t kc, const float *a, const floa
         v128_t r = wasm_v128_load32_splat(fe->rowv + row + i);
         v0 = wasm_f32x4_add(v0, r);
         v1 = wasm_f32x4_add(v1, r);
+      }
+      if (fe->colv) {
+        v0 = wasm_f32x4_add(v0, wasm_v128_load(fe->colv + col));
+        v1 = wasm_f32x4_add(v1, wasm_v128_load(fe->colv + col + 4));
       }
       if (fe->act == RT_ACT_RELU) {
         v0 = wasm_f32x4_pmax(v0, wasm_f32x4_const_splat(0.0f));
@@ -326,13 +331,17 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
    * then act_tile applies it while the tile is in L1 (tile_out's general path costs more than a
    * short-k GEMM itself). */
   int act_in_ukr = ep->act == RT_ACT_NONE || ep->act == RT_ACT_RELU || ep->act == RT_ACT_CLIP;
-  FastEpi fe = {ep->rowv, ep->full, ep->ldf, act_in_ukr ? ep->act : RT_ACT_NONE, ep->act_a, ep->act_b};
-  int fast = ep->alpha == 1.0f && ep->add == 0.0f && !ep->colv && (!ep->rowv || ep->rows == 1.0f) &&
+  FastEpi fe = {ep->rowv, ep->full, ep->colv, ep->ldf, act_in_ukr ? ep->act : RT_ACT_NONE, ep->act_a, ep->act_b};
+  int fast = ep->alpha == 1.0f && ep->add == 0.0f && (!ep->colv || ep->cols == 1.0f) && (!ep->rowv || ep->rows == 1.0f) &&
              (!ep->full || ep->fulls == 1.0f);
   int32_t mcb = ap ? m : MC;
   for (int32_t k0 = 0; k0 < k; k0 += KC) {
     int32_t kc = RT_MIN(KC, k - k0);
     int first = k0 == 0, last = k0 + kc >= k;
+    /* A in one row block (m <= MC): packed once per k block, not once per column block (ppocr_rec's
+     * 40 x 120 x 6625 classifier has 52 column blocks) */
+    int a_once = !ap && m <= mcb;
+    if (a_once) pack_a(a + (ptrdiff_t)k0 * a_ks, a_rs, a_ks, m, kc, rt_abuf);
     for (int32_t j0 = 0; j0 < n; j0 += NC) {
       int32_t nc = RT_MIN(NC, n - j0);
       for (int32_t s = 0; s < nc; s += NR)
@@ -345,7 +354,7 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
           apn = ap + (ptrdiff_t)k0 * MR;
           ps = (ptrdiff_t)k * MR;
         } else {
-          pack_a(a + (ptrdiff_t)i0 * a_rs + (ptrdiff_t)k0 * a_ks, a_rs, a_ks, mc, kc, rt_abuf);
+          if (!a_once) pack_a(a + (ptrdiff_t)i0 * a_rs + (ptrdiff_t)k0 * a_ks, a_rs, a_ks, mc, kc, rt_abuf);
           apn = rt_abuf;
           ps = (ptrdiff_t)kc * MR;
         }

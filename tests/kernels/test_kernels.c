@@ -532,6 +532,11 @@ static void test_gemm(void) {
     gemm_case(5, 9, 0, t & 1, t >> 1, 2, 1.0f, 1.0f, none);    /* k = 0 */
   }
   for (int kind = 1; kind < RT_ACT_COUNT; kind++) gemm_case(7, 19, 11, kind & 1, (kind >> 1) & 1, 2, 1.0f, 1.0f, make_act(kind));
+  /* a bias along the columns with full 5x8 tiles: the micro-kernel's own epilogue adds it */
+  for (int t = 0; t < 4; t++) {
+    gemm_case(10, 24, 17, t & 1, t >> 1, 2, 1.0f, 1.0f, none);
+    gemm_case(15, 136, 300, t & 1, t >> 1, 2, 1.0f, 1.0f, make_act(RT_ACT_RELU));
+  }
 }
 
 /* ------------------------------------------------------------------ matmul */
