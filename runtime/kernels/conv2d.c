@@ -623,16 +623,31 @@ __attribute__((noinline)) static void conv_gemv(const RtConv2d *p, const float *
   const int32_t k = p->k, c = p->c, MR = RT_CONV_PACK_MR;
   const int32_t kind = p->act.kind;
   for (int32_t r0 = 0; r0 < k; r0 += MR, ap += (ptrdiff_t)MR * c) {
-    v128_t acc = wasm_f32x4_const_splat(0.0f);
-    float a4 = 0.0f;
-    for (int32_t q = 0; q < c; q++) {
-      float xq = xs ? xv[q] * xs[q] : xv[q];
-      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(ap + (ptrdiff_t)q * MR), wasm_f32x4_splat(xq)));
-      a4 += ap[(ptrdiff_t)q * MR + 4] * xq;
+    /* 4 independent sums (q mod 4): one chain of f32x4 adds would wait on the add latency every step */
+    v128_t acc[4], a4 = wasm_f32x4_const_splat(0.0f);
+    for (int j = 0; j < 4; j++) acc[j] = a4;
+    int32_t q = 0;
+    for (; q + 4 <= c; q += 4) {
+      v128_t xq = wasm_v128_load(xv + q);
+      if (xs) xq = wasm_f32x4_mul(xq, wasm_v128_load(xs + q));
+      const float *aq = ap + (ptrdiff_t)q * MR;
+      acc[0] = wasm_f32x4_add(acc[0], wasm_f32x4_mul(wasm_v128_load(aq), wasm_i32x4_shuffle(xq, xq, 0, 0, 0, 0)));
+      acc[1] = wasm_f32x4_add(acc[1], wasm_f32x4_mul(wasm_v128_load(aq + MR), wasm_i32x4_shuffle(xq, xq, 1, 1, 1, 1)));
+      acc[2] = wasm_f32x4_add(acc[2], wasm_f32x4_mul(wasm_v128_load(aq + 2 * MR), wasm_i32x4_shuffle(xq, xq, 2, 2, 2, 2)));
+      acc[3] = wasm_f32x4_add(acc[3], wasm_f32x4_mul(wasm_v128_load(aq + 3 * MR), wasm_i32x4_shuffle(xq, xq, 3, 3, 3, 3)));
+      /* the fifth rows of the 4 steps: lanes of one vector */
+      v128_t r4 = wasm_f32x4_make(aq[4], aq[MR + 4], aq[2 * MR + 4], aq[3 * MR + 4]);
+      a4 = wasm_f32x4_add(a4, wasm_f32x4_mul(r4, xq));
     }
-    float v[MR];
-    wasm_v128_store(v, acc);
-    v[4] = a4;
+    v128_t sum = wasm_f32x4_add(wasm_f32x4_add(acc[0], acc[1]), wasm_f32x4_add(acc[2], acc[3]));
+    float v[MR], l4[4];
+    wasm_v128_store(v, sum);
+    wasm_v128_store(l4, a4);
+    v[4] = (l4[0] + l4[1]) + (l4[2] + l4[3]);
+    for (; q < c; q++) {
+      float xq = xs ? xv[q] * xs[q] : xv[q];
+      for (int i = 0; i < MR; i++) v[i] += ap[(ptrdiff_t)q * MR + i] * xq;
+    }
     for (int32_t i = 0; i < MR && r0 + i < k; i++) {
       float t = v[i];
       if (bias) t += bias[r0 + i];
