@@ -319,71 +319,132 @@ static int depthwise_padded(const RtConv2d *p) {
   return 1;
 }
 
-/* Depthwise, stride 1, dilation 1, "same" padding (pt + pb = kh - 1, pl + pr = kw - 1, so oh = h and
- * ow = w), over the plane as one flat run of h*w floats: output o reads x[o + (ky - pt) w + (kx - pl)].
- * Rows outside the plane read zeros (the plane is copied between zero rows in rt_abuf); a column outside
- * it would read the neighbouring row's end, so the taps of each kernel column kx != pl are summed apart
- * and masked with mask[kx][o / 4] (lanes whose column o % w + kx - pl is inside [0, w)), computed once
- * per call. Every vector is 4 useful outputs: no 8-pixel groups straddling the end of 7-, 14- or 28-wide
- * rows, and no per-row work. */
-typedef struct { int32_t nvec, lead, plane; float *buf; const v128_t *mask; } DwFlat;
+/* Depthwise over flat planes (3x3 or 5x5, dilation 1). Output o = oy*ow + ox is computed 4 at a time, each
+ * tap one contiguous load: tap (ky, kx) of all outputs is one flat run starting at tap[ky*kw + kx], and the
+ * lanes whose input column falls outside the plane are masked per kernel column (mask[kx][o / 4]; a column
+ * that never leaves the plane has none). The taps of one kernel column are summed apart and masked as one.
+ *  - stride 1 with "same" padding (oh = h, ow = w): the plane itself, copied between zero rows in rt_abuf;
+ *    tap (ky, kx) is x + (ky - pt) w + (kx - pl). Every vector holds 4 useful outputs: no 8-pixel groups
+ *    straddling the end of 7-, 14- or 28-wide rows and no per-row work.
+ *  - stride 2: the plane is split once into its four row/column parity planes P[pr][pc][r][c] =
+ *    x[2r + pr][2c + pc], each with the output's row pitch ow between zero rows; tap (ky, kx) of output
+ *    (oy, ox) is x[2oy + a][2ox + b] (a = ky - pt, b = kx - pl) = P[a & 1][b & 1][oy + (a >> 1)][ox + (b >> 1)],
+ *    again a flat run from P[a & 1][b & 1] + (a >> 1) ow + (b >> 1).
+ * Masks are computed once per call, the planes' zero rows are zeroed once per call, and each channel
+ * rewrites only the plane's own positions. */
+#define DW_FLAT_TAPS 25
+typedef struct {
+  int32_t nvec, s2;                   /* vectors of 4 outputs per plane; stride 2 (parity planes) */
+  float *copy;                        /* stride 1: where the plane's first float goes */
+  float *plane[2][2];                 /* stride 2: the parity planes' first floats */
+  const float *tap[DW_FLAT_TAPS];     /* [ky * kw + kx] */
+  const v128_t *mask[5];              /* [kx]: nvec lane masks, or NULL (column always inside) */
+} DwFlat;
+
+/* lane masks of kernel column kx: output column ox reads plane column ox + d, valid in [0, ncols) */
+static const v128_t *dw_flat_masks(const RtConv2d *p, int32_t nvec, int32_t d, int32_t ncols, v128_t *mask) {
+  if (d >= 0 && p->ow - 1 + d < ncols) return 0;
+  for (int32_t i = 0; i < nvec; i++) {
+    int32_t lanes[4];
+    for (int l = 0; l < 4; l++) {
+      int32_t col = (int32_t)((4 * (int64_t)i + l) % p->ow) + d;
+      lanes[l] = col >= 0 && col < ncols ? -1 : 0;
+    }
+    mask[i] = wasm_i32x4_make(lanes[0], lanes[1], lanes[2], lanes[3]);
+  }
+  return mask;
+}
 
 static int dw_flat_plan(const RtConv2d *p, DwFlat *f) {
-  const int32_t h = p->h, w = p->w_, kh = p->kh, kw = p->kw;
-  if (p->sh != 1 || p->sw != 1 || p->dh != 1 || p->dw != 1 || p->oh != h || p->ow != w) return 0;
-  if (!((kh == 3 && kw == 3) || (kh == 5 && kw == 5)) || p->pt >= kh || p->pl >= kw) return 0;
-  /* rows a multiple of 8 wide go as fast through the padded rows (dw_row; 56x56 3x3: 0.51 ms against
-   * 0.53 for 144 channels, 12x80 5x5: 0.56 against 0.66); the rest gain: 14x14 3x3 0.27 -> 0.13 ms for
-   * 576 channels, 7x7 5x5 0.34 -> 0.18 for 1152 (bench/gemm/run.mjs --only dw) */
-  if (w % 8 == 0) return 0;
-  int64_t hw = (int64_t)h * w, nvec = (hw + 3) / 4;
-  int64_t lead = (int64_t)p->pt * w + p->pl;                       /* zeros before the plane */
-  int64_t tail = (int64_t)(kh - 1 - p->pt) * w + (kw - 1 - p->pl) + 4 * nvec - hw + 4;
-  int64_t plane = (lead + hw + tail + 3) & ~(int64_t)3;
-  int64_t masks = nvec * (kw - 1) * 4;
-  if (plane + masks > RT_ABUF_FLOATS || hw < 16) return 0;
+  const int32_t h = p->h, w = p->w_, kh = p->kh, kw = p->kw, oh = p->oh, ow = p->ow, pt = p->pt, pl = p->pl;
+  if (p->dh != 1 || p->dw != 1 || !((kh == 3 && kw == 3) || (kh == 5 && kw == 5)) || pt < 0 || pl < 0 ||
+      pt >= kh || pl >= kw || (int64_t)oh * ow < 16)
+    return 0;
+  int64_t nvec = ((int64_t)oh * ow + 3) / 4;
   f->nvec = (int32_t)nvec;
-  f->lead = (int32_t)lead;
-  f->plane = (int32_t)plane;
-  f->buf = rt_abuf;
-  v128_t *mask = (v128_t *)(rt_abuf + plane);
-  for (int32_t kx = 0, m = 0; kx < kw; kx++) {
-    if (kx == p->pl) continue;
-    int32_t d = kx - p->pl;
-    for (int32_t i = 0; i < nvec; i++) {
-      int32_t lanes[4];
-      for (int l = 0; l < 4; l++) {
-        int32_t col = (int32_t)((4 * (int64_t)i + l) % w) + d;
-        lanes[l] = col >= 0 && col < w ? -1 : 0;
-      }
-      mask[(ptrdiff_t)m * nvec + i] = wasm_i32x4_make(lanes[0], lanes[1], lanes[2], lanes[3]);
+  if (p->sh == 1 && p->sw == 1) {
+    if (oh != h || ow != w) return 0;
+    /* rows a multiple of 8 wide go as fast through the padded rows (dw_row; 56x56 3x3: 0.51 ms against
+     * 0.53 for 144 channels, 12x80 5x5: 0.56 against 0.66); the rest gain: 14x14 3x3 0.27 -> 0.13 ms for
+     * 576 channels, 7x7 5x5 0.34 -> 0.18 for 1152 (bench/gemm/run.mjs --only dw) */
+    if (w % 8 == 0) return 0;
+    int64_t lead = (int64_t)pt * w + pl, hw = (int64_t)h * w;
+    int64_t tail = (int64_t)(kh - 1 - pt) * w + (kw - 1 - pl) + 4 * nvec - hw + 4;
+    int64_t plane = (lead + hw + tail + 3) & ~(int64_t)3;
+    if (plane + nvec * kw * 4 > RT_ABUF_FLOATS) return 0;
+    rt_memset(rt_abuf, 0, (size_t)plane * 4);
+    f->s2 = 0;
+    f->copy = rt_abuf + lead;
+    v128_t *mask = (v128_t *)(rt_abuf + plane);
+    for (int32_t kx = 0; kx < kw; kx++) {
+      f->mask[kx] = dw_flat_masks(p, f->nvec, kx - pl, w, mask);
+      if (f->mask[kx]) mask += nvec;
+      for (int32_t ky = 0; ky < kh; ky++) f->tap[ky * kw + kx] = f->copy + (ptrdiff_t)(ky - pt) * w + (kx - pl);
     }
-    m++;
+    return 1;
   }
-  f->mask = mask;
-  rt_memset(rt_abuf, 0, (size_t)plane * 4);
+  if (p->sh != 2 || p->sw != 2) return 0;
+  int32_t nrows[2], ncols[2];
+  for (int par = 0; par < 2; par++) {
+    nrows[par] = (h - par + 1) / 2;
+    ncols[par] = (w - par + 1) / 2;
+    if (ncols[par] > ow) return 0;                         /* a parity row must fit the pitch */
+  }
+  /* rows of a parity plane read: oy + (a >> 1) for a in [-pt, kh - 1 - pt] */
+  int32_t rlo = rt_floor_div(-pt, 2), rhi = oh - 1 + rt_floor_div(kh - 1 - pt, 2);
+  int32_t clo = rt_floor_div(-pl, 2), chi = rt_floor_div(kw - 1 - pl, 2);
+  int32_t lead_rows = RT_MAX(0, -rlo), rows = RT_MAX(rhi + 1, RT_MAX(nrows[0], nrows[1])) + lead_rows + 1;
+  int64_t lead = (int64_t)lead_rows * ow + RT_MAX(0, -clo) + 4;
+  int64_t psize = ((lead + (int64_t)rows * ow + RT_MAX(0, chi) + 8) + 3) & ~(int64_t)3;
+  if (4 * psize + nvec * kw * 4 > RT_ABUF_FLOATS) return 0;
+  rt_memset(rt_abuf, 0, (size_t)(4 * psize) * 4);
+  f->s2 = 1;
+  for (int pr = 0; pr < 2; pr++)
+    for (int pc = 0; pc < 2; pc++) f->plane[pr][pc] = rt_abuf + (2 * pr + pc) * psize + lead;
+  v128_t *mask = (v128_t *)(rt_abuf + 4 * psize);
+  for (int32_t kx = 0; kx < kw; kx++) {
+    int32_t b = kx - pl;
+    f->mask[kx] = dw_flat_masks(p, f->nvec, rt_floor_div(b, 2), ncols[b & 1], mask);
+    if (f->mask[kx]) mask += nvec;
+    for (int32_t ky = 0; ky < kh; ky++) {
+      int32_t a = ky - pt;
+      f->tap[ky * kw + kx] = f->plane[a & 1][b & 1] + (ptrdiff_t)rt_floor_div(a, 2) * ow + rt_floor_div(b, 2);
+    }
+  }
   return 1;
 }
 
-/* KH x KW taps (compile-time); x points at the plane's first float inside the zero-padded copy. */
-RT_AI void dw_flat_run(const int KH, const int KW, const RtConv2d *p, const DwFlat *f, const float *x,
-                       const float *wp, float *y, const float *rr, v128_t vb) {
-  const int32_t w = p->w_, pt = p->pt, pl = p->pl, nvec = f->nvec, kind = p->act.kind;
+/* a channel's input plane into the flat buffers */
+static void dw_flat_fill(const RtConv2d *p, const DwFlat *f, const float *xp) {
+  const int32_t h = p->h, w = p->w_, ow = p->ow;
+  if (!f->s2) {
+    rt_memcpy(f->copy, xp, (size_t)h * w * 4);
+    return;
+  }
+  for (int32_t r = 0; r < h; r++) {
+    const float *src = xp + (ptrdiff_t)r * w;
+    float *d0 = f->plane[r & 1][0] + (ptrdiff_t)(r >> 1) * ow, *d1 = f->plane[r & 1][1] + (ptrdiff_t)(r >> 1) * ow;
+    int32_t j = 0;
+    for (; j + 8 <= w; j += 8) {
+      v128_t u = wasm_v128_load(src + j), v = wasm_v128_load(src + j + 4);
+      wasm_v128_store(d0 + j / 2, wasm_i32x4_shuffle(u, v, 0, 2, 4, 6));
+      wasm_v128_store(d1 + j / 2, wasm_i32x4_shuffle(u, v, 1, 3, 5, 7));
+    }
+    for (; j < w; j++) (j & 1 ? d1 : d0)[j >> 1] = src[j];
+  }
+}
+
+RT_AI void dw_flat_run(const int KH, const int KW, const RtConv2d *p, const DwFlat *f, const float *wp, float *y,
+                       const float *rr, v128_t vb) {
+  const int32_t nvec = f->nvec, kind = p->act.kind, n = p->oh * p->ow;
   const float aa = p->act.a, ab = p->act.b;
-  const int32_t n = p->h * w;
   for (int32_t i = 0; i < nvec; i++) {
-    const float *xo = x + 4 * i - pt * w - pl;
     v128_t acc = vb;
-    for (int kx = 0, m = 0; kx < KW; kx++) {
+    for (int kx = 0; kx < KW; kx++) {
       v128_t a = wasm_f32x4_const_splat(0.0f);
       for (int ky = 0; ky < KH; ky++)
-        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(wp + ky * KW + kx), wasm_v128_load(xo + ky * w + kx)));
-      if (kx == pl) {
-        acc = wasm_f32x4_add(acc, a);
-      } else {
-        acc = wasm_f32x4_add(acc, wasm_v128_and(a, f->mask[(ptrdiff_t)m * nvec + i]));
-        m++;
-      }
+        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(wp + ky * KW + kx), wasm_v128_load(f->tap[ky * KW + kx] + 4 * i)));
+      acc = wasm_f32x4_add(acc, f->mask[kx] ? wasm_v128_and(a, f->mask[kx][i]) : a);
     }
     int32_t left = n - 4 * i;
     if (left >= 4) {
@@ -398,11 +459,10 @@ RT_AI void dw_flat_run(const int KH, const int KW, const RtConv2d *p, const DwFl
 
 __attribute__((noinline)) static void dw_flat_plane(const RtConv2d *p, const DwFlat *f, const float *xp,
                                                     const float *wp, float *yp, const float *rp, float bv) {
-  float *x = f->buf + f->lead;
-  rt_memcpy(x, xp, (size_t)p->h * p->w_ * 4);
+  dw_flat_fill(p, f, xp);
   v128_t vb = wasm_f32x4_splat(bv);
-  if (p->kh == 3) dw_flat_run(3, 3, p, f, x, wp, yp, rp, vb);
-  else dw_flat_run(5, 5, p, f, x, wp, yp, rp, vb);
+  if (p->kh == 3) dw_flat_run(3, 3, p, f, wp, yp, rp, vb);
+  else dw_flat_run(5, 5, p, f, wp, yp, rp, vb);
 }
 
 static int depthwise_flat(const RtConv2d *p) {
@@ -413,132 +473,11 @@ static int depthwise_flat(const RtConv2d *p) {
   const float *res = p->res ? RT_PTR(const float, p->res) : 0;
   float *y = RT_PTR(float, p->y);
   const int32_t nc = p->c;
-  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_;
-  for (int32_t ni = 0; ni < p->n; ni++)
-    for (int32_t ch = 0; ch < nc; ch++) {
-      ptrdiff_t o = ((ptrdiff_t)ni * nc + ch) * hw;
-      dw_flat_plane(p, &f, x + o, w + (ptrdiff_t)ch * p->kh * p->kw, y + o, res ? res + o : 0, bias ? bias[ch] : 0.0f);
-    }
-  return 1;
-}
-
-/* Depthwise, stride 2, dilation 1, 3x3 or 5x5: the input plane is split into its four row/column parity
- * planes P[pr][pc][r][c] = x[2r + pr][2c + pc], each stored with the output's row pitch ow between zero
- * rows. Tap (ky, kx) of output (oy, ox) is x[2oy + a][2ox + b] (a = ky - pt, b = kx - pl), i.e.
- * P[a & 1][b & 1][oy + (a >> 1)][ox + (b >> 1)]: at flat output index o = oy*ow + ox that is
- * P[a & 1][b & 1] + o + (a >> 1) ow + (b >> 1), a stride-1 flat read as in the stride-1 path, and columns
- * outside a parity plane are masked per kernel column. The split costs one pass over the input. */
-#define DW2_MAX_TAPS 25
-typedef struct {
-  int32_t nvec, ncols[2], nrows[2];
-  float *plane[2][2];
-  const float *tap[DW2_MAX_TAPS];     /* P[a & 1][b & 1] + (a >> 1) ow + (b >> 1), per tap */
-  const v128_t *mask;                 /* [kx][nvec] */
-} DwS2;
-
-static int dw_s2_plan(const RtConv2d *p, DwS2 *f) {
-  const int32_t h = p->h, w = p->w_, kh = p->kh, kw = p->kw, oh = p->oh, ow = p->ow, pt = p->pt, pl = p->pl;
-  if (p->sh != 2 || p->sw != 2 || p->dh != 1 || p->dw != 1) return 0;
-  if (!((kh == 3 && kw == 3) || (kh == 5 && kw == 5)) || pt >= kh || pl >= kw || pt < 0 || pl < 0) return 0;
-  for (int par = 0; par < 2; par++) {
-    f->nrows[par] = (h - par + 1) / 2;
-    f->ncols[par] = (w - par + 1) / 2;
-    if (f->ncols[par] > ow) return 0;                          /* a parity row must fit the pitch */
-  }
-  int64_t nvec = ((int64_t)oh * ow + 3) / 4;
-  /* rows of a parity plane read: oy + (a >> 1) for a in [-pt, kh - 1 - pt] */
-  int32_t rlo = rt_floor_div(-pt, 2), rhi = oh - 1 + rt_floor_div(kh - 1 - pt, 2);
-  int32_t clo = rt_floor_div(-pl, 2), chi = rt_floor_div(kw - 1 - pl, 2);
-  int32_t lead_rows = RT_MAX(0, -rlo), rows = RT_MAX(rhi + 1, RT_MAX(f->nrows[0], f->nrows[1])) + lead_rows + 1;
-  int64_t lead = (int64_t)lead_rows * ow + RT_MAX(0, -clo) + 4;
-  int64_t psize = ((lead + (int64_t)rows * ow + RT_MAX(0, chi) + 8) + 3) & ~(int64_t)3;
-  int64_t masks = nvec * kw * 4;
-  if (4 * psize + masks > RT_ABUF_FLOATS || oh * (int64_t)ow < 16) return 0;
-  rt_memset(rt_abuf, 0, (size_t)(4 * psize) * 4);
-  for (int pr = 0; pr < 2; pr++)
-    for (int pc = 0; pc < 2; pc++) f->plane[pr][pc] = rt_abuf + (2 * pr + pc) * psize + lead;
-  for (int32_t ky = 0; ky < kh; ky++)
-    for (int32_t kx = 0; kx < kw; kx++) {
-      int32_t a = ky - pt, b = kx - pl;
-      f->tap[ky * kw + kx] = f->plane[a & 1][b & 1] + (ptrdiff_t)rt_floor_div(a, 2) * ow + rt_floor_div(b, 2);
-    }
-  v128_t *mask = (v128_t *)(rt_abuf + 4 * psize);
-  for (int32_t kx = 0; kx < kw; kx++) {
-    int32_t b = kx - pl, d = rt_floor_div(b, 2), nc = f->ncols[b & 1];
-    for (int64_t i = 0; i < nvec; i++) {
-      int32_t lanes[4];
-      for (int l = 0; l < 4; l++) {
-        int32_t col = (int32_t)((4 * i + l) % ow) + d;
-        lanes[l] = col >= 0 && col < nc ? -1 : 0;
-      }
-      mask[(ptrdiff_t)kx * nvec + i] = wasm_i32x4_make(lanes[0], lanes[1], lanes[2], lanes[3]);
-    }
-  }
-  f->mask = mask;
-  f->nvec = (int32_t)nvec;
-  return 1;
-}
-
-/* the parity planes of one input plane */
-static void dw_s2_split(const RtConv2d *p, const DwS2 *f, const float *xp) {
-  const int32_t h = p->h, w = p->w_, ow = p->ow;
-  for (int32_t r = 0; r < h; r++) {
-    const float *src = xp + (ptrdiff_t)r * w;
-    float *d0 = f->plane[r & 1][0] + (ptrdiff_t)(r >> 1) * ow, *d1 = f->plane[r & 1][1] + (ptrdiff_t)(r >> 1) * ow;
-    int32_t j = 0;
-    for (; j + 8 <= w; j += 8) {
-      v128_t u = wasm_v128_load(src + j), v = wasm_v128_load(src + j + 4);
-      wasm_v128_store(d0 + j / 2, wasm_i32x4_shuffle(u, v, 0, 2, 4, 6));
-      wasm_v128_store(d1 + j / 2, wasm_i32x4_shuffle(u, v, 1, 3, 5, 7));
-    }
-    for (; j < w; j++) (j & 1 ? d1 : d0)[j >> 1] = src[j];
-  }
-}
-
-RT_AI void dw_s2_run(const int KH, const int KW, const RtConv2d *p, const DwS2 *f, const float *wp, float *y,
-                     const float *rr, v128_t vb) {
-  const int32_t nvec = f->nvec, kind = p->act.kind, n = p->oh * p->ow;
-  const float aa = p->act.a, ab = p->act.b;
-  for (int32_t i = 0; i < nvec; i++) {
-    v128_t acc = vb;
-    for (int kx = 0; kx < KW; kx++) {
-      v128_t a = wasm_f32x4_const_splat(0.0f);
-      for (int ky = 0; ky < KH; ky++)
-        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(wp + ky * KW + kx), wasm_v128_load(f->tap[ky * KW + kx] + 4 * i)));
-      acc = wasm_f32x4_add(acc, wasm_v128_and(a, f->mask[(ptrdiff_t)kx * nvec + i]));
-    }
-    int32_t left = n - 4 * i;
-    if (left >= 4) {
-      if (rr) acc = wasm_f32x4_add(acc, wasm_v128_load(rr + 4 * i));
-      wasm_v128_store(y + 4 * i, rt_act_f32x4(kind, aa, ab, acc));
-    } else {
-      if (rr) acc = wasm_f32x4_add(acc, rt_load_part(rr + 4 * i, left));
-      rt_store_part(y + 4 * i, rt_act_f32x4(kind, aa, ab, acc), left);
-    }
-  }
-}
-
-__attribute__((noinline)) static void dw_s2_plane(const RtConv2d *p, const DwS2 *f, const float *xp,
-                                                  const float *wp, float *yp, const float *rp, float bv) {
-  dw_s2_split(p, f, xp);
-  v128_t vb = wasm_f32x4_splat(bv);
-  if (p->kh == 3) dw_s2_run(3, 3, p, f, wp, yp, rp, vb);
-  else dw_s2_run(5, 5, p, f, wp, yp, rp, vb);
-}
-
-static int depthwise_s2(const RtConv2d *p) {
-  DwS2 f;
-  if (!dw_s2_plan(p, &f)) return 0;
-  const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
-  const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
-  const float *res = p->res ? RT_PTR(const float, p->res) : 0;
-  float *y = RT_PTR(float, p->y);
-  const int32_t nc = p->c;
   ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)p->oh * p->ow;
   for (int32_t ni = 0; ni < p->n; ni++)
     for (int32_t ch = 0; ch < nc; ch++) {
       ptrdiff_t xo = ((ptrdiff_t)ni * nc + ch) * hw, yo = ((ptrdiff_t)ni * nc + ch) * ohw;
-      dw_s2_plane(p, &f, x + xo, w + (ptrdiff_t)ch * p->kh * p->kw, y + yo, res ? res + yo : 0, bias ? bias[ch] : 0.0f);
+      dw_flat_plane(p, &f, x + xo, w + (ptrdiff_t)ch * p->kh * p->kw, y + yo, res ? res + yo : 0, bias ? bias[ch] : 0.0f);
     }
   return 1;
 }
@@ -708,7 +647,7 @@ void rt_conv2d_f32__simd128(const RtConv2d *p) {
     return;
   }
   if (p->group == p->c && p->group == p->k && p->group > 1 && !p->wpacked) {
-    if (!depthwise_flat(p) && !depthwise_s2(p) && !depthwise_padded(p)) depthwise(p); /* plane too large for rt_abuf: the direct version */
+    if (!depthwise_flat(p) && !depthwise_padded(p)) depthwise(p); /* plane too large for rt_abuf: the direct version */
     return;
   }
   conv_gemm(p);
