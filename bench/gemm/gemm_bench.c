@@ -51,6 +51,8 @@ static void bench_gemm(int n, int tb, double min_ms) {
 }
 
 /* conv c->k, hxw input, kxk kernel, stride s, pad k/2, bias + relu; packed (compile-time) weights or not. */
+static int g_conv_act = RT_ACT_RELU;   /* the epilogue's activation (bench_conv) */
+
 static void bench_conv(int c, int k, int h, int kk, int s, int packed, double min_ms) {
   int pad = kk / 2, oh = (h + 2 * pad - kk) / s + 1, crs = c * kk * kk;
   float *x = rnd_buf((size_t)c * h * h), *w = rnd_buf((size_t)k * crs), *bias = rnd_buf((size_t)k);
@@ -63,11 +65,11 @@ static void bench_conv(int c, int k, int h, int kk, int s, int packed, double mi
     rt_pack_conv2d_weights(w, wp, k, crs, 1);
   }
   RtConv2d p = {A(x), A(wp), A(bias), 0, A(y), scr ? A(scr) : 0, 1, c, h, h, k, oh, oh, kk, kk, s, s, pad, pad,
-                1, 1, 1, scr ? sb : 0, {RT_ACT_RELU, 0, 0}, packed};
+                1, 1, 1, scr ? sb : 0, {g_conv_act, 0, 0}, packed};
   double ms = best_ms(run_conv, &p, min_ms);
   double fl = 2.0 * k * crs * oh * oh;
-  printf("{\"name\":\"conv %dx%d %d->%d @%dx%d s%d%s\",\"ms\":%.4f,\"gflops\":%.3f}\n", kk, kk, c, k, h, h, s,
-         packed ? " packed" : "", ms, fl / ms * 1e-6);
+  printf("{\"name\":\"conv %dx%d %d->%d @%dx%d s%d%s%s\",\"ms\":%.4f,\"gflops\":%.3f}\n", kk, kk, c, k, h, h, s,
+         packed ? " packed" : "", g_conv_act == RT_ACT_SILU ? " silu" : "", ms, fl / ms * 1e-6);
   free(x); free(w); free(bias); free(y); free(scr);
   if (packed) free(wp);
 }
@@ -90,6 +92,13 @@ static void bench_dw(int c, int h, int w, int kk, int s, double min_ms) {
 int main(int argc, char **argv) {
   double min_ms = argc > 1 ? atof(argv[1]) : 200.0;
   int dw_only = argc > 2 && !strcmp(argv[2], "dw");   /* run.mjs --only dw */
+  if (argc > 2 && !strcmp(argv[2], "act")) {          /* run.mjs --only act: convs with a SiLU epilogue */
+    g_conv_act = RT_ACT_SILU;
+    bench_conv(16, 96, 112, 1, 1, 1, min_ms);
+    bench_conv(3, 32, 224, 3, 2, 1, min_ms);
+    bench_conv(256, 512, 14, 1, 1, 1, min_ms);
+    return 0;
+  }
   static const int sizes[] = {128, 256, 512, 1024};
   if (!dw_only) {
   for (int i = 0; i < 4; i++) bench_gemm(sizes[i], 0, min_ms);

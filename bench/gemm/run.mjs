@@ -3,7 +3,7 @@
 //   builds bench/gemm/gemm_bench.c + runtime/kernels/*.c + runtime/pack.c for wasm32-wasi (clang-19, the
 //   kernels' -O3 flags from runtime/build-kernels.sh; linked with wasm-ld-19 directly, no wasm-opt), runs it
 //   under Node's WASI and prints GFLOP/s and the ratio to the mul+add peak (and to the FMA peak).
-//   --only dw runs only the depthwise cases.
+//   --only dw runs only the depthwise cases; --only act three convs with a SiLU epilogue.
 //   --wasm-opt runs binaryen's wasm-opt -O3 on it first (as the compiler does on every model; SIMD128 only).
 //   --relaxed also builds the relaxed-SIMD variant (-mrelaxed-simd: the micro-kernel uses
 //   f32x4.relaxed_madd) and runs it. The script re-executes itself with --experimental-wasm-relaxed-simd.
