@@ -135,23 +135,125 @@ static int any_of_binop(int op) {
   }
 }
 
+/* a binary_f32 call: y = act(op(a, b)), y = n->out[0] (a may be y itself: it has y's shape) */
+static int lower_f32(LowerCtx *cx, Node *n, int op, const Value *a, const Value *b, RtAct act) {
+  Graph *g = cg_graph(cx);
+  Value *y = n->out[0];
+  const Value *ops[2] = {a, b};
+  Dim dim[IR_MAX_RANK], st[2][IR_MAX_RANK];
+  int k = bcast_plan(g, n, y, ops, 2, dim, st);
+  if (k < 0) return -1;
+  RtBinary p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .y = cg_addr(cx, y), .op = op, .rank = k};
+  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, astride[i], st[0][i]); CG_DIM(cx, p, bstride[i], st[1][i]); }
+  p.act = act;
+  return cg_call(cx, K_binary_f32, &p, sizeof p, n);
+}
+
 int op_binary_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
-  Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
+  Value *a = n->in[0], *b = n->in[1];
   if (a->dt != DT_FLOAT || b->dt != DT_FLOAT) {
     if (a->dt != b->dt) return ir_errorf(g, n, "mixed dtypes %s and %s are not supported at run time", ir_dtype_name(a->dt), ir_dtype_name(b->dt));
     if (n->act != RT_ACT_NONE || n->res) return ir_errorf(g, n, "internal: fused epilogue on a %s op", ir_dtype_name(a->dt));
     if (n->op == OP_PRelu) return ir_errorf(g, n, "dtype %s is not supported at run time (float32 only)", ir_dtype_name(a->dt));
     return lower_any(cx, n, any_of_binop(n->op), a, b);
   }
-  const Value *ops[2] = {a, b};
-  Dim dim[IR_MAX_RANK], st[2][IR_MAX_RANK];
-  int k = bcast_plan(g, n, y, ops, 2, dim, st);
-  if (k < 0) return -1;
-  RtBinary p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .y = cg_addr(cx, y), .op = binop_of(n->op), .rank = k};
-  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, astride[i], st[0][i]); CG_DIM(cx, p, bstride[i], st[1][i]); }
-  p.act = cg_node_act(n);
-  return cg_call(cx, K_binary_f32, &p, sizeof p, n);
+  return lower_f32(cx, n, binop_of(n->op), a, b, cg_node_act(n));
+}
+
+/* ---- variadic Sum, Mean, Max, Min (numpy broadcasting over every input) ----
+ * Two-input Max/Min are the binary op (same hooks). Otherwise the lowering is a chain of binary kernel calls
+ * accumulating into y in input order, as the ONNX reference folds them: y = in0 op in1, then y = y op in_k;
+ * Mean then divides y by the input count (a scalar stored with the parameter blocks). */
+int op_variadic_infer(Graph *g, Node *n) {
+  if (n->nin == 2 && (n->op == OP_Max || n->op == OP_Min)) return op_binary_infer(g, n);
+  Value *y = n->out[0];
+  DType dt = n->in[0]->dt;
+  for (int k = 0; k < n->nin; k++) {
+    if (!n->in[k]) return ir_errorf(g, n, "input %d is missing", k);
+    if (n->in[k]->dt != dt)
+      return ir_errorf(g, n, "inputs have different dtypes (%s and %s)", ir_dtype_name(dt), ir_dtype_name(n->in[k]->dt));
+  }
+  if ((n->op == OP_Sum || n->op == OP_Mean) ? !ir_dtype_is_float(dt) : !any_dtype_ok(dt) || dt == DT_BOOL)
+    return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(dt));
+  Value acc = *n->in[0];
+  for (int k = 1; k < n->nin; k++) {
+    if (oc_broadcast(g, n, &acc, n->in[k], y)) return -1;
+    acc = *y;
+  }
+  oc_set_out(y, dt, acc.rank, acc.dims);
+  return 0;
+}
+
+int op_variadic_eval(Graph *g, Node *n) {
+  if (n->nin == 2 && (n->op == OP_Max || n->op == OP_Min)) return op_binary_eval(g, n);
+  Value *y = n->out[0];
+  int r = y->rank, nin = n->nin;
+  int64_t st[64][IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+  for (int k = 0; k < nin; k++) oc_bcast_strides(n->in[k], r, y->dims, st[k]);
+  oc_make_const(g, y);
+  int64_t total = ir_numel(y);
+  bool isint = ir_dtype_is_int(y->dt);
+  int op = n->op == OP_Max ? RT_BIN_MAX : n->op == OP_Min ? RT_BIN_MIN : RT_BIN_ADD;
+  for (int64_t i = 0; i < total; i++) {
+    int64_t off[64] = {0};
+    for (int k = 0; k < nin; k++)
+      for (int d = 0; d < r; d++) off[k] += idx[d] * st[k][d];
+    if (isint) {
+      int64_t acc = oc_geti(n->in[0], off[0]);
+      for (int k = 1; k < nin; k++) acc = bin_i(op, acc, oc_geti(n->in[k], off[k]));
+      if (y->dt == DT_INT64 || y->dt == DT_UINT64) ((int64_t *)y->data)[i] = acc;
+      else oc_setf(y, i, (double)acc);
+    } else {
+      double acc = oc_getf(n->in[0], off[0]);
+      for (int k = 1; k < nin; k++) acc = bin_f(op, acc, oc_getf(n->in[k], off[k]));
+      if (n->op == OP_Mean) acc /= nin;
+      oc_setf(y, i, acc);
+    }
+    for (int d = r - 1; d >= 0; d--) {
+      if (++idx[d] < y->dims[d].c) break;
+      idx[d] = 0;
+    }
+  }
+  return 0;
+}
+
+int op_variadic_lower(LowerCtx *cx, Node *n) {
+  if (n->nin == 2 && (n->op == OP_Max || n->op == OP_Min)) return op_binary_lower(cx, n);
+  Graph *g = cg_graph(cx);
+  Value *y = n->out[0];
+  DType dt = y->dt;
+  if (dt != DT_FLOAT && (!any_dtype_ok(dt) || dt == DT_BOOL))
+    return ir_errorf(g, n, "dtype %s is not supported at run time", ir_dtype_name(dt));
+  if (n->act != RT_ACT_NONE || n->res) return ir_errorf(g, n, "internal: fused epilogue on a variadic op");
+  Dim total = oc_prod(g, y->dims, 0, y->rank);
+  if (n->nin == 1) {                                   /* a copy */
+    RtCopy2d p = {.dst = cg_addr(cx, y), .src = cg_addr(cx, n->in[0]), .rows = 1};
+    CG_DIM(cx, p, row_bytes, ir_dim_mul(g, total, ir_dimc(ir_dtype_size(dt))));
+    return p.dst == p.src ? 0 : cg_call(cx, K_copy2d, &p, sizeof p, n);
+  }
+  int op = n->op == OP_Max ? RT_BIN_MAX : n->op == OP_Min ? RT_BIN_MIN : RT_BIN_ADD;
+  int aop = n->op == OP_Max ? RT_ANY_MAX : n->op == OP_Min ? RT_ANY_MIN : RT_ANY_ADD;
+  RtAct none = {RT_ACT_NONE, 0, 0};
+  for (int k = 1; k < n->nin; k++) {
+    const Value *a = k == 1 ? n->in[0] : y;
+    if (dt == DT_FLOAT ? lower_f32(cx, n, op, a, n->in[k], none) : lower_any(cx, n, aop, a, n->in[k])) return -1;
+  }
+  if (n->op != OP_Mean) return 0;
+  /* y /= count, the count a scalar of y's dtype in the parameter region (Mean is float-only) */
+  if (dt == DT_FLOAT) {
+    float c = (float)n->nin;
+    RtBinary p = {.a = cg_addr(cx, y), .b = cg_data(cx, &c, sizeof c), .y = cg_addr(cx, y), .op = RT_BIN_DIV, .rank = 1,
+                  .astride = {1}, .bstride = {0}, .act = none};
+    CG_DIM(cx, p, dim[0], total);
+    return cg_call(cx, K_binary_f32, &p, sizeof p, n);
+  }
+  if (dt != DT_DOUBLE) return ir_errorf(g, n, "dtype %s is not supported at run time", ir_dtype_name(dt));
+  double c = (double)n->nin;
+  RtBinaryAny p = {.a = cg_addr(cx, y), .b = cg_data(cx, &c, sizeof c), .y = cg_addr(cx, y), .op = RT_ANY_DIV, .rank = 1,
+                   .dtype = DT_DOUBLE, .astride = {1}, .bstride = {0}};
+  CG_DIM(cx, p, dim[0], total);
+  return cg_call(cx, K_binary_any, &p, sizeof p, n);
 }
 
 /* ---- Mod, comparisons (Equal, Less, Greater, LessOrEqual, GreaterOrEqual), logic (And, Or, Xor, Not), Where ---- */
