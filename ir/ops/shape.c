@@ -1022,6 +1022,96 @@ int op_expand_lower(LowerCtx *cx, Node *n) {
   return cg_call(cx, K_transpose, &p, sizeof p, n);
 }
 
+/* ---- Tile: y[i] = x[i mod dims(x)], repeats a compile-time constant ----
+ * y is viewed as [r0, d0, r1, d1, ...] (r = repeats, d = x's dims) and read from x with stride 0 on each r and
+ * x's stride on each d: one strided copy (rt_transpose). Size-1 dims are dropped and runs merged; what is still
+ * above the kernel's rank is unrolled into several calls over the leading dims. */
+static int tile_repeats(Graph *g, Node *n, int64_t *rep) {
+  Value *x = n->in[0];
+  int cnt = const_ints(g, n, 1, rep, IR_MAX_RANK);
+  if (cnt < 0) return -1;
+  if (cnt != x->rank) return ir_errorf(g, n, "repeats has %d entries, expected one per input dim (%d)", cnt, x->rank);
+  for (int i = 0; i < cnt; i++)
+    if (rep[i] < 0) return ir_errorf(g, n, "repeats entry %d is negative (%lld)", i, (long long)rep[i]);
+  return 0;
+}
+
+int op_tile_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int64_t rep[IR_MAX_RANK];
+  if (tile_repeats(g, n, rep)) return -1;
+  Dim d[IR_MAX_RANK];
+  for (int i = 0; i < x->rank; i++) d[i] = ir_dim_mul(g, x->dims[i], ir_dimc(rep[i]));
+  oc_set_out(n->out[0], x->dt, x->rank, d);
+  return 0;
+}
+
+int op_tile_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int r = y->rank, es = ir_dtype_size(y->dt);
+  int64_t idx[IR_MAX_RANK] = {0}, total = ir_numel(y);
+  uint8_t *d = oc_make_const(g, y);
+  for (int64_t i = 0; i < total; i++) {
+    int64_t ix = 0;
+    for (int k = 0; k < r; k++) ix = ix * x->dims[k].c + idx[k] % x->dims[k].c;
+    memcpy(d + i * es, (uint8_t *)x->data + ix * es, (size_t)es);
+    for (int k = r - 1; k >= 0; k--) {
+      if (++idx[k] < y->dims[k].c) break;
+      idx[k] = 0;
+    }
+  }
+  return 0;
+}
+
+int op_tile_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  int64_t rep[IR_MAX_RANK];
+  if (tile_repeats(g, n, rep)) return -1;
+  int es = ir_dtype_size(x->dt);
+  if (!es || x->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported at run time", ir_dtype_name(x->dt));
+  for (int i = 0; i < y->rank; i++)
+    if (ir_dim_known(y->dims[i]) && y->dims[i].c == 0) return 0;   /* empty output: nothing to write */
+  /* the 2r-dim view, then size-1 dims dropped and runs merged (as Expand) */
+  Dim dim[2 * IR_MAX_RANK], xs[2 * IR_MAX_RANK], s = ir_dimc(1), xst[IR_MAX_RANK];
+  for (int i = x->rank - 1; i >= 0; i--) { xst[i] = s; s = ir_dim_mul(g, s, x->dims[i]); }
+  int k = 0;
+  for (int i = 0; i < 2 * x->rank; i++) {
+    Dim d = i & 1 ? x->dims[i / 2] : ir_dimc(rep[i / 2]), st = i & 1 ? xst[i / 2] : ir_dimc(0);
+    if (oc_is1(d)) continue;
+    if (k > 0 && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st, d))) { dim[k - 1] = ir_dim_mul(g, dim[k - 1], d); xs[k - 1] = st; continue; }
+    dim[k] = d; xs[k] = st; k++;
+  }
+  if (k == 0) { dim[0] = ir_dimc(1); xs[0] = ir_dimc(1); k = 1; }
+  /* dims beyond the kernel's rank: one call per index of the leading k - RT_MAX_RANK dims */
+  int lead = k > RT_MAX_RANK ? k - RT_MAX_RANK : 0;
+  int64_t calls = 1, ystr[2 * IR_MAX_RANK];
+  for (int i = 0; i < lead; i++) {
+    if (!ir_dim_known(dim[i]) || !ir_dim_known(xs[i])) return ir_errorf(g, n, "tile pattern needs %d dims with run-time sizes among the leading ones; the kernel supports %d", k, RT_MAX_RANK);
+    calls *= dim[i].c;
+  }
+  if (calls > 4096) return ir_errorf(g, n, "tile pattern needs %d dims; unrolling the leading ones would take %lld kernel calls", k, (long long)calls);
+  int64_t inner = 1;                        /* y elements per index of the last leading dim (all known then) */
+  for (int i = lead; i < k; i++) {
+    if (lead && !ir_dim_known(dim[i])) return ir_errorf(g, n, "tile pattern needs %d dims with run-time sizes; the kernel supports %d", k, RT_MAX_RANK);
+    if (lead) inner *= dim[i].c;
+  }
+  for (int i = lead - 1; i >= 0; i--) { ystr[i] = inner; inner *= dim[i].c; }
+  int64_t idx[2 * IR_MAX_RANK] = {0};
+  for (int64_t c = 0; c < calls; c++) {
+    int64_t xo = 0, yo = 0;
+    for (int i = 0; i < lead; i++) { xo += idx[i] * xs[i].c; yo += idx[i] * ystr[i]; }
+    RtTranspose p = {.x = cg_addr(cx, x) + (uint32_t)(xo * es), .y = cg_addr(cx, y) + (uint32_t)(yo * es), .esize = es, .rank = k - lead};
+    for (int i = lead; i < k; i++) { CG_DIM(cx, p, dim[i - lead], dim[i]); CG_DIM(cx, p, xstride[i - lead], xs[i]); }
+    if (cg_call(cx, K_transpose, &p, sizeof p, n)) return -1;
+    for (int i = lead - 1; i >= 0; i--) {
+      if (++idx[i] < dim[i].c) break;
+      idx[i] = 0;
+    }
+  }
+  return 0;
+}
+
 /* ---- Split: each output is a block copy of outer rows ---- */
 static int split_sizes(Graph *g, Node *n, int *axis, Dim *len) {
   Value *x = n->in[0];
