@@ -61,6 +61,7 @@ typedef enum {
   RT_ACT_ACOSH,      /* acosh(x) */
   RT_ACT_ATANH,      /* atanh(x) */
   RT_ACT_HARDSWISH_AFFINE, /* hardswish(x) * a + b (PP-LCNet's learnable affine after HardSwish, fused) */
+  RT_ACT_SHRINK,     /* x < -a ? x + b : x > a ? x - b : 0   (a = lambd, b = bias; NaN gives 0, as the ONNX reference) */
   RT_ACT_COUNT
 } RtActKind;
 

@@ -469,6 +469,10 @@ int op_unary_act(Graph *g, Node *n, RtAct *act) {
   case OP_Asinh: a.kind = RT_ACT_ASINH; break;
   case OP_Acosh: a.kind = RT_ACT_ACOSH; break;
   case OP_Atanh: a.kind = RT_ACT_ATANH; break;
+  case OP_Shrink:
+    a.kind = RT_ACT_SHRINK; a.a = ir_attr_float(n, "lambd", 0.5f); a.b = ir_attr_float(n, "bias", 0.0f);
+    if (!(a.a >= 0)) return ir_errorf(g, n, "lambd must be >= 0 (got %g)", (double)a.a);
+    break;
   default: return ir_errorf(g, n, "internal: not a unary activation");
   }
   *act = a;
@@ -483,6 +487,7 @@ double op_act_ref(RtAct act, double x) {
   case RT_ACT_HARDSIGMOID: { double t = act.a * x + act.b; return t < 0 ? 0 : t > 1 ? 1 : t; }
   case RT_ACT_HARDSWISH: { double t = x / 6 + 0.5; return x * (t < 0 ? 0 : t > 1 ? 1 : t); }
   case RT_ACT_HARDSWISH_AFFINE: { double t = x / 6 + 0.5; return x * (t < 0 ? 0 : t > 1 ? 1 : t) * act.a + act.b; }
+  case RT_ACT_SHRINK: return x < -act.a ? x + act.b : x > act.a ? x - act.b : 0;
   case RT_ACT_LEAKYRELU: return x >= 0 ? x : act.a * x;
   case RT_ACT_TANH: return tanh(x);
   case RT_ACT_SILU: return x / (1 + exp(-x));

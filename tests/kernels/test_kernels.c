@@ -98,7 +98,7 @@ static const char *act_names[RT_ACT_COUNT] = {"none", "relu", "clip", "sigmoid",
                                               "reciprocal", "log", "cos", "sin", "tan", "erf", "elu", "selu",
                                               "celu", "softplus", "softsign", "floor", "ceil", "round", "sign",
                                               "thresholdedrelu", "gelu", "gelu_tanh", "mish", "atan", "asin", "acos",
-                                              "sinh", "cosh", "asinh", "acosh", "atanh", "hardswish_affine"};
+                                              "sinh", "cosh", "asinh", "acosh", "atanh", "hardswish_affine", "shrink"};
 static RtAct make_act(int kind) {
   RtAct a = {kind, 0.0f, 0.0f};
   if (kind == RT_ACT_CLIP) { a.a = -0.5f; a.b = 0.7f; }
@@ -109,6 +109,7 @@ static RtAct make_act(int kind) {
   if (kind == RT_ACT_CELU) a.a = 1.3f;
   if (kind == RT_ACT_THRESHOLDEDRELU) a.a = 0.4f;
   if (kind == RT_ACT_HARDSWISH_AFFINE) { a.a = 1.25f; a.b = -0.375f; }
+  if (kind == RT_ACT_SHRINK) { a.a = 1.5f; a.b = 0.75f; }
   return a;
 }
 
@@ -155,6 +156,7 @@ static double act_d(RtAct a, double v) {
   case RT_ACT_ASINH: return log(v + sqrt(v * v + 1));
   case RT_ACT_ACOSH: return log(v + sqrt(v * v - 1));
   case RT_ACT_ATANH: return 0.5 * log((1 + v) / (1 - v));
+  case RT_ACT_SHRINK: return v < -a.a ? v + a.b : v > a.a ? v - a.b : 0.0;   /* ONNX Shrink's definition */
   default: return v;
   }
 }
