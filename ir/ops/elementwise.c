@@ -399,6 +399,79 @@ int op_where_lower(LowerCtx *cx, Node *n) {
   return cg_call(cx, K_where, &p, sizeof p, n);
 }
 
+/* ---- IsInf, IsNaN: float -> bool, as flat comparisons on the any-dtype kernel ----
+ * IsNaN:  y = (x == x), then y = !y.
+ * IsInf:  y = (x == +inf) and/or (x == -inf) (the infinity a scalar stored with the parameter blocks); with both
+ *         signs the second comparison goes to scratch (one byte per element) and y = y | scratch. With neither,
+ *         y = (x < -inf), false everywhere (NaN included). */
+static void isinf_flags(const Node *n, int *pos, int *neg) {
+  *pos = ir_attr_int(n, "detect_positive", 1) != 0;
+  *neg = ir_attr_int(n, "detect_negative", 1) != 0;
+}
+
+int op_isclass_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  if (!ir_dtype_is_float(x->dt))
+    return ir_errorf(g, n, "input '%s' has dtype %s, expected a float type", x->name, ir_dtype_name(x->dt));
+  oc_set_out(n->out[0], DT_BOOL, x->rank, x->dims);
+  return 0;
+}
+
+int op_isclass_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int pos, neg;
+  isinf_flags(n, &pos, &neg);
+  uint8_t *d = oc_make_const(g, y);
+  int64_t total = ir_numel(y);
+  for (int64_t i = 0; i < total; i++) {
+    double v = oc_getf(x, i);
+    d[i] = (uint8_t)(n->op == OP_IsNaN ? isnan(v) : (pos && v == INFINITY) || (neg && v == -INFINITY));
+  }
+  return 0;
+}
+
+int64_t op_isclass_scratch(Graph *g, const Node *n) {
+  int pos, neg;
+  isinf_flags(n, &pos, &neg);
+  if (n->op != OP_IsInf || !pos || !neg) return 0;
+  int64_t bytes = 1;
+  for (int i = 0; i < n->out[0]->rank; i++) bytes *= ir_dim_max(g, n->out[0]->dims[i]);
+  return bytes;
+}
+
+/* one flat any-dtype call: y = op(a, b) over total elements, b a scalar when bscalar */
+static int flat_any(LowerCtx *cx, Node *n, int op, DType dt, uint32_t a, uint32_t b, uint32_t y, int bscalar, Dim total) {
+  RtBinaryAny p = {.a = a, .b = b, .y = y, .op = op, .rank = 1, .dtype = dt, .astride = {1}, .bstride = {bscalar ? 0 : 1}};
+  CG_DIM(cx, p, dim[0], total);
+  return cg_call(cx, K_binary_any, &p, sizeof p, n);
+}
+
+int op_isclass_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  if (x->dt != DT_FLOAT && x->dt != DT_DOUBLE) return ir_errorf(g, n, "dtype %s is not supported at run time", ir_dtype_name(x->dt));
+  Dim total = oc_prod(g, y->dims, 0, y->rank);
+  uint32_t xa = cg_addr(cx, x), ya = cg_addr(cx, y);
+  if (n->op == OP_IsNaN)
+    return flat_any(cx, n, RT_ANY_EQ, x->dt, xa, xa, ya, 0, total) || flat_any(cx, n, RT_ANY_NOT, DT_BOOL, ya, ya, ya, 0, total);
+  int pos, neg;
+  isinf_flags(n, &pos, &neg);
+  uint32_t inf[2];                                       /* +inf, -inf of x's dtype */
+  if (x->dt == DT_FLOAT) {
+    float f[2] = {INFINITY, -INFINITY};
+    inf[0] = cg_data(cx, &f[0], sizeof f[0]); inf[1] = cg_data(cx, &f[1], sizeof f[1]);
+  } else {
+    double f[2] = {INFINITY, -INFINITY};
+    inf[0] = cg_data(cx, &f[0], sizeof f[0]); inf[1] = cg_data(cx, &f[1], sizeof f[1]);
+  }
+  if (!pos && !neg) return flat_any(cx, n, RT_ANY_LT, x->dt, xa, inf[1], ya, 1, total);
+  if (!neg) return flat_any(cx, n, RT_ANY_EQ, x->dt, xa, inf[0], ya, 1, total);
+  if (!pos) return flat_any(cx, n, RT_ANY_EQ, x->dt, xa, inf[1], ya, 1, total);
+  uint32_t s = cg_scratch(cx, n);
+  return flat_any(cx, n, RT_ANY_EQ, x->dt, xa, inf[0], ya, 1, total) || flat_any(cx, n, RT_ANY_EQ, x->dt, xa, inf[1], s, 1, total) ||
+         flat_any(cx, n, RT_ANY_OR, DT_BOOL, ya, s, ya, 0, total);
+}
+
 /* ---- unary activations ---- */
 static float const_scalar(const Value *v, float dflt) {
   return v && v->kind == VK_CONST && ir_numel(v) == 1 ? (float)oc_getf(v, 0) : dflt;
