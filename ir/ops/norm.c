@@ -1,4 +1,5 @@
-/* norm.c — BatchNormalization (inference form), Softmax, LogSoftmax: infer, lower.
+/* norm.c — BatchNormalization (inference form), Softmax, LogSoftmax, LayerNormalization, RMSNormalization,
+ * InstanceNormalization: infer, lower.
  * BatchNormalization has no kernel of its own: passes/fold_bn.c folds it into the preceding
  * Conv or rewrites it into a per-channel Mul + Add before lowering. */
 #include "opcommon.h"
@@ -89,4 +90,36 @@ int op_lnorm_lower(LowerCtx *cx, Node *n) {
   CG_DIM(cx, p, rows, oc_prod(g, x->dims, 0, axis));
   CG_DIM(cx, p, n, oc_prod(g, x->dims, axis, x->rank));
   return cg_call(cx, K_norm_f32, &p, sizeof p, n);
+}
+
+/* ---- InstanceNormalization: y = scale[c] * (x - mean) / sqrt(var + epsilon) + B[c], statistics over the spatial
+ * dims of each (n, c). The norm kernel normalizes the N*C rows of D1*...*Dk elements (no scale, no bias), then the
+ * per-channel affine kernel applies scale and B in place. ---- */
+int op_inorm_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  if (oc_need_float(g, n, 0)) return -1;
+  if (x->rank < 3) return ir_errorf(g, n, "input '%s' has rank %d, expected at least 3 (N, C, D1, ...)", x->name, x->rank);
+  for (int k = 1; k < 3; k++) {
+    Value *p = n->in[k];
+    if (!p || p->dt != DT_FLOAT || p->rank != 1 || !ir_dim_eq(p->dims[0], x->dims[1]))
+      return ir_errorf(g, n, "input %d must be a float32 vector of the channel count", k);
+  }
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  return 0;
+}
+
+int op_inorm_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  Dim inner = oc_prod(g, x->dims, 2, x->rank);
+  RtNorm p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .eps = ir_attr_float(n, "epsilon", 1e-5f)};
+  CG_DIM(cx, p, rows, oc_prod(g, x->dims, 0, 2));
+  CG_DIM(cx, p, n, inner);
+  if (cg_call(cx, K_norm_f32, &p, sizeof p, n)) return -1;
+  RtChannelAffine a = {.x = cg_addr(cx, y), .y = cg_addr(cx, y), .scale = cg_addr(cx, n->in[1]), .shift = cg_addr(cx, n->in[2]),
+                       .act = cg_node_act(n)};
+  CG_DIM(cx, a, outer, x->dims[0]);
+  CG_DIM(cx, a, c, x->dims[1]);
+  CG_DIM(cx, a, inner, inner);
+  return cg_call(cx, K_channel_affine_f32, &a, sizeof a, n);
 }
