@@ -251,6 +251,28 @@ int op_cos_eval(Graph *g, Node *n) {
   return 0;
 }
 
+/* ---- EyeLike: a 2-D constant that depends only on the input's shape (passes/fold.c folds it without the input's
+ * values): ones on the diagonal shifted by k (column = row + k), zeros elsewhere; dtype the attribute's or the input's ---- */
+int op_eyelike_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  if (oc_need_known(g, n, 0)) return -1;
+  if (x->rank != 2) return ir_errorf(g, n, "input '%s' has rank %d, expected 2", x->name, x->rank);
+  DType dt = (DType)ir_attr_int(n, "dtype", x->dt);
+  if (!ir_dtype_size(dt) || dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(dt));
+  oc_set_out(n->out[0], dt, 2, x->dims);
+  return 0;
+}
+
+int op_eyelike_eval(Graph *g, Node *n) {
+  Value *y = n->out[0];
+  int64_t k = ir_attr_int(n, "k", 0), rows = y->dims[0].c, cols = y->dims[1].c;
+  uint8_t *d = oc_make_const(g, y);
+  memset(d, 0, (size_t)ir_nbytes(y));
+  for (int64_t r = 0; r < rows; r++)
+    if (r + k >= 0 && r + k < cols) oc_setf(y, r * cols + r + k, 1.0);
+  return 0;
+}
+
 /* ---- Concat ---- */
 int op_concat_infer(Graph *g, Node *n) {
   Value *x0 = n->in[0], *y = n->out[0];
