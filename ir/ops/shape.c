@@ -1134,6 +1134,106 @@ int op_tile_lower(LowerCtx *cx, Node *n) {
   return 0;
 }
 
+/* ---- OneHot: y = values[1] where the index equals the position along axis, values[0] elsewhere ----
+ * depth is a compile-time constant. y is viewed as [outer, depth, inner] (outer/inner: the index dims before/after
+ * axis). Lowering: a bool scratch c = (indices[o][i] == j) by the any-dtype kernel against the table 0..depth-1
+ * (stored with the parameter blocks in the indices' dtype), for signed and float indices OR'ed with a second
+ * comparison against j - depth (negative indices count from the end); then y = Where(c, values[1], values[0]).
+ * Indices outside [-depth, depth) give a row of values[0] (the spec's rule), and so do float indices that are not
+ * whole numbers (no entry equals them). */
+static int onehot_geom(Graph *g, Node *n, int64_t *depth, int *axis) {
+  Value *ind = n->in[0], *dv = n->in[1], *vals = n->in[2];
+  if (oc_need_const(g, n, 1)) return -1;
+  if (ir_numel(dv) != 1 || !dv->data) return ir_errorf(g, n, "depth must be a one-element tensor");
+  double d = oc_getf(dv, 0);
+  if (!(d >= 1) || d > INT32_MAX) return ir_errorf(g, n, "depth %g must be a positive integer", d);
+  *depth = (int64_t)d;
+  if (!ir_shape_known(vals) || ir_numel(vals) != 2) return ir_errorf(g, n, "values must be a two-element tensor [off, on]");
+  if (ind->dt == DT_BOOL || ind->dt == DT_STRING || !ir_dtype_size(ind->dt))
+    return ir_errorf(g, n, "indices have dtype %s, expected a numeric type", ir_dtype_name(ind->dt));
+  if (ind->rank + 1 > IR_MAX_RANK) return ir_errorf(g, n, "indices have rank %d, at most %d supported", ind->rank, IR_MAX_RANK - 1);
+  return oc_axis(g, n, ir_attr_int(n, "axis", -1), ind->rank + 1, axis);
+}
+
+int op_onehot_infer(Graph *g, Node *n) {
+  Value *ind = n->in[0];
+  int64_t depth;
+  int axis;
+  if (onehot_geom(g, n, &depth, &axis)) return -1;
+  Dim d[IR_MAX_RANK];
+  for (int i = 0, k = 0; i <= ind->rank; i++) d[i] = i == axis ? ir_dimc(depth) : ind->dims[k++];
+  oc_set_out(n->out[0], n->in[2]->dt, ind->rank + 1, d);
+  return 0;
+}
+
+int op_onehot_eval(Graph *g, Node *n) {
+  Value *ind = n->in[0], *vals = n->in[2], *y = n->out[0];
+  int64_t depth;
+  int axis;
+  if (onehot_geom(g, n, &depth, &axis)) return -1;
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < ind->rank; i++) { if (i < axis) outer *= ind->dims[i].c; else inner *= ind->dims[i].c; }
+  int es = ir_dtype_size(y->dt);
+  uint8_t *d = oc_make_const(g, y);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < depth; j++)
+      for (int64_t i = 0; i < inner; i++) {
+        double v = oc_getf(ind, o * inner + i);      /* exact equality, as the run-time comparisons */
+        bool on = v == (double)j || v == (double)(j - depth);
+        memcpy(d + ((o * depth + j) * inner + i) * es, (uint8_t *)vals->data + (on ? es : 0), (size_t)es);
+      }
+  return 0;
+}
+
+int64_t op_onehot_scratch(Graph *g, const Node *n) {
+  int64_t bytes = 1;
+  for (int i = 0; i < n->out[0]->rank; i++) bytes *= ir_dim_max(g, n->out[0]->dims[i]);
+  return 2 * bytes;                                  /* the two comparisons */
+}
+
+/* one any-dtype call over [outer, depth, inner]: y = op(a, b) with the given strides */
+static int onehot_any(LowerCtx *cx, Node *n, int op, DType dt, uint32_t a, const Dim *as, uint32_t b, const Dim *bs,
+                      uint32_t y, const Dim *dim) {
+  RtBinaryAny p = {.a = a, .b = b, .y = y, .op = op, .rank = 3, .dtype = dt};
+  for (int i = 0; i < 3; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, astride[i], as[i]); CG_DIM(cx, p, bstride[i], bs[i]); }
+  return cg_call(cx, K_binary_any, &p, sizeof p, n);
+}
+
+int op_onehot_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *ind = n->in[0], *vals = n->in[2], *y = n->out[0];
+  int64_t depth;
+  int axis;
+  if (onehot_geom(g, n, &depth, &axis)) return -1;
+  switch (ind->dt) {
+  case DT_FLOAT: case DT_DOUBLE: case DT_UINT8: case DT_INT8: case DT_UINT16: case DT_INT16: case DT_INT32:
+  case DT_INT64: case DT_UINT32: case DT_UINT64: break;
+  default: return ir_errorf(g, n, "indices of dtype %s are not supported at run time", ir_dtype_name(ind->dt));
+  }
+  bool is_signed = ind->dt != DT_UINT8 && ind->dt != DT_UINT16 && ind->dt != DT_UINT32 && ind->dt != DT_UINT64;
+  Dim dim[3] = {oc_prod(g, ind->dims, 0, axis), ir_dimc(depth), oc_prod(g, ind->dims, axis, ind->rank)};
+  Dim is[3] = {dim[2], ir_dimc(0), ir_dimc(1)}, ts[3] = {ir_dimc(0), ir_dimc(1), ir_dimc(0)}, ys[3] = {ir_dim_mul(g, dim[1], dim[2]), dim[2], ir_dimc(1)};
+  Dim total = ir_dim_mul(g, dim[0], ys[0]);
+  /* the tables 0..depth-1 and -depth..-1 in the indices' dtype */
+  Value tab = {.dt = ind->dt, .rank = 1};
+  tab.dims[0] = ir_dimc(2 * depth);
+  tab.data = ir_alloc(&g->arena, (size_t)(2 * depth * ir_dtype_size(ind->dt)));
+  for (int64_t j = 0; j < depth; j++) { oc_setf(&tab, j, (double)j); oc_setf(&tab, depth + j, (double)(j - depth)); }
+  uint32_t t = cg_data(cx, tab.data, (size_t)(2 * depth * ir_dtype_size(ind->dt))), c = cg_scratch(cx, n);
+  uint32_t c2 = c + (uint32_t)(op_onehot_scratch(g, n) / 2);
+  if (onehot_any(cx, n, RT_ANY_EQ, ind->dt, cg_addr(cx, ind), is, t, ts, c, dim)) return -1;
+  if (is_signed) {
+    uint32_t tn = t + (uint32_t)(depth * ir_dtype_size(ind->dt));
+    if (onehot_any(cx, n, RT_ANY_EQ, ind->dt, cg_addr(cx, ind), is, tn, ts, c2, dim) ||
+        onehot_any(cx, n, RT_ANY_OR, DT_BOOL, c, ys, c2, ys, c, dim)) return -1;
+  }
+  int es = ir_dtype_size(vals->dt);
+  RtWhere p = {.c = c, .x = cg_addr(cx, vals) + (uint32_t)es, .y = cg_addr(cx, vals), .out = cg_addr(cx, y), .esize = es, .rank = 1,
+               .cstride = {1}, .xstride = {0}, .ystride = {0}};
+  CG_DIM(cx, p, dim[0], total);
+  return cg_call(cx, K_where, &p, sizeof p, n);
+}
+
 /* ---- Split: each output is a block copy of outer rows ---- */
 static int split_sizes(Graph *g, Node *n, int *axis, Dim *len) {
   Value *x = n->in[0];
