@@ -184,6 +184,20 @@ typedef struct {
   int32_t dim[RT_MAX_RANK], xstride[RT_MAX_RANK];
 } RtGatherElements;
 
+/* ScatterElements (and the older Scatter): y (dense, data's shape, ytotal elements) = x, then for each position i
+ * of idx and u (both dense with dims dim[]) in order, the y element at i with the index along `axis` replaced by
+ * idx[i] (int64 when idx64, else int32; negative counts from the end) gets u[i] (reduction NONE), or
+ * y op u[i] for ADD, MUL, MAX, MIN (dtype: ONNX code, float32 (1), float64 (11), int32 (6) or int64 (7)).
+ * ystride: y's element strides per dim (the compiler merges dims as for GatherElements). An index still outside
+ * [0, axis_n) is skipped (never written out of bounds; ONNX calls it an error). x == y allowed (no copy then);
+ * y must not overlap idx or u otherwise. Elements are esize bytes. */
+typedef enum { RT_SCATTER_NONE = 0, RT_SCATTER_ADD, RT_SCATTER_MUL, RT_SCATTER_MAX, RT_SCATTER_MIN } RtScatterRed;
+typedef struct {
+  RtAddr x, idx, u, y;
+  int32_t esize, idx64, rank, axis, axis_n, ytotal, reduction, dtype;
+  int32_t dim[RT_MAX_RANK], ystride[RT_MAX_RANK];
+} RtScatterElements;
+
 /* Pad of an esize-byte element tensor: y (dense, dims dim[]) takes x (dims xdim[], element strides xstride[];
  * negative ONNX pads are crops the compiler has already applied to x's address and xdim) with pb[d] leading
  * and dim[d] - xdim[d] - pb[d] >= 0 trailing cells per dim. A y cell at i - pb[d] outside [0, xdim[d]) gets,

@@ -518,32 +518,124 @@ int op_gathel_eval(Graph *g, Node *n) {
   return 0;
 }
 
-/* y's dims with x's dense strides; size-1 dims other than the axis dropped, and neighbours (neither of them
- * the axis) merged where x is contiguous across them, so that rank-7/8 tensors fit the kernel */
-int op_gathel_lower(LowerCtx *cx, Node *n) {
+/* idx's dims with x's dense strides; size-1 dims other than the axis dropped, and neighbours (neither of them
+ * the axis) merged where x is contiguous across them, so that rank-7/8 tensors fit the kernel. Returns the
+ * rank, the axis's position in *kax. (GatherElements and ScatterElements.) */
+static int elements_plan(LowerCtx *cx, Node *n, const Value *x, const Value *idx, int axis, Dim *dim, Dim *xs, int *kax) {
   Graph *g = cg_graph(cx);
-  Value *x = n->in[0], *idx = n->in[1];
-  int axis, r = x->rank, k = 0, kax = -1;
-  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), r, &axis)) return -1;
-  Dim dim[IR_MAX_RANK], xs[IR_MAX_RANK];
+  int r = x->rank, k = 0;
+  *kax = -1;
   for (int d = 0; d < r; d++) {
     Dim st = oc_prod(g, x->dims, d + 1, r), nd = idx->dims[d];
     if (d != axis && oc_is1(nd)) continue;
-    if (d != axis && k > 0 && k - 1 != kax && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st, nd))) {
+    if (d != axis && k > 0 && k - 1 != *kax && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st, nd))) {
       dim[k - 1] = ir_dim_mul(g, dim[k - 1], nd);
       xs[k - 1] = st;
       continue;
     }
-    if (d == axis) kax = k;
+    if (d == axis) *kax = k;
     dim[k] = nd;
     xs[k++] = st;
   }
   if (k > RT_MAX_RANK) return ir_errorf(g, n, "needs %d dims after merging, the kernel supports %d", k, RT_MAX_RANK);
+  return k;
+}
+
+int op_gathel_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *idx = n->in[1];
+  int axis, kax;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis)) return -1;
+  Dim dim[IR_MAX_RANK], xs[IR_MAX_RANK];
+  int k = elements_plan(cx, n, x, idx, axis, dim, xs, &kax);
+  if (k < 0) return -1;
   RtGatherElements p = {.x = cg_addr(cx, x), .idx = cg_addr(cx, idx), .y = cg_addr(cx, n->out[0]), .esize = ir_dtype_size(x->dt),
                         .idx64 = idx->dt == DT_INT64, .rank = k, .axis = kax};
   CG_DIM(cx, p, axis_n, x->dims[axis]);
   for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, xstride[i], xs[i]); }
   return cg_call(cx, K_gather_elements, &p, sizeof p, n);
+}
+
+/* ---- ScatterElements (opset 11+, reduction from 16) and the older Scatter (opset 9-10, no reduction) ----
+ * y = data, then y[i with axis index idx[i]] (op)= updates[i] for every position i of indices, in order
+ * (duplicate indices: the last write wins, or every update is folded in with the reduction). */
+static int scatter_red(Graph *g, Node *n, int *red) {
+  const char *s = n->op == OP_Scatter ? "none" : ir_attr_str(n, "reduction", "none");
+  static const char *names[] = {"none", "add", "mul", "max", "min"};
+  for (int i = 0; i < 5; i++)
+    if (!strcmp(s, names[i])) { *red = i; return 0; }
+  return ir_errorf(g, n, "reduction '%s' is not one of none, add, mul, max, min", s);
+}
+
+int op_scatel_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1], *u = n->in[2];
+  int axis, red = 0;
+  if (x->rank < 1) return ir_errorf(g, n, "data must have rank >= 1");
+  if (idx->dt != DT_INT64 && idx->dt != DT_INT32) return ir_errorf(g, n, "indices have dtype %s, expected int64 or int32", ir_dtype_name(idx->dt));
+  if (idx->rank != x->rank) return ir_errorf(g, n, "indices have rank %d, data rank %d (they must be equal)", idx->rank, x->rank);
+  if (u->dt != x->dt) return ir_errorf(g, n, "updates have dtype %s, data %s", ir_dtype_name(u->dt), ir_dtype_name(x->dt));
+  if (!ir_dtype_size(x->dt) || x->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(x->dt));
+  if (u->rank != idx->rank) return ir_errorf(g, n, "updates and indices have different shapes");
+  for (int d = 0; d < idx->rank; d++)
+    if (!ir_dim_eq(u->dims[d], idx->dims[d])) return ir_errorf(g, n, "updates and indices have different shapes");
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis) || scatter_red(g, n, &red)) return -1;
+  if (red && x->dt != DT_FLOAT && x->dt != DT_DOUBLE && x->dt != DT_INT32 && x->dt != DT_INT64)
+    return ir_errorf(g, n, "reduction on dtype %s is not supported (float32, float64, int32, int64)", ir_dtype_name(x->dt));
+  for (int d = 0; d < x->rank; d++)
+    if (d != axis && ir_dim_known(x->dims[d]) && ir_dim_known(idx->dims[d]) && idx->dims[d].c > x->dims[d].c)
+      return ir_errorf(g, n, "indices dim %d is %lld, larger than data's %lld", d, (long long)idx->dims[d].c, (long long)x->dims[d].c);
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  return 0;
+}
+
+int op_scatel_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1], *u = n->in[2], *y = n->out[0];
+  int axis, red = 0, r = x->rank;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), r, &axis) || scatter_red(g, n, &red)) return -1;
+  int64_t xs[IR_MAX_RANK], ctr[IR_MAX_RANK] = {0}, total = ir_numel(idx), an = x->dims[axis].c;
+  for (int d = r - 1, s = 1; d >= 0; s *= (int)x->dims[d].c, d--) xs[d] = s;
+  int es = ir_dtype_size(x->dt);
+  uint8_t *out = oc_make_const(g, y);
+  memcpy(out, x->data, (size_t)ir_nbytes(x));
+  bool isint = ir_dtype_is_int(x->dt);
+  for (int64_t i = 0; i < total; i++) {
+    int64_t j = oc_geti(idx, i), off = 0;
+    if (j < 0) j += an;
+    if (j < 0 || j >= an) return ir_errorf(g, n, "index %lld is out of range [-%lld, %lld)", (long long)oc_geti(idx, i), (long long)an, (long long)an);
+    for (int d = 0; d < r; d++) off += (d == axis ? j : ctr[d]) * xs[d];
+    if (red == RT_SCATTER_NONE) memcpy(out + off * es, (uint8_t *)u->data + i * es, (size_t)es);
+    else if (isint && x->dt == DT_INT64) {
+      int64_t a = ((int64_t *)y->data)[off], b = oc_geti(u, i);
+      ((int64_t *)y->data)[off] = red == RT_SCATTER_ADD ? (int64_t)((uint64_t)a + (uint64_t)b) : red == RT_SCATTER_MUL ? (int64_t)((uint64_t)a * (uint64_t)b)
+                                  : red == RT_SCATTER_MAX ? (a > b ? a : b) : (a < b ? a : b);
+    } else {
+      double a = oc_getf(y, off), b = oc_getf(u, i);
+      oc_setf(y, off, red == RT_SCATTER_ADD ? a + b : red == RT_SCATTER_MUL ? a * b
+                      : red == RT_SCATTER_MAX ? (a != a || a > b ? a : b) : (a != a || a < b ? a : b));
+    }
+    for (int d = r - 1; d >= 0; d--) {
+      if (++ctr[d] < idx->dims[d].c) break;
+      ctr[d] = 0;
+    }
+  }
+  return 0;
+}
+
+int op_scatel_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *idx = n->in[1], *y = n->out[0];
+  int axis, red = 0, kax;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis) || scatter_red(g, n, &red)) return -1;
+  Dim dim[IR_MAX_RANK], ys[IR_MAX_RANK];
+  int k = elements_plan(cx, n, x, idx, axis, dim, ys, &kax);
+  if (k < 0) return -1;
+  RtScatterElements p = {.x = cg_addr(cx, x), .idx = cg_addr(cx, idx), .u = cg_addr(cx, n->in[2]), .y = cg_addr(cx, y),
+                         .esize = ir_dtype_size(x->dt), .idx64 = idx->dt == DT_INT64, .rank = k, .axis = kax,
+                         .reduction = red, .dtype = x->dt};
+  CG_DIM(cx, p, axis_n, x->dims[axis]);
+  CG_DIM(cx, p, ytotal, oc_prod(g, x->dims, 0, x->rank));
+  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, ystride[i], ys[i]); }
+  return cg_call(cx, K_scatter_elements, &p, sizeof p, n);
 }
 
 /* ---- Pad ---- */

@@ -1,4 +1,5 @@
-/* layout.c — data movement kernels: strided transpose, 2-D block copy, gather along an axis, GatherElements, Pad. */
+/* layout.c — data movement kernels: strided transpose, 2-D block copy, gather along an axis, GatherElements,
+ * ScatterElements, Pad. */
 #include "rt_internal.h"
 
 /* Copy one element of esize bytes. */
@@ -78,6 +79,57 @@ void rt_gather_elements__scalar(const RtGatherElements *p) {
       unsigned char *dst = y + (i + k) * es;
       if (j < 0 || j >= an) rt_memset(dst, 0, (size_t)es);
       else copy_elem(dst, x + (base + (ptrdiff_t)k * sl + (ptrdiff_t)j * sa) * es, es);
+    }
+    for (int32_t d = r - 2; d >= 0; d--) {
+      if (++ctr[d] < p->dim[d]) break;
+      ctr[d] = 0;
+    }
+  }
+}
+
+/* *d = *d op *s for a ScatterElements reduction on one element of ONNX dtype dt (float MAX/MIN: a NaN operand
+ * wins, as numpy's maximum/minimum) */
+RT_AI void scatter_red(unsigned char *d, const unsigned char *s, int32_t dt, int32_t red) {
+#define RED(T)                                                                  \
+  {                                                                             \
+    T a = *(T *)d, b = *(const T *)s;                                           \
+    *(T *)d = red == RT_SCATTER_ADD ? (T)(a + b) : red == RT_SCATTER_MUL ? (T)(a * b) \
+            : red == RT_SCATTER_MAX ? (a != a || a > b ? a : b) : (a != a || a < b ? a : b); \
+    return;                                                                     \
+  }
+  switch (dt) {
+  case 1: RED(float)
+  case 11: RED(double)
+  case 6: RED(int32_t)
+  case 7: RED(int64_t)
+  default: return;
+  }
+#undef RED
+}
+
+void rt_scatter_elements__scalar(const RtScatterElements *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x), *u = RT_PTR(const unsigned char, p->u);
+  const unsigned char *ib = RT_PTR(const unsigned char, p->idx);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  int32_t r = p->rank, ax = p->axis, es = p->esize, an = p->axis_n;
+  if (y != x) rt_memcpy(y, x, (size_t)p->ytotal * (size_t)es);
+  if (r < 1 || r > RT_MAX_RANK || ax < 0 || ax >= r) return;
+  ptrdiff_t total = 1;
+  for (int32_t d = 0; d < r; d++) total *= p->dim[d];
+  if (total == 0) return;
+  int32_t ctr[RT_MAX_RANK] = {0}, nl = p->dim[r - 1];
+  ptrdiff_t sl = ax == r - 1 ? 0 : p->ystride[r - 1], sa = p->ystride[ax];
+  for (ptrdiff_t i = 0; i < total; i += nl) {
+    ptrdiff_t base = 0;
+    for (int32_t d = 0; d < r - 1; d++)
+      if (d != ax) base += (ptrdiff_t)ctr[d] * p->ystride[d];
+    for (int32_t k = 0; k < nl; k++) {
+      int64_t j = p->idx64 ? ((const int64_t *)ib)[i + k] : (int64_t)((const int32_t *)ib)[i + k];
+      if (j < 0) j += an;
+      if (j < 0 || j >= an) continue;
+      unsigned char *dst = y + (base + (ptrdiff_t)k * sl + (ptrdiff_t)j * sa) * es;
+      if (p->reduction == RT_SCATTER_NONE) copy_elem(dst, u + (i + k) * es, es);
+      else scatter_red(dst, u + (i + k) * es, p->dtype, p->reduction);
     }
     for (int32_t d = r - 2; d >= 0; d--) {
       if (++ctr[d] < p->dim[d]) break;
@@ -220,8 +272,9 @@ RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose
 RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose__scalar(p); }
 #endif
 
-/* copy2d, gather, gather_elements and pad are memory.copy / element-copy work: no separate SIMD variant. */
+/* copy2d, gather, gather_elements, scatter_elements and pad are memory.copy / element-copy work: no separate SIMD variant. */
 RT_EXPORT("rt_copy2d") void rt_copy2d(const RtCopy2d *p) { rt_copy2d__scalar(p); }
 RT_EXPORT("rt_gather") void rt_gather(const RtGather *p) { rt_gather__scalar(p); }
 RT_EXPORT("rt_gather_elements") void rt_gather_elements(const RtGatherElements *p) { rt_gather_elements__scalar(p); }
+RT_EXPORT("rt_scatter_elements") void rt_scatter_elements(const RtScatterElements *p) { rt_scatter_elements__scalar(p); }
 RT_EXPORT("rt_pad") void rt_pad(const RtPad *p) { rt_pad__scalar(p); }

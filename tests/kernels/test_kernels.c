@@ -1208,6 +1208,77 @@ static void test_layout(void) {
     check_bytes(name, "entry~naive", y, ref, yn * es1 + 8);
     free(x); free(y); free(ref); free(idx);
   }
+  /* scatter_elements: ranks 1..6, every axis, indices dims at most data's, int64/int32 indices with negative,
+   * duplicate and out-of-range (skipped) values; reduction none on element sizes 1..8 (random bytes), the
+   * reductions on float32/float64 (small integers, so sums and products are exact in any order) and int32/int64;
+   * in place (x == y) every third case. Reference: the definition, one update at a time in index order. */
+  for (int c = 0; c < 60; c++) {
+    int rank = 1 + c % RT_MAX_RANK, axis = rnd_int(0, rank - 1), red = c % 5, i64 = (c / 5) % 2, inplace = c % 3 == 0;
+    static const int rdt[4] = {1, 11, 6, 7};
+    int dt = red ? rdt[(c / 10) % 4] : 0, es1 = red ? (dt == 1 || dt == 6 ? 4 : 8) : es[c % 4];
+    int xd[RT_MAX_RANK], yd[RT_MAX_RANK], xs[RT_MAX_RANK];
+    size_t xn = 1, yn = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+      xd[d] = rnd_int(1, rank > 4 ? 3 : 5);
+      yd[d] = d == axis ? rnd_int(1, 7) : rnd_int(1, xd[d]);
+      xs[d] = (int)xn;
+      xn *= (size_t)xd[d];
+      yn *= (size_t)yd[d];
+    }
+    unsigned char *x = malloc(xn * es1 + 8), *u = malloc(yn * es1), *y = malloc(xn * es1 + 8), *ref = malloc(xn * es1 + 8);
+    int64_t *idx = malloc(yn * 8);
+    for (size_t j = 0; j < xn; j++) {
+      if (dt == 1) ((float *)x)[j] = (float)rnd_int(-3, 3);
+      else if (dt == 11) ((double *)x)[j] = rnd_int(-3, 3);
+      else if (dt == 6) ((int32_t *)x)[j] = rnd_int(-3, 3);
+      else if (dt == 7) ((int64_t *)x)[j] = rnd_int(-3, 3);
+      else for (int b = 0; b < es1; b++) x[j * es1 + b] = (unsigned char)rnd_u32();
+    }
+    for (size_t j = 0; j < yn; j++) {
+      if (dt == 1) ((float *)u)[j] = (float)rnd_int(-3, 3);
+      else if (dt == 11) ((double *)u)[j] = rnd_int(-3, 3);
+      else if (dt == 6) ((int32_t *)u)[j] = rnd_int(-3, 3);
+      else if (dt == 7) ((int64_t *)u)[j] = rnd_int(-3, 3);
+      else for (int b = 0; b < es1; b++) u[j * es1 + b] = (unsigned char)rnd_u32();
+      int v = rnd_int(-xd[axis] - 1, xd[axis]);
+      if (i64) idx[j] = v;
+      else ((int32_t *)idx)[j] = v;
+    }
+    memset(x + xn * es1, 0x55, 8);
+    memcpy(ref, x, xn * es1 + 8);
+    memset(y, 0x55, xn * es1 + 8);
+    for (size_t j = 0; j < yn; j++) {
+      size_t rem = j, off = 0;
+      int64_t t = i64 ? idx[j] : ((int32_t *)idx)[j];
+      if (t < 0) t += xd[axis];
+      if (t < 0 || t >= xd[axis]) continue;
+      for (int d = rank - 1; d >= 0; d--) {
+        size_t id = rem % (size_t)yd[d];
+        rem /= (size_t)yd[d];
+        off += (d == axis ? (size_t)t : id) * (size_t)xs[d];
+      }
+      if (!red) { memcpy(ref + off * es1, u + j * es1, (size_t)es1); continue; }
+      double a, b;
+      if (dt == 1) { a = ((float *)ref)[off]; b = ((float *)u)[j]; }
+      else if (dt == 11) { a = ((double *)ref)[off]; b = ((double *)u)[j]; }
+      else if (dt == 6) { a = ((int32_t *)ref)[off]; b = ((int32_t *)u)[j]; }
+      else { a = (double)((int64_t *)ref)[off]; b = (double)((int64_t *)u)[j]; }
+      double v = red == RT_SCATTER_ADD ? a + b : red == RT_SCATTER_MUL ? a * b : red == RT_SCATTER_MAX ? fmax(a, b) : fmin(a, b);
+      if (dt == 1) ((float *)ref)[off] = (float)v;
+      else if (dt == 11) ((double *)ref)[off] = v;
+      else if (dt == 6) ((int32_t *)ref)[off] = (int32_t)v;
+      else ((int64_t *)ref)[off] = (int64_t)v;
+    }
+    unsigned char *out = inplace ? x : y;
+    RtScatterElements p = {A(x), A(idx), A(u), A(out), es1, i64, rank, axis, xd[axis], (int32_t)xn, red, dt, {0}, {0}};
+    for (int d = 0; d < rank; d++) { p.dim[d] = yd[d]; p.ystride[d] = xs[d]; }
+    rt_scatter_elements(&p);
+    char name[112];
+    snprintf(name, sizeof name, "scatter_elements[rank=%d axis=%d esize=%d %s red=%d dt=%d%s]", rank, axis, es1,
+             i64 ? "int64" : "int32", red, dt, inplace ? " in-place" : "");
+    check_bytes(name, "entry~naive", out, ref, xn * es1 + 8);
+    free(x); free(u); free(y); free(ref); free(idx);
+  }
 }
 
 /* ------------------------------------------------------------------ pad */
