@@ -198,6 +198,21 @@ typedef struct {
   int32_t dim[RT_MAX_RANK], ystride[RT_MAX_RANK];
 } RtScatterElements;
 
+/* GatherND and ScatterND: idx holds nbatch * nidx tuples of k int64 indices (negative counts from the end), tuple i
+ * of batch b naming the slice of inner contiguous elements at b*xbatch + sum_j idx_j * stride[j] (dims dim[j]).
+ *   gather_nd:  y[(b*nidx + i)*inner + e] = x[slice + e]; a tuple with an index still outside [0, dim[j]) gives
+ *               zeros (never read out of bounds; ONNX calls it an error).
+ *   scatter_nd: y = x (ytotal elements; x == y allowed, no copy then), then, tuple by tuple in order,
+ *               y[slice + e] = u[i*inner + e] (reduction NONE) or y op u for the RtScatterRed reductions (dtype as
+ *               RtScatterElements); a tuple out of range is skipped. nbatch = 1, xbatch unused.
+ * Elements are esize bytes; y must not overlap idx or u (or x, for gather_nd). */
+#define RT_ND_MAX 8
+typedef struct {
+  RtAddr x, idx, u, y;
+  int32_t esize, k, nbatch, nidx, inner, xbatch, ytotal, reduction, dtype;
+  int32_t dim[RT_ND_MAX], stride[RT_ND_MAX];
+} RtIndexND;
+
 /* Pad of an esize-byte element tensor: y (dense, dims dim[]) takes x (dims xdim[], element strides xstride[];
  * negative ONNX pads are crops the compiler has already applied to x's address and xdim) with pb[d] leading
  * and dim[d] - xdim[d] - pb[d] >= 0 trailing cells per dim. A y cell at i - pb[d] outside [0, xdim[d]) gets,

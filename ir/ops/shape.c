@@ -638,6 +638,120 @@ int op_scatel_lower(LowerCtx *cx, Node *n) {
   return cg_call(cx, K_scatter_elements, &p, sizeof p, n);
 }
 
+/* ---- GatherND (batch_dims) and ScatterND (reduction from opset 16): the last indices dim holds tuples of k
+ * indices into data's dims [b, b+k) (b = batch_dims, 0 for ScatterND), each naming a slice of data's trailing
+ * dims [b+k, r). One rt_gather_nd / rt_scatter_nd call. ---- */
+typedef struct { int64_t b, k, nbatch, nidx, inner, xbatch; int64_t dim[RT_ND_MAX], stride[RT_ND_MAX]; } NdPlan;
+
+static int nd_plan(Graph *g, Node *n, NdPlan *pl) {
+  Value *x = n->in[0], *idx = n->in[1];
+  if (oc_need_known(g, n, 0) || oc_need_known(g, n, 1)) return -1;
+  if (idx->dt != DT_INT64) return ir_errorf(g, n, "indices have dtype %s, expected int64", ir_dtype_name(idx->dt));
+  int r = x->rank, q = idx->rank;
+  int64_t b = n->op == OP_GatherND ? ir_attr_int(n, "batch_dims", 0) : 0;
+  if (r < 1 || q < 1) return ir_errorf(g, n, "data and indices must have rank >= 1");
+  if (b < 0 || b >= q || b >= r) return ir_errorf(g, n, "batch_dims %lld must be in [0, min(rank(data), rank(indices)))", (long long)b);
+  int64_t k = idx->dims[q - 1].c;
+  if (k < 1 || k > r - b) return ir_errorf(g, n, "the last indices dim is %lld, expected 1..%lld", (long long)k, (long long)(r - b));
+  if (k > RT_ND_MAX) return ir_errorf(g, n, "index tuples of %lld entries, at most %d supported", (long long)k, RT_ND_MAX);
+  for (int d = 0; d < b; d++)
+    if (x->dims[d].c != idx->dims[d].c) return ir_errorf(g, n, "batch dim %d differs between data and indices", d);
+  pl->b = b; pl->k = k;
+  pl->nbatch = 1; for (int d = 0; d < b; d++) pl->nbatch *= x->dims[d].c;
+  pl->nidx = 1; for (int d = (int)b; d < q - 1; d++) pl->nidx *= idx->dims[d].c;
+  pl->inner = 1; for (int d = (int)(b + k); d < r; d++) pl->inner *= x->dims[d].c;
+  pl->xbatch = 1; for (int d = (int)b; d < r; d++) pl->xbatch *= x->dims[d].c;
+  for (int j = (int)k - 1; j >= 0; j--) {
+    pl->dim[j] = x->dims[b + j].c;
+    pl->stride[j] = j == k - 1 ? pl->inner : pl->stride[j + 1] * pl->dim[j + 1];
+  }
+  if (pl->nbatch * pl->xbatch > INT32_MAX || pl->nbatch * pl->nidx * pl->inner > INT32_MAX) return ir_errorf(g, n, "tensor too large");
+  return 0;
+}
+
+int op_nd_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1];
+  NdPlan pl;
+  if (!ir_dtype_size(x->dt) || x->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(x->dt));
+  if (nd_plan(g, n, &pl)) return -1;
+  if (n->op == OP_GatherND) {
+    Dim d[IR_MAX_RANK];
+    int r = 0;
+    for (int i = 0; i < idx->rank - 1; i++) d[r++] = idx->dims[i];
+    for (int i = (int)(pl.b + pl.k); i < x->rank; i++) d[r++] = x->dims[i];
+    if (r > IR_MAX_RANK) return ir_errorf(g, n, "the output would have rank %d, at most %d supported", r, IR_MAX_RANK);
+    oc_set_out(n->out[0], x->dt, r, d);
+    return 0;
+  }
+  Value *u = n->in[2];
+  int red = 0;
+  if (scatter_red(g, n, &red)) return -1;
+  if (u->dt != x->dt) return ir_errorf(g, n, "updates have dtype %s, data %s", ir_dtype_name(u->dt), ir_dtype_name(x->dt));
+  if (red && x->dt != DT_FLOAT && x->dt != DT_DOUBLE && x->dt != DT_INT32 && x->dt != DT_INT64)
+    return ir_errorf(g, n, "reduction on dtype %s is not supported (float32, float64, int32, int64)", ir_dtype_name(x->dt));
+  bool ok = u->rank == idx->rank - 1 + x->rank - (int)pl.k;      /* updates: indices.shape[:-1] + data.shape[k:] */
+  for (int i = 0; ok && i < u->rank; i++) {
+    Dim want = i < idx->rank - 1 ? idx->dims[i] : x->dims[pl.k + i - (idx->rank - 1)];
+    ok = ir_dim_eq(u->dims[i], want);
+  }
+  if (!ok) return ir_errorf(g, n, "updates must have shape indices.shape[:-1] + data.shape[%lld:]", (long long)pl.k);
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  return 0;
+}
+
+int op_nd_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1], *y = n->out[0];
+  NdPlan pl;
+  int red = 0;
+  if (nd_plan(g, n, &pl) || (n->op == OP_ScatterND && scatter_red(g, n, &red))) return -1;
+  int es = ir_dtype_size(x->dt);
+  uint8_t *out = oc_make_const(g, y);
+  if (n->op == OP_ScatterND) memcpy(out, x->data, (size_t)ir_nbytes(x));
+  for (int64_t bi = 0; bi < pl.nbatch; bi++)
+    for (int64_t i = 0; i < pl.nidx; i++) {
+      int64_t t = bi * pl.nidx + i, off = 0;
+      for (int j = 0; j < pl.k; j++) {
+        int64_t v = oc_geti(idx, t * pl.k + j);
+        if (v < 0) v += pl.dim[j];
+        if (v < 0 || v >= pl.dim[j]) return ir_errorf(g, n, "index %lld is out of range for a dim of %lld", (long long)oc_geti(idx, t * pl.k + j), (long long)pl.dim[j]);
+        off += v * pl.stride[j];
+      }
+      if (n->op == OP_GatherND) {
+        memcpy(out + t * pl.inner * es, (uint8_t *)x->data + (bi * pl.xbatch + off) * es, (size_t)(pl.inner * es));
+        continue;
+      }
+      Value *u = n->in[2];
+      for (int64_t e = 0; e < pl.inner; e++) {
+        int64_t o = off + e, s = t * pl.inner + e;
+        if (red == RT_SCATTER_NONE) memcpy(out + o * es, (uint8_t *)u->data + s * es, (size_t)es);
+        else if (x->dt == DT_INT64) {
+          int64_t a = ((int64_t *)y->data)[o], c = oc_geti(u, s);
+          ((int64_t *)y->data)[o] = red == RT_SCATTER_ADD ? (int64_t)((uint64_t)a + (uint64_t)c) : red == RT_SCATTER_MUL ? (int64_t)((uint64_t)a * (uint64_t)c)
+                                    : red == RT_SCATTER_MAX ? (a > c ? a : c) : (a < c ? a : c);
+        } else {
+          double a = oc_getf(y, o), c = oc_getf(u, s);
+          oc_setf(y, o, red == RT_SCATTER_ADD ? a + c : red == RT_SCATTER_MUL ? a * c
+                        : red == RT_SCATTER_MAX ? (a != a || a > c ? a : c) : (a != a || a < c ? a : c));
+        }
+      }
+    }
+  return 0;
+}
+
+int op_nd_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  NdPlan pl;
+  int red = 0;
+  if (nd_plan(g, n, &pl) || (n->op == OP_ScatterND && scatter_red(g, n, &red))) return -1;
+  RtIndexND p = {.x = cg_addr(cx, x), .idx = cg_addr(cx, n->in[1]), .u = n->op == OP_ScatterND ? cg_addr(cx, n->in[2]) : 0,
+                 .y = cg_addr(cx, n->out[0]), .esize = ir_dtype_size(x->dt), .k = (int32_t)pl.k, .nbatch = (int32_t)pl.nbatch,
+                 .nidx = (int32_t)pl.nidx, .inner = (int32_t)pl.inner, .xbatch = (int32_t)pl.xbatch,
+                 .ytotal = (int32_t)(pl.nbatch * pl.xbatch), .reduction = red, .dtype = x->dt};
+  for (int j = 0; j < pl.k; j++) { p.dim[j] = (int32_t)pl.dim[j]; p.stride[j] = (int32_t)pl.stride[j]; }
+  return cg_call(cx, n->op == OP_GatherND ? K_gather_nd : K_scatter_nd, &p, sizeof p, n);
+}
+
 /* ---- Pad ---- */
 /* Pads per axis (negative = crop), the mode and the constant as one element of x's dtype. Opset 2-10: the
  * attributes pads and value; opset 11+: inputs pads (int64 [2 * axes]), constant_value (scalar, optional) and,

@@ -1,5 +1,5 @@
 /* layout.c — data movement kernels: strided transpose, 2-D block copy, gather along an axis, GatherElements,
- * ScatterElements, Pad. */
+ * ScatterElements, GatherND, ScatterND, Pad. */
 #include "rt_internal.h"
 
 /* Copy one element of esize bytes. */
@@ -138,6 +138,51 @@ void rt_scatter_elements__scalar(const RtScatterElements *p) {
   }
 }
 
+/* element offset of index tuple t (k entries) of an RtIndexND, or -1 when an index is out of range */
+RT_AI ptrdiff_t nd_offset(const RtIndexND *p, const int64_t *t) {
+  ptrdiff_t off = 0;
+  for (int32_t j = 0; j < p->k; j++) {
+    int64_t v = t[j];
+    if (v < 0) v += p->dim[j];
+    if (v < 0 || v >= p->dim[j]) return -1;
+    off += (ptrdiff_t)v * p->stride[j];
+  }
+  return off;
+}
+
+void rt_gather_nd__scalar(const RtIndexND *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x);
+  const int64_t *idx = RT_PTR(const int64_t, p->idx);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  if (p->k < 0 || p->k > RT_ND_MAX) return;
+  size_t es = (size_t)p->esize, blk = (size_t)p->inner * es;
+  for (int32_t b = 0; b < p->nbatch; b++)
+    for (int32_t i = 0; i < p->nidx; i++) {
+      size_t n = (size_t)b * (size_t)p->nidx + (size_t)i;
+      ptrdiff_t off = nd_offset(p, idx + n * (size_t)p->k);
+      if (off < 0) rt_memset(y + n * blk, 0, blk);
+      else rt_memcpy(y + n * blk, x + ((size_t)b * (size_t)p->xbatch + (size_t)off) * es, blk);
+    }
+}
+
+void rt_scatter_nd__scalar(const RtIndexND *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x), *u = RT_PTR(const unsigned char, p->u);
+  const int64_t *idx = RT_PTR(const int64_t, p->idx);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  size_t es = (size_t)p->esize, blk = (size_t)p->inner * es;
+  if (y != x) rt_memcpy(y, x, (size_t)p->ytotal * es);
+  if (p->k < 0 || p->k > RT_ND_MAX) return;
+  for (int32_t i = 0; i < p->nidx; i++) {
+    ptrdiff_t off = nd_offset(p, idx + (size_t)i * (size_t)p->k);
+    if (off < 0) continue;
+    unsigned char *dst = y + (size_t)off * es;
+    const unsigned char *src = u + (size_t)i * blk;
+    if (p->reduction == RT_SCATTER_NONE) rt_memcpy(dst, src, blk);
+    else
+      for (int32_t e = 0; e < p->inner; e++) scatter_red(dst + (size_t)e * es, src + (size_t)e * es, p->dtype, p->reduction);
+  }
+}
+
 /* The x index a padded cell at i (relative to x's start) reads along a dim of n, or -1 for the constant. */
 RT_AI ptrdiff_t pad_map(ptrdiff_t i, ptrdiff_t n, int32_t mode) {
   if (i >= 0 && i < n) return i;
@@ -272,9 +317,11 @@ RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose
 RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose__scalar(p); }
 #endif
 
-/* copy2d, gather, gather_elements, scatter_elements and pad are memory.copy / element-copy work: no separate SIMD variant. */
+/* copy2d, gather, gather_elements, scatter_elements, gather_nd, scatter_nd and pad are memory.copy / element-copy work: no separate SIMD variant. */
 RT_EXPORT("rt_copy2d") void rt_copy2d(const RtCopy2d *p) { rt_copy2d__scalar(p); }
 RT_EXPORT("rt_gather") void rt_gather(const RtGather *p) { rt_gather__scalar(p); }
 RT_EXPORT("rt_gather_elements") void rt_gather_elements(const RtGatherElements *p) { rt_gather_elements__scalar(p); }
 RT_EXPORT("rt_scatter_elements") void rt_scatter_elements(const RtScatterElements *p) { rt_scatter_elements__scalar(p); }
+RT_EXPORT("rt_gather_nd") void rt_gather_nd(const RtIndexND *p) { rt_gather_nd__scalar(p); }
+RT_EXPORT("rt_scatter_nd") void rt_scatter_nd(const RtIndexND *p) { rt_scatter_nd__scalar(p); }
 RT_EXPORT("rt_pad") void rt_pad(const RtPad *p) { rt_pad__scalar(p); }

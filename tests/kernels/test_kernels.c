@@ -1279,6 +1279,75 @@ static void test_layout(void) {
     check_bytes(name, "entry~naive", out, ref, xn * es1 + 8);
     free(x); free(u); free(y); free(ref); free(idx);
   }
+  /* gather_nd / scatter_nd: data of rank 1..5, indices of rank 1..3 whose last dim k picks data dims [b, b+k),
+   * batch_dims b (gather only), negative and out-of-range entries (gather -> zeros, scatter -> skipped), repeated
+   * tuples (scatter: applied in order). Reference: every output / update element mapped to its data coordinates
+   * one at a time. */
+  for (int c = 0; c < 80; c++) {
+    int scatter = c % 2, r = 1 + c % 5, q = 1 + (c / 5) % 3;
+    int b = scatter ? 0 : rnd_int(0, (q < r ? q : r) - 1);
+    int k = rnd_int(1, r - b), red = scatter ? (c / 2) % 5 : 0, dt = red ? 1 : 0, es1 = red ? 4 : es[(c / 3) % 4];
+    int xd[8], id[4], inner = 1, nb = 1, nidx = 1;
+    size_t xn = 1;
+    for (int d = 0; d < r; d++) { xd[d] = rnd_int(1, 4); xn *= (size_t)xd[d]; }
+    for (int d = 0; d < q - 1; d++) id[d] = d < b ? xd[d] : rnd_int(1, 4);
+    id[q - 1] = k;
+    for (int d = 0; d < b; d++) nb *= xd[d];
+    for (int d = b; d < q - 1; d++) nidx *= id[d];
+    for (int d = b + k; d < r; d++) inner *= xd[d];
+    size_t ntup = (size_t)nb * (size_t)nidx, un = ntup * (size_t)inner;   /* output / updates elements */
+    int64_t *idx = malloc(ntup * (size_t)k * 8 + 8);
+    for (size_t t = 0; t < ntup; t++)
+      for (int j = 0; j < k; j++) idx[t * k + j] = rnd_int(-xd[b + j], xd[b + j] - 1) + (rnd_int(0, 19) == 0 ? xd[b + j] : 0);
+    if (scatter && ntup > 1) for (int j = 0; j < k; j++) idx[k + j] = idx[j];   /* a repeated tuple */
+    unsigned char *x = malloc(xn * es1 + 8), *u = malloc(un * es1 + 8);
+    size_t yn = scatter ? xn : un;
+    unsigned char *y = malloc(yn * es1 + 8), *ref = malloc(yn * es1 + 8);
+    for (size_t j = 0; j < xn; j++) {
+      if (dt) ((float *)x)[j] = (float)rnd_int(-3, 3);
+      else for (int e = 0; e < es1; e++) x[j * es1 + e] = (unsigned char)rnd_u32();
+    }
+    for (size_t j = 0; j < un; j++) {
+      if (dt) ((float *)u)[j] = (float)rnd_int(-3, 3);
+      else for (int e = 0; e < es1; e++) u[j * es1 + e] = (unsigned char)rnd_u32();
+    }
+    memset(y, 0x66, yn * es1 + 8);
+    memset(ref, 0x66, yn * es1 + 8);
+    if (scatter) memcpy(ref, x, xn * es1);
+    for (size_t o = 0; o < un; o++) {       /* element o of the output (gather) / updates (scatter) */
+      size_t t = o / (size_t)inner, e = o % (size_t)inner, bi = t / (size_t)nidx;
+      long coord[8];
+      size_t rem = bi;
+      for (int d = b - 1; d >= 0; d--) { coord[d] = (long)(rem % (size_t)xd[d]); rem /= (size_t)xd[d]; }
+      int valid = 1;
+      for (int j = 0; j < k; j++) {
+        long v = (long)idx[t * k + j];
+        if (v < 0) v += xd[b + j];
+        if (v < 0 || v >= xd[b + j]) valid = 0;
+        coord[b + j] = v;
+      }
+      rem = e;
+      for (int d = r - 1; d >= b + k; d--) { coord[d] = (long)(rem % (size_t)xd[d]); rem /= (size_t)xd[d]; }
+      size_t off = 0;
+      for (int d = 0; d < r; d++) off = off * (size_t)xd[d] + (size_t)coord[d];
+      if (!scatter) {
+        if (valid) memcpy(ref + o * es1, x + off * es1, (size_t)es1);
+        else memset(ref + o * es1, 0, (size_t)es1);
+      } else if (valid) {
+        if (!red) { memcpy(ref + off * es1, u + o * es1, (size_t)es1); continue; }
+        double a = ((float *)ref)[off], v = ((float *)u)[o];
+        ((float *)ref)[off] = (float)(red == RT_SCATTER_ADD ? a + v : red == RT_SCATTER_MUL ? a * v : red == RT_SCATTER_MAX ? fmax(a, v) : fmin(a, v));
+      }
+    }
+    RtIndexND p = {A(x), A(idx), A(u), A(y), es1, k, nb, nidx, inner, (int32_t)(xn / (size_t)nb), (int32_t)xn, red, dt ? 1 : 0, {0}, {0}};
+    for (int j = k - 1, s = inner; j >= 0; s *= xd[b + j], j--) { p.dim[j] = xd[b + j]; p.stride[j] = s; }
+    if (scatter) rt_scatter_nd(&p);
+    else rt_gather_nd(&p);
+    char name[112];
+    snprintf(name, sizeof name, "%s[r=%d q=%d b=%d k=%d esize=%d red=%d]", scatter ? "scatter_nd" : "gather_nd", r, q, b, k, es1, red);
+    check_bytes(name, "entry~naive", y, ref, yn * es1 + 8);
+    free(x); free(u); free(y); free(ref); free(idx);
+  }
 }
 
 /* ------------------------------------------------------------------ pad */
