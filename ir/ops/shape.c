@@ -481,6 +481,78 @@ int op_gather_lower(LowerCtx *cx, Node *n) {
   return cg_call(cx, K_gather, &p, sizeof p, n);
 }
 
+/* ---- Compress: the slices along axis (or the elements of the flattened input, without axis) whose condition
+ * entry is true. The condition must be a compile-time constant (it decides the output's shape); the kept positions
+ * become an int64 index table stored with the parameter blocks, and the gather kernel does the rest. ---- */
+static int compress_plan(Graph *g, Node *n, int *axis, Dim *outer, Dim *an, Dim *inner, int64_t *cnt) {
+  Value *x = n->in[0], *c = n->in[1];
+  if (oc_need_const(g, n, 1)) return -1;
+  if (c->rank != 1 || !c->data || (c->dt != DT_BOOL && !ir_dtype_is_int(c->dt)))
+    return ir_errorf(g, n, "condition must be a 1-D bool tensor");
+  const Attr *a = ir_attr(n, "axis");
+  if (a) {
+    if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, axis)) return -1;
+    *outer = oc_prod(g, x->dims, 0, *axis); *an = x->dims[*axis]; *inner = oc_prod(g, x->dims, *axis + 1, x->rank);
+  } else {
+    *axis = -1;
+    *outer = ir_dimc(1); *an = oc_prod(g, x->dims, 0, x->rank); *inner = ir_dimc(1);
+  }
+  if (!ir_dim_known(*an)) return ir_errorf(g, n, "the compressed axis must have a compile-time size");
+  int64_t len = ir_numel(c);
+  *cnt = 0;
+  for (int64_t i = 0; i < len; i++) {
+    if (!oc_geti(c, i)) continue;
+    if (i >= an->c) return ir_errorf(g, n, "condition entry %lld is true but the axis has only %lld entries", (long long)i, (long long)an->c);
+    ++*cnt;
+  }
+  return 0;
+}
+
+int op_compress_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int axis;
+  Dim outer, an, inner;
+  int64_t cnt;
+  if (compress_plan(g, n, &axis, &outer, &an, &inner, &cnt)) return -1;
+  if (axis < 0) { Dim d = ir_dimc(cnt); oc_set_out(n->out[0], x->dt, 1, &d); return 0; }
+  Dim d[IR_MAX_RANK];
+  for (int i = 0; i < x->rank; i++) d[i] = i == axis ? ir_dimc(cnt) : x->dims[i];
+  oc_set_out(n->out[0], x->dt, x->rank, d);
+  return 0;
+}
+
+int op_compress_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *c = n->in[1];
+  int axis;
+  Dim outer, an, inner;
+  int64_t cnt;
+  if (compress_plan(g, n, &axis, &outer, &an, &inner, &cnt)) return -1;
+  int64_t es = ir_dtype_size(x->dt), blk = inner.c * es, len = ir_numel(c), k = 0;
+  uint8_t *out = oc_make_const(g, n->out[0]);
+  for (int64_t o = 0; o < outer.c; o++)
+    for (int64_t i = 0; i < len; i++)
+      if (oc_geti(c, i)) memcpy(out + (k++) * blk, (uint8_t *)x->data + (o * an.c + i) * blk, (size_t)blk);
+  return 0;
+}
+
+int op_compress_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *c = n->in[1];
+  int axis;
+  Dim outer, an, inner;
+  int64_t cnt;
+  if (compress_plan(g, n, &axis, &outer, &an, &inner, &cnt)) return -1;
+  if (cnt == 0) return 0;                              /* empty output */
+  int64_t *tab = ir_alloc(&g->arena, (size_t)cnt * 8), len = ir_numel(c), k = 0;
+  for (int64_t i = 0; i < len; i++) if (oc_geti(c, i)) tab[k++] = i;
+  RtGather p = {.x = cg_addr(cx, x), .idx = cg_data(cx, tab, (size_t)cnt * 8), .y = cg_addr(cx, n->out[0]),
+                .esize = ir_dtype_size(x->dt), .nidx = (int32_t)cnt};
+  CG_DIM(cx, p, outer, outer);
+  CG_DIM(cx, p, axis_n, an);
+  CG_DIM(cx, p, inner, inner);
+  return cg_call(cx, K_gather, &p, sizeof p, n);
+}
+
 /* ---- GatherElements ---- */
 int op_gathel_infer(Graph *g, Node *n) {
   Value *x = n->in[0], *idx = n->in[1];
