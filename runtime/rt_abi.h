@@ -292,6 +292,13 @@ typedef struct {
  * the first (last when select_last) extreme value; NaN counts as the extreme (first NaN wins), n >= 1. */
 typedef struct { RtAddr x, y; int32_t outer, n, inner, op, select_last; } RtArgReduce;
 
+/* TopK over the middle axis of [outer][n][inner] f32: y [outer][k][inner] the k largest (largest = 1) or smallest
+ * values of each slice in order (best first), yi (int64, same layout) their indices along the axis. Equal values
+ * keep their order along the axis (the lower index first). NaN counts as larger than every number (first with
+ * largest, last with smallest). 0 <= k <= n. y/yi must not overlap x. Selection by insertion into the k kept
+ * entries: O(n*k) per slice (runtime/kernels/logic.c). */
+typedef struct { RtAddr x, y, yi; int32_t outer, n, inner, k, largest; } RtTopK;
+
 /* Trilu: batch matrices of rows x cols esize-byte elements; keeps y[r][c] = x[r][c] where c - r >= k
  * (upper) or c - r <= k (lower), zero elsewhere. x == y allowed. k_addr (0 = absent): k is read at run time
  * from this int64 scalar instead. */

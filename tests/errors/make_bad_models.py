@@ -67,6 +67,11 @@ XI = helper.make_tensor_value_info("x", TensorProto.INT32, [4])
 YI = helper.make_tensor_value_info("y", TensorProto.INT32, [4])
 save("sum_int.onnx", helper.make_graph([helper.make_node("Sum", ["x", "x", "x"], ["y"], name="sum_5")], "g", [XI], [YI]))
 
+# TopK whose K comes at run time
+K = helper.make_tensor_value_info("k", TensorProto.INT64, [1])
+YK = helper.make_tensor_value_info("yi", TensorProto.INT64, None)
+save("topk_runtime.onnx", helper.make_graph([helper.make_node("TopK", ["x", "k"], ["y", "yi"], name="topk_2")], "g", [X, K], [Y, YK]))
+
 # truncated and garbage files
 data = open(os.path.join(out, "good.onnx"), "rb").read()
 open(os.path.join(out, "truncated.onnx"), "wb").write(data[: len(data) // 2])

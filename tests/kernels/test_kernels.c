@@ -2368,6 +2368,53 @@ static void argreduce_case(int outer, int n, int inner, int op, int last, int sp
   free(x); free(ys); free(yv); free(ref);
 }
 
+/* ------------------------------------------------------------------ topk */
+
+/* TopK's order as ONNX states it: larger (largest) / smaller value first, equal values by lower index, NaN above
+ * every number */
+static int topk_naive_before(float a, int ia, float b, int ib, int largest) {
+  int na = isnan(a), nb = isnan(b);
+  if (na || nb) {
+    if (na && nb) return ia < ib;
+    return na == (largest != 0);
+  }
+  if (a != b) return largest ? a > b : a < b;
+  return ia < ib;
+}
+
+/* topk_f32: every (outer, n, inner, k) shape below, both directions, values drawn from a few integers (many ties)
+ * with some NaN; reference: a full sort of each slice (insertion sort by the order above), first k kept. */
+static void test_topk(void) {
+  for (int c = 0; c < 48; c++) {
+    int outer = rnd_int(1, 3), n = rnd_int(1, 12), inner = rnd_int(1, 4), k = rnd_int(0, n), largest = c % 2;
+    size_t xn = (size_t)outer * n * inner, yn = (size_t)outer * k * inner;
+    float *x = fbuf(xn), *y = fbuf(yn + 1), *ref = fbuf(yn + 1);
+    int64_t *yi = malloc((yn + 1) * 8), *refi = malloc((yn + 1) * 8);
+    for (size_t j = 0; j < xn; j++) x[j] = c % 3 == 0 && rnd_int(0, 9) == 0 ? NAN : (float)rnd_int(-4, 4);
+    for (int o = 0; o < outer; o++)
+      for (int i = 0; i < inner; i++) {
+        float v[12];
+        int id[12];
+        for (int j = 0; j < n; j++) {
+          float t = x[((size_t)o * n + j) * inner + i];
+          int tj = j, p = j;
+          for (; p > 0 && topk_naive_before(t, tj, v[p - 1], id[p - 1], largest); p--) { v[p] = v[p - 1]; id[p] = id[p - 1]; }
+          v[p] = t; id[p] = tj;
+        }
+        for (int j = 0; j < k; j++) { ref[((size_t)o * k + j) * inner + i] = v[j]; refi[((size_t)o * k + j) * inner + i] = id[j]; }
+      }
+    y[yn] = ref[yn] = 7.0f;            /* a guard past the end */
+    yi[yn] = refi[yn] = 77;
+    RtTopK p = {A(x), A(y), A(yi), outer, n, inner, k, largest};
+    rt_topk_f32(&p);
+    char name[96];
+    snprintf(name, sizeof name, "topk[outer=%d n=%d inner=%d k=%d %s]", outer, n, inner, k, largest ? "largest" : "smallest");
+    check_bytes(name, "values~naive", (unsigned char *)y, (unsigned char *)ref, (yn + 1) * 4);
+    check_bytes(name, "indices~naive", (unsigned char *)yi, (unsigned char *)refi, (yn + 1) * 8);
+    free(x); free(y); free(ref); free(yi); free(refi);
+  }
+}
+
 static void test_argreduce(void) {
   static const int inners[] = {1, 3, 4, 5, 8, 13};
   for (int op = 0; op < 2; op++)
@@ -2636,6 +2683,7 @@ int main(int argc, char **argv) {
   test_global_pool();
   test_softmax();
   test_layout();
+  test_topk();
   test_pad();
   test_reduce();
   test_cumsum();
