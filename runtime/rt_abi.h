@@ -267,10 +267,12 @@ typedef struct {
  * Arithmetic ops give y of dtype; comparisons and logic give bool (1 byte, 0/1); NOT reads only a.
  * Integer arithmetic wraps (two's complement); integer DIV truncates and x/0 gives 0; MOD is the
  * floored remainder (sign of b, numpy/ONNX fmod=0), FMOD the truncated one (sign of a, C fmod); both give
- * 0 for a zero integer divisor. Float MIN/MAX propagate NaN. y may equal a or b when that operand has y's
- * shape and dtype size. */
+ * 0 for a zero integer divisor. SHL/SHR (BitShift, unsigned types): a shifted by b bits, 0 once b reaches the
+ * type's width. Float MIN/MAX propagate NaN. y may equal a or b when that operand has y's shape and dtype size.
+ * The ops before RT_ANY_EQ give y of dtype, the rest bool. */
 typedef enum {
   RT_ANY_ADD = 0, RT_ANY_SUB, RT_ANY_MUL, RT_ANY_DIV, RT_ANY_MAX, RT_ANY_MIN, RT_ANY_POW, RT_ANY_MOD, RT_ANY_FMOD,
+  RT_ANY_SHL, RT_ANY_SHR,
   RT_ANY_EQ, RT_ANY_LT, RT_ANY_GT, RT_ANY_LE, RT_ANY_GE, RT_ANY_AND, RT_ANY_OR, RT_ANY_XOR, RT_ANY_NOT,
   RT_ANY_COUNT
 } RtAnyOp;

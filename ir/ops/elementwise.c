@@ -268,6 +268,7 @@ static int cmp_op(const Node *n) {
   case OP_And: return RT_ANY_AND;
   case OP_Or: return RT_ANY_OR;
   case OP_Xor: return RT_ANY_XOR;
+  case OP_BitShift: return strcmp(ir_attr_str(n, "direction", ""), "LEFT") ? RT_ANY_SHR : RT_ANY_SHL;
   default: return RT_ANY_NOT;
   }
 }
@@ -282,7 +283,13 @@ int op_cmp_infer(Graph *g, Node *n) {
   if (!any_dtype_ok(a->dt) && a->dt != DT_FLOAT16) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(a->dt));
   if ((op == RT_ANY_MOD) && ir_dtype_is_float(a->dt))
     return ir_errorf(g, n, "fmod must be 1 for floating-point inputs (dtype %s)", ir_dtype_name(a->dt));
-  y->dt = op <= RT_ANY_FMOD ? a->dt : DT_BOOL;
+  if (n->op == OP_BitShift) {
+    const char *dir = ir_attr_str(n, "direction", "");
+    if (strcmp(dir, "LEFT") && strcmp(dir, "RIGHT")) return ir_errorf(g, n, "direction '%s' is not LEFT or RIGHT", dir);
+    if (a->dt != DT_UINT8 && a->dt != DT_UINT16 && a->dt != DT_UINT32 && a->dt != DT_UINT64)
+      return ir_errorf(g, n, "dtype %s is not supported (unsigned integers only)", ir_dtype_name(a->dt));
+  }
+  y->dt = op < RT_ANY_EQ ? a->dt : DT_BOOL;
   return oc_broadcast(g, n, a, b, y);
 }
 
@@ -317,7 +324,13 @@ int op_cmp_eval(Graph *g, Node *n) {
   int64_t total = ir_numel(y), ia = 0, ib = 0;
   bool fl = ir_dtype_is_float(a->dt), uns = a->dt == DT_UINT64;
   for (int64_t i = 0; i < total; i++) {
-    if (op == RT_ANY_MOD || op == RT_ANY_FMOD) {
+    if (op == RT_ANY_SHL || op == RT_ANY_SHR) {
+      uint64_t x = (uint64_t)oc_geti(a, ia), z = (uint64_t)oc_geti(b, ib), w = (uint64_t)ir_dtype_size(a->dt) * 8;
+      uint64_t v = z >= w ? 0 : op == RT_ANY_SHL ? x << z : x >> z;
+      if (w < 64) v &= ((uint64_t)1 << w) - 1;
+      if (y->dt == DT_UINT64) ((uint64_t *)y->data)[i] = v;
+      else oc_setf(y, i, (double)v);
+    } else if (op == RT_ANY_MOD || op == RT_ANY_FMOD) {
       if (fl) oc_setf(y, i, fmod_ref(oc_getf(a, ia), oc_getf(b, ib), op == RT_ANY_MOD));
       else if (uns) { uint64_t x = (uint64_t)oc_geti(a, ia), z = (uint64_t)oc_geti(b, ib); ((uint64_t *)y->data)[i] = z ? x % z : 0; }
       else if (y->dt == DT_INT64) ((int64_t *)y->data)[i] = imod_ref(oc_geti(a, ia), oc_geti(b, ib), op == RT_ANY_MOD);

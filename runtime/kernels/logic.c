@@ -99,6 +99,10 @@ RT_AI int64_t any_i(int32_t op, int64_t a, int64_t b, int uns) {
     if (op == RT_ANY_MOD && r != 0 && (r < 0) != (b < 0)) r += b;
     return r;
   }
+  /* unsigned only (the compiler checks): a is zero-extended, so SHR brings in zeros; SHL's bits past the type's
+   * width are dropped by the store, which also makes any b >= width give 0 */
+  case RT_ANY_SHL: return ub >= 64 ? 0 : (int64_t)(ua << ub);
+  case RT_ANY_SHR: return ub >= 64 ? 0 : (int64_t)(ua >> ub);
   default: return 0;
   }
 }

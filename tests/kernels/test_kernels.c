@@ -2114,7 +2114,7 @@ static void test_norm(void) {
 /* ------------------------------------------------------------------ binary_any, where, argreduce, trilu */
 
 static const char *any_names[RT_ANY_COUNT] = {"add", "sub", "mul", "div", "max", "min", "pow", "mod", "fmod",
-                                              "eq", "lt", "gt", "le", "ge", "and", "or", "xor", "not"};
+                                              "shl", "shr", "eq", "lt", "gt", "le", "ge", "and", "or", "xor", "not"};
 #define T_F32 1
 #define T_U8 2
 #define T_I8 3
@@ -2185,6 +2185,8 @@ static void any_naive(int op, int t, const void *a, size_t ia, const void *b, si
   case RT_ANY_MIN: r = x < z ? x : z; break;
   case RT_ANY_POW: { r = 1; for (int64_t k = 0; k < z; k++) r *= x; if (z < 0) r = x == 1 ? 1 : 0; break; }
   case RT_ANY_FMOD: r = z ? x % z : 0; break;
+  case RT_ANY_SHL: r = (int64_t)((uint64_t)x << z); break;   /* z < 64 here; the store keeps the type's low bits */
+  case RT_ANY_SHR: r = (int64_t)((uint64_t)x >> z); break;
   default: r = z ? ((x % z) + z) % z : 0; break;
   }
   (void)uns;
@@ -2203,6 +2205,10 @@ static void fill_any(int t, int op, void *p, size_t n, int divisor) {
       ((uint8_t *)p)[i] = (uint8_t)(rnd_u32() & 1);
     } else {
       int64_t v = rnd_int(t == T_U8 || t == T_U32 ? 0 : -40, 40);
+      if (op == RT_ANY_SHL || op == RT_ANY_SHR) {      /* b: shift counts up to past the width (-> 0) */
+        if (divisor) { t_seti(t, p, i, rnd_int(0, (int)t_size(t) * 8 + 1)); continue; }
+        v = (int64_t)(rnd_u32() & (t == T_U8 ? 0xFF : 0xFFFFFFFFu));
+      }
       if (op == RT_ANY_POW) v = divisor ? rnd_int(0, 3) : rnd_int(-3, 3);
       else if (divisor && v == 0) v = 3;
       if (i % 6 == 0 && op != RT_ANY_POW) v = divisor ? v : (t == T_U8 ? 250 : t == T_I8 ? -128 : 2000000000);  /* wrap-around */
@@ -2225,7 +2231,7 @@ static void binary_any_case(int op, int t, int rank, const int *ydim, unsigned a
   size_t es = t_size(t), ys = op >= RT_ANY_EQ ? 1 : es;
   unsigned char *a = calloc(na + 1, es), *b = calloc(nb + 1, es);
   unsigned char *y1 = calloc(ny + 1, ys), *y2 = calloc(ny + 1, ys), *ref = calloc(ny + 1, ys);
-  int div = op == RT_ANY_DIV || op == RT_ANY_MOD || op == RT_ANY_FMOD || op == RT_ANY_POW;
+  int div = op == RT_ANY_DIV || op == RT_ANY_MOD || op == RT_ANY_FMOD || op == RT_ANY_POW || op == RT_ANY_SHL || op == RT_ANY_SHR;
   fill_any(t, op, a, na, 0);
   fill_any(t, op, b, nb, div);
   int32_t idx[RT_MAX_RANK] = {0};
@@ -2269,6 +2275,7 @@ static void test_binary_any(void) {
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
       int t = types[ti];
       if ((op >= RT_ANY_AND) != (t == T_BOOL)) continue;      /* logic ops on bool only, the rest on numbers */
+      if ((op == RT_ANY_SHL || op == RT_ANY_SHR) && t != T_U8 && t != T_U32) continue;   /* shifts: unsigned only */
       for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         int d1[1] = {sizes[si]};
         binary_any_case(op, t, 1, d1, 1, 1);
