@@ -1,5 +1,6 @@
-/* quant.c — QuantizeLinear, DequantizeLinear (and DynamicQuantizeLinear, at the end) (per-tensor or per-axis scale and zero point, uint8/int8), composed
- * from the binary, unary and cast kernels; scale and zero point may come at run time:
+/* quant.c — QuantizeLinear and DequantizeLinear (per-tensor or per-axis scale and zero point, uint8/int8), and
+ * DynamicQuantizeLinear (at the end), composed from the reduce, binary, unary and cast kernels; scale and zero
+ * point may come at run time:
  *   Quantize:   s = round_half_even(x / scale)          (binary DIV with the ROUND act, into float scratch)
  *               s = clip(s + float(zp), lo, hi)         (binary ADD with the CLIP act; zp cast to float first)
  *               y = s as uint8/int8                     (cast: s is whole and in range, so exact)
