@@ -109,8 +109,8 @@ static bool any_dtype_ok(DType t) {
   }
 }
 
-/* a binary_any call: y = op(a, b) (b may be a again for NOT) */
-static int lower_any(LowerCtx *cx, Node *n, int op, const Value *a, const Value *b) {
+/* a binary_any call: y = op(a, b) (b may be a again for NOT); b read from baddr when nonzero (a converted copy) */
+static int lower_any_at(LowerCtx *cx, Node *n, int op, const Value *a, const Value *b, uint32_t baddr) {
   Graph *g = cg_graph(cx);
   if (!any_dtype_ok(a->dt))
     return ir_errorf(g, n, "dtype %s is not supported at run time", ir_dtype_name(a->dt));
@@ -118,10 +118,13 @@ static int lower_any(LowerCtx *cx, Node *n, int op, const Value *a, const Value 
   Dim dim[IR_MAX_RANK], st[2][IR_MAX_RANK];
   int k = bcast_plan(g, n, n->out[0], ops, 2, dim, st);
   if (k < 0) return -1;
-  RtBinaryAny p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .y = cg_addr(cx, n->out[0]), .op = op, .rank = k, .dtype = a->dt};
+  RtBinaryAny p = {.a = cg_addr(cx, a), .b = baddr ? baddr : cg_addr(cx, b), .y = cg_addr(cx, n->out[0]), .op = op, .rank = k,
+                   .dtype = a->dt};
   for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, astride[i], st[0][i]); CG_DIM(cx, p, bstride[i], st[1][i]); }
   return cg_call(cx, K_binary_any, &p, sizeof p, n);
 }
+
+static int lower_any(LowerCtx *cx, Node *n, int op, const Value *a, const Value *b) { return lower_any_at(cx, n, op, a, b, 0); }
 
 static int any_of_binop(int op) {
   switch (op) {
@@ -135,24 +138,63 @@ static int any_of_binop(int op) {
   }
 }
 
-/* a binary_f32 call: y = act(op(a, b)), y = n->out[0] (a may be y itself: it has y's shape) */
-static int lower_f32(LowerCtx *cx, Node *n, int op, const Value *a, const Value *b, RtAct act) {
+/* a binary_f32 call: y = act(op(a, b)), y = n->out[0] (a may be y itself: it has y's shape); b read from baddr
+ * when nonzero */
+static int lower_f32_at(LowerCtx *cx, Node *n, int op, const Value *a, const Value *b, uint32_t baddr, RtAct act) {
   Graph *g = cg_graph(cx);
   Value *y = n->out[0];
   const Value *ops[2] = {a, b};
   Dim dim[IR_MAX_RANK], st[2][IR_MAX_RANK];
   int k = bcast_plan(g, n, y, ops, 2, dim, st);
   if (k < 0) return -1;
-  RtBinary p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .y = cg_addr(cx, y), .op = op, .rank = k};
+  RtBinary p = {.a = cg_addr(cx, a), .b = baddr ? baddr : cg_addr(cx, b), .y = cg_addr(cx, y), .op = op, .rank = k};
   for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, astride[i], st[0][i]); CG_DIM(cx, p, bstride[i], st[1][i]); }
   p.act = act;
   return cg_call(cx, K_binary_f32, &p, sizeof p, n);
+}
+
+static int lower_f32(LowerCtx *cx, Node *n, int op, const Value *a, const Value *b, RtAct act) {
+  return lower_f32_at(cx, n, op, a, b, 0, act);
+}
+
+/* dtypes the cast kernel converts between */
+static bool cast_dtype_ok(DType t) {
+  switch (t) {
+  case DT_FLOAT: case DT_INT32: case DT_INT64: case DT_UINT8: case DT_INT8: case DT_DOUBLE: return true;
+  default: return false;
+  }
+}
+
+/* Pow with an exponent of another dtype (ONNX allows it; y has the base's dtype): the exponent is first converted
+ * to the base's dtype in scratch. An integer base takes the exponent truncated, exact for whole exponents (the
+ * reference's float power of an integer base is then a whole number too). */
+int64_t op_pow_scratch(Graph *g, const Node *n) {
+  const Value *a = n->in[0], *b = n->in[1];
+  if (a->dt == b->dt) return 0;
+  int64_t cnt = 1;
+  for (int i = 0; i < b->rank; i++) cnt *= ir_dim_max(g, b->dims[i]);
+  return cnt * ir_dtype_size(a->dt);
+}
+
+static int pow_mixed_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *a = n->in[0], *b = n->in[1];
+  if (!cast_dtype_ok(a->dt) || !cast_dtype_ok(b->dt))
+    return ir_errorf(g, n, "mixed dtypes %s and %s are not supported at run time", ir_dtype_name(a->dt), ir_dtype_name(b->dt));
+  if (n->act != RT_ACT_NONE || n->res) return ir_errorf(g, n, "internal: fused epilogue on a mixed-dtype Pow");
+  uint32_t s = cg_scratch(cx, n);
+  RtCast c = {.x = cg_addr(cx, b), .y = s, .from = b->dt, .to = a->dt};
+  CG_DIM(cx, c, n, oc_prod(g, b->dims, 0, b->rank));
+  if (cg_call(cx, K_cast, &c, sizeof c, n)) return -1;
+  RtAct none = {RT_ACT_NONE, 0, 0};
+  return a->dt == DT_FLOAT ? lower_f32_at(cx, n, RT_BIN_POW, a, b, s, none) : lower_any_at(cx, n, RT_ANY_POW, a, b, s);
 }
 
 int op_binary_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *a = n->in[0], *b = n->in[1];
   if (a->dt != DT_FLOAT || b->dt != DT_FLOAT) {
+    if (a->dt != b->dt && n->op == OP_Pow) return pow_mixed_lower(cx, n);
     if (a->dt != b->dt) return ir_errorf(g, n, "mixed dtypes %s and %s are not supported at run time", ir_dtype_name(a->dt), ir_dtype_name(b->dt));
     if (n->act != RT_ACT_NONE || n->res) return ir_errorf(g, n, "internal: fused epilogue on a %s op", ir_dtype_name(a->dt));
     if (n->op == OP_PRelu) return ir_errorf(g, n, "dtype %s is not supported at run time (float32 only)", ir_dtype_name(a->dt));
