@@ -18,8 +18,20 @@ static int binop_of(int op) {
   }
 }
 
+/* PRelu before opset 7 took a 1-D slope of C entries per channel (axis 1), not numpy-broadcast: the slope is then
+ * viewed as [C, 1, ..., 1] (tmp, same storage); otherwise the input itself */
+static Value *operand_b(const Node *n, Value *tmp) {
+  Value *a = n->in[0], *b = n->in[1];
+  if (n->op != OP_PRelu || n->opset >= 7 || b->rank != 1 || a->rank < 3 || oc_is1(b->dims[0]) || !ir_dim_eq(b->dims[0], a->dims[1]))
+    return b;
+  *tmp = *b;
+  tmp->rank = a->rank - 1;
+  for (int i = 1; i < tmp->rank; i++) tmp->dims[i] = ir_dimc(1);
+  return tmp;
+}
+
 int op_binary_infer(Graph *g, Node *n) {
-  Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
+  Value tmp, *a = n->in[0], *b = operand_b(n, &tmp), *y = n->out[0];
   if (a->dt != b->dt && n->op != OP_Pow)
     return ir_errorf(g, n, "inputs have different dtypes (%s and %s)", ir_dtype_name(a->dt), ir_dtype_name(b->dt));
   if (!ir_dtype_size(a->dt) || a->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(a->dt));
@@ -54,7 +66,7 @@ static int64_t bin_i(int op, int64_t x, int64_t y) {
 }
 
 int op_binary_eval(Graph *g, Node *n) {
-  Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
+  Value tmp, *a = n->in[0], *b = operand_b(n, &tmp), *y = n->out[0];
   int r = y->rank, op = binop_of(n->op);
   int64_t sa[IR_MAX_RANK], sb[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
   oc_bcast_strides(a, r, y->dims, sa);
@@ -192,7 +204,7 @@ static int pow_mixed_lower(LowerCtx *cx, Node *n) {
 
 int op_binary_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
-  Value *a = n->in[0], *b = n->in[1];
+  Value tmp, *a = n->in[0], *b = operand_b(n, &tmp);
   if (a->dt != DT_FLOAT || b->dt != DT_FLOAT) {
     if (a->dt != b->dt && n->op == OP_Pow) return pow_mixed_lower(cx, n);
     if (a->dt != b->dt) return ir_errorf(g, n, "mixed dtypes %s and %s are not supported at run time", ir_dtype_name(a->dt), ir_dtype_name(b->dt));
