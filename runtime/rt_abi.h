@@ -213,6 +213,13 @@ typedef struct {
   int32_t dim[RT_ND_MAX], stride[RT_ND_MAX];
 } RtIndexND;
 
+/* ReverseSequence: x and y dense, with a batch axis and a time axis (element strides bstride, tstride) and blocks
+ * of inner contiguous elements; for batch b the first lens[b] (int64) time steps are reversed, the rest copied:
+ *   y[b][t] = x[b][lens[b] - 1 - t] for t < lens[b], x[b][t] otherwise.
+ * lens[b] is clamped to [0, time] (never read out of bounds; ONNX calls such lengths an error). y must not
+ * overlap x. Elements are esize bytes. */
+typedef struct { RtAddr x, lens, y; int32_t esize, batch, time, inner, bstride, tstride; } RtReverseSeq;
+
 /* Pad of an esize-byte element tensor: y (dense, dims dim[]) takes x (dims xdim[], element strides xstride[];
  * negative ONNX pads are crops the compiler has already applied to x's address and xdim) with pb[d] leading
  * and dim[d] - xdim[d] - pb[d] >= 0 trailing cells per dim. A y cell at i - pb[d] outside [0, xdim[d]) gets,

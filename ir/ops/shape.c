@@ -824,6 +824,42 @@ int op_nd_lower(LowerCtx *cx, Node *n) {
   return cg_call(cx, n->op == OP_GatherND ? K_gather_nd : K_scatter_nd, &p, sizeof p, n);
 }
 
+/* ---- ReverseSequence: the batch and time axes are 0 and 1 (either way round), the rest rides along as blocks;
+ * one rt_reverse_seq call. ---- */
+static int revseq_axes(Graph *g, Node *n, int *bax, int *tax) {
+  Value *x = n->in[0], *l = n->in[1];
+  int64_t b = ir_attr_int(n, "batch_axis", 1), t = ir_attr_int(n, "time_axis", 0);
+  if (x->rank < 2) return ir_errorf(g, n, "input '%s' has rank %d, expected at least 2", x->name, x->rank);
+  if (!((b == 0 && t == 1) || (b == 1 && t == 0))) return ir_errorf(g, n, "batch_axis %lld and time_axis %lld must be 0 and 1", (long long)b, (long long)t);
+  if (l->dt != DT_INT64 || l->rank != 1 || !ir_dim_eq(l->dims[0], x->dims[b])) return ir_errorf(g, n, "sequence_lens must be an int64 vector of the batch size");
+  *bax = (int)b; *tax = (int)t;
+  return 0;
+}
+
+int op_revseq_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int b, t;
+  if (!ir_dtype_size(x->dt) || x->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(x->dt));
+  if (revseq_axes(g, n, &b, &t)) return -1;
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  return 0;
+}
+
+int op_revseq_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  int b, t;
+  if (revseq_axes(g, n, &b, &t)) return -1;
+  Dim inner = oc_prod(g, x->dims, 2, x->rank);
+  RtReverseSeq p = {.x = cg_addr(cx, x), .lens = cg_addr(cx, n->in[1]), .y = cg_addr(cx, n->out[0]), .esize = ir_dtype_size(x->dt)};
+  CG_DIM(cx, p, batch, x->dims[b]);
+  CG_DIM(cx, p, time, x->dims[t]);
+  CG_DIM(cx, p, inner, inner);
+  CG_DIM(cx, p, bstride, b == 0 ? ir_dim_mul(g, x->dims[1], inner) : inner);
+  CG_DIM(cx, p, tstride, t == 0 ? ir_dim_mul(g, x->dims[1], inner) : inner);
+  return cg_call(cx, K_reverse_seq, &p, sizeof p, n);
+}
+
 /* ---- Pad ---- */
 /* Pads per axis (negative = crop), the mode and the constant as one element of x's dtype. Opset 2-10: the
  * attributes pads and value; opset 11+: inputs pads (int64 [2 * axes]), constant_value (scalar, optional) and,

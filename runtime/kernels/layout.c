@@ -1,5 +1,5 @@
 /* layout.c — data movement kernels: strided transpose, 2-D block copy, gather along an axis, GatherElements,
- * ScatterElements, GatherND, ScatterND, Pad. */
+ * ScatterElements, GatherND, ScatterND, ReverseSequence, Pad. */
 #include "rt_internal.h"
 
 /* Copy one element of esize bytes. */
@@ -183,6 +183,21 @@ void rt_scatter_nd__scalar(const RtIndexND *p) {
   }
 }
 
+void rt_reverse_seq__scalar(const RtReverseSeq *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x);
+  const int64_t *lens = RT_PTR(const int64_t, p->lens);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  size_t es = (size_t)p->esize, blk = (size_t)p->inner * es;
+  for (int32_t b = 0; b < p->batch; b++) {
+    int64_t len = lens[b] < 0 ? 0 : lens[b] > p->time ? p->time : lens[b];
+    for (int32_t t = 0; t < p->time; t++) {
+      int64_t src = t < len ? len - 1 - t : t;
+      rt_memcpy(y + ((size_t)b * (size_t)p->bstride + (size_t)t * (size_t)p->tstride) * es,
+                x + ((size_t)b * (size_t)p->bstride + (size_t)src * (size_t)p->tstride) * es, blk);
+    }
+  }
+}
+
 /* The x index a padded cell at i (relative to x's start) reads along a dim of n, or -1 for the constant. */
 RT_AI ptrdiff_t pad_map(ptrdiff_t i, ptrdiff_t n, int32_t mode) {
   if (i >= 0 && i < n) return i;
@@ -317,11 +332,12 @@ RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose
 RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose__scalar(p); }
 #endif
 
-/* copy2d, gather, gather_elements, scatter_elements, gather_nd, scatter_nd and pad are memory.copy / element-copy work: no separate SIMD variant. */
+/* copy2d, gather, gather_elements, scatter_elements, gather_nd, scatter_nd, reverse_seq and pad are memory.copy / element-copy work: no separate SIMD variant. */
 RT_EXPORT("rt_copy2d") void rt_copy2d(const RtCopy2d *p) { rt_copy2d__scalar(p); }
 RT_EXPORT("rt_gather") void rt_gather(const RtGather *p) { rt_gather__scalar(p); }
 RT_EXPORT("rt_gather_elements") void rt_gather_elements(const RtGatherElements *p) { rt_gather_elements__scalar(p); }
 RT_EXPORT("rt_scatter_elements") void rt_scatter_elements(const RtScatterElements *p) { rt_scatter_elements__scalar(p); }
 RT_EXPORT("rt_gather_nd") void rt_gather_nd(const RtIndexND *p) { rt_gather_nd__scalar(p); }
 RT_EXPORT("rt_scatter_nd") void rt_scatter_nd(const RtIndexND *p) { rt_scatter_nd__scalar(p); }
+RT_EXPORT("rt_reverse_seq") void rt_reverse_seq(const RtReverseSeq *p) { rt_reverse_seq__scalar(p); }
 RT_EXPORT("rt_pad") void rt_pad(const RtPad *p) { rt_pad__scalar(p); }

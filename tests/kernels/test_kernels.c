@@ -2375,6 +2375,38 @@ static void argreduce_case(int outer, int n, int inner, int op, int last, int sp
   free(x); free(ys); free(yv); free(ref);
 }
 
+/* ------------------------------------------------------------------ reverse_seq */
+
+/* reverse_seq: both axis orders, element sizes 1..8, lengths 0..time plus out-of-range ones (clamped);
+ * reference: y[b][t] = x[b][len-1-t] for t < len, else x[b][t], element by element */
+static void test_reverse_seq(void) {
+  static const int es[] = {1, 2, 4, 8};
+  for (int c = 0; c < 32; c++) {
+    int batch = rnd_int(1, 4), time = rnd_int(1, 6), inner = rnd_int(1, 5), es1 = es[c % 4], bfirst = (c / 4) % 2;
+    size_t n = (size_t)batch * time * inner;
+    unsigned char *x = malloc(n * es1), *y = malloc(n * es1 + 8), *ref = malloc(n * es1 + 8);
+    int64_t *lens = malloc((size_t)batch * 8);
+    for (size_t j = 0; j < n * es1; j++) x[j] = (unsigned char)rnd_u32();
+    for (int b = 0; b < batch; b++) lens[b] = c % 7 == 6 && b == 0 ? (c % 2 ? -1 : time + 2) : rnd_int(0, time);
+    int bs = bfirst ? time * inner : inner, ts = bfirst ? inner : batch * inner;
+    memset(y, 0x33, n * es1 + 8);
+    memset(ref, 0x33, n * es1 + 8);
+    for (int b = 0; b < batch; b++)
+      for (int t = 0; t < time; t++)
+        for (int e = 0; e < inner; e++) {
+          long len = lens[b] < 0 ? 0 : lens[b] > time ? time : (long)lens[b];
+          long src = t < len ? len - 1 - t : t;
+          memcpy(ref + ((size_t)b * bs + (size_t)t * ts + e) * es1, x + ((size_t)b * bs + (size_t)src * ts + e) * es1, (size_t)es1);
+        }
+    RtReverseSeq p = {A(x), A(lens), A(y), es1, batch, time, inner, bs, ts};
+    rt_reverse_seq(&p);
+    char name[96];
+    snprintf(name, sizeof name, "reverse_seq[batch=%d time=%d inner=%d esize=%d %s]", batch, time, inner, es1, bfirst ? "batch-first" : "time-first");
+    check_bytes(name, "entry~naive", y, ref, n * es1 + 8);
+    free(x); free(y); free(ref); free(lens);
+  }
+}
+
 /* ------------------------------------------------------------------ topk */
 
 /* TopK's order as ONNX states it: larger (largest) / smaller value first, equal values by lower index, NaN above
@@ -2691,6 +2723,7 @@ int main(int argc, char **argv) {
   test_softmax();
   test_layout();
   test_topk();
+  test_reverse_seq();
   test_pad();
   test_reduce();
   test_cumsum();
