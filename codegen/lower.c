@@ -36,6 +36,26 @@ void cg_set(LowerCtx *cx, const void *block, int32_t *field, Dim d) {
   cx->pend[cx->npend++] = (Pending){(size_t)((const char *)field - (const char *)block), d};
 }
 
+/* size bytes in the parameter region, 16-byte aligned; returns the block's offset in Program.params */
+static size_t params_append(LowerCtx *cx, const void *bytes, size_t size) {
+  Program *p = cx->p;
+  size_t off = (p->params_size + 15) & ~(size_t)15;
+  if (off + size > p->params_cap) {
+    p->params_cap = (off + size) * 2 + 1024;
+    p->params = realloc(p->params, p->params_cap);
+  }
+  if (!p->params) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  memset(p->params + p->params_size, 0, off - p->params_size);
+  memcpy(p->params + off, bytes, size);
+  p->params_size = off + size;
+  return off;
+}
+
+uint32_t cg_data(LowerCtx *cx, const void *bytes, size_t size) {
+  if (ir_failed(cx->g)) return 0;
+  return cx->p->params_addr + (uint32_t)params_append(cx, bytes, size);
+}
+
 int cg_call(LowerCtx *cx, int kernel, const void *params, size_t size, const Node *n) {
   Program *p = cx->p;
   int npend = cx->npend;
@@ -45,15 +65,8 @@ int cg_call(LowerCtx *cx, int kernel, const void *params, size_t size, const Nod
     p->capcalls = p->capcalls ? p->capcalls * 2 : 64;
     p->calls = realloc(p->calls, (size_t)p->capcalls * sizeof *p->calls);
   }
-  size_t off = (p->params_size + 15) & ~(size_t)15;
-  if (off + size > p->params_cap) {
-    p->params_cap = (off + size) * 2 + 1024;
-    p->params = realloc(p->params, p->params_cap);
-  }
-  if (!p->calls || !p->params) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
-  memset(p->params + p->params_size, 0, off - p->params_size);
-  memcpy(p->params + off, params, size);
-  p->params_size = off + size;
+  if (!p->calls) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  size_t off = params_append(cx, params, size);
   for (int i = 0; i < npend; i++) {
     if (p->npatches == p->cappatches) {
       p->cappatches = p->cappatches ? p->cappatches * 2 : 64;
@@ -100,6 +113,7 @@ int cg_lower(Graph *g, uint32_t base, Program *p) {
   p->weights_addr = align64(base);
   p->arena_addr = align64((uint64_t)p->weights_addr + (uint64_t)g->weights_size);
   p->arena_size = (size_t)g->arena_size;
+  p->params_addr = align64((uint64_t)p->arena_addr + p->arena_size);   /* known up front: cg_data returns addresses */
   p->opset = g->opset;
   /* run-time symbols: a dims table at the start of the parameter region */
   if (g->nsyms > 256) return ir_errorf(g, NULL, "more than 256 dim_param symbols");
@@ -126,7 +140,6 @@ int cg_lower(Graph *g, uint32_t base, Program *p) {
     if (!op->lower) return ir_errorf(g, n, "is only supported when its inputs are constant (no run-time kernel yet)");
     if (op->lower(&cx, n) || ir_failed(g)) return -1;
   }
-  p->params_addr = align64((uint64_t)p->arena_addr + p->arena_size);
   p->total = align64((uint64_t)p->params_addr + p->params_size);
   /* signature */
   p->inputs = calloc((size_t)g->ninputs + 1, sizeof *p->inputs);

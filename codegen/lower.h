@@ -14,6 +14,9 @@
 typedef struct LowerCtx LowerCtx;
 uint32_t cg_addr(LowerCtx *cx, const Value *v);    /* absolute address of a planned value (0 for NULL) */
 uint32_t cg_scratch(LowerCtx *cx, const Node *n);  /* absolute address of the node's scratch space */
+/* constant bytes stored with the parameter blocks (e.g. a scalar operand a kernel reads from memory);
+ * returns their absolute address (16-byte aligned) */
+uint32_t cg_data(LowerCtx *cx, const void *bytes, size_t size);
 int cg_call(LowerCtx *cx, int kernel, const void *params, size_t size, const Node *n);
 Graph *cg_graph(LowerCtx *cx);
 /* sets an int32 field of the parameter block about to be passed to cg_call from a dim: its

@@ -15,7 +15,7 @@ int pass_fold(Graph *g) {
     if (!op->eval) continue;
     bool all_const = true;
     for (int k = 0; k < n->nin; k++) if (n->in[k] && n->in[k]->kind != VK_CONST) all_const = false;
-    if (n->op == OP_Shape) all_const = true;  /* needs only the input's shape (checked below) */
+    if (n->op == OP_Shape || n->op == OP_EyeLike) all_const = true;  /* need only the input's shape (checked below) */
     if (!all_const) continue;
     bool small = true;
     for (int k = 0; k < n->nout; k++)
@@ -24,7 +24,7 @@ int pass_fold(Graph *g) {
     int sym = op_sym_eval(g, n);              /* shape arithmetic over run-time dims */
     if (sym < 0) return -1;
     if (sym == 0) {
-      bool symbolic_in = n->op == OP_Shape && !ir_shape_known(n->in[0]);
+      bool symbolic_in = (n->op == OP_Shape || n->op == OP_EyeLike) && !ir_shape_known(n->in[0]);
       for (int k = 0; k < n->nin; k++) symbolic_in |= n->in[k] && n->in[k]->sym;
       if (symbolic_in) continue;              /* not evaluable at compile time: stays a node */
       if (op->eval(g, n)) return -1;

@@ -61,6 +61,7 @@ typedef enum {
   RT_ACT_ACOSH,      /* acosh(x) */
   RT_ACT_ATANH,      /* atanh(x) */
   RT_ACT_HARDSWISH_AFFINE, /* hardswish(x) * a + b (PP-LCNet's learnable affine after HardSwish, fused) */
+  RT_ACT_SHRINK,     /* x < -a ? x + b : x > a ? x - b : 0   (a = lambd, b = bias; NaN gives 0, as the ONNX reference) */
   RT_ACT_COUNT
 } RtActKind;
 
@@ -188,6 +189,42 @@ typedef struct {
   int32_t dim[RT_MAX_RANK], xstride[RT_MAX_RANK];
 } RtGatherElements;
 
+/* ScatterElements (and the older Scatter): y (dense, data's shape, ytotal elements) = x, then for each position i
+ * of idx and u (both dense with dims dim[]) in order, the y element at i with the index along `axis` replaced by
+ * idx[i] (int64 when idx64, else int32; negative counts from the end) gets u[i] (reduction NONE), or
+ * y op u[i] for ADD, MUL, MAX, MIN (dtype: ONNX code, float32 (1), float64 (11), int32 (6) or int64 (7)).
+ * ystride: y's element strides per dim (the compiler merges dims as for GatherElements). An index still outside
+ * [0, axis_n) is skipped (never written out of bounds; ONNX calls it an error). x == y allowed (no copy then);
+ * y must not overlap idx or u otherwise. Elements are esize bytes. */
+typedef enum { RT_SCATTER_NONE = 0, RT_SCATTER_ADD, RT_SCATTER_MUL, RT_SCATTER_MAX, RT_SCATTER_MIN } RtScatterRed;
+typedef struct {
+  RtAddr x, idx, u, y;
+  int32_t esize, idx64, rank, axis, axis_n, ytotal, reduction, dtype;
+  int32_t dim[RT_MAX_RANK], ystride[RT_MAX_RANK];
+} RtScatterElements;
+
+/* GatherND and ScatterND: idx holds nbatch * nidx tuples of k int64 indices (negative counts from the end), tuple i
+ * of batch b naming the slice of inner contiguous elements at b*xbatch + sum_j idx_j * stride[j] (dims dim[j]).
+ *   gather_nd:  y[(b*nidx + i)*inner + e] = x[slice + e]; a tuple with an index still outside [0, dim[j]) gives
+ *               zeros (never read out of bounds; ONNX calls it an error).
+ *   scatter_nd: y = x (ytotal elements; x == y allowed, no copy then), then, tuple by tuple in order,
+ *               y[slice + e] = u[i*inner + e] (reduction NONE) or y op u for the RtScatterRed reductions (dtype as
+ *               RtScatterElements); a tuple out of range is skipped. nbatch = 1, xbatch unused.
+ * Elements are esize bytes; y must not overlap idx or u (or x, for gather_nd). */
+#define RT_ND_MAX 8
+typedef struct {
+  RtAddr x, idx, u, y;
+  int32_t esize, k, nbatch, nidx, inner, xbatch, ytotal, reduction, dtype;
+  int32_t dim[RT_ND_MAX], stride[RT_ND_MAX];
+} RtIndexND;
+
+/* ReverseSequence: x and y dense, with a batch axis and a time axis (element strides bstride, tstride) and blocks
+ * of inner contiguous elements; for batch b the first lens[b] (int64) time steps are reversed, the rest copied:
+ *   y[b][t] = x[b][lens[b] - 1 - t] for t < lens[b], x[b][t] otherwise.
+ * lens[b] is clamped to [0, time] (never read out of bounds; ONNX calls such lengths an error). y must not
+ * overlap x. Elements are esize bytes. */
+typedef struct { RtAddr x, lens, y; int32_t esize, batch, time, inner, bstride, tstride; } RtReverseSeq;
+
 /* Pad of an esize-byte element tensor: y (dense, dims dim[]) takes x (dims xdim[], element strides xstride[];
  * negative ONNX pads are crops the compiler has already applied to x's address and xdim) with pb[d] leading
  * and dim[d] - xdim[d] - pb[d] >= 0 trailing cells per dim. A y cell at i - pb[d] outside [0, xdim[d]) gets,
@@ -242,10 +279,12 @@ typedef struct {
  * Arithmetic ops give y of dtype; comparisons and logic give bool (1 byte, 0/1); NOT reads only a.
  * Integer arithmetic wraps (two's complement); integer DIV truncates and x/0 gives 0; MOD is the
  * floored remainder (sign of b, numpy/ONNX fmod=0), FMOD the truncated one (sign of a, C fmod); both give
- * 0 for a zero integer divisor. Float MIN/MAX propagate NaN. y may equal a or b when that operand has y's
- * shape and dtype size. */
+ * 0 for a zero integer divisor. SHL/SHR (BitShift, unsigned types): a shifted by b bits, 0 once b reaches the
+ * type's width. Float MIN/MAX propagate NaN. y may equal a or b when that operand has y's shape and dtype size.
+ * The ops before RT_ANY_EQ give y of dtype, the rest bool. */
 typedef enum {
   RT_ANY_ADD = 0, RT_ANY_SUB, RT_ANY_MUL, RT_ANY_DIV, RT_ANY_MAX, RT_ANY_MIN, RT_ANY_POW, RT_ANY_MOD, RT_ANY_FMOD,
+  RT_ANY_SHL, RT_ANY_SHR,
   RT_ANY_EQ, RT_ANY_LT, RT_ANY_GT, RT_ANY_LE, RT_ANY_GE, RT_ANY_AND, RT_ANY_OR, RT_ANY_XOR, RT_ANY_NOT,
   RT_ANY_COUNT
 } RtAnyOp;
@@ -266,6 +305,13 @@ typedef struct {
 /* ArgMax (op 0) / ArgMin (op 1) over the middle axis of [outer][n][inner] f32: y[o][i] (int64) = index of
  * the first (last when select_last) extreme value; NaN counts as the extreme (first NaN wins), n >= 1. */
 typedef struct { RtAddr x, y; int32_t outer, n, inner, op, select_last; } RtArgReduce;
+
+/* TopK over the middle axis of [outer][n][inner] f32: y [outer][k][inner] the k largest (largest = 1) or smallest
+ * values of each slice in order (best first), yi (int64, same layout) their indices along the axis. Equal values
+ * keep their order along the axis (the lower index first). NaN counts as larger than every number (first with
+ * largest, last with smallest). 0 <= k <= n. y/yi must not overlap x. Selection by insertion into the k kept
+ * entries: O(n*k) per slice (runtime/kernels/logic.c). */
+typedef struct { RtAddr x, y, yi; int32_t outer, n, inner, k, largest; } RtTopK;
 
 /* Trilu: batch matrices of rows x cols esize-byte elements; keeps y[r][c] = x[r][c] where c - r >= k
  * (upper) or c - r <= k (lower), zero elsewhere. x == y allowed. k_addr (0 = absent): k is read at run time

@@ -5,7 +5,7 @@
 
 static int conv_window(Graph *g, Node *n, Window *w) {
   const Value *wt = n->in[1];
-  int64_t ks[2];
+  int64_t ks[IR_MAX_RANK];   /* sized for any rank: oc_window rejects more than 2 spatial dims after this loop */
   if (wt->rank != n->in[0]->rank) return ir_errorf(g, n, "weight '%s' has rank %d, expected %d", wt->name, wt->rank, n->in[0]->rank);
   for (int i = 0; i < wt->rank - 2; i++) {
     if (!ir_dim_known(wt->dims[2 + i])) return oc_need_known(g, n, 1);

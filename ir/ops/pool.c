@@ -1,4 +1,4 @@
-/* pool.c — MaxPool, AveragePool, GlobalAveragePool: infer, lower. */
+/* pool.c — MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool: infer, lower. */
 #include "opcommon.h"
 
 int op_pool_infer(Graph *g, Node *n) {
@@ -51,6 +51,11 @@ int op_gpool_lower(LowerCtx *cx, Node *n) {
   if (oc_need_known(g, n, 0)) return -1;
   int64_t hw = 1;
   for (int i = 2; i < x->rank; i++) hw *= x->dims[i].c;
+  if (n->op == OP_GlobalMaxPool) {   /* the reduce kernel's max over each plane (NaN propagates) */
+    RtReduce r = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .outer = (int32_t)(x->dims[0].c * x->dims[1].c),
+                  .n = (int32_t)hw, .inner = 1, .op = RT_RED_MAX, .dtype = DT_FLOAT};
+    return cg_call(cx, K_reduce_f32, &r, sizeof r, n);
+  }
   RtGlobalPool p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .planes = (int32_t)(x->dims[0].c * x->dims[1].c), .hw = (int32_t)hw};
   return cg_call(cx, K_global_pool_f32, &p, sizeof p, n);
 }

@@ -249,3 +249,50 @@ int op_argreduce_lower(LowerCtx *cx, Node *n) {
   CG_DIM(cx, p, inner, oc_prod(g, x->dims, axis + 1, x->rank));
   return cg_call(cx, K_argreduce_f32, &p, sizeof p, n);
 }
+
+/* ---- TopK (float32): k from the attribute (opset 1) or a compile-time constant input (opset 10+); values and
+ * int64 indices, best first (sorted = 0 allows any order, so sorted output is always correct). ---- */
+static int topk_geom(Graph *g, Node *n, int *axis, int64_t *k) {
+  Value *x = n->in[0];
+  if (x->rank < 1) return ir_errorf(g, n, "input '%s' must have rank >= 1", x->name);
+  if (oc_axis(g, n, ir_attr_int(n, "axis", -1), x->rank, axis)) return -1;
+  if (n->opset < 10) *k = ir_attr_int(n, "k", -1);
+  else {
+    if (n->nin < 2 || !n->in[1]) return ir_errorf(g, n, "input K is missing");
+    if (oc_need_const(g, n, 1)) return -1;
+    if (ir_numel(n->in[1]) != 1 || !n->in[1]->data || !ir_dtype_is_int(n->in[1]->dt)) return ir_errorf(g, n, "K must be a one-element integer tensor");
+    *k = oc_geti(n->in[1], 0);
+  }
+  if (!ir_dim_known(x->dims[*axis])) return ir_errorf(g, n, "the axis must have a compile-time size");
+  if (*k < 0 || *k > x->dims[*axis].c)
+    return ir_errorf(g, n, "K = %lld is outside [0, %lld] (the axis size)", (long long)*k, (long long)x->dims[*axis].c);
+  return 0;
+}
+
+int op_topk_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int axis;
+  int64_t k;
+  if (x->dt != DT_FLOAT) return ir_errorf(g, n, "input '%s' has dtype %s, only float32 is supported", x->name, ir_dtype_name(x->dt));
+  if (topk_geom(g, n, &axis, &k)) return -1;
+  Dim d[IR_MAX_RANK];
+  for (int i = 0; i < x->rank; i++) d[i] = i == axis ? ir_dimc(k) : x->dims[i];
+  oc_set_out(n->out[0], x->dt, x->rank, d);
+  if (n->nout > 1 && n->out[1]) oc_set_out(n->out[1], DT_INT64, x->rank, d);
+  return 0;
+}
+
+int op_topk_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  int axis;
+  int64_t k;
+  if (topk_geom(g, n, &axis, &k)) return -1;
+  if (n->nout < 2 || !n->out[1]) return ir_errorf(g, n, "the Indices output is missing");
+  RtTopK p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .yi = cg_addr(cx, n->out[1]), .k = (int32_t)k,
+              .largest = ir_attr_int(n, "largest", 1) != 0};
+  CG_DIM(cx, p, outer, oc_prod(g, x->dims, 0, axis));
+  CG_DIM(cx, p, n, x->dims[axis]);
+  CG_DIM(cx, p, inner, oc_prod(g, x->dims, axis + 1, x->rank));
+  return cg_call(cx, K_topk_f32, &p, sizeof p, n);
+}

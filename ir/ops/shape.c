@@ -251,6 +251,28 @@ int op_cos_eval(Graph *g, Node *n) {
   return 0;
 }
 
+/* ---- EyeLike: a 2-D constant that depends only on the input's shape (passes/fold.c folds it without the input's
+ * values): ones on the diagonal shifted by k (column = row + k), zeros elsewhere; dtype the attribute's or the input's ---- */
+int op_eyelike_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  if (oc_need_known(g, n, 0)) return -1;
+  if (x->rank != 2) return ir_errorf(g, n, "input '%s' has rank %d, expected 2", x->name, x->rank);
+  DType dt = (DType)ir_attr_int(n, "dtype", x->dt);
+  if (!ir_dtype_size(dt) || dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(dt));
+  oc_set_out(n->out[0], dt, 2, x->dims);
+  return 0;
+}
+
+int op_eyelike_eval(Graph *g, Node *n) {
+  Value *y = n->out[0];
+  int64_t k = ir_attr_int(n, "k", 0), rows = y->dims[0].c, cols = y->dims[1].c;
+  uint8_t *d = oc_make_const(g, y);
+  memset(d, 0, (size_t)ir_nbytes(y));
+  for (int64_t r = 0; r < rows; r++)
+    if (r + k >= 0 && r + k < cols) oc_setf(y, r * cols + r + k, 1.0);
+  return 0;
+}
+
 /* ---- Concat ---- */
 int op_concat_infer(Graph *g, Node *n) {
   Value *x0 = n->in[0], *y = n->out[0];
@@ -459,6 +481,78 @@ int op_gather_lower(LowerCtx *cx, Node *n) {
   return cg_call(cx, K_gather, &p, sizeof p, n);
 }
 
+/* ---- Compress: the slices along axis (or the elements of the flattened input, without axis) whose condition
+ * entry is true. The condition must be a compile-time constant (it decides the output's shape); the kept positions
+ * become an int64 index table stored with the parameter blocks, and the gather kernel does the rest. ---- */
+static int compress_plan(Graph *g, Node *n, int *axis, Dim *outer, Dim *an, Dim *inner, int64_t *cnt) {
+  Value *x = n->in[0], *c = n->in[1];
+  if (oc_need_const(g, n, 1)) return -1;
+  if (c->rank != 1 || !c->data || (c->dt != DT_BOOL && !ir_dtype_is_int(c->dt)))
+    return ir_errorf(g, n, "condition must be a 1-D bool tensor");
+  const Attr *a = ir_attr(n, "axis");
+  if (a) {
+    if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, axis)) return -1;
+    *outer = oc_prod(g, x->dims, 0, *axis); *an = x->dims[*axis]; *inner = oc_prod(g, x->dims, *axis + 1, x->rank);
+  } else {
+    *axis = -1;
+    *outer = ir_dimc(1); *an = oc_prod(g, x->dims, 0, x->rank); *inner = ir_dimc(1);
+  }
+  if (!ir_dim_known(*an)) return ir_errorf(g, n, "the compressed axis must have a compile-time size");
+  int64_t len = ir_numel(c);
+  *cnt = 0;
+  for (int64_t i = 0; i < len; i++) {
+    if (!oc_geti(c, i)) continue;
+    if (i >= an->c) return ir_errorf(g, n, "condition entry %lld is true but the axis has only %lld entries", (long long)i, (long long)an->c);
+    ++*cnt;
+  }
+  return 0;
+}
+
+int op_compress_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int axis;
+  Dim outer, an, inner;
+  int64_t cnt;
+  if (compress_plan(g, n, &axis, &outer, &an, &inner, &cnt)) return -1;
+  if (axis < 0) { Dim d = ir_dimc(cnt); oc_set_out(n->out[0], x->dt, 1, &d); return 0; }
+  Dim d[IR_MAX_RANK];
+  for (int i = 0; i < x->rank; i++) d[i] = i == axis ? ir_dimc(cnt) : x->dims[i];
+  oc_set_out(n->out[0], x->dt, x->rank, d);
+  return 0;
+}
+
+int op_compress_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *c = n->in[1];
+  int axis;
+  Dim outer, an, inner;
+  int64_t cnt;
+  if (compress_plan(g, n, &axis, &outer, &an, &inner, &cnt)) return -1;
+  int64_t es = ir_dtype_size(x->dt), blk = inner.c * es, len = ir_numel(c), k = 0;
+  uint8_t *out = oc_make_const(g, n->out[0]);
+  for (int64_t o = 0; o < outer.c; o++)
+    for (int64_t i = 0; i < len; i++)
+      if (oc_geti(c, i)) memcpy(out + (k++) * blk, (uint8_t *)x->data + (o * an.c + i) * blk, (size_t)blk);
+  return 0;
+}
+
+int op_compress_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *c = n->in[1];
+  int axis;
+  Dim outer, an, inner;
+  int64_t cnt;
+  if (compress_plan(g, n, &axis, &outer, &an, &inner, &cnt)) return -1;
+  if (cnt == 0) return 0;                              /* empty output */
+  int64_t *tab = ir_alloc(&g->arena, (size_t)cnt * 8), len = ir_numel(c), k = 0;
+  for (int64_t i = 0; i < len; i++) if (oc_geti(c, i)) tab[k++] = i;
+  RtGather p = {.x = cg_addr(cx, x), .idx = cg_data(cx, tab, (size_t)cnt * 8), .y = cg_addr(cx, n->out[0]),
+                .esize = ir_dtype_size(x->dt), .nidx = (int32_t)cnt};
+  CG_DIM(cx, p, outer, outer);
+  CG_DIM(cx, p, axis_n, an);
+  CG_DIM(cx, p, inner, inner);
+  return cg_call(cx, K_gather, &p, sizeof p, n);
+}
+
 /* ---- GatherElements ---- */
 int op_gathel_infer(Graph *g, Node *n) {
   Value *x = n->in[0], *idx = n->in[1];
@@ -496,32 +590,274 @@ int op_gathel_eval(Graph *g, Node *n) {
   return 0;
 }
 
-/* y's dims with x's dense strides; size-1 dims other than the axis dropped, and neighbours (neither of them
- * the axis) merged where x is contiguous across them, so that rank-7/8 tensors fit the kernel */
-int op_gathel_lower(LowerCtx *cx, Node *n) {
+/* idx's dims with x's dense strides; size-1 dims other than the axis dropped, and neighbours (neither of them
+ * the axis) merged where x is contiguous across them, so that rank-7/8 tensors fit the kernel. Returns the
+ * rank, the axis's position in *kax. (GatherElements and ScatterElements.) */
+static int elements_plan(LowerCtx *cx, Node *n, const Value *x, const Value *idx, int axis, Dim *dim, Dim *xs, int *kax) {
   Graph *g = cg_graph(cx);
-  Value *x = n->in[0], *idx = n->in[1];
-  int axis, r = x->rank, k = 0, kax = -1;
-  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), r, &axis)) return -1;
-  Dim dim[IR_MAX_RANK], xs[IR_MAX_RANK];
+  int r = x->rank, k = 0;
+  *kax = -1;
   for (int d = 0; d < r; d++) {
     Dim st = oc_prod(g, x->dims, d + 1, r), nd = idx->dims[d];
     if (d != axis && oc_is1(nd)) continue;
-    if (d != axis && k > 0 && k - 1 != kax && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st, nd))) {
+    if (d != axis && k > 0 && k - 1 != *kax && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st, nd))) {
       dim[k - 1] = ir_dim_mul(g, dim[k - 1], nd);
       xs[k - 1] = st;
       continue;
     }
-    if (d == axis) kax = k;
+    if (d == axis) *kax = k;
     dim[k] = nd;
     xs[k++] = st;
   }
   if (k > RT_MAX_RANK) return ir_errorf(g, n, "needs %d dims after merging, the kernel supports %d", k, RT_MAX_RANK);
+  return k;
+}
+
+int op_gathel_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *idx = n->in[1];
+  int axis, kax;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis)) return -1;
+  Dim dim[IR_MAX_RANK], xs[IR_MAX_RANK];
+  int k = elements_plan(cx, n, x, idx, axis, dim, xs, &kax);
+  if (k < 0) return -1;
   RtGatherElements p = {.x = cg_addr(cx, x), .idx = cg_addr(cx, idx), .y = cg_addr(cx, n->out[0]), .esize = ir_dtype_size(x->dt),
                         .idx64 = idx->dt == DT_INT64, .rank = k, .axis = kax};
   CG_DIM(cx, p, axis_n, x->dims[axis]);
   for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, xstride[i], xs[i]); }
   return cg_call(cx, K_gather_elements, &p, sizeof p, n);
+}
+
+/* ---- ScatterElements (opset 11+, reduction from 16) and the older Scatter (opset 9-10, no reduction) ----
+ * y = data, then y[i with axis index idx[i]] (op)= updates[i] for every position i of indices, in order
+ * (duplicate indices: the last write wins, or every update is folded in with the reduction). */
+static int scatter_red(Graph *g, Node *n, int *red) {
+  const char *s = n->op == OP_Scatter ? "none" : ir_attr_str(n, "reduction", "none");
+  static const char *names[] = {"none", "add", "mul", "max", "min"};
+  for (int i = 0; i < 5; i++)
+    if (!strcmp(s, names[i])) { *red = i; return 0; }
+  return ir_errorf(g, n, "reduction '%s' is not one of none, add, mul, max, min", s);
+}
+
+int op_scatel_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1], *u = n->in[2];
+  int axis, red = 0;
+  if (x->rank < 1) return ir_errorf(g, n, "data must have rank >= 1");
+  if (idx->dt != DT_INT64 && idx->dt != DT_INT32) return ir_errorf(g, n, "indices have dtype %s, expected int64 or int32", ir_dtype_name(idx->dt));
+  if (idx->rank != x->rank) return ir_errorf(g, n, "indices have rank %d, data rank %d (they must be equal)", idx->rank, x->rank);
+  if (u->dt != x->dt) return ir_errorf(g, n, "updates have dtype %s, data %s", ir_dtype_name(u->dt), ir_dtype_name(x->dt));
+  if (!ir_dtype_size(x->dt) || x->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(x->dt));
+  if (u->rank != idx->rank) return ir_errorf(g, n, "updates and indices have different shapes");
+  for (int d = 0; d < idx->rank; d++)
+    if (!ir_dim_eq(u->dims[d], idx->dims[d])) return ir_errorf(g, n, "updates and indices have different shapes");
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis) || scatter_red(g, n, &red)) return -1;
+  if (red && x->dt != DT_FLOAT && x->dt != DT_DOUBLE && x->dt != DT_INT32 && x->dt != DT_INT64)
+    return ir_errorf(g, n, "reduction on dtype %s is not supported (float32, float64, int32, int64)", ir_dtype_name(x->dt));
+  for (int d = 0; d < x->rank; d++)
+    if (d != axis && ir_dim_known(x->dims[d]) && ir_dim_known(idx->dims[d]) && idx->dims[d].c > x->dims[d].c)
+      return ir_errorf(g, n, "indices dim %d is %lld, larger than data's %lld", d, (long long)idx->dims[d].c, (long long)x->dims[d].c);
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  return 0;
+}
+
+int op_scatel_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1], *u = n->in[2], *y = n->out[0];
+  int axis, red = 0, r = x->rank;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), r, &axis) || scatter_red(g, n, &red)) return -1;
+  int64_t xs[IR_MAX_RANK], ctr[IR_MAX_RANK] = {0}, total = ir_numel(idx), an = x->dims[axis].c;
+  for (int d = r - 1, s = 1; d >= 0; s *= (int)x->dims[d].c, d--) xs[d] = s;
+  int es = ir_dtype_size(x->dt);
+  uint8_t *out = oc_make_const(g, y);
+  memcpy(out, x->data, (size_t)ir_nbytes(x));
+  bool isint = ir_dtype_is_int(x->dt);
+  for (int64_t i = 0; i < total; i++) {
+    int64_t j = oc_geti(idx, i), off = 0;
+    if (j < 0) j += an;
+    if (j < 0 || j >= an) return ir_errorf(g, n, "index %lld is out of range [-%lld, %lld)", (long long)oc_geti(idx, i), (long long)an, (long long)an);
+    for (int d = 0; d < r; d++) off += (d == axis ? j : ctr[d]) * xs[d];
+    if (red == RT_SCATTER_NONE) memcpy(out + off * es, (uint8_t *)u->data + i * es, (size_t)es);
+    else if (isint && x->dt == DT_INT64) {
+      int64_t a = ((int64_t *)y->data)[off], b = oc_geti(u, i);
+      ((int64_t *)y->data)[off] = red == RT_SCATTER_ADD ? (int64_t)((uint64_t)a + (uint64_t)b) : red == RT_SCATTER_MUL ? (int64_t)((uint64_t)a * (uint64_t)b)
+                                  : red == RT_SCATTER_MAX ? (a > b ? a : b) : (a < b ? a : b);
+    } else {
+      double a = oc_getf(y, off), b = oc_getf(u, i);
+      oc_setf(y, off, red == RT_SCATTER_ADD ? a + b : red == RT_SCATTER_MUL ? a * b
+                      : red == RT_SCATTER_MAX ? (a != a || a > b ? a : b) : (a != a || a < b ? a : b));
+    }
+    for (int d = r - 1; d >= 0; d--) {
+      if (++ctr[d] < idx->dims[d].c) break;
+      ctr[d] = 0;
+    }
+  }
+  return 0;
+}
+
+int op_scatel_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *idx = n->in[1], *y = n->out[0];
+  int axis, red = 0, kax;
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 0), x->rank, &axis) || scatter_red(g, n, &red)) return -1;
+  Dim dim[IR_MAX_RANK], ys[IR_MAX_RANK];
+  int k = elements_plan(cx, n, x, idx, axis, dim, ys, &kax);
+  if (k < 0) return -1;
+  RtScatterElements p = {.x = cg_addr(cx, x), .idx = cg_addr(cx, idx), .u = cg_addr(cx, n->in[2]), .y = cg_addr(cx, y),
+                         .esize = ir_dtype_size(x->dt), .idx64 = idx->dt == DT_INT64, .rank = k, .axis = kax,
+                         .reduction = red, .dtype = x->dt};
+  CG_DIM(cx, p, axis_n, x->dims[axis]);
+  CG_DIM(cx, p, ytotal, oc_prod(g, x->dims, 0, x->rank));
+  for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, ystride[i], ys[i]); }
+  return cg_call(cx, K_scatter_elements, &p, sizeof p, n);
+}
+
+/* ---- GatherND (batch_dims) and ScatterND (reduction from opset 16): the last indices dim holds tuples of k
+ * indices into data's dims [b, b+k) (b = batch_dims, 0 for ScatterND), each naming a slice of data's trailing
+ * dims [b+k, r). One rt_gather_nd / rt_scatter_nd call. ---- */
+typedef struct { int64_t b, k, nbatch, nidx, inner, xbatch; int64_t dim[RT_ND_MAX], stride[RT_ND_MAX]; } NdPlan;
+
+static int nd_plan(Graph *g, Node *n, NdPlan *pl) {
+  Value *x = n->in[0], *idx = n->in[1];
+  if (oc_need_known(g, n, 0) || oc_need_known(g, n, 1)) return -1;
+  if (idx->dt != DT_INT64) return ir_errorf(g, n, "indices have dtype %s, expected int64", ir_dtype_name(idx->dt));
+  int r = x->rank, q = idx->rank;
+  int64_t b = n->op == OP_GatherND ? ir_attr_int(n, "batch_dims", 0) : 0;
+  if (r < 1 || q < 1) return ir_errorf(g, n, "data and indices must have rank >= 1");
+  if (b < 0 || b >= q || b >= r) return ir_errorf(g, n, "batch_dims %lld must be in [0, min(rank(data), rank(indices)))", (long long)b);
+  int64_t k = idx->dims[q - 1].c;
+  if (k < 1 || k > r - b) return ir_errorf(g, n, "the last indices dim is %lld, expected 1..%lld", (long long)k, (long long)(r - b));
+  if (k > RT_ND_MAX) return ir_errorf(g, n, "index tuples of %lld entries, at most %d supported", (long long)k, RT_ND_MAX);
+  for (int d = 0; d < b; d++)
+    if (x->dims[d].c != idx->dims[d].c) return ir_errorf(g, n, "batch dim %d differs between data and indices", d);
+  pl->b = b; pl->k = k;
+  pl->nbatch = 1; for (int d = 0; d < b; d++) pl->nbatch *= x->dims[d].c;
+  pl->nidx = 1; for (int d = (int)b; d < q - 1; d++) pl->nidx *= idx->dims[d].c;
+  pl->inner = 1; for (int d = (int)(b + k); d < r; d++) pl->inner *= x->dims[d].c;
+  pl->xbatch = 1; for (int d = (int)b; d < r; d++) pl->xbatch *= x->dims[d].c;
+  for (int j = (int)k - 1; j >= 0; j--) {
+    pl->dim[j] = x->dims[b + j].c;
+    pl->stride[j] = j == k - 1 ? pl->inner : pl->stride[j + 1] * pl->dim[j + 1];
+  }
+  if (pl->nbatch * pl->xbatch > INT32_MAX || pl->nbatch * pl->nidx * pl->inner > INT32_MAX) return ir_errorf(g, n, "tensor too large");
+  return 0;
+}
+
+int op_nd_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1];
+  NdPlan pl;
+  if (!ir_dtype_size(x->dt) || x->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(x->dt));
+  if (nd_plan(g, n, &pl)) return -1;
+  if (n->op == OP_GatherND) {
+    Dim d[IR_MAX_RANK];
+    int r = 0;
+    for (int i = 0; i < idx->rank - 1; i++) d[r++] = idx->dims[i];
+    for (int i = (int)(pl.b + pl.k); i < x->rank; i++) d[r++] = x->dims[i];
+    if (r > IR_MAX_RANK) return ir_errorf(g, n, "the output would have rank %d, at most %d supported", r, IR_MAX_RANK);
+    oc_set_out(n->out[0], x->dt, r, d);
+    return 0;
+  }
+  Value *u = n->in[2];
+  int red = 0;
+  if (scatter_red(g, n, &red)) return -1;
+  if (u->dt != x->dt) return ir_errorf(g, n, "updates have dtype %s, data %s", ir_dtype_name(u->dt), ir_dtype_name(x->dt));
+  if (red && x->dt != DT_FLOAT && x->dt != DT_DOUBLE && x->dt != DT_INT32 && x->dt != DT_INT64)
+    return ir_errorf(g, n, "reduction on dtype %s is not supported (float32, float64, int32, int64)", ir_dtype_name(x->dt));
+  bool ok = u->rank == idx->rank - 1 + x->rank - (int)pl.k;      /* updates: indices.shape[:-1] + data.shape[k:] */
+  for (int i = 0; ok && i < u->rank; i++) {
+    Dim want = i < idx->rank - 1 ? idx->dims[i] : x->dims[pl.k + i - (idx->rank - 1)];
+    ok = ir_dim_eq(u->dims[i], want);
+  }
+  if (!ok) return ir_errorf(g, n, "updates must have shape indices.shape[:-1] + data.shape[%lld:]", (long long)pl.k);
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  return 0;
+}
+
+int op_nd_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *idx = n->in[1], *y = n->out[0];
+  NdPlan pl;
+  int red = 0;
+  if (nd_plan(g, n, &pl) || (n->op == OP_ScatterND && scatter_red(g, n, &red))) return -1;
+  int es = ir_dtype_size(x->dt);
+  uint8_t *out = oc_make_const(g, y);
+  if (n->op == OP_ScatterND) memcpy(out, x->data, (size_t)ir_nbytes(x));
+  for (int64_t bi = 0; bi < pl.nbatch; bi++)
+    for (int64_t i = 0; i < pl.nidx; i++) {
+      int64_t t = bi * pl.nidx + i, off = 0;
+      for (int j = 0; j < pl.k; j++) {
+        int64_t v = oc_geti(idx, t * pl.k + j);
+        if (v < 0) v += pl.dim[j];
+        if (v < 0 || v >= pl.dim[j]) return ir_errorf(g, n, "index %lld is out of range for a dim of %lld", (long long)oc_geti(idx, t * pl.k + j), (long long)pl.dim[j]);
+        off += v * pl.stride[j];
+      }
+      if (n->op == OP_GatherND) {
+        memcpy(out + t * pl.inner * es, (uint8_t *)x->data + (bi * pl.xbatch + off) * es, (size_t)(pl.inner * es));
+        continue;
+      }
+      Value *u = n->in[2];
+      for (int64_t e = 0; e < pl.inner; e++) {
+        int64_t o = off + e, s = t * pl.inner + e;
+        if (red == RT_SCATTER_NONE) memcpy(out + o * es, (uint8_t *)u->data + s * es, (size_t)es);
+        else if (x->dt == DT_INT64) {
+          int64_t a = ((int64_t *)y->data)[o], c = oc_geti(u, s);
+          ((int64_t *)y->data)[o] = red == RT_SCATTER_ADD ? (int64_t)((uint64_t)a + (uint64_t)c) : red == RT_SCATTER_MUL ? (int64_t)((uint64_t)a * (uint64_t)c)
+                                    : red == RT_SCATTER_MAX ? (a > c ? a : c) : (a < c ? a : c);
+        } else {
+          double a = oc_getf(y, o), c = oc_getf(u, s);
+          oc_setf(y, o, red == RT_SCATTER_ADD ? a + c : red == RT_SCATTER_MUL ? a * c
+                        : red == RT_SCATTER_MAX ? (a != a || a > c ? a : c) : (a != a || a < c ? a : c));
+        }
+      }
+    }
+  return 0;
+}
+
+int op_nd_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  NdPlan pl;
+  int red = 0;
+  if (nd_plan(g, n, &pl) || (n->op == OP_ScatterND && scatter_red(g, n, &red))) return -1;
+  RtIndexND p = {.x = cg_addr(cx, x), .idx = cg_addr(cx, n->in[1]), .u = n->op == OP_ScatterND ? cg_addr(cx, n->in[2]) : 0,
+                 .y = cg_addr(cx, n->out[0]), .esize = ir_dtype_size(x->dt), .k = (int32_t)pl.k, .nbatch = (int32_t)pl.nbatch,
+                 .nidx = (int32_t)pl.nidx, .inner = (int32_t)pl.inner, .xbatch = (int32_t)pl.xbatch,
+                 .ytotal = (int32_t)(pl.nbatch * pl.xbatch), .reduction = red, .dtype = x->dt};
+  for (int j = 0; j < pl.k; j++) { p.dim[j] = (int32_t)pl.dim[j]; p.stride[j] = (int32_t)pl.stride[j]; }
+  return cg_call(cx, n->op == OP_GatherND ? K_gather_nd : K_scatter_nd, &p, sizeof p, n);
+}
+
+/* ---- ReverseSequence: the batch and time axes are 0 and 1 (either way round), the rest rides along as blocks;
+ * one rt_reverse_seq call. ---- */
+static int revseq_axes(Graph *g, Node *n, int *bax, int *tax) {
+  Value *x = n->in[0], *l = n->in[1];
+  int64_t b = ir_attr_int(n, "batch_axis", 1), t = ir_attr_int(n, "time_axis", 0);
+  if (x->rank < 2) return ir_errorf(g, n, "input '%s' has rank %d, expected at least 2", x->name, x->rank);
+  if (!((b == 0 && t == 1) || (b == 1 && t == 0))) return ir_errorf(g, n, "batch_axis %lld and time_axis %lld must be 0 and 1", (long long)b, (long long)t);
+  if (l->dt != DT_INT64 || l->rank != 1 || !ir_dim_eq(l->dims[0], x->dims[b])) return ir_errorf(g, n, "sequence_lens must be an int64 vector of the batch size");
+  *bax = (int)b; *tax = (int)t;
+  return 0;
+}
+
+int op_revseq_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int b, t;
+  if (!ir_dtype_size(x->dt) || x->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported", ir_dtype_name(x->dt));
+  if (revseq_axes(g, n, &b, &t)) return -1;
+  oc_set_out(n->out[0], x->dt, x->rank, x->dims);
+  return 0;
+}
+
+int op_revseq_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  int b, t;
+  if (revseq_axes(g, n, &b, &t)) return -1;
+  Dim inner = oc_prod(g, x->dims, 2, x->rank);
+  RtReverseSeq p = {.x = cg_addr(cx, x), .lens = cg_addr(cx, n->in[1]), .y = cg_addr(cx, n->out[0]), .esize = ir_dtype_size(x->dt)};
+  CG_DIM(cx, p, batch, x->dims[b]);
+  CG_DIM(cx, p, time, x->dims[t]);
+  CG_DIM(cx, p, inner, inner);
+  CG_DIM(cx, p, bstride, b == 0 ? ir_dim_mul(g, x->dims[1], inner) : inner);
+  CG_DIM(cx, p, tstride, t == 0 ? ir_dim_mul(g, x->dims[1], inner) : inner);
+  return cg_call(cx, K_reverse_seq, &p, sizeof p, n);
 }
 
 /* ---- Pad ---- */
@@ -1020,6 +1356,196 @@ int op_expand_lower(LowerCtx *cx, Node *n) {
   RtTranspose p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .esize = ir_dtype_size(x->dt), .rank = k};
   for (int i = 0; i < k; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, xstride[i], xs[i]); }
   return cg_call(cx, K_transpose, &p, sizeof p, n);
+}
+
+/* ---- Tile: y[i] = x[i mod dims(x)], repeats a compile-time constant ----
+ * y is viewed as [r0, d0, r1, d1, ...] (r = repeats, d = x's dims) and read from x with stride 0 on each r and
+ * x's stride on each d: one strided copy (rt_transpose). Size-1 dims are dropped and runs merged; what is still
+ * above the kernel's rank is unrolled into several calls over the leading dims. */
+static int tile_repeats(Graph *g, Node *n, int64_t *rep) {
+  Value *x = n->in[0];
+  int cnt = const_ints(g, n, 1, rep, IR_MAX_RANK);
+  if (cnt < 0) return -1;
+  if (cnt != x->rank) return ir_errorf(g, n, "repeats has %d entries, expected one per input dim (%d)", cnt, x->rank);
+  for (int i = 0; i < cnt; i++)
+    if (rep[i] < 0) return ir_errorf(g, n, "repeats entry %d is negative (%lld)", i, (long long)rep[i]);
+  return 0;
+}
+
+int op_tile_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int64_t rep[IR_MAX_RANK];
+  if (tile_repeats(g, n, rep)) return -1;
+  Dim d[IR_MAX_RANK];
+  for (int i = 0; i < x->rank; i++) d[i] = ir_dim_mul(g, x->dims[i], ir_dimc(rep[i]));
+  oc_set_out(n->out[0], x->dt, x->rank, d);
+  return 0;
+}
+
+int op_tile_eval(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int r = y->rank, es = ir_dtype_size(y->dt);
+  int64_t idx[IR_MAX_RANK] = {0}, total = ir_numel(y);
+  uint8_t *d = oc_make_const(g, y);
+  for (int64_t i = 0; i < total; i++) {
+    int64_t ix = 0;
+    for (int k = 0; k < r; k++) ix = ix * x->dims[k].c + idx[k] % x->dims[k].c;
+    memcpy(d + i * es, (uint8_t *)x->data + ix * es, (size_t)es);
+    for (int k = r - 1; k >= 0; k--) {
+      if (++idx[k] < y->dims[k].c) break;
+      idx[k] = 0;
+    }
+  }
+  return 0;
+}
+
+int op_tile_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  int64_t rep[IR_MAX_RANK];
+  if (tile_repeats(g, n, rep)) return -1;
+  int es = ir_dtype_size(x->dt);
+  if (!es || x->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported at run time", ir_dtype_name(x->dt));
+  for (int i = 0; i < y->rank; i++)
+    if (ir_dim_known(y->dims[i]) && y->dims[i].c == 0) return 0;   /* empty output: nothing to write */
+  /* the 2r-dim view, then size-1 dims dropped and runs merged (as Expand) */
+  Dim dim[2 * IR_MAX_RANK], xs[2 * IR_MAX_RANK], s = ir_dimc(1), xst[IR_MAX_RANK];
+  for (int i = x->rank - 1; i >= 0; i--) { xst[i] = s; s = ir_dim_mul(g, s, x->dims[i]); }
+  int k = 0;
+  for (int i = 0; i < 2 * x->rank; i++) {
+    Dim d = i & 1 ? x->dims[i / 2] : ir_dimc(rep[i / 2]), st = i & 1 ? xst[i / 2] : ir_dimc(0);
+    if (oc_is1(d)) continue;
+    if (k > 0 && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st, d))) { dim[k - 1] = ir_dim_mul(g, dim[k - 1], d); xs[k - 1] = st; continue; }
+    dim[k] = d; xs[k] = st; k++;
+  }
+  if (k == 0) { dim[0] = ir_dimc(1); xs[0] = ir_dimc(1); k = 1; }
+  /* dims beyond the kernel's rank: one call per index of the leading k - RT_MAX_RANK dims */
+  int lead = k > RT_MAX_RANK ? k - RT_MAX_RANK : 0;
+  int64_t calls = 1, ystr[2 * IR_MAX_RANK];
+  for (int i = 0; i < lead; i++) {
+    if (!ir_dim_known(dim[i]) || !ir_dim_known(xs[i])) return ir_errorf(g, n, "tile pattern needs %d dims with run-time sizes among the leading ones; the kernel supports %d", k, RT_MAX_RANK);
+    calls *= dim[i].c;
+  }
+  if (calls > 4096) return ir_errorf(g, n, "tile pattern needs %d dims; unrolling the leading ones would take %lld kernel calls", k, (long long)calls);
+  int64_t inner = 1;                        /* y elements per index of the last leading dim (all known then) */
+  for (int i = lead; i < k; i++) {
+    if (lead && !ir_dim_known(dim[i])) return ir_errorf(g, n, "tile pattern needs %d dims with run-time sizes; the kernel supports %d", k, RT_MAX_RANK);
+    if (lead) inner *= dim[i].c;
+  }
+  for (int i = lead - 1; i >= 0; i--) { ystr[i] = inner; inner *= dim[i].c; }
+  int64_t idx[2 * IR_MAX_RANK] = {0};
+  for (int64_t c = 0; c < calls; c++) {
+    int64_t xo = 0, yo = 0;
+    for (int i = 0; i < lead; i++) { xo += idx[i] * xs[i].c; yo += idx[i] * ystr[i]; }
+    RtTranspose p = {.x = cg_addr(cx, x) + (uint32_t)(xo * es), .y = cg_addr(cx, y) + (uint32_t)(yo * es), .esize = es, .rank = k - lead};
+    for (int i = lead; i < k; i++) { CG_DIM(cx, p, dim[i - lead], dim[i]); CG_DIM(cx, p, xstride[i - lead], xs[i]); }
+    if (cg_call(cx, K_transpose, &p, sizeof p, n)) return -1;
+    for (int i = lead - 1; i >= 0; i--) {
+      if (++idx[i] < dim[i].c) break;
+      idx[i] = 0;
+    }
+  }
+  return 0;
+}
+
+/* ---- OneHot: y = values[1] where the index equals the position along axis, values[0] elsewhere ----
+ * depth is a compile-time constant. y is viewed as [outer, depth, inner] (outer/inner: the index dims before/after
+ * axis). Lowering: a bool scratch c = (indices[o][i] == j) by the any-dtype kernel against the table 0..depth-1
+ * (stored with the parameter blocks in the indices' dtype), for signed and float indices OR'ed with a second
+ * comparison against j - depth (negative indices count from the end); then y = Where(c, values[1], values[0]).
+ * Indices outside [-depth, depth) give a row of values[0] (the spec's rule), and so do float indices that are not
+ * whole numbers (no entry equals them). */
+static int onehot_geom(Graph *g, Node *n, int64_t *depth, int *axis) {
+  Value *ind = n->in[0], *dv = n->in[1], *vals = n->in[2];
+  if (oc_need_const(g, n, 1)) return -1;
+  if (ir_numel(dv) != 1 || !dv->data) return ir_errorf(g, n, "depth must be a one-element tensor");
+  double d = oc_getf(dv, 0);
+  if (!(d >= 1) || d > INT32_MAX) return ir_errorf(g, n, "depth %g must be a positive integer", d);
+  *depth = (int64_t)d;
+  if (!ir_shape_known(vals) || ir_numel(vals) != 2) return ir_errorf(g, n, "values must be a two-element tensor [off, on]");
+  if (ind->dt == DT_BOOL || ind->dt == DT_STRING || !ir_dtype_size(ind->dt))
+    return ir_errorf(g, n, "indices have dtype %s, expected a numeric type", ir_dtype_name(ind->dt));
+  if (ind->rank + 1 > IR_MAX_RANK) return ir_errorf(g, n, "indices have rank %d, at most %d supported", ind->rank, IR_MAX_RANK - 1);
+  return oc_axis(g, n, ir_attr_int(n, "axis", -1), ind->rank + 1, axis);
+}
+
+int op_onehot_infer(Graph *g, Node *n) {
+  Value *ind = n->in[0];
+  int64_t depth;
+  int axis;
+  if (onehot_geom(g, n, &depth, &axis)) return -1;
+  Dim d[IR_MAX_RANK];
+  for (int i = 0, k = 0; i <= ind->rank; i++) d[i] = i == axis ? ir_dimc(depth) : ind->dims[k++];
+  oc_set_out(n->out[0], n->in[2]->dt, ind->rank + 1, d);
+  return 0;
+}
+
+int op_onehot_eval(Graph *g, Node *n) {
+  Value *ind = n->in[0], *vals = n->in[2], *y = n->out[0];
+  int64_t depth;
+  int axis;
+  if (onehot_geom(g, n, &depth, &axis)) return -1;
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < ind->rank; i++) { if (i < axis) outer *= ind->dims[i].c; else inner *= ind->dims[i].c; }
+  int es = ir_dtype_size(y->dt);
+  uint8_t *d = oc_make_const(g, y);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < depth; j++)
+      for (int64_t i = 0; i < inner; i++) {
+        double v = oc_getf(ind, o * inner + i);      /* exact equality, as the run-time comparisons */
+        bool on = v == (double)j || v == (double)(j - depth);
+        memcpy(d + ((o * depth + j) * inner + i) * es, (uint8_t *)vals->data + (on ? es : 0), (size_t)es);
+      }
+  return 0;
+}
+
+int64_t op_onehot_scratch(Graph *g, const Node *n) {
+  int64_t bytes = 1;
+  for (int i = 0; i < n->out[0]->rank; i++) bytes *= ir_dim_max(g, n->out[0]->dims[i]);
+  return 2 * bytes;                                  /* the two comparisons */
+}
+
+/* one any-dtype call over [outer, depth, inner]: y = op(a, b) with the given strides */
+static int onehot_any(LowerCtx *cx, Node *n, int op, DType dt, uint32_t a, const Dim *as, uint32_t b, const Dim *bs,
+                      uint32_t y, const Dim *dim) {
+  RtBinaryAny p = {.a = a, .b = b, .y = y, .op = op, .rank = 3, .dtype = dt};
+  for (int i = 0; i < 3; i++) { CG_DIM(cx, p, dim[i], dim[i]); CG_DIM(cx, p, astride[i], as[i]); CG_DIM(cx, p, bstride[i], bs[i]); }
+  return cg_call(cx, K_binary_any, &p, sizeof p, n);
+}
+
+int op_onehot_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *ind = n->in[0], *vals = n->in[2], *y = n->out[0];
+  int64_t depth;
+  int axis;
+  if (onehot_geom(g, n, &depth, &axis)) return -1;
+  switch (ind->dt) {
+  case DT_FLOAT: case DT_DOUBLE: case DT_UINT8: case DT_INT8: case DT_UINT16: case DT_INT16: case DT_INT32:
+  case DT_INT64: case DT_UINT32: case DT_UINT64: break;
+  default: return ir_errorf(g, n, "indices of dtype %s are not supported at run time", ir_dtype_name(ind->dt));
+  }
+  bool is_signed = ind->dt != DT_UINT8 && ind->dt != DT_UINT16 && ind->dt != DT_UINT32 && ind->dt != DT_UINT64;
+  Dim dim[3] = {oc_prod(g, ind->dims, 0, axis), ir_dimc(depth), oc_prod(g, ind->dims, axis, ind->rank)};
+  Dim is[3] = {dim[2], ir_dimc(0), ir_dimc(1)}, ts[3] = {ir_dimc(0), ir_dimc(1), ir_dimc(0)}, ys[3] = {ir_dim_mul(g, dim[1], dim[2]), dim[2], ir_dimc(1)};
+  Dim total = ir_dim_mul(g, dim[0], ys[0]);
+  /* the tables 0..depth-1 and -depth..-1 in the indices' dtype */
+  Value tab = {.dt = ind->dt, .rank = 1};
+  tab.dims[0] = ir_dimc(2 * depth);
+  tab.data = ir_alloc(&g->arena, (size_t)(2 * depth * ir_dtype_size(ind->dt)));
+  for (int64_t j = 0; j < depth; j++) { oc_setf(&tab, j, (double)j); oc_setf(&tab, depth + j, (double)(j - depth)); }
+  uint32_t t = cg_data(cx, tab.data, (size_t)(2 * depth * ir_dtype_size(ind->dt))), c = cg_scratch(cx, n);
+  uint32_t c2 = c + (uint32_t)(op_onehot_scratch(g, n) / 2);
+  if (onehot_any(cx, n, RT_ANY_EQ, ind->dt, cg_addr(cx, ind), is, t, ts, c, dim)) return -1;
+  if (is_signed) {
+    uint32_t tn = t + (uint32_t)(depth * ir_dtype_size(ind->dt));
+    if (onehot_any(cx, n, RT_ANY_EQ, ind->dt, cg_addr(cx, ind), is, tn, ts, c2, dim) ||
+        onehot_any(cx, n, RT_ANY_OR, DT_BOOL, c, ys, c2, ys, c, dim)) return -1;
+  }
+  int es = ir_dtype_size(vals->dt);
+  RtWhere p = {.c = c, .x = cg_addr(cx, vals) + (uint32_t)es, .y = cg_addr(cx, vals), .out = cg_addr(cx, y), .esize = es, .rank = 1,
+               .cstride = {1}, .xstride = {0}, .ystride = {0}};
+  CG_DIM(cx, p, dim[0], total);
+  return cg_call(cx, K_where, &p, sizeof p, n);
 }
 
 /* ---- Split: each output is a block copy of outer rows ---- */

@@ -1,4 +1,5 @@
-/* layout.c — data movement kernels: strided transpose, 2-D block copy, gather along an axis, GatherElements, Pad. */
+/* layout.c — data movement kernels: strided transpose, 2-D block copy, gather along an axis, GatherElements,
+ * ScatterElements, GatherND, ScatterND, ReverseSequence, Pad. */
 #include "rt_internal.h"
 
 /* Copy one element of esize bytes. */
@@ -82,6 +83,117 @@ void rt_gather_elements__scalar(const RtGatherElements *p) {
     for (int32_t d = r - 2; d >= 0; d--) {
       if (++ctr[d] < p->dim[d]) break;
       ctr[d] = 0;
+    }
+  }
+}
+
+/* *d = *d op *s for a ScatterElements reduction on one element of ONNX dtype dt (float MAX/MIN: a NaN operand
+ * wins, as numpy's maximum/minimum) */
+RT_AI void scatter_red(unsigned char *d, const unsigned char *s, int32_t dt, int32_t red) {
+#define RED(T)                                                                  \
+  {                                                                             \
+    T a = *(T *)d, b = *(const T *)s;                                           \
+    *(T *)d = red == RT_SCATTER_ADD ? (T)(a + b) : red == RT_SCATTER_MUL ? (T)(a * b) \
+            : red == RT_SCATTER_MAX ? (a != a || a > b ? a : b) : (a != a || a < b ? a : b); \
+    return;                                                                     \
+  }
+  switch (dt) {
+  case 1: RED(float)
+  case 11: RED(double)
+  case 6: RED(int32_t)
+  case 7: RED(int64_t)
+  default: return;
+  }
+#undef RED
+}
+
+void rt_scatter_elements__scalar(const RtScatterElements *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x), *u = RT_PTR(const unsigned char, p->u);
+  const unsigned char *ib = RT_PTR(const unsigned char, p->idx);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  int32_t r = p->rank, ax = p->axis, es = p->esize, an = p->axis_n;
+  if (y != x) rt_memcpy(y, x, (size_t)p->ytotal * (size_t)es);
+  if (r < 1 || r > RT_MAX_RANK || ax < 0 || ax >= r) return;
+  ptrdiff_t total = 1;
+  for (int32_t d = 0; d < r; d++) total *= p->dim[d];
+  if (total == 0) return;
+  int32_t ctr[RT_MAX_RANK] = {0}, nl = p->dim[r - 1];
+  ptrdiff_t sl = ax == r - 1 ? 0 : p->ystride[r - 1], sa = p->ystride[ax];
+  for (ptrdiff_t i = 0; i < total; i += nl) {
+    ptrdiff_t base = 0;
+    for (int32_t d = 0; d < r - 1; d++)
+      if (d != ax) base += (ptrdiff_t)ctr[d] * p->ystride[d];
+    for (int32_t k = 0; k < nl; k++) {
+      int64_t j = p->idx64 ? ((const int64_t *)ib)[i + k] : (int64_t)((const int32_t *)ib)[i + k];
+      if (j < 0) j += an;
+      if (j < 0 || j >= an) continue;
+      unsigned char *dst = y + (base + (ptrdiff_t)k * sl + (ptrdiff_t)j * sa) * es;
+      if (p->reduction == RT_SCATTER_NONE) copy_elem(dst, u + (i + k) * es, es);
+      else scatter_red(dst, u + (i + k) * es, p->dtype, p->reduction);
+    }
+    for (int32_t d = r - 2; d >= 0; d--) {
+      if (++ctr[d] < p->dim[d]) break;
+      ctr[d] = 0;
+    }
+  }
+}
+
+/* element offset of index tuple t (k entries) of an RtIndexND, or -1 when an index is out of range */
+RT_AI ptrdiff_t nd_offset(const RtIndexND *p, const int64_t *t) {
+  ptrdiff_t off = 0;
+  for (int32_t j = 0; j < p->k; j++) {
+    int64_t v = t[j];
+    if (v < 0) v += p->dim[j];
+    if (v < 0 || v >= p->dim[j]) return -1;
+    off += (ptrdiff_t)v * p->stride[j];
+  }
+  return off;
+}
+
+void rt_gather_nd__scalar(const RtIndexND *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x);
+  const int64_t *idx = RT_PTR(const int64_t, p->idx);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  if (p->k < 0 || p->k > RT_ND_MAX) return;
+  size_t es = (size_t)p->esize, blk = (size_t)p->inner * es;
+  for (int32_t b = 0; b < p->nbatch; b++)
+    for (int32_t i = 0; i < p->nidx; i++) {
+      size_t n = (size_t)b * (size_t)p->nidx + (size_t)i;
+      ptrdiff_t off = nd_offset(p, idx + n * (size_t)p->k);
+      if (off < 0) rt_memset(y + n * blk, 0, blk);
+      else rt_memcpy(y + n * blk, x + ((size_t)b * (size_t)p->xbatch + (size_t)off) * es, blk);
+    }
+}
+
+void rt_scatter_nd__scalar(const RtIndexND *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x), *u = RT_PTR(const unsigned char, p->u);
+  const int64_t *idx = RT_PTR(const int64_t, p->idx);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  size_t es = (size_t)p->esize, blk = (size_t)p->inner * es;
+  if (y != x) rt_memcpy(y, x, (size_t)p->ytotal * es);
+  if (p->k < 0 || p->k > RT_ND_MAX) return;
+  for (int32_t i = 0; i < p->nidx; i++) {
+    ptrdiff_t off = nd_offset(p, idx + (size_t)i * (size_t)p->k);
+    if (off < 0) continue;
+    unsigned char *dst = y + (size_t)off * es;
+    const unsigned char *src = u + (size_t)i * blk;
+    if (p->reduction == RT_SCATTER_NONE) rt_memcpy(dst, src, blk);
+    else
+      for (int32_t e = 0; e < p->inner; e++) scatter_red(dst + (size_t)e * es, src + (size_t)e * es, p->dtype, p->reduction);
+  }
+}
+
+void rt_reverse_seq__scalar(const RtReverseSeq *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x);
+  const int64_t *lens = RT_PTR(const int64_t, p->lens);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  size_t es = (size_t)p->esize, blk = (size_t)p->inner * es;
+  for (int32_t b = 0; b < p->batch; b++) {
+    int64_t len = lens[b] < 0 ? 0 : lens[b] > p->time ? p->time : lens[b];
+    for (int32_t t = 0; t < p->time; t++) {
+      int64_t src = t < len ? len - 1 - t : t;
+      rt_memcpy(y + ((size_t)b * (size_t)p->bstride + (size_t)t * (size_t)p->tstride) * es,
+                x + ((size_t)b * (size_t)p->bstride + (size_t)src * (size_t)p->tstride) * es, blk);
     }
   }
 }
@@ -220,8 +332,12 @@ RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose
 RT_EXPORT("rt_transpose") void rt_transpose(const RtTranspose *p) { rt_transpose__scalar(p); }
 #endif
 
-/* copy2d, gather, gather_elements and pad are memory.copy / element-copy work: no separate SIMD variant. */
+/* copy2d, gather, gather_elements, scatter_elements, gather_nd, scatter_nd, reverse_seq and pad are memory.copy / element-copy work: no separate SIMD variant. */
 RT_EXPORT("rt_copy2d") void rt_copy2d(const RtCopy2d *p) { rt_copy2d__scalar(p); }
 RT_EXPORT("rt_gather") void rt_gather(const RtGather *p) { rt_gather__scalar(p); }
 RT_EXPORT("rt_gather_elements") void rt_gather_elements(const RtGatherElements *p) { rt_gather_elements__scalar(p); }
+RT_EXPORT("rt_scatter_elements") void rt_scatter_elements(const RtScatterElements *p) { rt_scatter_elements__scalar(p); }
+RT_EXPORT("rt_gather_nd") void rt_gather_nd(const RtIndexND *p) { rt_gather_nd__scalar(p); }
+RT_EXPORT("rt_scatter_nd") void rt_scatter_nd(const RtIndexND *p) { rt_scatter_nd__scalar(p); }
+RT_EXPORT("rt_reverse_seq") void rt_reverse_seq(const RtReverseSeq *p) { rt_reverse_seq__scalar(p); }
 RT_EXPORT("rt_pad") void rt_pad(const RtPad *p) { rt_pad__scalar(p); }

@@ -1,5 +1,5 @@
-/* logic.c — any-dtype elementwise binary ops (integer arithmetic, Mod, comparisons, logic), Where, ArgMax/ArgMin
- * and Trilu. */
+/* logic.c — any-dtype elementwise binary ops (integer arithmetic, Mod, comparisons, logic), Where, ArgMax/ArgMin,
+ * Trilu and TopK. */
 #include "rt_internal.h"
 
 /* ------------------------------------------------------------------ element access by ONNX dtype */
@@ -99,6 +99,10 @@ RT_AI int64_t any_i(int32_t op, int64_t a, int64_t b, int uns) {
     if (op == RT_ANY_MOD && r != 0 && (r < 0) != (b < 0)) r += b;
     return r;
   }
+  /* unsigned only (the compiler checks): a is zero-extended, so SHR brings in zeros; SHL's bits past the type's
+   * width are dropped by the store, which also makes any b >= width give 0 */
+  case RT_ANY_SHL: return ub >= 64 ? 0 : (int64_t)(ua << ub);
+  case RT_ANY_SHR: return ub >= 64 ? 0 : (int64_t)(ua >> ub);
   default: return 0;
   }
 }
@@ -354,3 +358,41 @@ RT_EXPORT("rt_argreduce_f32") void rt_argreduce_f32(const RtArgReduce *p) { rt_a
 /* where and trilu are data movement (byte copies and memset/memcpy per row): no separate SIMD variant. */
 RT_EXPORT("rt_where") void rt_where(const RtWhere *p) { rt_where__scalar(p); }
 RT_EXPORT("rt_trilu") void rt_trilu(const RtTrilu *p) { rt_trilu__scalar(p); }
+
+/* a strictly before b in TopK's order: the larger (largest) or smaller value first, NaN above every number
+ * (two NaNs are equal: the earlier one stays first) */
+RT_AI int topk_before(float a, float b, int32_t largest) {
+  if (a != a && b != b) return 0;
+  if (a != a || b != b) return (a != a) == (largest != 0);   /* one NaN: a first iff a is the NaN and largest,
+                                                                 or b is the NaN and smallest */
+  return largest ? a > b : a < b;
+}
+
+/* Selection, not a SIMD-shaped problem: the kept entries live in y/yi (column i of each slice, stride inner);
+ * each new element is inserted behind those it does not beat, so ties keep the lower index first. */
+void rt_topk_f32__scalar(const RtTopK *p) {
+  const float *x = RT_PTR(const float, p->x);
+  float *y = RT_PTR(float, p->y);
+  int64_t *yi = RT_PTR(int64_t, p->yi);
+  ptrdiff_t inner = p->inner;
+  if (p->k <= 0) return;
+  for (int32_t o = 0; o < p->outer; o++)
+    for (ptrdiff_t i = 0; i < inner; i++) {
+      const float *xs = x + (ptrdiff_t)o * p->n * inner + i;
+      float *ys = y + (ptrdiff_t)o * p->k * inner + i;
+      int64_t *is = yi + (ptrdiff_t)o * p->k * inner + i;
+      int32_t cnt = 0;
+      for (int32_t j = 0; j < p->n; j++) {
+        float v = xs[(ptrdiff_t)j * inner];
+        if (cnt == p->k && !topk_before(v, ys[(ptrdiff_t)(cnt - 1) * inner], p->largest)) continue;
+        int32_t pos = cnt < p->k ? cnt++ : cnt - 1;
+        for (; pos > 0 && topk_before(v, ys[(ptrdiff_t)(pos - 1) * inner], p->largest); pos--) {
+          ys[(ptrdiff_t)pos * inner] = ys[(ptrdiff_t)(pos - 1) * inner];
+          is[(ptrdiff_t)pos * inner] = is[(ptrdiff_t)(pos - 1) * inner];
+        }
+        ys[(ptrdiff_t)pos * inner] = v;
+        is[(ptrdiff_t)pos * inner] = j;
+      }
+    }
+}
+RT_EXPORT("rt_topk_f32") void rt_topk_f32(const RtTopK *p) { rt_topk_f32__scalar(p); }

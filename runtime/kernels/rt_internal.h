@@ -358,6 +358,7 @@ RT_AI float rt_act1_ext(int32_t kind, float a, float b, float v) {
   case RT_ACT_ACOSH: return rt_acoshf(v);
   case RT_ACT_ATANH: return rt_atanhf(v);
   case RT_ACT_HARDSWISH_AFFINE: return rt_hardswishf(v) * a + b;
+  case RT_ACT_SHRINK: return v < -a ? v + b : v > a ? v - b : 0.0f;
   default: return v;
   }
 }
@@ -685,6 +686,9 @@ RT_AI v128_t rt_act_ext_f32x4(int32_t kind, float a, float b, v128_t v) {
     return RT_VMUL(v, rt_sigmoid_f32x4(t));
   }
   case RT_ACT_HARDSWISH_AFFINE: return wasm_f32x4_add(wasm_f32x4_mul(rt_hardswish_f32x4(v), RT_VS(a)), RT_VS(b));
+  case RT_ACT_SHRINK:   /* the two masks are disjoint (lambd >= 0 checked by the compiler) and both false for NaN */
+    return wasm_v128_or(wasm_v128_and(wasm_f32x4_add(v, RT_VS(b)), wasm_f32x4_lt(v, RT_VS(-a))),
+                        wasm_v128_and(wasm_f32x4_sub(v, RT_VS(b)), wasm_f32x4_gt(v, RT_VS(a))));
   default: return rt_act_lanes(kind, a, b, v);
   }
 }

@@ -60,6 +60,18 @@ external("escape_abs.onnx", "/etc/passwd")
 XS = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])
 save("unbound_dim.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_4")], "g", [XS], [Y], [W]))
 
+# Tile whose repeats come at run time; Sum of an integer type (float types only)
+R = helper.make_tensor_value_info("r", TensorProto.INT64, [4])
+save("tile_runtime.onnx", helper.make_graph([helper.make_node("Tile", ["x", "r"], ["y"], name="tile_3")], "g", [X, R], [Y]))
+XI = helper.make_tensor_value_info("x", TensorProto.INT32, [4])
+YI = helper.make_tensor_value_info("y", TensorProto.INT32, [4])
+save("sum_int.onnx", helper.make_graph([helper.make_node("Sum", ["x", "x", "x"], ["y"], name="sum_5")], "g", [XI], [YI]))
+
+# TopK whose K comes at run time
+K = helper.make_tensor_value_info("k", TensorProto.INT64, [1])
+YK = helper.make_tensor_value_info("yi", TensorProto.INT64, None)
+save("topk_runtime.onnx", helper.make_graph([helper.make_node("TopK", ["x", "k"], ["y", "yi"], name="topk_2")], "g", [X, K], [Y, YK]))
+
 # truncated and garbage files
 data = open(os.path.join(out, "good.onnx"), "rb").read()
 open(os.path.join(out, "truncated.onnx"), "wb").write(data[: len(data) // 2])

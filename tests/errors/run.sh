@@ -53,6 +53,9 @@ expect 2 "unknown option" "$m/good.onnx" --frobnicate
 expect 2 "no output given" "$m/good.onnx"
 expect 2 "--dim expects NAME=VALUE" "$m/good.onnx" $o --dim N
 expect 0 "" "$m/unbound_dim.onnx" $o --dim N=1
+expect 1 "node 'tile_3' (Tile, opset 13): input 1 must be a constant" "$m/tile_runtime.onnx" $o
+expect 1 "node 'sum_5' (Sum, opset 13): dtype int32 is not supported" "$m/sum_int.onnx" $o
+expect 1 "node 'topk_2' (TopK, opset 13): input 1 must be a constant" "$m/topk_runtime.onnx" $o
 "$cc" --help | grep -q -- "--print-after" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL --help"; }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

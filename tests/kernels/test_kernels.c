@@ -98,7 +98,7 @@ static const char *act_names[RT_ACT_COUNT] = {"none", "relu", "clip", "sigmoid",
                                               "reciprocal", "log", "cos", "sin", "tan", "erf", "elu", "selu",
                                               "celu", "softplus", "softsign", "floor", "ceil", "round", "sign",
                                               "thresholdedrelu", "gelu", "gelu_tanh", "mish", "atan", "asin", "acos",
-                                              "sinh", "cosh", "asinh", "acosh", "atanh", "hardswish_affine"};
+                                              "sinh", "cosh", "asinh", "acosh", "atanh", "hardswish_affine", "shrink"};
 static RtAct make_act(int kind) {
   RtAct a = {kind, 0.0f, 0.0f};
   if (kind == RT_ACT_CLIP) { a.a = -0.5f; a.b = 0.7f; }
@@ -109,6 +109,7 @@ static RtAct make_act(int kind) {
   if (kind == RT_ACT_CELU) a.a = 1.3f;
   if (kind == RT_ACT_THRESHOLDEDRELU) a.a = 0.4f;
   if (kind == RT_ACT_HARDSWISH_AFFINE) { a.a = 1.25f; a.b = -0.375f; }
+  if (kind == RT_ACT_SHRINK) { a.a = 1.5f; a.b = 0.75f; }
   return a;
 }
 
@@ -155,6 +156,7 @@ static double act_d(RtAct a, double v) {
   case RT_ACT_ASINH: return log(v + sqrt(v * v + 1));
   case RT_ACT_ACOSH: return log(v + sqrt(v * v - 1));
   case RT_ACT_ATANH: return 0.5 * log((1 + v) / (1 - v));
+  case RT_ACT_SHRINK: return v < -a.a ? v + a.b : v > a.a ? v - a.b : 0.0;   /* ONNX Shrink's definition */
   default: return v;
   }
 }
@@ -1239,6 +1241,146 @@ static void test_layout(void) {
     check_bytes(name, "entry~naive", y, ref, yn * es1 + 8);
     free(x); free(y); free(ref); free(idx);
   }
+  /* scatter_elements: ranks 1..6, every axis, indices dims at most data's, int64/int32 indices with negative,
+   * duplicate and out-of-range (skipped) values; reduction none on element sizes 1..8 (random bytes), the
+   * reductions on float32/float64 (small integers, so sums and products are exact in any order) and int32/int64;
+   * in place (x == y) every third case. Reference: the definition, one update at a time in index order. */
+  for (int c = 0; c < 60; c++) {
+    int rank = 1 + c % RT_MAX_RANK, axis = rnd_int(0, rank - 1), red = c % 5, i64 = (c / 5) % 2, inplace = c % 3 == 0;
+    static const int rdt[4] = {1, 11, 6, 7};
+    int dt = red ? rdt[(c / 10) % 4] : 0, es1 = red ? (dt == 1 || dt == 6 ? 4 : 8) : es[c % 4];
+    int xd[RT_MAX_RANK], yd[RT_MAX_RANK], xs[RT_MAX_RANK];
+    size_t xn = 1, yn = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+      xd[d] = rnd_int(1, rank > 4 ? 3 : 5);
+      yd[d] = d == axis ? rnd_int(1, 7) : rnd_int(1, xd[d]);
+      xs[d] = (int)xn;
+      xn *= (size_t)xd[d];
+      yn *= (size_t)yd[d];
+    }
+    unsigned char *x = malloc(xn * es1 + 8), *u = malloc(yn * es1), *y = malloc(xn * es1 + 8), *ref = malloc(xn * es1 + 8);
+    int64_t *idx = malloc(yn * 8);
+    for (size_t j = 0; j < xn; j++) {
+      if (dt == 1) ((float *)x)[j] = (float)rnd_int(-3, 3);
+      else if (dt == 11) ((double *)x)[j] = rnd_int(-3, 3);
+      else if (dt == 6) ((int32_t *)x)[j] = rnd_int(-3, 3);
+      else if (dt == 7) ((int64_t *)x)[j] = rnd_int(-3, 3);
+      else for (int b = 0; b < es1; b++) x[j * es1 + b] = (unsigned char)rnd_u32();
+    }
+    for (size_t j = 0; j < yn; j++) {
+      if (dt == 1) ((float *)u)[j] = (float)rnd_int(-3, 3);
+      else if (dt == 11) ((double *)u)[j] = rnd_int(-3, 3);
+      else if (dt == 6) ((int32_t *)u)[j] = rnd_int(-3, 3);
+      else if (dt == 7) ((int64_t *)u)[j] = rnd_int(-3, 3);
+      else for (int b = 0; b < es1; b++) u[j * es1 + b] = (unsigned char)rnd_u32();
+      int v = rnd_int(-xd[axis] - 1, xd[axis]);
+      if (i64) idx[j] = v;
+      else ((int32_t *)idx)[j] = v;
+    }
+    memset(x + xn * es1, 0x55, 8);
+    memcpy(ref, x, xn * es1 + 8);
+    memset(y, 0x55, xn * es1 + 8);
+    for (size_t j = 0; j < yn; j++) {
+      size_t rem = j, off = 0;
+      int64_t t = i64 ? idx[j] : ((int32_t *)idx)[j];
+      if (t < 0) t += xd[axis];
+      if (t < 0 || t >= xd[axis]) continue;
+      for (int d = rank - 1; d >= 0; d--) {
+        size_t id = rem % (size_t)yd[d];
+        rem /= (size_t)yd[d];
+        off += (d == axis ? (size_t)t : id) * (size_t)xs[d];
+      }
+      if (!red) { memcpy(ref + off * es1, u + j * es1, (size_t)es1); continue; }
+      double a, b;
+      if (dt == 1) { a = ((float *)ref)[off]; b = ((float *)u)[j]; }
+      else if (dt == 11) { a = ((double *)ref)[off]; b = ((double *)u)[j]; }
+      else if (dt == 6) { a = ((int32_t *)ref)[off]; b = ((int32_t *)u)[j]; }
+      else { a = (double)((int64_t *)ref)[off]; b = (double)((int64_t *)u)[j]; }
+      double v = red == RT_SCATTER_ADD ? a + b : red == RT_SCATTER_MUL ? a * b : red == RT_SCATTER_MAX ? fmax(a, b) : fmin(a, b);
+      if (dt == 1) ((float *)ref)[off] = (float)v;
+      else if (dt == 11) ((double *)ref)[off] = v;
+      else if (dt == 6) ((int32_t *)ref)[off] = (int32_t)v;
+      else ((int64_t *)ref)[off] = (int64_t)v;
+    }
+    unsigned char *out = inplace ? x : y;
+    RtScatterElements p = {A(x), A(idx), A(u), A(out), es1, i64, rank, axis, xd[axis], (int32_t)xn, red, dt, {0}, {0}};
+    for (int d = 0; d < rank; d++) { p.dim[d] = yd[d]; p.ystride[d] = xs[d]; }
+    rt_scatter_elements(&p);
+    char name[112];
+    snprintf(name, sizeof name, "scatter_elements[rank=%d axis=%d esize=%d %s red=%d dt=%d%s]", rank, axis, es1,
+             i64 ? "int64" : "int32", red, dt, inplace ? " in-place" : "");
+    check_bytes(name, "entry~naive", out, ref, xn * es1 + 8);
+    free(x); free(u); free(y); free(ref); free(idx);
+  }
+  /* gather_nd / scatter_nd: data of rank 1..5, indices of rank 1..3 whose last dim k picks data dims [b, b+k),
+   * batch_dims b (gather only), negative and out-of-range entries (gather -> zeros, scatter -> skipped), repeated
+   * tuples (scatter: applied in order). Reference: every output / update element mapped to its data coordinates
+   * one at a time. */
+  for (int c = 0; c < 80; c++) {
+    int scatter = c % 2, r = 1 + c % 5, q = 1 + (c / 5) % 3;
+    int b = scatter ? 0 : rnd_int(0, (q < r ? q : r) - 1);
+    int k = rnd_int(1, r - b), red = scatter ? (c / 2) % 5 : 0, dt = red ? 1 : 0, es1 = red ? 4 : es[(c / 3) % 4];
+    int xd[8], id[4], inner = 1, nb = 1, nidx = 1;
+    size_t xn = 1;
+    for (int d = 0; d < r; d++) { xd[d] = rnd_int(1, 4); xn *= (size_t)xd[d]; }
+    for (int d = 0; d < q - 1; d++) id[d] = d < b ? xd[d] : rnd_int(1, 4);
+    id[q - 1] = k;
+    for (int d = 0; d < b; d++) nb *= xd[d];
+    for (int d = b; d < q - 1; d++) nidx *= id[d];
+    for (int d = b + k; d < r; d++) inner *= xd[d];
+    size_t ntup = (size_t)nb * (size_t)nidx, un = ntup * (size_t)inner;   /* output / updates elements */
+    int64_t *idx = malloc(ntup * (size_t)k * 8 + 8);
+    for (size_t t = 0; t < ntup; t++)
+      for (int j = 0; j < k; j++) idx[t * k + j] = rnd_int(-xd[b + j], xd[b + j] - 1) + (rnd_int(0, 19) == 0 ? xd[b + j] : 0);
+    if (scatter && ntup > 1) for (int j = 0; j < k; j++) idx[k + j] = idx[j];   /* a repeated tuple */
+    unsigned char *x = malloc(xn * es1 + 8), *u = malloc(un * es1 + 8);
+    size_t yn = scatter ? xn : un;
+    unsigned char *y = malloc(yn * es1 + 8), *ref = malloc(yn * es1 + 8);
+    for (size_t j = 0; j < xn; j++) {
+      if (dt) ((float *)x)[j] = (float)rnd_int(-3, 3);
+      else for (int e = 0; e < es1; e++) x[j * es1 + e] = (unsigned char)rnd_u32();
+    }
+    for (size_t j = 0; j < un; j++) {
+      if (dt) ((float *)u)[j] = (float)rnd_int(-3, 3);
+      else for (int e = 0; e < es1; e++) u[j * es1 + e] = (unsigned char)rnd_u32();
+    }
+    memset(y, 0x66, yn * es1 + 8);
+    memset(ref, 0x66, yn * es1 + 8);
+    if (scatter) memcpy(ref, x, xn * es1);
+    for (size_t o = 0; o < un; o++) {       /* element o of the output (gather) / updates (scatter) */
+      size_t t = o / (size_t)inner, e = o % (size_t)inner, bi = t / (size_t)nidx;
+      long coord[8];
+      size_t rem = bi;
+      for (int d = b - 1; d >= 0; d--) { coord[d] = (long)(rem % (size_t)xd[d]); rem /= (size_t)xd[d]; }
+      int valid = 1;
+      for (int j = 0; j < k; j++) {
+        long v = (long)idx[t * k + j];
+        if (v < 0) v += xd[b + j];
+        if (v < 0 || v >= xd[b + j]) valid = 0;
+        coord[b + j] = v;
+      }
+      rem = e;
+      for (int d = r - 1; d >= b + k; d--) { coord[d] = (long)(rem % (size_t)xd[d]); rem /= (size_t)xd[d]; }
+      size_t off = 0;
+      for (int d = 0; d < r; d++) off = off * (size_t)xd[d] + (size_t)coord[d];
+      if (!scatter) {
+        if (valid) memcpy(ref + o * es1, x + off * es1, (size_t)es1);
+        else memset(ref + o * es1, 0, (size_t)es1);
+      } else if (valid) {
+        if (!red) { memcpy(ref + off * es1, u + o * es1, (size_t)es1); continue; }
+        double a = ((float *)ref)[off], v = ((float *)u)[o];
+        ((float *)ref)[off] = (float)(red == RT_SCATTER_ADD ? a + v : red == RT_SCATTER_MUL ? a * v : red == RT_SCATTER_MAX ? fmax(a, v) : fmin(a, v));
+      }
+    }
+    RtIndexND p = {A(x), A(idx), A(u), A(y), es1, k, nb, nidx, inner, (int32_t)(xn / (size_t)nb), (int32_t)xn, red, dt ? 1 : 0, {0}, {0}};
+    for (int j = k - 1, s = inner; j >= 0; s *= xd[b + j], j--) { p.dim[j] = xd[b + j]; p.stride[j] = s; }
+    if (scatter) rt_scatter_nd(&p);
+    else rt_gather_nd(&p);
+    char name[112];
+    snprintf(name, sizeof name, "%s[r=%d q=%d b=%d k=%d esize=%d red=%d]", scatter ? "scatter_nd" : "gather_nd", r, q, b, k, es1, red);
+    check_bytes(name, "entry~naive", y, ref, yn * es1 + 8);
+    free(x); free(u); free(y); free(ref); free(idx);
+  }
 }
 
 /* ------------------------------------------------------------------ pad */
@@ -2005,7 +2147,7 @@ static void test_norm(void) {
 /* ------------------------------------------------------------------ binary_any, where, argreduce, trilu */
 
 static const char *any_names[RT_ANY_COUNT] = {"add", "sub", "mul", "div", "max", "min", "pow", "mod", "fmod",
-                                              "eq", "lt", "gt", "le", "ge", "and", "or", "xor", "not"};
+                                              "shl", "shr", "eq", "lt", "gt", "le", "ge", "and", "or", "xor", "not"};
 #define T_F32 1
 #define T_U8 2
 #define T_I8 3
@@ -2076,6 +2218,8 @@ static void any_naive(int op, int t, const void *a, size_t ia, const void *b, si
   case RT_ANY_MIN: r = x < z ? x : z; break;
   case RT_ANY_POW: { r = 1; for (int64_t k = 0; k < z; k++) r *= x; if (z < 0) r = x == 1 ? 1 : 0; break; }
   case RT_ANY_FMOD: r = z ? x % z : 0; break;
+  case RT_ANY_SHL: r = (int64_t)((uint64_t)x << z); break;   /* z < 64 here; the store keeps the type's low bits */
+  case RT_ANY_SHR: r = (int64_t)((uint64_t)x >> z); break;
   default: r = z ? ((x % z) + z) % z : 0; break;
   }
   (void)uns;
@@ -2094,6 +2238,10 @@ static void fill_any(int t, int op, void *p, size_t n, int divisor) {
       ((uint8_t *)p)[i] = (uint8_t)(rnd_u32() & 1);
     } else {
       int64_t v = rnd_int(t == T_U8 || t == T_U32 ? 0 : -40, 40);
+      if (op == RT_ANY_SHL || op == RT_ANY_SHR) {      /* b: shift counts up to past the width (-> 0) */
+        if (divisor) { t_seti(t, p, i, rnd_int(0, (int)t_size(t) * 8 + 1)); continue; }
+        v = (int64_t)(rnd_u32() & (t == T_U8 ? 0xFF : 0xFFFFFFFFu));
+      }
       if (op == RT_ANY_POW) v = divisor ? rnd_int(0, 3) : rnd_int(-3, 3);
       else if (divisor && v == 0) v = 3;
       if (i % 6 == 0 && op != RT_ANY_POW) v = divisor ? v : (t == T_U8 ? 250 : t == T_I8 ? -128 : 2000000000);  /* wrap-around */
@@ -2116,7 +2264,7 @@ static void binary_any_case(int op, int t, int rank, const int *ydim, unsigned a
   size_t es = t_size(t), ys = op >= RT_ANY_EQ ? 1 : es;
   unsigned char *a = calloc(na + 1, es), *b = calloc(nb + 1, es);
   unsigned char *y1 = calloc(ny + 1, ys), *y2 = calloc(ny + 1, ys), *ref = calloc(ny + 1, ys);
-  int div = op == RT_ANY_DIV || op == RT_ANY_MOD || op == RT_ANY_FMOD || op == RT_ANY_POW;
+  int div = op == RT_ANY_DIV || op == RT_ANY_MOD || op == RT_ANY_FMOD || op == RT_ANY_POW || op == RT_ANY_SHL || op == RT_ANY_SHR;
   fill_any(t, op, a, na, 0);
   fill_any(t, op, b, nb, div);
   int32_t idx[RT_MAX_RANK] = {0};
@@ -2160,6 +2308,7 @@ static void test_binary_any(void) {
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
       int t = types[ti];
       if ((op >= RT_ANY_AND) != (t == T_BOOL)) continue;      /* logic ops on bool only, the rest on numbers */
+      if ((op == RT_ANY_SHL || op == RT_ANY_SHR) && t != T_U8 && t != T_U32) continue;   /* shifts: unsigned only */
       for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         int d1[1] = {sizes[si]};
         binary_any_case(op, t, 1, d1, 1, 1);
@@ -2257,6 +2406,85 @@ static void argreduce_case(int outer, int n, int inner, int op, int last, int sp
   check_bytes(name, "scalar~naive", ys, ref, no * 8);
   check_bytes(name, "simd~naive", yv, ref, no * 8);
   free(x); free(ys); free(yv); free(ref);
+}
+
+/* ------------------------------------------------------------------ reverse_seq */
+
+/* reverse_seq: both axis orders, element sizes 1..8, lengths 0..time plus out-of-range ones (clamped);
+ * reference: y[b][t] = x[b][len-1-t] for t < len, else x[b][t], element by element */
+static void test_reverse_seq(void) {
+  static const int es[] = {1, 2, 4, 8};
+  for (int c = 0; c < 32; c++) {
+    int batch = rnd_int(1, 4), time = rnd_int(1, 6), inner = rnd_int(1, 5), es1 = es[c % 4], bfirst = (c / 4) % 2;
+    size_t n = (size_t)batch * time * inner;
+    unsigned char *x = malloc(n * es1), *y = malloc(n * es1 + 8), *ref = malloc(n * es1 + 8);
+    int64_t *lens = malloc((size_t)batch * 8);
+    for (size_t j = 0; j < n * es1; j++) x[j] = (unsigned char)rnd_u32();
+    for (int b = 0; b < batch; b++) lens[b] = c % 7 == 6 && b == 0 ? (c % 2 ? -1 : time + 2) : rnd_int(0, time);
+    int bs = bfirst ? time * inner : inner, ts = bfirst ? inner : batch * inner;
+    memset(y, 0x33, n * es1 + 8);
+    memset(ref, 0x33, n * es1 + 8);
+    for (int b = 0; b < batch; b++)
+      for (int t = 0; t < time; t++)
+        for (int e = 0; e < inner; e++) {
+          long len = lens[b] < 0 ? 0 : lens[b] > time ? time : (long)lens[b];
+          long src = t < len ? len - 1 - t : t;
+          memcpy(ref + ((size_t)b * bs + (size_t)t * ts + e) * es1, x + ((size_t)b * bs + (size_t)src * ts + e) * es1, (size_t)es1);
+        }
+    RtReverseSeq p = {A(x), A(lens), A(y), es1, batch, time, inner, bs, ts};
+    rt_reverse_seq(&p);
+    char name[96];
+    snprintf(name, sizeof name, "reverse_seq[batch=%d time=%d inner=%d esize=%d %s]", batch, time, inner, es1, bfirst ? "batch-first" : "time-first");
+    check_bytes(name, "entry~naive", y, ref, n * es1 + 8);
+    free(x); free(y); free(ref); free(lens);
+  }
+}
+
+/* ------------------------------------------------------------------ topk */
+
+/* TopK's order as ONNX states it: larger (largest) / smaller value first, equal values by lower index, NaN above
+ * every number */
+static int topk_naive_before(float a, int ia, float b, int ib, int largest) {
+  int na = isnan(a), nb = isnan(b);
+  if (na || nb) {
+    if (na && nb) return ia < ib;
+    return na == (largest != 0);
+  }
+  if (a != b) return largest ? a > b : a < b;
+  return ia < ib;
+}
+
+/* topk_f32: every (outer, n, inner, k) shape below, both directions, values drawn from a few integers (many ties)
+ * with some NaN; reference: a full sort of each slice (insertion sort by the order above), first k kept. */
+static void test_topk(void) {
+  for (int c = 0; c < 48; c++) {
+    int outer = rnd_int(1, 3), n = rnd_int(1, 12), inner = rnd_int(1, 4), k = rnd_int(0, n), largest = c % 2;
+    size_t xn = (size_t)outer * n * inner, yn = (size_t)outer * k * inner;
+    float *x = fbuf(xn), *y = fbuf(yn + 1), *ref = fbuf(yn + 1);
+    int64_t *yi = malloc((yn + 1) * 8), *refi = malloc((yn + 1) * 8);
+    for (size_t j = 0; j < xn; j++) x[j] = c % 3 == 0 && rnd_int(0, 9) == 0 ? NAN : (float)rnd_int(-4, 4);
+    for (int o = 0; o < outer; o++)
+      for (int i = 0; i < inner; i++) {
+        float v[12];
+        int id[12];
+        for (int j = 0; j < n; j++) {
+          float t = x[((size_t)o * n + j) * inner + i];
+          int tj = j, p = j;
+          for (; p > 0 && topk_naive_before(t, tj, v[p - 1], id[p - 1], largest); p--) { v[p] = v[p - 1]; id[p] = id[p - 1]; }
+          v[p] = t; id[p] = tj;
+        }
+        for (int j = 0; j < k; j++) { ref[((size_t)o * k + j) * inner + i] = v[j]; refi[((size_t)o * k + j) * inner + i] = id[j]; }
+      }
+    y[yn] = ref[yn] = 7.0f;            /* a guard past the end */
+    yi[yn] = refi[yn] = 77;
+    RtTopK p = {A(x), A(y), A(yi), outer, n, inner, k, largest};
+    rt_topk_f32(&p);
+    char name[96];
+    snprintf(name, sizeof name, "topk[outer=%d n=%d inner=%d k=%d %s]", outer, n, inner, k, largest ? "largest" : "smallest");
+    check_bytes(name, "values~naive", (unsigned char *)y, (unsigned char *)ref, (yn + 1) * 4);
+    check_bytes(name, "indices~naive", (unsigned char *)yi, (unsigned char *)refi, (yn + 1) * 8);
+    free(x); free(y); free(ref); free(yi); free(refi);
+  }
 }
 
 static void test_argreduce(void) {
@@ -2527,6 +2755,8 @@ int main(int argc, char **argv) {
   test_global_pool();
   test_softmax();
   test_layout();
+  test_topk();
+  test_reverse_seq();
   test_pad();
   test_reduce();
   test_cumsum();
