@@ -225,6 +225,21 @@ typedef struct {
  * overlap x. Elements are esize bytes. */
 typedef struct { RtAddr x, lens, y; int32_t esize, batch, time, inner, bstride, tstride; } RtReverseSeq;
 
+/* Recurrent layers RNN / GRU / LSTM with ONNX's default activations, the whole sequence in one call.
+ * cell 0 = RNN (G = 1 gate), 1 = GRU (G = 3: z r h), 2 = LSTM (G = 4: i o f c); H = hidden, I = input.
+ *   x   layout 0 [seq][batch][I], layout 1 [batch][seq][I]
+ *   w   [ndir][G*H][I], r [ndir][G*H][H], b [ndir][2*G*H] (the W biases, then the R biases; 0 = zeros)
+ *   p   [ndir][3*H] LSTM peepholes i o f (0 = zeros); lens int32 [batch] (0 = seq for all; clamped to [0, seq])
+ *   h0, c0, yh, yc  layout 0 [ndir][batch][H], layout 1 [batch][ndir][H] (inputs 0 = zeros, outputs 0 = unused)
+ *   y   layout 0 [seq][ndir][batch][H], layout 1 [batch][seq][ndir][H] (0 = unused); steps >= lens[b] are zeros
+ * Bit d of rev set: direction d runs from step lens[b]-1 back to 0. lbr: GRU linear_before_reset.
+ * yh / yc take the state after a batch entry's last step (the initial state when its length is 0).
+ * scratch: (3 + 2*G) * H floats. */
+typedef struct {
+  RtAddr x, w, r, b, p, lens, h0, c0, y, yh, yc, scratch;
+  int32_t cell, seq, batch, input, hidden, ndir, layout, rev, lbr;
+} RtRnn;
+
 /* Pad of an esize-byte element tensor: y (dense, dims dim[]) takes x (dims xdim[], element strides xstride[];
  * negative ONNX pads are crops the compiler has already applied to x's address and xdim) with pb[d] leading
  * and dim[d] - xdim[d] - pb[d] >= 0 trailing cells per dim. A y cell at i - pb[d] outside [0, xdim[d]) gets,

@@ -2440,6 +2440,107 @@ static void test_reverse_seq(void) {
   }
 }
 
+/* ------------------------------------------------------------------ rnn */
+
+static double sigm(double v) { return 1.0 / (1.0 + exp(-v)); }
+
+/* rnn_f32: RNN, GRU (linear_before_reset 0 and 1) and LSTM (with and without peepholes), both layouts, forward,
+ * reverse and bidirectional, with sequence lengths (0 and short ones among them) and initial states.
+ * Reference: the ONNX equations in double, written per gate:
+ *   RNN  h = tanh(Wx + Rh + Wb + Rb)
+ *   GRU  z = s(Wz x + Rz h + b), r = s(Wr x + Rr h + b), n = tanh(Wh x + Rh (r*h) + Rbh + Wbh)  (lbr 0)
+ *        or n = tanh(Wh x + r*(Rh h + Rbh) + Wbh) (lbr 1); h = (1-z) n + z h
+ *   LSTM i = s(.. + Pi c), f = s(.. + Pf c), g = tanh(..), c = f c + i g, o = s(.. + Po c), h = o tanh(c)
+ * Y rows past a sequence's length are zero; Y_h / Y_c hold the state after its last step. */
+static void rnn_case(int cell, int layout, int dirmode, int lbr, int peep) {
+  int G = cell == 0 ? 1 : cell == 1 ? 3 : 4, H = rnd_int(1, 4), I = rnd_int(1, 5), S = rnd_int(1, 4), B = rnd_int(1, 3);
+  int ND = dirmode == 2 ? 2 : 1;
+  float *x = frand_buf((size_t)S * B * I, -1.5f, 1.5f), *w = frand_buf((size_t)ND * G * H * I, -0.8f, 0.8f);
+  float *r = frand_buf((size_t)ND * G * H * H, -0.8f, 0.8f), *bias = frand_buf((size_t)ND * 2 * G * H, -0.5f, 0.5f);
+  float *pp = frand_buf((size_t)ND * 3 * H, -0.7f, 0.7f), *h0 = frand_buf((size_t)ND * B * H, -1, 1);
+  float *c0 = frand_buf((size_t)ND * B * H, -1, 1);
+  int32_t lens[3];
+  for (int b = 0; b < B; b++) lens[b] = b == 0 ? S : rnd_int(0, S);
+  size_t ny = (size_t)S * ND * B * H, ns = (size_t)ND * B * H;
+  float *y = fbuf(ny), *yh = fbuf(ns), *yc = fbuf(ns), *scr = fbuf((size_t)(3 + 2 * G) * H);
+  float *ry = fbuf(ny), *ryh = fbuf(ns), *ryc = fbuf(ns), *tol = fbuf(ny > ns ? ny : ns);
+  for (size_t i = 0; i < ny; i++) { ry[i] = 0; y[i] = 777.0f; }
+  for (int d = 0; d < ND; d++)
+    for (int b = 0; b < B; b++) {
+      size_t so = layout ? ((size_t)b * ND + d) * H : ((size_t)d * B + b) * H;
+      double h[4], c[4], nh[4], nc[4], a[4][4];   /* a[gate][j]: W x + W bias, plus R h + R bias where it applies */
+      for (int j = 0; j < H; j++) { h[j] = h0[so + j]; c[j] = c0[so + j]; }
+      int rev = dirmode == 1 || (dirmode == 2 && d == 1);
+      for (int s = 0; s < lens[b]; s++) {
+        int t = rev ? lens[b] - 1 - s : s;
+        const float *xt = x + (layout ? (size_t)b * S + t : (size_t)t * B + b) * I;
+        double rh[4][4];
+        for (int q = 0; q < G; q++)
+          for (int j = 0; j < H; j++) {
+            int row = q * H + j;
+            double sx = bias[(size_t)d * 2 * G * H + row], sh = bias[(size_t)d * 2 * G * H + G * H + row];
+            for (int k = 0; k < I; k++) sx += (double)w[((size_t)d * G * H + row) * I + k] * xt[k];
+            for (int k = 0; k < H; k++) sh += (double)r[((size_t)d * G * H + row) * H + k] * h[k];
+            a[q][j] = sx;
+            rh[q][j] = sh;
+          }
+        const float *P = pp + (size_t)d * 3 * H;
+        for (int j = 0; j < H; j++) {
+          if (cell == 0) nh[j] = tanh(a[0][j] + rh[0][j]);
+          else if (cell == 1) {
+            double z = sigm(a[0][j] + rh[0][j]), n;
+            if (lbr) n = tanh(a[2][j] + sigm(a[1][j] + rh[1][j]) * rh[2][j]);
+            else {
+              double sum = bias[(size_t)d * 2 * G * H + G * H + 2 * H + j];
+              for (int k = 0; k < H; k++)
+                sum += (double)r[((size_t)d * G * H + 2 * H + j) * H + k] * sigm(a[1][k] + rh[1][k]) * h[k];
+              n = tanh(a[2][j] + sum);
+            }
+            nh[j] = (1 - z) * n + z * h[j];
+          } else {
+            double ig = sigm(a[0][j] + rh[0][j] + (peep ? P[j] * c[j] : 0));
+            double fg = sigm(a[2][j] + rh[2][j] + (peep ? P[2 * H + j] * c[j] : 0));
+            nc[j] = fg * c[j] + ig * tanh(a[3][j] + rh[3][j]);
+            double og = sigm(a[1][j] + rh[1][j] + (peep ? P[H + j] * nc[j] : 0));
+            nh[j] = og * tanh(nc[j]);
+          }
+        }
+        for (int j = 0; j < H; j++) {
+          h[j] = nh[j];
+          if (cell == 2) c[j] = nc[j];
+          ry[(layout ? ((size_t)b * S + t) * ND + d : ((size_t)t * ND + d) * B + b) * H + j] = (float)h[j];
+        }
+      }
+      for (int j = 0; j < H; j++) { ryh[so + j] = (float)h[j]; ryc[so + j] = (float)c[j]; }
+    }
+  for (size_t i = 0; i < (ny > ns ? ny : ns); i++) tol[i] = 2e-5f;
+  RtRnn p = {.x = A(x), .w = A(w), .r = A(r), .b = A(bias), .p = cell == 2 && peep ? A(pp) : 0, .lens = A(lens),
+             .h0 = A(h0), .c0 = cell == 2 ? A(c0) : 0, .y = A(y), .yh = A(yh), .yc = cell == 2 ? A(yc) : 0,
+             .scratch = A(scr), .cell = cell, .seq = S, .batch = B, .input = I, .hidden = H, .ndir = ND,
+             .layout = layout, .rev = dirmode == 1 ? 1 : dirmode == 2 ? 2 : 0, .lbr = lbr};
+  rt_rnn_f32(&p);
+  static const char *cells[] = {"rnn", "gru", "lstm"}, *dirs[] = {"forward", "reverse", "bidirectional"};
+  char name[128];
+  snprintf(name, sizeof name, "rnn_f32[%s S=%d B=%d I=%d H=%d layout=%d %s lbr=%d peep=%d]", cells[cell], S, B, I, H,
+           layout, dirs[dirmode], lbr, peep);
+  check(name, "Y~naive", y, ry, tol, 1.0f, ny);
+  check(name, "Y_h~naive", yh, ryh, tol, 1.0f, ns);
+  if (cell == 2) check(name, "Y_c~naive", yc, ryc, tol, 1.0f, ns);
+  free(x); free(w); free(r); free(bias); free(pp); free(h0); free(c0);
+  free(y); free(yh); free(yc); free(scr); free(ry); free(ryh); free(ryc); free(tol);
+}
+
+static void test_rnn(void) {
+  for (int layout = 0; layout < 2; layout++)
+    for (int dm = 0; dm < 3; dm++) {
+      rnn_case(0, layout, dm, 0, 0);
+      rnn_case(1, layout, dm, 0, 0);
+      rnn_case(1, layout, dm, 1, 0);
+      rnn_case(2, layout, dm, 0, 0);
+      rnn_case(2, layout, dm, 0, 1);
+    }
+}
+
 /* ------------------------------------------------------------------ topk */
 
 /* TopK's order as ONNX states it: larger (largest) / smaller value first, equal values by lower index, NaN above
@@ -2756,6 +2857,7 @@ int main(int argc, char **argv) {
   test_softmax();
   test_layout();
   test_topk();
+  test_rnn();
   test_reverse_seq();
   test_pad();
   test_reduce();
