@@ -320,6 +320,12 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
     }
     for (size_t k = 0; k < np->n_output && !g->failed; k++) {
       const char *on = np->output[k] ? np->output[k] : "";
+      if (!*on && k == 0 && (n->op == OP_RNN || n->op == OP_GRU || n->op == OP_LSTM)) {
+        /* the recurrent ops' Y is optional, but the passes expect a node's first output: an unnamed,
+         * unread value stands in (the lowering sees it unread and has the kernel skip it) */
+        ir_add_output(g, n, ir_value(g, ""));
+        continue;
+      }
       if (!*on) { ir_add_output(g, n, NULL); continue; }
       Value *v = ir_value(g, on);
       ir_add_output(g, n, v);

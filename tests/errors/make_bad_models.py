@@ -72,6 +72,18 @@ K = helper.make_tensor_value_info("k", TensorProto.INT64, [1])
 YK = helper.make_tensor_value_info("yi", TensorProto.INT64, None)
 save("topk_runtime.onnx", helper.make_graph([helper.make_node("TopK", ["x", "k"], ["y", "yi"], name="topk_2")], "g", [X, K], [Y, YK]))
 
+# recurrent ops: LSTM with clip (not supported); GRU whose W does not have 3 * hidden_size rows
+XR = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 1, 3])
+YR = helper.make_tensor_value_info("yh", TensorProto.FLOAT, None)
+WL = helper.make_tensor_value_info("w", TensorProto.FLOAT, [1, 8, 3])
+RL = helper.make_tensor_value_info("r", TensorProto.FLOAT, [1, 8, 2])
+save("lstm_clip.onnx", helper.make_graph([helper.make_node("LSTM", ["x", "w", "r"], ["", "yh"], name="lstm_1", hidden_size=2, clip=1.0)],
+                                         "g", [XR, WL, RL], [YR]), opset=14)
+WG = helper.make_tensor_value_info("w", TensorProto.FLOAT, [1, 5, 3])
+RG = helper.make_tensor_value_info("r", TensorProto.FLOAT, [1, 6, 2])
+save("gru_bad_w.onnx", helper.make_graph([helper.make_node("GRU", ["x", "w", "r"], ["", "yh"], name="gru_1", hidden_size=2)],
+                                         "g", [XR, WG, RG], [YR]), opset=14)
+
 # truncated and garbage files
 data = open(os.path.join(out, "good.onnx"), "rb").read()
 open(os.path.join(out, "truncated.onnx"), "wb").write(data[: len(data) // 2])

@@ -56,6 +56,8 @@ expect 0 "" "$m/unbound_dim.onnx" $o --dim N=1
 expect 1 "node 'tile_3' (Tile, opset 13): input 1 must be a constant" "$m/tile_runtime.onnx" $o
 expect 1 "node 'sum_5' (Sum, opset 13): dtype int32 is not supported" "$m/sum_int.onnx" $o
 expect 1 "node 'topk_2' (TopK, opset 13): input 1 must be a constant" "$m/topk_runtime.onnx" $o
+expect 1 "node 'lstm_1' (LSTM, opset 14): the clip attribute is not supported" "$m/lstm_clip.onnx" $o
+expect 1 "node 'gru_1' (GRU, opset 14): W must be [1, 6, input size]" "$m/gru_bad_w.onnx" $o
 "$cc" --help | grep -q -- "--print-after" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL --help"; }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
