@@ -16,38 +16,32 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static bool arithmetic_reader(const Node *n) {
   return n->op == OP_Conv || n->op == OP_ConvTranspose || n->op == OP_Gemm || n->op == OP_MatMul;
 }
 
 int pass_flush_denormals(Graph *g) {
-  /* ok[v->id]: every live reader of v is an arithmetic op */
-  char *ok = calloc((size_t)g->nvalues + 1, 1), *read = calloc((size_t)g->nvalues + 1, 1);
-  if (!ok || !read) {
-    free(ok); free(read);
-    return ir_errorf(g, NULL, "out of memory");
-  }
-  for (int i = 0; i < g->nvalues; i++) ok[g->values[i]->id] = 1;
+  /* ok[v->id]: every live reader of v (ir_node_reads: inputs and fused operands alike) is an arithmetic op */
+  char *ok = malloc((size_t)g->nvalues + 1);
+  if (!ok) return ir_errorf(g, NULL, "out of memory");
+  memset(ok, 1, (size_t)g->nvalues + 1);
+  Value *reads[IR_MAX_IO + 8];
   for (int i = 0; i < g->nnodes; i++) {
     const Node *n = g->nodes[i];
-    if (n->dead) continue;
-    for (int j = 0; j < n->nin; j++) {
-      const Value *v = n->in[j];
-      if (!v) continue;
-      read[v->id] = 1;
-      if (!arithmetic_reader(n)) ok[v->id] = 0;
-    }
+    if (n->dead || arithmetic_reader(n)) continue;
+    int k = ir_node_reads(n, reads);
+    for (int j = 0; j < k; j++) ok[reads[j]->id] = 0;
   }
   for (int i = 0; i < g->nvalues; i++) {
     Value *v = g->values[i];
-    if (v->kind != VK_CONST || v->dt != DT_FLOAT || !v->data || v->is_output || !read[v->id] || !ok[v->id]) continue;
+    if (v->kind != VK_CONST || v->dt != DT_FLOAT || !v->data || v->is_output || v->nuses == 0 || !ok[v->id]) continue;
     int64_t n = ir_numel(v);
     float *d = v->data;
     for (int64_t k = 0; k < n; k++)
       if (d[k] != 0.0f && fabsf(d[k]) < FLT_MIN) d[k] = signbit(d[k]) ? -0.0f : 0.0f;
   }
   free(ok);
-  free(read);
   return 0;
 }

@@ -33,10 +33,8 @@ int pass_fold_channel_scale(Graph *g) {
     Node *m = g->nodes[i];
     if (m->dead || m->op != OP_Mul || m->nin != 2 || m->act || m->res || m->out[0]->dt != DT_FLOAT) continue;
     Value *y = m->out[0];
-    Node *c = pass_single_consumer(g, y);
-    if (!c || !pass_private_to(g, y, c) || c->in[0] != y || c->nin < 2 || c->in[1] == y || (c->nin > 2 && c->in[2] == y) ||
-        c->res == y || !pointwise(c))
-      continue;
+    Node *c = pass_single_consumer(g, y);       /* read once (so only as the conv's x), not a graph output */
+    if (!c || !pass_private_to(g, y, c) || c->in[0] != y || !pointwise(c)) continue;
     for (int s = 0; s < 2; s++) {
       Value *x = m->in[s], *gate = m->in[1 - s];
       if (x->dt != DT_FLOAT || gate->dt != DT_FLOAT || !ir_shape_known(gate) || gate->rank != 4) continue;
@@ -50,9 +48,6 @@ int pass_fold_channel_scale(Graph *g) {
       break;
     }
   }
-  if (changed) {
-    ir_compact(g);
-    ir_recount_uses(g);
-  }
+  if (changed) ir_compact(g);                  /* also recounts the uses */
   return 0;
 }

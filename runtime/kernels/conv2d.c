@@ -266,12 +266,35 @@ __attribute__((noinline)) static void dw_row55(const float *const *row, const in
 
 #define DW_MAX_TAPS 64
 
+/* A depthwise path's work on one (image, channel) plane: input plane xp, its kh*kw weights wp, output plane yp,
+ * residual plane rp (or 0), bias bv; plan: what the path computed once per call. */
+typedef void (*DwPlaneFn)(const RtConv2d *p, const void *plan, const float *xp, const float *wp, float *yp,
+                          const float *rp, float bv);
+
+/* fn over every plane of the conv (the per-call setup done, the per-channel work a call each) */
+static void dw_each_plane(const RtConv2d *p, DwPlaneFn fn, const void *plan) {
+  const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
+  const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
+  const float *res = p->res ? RT_PTR(const float, p->res) : 0;
+  float *y = RT_PTR(float, p->y);
+  const int32_t nc = p->c;
+  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)p->oh * p->ow;
+  for (int32_t ni = 0; ni < p->n; ni++)
+    for (int32_t ch = 0; ch < nc; ch++) {
+      ptrdiff_t xo = ((ptrdiff_t)ni * nc + ch) * hw, yo = ((ptrdiff_t)ni * nc + ch) * ohw;
+      fn(p, plan, x + xo, w + (ptrdiff_t)ch * p->kh * p->kw, y + yo, res ? res + yo : 0, bias ? bias[ch] : 0.0f);
+    }
+}
+
 /* One channel of depthwise_padded: pad the plane, then the output rows. Not inlined, like dw_direct_plane:
  * called once per channel, so a long first call (V8's baseline code) moves to the optimized code as soon as
  * it is ready instead of running the whole conv unoptimized. */
-__attribute__((noinline)) static void dw_padded_plane(const RtConv2d *p, const DwPlan *pl, const int32_t *off,
-                                                      const float *xp, const float *wp, float *yp, const float *rp,
-                                                      float bv) {
+typedef struct { DwPlan pl; int32_t off[DW_MAX_TAPS]; } DwPadded;
+
+__attribute__((noinline)) static void dw_padded_plane(const RtConv2d *p, const void *plan, const float *xp,
+                                                      const float *wp, float *yp, const float *rp, float bv) {
+  const DwPlan *pl = &((const DwPadded *)plan)->pl;
+  const int32_t *off = ((const DwPadded *)plan)->off;
   const int32_t oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, kind = p->act.kind;
   const float aa = p->act.a, ab = p->act.b;
   float *buf = rt_abuf;
@@ -297,25 +320,13 @@ __attribute__((noinline)) static void dw_padded_plane(const RtConv2d *p, const D
 }
 
 static int depthwise_padded(const RtConv2d *p) {
-  DwPlan pl;
-  if (p->kh > DW_MAX_TAPS || p->kw > DW_MAX_TAPS || !dw_plan(p, &pl)) return 0;
-  const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
-  const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
-  const float *res = p->res ? RT_PTR(const float, p->res) : 0;
-  float *y = RT_PTR(float, p->y);
-  const int32_t kw = p->kw, sw = p->sw, nc = p->c;
-  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)p->oh * p->ow;
-  int32_t off[DW_MAX_TAPS];
-  for (int32_t kx = 0; kx < kw; kx++) {
+  DwPadded d;
+  if (p->kh > DW_MAX_TAPS || p->kw > DW_MAX_TAPS || !dw_plan(p, &d.pl)) return 0;
+  for (int32_t kx = 0; kx < p->kw; kx++) {
     int32_t t = kx * p->dw;
-    off[kx] = (t % sw) * pl.hp * pl.L + t / sw;
+    d.off[kx] = (t % p->sw) * d.pl.hp * d.pl.L + t / p->sw;
   }
-  for (int32_t ni = 0; ni < p->n; ni++)
-    for (int32_t ch = 0; ch < nc; ch++) {
-      ptrdiff_t yo = ((ptrdiff_t)ni * nc + ch) * ohw;
-      dw_padded_plane(p, &pl, off, x + ((ptrdiff_t)ni * nc + ch) * hw, w + (ptrdiff_t)ch * p->kh * kw, y + yo,
-                      res ? res + yo : 0, bias ? bias[ch] : 0.0f);
-    }
+  dw_each_plane(p, dw_padded_plane, &d);
   return 1;
 }
 
@@ -457,8 +468,9 @@ RT_AI void dw_flat_run(const int KH, const int KW, const RtConv2d *p, const DwFl
   }
 }
 
-__attribute__((noinline)) static void dw_flat_plane(const RtConv2d *p, const DwFlat *f, const float *xp,
+__attribute__((noinline)) static void dw_flat_plane(const RtConv2d *p, const void *plan, const float *xp,
                                                     const float *wp, float *yp, const float *rp, float bv) {
+  const DwFlat *f = plan;
   dw_flat_fill(p, f, xp);
   v128_t vb = wasm_f32x4_splat(bv);
   if (p->kh == 3) dw_flat_run(3, 3, p, f, wp, yp, rp, vb);
@@ -468,25 +480,18 @@ __attribute__((noinline)) static void dw_flat_plane(const RtConv2d *p, const DwF
 static int depthwise_flat(const RtConv2d *p) {
   DwFlat f;
   if (!dw_flat_plan(p, &f)) return 0;
-  const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
-  const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
-  const float *res = p->res ? RT_PTR(const float, p->res) : 0;
-  float *y = RT_PTR(float, p->y);
-  const int32_t nc = p->c;
-  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)p->oh * p->ow;
-  for (int32_t ni = 0; ni < p->n; ni++)
-    for (int32_t ch = 0; ch < nc; ch++) {
-      ptrdiff_t xo = ((ptrdiff_t)ni * nc + ch) * hw, yo = ((ptrdiff_t)ni * nc + ch) * ohw;
-      dw_flat_plane(p, &f, x + xo, w + (ptrdiff_t)ch * p->kh * p->kw, y + yo, res ? res + yo : 0, bias ? bias[ch] : 0.0f);
-    }
+  dw_each_plane(p, dw_flat_plane, &f);
   return 1;
 }
 
 /* One channel of depthwise (not inlined, see dw_padded_plane): per output row, tap rows outside the input
  * are skipped, interior columns [lo, hi) (whole window inside) go through dw_interior, border columns one by
  * one. The accumulators start at the bias, then the taps, then the residual are added. */
-__attribute__((noinline)) static void dw_direct_plane(const RtConv2d *p, int32_t lo, int32_t hi, const float *xp,
+typedef struct { int32_t lo, hi; } DwDirect;   /* interior output columns [lo, hi) */
+
+__attribute__((noinline)) static void dw_direct_plane(const RtConv2d *p, const void *plan, const float *xp,
                                                       const float *wp, float *yp, const float *rp, float bv) {
+  const int32_t lo = ((const DwDirect *)plan)->lo, hi = ((const DwDirect *)plan)->hi;
   const int32_t h = p->h, wd = p->w_, oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, sw = p->sw;
   const int32_t sh = p->sh, pt = p->pt, pl = p->pl, dh = p->dh, dw = p->dw;
   const int32_t kind = p->act.kind;
@@ -520,20 +525,9 @@ __attribute__((noinline)) static void dw_direct_plane(const RtConv2d *p, int32_t
 
 /* Depthwise (group == c == k) straight from the input, plane by plane. */
 static void depthwise(const RtConv2d *p) {
-  const float *x = RT_PTR(const float, p->x), *w = RT_PTR(const float, p->w);
-  const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0;
-  const float *res = p->res ? RT_PTR(const float, p->res) : 0;
-  float *y = RT_PTR(float, p->y);
-  const int32_t nc = p->c;
-  ptrdiff_t hw = (ptrdiff_t)p->h * p->w_, ohw = (ptrdiff_t)p->oh * p->ow;
-  int32_t lo, hi;
-  rt_valid_range(p->ow, p->w_, p->sw, p->pl, 0, (p->kw - 1) * p->dw, &lo, &hi);
-  for (int32_t ni = 0; ni < p->n; ni++)
-    for (int32_t ch = 0; ch < nc; ch++) {
-      ptrdiff_t yo = ((ptrdiff_t)ni * nc + ch) * ohw;
-      dw_direct_plane(p, lo, hi, x + ((ptrdiff_t)ni * nc + ch) * hw, w + (ptrdiff_t)ch * p->kh * p->kw, y + yo,
-                      res ? res + yo : 0, bias ? bias[ch] : 0.0f);
-    }
+  DwDirect d;
+  rt_valid_range(p->ow, p->w_, p->sw, p->pl, 0, (p->kw - 1) * p->dw, &d.lo, &d.hi);
+  dw_each_plane(p, dw_direct_plane, &d);
 }
 
 /* packb of a pointwise conv whose input channels are scaled (RtConv2d.xscale): B[q][j] = x[q][j] * s[q],
@@ -557,6 +551,7 @@ static void packb_scaled(const void *ctx, int32_t k0, int32_t kc, int32_t j0, in
 /* A pointwise conv on a 1x1 image (the squeeze-excite FCs): a matrix-vector product over the packed
  * weights' 5-row panels, 4 rows in a vector and the fifth in a scalar. The GEMM core would pad the single
  * column to an 8-wide strip element by element and compute 8 columns for 1. */
+_Static_assert(RT_CONV_PACK_MR == 5, "conv_gemv reads a panel's rows 0-3 as a vector and row 4 apart");
 __attribute__((noinline)) static void conv_gemv(const RtConv2d *p, const float *xv, const float *xs, const float *ap,
                                                const float *bias, const float *res, float *y) {
   const int32_t k = p->k, c = p->c, MR = RT_CONV_PACK_MR;
@@ -610,7 +605,7 @@ __attribute__((noinline)) static void conv_gemm(const RtConv2d *p) {
   ptrdiff_t hw = (ptrdiff_t)p->h * p->w_;
   int pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 &&
                   p->oh == p->h && p->ow == p->w_;
-  if (pointwise && ohw == 1 && p->group == 1 && p->wpacked && RT_CONV_PACK_MR == 5) {
+  if (pointwise && ohw == 1 && p->group == 1 && p->wpacked) {
     for (int32_t ni = 0; ni < p->n; ni++)
       conv_gemv(p, x + (ptrdiff_t)ni * p->c, p->xscale ? RT_PTR(const float, p->xscale) + (ptrdiff_t)ni * p->xscale_ns : 0,
                 w, bias, res ? res + (ptrdiff_t)ni * p->k : 0, y + (ptrdiff_t)ni * p->k);

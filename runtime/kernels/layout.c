@@ -56,8 +56,32 @@ void rt_gather__scalar(const RtGather *p) {
     }
 }
 
-/* GatherElements: walks y in order, the innermost dim in a loop, the outer ones with a counter; base holds the
- * x offset of every dim but the innermost and the axis. */
+/* The walk GatherElements and ScatterElements share: over the index tensor (shape dim[r]) in order, the
+ * innermost dim in a loop, the outer ones with the counter ctr[r - 1]. */
+
+/* offset (elements) of the data row the counter addresses: every dim but the innermost and the axis */
+RT_AI ptrdiff_t elem_row_base(const int32_t *ctr, const int32_t *stride, int32_t r, int32_t ax) {
+  ptrdiff_t base = 0;
+  for (int32_t d = 0; d < r - 1; d++)
+    if (d != ax) base += (ptrdiff_t)ctr[d] * stride[d];
+  return base;
+}
+
+RT_AI void elem_next_row(int32_t *ctr, const int32_t *dim, int32_t r) {
+  for (int32_t d = r - 2; d >= 0; d--) {
+    if (++ctr[d] < dim[d]) break;
+    ctr[d] = 0;
+  }
+}
+
+/* index element i (int64 or int32), negative ones counted from an; -1 when outside [0, an) */
+RT_AI int64_t elem_index(const unsigned char *ib, int32_t idx64, ptrdiff_t i, int32_t an) {
+  int64_t j = idx64 ? ((const int64_t *)ib)[i] : (int64_t)((const int32_t *)ib)[i];
+  if (j < 0) j += an;
+  return j < 0 || j >= an ? -1 : j;
+}
+
+/* GatherElements: y in order; an index out of range gives zeros. */
 void rt_gather_elements__scalar(const RtGatherElements *p) {
   const unsigned char *x = RT_PTR(const unsigned char, p->x);
   const unsigned char *ib = RT_PTR(const unsigned char, p->idx);
@@ -70,20 +94,14 @@ void rt_gather_elements__scalar(const RtGatherElements *p) {
   int32_t ctr[RT_MAX_RANK] = {0}, nl = p->dim[r - 1];
   ptrdiff_t sl = ax == r - 1 ? 0 : p->xstride[r - 1], sa = p->xstride[ax];
   for (ptrdiff_t i = 0; i < total; i += nl) {
-    ptrdiff_t base = 0;
-    for (int32_t d = 0; d < r - 1; d++)
-      if (d != ax) base += (ptrdiff_t)ctr[d] * p->xstride[d];
+    ptrdiff_t base = elem_row_base(ctr, p->xstride, r, ax);
     for (int32_t k = 0; k < nl; k++) {
-      int64_t j = p->idx64 ? ((const int64_t *)ib)[i + k] : (int64_t)((const int32_t *)ib)[i + k];
-      if (j < 0) j += an;
+      int64_t j = elem_index(ib, p->idx64, i + k, an);
       unsigned char *dst = y + (i + k) * es;
-      if (j < 0 || j >= an) rt_memset(dst, 0, (size_t)es);
+      if (j < 0) rt_memset(dst, 0, (size_t)es);
       else copy_elem(dst, x + (base + (ptrdiff_t)k * sl + (ptrdiff_t)j * sa) * es, es);
     }
-    for (int32_t d = r - 2; d >= 0; d--) {
-      if (++ctr[d] < p->dim[d]) break;
-      ctr[d] = 0;
-    }
+    elem_next_row(ctr, p->dim, r);
   }
 }
 
@@ -120,21 +138,15 @@ void rt_scatter_elements__scalar(const RtScatterElements *p) {
   int32_t ctr[RT_MAX_RANK] = {0}, nl = p->dim[r - 1];
   ptrdiff_t sl = ax == r - 1 ? 0 : p->ystride[r - 1], sa = p->ystride[ax];
   for (ptrdiff_t i = 0; i < total; i += nl) {
-    ptrdiff_t base = 0;
-    for (int32_t d = 0; d < r - 1; d++)
-      if (d != ax) base += (ptrdiff_t)ctr[d] * p->ystride[d];
+    ptrdiff_t base = elem_row_base(ctr, p->ystride, r, ax);
     for (int32_t k = 0; k < nl; k++) {
-      int64_t j = p->idx64 ? ((const int64_t *)ib)[i + k] : (int64_t)((const int32_t *)ib)[i + k];
-      if (j < 0) j += an;
-      if (j < 0 || j >= an) continue;
+      int64_t j = elem_index(ib, p->idx64, i + k, an);
+      if (j < 0) continue;                  /* out of range: skipped, never written out of bounds */
       unsigned char *dst = y + (base + (ptrdiff_t)k * sl + (ptrdiff_t)j * sa) * es;
       if (p->reduction == RT_SCATTER_NONE) copy_elem(dst, u + (i + k) * es, es);
       else scatter_red(dst, u + (i + k) * es, p->dtype, p->reduction);
     }
-    for (int32_t d = r - 2; d >= 0; d--) {
-      if (++ctr[d] < p->dim[d]) break;
-      ctr[d] = 0;
-    }
+    elem_next_row(ctr, p->dim, r);
   }
 }
 
