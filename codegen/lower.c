@@ -86,6 +86,7 @@ static void tensor_of(Graph *g, LowerCtx *cx, const Value *v, CgTensor *t) {
   t->rank = v->rank;
   for (int i = 0; i < v->rank; i++) {
     t->shape[i] = ir_dim_max(g, v->dims[i]);
+    t->dims[i] = v->dims[i];
     /* a name only when it is a symbol of the graph (an output's own dim_param names mean nothing to a host) */
     for (int s = 0; s < g->nsyms && v->dim_names[i]; s++)
       if (!strcmp(g->syms[s], v->dim_names[i])) t->dim_names[i] = g->syms[s];

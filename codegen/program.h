@@ -35,6 +35,7 @@ typedef struct {
   int64_t shape[IR_MAX_RANK];          /* at the bounds of run-time symbols */
   const char *dim_names[IR_MAX_RANK];  /* dim_param symbol bound at compile time, or NULL */
   const char *dim_expr[IR_MAX_RANK];   /* run-time dim as an expression ("past + seq"), or NULL */
+  Dim dims[IR_MAX_RANK];               /* the same dims as polynomials over symbols (native descriptor) */
   uint32_t addr, bytes;                /* bytes reserved (at the bounds) */
   int64_t cap; int cap_axis;           /* cap > 0: storage has cap slots along cap_axis (a resident cache) */
   const char *resident_in;             /* input stored in this output's storage (docs/abi.md), or NULL */

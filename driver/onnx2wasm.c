@@ -1,5 +1,6 @@
 /* onnx2wasm.c — the compiler's command line: load, run the pass pipeline, lower, emit. */
 #define _POSIX_C_SOURCE 200809L
+#include "../codegen/llvm_emit.h"
 #include "../codegen/lower.h"
 #include "../codegen/wasm_emit.h"
 #include "../frontend/frontend.h"
@@ -19,7 +20,16 @@ static const char usage[] =
   "custom section onnx2wasm.signature; see docs/abi.md).\n"
   "\n"
   "options:\n"
-  "  -o, --output FILE      output .wasm (required unless only printing)\n"
+  "  -o, --output FILE      output (required unless only printing); its extension picks the\n"
+  "                         kind: .wasm a WebAssembly module (default), .so a native shared\n"
+  "                         library, .o a native relocatable object; native outputs get a C\n"
+  "                         header beside them (FILE with .h; docs/abi.md)\n"
+  "  --target TRIPLE        wasm32 (default for .wasm), x86_64-linux-gnu (default for .so/.o)\n"
+  "                         or aarch64-linux-gnu\n"
+  "  --cpu CPU              native ISA level: x86-64-v2 (default), x86-64-v3 (AVX2+FMA),\n"
+  "                         x86-64-v4 (AVX-512), native (this machine), an LLVM CPU name;\n"
+  "                         AArch64: generic (default, NEON), neoverse-n1, apple-m1, ...\n"
+  "  --name ID              prefix of the C API's functions (default: the output's file name)\n"
   "  -O0 | -O1 | -O2 | -O3  optimization level (default -O2): -O0 runs only the passes\n"
   "                         needed for correctness; -O1+ folds BatchNormalization into Conv\n"
   "                         and fuses residual adds and activations into epilogues\n"
@@ -57,7 +67,7 @@ static int die_usage(const char *msg, const char *arg) {
 }
 
 int main(int argc, char **argv) {
-  const char *in = NULL, *out = NULL, *print_after = NULL;
+  const char *in = NULL, *out = NULL, *print_after = NULL, *triple = NULL, *cpu = NULL, *name = NULL;
   bool print_program = false, stats = false, verify = false, no_winograd = false, no_bf16 = false;
   WasmOptions wo = {0};
   int level = 2;
@@ -70,6 +80,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--version")) { puts("onnx2wasm " O2W_VERSION); return 0; }
     else if (!strcmp(a, "-o") || !strcmp(a, "--output")) { if (++i >= argc) return die_usage("missing value for", a); out = argv[i]; }
     else if (!strncmp(a, "-O", 2) && strlen(a) == 3 && a[2] >= '0' && a[2] <= '3') level = a[2] - '0';
+    else if (!strcmp(a, "--target")) { if (++i >= argc) return die_usage("missing value for", a); triple = argv[i]; }
+    else if (!strcmp(a, "--cpu")) { if (++i >= argc) return die_usage("missing value for", a); cpu = argv[i]; }
+    else if (!strcmp(a, "--name")) { if (++i >= argc) return die_usage("missing value for", a); name = argv[i]; }
     else if (!strcmp(a, "--dim")) {
       if (++i >= argc) return die_usage("missing value for", a);
       const char *eq = strchr(argv[i], '=');
@@ -135,6 +148,25 @@ int main(int argc, char **argv) {
   if (!in) return die_usage("no model given", NULL);
   if (!out && !print_after && !print_program) return die_usage("no output given (-o OUT.wasm)", NULL);
 
+  /* the output kind and the target */
+  const char *ext = out ? strrchr(out, '.') : NULL;
+  bool native_out = ext && (!strcmp(ext, ".so") || !strcmp(ext, ".o"));
+  if (native_out && !triple) triple = "x86_64-linux-gnu";
+  Target target;
+  char terr[512];
+  if (cg_target_init(&target, triple, cpu, terr, sizeof terr)) return die_usage(terr, NULL);
+  if (out && native_out != cg_target_native(&target))
+    return die_usage(native_out ? "a .so/.o output needs a native --target" : "a native --target writes a .so or .o output", out);
+  char prefix[128], *header = NULL;
+  if (native_out) {
+    if (cg_c_prefix(name ? name : out, prefix, sizeof prefix, !name)) return die_usage("--name must be a C identifier", name);
+    size_t hl = (size_t)(ext - out);
+    header = malloc(hl + 3);
+    if (!header) return 3;
+    memcpy(header, out, hl);
+    memcpy(header + hl, ".h", 3);
+  }
+
   Graph *g = fe_load(in, &fe);
   g->no_winograd = no_winograd;
   g->no_bf16_weights = no_bf16;
@@ -144,12 +176,23 @@ int main(int argc, char **argv) {
   uint32_t base = 0;
   WasmStats ws = {0};
   int rc = 0;
-  if (ir_failed(g) || ir_verify(g) || pass_run_pipeline(g, &po) || cg_wasm_base(g, &base) || cg_lower(g, base, &prog)) rc = 1;
+  NativeStats ns = {0};
+  if (ir_failed(g) || ir_verify(g) || pass_run_pipeline(g, &po)) rc = 1;
+  if (!rc && native_out) base = CG_NATIVE_BASE;
+  else if (!rc && cg_wasm_base(g, &base)) rc = 1;
+  if (!rc && cg_lower(g, base, &prog)) rc = 1;
   if (!rc && print_program) cg_program_dump(&prog, stderr);
-  if (!rc && out && cg_wasm_emit(g, &prog, out, &wo, &ws)) rc = 1;
+  if (!rc && out && native_out) {
+    NativeOptions no = {.target = &target, .prefix = prefix, .shared = !strcmp(ext, ".so")};
+    if (cg_native_emit(g, &prog, out, &no, &ns) || cg_c_header(g, &prog, header, prefix)) rc = 1;
+    ws.module_bytes = ns.file_bytes;
+    ws.code_bytes = ns.object_bytes > prog.weights_size ? ns.object_bytes - prog.weights_size : 0;
+    ws.kernels = ns.kernels;
+  } else if (!rc && out && cg_wasm_emit(g, &prog, out, &wo, &ws)) rc = 1;
   if (rc) {
     fprintf(stderr, "onnx2wasm: %s: %s\n", in, ir_error(g));
     if (out && unlink(out) && errno != ENOENT) fprintf(stderr, "onnx2wasm: warning: could not remove stale '%s'\n", out);
+    if (header && unlink(header) && errno != ENOENT) fprintf(stderr, "onnx2wasm: warning: could not remove stale '%s'\n", header);
   } else if (stats && out) {
     int64_t tensors = 0;                       /* what the arena would be without reuse */
     for (int i = 0; i < g->nvalues; i++) {
@@ -163,6 +206,7 @@ int main(int argc, char **argv) {
   }
   cg_program_free(&prog);
   ir_graph_free(g);
+  free(header);
   for (int i = 0; i < fe.ndims; i++) free((void *)fe.dim_name[i]);
   for (int i = 0; i < fe.nmax; i++) free((void *)fe.max_name[i]);
   return rc;

@@ -5,7 +5,8 @@
  * order with the block's address. Blocks hold only 32-bit fields (int32_t, uint32_t, float),
  * so their layout is identical on the host (where the compiler fills them) and on wasm32.
  * Addresses are byte offsets into the module's linear memory (RtAddr); a kernel turns one into
- * a pointer with RT_PTR, which adds rt_mem_base (0 on wasm32, the arena base for native code).
+ * a pointer with RT_PTR: the address itself on wasm32; on native targets an offset into the weights or
+ * the caller's arena (see RT_PTR below).
  * An address of 0 means "absent" for optional operands (bias, residual, ...).
  *
  * Usage (kernel side):
@@ -411,8 +412,14 @@ typedef struct {
 #ifdef __wasm__
 #define RT_PTR(T, addr) ((T *)(uintptr_t)(addr))
 #else
-extern unsigned char *rt_mem_base;
-#define RT_PTR(T, addr) ((T *)(rt_mem_base + (addr)))
+/* Native code: an address below `split` is an offset into the model's constant weights (shared by every
+ * instance), any other into the caller's arena (inputs, outputs, intermediates, parameter blocks). The
+ * generated run sets both bases for the calling thread (runtime/native/o2w_api.c), so several threads can
+ * run one model on separate arenas. */
+typedef struct { unsigned char *wbase, *ibase; uint32_t split; } RtMem;
+extern _Thread_local RtMem rt_mem;
+static inline void *rt_ptr(RtAddr a) { return (a < rt_mem.split ? rt_mem.wbase : rt_mem.ibase) + a; }
+#define RT_PTR(T, addr) ((T *)rt_ptr(addr))
 #endif
 
 /* NegativeLogLikelihoodLoss (softmax = 0: x holds log-probabilities) and SoftmaxCrossEntropyLoss

@@ -5,11 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TYPED_ARRAYS } from './onnx2wasm.mjs';
 import { loadFile } from './onnx2wasm-node.mjs';
+import { isNativeLibrary, loadNative } from './onnx2wasm-native.mjs';
 import { decodeTensor, encodeTensor, halfToFloat, floatToHalf } from './tensorproto.mjs';
 
-export const HELP = `usage: onnx2wasm-run MODEL.wasm [options]
+export const HELP = `usage: onnx2wasm-run MODEL.wasm|MODEL.so [options]
 
-Runs a module produced by onnx2wasm (docs/abi.md) under Node.js.
+Runs a module produced by onnx2wasm (docs/abi.md) under Node.js, or a native library
+(MODEL.so, run by onnx2wasm-native-host; O2W_NATIVE_HOST may name another host, e.g. an
+AArch64 build under qemu-user). Same options and output for both.
 
 options:
   --data DIR     read inputs from DIR/input_K.pb (onnx.TensorProto, K = 0.. in graph-input
@@ -293,7 +296,9 @@ async function runCli(opts, io, out, info, warn) {
   const now = () => performance.now();
   let t0 = now(), model;
   // the weights go from the file straight into the module's memory (load time includes reading the file)
-  try { model = await loadFile(opts.model); } catch (e) { throw new CliError(`${opts.model}: ${e.message}`); }
+  try {
+    model = isNativeLibrary(opts.model) ? loadNative(opts.model) : await loadFile(opts.model);
+  } catch (e) { throw new CliError(`${opts.model}: ${e.message}`); }
   const loadMs = now() - t0;
 
   // Inputs.
@@ -328,18 +333,28 @@ async function runCli(opts, io, out, info, warn) {
   const runOnce = () => {
     try { return model.run(feeds); } catch (e) { throw new CliError(e.message, 3); }
   };
-  t0 = now();
-  const result = runOnce();
-  const firstMs = now() - t0;
+  let result, firstMs, times = [], loadTotal = loadMs;
+  if (model.native) {
+    // timed inside the host process (load = dlopen + arena + reading the inputs), copies in and out included
+    let r;
+    try { r = model.bench(feeds, opts.bench); } catch (e) { throw new CliError(e.message, e.status === 3 ? 3 : 2); }
+    ({ result } = r);
+    firstMs = r.first_ms;
+    times = r.times_ms;
+    loadTotal = r.load_ms;
+  } else {
+    t0 = now();
+    result = runOnce();
+    firstMs = now() - t0;
+    for (let i = 0; i < opts.bench; i++) { t0 = now(); runOnce(); times.push(now() - t0); }
+  }
   let bench = null;
   if (opts.bench) {
-    const times = [];
-    for (let i = 0; i < opts.bench; i++) { t0 = now(); runOnce(); times.push(now() - t0); }
     times.sort((a, b) => a - b);
     const mid = times.length >> 1;
     const median = times.length % 2 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
     const r3 = (x) => Math.round(x * 1000) / 1000;
-    bench = { load_ms: r3(loadMs), first_ms: r3(firstMs), median_ms: r3(median), min_ms: r3(times[0]), runs: opts.bench };
+    bench = { load_ms: r3(loadTotal), first_ms: r3(firstMs), median_ms: r3(median), min_ms: r3(times[0]), runs: opts.bench };
   }
 
   // Compare or describe.

@@ -55,7 +55,7 @@ void rt_attention_f32__scalar(const RtAttention *p) {
   }
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 /* dot(q, k) over d floats, 4-wide with a scalar tail; the partial sums stay in one vector */
 RT_AI v128_t dot_part(const float *q, const float *k, int32_t d) {

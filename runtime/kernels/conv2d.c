@@ -55,7 +55,7 @@ void rt_conv2d_f32__scalar(const RtConv2d *p) {
     }
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 /* Implicit im2col: packs the B strip of the conv GEMM, B[q][j] = x[ci][iy][ix] for reduction index
  * q = (ci*kh + ky)*kw + kx and output pixel j (flattened oy*ow + ox), straight from the input (0 outside)

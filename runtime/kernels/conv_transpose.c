@@ -50,7 +50,7 @@ void rt_conv_transpose_f32__scalar(const RtConvTranspose *p) {
   }
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 /* Adds CB output channels' contributions of input row xr (columns [ix0, ix1)) for one kernel tap into the
  * output rows yr[j] (already offset to the tap's output column of input column 0: column ix lands at

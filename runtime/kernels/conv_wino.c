@@ -91,7 +91,7 @@ void rt_conv_wino_f32__scalar(const RtConvWino *p) {
         }
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 #define VADD wasm_f32x4_add
 #define VSUB wasm_f32x4_sub

@@ -3,7 +3,7 @@
 
 /* Out-of-line activations (the kinds after RT_ACT_RECIPROCAL), shared by every epilogue. */
 __attribute__((noinline)) float rt_act1_ext_call(int32_t kind, float a, float b, float v) { return rt_act1_ext(kind, a, b, v); }
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 __attribute__((noinline)) v128_t rt_act_ext_f32x4_call(int32_t kind, float a, float b, v128_t v) {
   return rt_act_ext_f32x4(kind, a, b, v);
 }
@@ -48,7 +48,7 @@ void rt_channel_affine_f32__scalar(const RtChannelAffine *p) {
         y[i] = rt_act1(p->act.kind, p->act.a, p->act.b, x[i] * sc[c] + sh[c]);
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 /* Broadcast shape after dropping size-1 dims and merging dims that are contiguous for y, a and b.
  * Index 0 is the innermost dim. */

@@ -80,7 +80,7 @@ void rt_matmul_f32__scalar(const RtMatMul *p) {
 }
 
 /* ------------------------------------------------------------------ f32x4 GEMM core */
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 /* Blocking (GotoBLAS style, sized for a 48 KiB L1 / 2 MiB L2):
  *   MR x NR = 5 x 8 register tile: 10 f32x4 accumulators + 2 B vectors + 1 broadcast + 1 product = 14
@@ -94,9 +94,9 @@ void rt_matmul_f32__scalar(const RtMatMul *p) {
 #define NC 128
 #define MC (MR * 40)
 
-float rt_abuf[MC * KC] __attribute__((aligned(16))); /* also the depthwise conv's padded planes */
+RT_TLS float rt_abuf[MC * KC] __attribute__((aligned(16))); /* also the depthwise conv's padded planes */
 _Static_assert(MC * KC == RT_ABUF_FLOATS, "RT_ABUF_FLOATS");
-static float rt_bbuf[KC * NC] __attribute__((aligned(16)));
+static RT_TLS float rt_bbuf[KC * NC] __attribute__((aligned(16)));
 
 /* What the micro-kernel itself applies when writing a full tile (the common conv epilogue): C (or the
  * residual, on the first k block) added, then on the last block the row bias and relu/clip. Anything
@@ -123,7 +123,7 @@ __attribute__((noinline)) static void ukr(int32_t kc, const float *a, const floa
     v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
     for (int i = 0; i < MR; i++) {
       v128_t va = wasm_v128_load32_splat(a + i);
-#ifdef __wasm_relaxed_simd__ /* runtime/build-kernels.sh --relaxed (not shipped; see bench/gemm) */
+#if defined(__wasm_relaxed_simd__) || !defined(__wasm__) /* build-kernels.sh --relaxed (not shipped; see bench/gemm), or native (FMA where the target has it) */
       c0[i] = wasm_f32x4_relaxed_madd(va, b0, c0[i]);
       c1[i] = wasm_f32x4_relaxed_madd(va, b1, c1[i]);
 #else

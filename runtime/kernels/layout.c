@@ -267,7 +267,7 @@ void rt_pad__scalar(const RtPad *p) {
   }
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 /* Transpose: dims are coalesced first; rows whose x stride is 1 become memcpy; a 4-byte
  * transpose whose second-innermost dim is x-contiguous goes through 4x4 register transposes. */

@@ -253,7 +253,7 @@ void rt_trilu__scalar(const RtTrilu *p) {
     }
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 /* binary_any: float32 comparisons whose innermost dim is contiguous or broadcast in both operands run 4 lanes
  * at a time (masks narrowed to bytes); everything else goes through the scalar loop row by row. */

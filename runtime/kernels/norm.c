@@ -27,7 +27,7 @@ void rt_norm_f32__scalar(const RtNorm *p) {
   }
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 /* sum of x[0..n) (minus c, squared when sq) in four f32x4 partial sums */
 RT_AI float row_sum(const float *x, int32_t n, float c, int sq) {
   v128_t vc = wasm_f32x4_splat(c), s0 = wasm_f32x4_const_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;

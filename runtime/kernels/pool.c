@@ -45,7 +45,7 @@ void rt_global_pool_f32__scalar(const RtGlobalPool *p) {
   }
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 /* Interior columns [ox, ox1) of one output row, 4 at a time: xb points at input column -pl of the
  * first valid window row, rstep floats between window rows. SW and MAX are compile-time constants. */

@@ -167,7 +167,7 @@ void rt_cumsum__scalar(const RtCumSum *p) {
     }
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 /* ------------------------------------------------------------------ SIMD reduce */
 

@@ -40,7 +40,7 @@ void rt_resize_f32__scalar(const RtResize *p) {
   }
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 /* One output row from the source row r (input row or vertically combined row). */
 static void resize_row(const RtResize *p, const Tabs *t, const float *r, float *yr) {

@@ -26,16 +26,30 @@
 #define RT_EXPORT(name)
 #endif
 
+/* RT_SIMD128: the kernels' 128-bit variants are built (rt_vec.h: wasm SIMD128, or the same operations
+ * natively on x86-64 and AArch64). RT_TLS: storage of the kernels' work buffers, one per thread on native
+ * targets so that several threads can run models at once (a wasm instance is single-threaded). */
+#if defined(__wasm_simd128__) || (defined(__clang__) && (defined(__x86_64__) || defined(__aarch64__)))
+#define RT_SIMD128 1
+#else
+#define RT_SIMD128 0
+#endif
+#ifdef __wasm__
+#define RT_TLS
+#else
+#define RT_TLS _Thread_local
+#endif
+
 #define RT_AI static inline __attribute__((always_inline))
 #define RT_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define RT_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Declarations of every kernel variant: rt_<id> (exported entry), rt_<id>__scalar (reference),
- * rt_<id>__simd128 (only when compiled with SIMD128). */
+ * rt_<id>__simd128 (only when RT_SIMD128). */
 #define K(id, P) void rt_##id(const P *p); void rt_##id##__scalar(const P *p);
 #include "../kernels.def"
 #undef K
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 #define K(id, P) void rt_##id##__simd128(const P *p);
 #include "../kernels.def"
 #undef K
@@ -439,8 +453,8 @@ RT_AI void rt_memcpy(void *dst, const void *src, size_t n) { __builtin_memcpy(ds
 RT_AI void rt_memset(void *dst, int c, size_t n) { __builtin_memset(dst, c, n); }
 
 /* ---------------------------------------------------------------- f32x4 math */
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
+#if RT_SIMD128
+#include "rt_vec.h"
 
 #define RT_VS(c) wasm_f32x4_splat(c)
 #define RT_VMUL(a, b) wasm_f32x4_mul(a, b)
@@ -785,7 +799,7 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
                   const RtEpilogue *ep);
 /* Static work buffer of the GEMM core (packed A), also used by the depthwise conv when no GEMM runs. */
 #define RT_ABUF_FLOATS (RT_CONV_PACK_MR * 40 * 256)
-extern float rt_abuf[RT_ABUF_FLOATS];
+extern RT_TLS float rt_abuf[RT_ABUF_FLOATS];
 /* packb for an explicit B[k][j] = b[k*ks + j*ns] (ctx: RtStridedB). */
 typedef struct { const float *b; int32_t ks, ns; } RtStridedB;
 void rt_packb_strided(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nv, float *dst);
@@ -795,6 +809,6 @@ void rt_packb_strided(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32
 void rt_sgemm_f32x4(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, int32_t a_ks,
                     const float *b, int32_t b_ks, int32_t b_ns, float *c, int32_t ldc,
                     const RtEpilogue *ep);
-#endif /* __wasm_simd128__ */
+#endif /* RT_SIMD128 */
 
 #endif

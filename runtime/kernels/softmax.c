@@ -38,7 +38,7 @@ void rt_softmax_f32__scalar(const RtSoftmax *p) {
     }
 }
 
-#ifdef __wasm_simd128__
+#if RT_SIMD128
 
 /* inner == 1: one contiguous row of n; the tail uses partial loads (padding lanes are -inf). */
 static void softmax_row(const float *x, float *y, int32_t n, int lg) {

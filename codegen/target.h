@@ -1,0 +1,29 @@
+/* target.h — what the compiler is building for: the wasm32 module, or native code for an
+ * architecture and CPU level. The Program is target-neutral in form; the Target decides where its
+ * address space starts (lower), which kernel build is linked and how the output is written.
+ *
+ * Usage:
+ *   Target t;
+ *   if (cg_target_init(&t, "aarch64-linux-gnu", NULL, errbuf, sizeof errbuf)) ... errbuf says why
+ */
+#ifndef TARGET_H
+#define TARGET_H
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum { TARGET_WASM32, TARGET_X86_64, TARGET_AARCH64 } TargetArch;
+
+typedef struct {
+  TargetArch arch;
+  const char *triple;     /* LLVM triple of native targets ("x86_64-unknown-linux-gnu"), NULL for wasm32 */
+  const char *cpu;        /* LLVM CPU name: "x86-64-v2" (default), "x86-64-v3", "x86-64-v4", a host's; "generic" on AArch64 */
+  const char *features;   /* extra LLVM features ("" unless --cpu native) */
+} Target;
+
+/* triple: NULL or "wasm32" for wasm; "x86_64-linux-gnu" / "aarch64-linux-gnu" (also with "-unknown-").
+ * cpu: NULL for the portable default, "native" (host CPU; only when the arch is the host's), or a level
+ * ("x86-64-v2|v3|v4", AArch64: "generic", "neoverse-n1", "apple-m1", ... any LLVM CPU name of that arch).
+ * Returns 0, or -1 with a message in err. */
+int cg_target_init(Target *t, const char *triple, const char *cpu, char *err, size_t errsize);
+static inline bool cg_target_native(const Target *t) { return t->arch != TARGET_WASM32; }
+#endif

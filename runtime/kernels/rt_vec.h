@@ -1,0 +1,144 @@
+/* rt_vec.h — the 128-bit vector vocabulary of the kernels, for every ISA they are built for.
+ *
+ * The kernels are written once against the WebAssembly SIMD128 operation set (its names and its
+ * semantics: pmin/pmax, saturating truncation, round-half-even, bitselect). On wasm32 this header is
+ * clang's <wasm_simd128.h>; on x86-64 and AArch64 it defines the same operations over clang vector
+ * extensions and elementwise builtins, which LLVM lowers to SSE/AVX or NEON instructions one to one
+ * (no scalar emulation: every operation used here has a direct native form). Only the operations the
+ * kernels use are defined; a kernel that needs another one adds it here, with wasm's semantics.
+ *
+ * Native builds keep wasm's results except for rounding where FMA contraction applies (a*b+c may be
+ * fused when the target has FMA, as relaxed_madd allows).
+ *
+ * Wider registers (AVX2's 8 lanes, AVX-512's 16) are a different kernel, not a different spelling of
+ * this one: the hot micro-kernels have native-width variants of their own (see gemm.c). */
+#ifndef RT_VEC_H
+#define RT_VEC_H
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+
+#elif defined(__clang__) && (defined(__x86_64__) || defined(__aarch64__))
+#include <stdint.h>
+
+typedef int32_t v128_t __attribute__((__vector_size__(16), __aligned__(16)));
+typedef float rt_f32x4 __attribute__((__vector_size__(16), __aligned__(16)));
+typedef int32_t rt_i32x4 __attribute__((__vector_size__(16), __aligned__(16)));
+typedef uint32_t rt_u32x4 __attribute__((__vector_size__(16), __aligned__(16)));
+typedef int64_t rt_i64x2 __attribute__((__vector_size__(16), __aligned__(16)));
+typedef int16_t rt_i16x8 __attribute__((__vector_size__(16), __aligned__(16)));
+typedef uint16_t rt_u16x8 __attribute__((__vector_size__(16), __aligned__(16)));
+typedef uint8_t rt_u8x16 __attribute__((__vector_size__(16), __aligned__(16)));
+typedef int32_t rt_i32x2 __attribute__((__vector_size__(8)));
+/* unaligned, type-punning views for loads and stores */
+typedef int32_t rt_v128u __attribute__((__vector_size__(16), __aligned__(1), __may_alias__));
+typedef int32_t rt_i32u __attribute__((__aligned__(1), __may_alias__));
+typedef int64_t rt_i64u __attribute__((__aligned__(1), __may_alias__));
+
+#define RT_VF static inline __attribute__((always_inline, nodebug))
+
+RT_VF v128_t wasm_v128_load(const void *p) { return (v128_t)*(const rt_v128u *)p; }
+RT_VF void wasm_v128_store(void *p, v128_t v) { *(rt_v128u *)p = v; }
+RT_VF v128_t wasm_v128_load32_splat(const void *p) { int32_t x = *(const rt_i32u *)p; return (v128_t){x, x, x, x}; }
+RT_VF v128_t wasm_v128_load32_zero(const void *p) { return (v128_t){*(const rt_i32u *)p, 0, 0, 0}; }
+RT_VF v128_t wasm_v128_load64_zero(const void *p) { return (v128_t)(rt_i64x2){*(const rt_i64u *)p, 0}; }
+#define wasm_v128_load32_lane(p, v, i) __extension__({ v128_t _v = (v); _v[i] = *(const rt_i32u *)(p); _v; })
+#define wasm_v128_store32_lane(p, v, i) ((void)(*(rt_i32u *)(p) = ((v128_t)(v))[i]))
+#define wasm_v128_store64_lane(p, v, i) ((void)(*(rt_i64u *)(p) = ((rt_i64x2)(v))[i]))
+
+RT_VF v128_t wasm_f32x4_splat(float x) { return (v128_t)(rt_f32x4){x, x, x, x}; }
+RT_VF v128_t wasm_i32x4_splat(int32_t x) { return (v128_t){x, x, x, x}; }
+#define wasm_f32x4_const_splat(x) ((v128_t)(rt_f32x4){(x), (x), (x), (x)})
+#define wasm_i32x4_const_splat(x) ((v128_t){(x), (x), (x), (x)})
+#define wasm_i64x2_const_splat(x) ((v128_t)(rt_i64x2){(x), (x)})
+RT_VF v128_t wasm_f32x4_make(float a, float b, float c, float d) { return (v128_t)(rt_f32x4){a, b, c, d}; }
+RT_VF v128_t wasm_i32x4_make(int32_t a, int32_t b, int32_t c, int32_t d) { return (v128_t){a, b, c, d}; }
+#define wasm_f32x4_extract_lane(v, i) (((rt_f32x4)(v))[i])
+
+#define wasm_i32x4_shuffle(a, b, c0, c1, c2, c3) \
+  ((v128_t)__builtin_shufflevector((rt_i32x4)(a), (rt_i32x4)(b), c0, c1, c2, c3))
+#define wasm_i64x2_shuffle(a, b, c0, c1) ((v128_t)__builtin_shufflevector((rt_i64x2)(a), (rt_i64x2)(b), c0, c1))
+
+#define RT_F(v) ((rt_f32x4)(v))
+/* lanes of a where m is all ones, of b where it is zero (C has no vector ?:) */
+RT_VF v128_t rt_sel(v128_t m, v128_t a, v128_t b) { return (a & m) | (b & ~m); }
+RT_VF v128_t wasm_f32x4_add(v128_t a, v128_t b) { return (v128_t)(RT_F(a) + RT_F(b)); }
+RT_VF v128_t wasm_f32x4_sub(v128_t a, v128_t b) { return (v128_t)(RT_F(a) - RT_F(b)); }
+RT_VF v128_t wasm_f32x4_mul(v128_t a, v128_t b) { return (v128_t)(RT_F(a) * RT_F(b)); }
+RT_VF v128_t wasm_f32x4_div(v128_t a, v128_t b) { return (v128_t)(RT_F(a) / RT_F(b)); }
+RT_VF v128_t wasm_f32x4_neg(v128_t a) { return (v128_t)(-RT_F(a)); }
+RT_VF v128_t wasm_f32x4_abs(v128_t a) { return (v128_t)__builtin_elementwise_abs(RT_F(a)); }
+RT_VF v128_t wasm_f32x4_sqrt(v128_t a) { return (v128_t)__builtin_elementwise_sqrt(RT_F(a)); }
+RT_VF v128_t wasm_f32x4_floor(v128_t a) { return (v128_t)__builtin_elementwise_floor(RT_F(a)); }
+RT_VF v128_t wasm_f32x4_ceil(v128_t a) { return (v128_t)__builtin_elementwise_ceil(RT_F(a)); }
+RT_VF v128_t wasm_f32x4_trunc(v128_t a) { return (v128_t)__builtin_elementwise_trunc(RT_F(a)); }
+RT_VF v128_t wasm_f32x4_nearest(v128_t a) { return (v128_t)__builtin_elementwise_roundeven(RT_F(a)); }
+/* pmin/pmax: wasm's pseudo-min/max, b < a ? b : a and a < b ? b : a (minps/maxps on x86, one compare
+ * and a select on NEON) */
+RT_VF v128_t wasm_f32x4_pmin(v128_t a, v128_t b) { return rt_sel((v128_t)(RT_F(b) < RT_F(a)), b, a); }
+RT_VF v128_t wasm_f32x4_pmax(v128_t a, v128_t b) { return rt_sel((v128_t)(RT_F(a) < RT_F(b)), b, a); }
+/* relaxed_madd may round once or twice; the native builds leave the choice to FP contraction */
+RT_VF v128_t wasm_f32x4_relaxed_madd(v128_t a, v128_t b, v128_t c) { return (v128_t)(RT_F(a) * RT_F(b) + RT_F(c)); }
+
+RT_VF v128_t wasm_f32x4_eq(v128_t a, v128_t b) { return (v128_t)(RT_F(a) == RT_F(b)); }
+RT_VF v128_t wasm_f32x4_ne(v128_t a, v128_t b) { return (v128_t)(RT_F(a) != RT_F(b)); }
+RT_VF v128_t wasm_f32x4_lt(v128_t a, v128_t b) { return (v128_t)(RT_F(a) < RT_F(b)); }
+RT_VF v128_t wasm_f32x4_le(v128_t a, v128_t b) { return (v128_t)(RT_F(a) <= RT_F(b)); }
+RT_VF v128_t wasm_f32x4_gt(v128_t a, v128_t b) { return (v128_t)(RT_F(a) > RT_F(b)); }
+RT_VF v128_t wasm_f32x4_ge(v128_t a, v128_t b) { return (v128_t)(RT_F(a) >= RT_F(b)); }
+
+RT_VF v128_t wasm_i32x4_add(v128_t a, v128_t b) { return (v128_t)((rt_u32x4)a + (rt_u32x4)b); }
+RT_VF v128_t wasm_i32x4_sub(v128_t a, v128_t b) { return (v128_t)((rt_u32x4)a - (rt_u32x4)b); }
+RT_VF v128_t wasm_i64x2_add(v128_t a, v128_t b) { return (v128_t)((rt_i64x2)a + (rt_i64x2)b); }
+RT_VF v128_t wasm_i32x4_eq(v128_t a, v128_t b) { return (v128_t)(a == b); }
+RT_VF v128_t wasm_i32x4_gt(v128_t a, v128_t b) { return (v128_t)(a > b); }
+/* shifts take the count modulo the lane width, as wasm does */
+RT_VF v128_t wasm_i32x4_shl(v128_t a, uint32_t n) { return (v128_t)((rt_u32x4)a << (int32_t)(n & 31)); }
+RT_VF v128_t wasm_i32x4_shr(v128_t a, uint32_t n) { return a >> (int32_t)(n & 31); }
+RT_VF v128_t wasm_u32x4_shr(v128_t a, uint32_t n) { return (v128_t)((rt_u32x4)a >> (uint32_t)(n & 31)); }
+
+RT_VF v128_t wasm_v128_and(v128_t a, v128_t b) { return a & b; }
+RT_VF v128_t wasm_v128_or(v128_t a, v128_t b) { return a | b; }
+RT_VF v128_t wasm_v128_xor(v128_t a, v128_t b) { return a ^ b; }
+RT_VF v128_t wasm_v128_andnot(v128_t a, v128_t b) { return a & ~b; }
+RT_VF v128_t wasm_v128_bitselect(v128_t a, v128_t b, v128_t m) { return rt_sel(m, a, b); }
+
+RT_VF v128_t wasm_f32x4_convert_i32x4(v128_t a) { return (v128_t)__builtin_convertvector(a, rt_f32x4); }
+/* saturating: NaN -> 0, out of range -> INT32_MIN / INT32_MAX (a plain conversion is undefined there) */
+RT_VF v128_t wasm_i32x4_trunc_sat_f32x4(v128_t a) {
+  rt_f32x4 f = RT_F(a);
+  v128_t c = rt_sel((v128_t)(f == f), a, (v128_t){0, 0, 0, 0});
+  c = rt_sel((v128_t)(RT_F(c) < -2147483648.0f), wasm_f32x4_const_splat(-2147483648.0f), c);
+  c = rt_sel((v128_t)(RT_F(c) > 2147483520.0f), wasm_f32x4_const_splat(2147483520.0f), c); /* largest float < 2^31 */
+  v128_t r = (v128_t)__builtin_convertvector(RT_F(c), rt_i32x4);
+  return rt_sel((v128_t)(f >= 2147483648.0f), wasm_i32x4_const_splat(INT32_MAX), r);
+}
+RT_VF v128_t wasm_i64x2_extend_low_i32x4(v128_t a) {
+  return (v128_t)__builtin_convertvector(__builtin_shufflevector(a, a, 0, 1), rt_i64x2);
+}
+RT_VF v128_t wasm_i64x2_extend_high_i32x4(v128_t a) {
+  return (v128_t)__builtin_convertvector(__builtin_shufflevector(a, a, 2, 3), rt_i64x2);
+}
+/* saturating narrows of signed lanes to unsigned: lanes of a then of b */
+RT_VF v128_t wasm_u16x8_narrow_i32x4(v128_t a, v128_t b) {
+  v128_t z = {0, 0, 0, 0}, m = {65535, 65535, 65535, 65535};
+  v128_t ca = rt_sel(a < z, z, rt_sel(a > m, m, a)), cb = rt_sel(b < z, z, rt_sel(b > m, m, b));
+  typedef int32_t i32x8 __attribute__((__vector_size__(32)));
+  i32x8 all = __builtin_shufflevector(ca, cb, 0, 1, 2, 3, 4, 5, 6, 7);
+  return (v128_t)__builtin_convertvector(all, rt_u16x8);
+}
+RT_VF v128_t wasm_u8x16_narrow_i16x8(v128_t a, v128_t b) {
+  rt_i16x8 z = {0}, m = z + 255, x = (rt_i16x8)a, y = (rt_i16x8)b;
+  x = (rt_i16x8)rt_sel((v128_t)(x < z), (v128_t)z, rt_sel((v128_t)(x > m), (v128_t)m, (v128_t)x));
+  y = (rt_i16x8)rt_sel((v128_t)(y < z), (v128_t)z, rt_sel((v128_t)(y > m), (v128_t)m, (v128_t)y));
+  typedef int16_t i16x16 __attribute__((__vector_size__(32)));
+  i16x16 all = __builtin_shufflevector(x, y, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  return (v128_t)__builtin_convertvector(all, rt_u8x16);
+}
+#undef RT_F
+#undef RT_VF
+
+#else
+#error "rt_vec.h: no vector vocabulary for this target (wasm32 with -msimd128, or x86-64/AArch64 with clang)"
+#endif
+#endif
