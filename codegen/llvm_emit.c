@@ -280,7 +280,7 @@ int cg_native_emit(Graph *g, const Program *p, const char *path, const NativeOpt
   L(LLVMDisposeMessage)(err);
   err = NULL;
   LLVMPassBuilderOptionsRef po = L(LLVMCreatePassBuilderOptions)();
-  LLVMErrorRef e = L(LLVMRunPasses)(m, "default<O3>", tm, po);
+  LLVMErrorRef e = L(LLVMRunPasses)(m, "globaldce,default<O3>", tm, po)   /* unused kernels go before O3 works on them */;
   L(LLVMDisposePassBuilderOptions)(po);
   if (e) {
     char *msg = L(LLVMGetErrorMessage)(e);

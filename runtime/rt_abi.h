@@ -416,9 +416,11 @@ typedef struct {
  * instance), any other into the caller's arena (inputs, outputs, intermediates, parameter blocks). The
  * generated run sets both bases for the calling thread (runtime/native/o2w_api.c), so several threads can
  * run one model on separate arenas. */
-typedef struct { unsigned char *wbase, *ibase; uint32_t split; } RtMem;
+/* The bases are integers: base + address is computed in uintptr_t, since as pointer arithmetic it would step
+ * outside an object (the weights base lies before the weights) and the optimizer may exploit that. */
+typedef struct { uintptr_t wbase, ibase; uint32_t split; } RtMem;
 extern _Thread_local RtMem rt_mem;
-static inline void *rt_ptr(RtAddr a) { return (a < rt_mem.split ? rt_mem.wbase : rt_mem.ibase) + a; }
+static inline void *rt_ptr(RtAddr a) { return (void *)((a < rt_mem.split ? rt_mem.wbase : rt_mem.ibase) + a); }
 #define RT_PTR(T, addr) ((T *)rt_ptr(addr))
 #endif
 

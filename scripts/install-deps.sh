@@ -8,6 +8,7 @@ pkgs=(
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   binaryen
   clang-19 lld-19 llvm-19-dev libclang-rt-19-dev-wasm32 wasi-libc
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # native AArch64 builds, run under qemu-user
   wabt nodejs
   libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
   python3-pil   # models/fetch_npm_models.py draws the reference inputs of the npm models

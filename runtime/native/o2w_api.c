@@ -39,9 +39,9 @@ static int streq(const char *a, const char *b) {
   return *a == *b;
 }
 static int bad_arena(const void *arena) { return !arena || ((uintptr_t)arena & (O2W_ARENA_ALIGN - 1)); }
-/* the arena holds the Program's addresses [arena_addr, ...): ibase + addr is the byte at addr */
-static unsigned char *ibase_of(const void *arena) { return (unsigned char *)arena - D(O2W_D_ARENA_ADDR); }
-static int32_t *dims_table(const void *arena) { return (int32_t *)(ibase_of(arena) + D(O2W_D_PARAMS_ADDR)); }
+/* the arena holds the Program's addresses [arena_addr, ...): the byte at address addr */
+static unsigned char *at(const void *arena, int64_t addr) { return (unsigned char *)arena + (addr - D(O2W_D_ARENA_ADDR)); }
+static int32_t *dims_table(const void *arena) { return (int32_t *)at(arena, D(O2W_D_PARAMS_ADDR)); }
 
 /* a dim polynomial at the arena's symbol values */
 static int64_t eval_poly(const void *arena, int64_t idx) {
@@ -61,7 +61,7 @@ API size_t o2w__arena_bytes(void) { return (size_t)D(O2W_D_ARENA_BYTES); }
 API int o2w__init(void *arena) {
   if (bad_arena(arena)) return O2W_ERR_ARG;
   __builtin_memset(arena, 0, (size_t)D(O2W_D_ARENA_BYTES));
-  __builtin_memcpy(ibase_of(arena) + D(O2W_D_PARAMS_ADDR), o2w__params, (size_t)D(O2W_D_PARAMS_BYTES));
+  __builtin_memcpy(at(arena, D(O2W_D_PARAMS_ADDR)), o2w__params, (size_t)D(O2W_D_PARAMS_BYTES));
   for (int i = 0; i < D(O2W_D_NSYMS); i++) dims_table(arena)[sym_at(i)[2]] = (int32_t)sym_at(i)[1];
   return O2W_OK;
 }
@@ -136,11 +136,11 @@ API size_t o2w__input_bytes(const void *arena, int i) { return tensor_bytes(aren
 API size_t o2w__output_bytes(const void *arena, int i) { return tensor_bytes(arena, tensor_index(1, i)); }
 API void *o2w__input(void *arena, int i) {
   int t = tensor_index(0, i);
-  return t < 0 || bad_arena(arena) ? 0 : ibase_of(arena) + tensor_at(t)[3];
+  return t < 0 || bad_arena(arena) ? 0 : at(arena, tensor_at(t)[3]);
 }
 API const void *o2w__output(const void *arena, int i) {
   int t = tensor_index(1, i);
-  return t < 0 || bad_arena(arena) ? 0 : ibase_of(arena) + tensor_at(t)[3];
+  return t < 0 || bad_arena(arena) ? 0 : at(arena, tensor_at(t)[3]);
 }
 API const char *o2w__signature_json(void) { return o2w__signature; }
 
@@ -151,15 +151,15 @@ API int o2w__run(void *arena) {
     int32_t v = dims[sym_at(i)[2]];
     if (v < 0 || v > sym_at(i)[1]) return O2W_ERR_BOUND;
   }
-  unsigned char *ib = ibase_of(arena), *params = ib + D(O2W_D_PARAMS_ADDR);
+  unsigned char *params = at(arena, D(O2W_D_PARAMS_ADDR));
   const int64_t *pt = &o2w__desc[D(O2W_D_PATCHES)];
   for (int i = 0; i < D(O2W_D_NPATCHES); i++) {
     int32_t v = (int32_t)eval_poly(arena, pt[2 * i + 1]);
     __builtin_memcpy(params + pt[2 * i], &v, 4);
   }
   RtMem saved = rt_mem;
-  rt_mem.wbase = (unsigned char *)o2w__weights - D(O2W_D_WEIGHTS_ADDR);
-  rt_mem.ibase = ib;
+  rt_mem.wbase = (uintptr_t)o2w__weights - (uintptr_t)D(O2W_D_WEIGHTS_ADDR);
+  rt_mem.ibase = (uintptr_t)arena - (uintptr_t)D(O2W_D_ARENA_ADDR);
   rt_mem.split = (uint32_t)D(O2W_D_SPLIT);
   o2w__graph(params);
   rt_mem = saved;

@@ -2,9 +2,11 @@
  * SIMD128 variant vs both, over odd sizes, broadcasting, padding/stride/dilation/group variants and every
  * activation, plus reductions / cumsum (incl. NaN, inf, n == 0, in place) and every Cast dtype pair
  * (saturation, NaN, wrap-around, bool); also measures the exp/log/sigmoid/tanh/pow approximations against libm.
- * Built for wasm32-wasi together with the runtime/kernels sources and run under Node's WASI (see run.sh / run.mjs).
+ * Built for wasm32-wasi together with the runtime/kernels sources and run under Node's WASI (see run.sh / run.mjs),
+ * and natively for x86-64 (at several ISA levels) and AArch64 (under qemu-user) by tests/kernels/native.sh.
  * Output: one line per check, then "N passed, M failed"; exit status 1 on any failure. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#define _DEFAULT_SOURCE         /* mallopt (native builds) */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +18,16 @@
 #include "../../runtime/pack.h"
 
 static int g_pass, g_fail;
+
+#ifndef __wasm__
+/* Native kernels address memory by 32-bit offsets from a base (rt_abi.h, RT_PTR). The native test binary
+ * is linked at a fixed low address (-no-pie), allocates only from the brk heap (M_MMAP_MAX = 0) and runs
+ * the tests on a thread whose stack comes from that heap, so every buffer lies below 4 GiB: the base is 0
+ * and an address is the pointer itself, as on wasm32. */
+#include <malloc.h>
+#include <pthread.h>
+_Thread_local RtMem rt_mem;   /* defined by the model library in real use (runtime/native/o2w_api.c) */
+#endif
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -49,7 +61,14 @@ static int guard_ok(const float *p, size_t n) {
     if (p[i] != GUARD_VAL) return 0;
   return 1;
 }
+#ifdef __wasm__
 static RtAddr A(const void *p) { return (RtAddr)(uintptr_t)p; }
+#else
+static RtAddr A(const void *p) {
+  if ((uintptr_t)p >> 32) { printf("FAIL internal: a kernel operand above 4 GiB (%p)\n", p); exit(2); }
+  return (RtAddr)(uintptr_t)p;
+}
+#endif
 
 static void report(int ok, const char *name, const char *what, double worst) {
   if (ok) g_pass++; else g_fail++;
@@ -2842,7 +2861,7 @@ static void test_conv_transpose(void) {
   }
 }
 
-int main(int argc, char **argv) {
+static int run_tests(int argc, char **argv) {
   test_approx();
   test_approx2();
   test_unary();
@@ -2877,3 +2896,23 @@ int main(int argc, char **argv) {
   printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;
 }
+
+#ifdef __wasm__
+int main(int argc, char **argv) { return run_tests(argc, argv); }
+#else
+static int g_argc, g_rc;
+static char **g_argv;
+static void *tests_thread(void *arg) { (void)arg; g_rc = run_tests(g_argc, g_argv); return NULL; }
+int main(int argc, char **argv) {
+  mallopt(M_MMAP_MAX, 0);                  /* every allocation from brk, below 4 GiB, */
+  mallopt(M_ARENA_MAX, 1);                 /* also on the test thread (no per-thread mmap arenas) */
+  size_t stack = (size_t)64 << 20;
+  void *st = malloc(stack);
+  pthread_attr_t at;
+  pthread_t th;
+  g_argc = argc; g_argv = argv;
+  if (!st || pthread_attr_init(&at) || pthread_attr_setstack(&at, st, stack) || pthread_create(&th, &at, tests_thread, NULL) ||
+      pthread_join(th, NULL)) { printf("cannot start the test thread\n"); return 2; }
+  return g_rc;
+}
+#endif

@@ -2,8 +2,11 @@
 // and the loader, compares with the cases' own expected outputs, and checks the result against
 // tests/onnx/expected.txt (the cases known to pass: a case listed there that fails is a regression).
 //
-// usage: node conformance.mjs BUILD_DIR [--update] [--filter SUBSTR] [--report FILE]
+// usage: node conformance.mjs BUILD_DIR [--update] [--filter SUBSTR] [--report FILE] [--native TRIPLE]
 //   --update   rewrite expected.txt from this run (only cases that pass are listed)
+//   --native T compile each case to a native library for target T (x86_64-linux-gnu, aarch64-linux-gnu) and
+//              run it through onnx2wasm-native-host (O2W_NATIVE_HOST: e.g. an AArch64 host under qemu-user);
+//              the cases of expected.txt must pass natively too
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -12,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { load } from '../../runtime/js/onnx2wasm.mjs';
 import { decodeTensor } from '../../runtime/js/tensorproto.mjs';
 import { compareTensor } from '../../runtime/js/onnx2wasm-run.mjs';
+import { loadNative } from '../../runtime/js/onnx2wasm-native.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DATA = process.env.ONNX_TESTDATA || '/usr/share/libonnx-testdata/data';
@@ -21,7 +25,11 @@ const build = args[0];
 if (!build) { console.error('usage: node conformance.mjs BUILD_DIR [--update] [--filter S] [--report FILE]'); process.exit(2); }
 const update = args.includes('--update');
 const filter = args.includes('--filter') ? args[args.indexOf('--filter') + 1] : null;
-const reportFile = args.includes('--report') ? args[args.indexOf('--report') + 1] : path.join(build, 'onnx-conformance.txt');
+const native = args.includes('--native') ? args[args.indexOf('--native') + 1] : null;
+const reportFile = args.includes('--report') ? args[args.indexOf('--report') + 1]
+  : path.join(build, native ? `onnx-conformance-${native}.txt` : 'onnx-conformance.txt');
+if (native && update) { console.error('--update applies to the wasm run only'); process.exit(2); }
+if (native && !process.env.O2W_NATIVE_HOST) process.env.O2W_NATIVE_HOST = path.join(build, 'onnx2wasm-native-host');
 const compiler = path.join(build, 'onnx2wasm');
 const expectedFile = path.join(here, 'expected.txt');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'o2w-onnx-'));
@@ -33,14 +41,14 @@ function classify(msg) {
 }
 
 async function runCase(dir) {
-  const out = path.join(tmp, 'm.wasm');
-  const r = spawnSync(compiler, [path.join(dir, 'model.onnx'), '-o', out], { encoding: 'utf8' });
+  const out = path.join(tmp, native ? 'm.so' : 'm.wasm');
+  const r = spawnSync(compiler, [path.join(dir, 'model.onnx'), '-o', out, ...(native ? ['--target', native] : [])], { encoding: 'utf8' });
   if (r.status !== 0) {
     if (r.status === null || r.status > 2) return { status: 'CRASH', why: `compiler exit ${r.status} ${r.signal || ''} ${r.stderr}` };
     return { status: 'COMPILE', why: classify(r.stderr) };
   }
   let model;
-  try { model = await load(fs.readFileSync(out)); } catch (e) { return { status: 'LOAD', why: e.message }; }
+  try { model = native ? loadNative(out) : await load(fs.readFileSync(out)); } catch (e) { return { status: 'LOAD', why: e.message }; }
   const sets = fs.readdirSync(dir).filter((d) => d.startsWith('test_data_set')).sort();
   if (!sets.length) return { status: 'NODATA', why: 'no test data sets' };
   for (const s of sets) {
@@ -60,7 +68,7 @@ async function runCase(dir) {
       const info = model.outputs[k];
       // Older backend cases store a bfloat16 output's expected bit patterns as a uint16 tensor.
       if (info.dtype === 'bfloat16' && exp.dtype === 'uint16') exp.dtype = 'bfloat16';
-      const got = { dtype: info.dtype, dims: info.shape, data: outs[info.name] };
+      const got = { dtype: info.dtype, dims: model.outputShape ? model.outputShape(info.name) : info.shape, data: outs[info.name] };
       const c = compareTensor(got, exp, { rtol: 1e-3, atol: 1e-5 });
       if (!c.ok) return { status: 'MISMATCH', why: `${s} output ${k}: ${c.reason}; max abs err ${c.maxAbs}` };
     }
@@ -108,7 +116,7 @@ if (update && !filter) {
 for (const r of regressions) console.log(`REGRESSION ${r.id}: ${r.status} ${r.why}`);
 for (const r of crashes) console.log(`CRASH ${r.id}: ${r.why}`);
 if (newly.length && !update) console.log(`${newly.length} cases pass that expected.txt does not list (run with --update)`);
-console.log(`conformance: ${pass.length} of ${results.length} ONNX backend cases pass (report: ${reportFile})`);
+console.log(`conformance${native ? ` (${native})` : ''}: ${pass.length} of ${results.length} ONNX backend cases pass (report: ${reportFile})`);
 const failed = regressions.length + crashes.length;
 console.log(`${pass.length} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
