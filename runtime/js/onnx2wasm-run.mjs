@@ -253,9 +253,19 @@ export function readTensorDir(dir, prefix, entries) {
 }
 
 /** Checks a decoded input against its signature entry; returns its data or throws CliError. */
+/** True when an input has run-time dims (a symbol or an expression in its dims). */
+export function hasRuntimeDims(info) { return (info.dims || []).some((d) => typeof d === 'string'); }
+
 export function checkInput(t, info, k, dir) {
   const where = `${path.join(dir, `input_${k}.pb`)} (input '${info.name}')`;
   if (t.dtype !== info.dtype) throw new CliError(`${where}: dtype ${t.dtype}, the module expects ${info.dtype}`);
+  if (hasRuntimeDims(info)) {
+    // run-time dims: any value up to the bound (the module checks its own bounds too); fixed dims must match
+    const fits = t.dims.length === info.dims.length && info.dims.every((d, i) =>
+      (typeof d === 'string' ? t.dims[i] >= 0 && t.dims[i] <= info.shape[i] : t.dims[i] === d));
+    if (!fits) throw new CliError(`${where}: dims [${t.dims}] do not fit the module's [${info.dims}] (at most [${info.shape}])`);
+    return null;
+  }
   const n = info.shape.reduce((a, b) => a * b, 1);
   if (t.data.length !== n) {
     throw new CliError(`${where}: ${t.data.length} elements [${t.dims}], the module expects ` +
@@ -318,7 +328,7 @@ async function runCli(opts, io, out, info, warn) {
       }
       const w = checkInput(t, inf, k, opts.data);
       if (w) warn(w);
-      feeds[inf.name] = t.data;
+      feeds[inf.name] = hasRuntimeDims(inf) ? { data: t.data, dims: t.dims } : t.data;
     });
     const outsRef = readTensorDir(opts.data, 'output', model.outputs);
     if (outsRef.tensors.some(Boolean)) outsRef.warnings.forEach(warn);
@@ -364,10 +374,10 @@ async function runCli(opts, io, out, info, warn) {
     let failed = 0, n = 0;
     model.outputs.forEach((o, k) => {
       const exp = refs[k];
-      const head = `output_${k} '${o.name}' ${o.dtype}[${o.shape}]`;
+      const head = `output_${k} '${o.name}' ${o.dtype}[${model.outputShape(o.name)}]`;
       if (!exp) { info(`${head}: no reference output_${k}.pb, not compared`); return; }
       n++;
-      const c = compareTensor({ dtype: o.dtype, dims: [...o.shape], data: result[o.name] }, exp, opts);
+      const c = compareTensor({ dtype: o.dtype, dims: [...model.outputShape(o.name)], data: result[o.name] }, exp, opts);
       if (!c.ok) failed++;
       let line = `${head}: ${c.ok ? 'ok' : 'MISMATCH'}`;
       if (c.reason && !c.worst) line += ` - ${c.reason}`;
@@ -403,7 +413,7 @@ async function runCli(opts, io, out, info, warn) {
     try {
       fs.mkdirSync(opts.save, { recursive: true });
       model.outputs.forEach((o, k) => fs.writeFileSync(path.join(opts.save, `output_${k}.pb`),
-        encodeTensor({ name: o.name, dtype: o.dtype, dims: o.shape, data: result[o.name] })));
+        encodeTensor({ name: o.name, dtype: o.dtype, dims: model.outputShape(o.name), data: result[o.name] })));
       if (!opts.data) {
         model.inputs.forEach((inf, k) => fs.writeFileSync(path.join(opts.save, `input_${k}.pb`),
           encodeTensor({ name: inf.name, dtype: inf.dtype, dims: inf.shape, data: feeds[inf.name] })));
