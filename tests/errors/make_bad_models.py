@@ -89,3 +89,18 @@ data = open(os.path.join(out, "good.onnx"), "rb").read()
 open(os.path.join(out, "truncated.onnx"), "wb").write(data[: len(data) // 2])
 open(os.path.join(out, "garbage.onnx"), "wb").write(bytes((i * 7919 + 13) & 0xFF for i in range(4096)))
 open(os.path.join(out, "empty.onnx"), "wb").close()
+
+# Range(past, past + seq, 1) over run-time dims (position ids of a decoder): start and limit are only
+# known symbolically, so the count is not known at compile time
+XP = helper.make_tensor_value_info("past_k", TensorProto.FLOAT, [1, "past", 4])
+XQ = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "seq", 4])
+YP = helper.make_tensor_value_info("pos", TensorProto.INT64, None)
+one = numpy_helper.from_array(np.array(1, np.int64), "one")
+save("range_runtime.onnx", helper.make_graph([
+    helper.make_node("Shape", ["past_k"], ["sp"], name="shape_p"),
+    helper.make_node("Gather", ["sp", "one"], ["p"], name="gather_p", axis=0),
+    helper.make_node("Shape", ["x"], ["sx"], name="shape_x"),
+    helper.make_node("Gather", ["sx", "one"], ["s"], name="gather_s", axis=0),
+    helper.make_node("Add", ["p", "s"], ["l"], name="add_l"),
+    helper.make_node("Range", ["p", "l", "one"], ["pos"], name="range_pos"),
+], "g", [XP, XQ], [YP], [one]))

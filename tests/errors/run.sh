@@ -58,6 +58,7 @@ expect 1 "node 'sum_5' (Sum, opset 13): dtype int32 is not supported" "$m/sum_in
 expect 1 "node 'topk_2' (TopK, opset 13): input 1 must be a constant" "$m/topk_runtime.onnx" $o
 expect 1 "node 'lstm_1' (LSTM, opset 14): the clip attribute is not supported" "$m/lstm_clip.onnx" $o
 expect 1 "node 'gru_1' (GRU, opset 14): W must be [1, 6, input size]" "$m/gru_bad_w.onnx" $o
+expect 1 "node 'range_pos' (Range, opset 13): input 0 must be a constant (computed at compile time): 'p' depends on the run-time dim past" "$m/range_runtime.onnx" $o
 "$cc" --help | grep -q -- "--print-after" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL --help"; }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
