@@ -25,8 +25,8 @@ static uint8_t *read_file(Graph *g, const char *path, size_t *len) {
   return buf;
 }
 
-/* ---- name -> value table (open addressing) ---- */
-typedef struct { const char *key; Value *v; } Slot;
+/* ---- name -> value (or node index) table (open addressing) ---- */
+typedef struct { const char *key; void *v; } Slot;
 typedef struct { Slot *s; size_t cap, n; } Names;
 
 static size_t hash_str(const char *s) {
@@ -35,7 +35,7 @@ static size_t hash_str(const char *s) {
   return h;
 }
 
-static Value *names_get(Names *t, const char *k) {
+static void *names_get(Names *t, const char *k) {
   if (!t->cap) return NULL;
   for (size_t i = hash_str(k) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
     if (!t->s[i].key) return NULL;
@@ -43,7 +43,7 @@ static Value *names_get(Names *t, const char *k) {
   }
 }
 
-static void names_put(Names *t, const char *k, Value *v) {
+static void names_put(Names *t, const char *k, void *v) {
   if ((t->n + 1) * 2 > t->cap) {
     Names nt = {calloc(t->cap ? t->cap * 2 : 256, sizeof(Slot)), t->cap ? t->cap * 2 : 256, 0};
     if (!nt.s) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
@@ -255,6 +255,56 @@ static int set_type(Graph *g, Value *v, const Onnx__ValueInfoProto *vi, const ch
   return 0;
 }
 
+/* ---- node order ----
+ * The passes walk nodes in order, so each node must come after the producers of its inputs. Not
+ * every exporter lists them so (float16 converters append their Casts at the end). A depth-first
+ * walk in file order that places a node's unplaced producers before it keeps the file order
+ * wherever it is already valid, and visits each input edge once. */
+typedef struct { size_t node, next_in; } TopoFrame;
+
+static const char *node_label(const Onnx__NodeProto *np, size_t i, char *buf, size_t n) {
+  if (np->name && *np->name) return np->name;
+  snprintf(buf, n, "%s_%zu", np->op_type ? np->op_type : "", i);
+  return buf;
+}
+
+static int topo_order(Graph *g, const Onnx__GraphProto *gp, size_t *order) {
+  size_t nn = gp->n_node, placed = 0;
+  Names producer = {0};                         /* output name -> node index + 1 */
+  for (size_t i = 0; i < nn; i++)
+    for (size_t k = 0; k < gp->node[i]->n_output; k++)
+      if (gp->node[i]->output[k] && *gp->node[i]->output[k]) names_put(&producer, gp->node[i]->output[k], (void *)(uintptr_t)(i + 1));
+  uint8_t *state = calloc(nn + 1, 1);           /* 0 unvisited, 1 on the walk's stack, 2 placed */
+  TopoFrame *st = calloc(nn + 1, sizeof *st);
+  if (!state || !st) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  int rc = 0;
+  for (size_t root = 0; root < nn && !rc; root++) {
+    if (state[root]) continue;
+    size_t sp = 0;
+    st[sp++] = (TopoFrame){root, 0};
+    state[root] = 1;
+    while (sp && !rc) {
+      TopoFrame *f = &st[sp - 1];
+      const Onnx__NodeProto *np = gp->node[f->node];
+      if (f->next_in == np->n_input) { state[f->node] = 2; order[placed++] = f->node; sp--; continue; }
+      const char *in = np->input[f->next_in++];
+      size_t p = in && *in ? (size_t)(uintptr_t)names_get(&producer, in) : 0;
+      if (!p || state[p - 1] == 2) continue;
+      if (state[p - 1] == 1) {                  /* p - 1 is on the stack: a cycle through it */
+        char buf[64];
+        const Onnx__NodeProto *cp = gp->node[p - 1];
+        rc = ir_errorf(g, NULL, "node '%s' (%s) is on a cycle: its output '%s' feeds back into its own inputs",
+                       node_label(cp, p - 1, buf, sizeof buf), cp->op_type ? cp->op_type : "", in);
+        break;
+      }
+      state[p - 1] = 1;
+      st[sp++] = (TopoFrame){p - 1, 0};
+    }
+  }
+  free(state); free(st); free(producer.s);
+  return rc;
+}
+
 static int opset_of(const Onnx__ModelProto *m) {
   for (size_t i = 0; i < m->n_opset_import; i++) {
     const char *d = m->opset_import[i]->domain;
@@ -297,8 +347,11 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
     g->inputs[g->ninputs++] = v;
     names_put(&names, v->name, v);
   }
+  size_t *order = calloc(gp->n_node + 1, sizeof *order);
+  if (!order) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  if (!g->failed) topo_order(g, gp, order);
   for (size_t i = 0; i < gp->n_node && !g->failed; i++) {
-    const Onnx__NodeProto *np = gp->node[i];
+    const Onnx__NodeProto *np = gp->node[order[i]];
     const char *dom = np->domain ? np->domain : "";
     Node *n = ir_node(g, np->name, np->op_type ? np->op_type : "", g->opset);
     n->domain = ir_strdup(&g->arena, dom);
@@ -352,6 +405,7 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
     if (!used) ir_errorf(g, NULL, "--dim/--max-dim names '%s', but no graph input has a dim_param of that name", g->syms[s]);
   }
   free(names.s);
+  free(order);
 }
 
 Graph *fe_load(const char *path, const FeOptions *opt) {

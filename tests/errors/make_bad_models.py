@@ -104,3 +104,27 @@ save("range_runtime.onnx", helper.make_graph([
     helper.make_node("Add", ["p", "s"], ["l"], name="add_l"),
     helper.make_node("Range", ["p", "l", "one"], ["pos"], name="range_pos"),
 ], "g", [XP, XQ], [YP], [one]))
+
+# node lists out of topological order (tests/errors/run.sh compares each with its ordered twin): a chain
+# listed backwards, and float16 weights whose Casts a float16 converter appended at the end
+XC = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])
+YC = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+WC = numpy_helper.from_array(np.arange(16, dtype=np.float32).reshape(4, 4) / 8, "wc")
+chain = [helper.make_node("MatMul", ["x", "wc"], ["a"], name="mm_1"),
+         helper.make_node("Relu", ["a"], ["b"], name="relu_2"),
+         helper.make_node("Sigmoid", ["b"], ["c"], name="sig_3"),
+         helper.make_node("Add", ["c", "x"], ["y"], name="add_4")]
+save("chain.onnx", helper.make_graph(chain, "g", [XC], [YC], [WC]))
+save("chain_reversed.onnx", helper.make_graph(chain[::-1], "g", [XC], [YC], [WC]))
+W16 = numpy_helper.from_array((np.arange(16, dtype=np.float32).reshape(4, 4) / 8).astype(np.float16), "w16")
+B16 = numpy_helper.from_array(np.array([0.5, -1, 2, 0.25], np.float16), "b16")
+casts = [helper.make_node("Cast", ["w16"], ["wc"], name="cast_w", to=TensorProto.FLOAT),
+         helper.make_node("Cast", ["b16"], ["bc"], name="cast_b", to=TensorProto.FLOAT)]
+body = [helper.make_node("MatMul", ["x", "wc"], ["a"], name="mm_1"),
+        helper.make_node("Add", ["a", "bc"], ["y"], name="add_2")]
+save("f16_casts_first.onnx", helper.make_graph(casts + body, "g", [XC], [YC], [W16, B16]))
+save("f16_casts_last.onnx", helper.make_graph(body + casts, "g", [XC], [YC], [W16, B16]))
+# a cycle: add_c reads sig_c's output, which reads add_c's
+save("cycle.onnx", helper.make_graph([helper.make_node("Add", ["x", "s"], ["r"], name="add_c"),
+                                      helper.make_node("Sigmoid", ["r"], ["s"], name="sig_c"),
+                                      helper.make_node("Relu", ["r"], ["y"], name="relu_c")], "g", [XC], [YC]))

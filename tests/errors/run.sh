@@ -59,6 +59,20 @@ expect 1 "node 'topk_2' (TopK, opset 13): input 1 must be a constant" "$m/topk_r
 expect 1 "node 'lstm_1' (LSTM, opset 14): the clip attribute is not supported" "$m/lstm_clip.onnx" $o
 expect 1 "node 'gru_1' (GRU, opset 14): W must be [1, 6, input size]" "$m/gru_bad_w.onnx" $o
 expect 1 "node 'range_pos' (Range, opset 13): input 0 must be a constant (computed at compile time): 'p' depends on the run-time dim past" "$m/range_runtime.onnx" $o
+expect 1 "node 'add_c' (Add) is on a cycle: its output 'r' feeds back into its own inputs" "$m/cycle.onnx" $o
+
+# same_module A B: node lists out of topological order compile to the same module as their ordered twin
+same_module() {
+  if "$cc" "$m/$1.onnx" -o "$tmp/$1.wasm" 2> "$tmp/stderr" && "$cc" "$m/$2.onnx" -o "$tmp/$2.wasm" 2>> "$tmp/stderr" &&
+     cmp -s "$tmp/$1.wasm" "$tmp/$2.wasm"; then
+    pass=$((pass + 1)); echo "ok   $2 compiles to the same module as $1"
+  else
+    fail=$((fail + 1)); echo "FAIL $2 does not compile to the same module as $1: $(cat "$tmp/stderr")"
+  fi
+  rm -f "$tmp/$1.wasm" "$tmp/$2.wasm"
+}
+same_module chain chain_reversed
+same_module f16_casts_first f16_casts_last
 "$cc" --help | grep -q -- "--print-after" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL --help"; }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
