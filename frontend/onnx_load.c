@@ -122,7 +122,7 @@ static Value *tensor_value(Graph *g, const Onnx__TensorProto *t, const char *wha
   DType dt = (DType)t->data_type;
   int es = ir_dtype_size(dt);
   int64_t nbytes = numel * es;
-  if (nbytes > ((int64_t)1 << 32)) { ir_errorf(g, NULL, "%s '%s': %lld bytes is too large", what, name, (long long)nbytes); return NULL; }
+  if (nbytes >= IR_MAX_BYTES) { ir_errorf(g, NULL, "%s '%s': %lld bytes is too large", what, name, (long long)nbytes); return NULL; }
   Value *v = ir_const(g, name, dt, (int)t->n_dims, t->dims, NULL);
   uint8_t *d = v->data;
   if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
@@ -344,6 +344,7 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
     v->kind = VK_INPUT;
     if (set_type(g, v, gp->input[i], "graph input", true)) break;
     if (v->rank < 0) { ir_errorf(g, NULL, "graph input '%s' has no shape", nm); break; }
+    if (ir_check_size(g, NULL, v)) break;
     g->inputs[g->ninputs++] = v;
     names_put(&names, v->name, v);
   }

@@ -128,3 +128,24 @@ save("f16_casts_last.onnx", helper.make_graph(body + casts, "g", [XC], [YC], [W1
 save("cycle.onnx", helper.make_graph([helper.make_node("Add", ["x", "s"], ["r"], name="add_c"),
                                       helper.make_node("Sigmoid", ["r"], ["s"], name="sig_c"),
                                       helper.make_node("Relu", ["r"], ["y"], name="relu_c")], "g", [XC], [YC]))
+
+# shape arithmetic that overflows int64: a dim of 2^62 (numel wraps), Tile repeats of INT64_MAX,
+# a Reshape target [2^31, INT64_MAX]; and a Slice step of INT64_MIN (legal: it takes one element)
+I64MAX = 2**63 - 1
+XH = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2**62, 4])
+save("huge_input.onnx", helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu_h")], "g", [XH], [Y]))
+SH = numpy_helper.from_array(np.array([2**62, 4], np.int64), "shape")
+save("huge_dim.onnx", helper.make_graph([helper.make_node("ConstantOfShape", ["shape"], ["c"], name="cos_big"),
+                                         helper.make_node("Add", ["c", "c"], ["y"], name="add_big")], "g", [], [Y], [SH]))
+S4 = numpy_helper.from_array(np.array([2**20, 1024], np.int64), "shape")   # exactly 4 GiB of float32: one byte too many
+save("tensor_4gib.onnx", helper.make_graph([helper.make_node("ConstantOfShape", ["shape"], ["c"], name="cos_4g"),
+                                            helper.make_node("Add", ["c", "c"], ["y"], name="add_4g")], "g", [], [Y], [S4]))
+XT = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4, 5])
+RT = numpy_helper.from_array(np.array([I64MAX, 7, 1, 1], np.int64), "reps")
+save("tile_overflow.onnx", helper.make_graph([helper.make_node("Tile", ["x", "reps"], ["y"], name="tile_big")], "g", [XT], [Y], [RT]))
+ST = numpy_helper.from_array(np.array([2**31, I64MAX], np.int64), "shape")
+save("reshape_overflow.onnx", helper.make_graph([helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape_big")], "g", [XT], [Y], [ST]))
+sl = [numpy_helper.from_array(np.array([v], np.int64), nm) for nm, v in
+      (("starts", 7), ("ends", -2**63), ("axes", 3), ("steps", -2**63))]
+save("slice_min_step.onnx", helper.make_graph([helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"], name="slice_m")],
+                                              "g", [X], [Y], sl))

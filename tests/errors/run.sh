@@ -60,6 +60,12 @@ expect 1 "node 'lstm_1' (LSTM, opset 14): the clip attribute is not supported" "
 expect 1 "node 'gru_1' (GRU, opset 14): W must be [1, 6, input size]" "$m/gru_bad_w.onnx" $o
 expect 1 "node 'range_pos' (Range, opset 13): input 0 must be a constant (computed at compile time): 'p' depends on the run-time dim past" "$m/range_runtime.onnx" $o
 expect 1 "node 'add_c' (Add) is on a cycle: its output 'r' feeds back into its own inputs" "$m/cycle.onnx" $o
+expect 1 "node 'cos_big' (ConstantOfShape, opset 13): 'c' has shape float32[4611686018427387904,4]: its size overflows 64 bits" "$m/huge_dim.onnx" $o
+expect 1 "node 'cos_4g' (ConstantOfShape, opset 13): 'c' has shape float32[1048576,1024] (4294967296 bytes): a tensor must be smaller than the 4 GiB a wasm32 module addresses" "$m/tensor_4gib.onnx" $o
+expect 1 "'x' has shape float32[4611686018427387904,4]: its size overflows 64 bits" "$m/huge_input.onnx" $o
+expect 1 "node 'tile_big' (Tile, opset 13): dimension arithmetic overflows: 2 * 9223372036854775807" "$m/tile_overflow.onnx" $o
+expect 1 "node 'reshape_big' (Reshape, opset 13): dimension arithmetic overflows: 2147483648 * 9223372036854775807" "$m/reshape_overflow.onnx" $o
+expect 0 "%y:float32[1,3,8,1] = Slice" "$m/slice_min_step.onnx" $o --print-after fold
 
 # same_module A B: node lists out of topological order compile to the same module as their ordered twin
 same_module() {
