@@ -149,3 +149,30 @@ sl = [numpy_helper.from_array(np.array([v], np.int64), nm) for nm, v in
       (("starts", 7), ("ends", -2**63), ("axes", 3), ("steps", -2**63))]
 save("slice_min_step.onnx", helper.make_graph([helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"], name="slice_m")],
                                               "g", [X], [Y], sl))
+
+# tensors claiming far more bytes than the file holds (run.sh runs these under a 1 GiB address-space
+# limit: the compiler must refuse them before allocating): [2^29] float32 = 2 GiB with 4 bytes of
+# raw_data, the same in external data of 64 bytes and as a Constant's attribute; external data
+# whose location is a directory
+def claim(name, nelem):
+    t = TensorProto()
+    t.name, t.data_type = name, TensorProto.FLOAT
+    t.dims.append(nelem)
+    return t
+
+XB = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+t = claim("w", 2**29)
+t.raw_data = b"\0" * 4
+save("claim_raw.onnx", helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add_w")], "g", [XB], [Y], [t]))
+open(os.path.join(out, "w.bin"), "wb").write(b"\0" * 64)
+os.makedirs(os.path.join(out, "wdir"), exist_ok=True)
+for fname, loc in (("claim_external.onnx", "w.bin"), ("external_dir.onnx", "wdir")):
+    t = claim("w", 2**29 if loc == "w.bin" else 16)
+    t.data_location = TensorProto.EXTERNAL
+    e = t.external_data.add()
+    e.key, e.value = "location", loc
+    save(fname, helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add_w")], "g", [XB], [Y], [t]))
+t = claim("big", 2**29)
+t.raw_data = b"\0" * 4
+save("claim_attr.onnx", helper.make_graph([helper.make_node("Constant", [], ["c"], name="const_big", value=t),
+                                           helper.make_node("Add", ["x", "c"], ["y"], name="add_c")], "g", [XB], [Y]))

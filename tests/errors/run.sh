@@ -10,11 +10,16 @@ trap 'rm -rf "$tmp"' EXIT
 /usr/bin/python3 "$here/make_bad_models.py" "$tmp/m" || { echo "cannot generate the bad models"; exit 1; }
 pass=0; fail=0
 
-# expect STATUS 'MESSAGE SUBSTRING' ARGS...
+# mem_limited CMD...: runs CMD with 1 GiB of address space (a compiler that allocates what a tensor
+# claims before checking the bytes present fails with "out of memory" instead of the expected message)
+mem_limited() { (ulimit -v 1048576 && exec "$@"); }
+run=""
+
+# expect STATUS 'MESSAGE SUBSTRING' ARGS...   (under $run when set)
 expect() {
   want_status=$1; want_msg=$2; shift 2
   echo stale > "$tmp/out.wasm"
-  "$cc" "$@" > "$tmp/stdout" 2> "$tmp/stderr"
+  $run "$cc" "$@" > "$tmp/stdout" 2> "$tmp/stderr"
   status=$?
   msg=$(cat "$tmp/stderr")
   target=""; prev=""
@@ -66,6 +71,13 @@ expect 1 "'x' has shape float32[4611686018427387904,4]: its size overflows 64 bi
 expect 1 "node 'tile_big' (Tile, opset 13): dimension arithmetic overflows: 2 * 9223372036854775807" "$m/tile_overflow.onnx" $o
 expect 1 "node 'reshape_big' (Reshape, opset 13): dimension arithmetic overflows: 2147483648 * 9223372036854775807" "$m/reshape_overflow.onnx" $o
 expect 0 "%y:float32[1,3,8,1] = Slice" "$m/slice_min_step.onnx" $o --print-after fold
+run=mem_limited
+expect 1 "initializer 'w': raw_data has 4 bytes, expected 2147483648" "$m/claim_raw.onnx" $o
+expect 1 "initializer 'w': external data 'w.bin' has 64 bytes, shorter than offset 0 + 2147483648 bytes" "$m/claim_external.onnx" $o
+expect 1 "node 'const_big' (Constant, opset 13): attribute tensor 'big': raw_data has 4 bytes, expected 2147483648" "$m/claim_attr.onnx" $o
+expect 1 "initializer 'w': external data 'wdir' is a directory, not a file" "$m/external_dir.onnx" $o
+expect 0 "" "$m/good.onnx" $o
+run=""
 
 # same_module A B: node lists out of topological order compile to the same module as their ordered twin
 same_module() {
