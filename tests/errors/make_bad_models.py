@@ -56,6 +56,10 @@ def external(name, location):
 external("escape_dotdot.onnx", "../outside.bin")
 external("escape_abs.onnx", "/etc/passwd")
 
+# a run-time dim N (compiles with a bound, --max-dim)
+XN = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
+save("runtime_dim.onnx", helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu_n")], "g", [XN], [Y]))
+
 # a symbolic dim nobody binds reaching a kernel
 XS = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])
 save("unbound_dim.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_4")], "g", [XS], [Y], [W]))

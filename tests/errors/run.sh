@@ -53,7 +53,7 @@ expect 1 "is not a valid ONNX model" "$m/truncated.onnx" $o
 expect 1 "onnx2wasm: $m/garbage.onnx:" "$m/garbage.onnx" $o
 expect 1 "is empty" "$m/empty.onnx" $o
 expect 1 "cannot open" "$m/missing.onnx" $o
-expect 1 "cannot create" "$m/good.onnx" -o "$tmp/no/such/dir/out.wasm"
+expect 1 "onnx2wasm: cannot create '$tmp/no/such/dir/out.wasm': No such file or directory" "$m/good.onnx" -o "$tmp/no/such/dir/out.wasm"
 expect 2 "unknown option" "$m/good.onnx" --frobnicate
 expect 2 "no output given" "$m/good.onnx"
 expect 2 "--dim expects NAME=VALUE" "$m/good.onnx" $o --dim N
@@ -78,6 +78,30 @@ expect 1 "node 'const_big' (Constant, opset 13): attribute tensor 'big': raw_dat
 expect 1 "initializer 'w': external data 'wdir' is a directory, not a file" "$m/external_dir.onnx" $o
 expect 0 "" "$m/good.onnx" $o
 run=""
+
+# check 'WHAT' CMD...: CMD must succeed
+check() {
+  what=$1; shift
+  if "$@" 2> "$tmp/stderr"; then pass=$((pass + 1)); echo "ok   $what"
+  else fail=$((fail + 1)); echo "FAIL $what: $(cat "$tmp/stderr")"; fi
+}
+# command line: the output's mode follows the umask (not mkstemp's 0600); VALUE forms of options
+# (-oFILE, --output=FILE, --dim=N=1, --max-dim=N=8) give the module the spaced forms give; -o - writes it to stdout
+mode_of() { (umask "$1" && "$cc" "$m/good.onnx" -o "$tmp/mode.wasm") && stat -c %a "$tmp/mode.wasm"; }
+check "output mode 644 under umask 022" test "$(mode_of 022)" = 644
+check "output mode 640 under umask 027" test "$(mode_of 027)" = 640
+rm -f "$tmp/mode.wasm"
+d="$tmp/forms"; mkdir "$d"
+check "-o FILE" "$cc" "$m/good.onnx" -o "$d/ref.wasm"
+check "-oFILE is -o FILE" sh -c '"$1" "$2" "-o$3/a.wasm" && cmp "$3/ref.wasm" "$3/a.wasm"' - "$cc" "$m/good.onnx" "$d"
+check "--output=FILE is -o FILE" sh -c '"$1" "$2" "--output=$3/b.wasm" && cmp "$3/ref.wasm" "$3/b.wasm"' - "$cc" "$m/good.onnx" "$d"
+check "-o - writes the module to stdout" sh -c '"$1" "$2" -o - > "$3/c.wasm" && cmp "$3/ref.wasm" "$3/c.wasm"' - "$cc" "$m/good.onnx" "$d"
+check "--dim=N=1 is --dim N=1" sh -c '"$1" "$2" --dim N=1 -o "$3/d1.wasm" && "$1" "$2" --dim=N=1 -o "$3/d2.wasm" && cmp "$3/d1.wasm" "$3/d2.wasm"' - "$cc" "$m/unbound_dim.onnx" "$d"
+check "--max-dim=N=8 is --max-dim N=8" sh -c '"$1" "$2" --max-dim N=8 -o "$3/m1.wasm" && "$1" "$2" --max-dim=N=8 -o "$3/m2.wasm" && cmp "$3/m1.wasm" "$3/m2.wasm" && ! "$1" "$2" --max-dim=N=9 -o - | cmp -s - "$3/m1.wasm"' - "$cc" "$m/runtime_dim.onnx" "$d"
+rm -rf "$d"
+expect 2 "missing value for: --output" "$m/good.onnx" --output
+expect 2 "--dim expects NAME=VALUE: N" "$m/good.onnx" $o --dim=N
+expect 2 "unknown option: --outputs=x" "$m/good.onnx" --outputs=x
 
 # same_module A B: node lists out of topological order compile to the same module as their ordered twin
 same_module() {
