@@ -299,13 +299,17 @@ int cg_native_emit(Graph *g, const Program *p, const char *path, const NativeOpt
   char *tmp_o = temp_beside(path, "o"), *tmp_out = o->shared ? temp_beside(path, "so") : NULL;
   if (!tmp_o || (o->shared && !tmp_out)) { ret = ir_errorf(g, NULL, "out of memory"); goto out; }
   ret = write_file(g, tmp_o, data, len, output_mode(0666));
+  if (ret && st) st->write_failed = true;
   if (!ret && o->shared) {
     ret = run_linker(g, tmp_o, tmp_out);
     unlink(tmp_o);
     if (!ret) chmod(tmp_out, output_mode(0777));
   }
   const char *done = o->shared ? tmp_out : tmp_o;
-  if (!ret && rename(done, path)) ret = ir_errorf(g, NULL, "cannot create '%s': %s", path, strerror(errno));
+  if (!ret && rename(done, path)) {
+    ret = ir_errorf(g, NULL, "cannot create '%s': %s", path, strerror(errno));
+    if (st) st->write_failed = true;
+  }
   if (ret) { unlink(tmp_o); if (tmp_out) unlink(tmp_out); }
   if (!ret && st) {
     struct stat sb;

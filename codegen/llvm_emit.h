@@ -21,7 +21,7 @@ typedef struct {
   const char *prefix;   /* C identifier the API's names start with */
   bool shared;          /* a shared library (linked by ld.lld, O2W_LD overrides) instead of an object */
 } NativeOptions;
-typedef struct { size_t object_bytes, file_bytes; int kernels; } NativeStats;
+typedef struct { size_t object_bytes, file_bytes; int kernels; bool write_failed; /* the error is about the output */ } NativeStats;
 
 int cg_native_emit(Graph *g, const Program *p, const char *path, const NativeOptions *o, NativeStats *st);
 /* the C header of a native model (prefix as in NativeOptions) */

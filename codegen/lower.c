@@ -30,7 +30,13 @@ uint32_t cg_scratch(LowerCtx *cx, const Node *n) { return cx->p->arena_addr + (u
 RtAct cg_node_act(const Node *n) { RtAct a = {n->act, n->act_a, n->act_b}; return a; }
 
 void cg_set(LowerCtx *cx, const void *block, int32_t *field, Dim d) {
-  if (ir_dim_known(d)) { *field = (int32_t)d.c; return; }
+  if (ir_dim_known(d)) {
+    /* a 32-bit field: element counts, strides and byte offsets (unsigned addresses up to 4 GiB) */
+    if (d.c < INT32_MIN || d.c > (int64_t)UINT32_MAX)
+      ir_errorf(cx->g, NULL, "a kernel parameter of value %lld does not fit 32 bits", (long long)d.c);
+    *field = (int32_t)(uint32_t)d.c;
+    return;
+  }
   *field = 0;
   if (cx->npend == 64) { ir_errorf(cx->g, NULL, "internal: too many symbolic fields in one parameter block"); return; }
   cx->pend[cx->npend++] = (Pending){(size_t)((const char *)field - (const char *)block), d};
@@ -139,7 +145,10 @@ int cg_lower(Graph *g, uint32_t base, Program *p) {
     if (n->dead) continue;
     const OpInfo *op = &ops_table[n->op];
     if (!op->lower) return ir_errorf(g, n, "is only supported when its inputs are constant (no run-time kernel yet)");
-    if (op->lower(&cx, n) || ir_failed(g)) return -1;
+    g->cur = n;
+    int rc = op->lower(&cx, n) || ir_failed(g) ? -1 : 0;
+    g->cur = NULL;
+    if (rc) return -1;
   }
   p->total = align64((uint64_t)p->params_addr + p->params_size);
   /* signature */

@@ -9,12 +9,17 @@
 #define WASM_EMIT_H
 #include "program.h"
 
-typedef struct { size_t module_bytes, code_bytes; int kernels; } WasmStats;
+typedef struct {
+  size_t module_bytes, code_bytes;
+  int kernels;
+  bool write_failed;   /* the error is about writing the output file, not about the model */
+} WasmStats;
 
 int cg_wasm_base(Graph *g, uint32_t *base);
 typedef struct {
   bool profile;   /* keep the kernels exported and list the calls in the section onnx2wasm.profile */
 } WasmOptions;
+/* path "-" writes the module to stdout */
 int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions *o, WasmStats *st);
 
 /* the kernel module embedded at build time (runtime/kernels, compiled to wasm32) */

@@ -23,7 +23,9 @@ static const char usage[] =
   "  -o, --output FILE      output (required unless only printing); its extension picks the\n"
   "                         kind: .wasm a WebAssembly module (default), .so a native shared\n"
   "                         library, .o a native relocatable object; native outputs get a C\n"
-  "                         header beside them (FILE with .h; docs/abi.md)\n"
+  "                         header beside them (FILE with .h; docs/abi.md). - writes a .wasm\n"
+  "                         to stdout. Every option taking a value also takes it as\n"
+  "                         --OPTION=VALUE (and -oFILE)\n"
   "  --target TRIPLE        wasm32 (default for .wasm), x86_64-linux-gnu (default for .so/.o)\n"
   "                         or aarch64-linux-gnu\n"
   "  --cpu CPU              native ISA level: x86-64-v2 (default), x86-64-v3 (AVX2+FMA),\n"
@@ -66,6 +68,18 @@ static int die_usage(const char *msg, const char *arg) {
   return 2;
 }
 
+/* argv[*i] is option `name` taking a value: "NAME VALUE", "NAME=VALUE" (a long name) or "-oVALUE" (a
+ * short one). Returns 1 then, with *val the value (NULL when missing), else 0. */
+static int opt_value(int argc, char **argv, int *i, const char *name, const char **val) {
+  const char *a = argv[*i];
+  size_t n = strlen(name);
+  if (strncmp(a, name, n)) return 0;
+  if (!a[n]) { *val = *i + 1 < argc ? argv[++*i] : NULL; return 1; }
+  if (name[1] != '-') { *val = a + n; return 1; }
+  if (a[n] == '=') { *val = a + n + 1; return 1; }
+  return 0;                                    /* a longer option with this prefix (--max-dim-default) */
+}
+
 int main(int argc, char **argv) {
   const char *in = NULL, *out = NULL, *print_after = NULL, *triple = NULL, *cpu = NULL, *name = NULL;
   bool print_program = false, stats = false, verify = false, no_winograd = false, no_bf16 = false;
@@ -75,55 +89,58 @@ int main(int argc, char **argv) {
   const char *po_disabled[16];
   int po_disabled_n = 0;
   for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
+    const char *a = argv[i], *v;
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage, stdout); return 0; }
     else if (!strcmp(a, "--version")) { puts("onnx2wasm " O2W_VERSION); return 0; }
-    else if (!strcmp(a, "-o") || !strcmp(a, "--output")) { if (++i >= argc) return die_usage("missing value for", a); out = argv[i]; }
+    else if (opt_value(argc, argv, &i, "-o", &v) || opt_value(argc, argv, &i, "--output", &v)) {
+      if (!v) return die_usage("missing value for", a);
+      out = v;
+    }
     else if (!strncmp(a, "-O", 2) && strlen(a) == 3 && a[2] >= '0' && a[2] <= '3') level = a[2] - '0';
-    else if (!strcmp(a, "--target")) { if (++i >= argc) return die_usage("missing value for", a); triple = argv[i]; }
-    else if (!strcmp(a, "--cpu")) { if (++i >= argc) return die_usage("missing value for", a); cpu = argv[i]; }
-    else if (!strcmp(a, "--name")) { if (++i >= argc) return die_usage("missing value for", a); name = argv[i]; }
-    else if (!strcmp(a, "--dim")) {
-      if (++i >= argc) return die_usage("missing value for", a);
-      const char *eq = strchr(argv[i], '=');
+    else if (opt_value(argc, argv, &i, "--target", &v)) { if (!v) return die_usage("missing value for", a); triple = v; }
+    else if (opt_value(argc, argv, &i, "--cpu", &v)) { if (!v) return die_usage("missing value for", a); cpu = v; }
+    else if (opt_value(argc, argv, &i, "--name", &v)) { if (!v) return die_usage("missing value for", a); name = v; }
+    else if (opt_value(argc, argv, &i, "--dim", &v)) {
+      if (!v) return die_usage("missing value for", a);
+      const char *eq = strchr(v, '=');
       char *end;
-      if (!eq || eq == argv[i]) return die_usage("--dim expects NAME=VALUE", argv[i]);
-      long long v = strtoll(eq + 1, &end, 10);
-      if (*end || end == eq + 1 || v < 0) return die_usage("--dim value must be a non-negative integer", argv[i]);
+      if (!eq || eq == v) return die_usage("--dim expects NAME=VALUE", v);
+      long long x = strtoll(eq + 1, &end, 10);
+      if (*end || end == eq + 1 || x < 0) return die_usage("--dim value must be a non-negative integer", v);
       if (fe.ndims >= 32) return die_usage("too many --dim options", NULL);
-      fe.dim_name[fe.ndims] = strndup(argv[i], (size_t)(eq - argv[i]));
-      fe.dim_value[fe.ndims++] = v;
+      fe.dim_name[fe.ndims] = strndup(v, (size_t)(eq - v));
+      fe.dim_value[fe.ndims++] = x;
     }
-    else if (!strcmp(a, "--max-dim")) {
-      if (++i >= argc) return die_usage("missing value for", a);
-      const char *eq = strchr(argv[i], '=');
+    else if (opt_value(argc, argv, &i, "--max-dim", &v)) {
+      if (!v) return die_usage("missing value for", a);
+      const char *eq = strchr(v, '=');
       char *end;
-      if (!eq || eq == argv[i]) return die_usage("--max-dim expects NAME=BOUND", argv[i]);
-      long long v = strtoll(eq + 1, &end, 10);
-      if (*end || end == eq + 1 || v < 1 || v > (1LL << 30)) return die_usage("--max-dim bound must be an integer from 1 to 2^30", argv[i]);
+      if (!eq || eq == v) return die_usage("--max-dim expects NAME=BOUND", v);
+      long long x = strtoll(eq + 1, &end, 10);
+      if (*end || end == eq + 1 || x < 1 || x > (1LL << 30)) return die_usage("--max-dim bound must be an integer from 1 to 2^30", v);
       if (fe.nmax >= 32) return die_usage("too many --max-dim options", NULL);
-      fe.max_name[fe.nmax] = strndup(argv[i], (size_t)(eq - argv[i]));
-      fe.max_value[fe.nmax++] = v;
+      fe.max_name[fe.nmax] = strndup(v, (size_t)(eq - v));
+      fe.max_value[fe.nmax++] = x;
     }
-    else if (!strcmp(a, "--max-dim-default")) {
+    else if (opt_value(argc, argv, &i, "--max-dim-default", &v)) {
       char *end;
-      if (++i >= argc) return die_usage("missing value for", a);
-      long long v = strtoll(argv[i], &end, 10);
-      if (*end || v < 1 || v > (1LL << 30)) return die_usage("--max-dim-default must be an integer from 1 to 2^30", argv[i]);
-      fe.default_max = v;
+      if (!v) return die_usage("missing value for", a);
+      long long x = strtoll(v, &end, 10);
+      if (*end || end == v || x < 1 || x > (1LL << 30)) return die_usage("--max-dim-default must be an integer from 1 to 2^30", v);
+      fe.default_max = x;
     }
-    else if (!strcmp(a, "--print-after")) {
-      if (++i >= argc) return die_usage("missing value for", a);
-      print_after = argv[i];
+    else if (opt_value(argc, argv, &i, "--print-after", &v)) {
+      if (!v) return die_usage("missing value for", a);
+      print_after = v;
       if (strcmp(print_after, "all") && !pass_find(print_after)) return die_usage("unknown pass (see --list-passes)", print_after);
     }
-    else if (!strcmp(a, "--no-pass")) {
-      if (++i >= argc) return die_usage("missing value for", a);
-      const PassInfo *pi = pass_find(argv[i]);
-      if (!pi) return die_usage("unknown pass (see --list-passes)", argv[i]);
-      if (pi->min_level == 0) return die_usage("pass is needed for correctness and cannot be skipped", argv[i]);
+    else if (opt_value(argc, argv, &i, "--no-pass", &v)) {
+      if (!v) return die_usage("missing value for", a);
+      const PassInfo *pi = pass_find(v);
+      if (!pi) return die_usage("unknown pass (see --list-passes)", v);
+      if (pi->min_level == 0) return die_usage("pass is needed for correctness and cannot be skipped", v);
       if (po_disabled_n >= 16) return die_usage("too many --no-pass options", NULL);
-      po_disabled[po_disabled_n++] = argv[i];
+      po_disabled[po_disabled_n++] = v;
     }
     else if (!strcmp(a, "--print-program")) print_program = true;
     else if (!strcmp(a, "--verify")) verify = true;
@@ -147,6 +164,8 @@ int main(int argc, char **argv) {
   }
   if (!in) return die_usage("no model given", NULL);
   if (!out && !print_after && !print_program) return die_usage("no output given (-o OUT.wasm)", NULL);
+  bool to_stdout = out && !strcmp(out, "-");
+  if (to_stdout && stats) return die_usage("--stats prints to stdout; it cannot be combined with -o -", NULL);
 
   /* the output kind and the target */
   const char *ext = out ? strrchr(out, '.') : NULL;
@@ -190,8 +209,9 @@ int main(int argc, char **argv) {
     ws.kernels = ns.kernels;
   } else if (!rc && out && cg_wasm_emit(g, &prog, out, &wo, &ws)) rc = 1;
   if (rc) {
-    fprintf(stderr, "onnx2wasm: %s: %s\n", in, ir_error(g));
-    if (out && unlink(out) && errno != ENOENT) fprintf(stderr, "onnx2wasm: warning: could not remove stale '%s'\n", out);
+    if (ws.write_failed || ns.write_failed) fprintf(stderr, "onnx2wasm: %s\n", ir_error(g));   /* about the output, not the model */
+    else fprintf(stderr, "onnx2wasm: %s: %s\n", in, ir_error(g));
+    if (out && !to_stdout && unlink(out) && errno != ENOENT) fprintf(stderr, "onnx2wasm: warning: could not remove stale '%s'\n", out);
     if (header && unlink(header) && errno != ENOENT) fprintf(stderr, "onnx2wasm: warning: could not remove stale '%s'\n", header);
   } else if (stats && out) {
     int64_t tensors = 0;                       /* what the arena would be without reuse */

@@ -25,8 +25,8 @@ static uint8_t *read_file(Graph *g, const char *path, size_t *len) {
   return buf;
 }
 
-/* ---- name -> value table (open addressing) ---- */
-typedef struct { const char *key; Value *v; } Slot;
+/* ---- name -> value (or node index) table (open addressing) ---- */
+typedef struct { const char *key; void *v; } Slot;
 typedef struct { Slot *s; size_t cap, n; } Names;
 
 static size_t hash_str(const char *s) {
@@ -35,7 +35,7 @@ static size_t hash_str(const char *s) {
   return h;
 }
 
-static Value *names_get(Names *t, const char *k) {
+static void *names_get(Names *t, const char *k) {
   if (!t->cap) return NULL;
   for (size_t i = hash_str(k) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
     if (!t->s[i].key) return NULL;
@@ -43,7 +43,7 @@ static Value *names_get(Names *t, const char *k) {
   }
 }
 
-static void names_put(Names *t, const char *k, Value *v) {
+static void names_put(Names *t, const char *k, void *v) {
   if ((t->n + 1) * 2 > t->cap) {
     Names nt = {calloc(t->cap ? t->cap * 2 : 256, sizeof(Slot)), t->cap ? t->cap * 2 : 256, 0};
     if (!nt.s) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
@@ -83,27 +83,53 @@ static int external_path(Graph *g, const char *tname, const char *dir, const cha
   return 0;
 }
 
-static int load_external(Graph *g, const Onnx__TensorProto *t, Value *v, int64_t nbytes) {
-  const char *loc = NULL;
-  int64_t off = 0, len = -1;
+/* where a tensor's external data lives, checked against the file before anything is allocated */
+typedef struct { char path[PATH_MAX]; const char *loc; int64_t off; } ExtData;
+
+static int external_check(Graph *g, const Onnx__TensorProto *t, const char *what, const char *name, int64_t nbytes, ExtData *x) {
+  int64_t len = -1, end_off;
+  x->loc = NULL;
+  x->off = 0;
   for (size_t i = 0; i < t->n_external_data; i++) {
     const char *k = t->external_data[i]->key, *val = t->external_data[i]->value;
     if (!k || !val) continue;
     char *end;
-    if (!strcmp(k, "location")) loc = val;
-    else if (!strcmp(k, "offset")) { off = strtoll(val, &end, 10); if (*end || off < 0) return ir_errorf(g, NULL, "initializer '%s': bad external data offset '%s'", v->name, val); }
-    else if (!strcmp(k, "length")) { len = strtoll(val, &end, 10); if (*end || len < 0) return ir_errorf(g, NULL, "initializer '%s': bad external data length '%s'", v->name, val); }
+    errno = 0;
+    if (!strcmp(k, "location")) x->loc = val;
+    else if (!strcmp(k, "offset")) { x->off = strtoll(val, &end, 10); if (*end || errno || x->off < 0) return ir_errorf(g, NULL, "%s '%s': bad external data offset '%s'", what, name, val); }
+    else if (!strcmp(k, "length")) { len = strtoll(val, &end, 10); if (*end || errno || len < 0) return ir_errorf(g, NULL, "%s '%s': bad external data length '%s'", what, name, val); }
   }
-  char path[PATH_MAX];
-  if (external_path(g, v->name, g->model_dir, loc, path, sizeof path)) return -1;
+  if (external_path(g, name, g->model_dir, x->loc, x->path, sizeof x->path)) return -1;
   if (len >= 0 && len != nbytes)
-    return ir_errorf(g, NULL, "initializer '%s': external data length %lld, expected %lld bytes", v->name, (long long)len, (long long)nbytes);
-  FILE *f = fopen(path, "rb");
-  if (!f) return ir_errorf(g, NULL, "initializer '%s': cannot open external data '%s'", v->name, loc);
-  int bad = fseeko(f, off, SEEK_SET) || fread(v->data, 1, (size_t)nbytes, f) != (size_t)nbytes;
-  fclose(f);
-  if (bad) return ir_errorf(g, NULL, "initializer '%s': external data '%s' is shorter than offset %lld + %lld bytes", v->name, loc, (long long)off, (long long)nbytes);
+    return ir_errorf(g, NULL, "%s '%s': external data length %lld, expected %lld bytes", what, name, (long long)len, (long long)nbytes);
+  struct stat st;
+  if (stat(x->path, &st)) return ir_errorf(g, NULL, "%s '%s': cannot open external data '%s': %s", what, name, x->loc, strerror(errno));
+  if (S_ISDIR(st.st_mode)) return ir_errorf(g, NULL, "%s '%s': external data '%s' is a directory, not a file", what, name, x->loc);
+  if (!S_ISREG(st.st_mode)) return ir_errorf(g, NULL, "%s '%s': external data '%s' is not a regular file", what, name, x->loc);
+  if (!ir_add_ok(x->off, nbytes, &end_off) || end_off > (int64_t)st.st_size)
+    return ir_errorf(g, NULL, "%s '%s': external data '%s' has %lld bytes, shorter than offset %lld + %lld bytes",
+                     what, name, x->loc, (long long)st.st_size, (long long)x->off, (long long)nbytes);
   return 0;
+}
+
+static int external_read(Graph *g, const ExtData *x, const char *what, Value *v, int64_t nbytes) {
+  FILE *f = fopen(x->path, "rb");
+  if (!f) return ir_errorf(g, NULL, "%s '%s': cannot open external data '%s': %s", what, v->name, x->loc, strerror(errno));
+  int bad = fseeko(f, x->off, SEEK_SET) || fread(v->data, 1, (size_t)nbytes, f) != (size_t)nbytes;
+  fclose(f);
+  if (bad) return ir_errorf(g, NULL, "%s '%s': cannot read external data '%s' (changed while reading?)", what, v->name, x->loc);
+  return 0;
+}
+
+/* how many values the typed field for dt holds, and its name */
+static size_t typed_count(const Onnx__TensorProto *t, DType dt, const char **field) {
+  switch (dt) {
+  case DT_FLOAT: *field = "float_data"; return t->n_float_data;
+  case DT_DOUBLE: *field = "double_data"; return t->n_double_data;
+  case DT_INT64: *field = "int64_data"; return t->n_int64_data;
+  case DT_UINT32: case DT_UINT64: *field = "uint64_data"; return t->n_uint64_data;
+  default: *field = "int32_data"; return t->n_int32_data;   /* int32, int16, int8, uint16, uint8, bool, float16, bfloat16 */
+  }
 }
 
 /* TensorProto -> constant Value (not registered under a name) */
@@ -122,39 +148,43 @@ static Value *tensor_value(Graph *g, const Onnx__TensorProto *t, const char *wha
   DType dt = (DType)t->data_type;
   int es = ir_dtype_size(dt);
   int64_t nbytes = numel * es;
-  if (nbytes > ((int64_t)1 << 32)) { ir_errorf(g, NULL, "%s '%s': %lld bytes is too large", what, name, (long long)nbytes); return NULL; }
-  Value *v = ir_const(g, name, dt, (int)t->n_dims, t->dims, NULL);
-  uint8_t *d = v->data;
-  if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-    return load_external(g, t, v, nbytes) ? NULL : v;
-#define COUNT_CHECK(cnt, field)                                                                            \
-  if ((int64_t)(cnt) != numel) {                                                                           \
-    ir_errorf(g, NULL, "%s '%s': %s holds %zu values, expected %lld", what, name, field, (size_t)(cnt), (long long)numel); \
-    return NULL;                                                                                           \
-  }
-  if (t->has_raw_data) {
+  if (nbytes >= IR_MAX_BYTES) { ir_errorf(g, NULL, "%s '%s': %lld bytes is too large", what, name, (long long)nbytes); return NULL; }
+  /* the claimed size against the bytes actually present, before the buffer is allocated: a 76-byte
+   * file may claim gigabytes */
+  bool external = t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  ExtData ext;
+  if (external) {
+    if (external_check(g, t, what, name, nbytes, &ext)) return NULL;
+  } else if (t->has_raw_data) {
     if ((int64_t)t->raw_data.len != nbytes) {
       ir_errorf(g, NULL, "%s '%s': raw_data has %zu bytes, expected %lld", what, name, t->raw_data.len, (long long)nbytes);
       return NULL;
     }
+  } else {
+    const char *field;
+    size_t cnt = typed_count(t, dt, &field);
+    if ((int64_t)cnt != numel) {
+      ir_errorf(g, NULL, "%s '%s': %s holds %zu values, expected %lld", what, name, field, cnt, (long long)numel);
+      return NULL;
+    }
+  }
+  Value *v = ir_const(g, name, dt, (int)t->n_dims, t->dims, NULL);
+  uint8_t *d = v->data;
+  if (external) return external_read(g, &ext, what, v, nbytes) ? NULL : v;
+  if (t->has_raw_data) {
     if (nbytes) memcpy(d, t->raw_data.data, (size_t)nbytes);
   } else if (dt == DT_FLOAT) {
-    COUNT_CHECK(t->n_float_data, "float_data");
     memcpy(d, t->float_data, (size_t)nbytes);
   } else if (dt == DT_DOUBLE) {
-    COUNT_CHECK(t->n_double_data, "double_data");
     memcpy(d, t->double_data, (size_t)nbytes);
   } else if (dt == DT_INT64) {
-    COUNT_CHECK(t->n_int64_data, "int64_data");
     memcpy(d, t->int64_data, (size_t)nbytes);
   } else if (dt == DT_UINT32 || dt == DT_UINT64) {
-    COUNT_CHECK(t->n_uint64_data, "uint64_data");
     for (int64_t i = 0; i < numel; i++) {
       if (dt == DT_UINT32) ((uint32_t *)d)[i] = (uint32_t)t->uint64_data[i];
       else ((uint64_t *)d)[i] = t->uint64_data[i];
     }
   } else {                                   /* int32, int16, int8, uint16, uint8, bool, float16 */
-    COUNT_CHECK(t->n_int32_data, "int32_data");
     for (int64_t i = 0; i < numel; i++) {
       int32_t x = t->int32_data[i];
       switch (es) {
@@ -164,7 +194,6 @@ static Value *tensor_value(Graph *g, const Onnx__TensorProto *t, const char *wha
       }
     }
   }
-#undef COUNT_CHECK
   return v;
 }
 
@@ -255,6 +284,56 @@ static int set_type(Graph *g, Value *v, const Onnx__ValueInfoProto *vi, const ch
   return 0;
 }
 
+/* ---- node order ----
+ * The passes walk nodes in order, so each node must come after the producers of its inputs. Not
+ * every exporter lists them so (float16 converters append their Casts at the end). A depth-first
+ * walk in file order that places a node's unplaced producers before it keeps the file order
+ * wherever it is already valid, and visits each input edge once. */
+typedef struct { size_t node, next_in; } TopoFrame;
+
+static const char *node_label(const Onnx__NodeProto *np, size_t i, char *buf, size_t n) {
+  if (np->name && *np->name) return np->name;
+  snprintf(buf, n, "%s_%zu", np->op_type ? np->op_type : "", i);
+  return buf;
+}
+
+static int topo_order(Graph *g, const Onnx__GraphProto *gp, size_t *order) {
+  size_t nn = gp->n_node, placed = 0;
+  Names producer = {0};                         /* output name -> node index + 1 */
+  for (size_t i = 0; i < nn; i++)
+    for (size_t k = 0; k < gp->node[i]->n_output; k++)
+      if (gp->node[i]->output[k] && *gp->node[i]->output[k]) names_put(&producer, gp->node[i]->output[k], (void *)(uintptr_t)(i + 1));
+  uint8_t *state = calloc(nn + 1, 1);           /* 0 unvisited, 1 on the walk's stack, 2 placed */
+  TopoFrame *st = calloc(nn + 1, sizeof *st);
+  if (!state || !st) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  int rc = 0;
+  for (size_t root = 0; root < nn && !rc; root++) {
+    if (state[root]) continue;
+    size_t sp = 0;
+    st[sp++] = (TopoFrame){root, 0};
+    state[root] = 1;
+    while (sp && !rc) {
+      TopoFrame *f = &st[sp - 1];
+      const Onnx__NodeProto *np = gp->node[f->node];
+      if (f->next_in == np->n_input) { state[f->node] = 2; order[placed++] = f->node; sp--; continue; }
+      const char *in = np->input[f->next_in++];
+      size_t p = in && *in ? (size_t)(uintptr_t)names_get(&producer, in) : 0;
+      if (!p || state[p - 1] == 2) continue;
+      if (state[p - 1] == 1) {                  /* p - 1 is on the stack: a cycle through it */
+        char buf[64];
+        const Onnx__NodeProto *cp = gp->node[p - 1];
+        rc = ir_errorf(g, NULL, "node '%s' (%s) is on a cycle: its output '%s' feeds back into its own inputs",
+                       node_label(cp, p - 1, buf, sizeof buf), cp->op_type ? cp->op_type : "", in);
+        break;
+      }
+      state[p - 1] = 1;
+      st[sp++] = (TopoFrame){p - 1, 0};
+    }
+  }
+  free(state); free(st); free(producer.s);
+  return rc;
+}
+
 static int opset_of(const Onnx__ModelProto *m) {
   for (size_t i = 0; i < m->n_opset_import; i++) {
     const char *d = m->opset_import[i]->domain;
@@ -294,11 +373,15 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
     v->kind = VK_INPUT;
     if (set_type(g, v, gp->input[i], "graph input", true)) break;
     if (v->rank < 0) { ir_errorf(g, NULL, "graph input '%s' has no shape", nm); break; }
+    if (ir_check_size(g, NULL, v)) break;
     g->inputs[g->ninputs++] = v;
     names_put(&names, v->name, v);
   }
+  size_t *order = calloc(gp->n_node + 1, sizeof *order);
+  if (!order) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  if (!g->failed) topo_order(g, gp, order);
   for (size_t i = 0; i < gp->n_node && !g->failed; i++) {
-    const Onnx__NodeProto *np = gp->node[i];
+    const Onnx__NodeProto *np = gp->node[order[i]];
     const char *dom = np->domain ? np->domain : "";
     Node *n = ir_node(g, np->name, np->op_type ? np->op_type : "", g->opset);
     n->domain = ir_strdup(&g->arena, dom);
@@ -310,7 +393,9 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
     }
     if (np->n_input > IR_MAX_IO || np->n_output > IR_MAX_IO) { ir_errorf(g, n, "too many inputs or outputs"); break; }
     n->attrs = ir_alloc(&g->arena, (np->n_attribute + 1) * sizeof(Attr));
+    g->cur = n;                                  /* errors in attribute tensors name the node */
     for (size_t k = 0; k < np->n_attribute && !g->failed; k++) convert_attr(g, n, np->attribute[k], &n->attrs[n->nattr++]);
+    g->cur = NULL;
     for (size_t k = 0; k < np->n_input && !g->failed; k++) {
       const char *in = np->input[k];
       if (!in || !*in) { ir_add_input(g, n, NULL); continue; }
@@ -352,6 +437,7 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
     if (!used) ir_errorf(g, NULL, "--dim/--max-dim names '%s', but no graph input has a dim_param of that name", g->syms[s]);
   }
   free(names.s);
+  free(order);
 }
 
 Graph *fe_load(const char *path, const FeOptions *opt) {

@@ -25,10 +25,21 @@ static void poly_of(Dim d, Poly *p) {
   }
 }
 
-static void poly_add_term(Poly *p, DimTerm t) {
+/* a dim that overflows int64 is bad input (a huge Tile repeat or Reshape entry): the error names the
+ * node being inferred or lowered (Graph.cur) and the operands; the dim becomes 0 */
+static Dim overflow(Graph *g, const char *op, int64_t a, int64_t b) {
+  ir_errorf(g, NULL, "dimension arithmetic overflows: %lld %s %lld", (long long)a, op, (long long)b);
+  return ir_dimc(0);
+}
+
+static bool poly_add_term(Graph *g, Poly *p, DimTerm t) {
   for (int i = 0; i < p->n; i++)
-    if (!term_cmp(&p->t[i], &t)) { p->t[i].coef += t.coef; return; }
+    if (!term_cmp(&p->t[i], &t)) {
+      if (!ir_add_ok(p->t[i].coef, t.coef, &p->t[i].coef)) { overflow(g, "+", p->t[i].coef, t.coef); return false; }
+      return true;
+    }
   p->t[p->n++] = t;
+  return true;
 }
 
 /* canonical Dim from a polynomial: drop zeros, sort; a constant when no symbol remains */
@@ -59,24 +70,31 @@ Dim ir_dim_sym(Graph *g, int sym) {
 }
 
 Dim ir_dim_add(Graph *g, Dim a, Dim b) {
-  if (ir_dim_known(a) && ir_dim_known(b)) return ir_dimc(a.c + b.c);
+  int64_t r;
+  if (ir_dim_known(a) && ir_dim_known(b)) return ir_add_ok(a.c, b.c, &r) ? ir_dimc(r) : overflow(g, "+", a.c, b.c);
   Poly p, q;
   poly_of(a, &p);
   poly_of(b, &q);
-  for (int i = 0; i < q.n; i++) poly_add_term(&p, q.t[i]);
+  for (int i = 0; i < q.n; i++) if (!poly_add_term(g, &p, q.t[i])) return ir_dimc(0);
   return poly_dim(g, &p);
 }
 
 Dim ir_dim_sub(Graph *g, Dim a, Dim b) {
-  if (ir_dim_known(b)) return ir_dim_add(g, a, ir_dimc(-b.c));
+  int64_t r;
+  if (ir_dim_known(a) && ir_dim_known(b)) return !__builtin_sub_overflow(a.c, b.c, &r) ? ir_dimc(r) : overflow(g, "-", a.c, b.c);
+  if (ir_dim_known(b)) return b.c == INT64_MIN ? overflow(g, "-", 0, b.c) : ir_dim_add(g, a, ir_dimc(-b.c));
   Poly q;
   poly_of(b, &q);
-  for (int i = 0; i < q.n; i++) q.t[i].coef = -q.t[i].coef;
+  for (int i = 0; i < q.n; i++) {
+    if (q.t[i].coef == INT64_MIN) return overflow(g, "-", 0, q.t[i].coef);
+    q.t[i].coef = -q.t[i].coef;
+  }
   return ir_dim_add(g, a, poly_dim(g, &q));
 }
 
 Dim ir_dim_mul(Graph *g, Dim a, Dim b) {
-  if (ir_dim_known(a) && ir_dim_known(b)) return ir_dimc(a.c * b.c);
+  int64_t c;
+  if (ir_dim_known(a) && ir_dim_known(b)) return ir_mul_ok(a.c, b.c, &c) ? ir_dimc(c) : overflow(g, "*", a.c, b.c);
   Poly p, q, r = {0};
   poly_of(a, &p);
   poly_of(b, &q);
@@ -86,11 +104,12 @@ Dim ir_dim_mul(Graph *g, Dim a, Dim b) {
         ir_errorf(g, NULL, "a symbolic dimension has degree above %d", IR_DIM_MAX_DEG);
         return ir_dimc(0);
       }
-      DimTerm t = {.coef = p.t[i].coef * q.t[j].coef, .deg = (uint8_t)(p.t[i].deg + q.t[j].deg)};
+      DimTerm t = {.deg = (uint8_t)(p.t[i].deg + q.t[j].deg)};
+      if (!ir_mul_ok(p.t[i].coef, q.t[j].coef, &t.coef)) return overflow(g, "*", p.t[i].coef, q.t[j].coef);
       int k = 0, x = 0, y = 0;                                 /* merge the sorted symbol lists */
       while (x < p.t[i].deg || y < q.t[j].deg)
         t.sym[k++] = (y >= q.t[j].deg || (x < p.t[i].deg && p.t[i].sym[x] <= q.t[j].sym[y])) ? p.t[i].sym[x++] : q.t[j].sym[y++];
-      poly_add_term(&r, t);
+      if (!poly_add_term(g, &r, t)) return ir_dimc(0);
     }
   return poly_dim(g, &r);
 }
@@ -138,14 +157,24 @@ bool ir_dim_eq(Dim a, Dim b) {
   return true;
 }
 
+/* evaluation at given symbol values saturates (a result that large fails ir_check_size) */
+static int64_t sat_mul(int64_t a, int64_t b) {
+  int64_t r;
+  return ir_mul_ok(a, b, &r) ? r : (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+}
+static int64_t sat_add(int64_t a, int64_t b) {
+  int64_t r;
+  return ir_add_ok(a, b, &r) ? r : a < 0 ? INT64_MIN : INT64_MAX;
+}
+
 int64_t ir_dim_eval(const Graph *g, Dim d, const int64_t *vals) {
   (void)g;
   if (ir_dim_known(d)) return d.c;
   int64_t s = 0;
   for (int i = 0; i < d.e->n; i++) {
     int64_t t = d.e->t[i].coef;
-    for (int k = 0; k < d.e->t[i].deg; k++) t *= vals[d.e->t[i].sym[k]];
-    s += t;
+    for (int k = 0; k < d.e->t[i].deg; k++) t = sat_mul(t, vals[d.e->t[i].sym[k]]);
+    s = sat_add(s, t);
   }
   return s;
 }
@@ -158,8 +187,8 @@ int64_t ir_dim_max(const Graph *g, Dim d) {
   int64_t s = 0;
   for (int i = 0; i < d.e->n; i++) {
     int64_t t = d.e->t[i].coef;
-    for (int k = 0; k < d.e->t[i].deg; k++) t *= vals[d.e->t[i].sym[k]];
-    if (t > 0 || d.e->t[i].deg == 0) s += t;
+    for (int k = 0; k < d.e->t[i].deg; k++) t = sat_mul(t, vals[d.e->t[i].sym[k]]);
+    if (t > 0 || d.e->t[i].deg == 0) s = sat_add(s, t);
   }
   return s;
 }

@@ -57,31 +57,62 @@ bool ir_dtype_is_int(DType t) {
 }
 
 /* ---- values ---- */
+/* product of counts that are >= 0, saturating at INT64_MAX (a negative dim is ir_check_size's to report) */
+static int64_t count_mul(int64_t a, int64_t b) {
+  int64_t r;
+  if (a < 0 || b < 0) return a < 0 ? a : b;
+  return ir_mul_ok(a, b, &r) ? r : INT64_MAX;
+}
+
 int64_t ir_numel(const Value *v) {
   if (v->rank < 0) return -1;
   int64_t n = 1;
   for (int i = 0; i < v->rank; i++) {
     if (!ir_dim_known(v->dims[i])) return -1;
-    n *= v->dims[i].c;
+    if (v->dims[i].c < 0) return -1;             /* not a shape (refused by ir_check_size) */
+    n = count_mul(n, v->dims[i].c);
   }
   return n;
 }
 
 int64_t ir_nbytes(const Value *v) {
   int64_t n = ir_numel(v);
-  return n < 0 ? -1 : n * ir_dtype_size(v->dt);
+  return n < 0 ? -1 : count_mul(n, ir_dtype_size(v->dt));
 }
 
 int64_t ir_numel_max(const Graph *g, const Value *v) {
   if (v->rank < 0) return -1;
   int64_t n = 1;
-  for (int i = 0; i < v->rank; i++) n *= v->cap > 0 && i == v->cap_axis ? v->cap : ir_dim_max(g, v->dims[i]);
+  for (int i = 0; i < v->rank; i++) {
+    int64_t d = v->cap > 0 && i == v->cap_axis ? v->cap : ir_dim_max(g, v->dims[i]);
+    if (d < 0) return -1;
+    n = count_mul(n, d);
+  }
   return n;
 }
 
 int64_t ir_nbytes_max(const Graph *g, const Value *v) {
   int64_t n = ir_numel_max(g, v);
-  return n < 0 ? -1 : n * ir_dtype_size(v->dt);
+  return n < 0 ? -1 : count_mul(n, ir_dtype_size(v->dt));
+}
+
+int ir_check_size(Graph *g, const Node *n, const Value *v) {
+  if (!v || v->rank < 0) return 0;
+  if (!n) n = g->cur;
+  char s[256];
+  for (int i = 0; i < v->rank; i++)
+    if (ir_dim_max(g, v->dims[i]) < 0) {
+      ir_value_str(g, v, s, sizeof s);
+      return ir_errorf(g, n, "'%s' has shape %s: dim %d is negative", v->name, s, i);
+    }
+  int64_t nb = ir_nbytes_max(g, v);
+  if (nb >= IR_MAX_BYTES) {
+    ir_value_str(g, v, s, sizeof s);
+    if (nb == INT64_MAX) return ir_errorf(g, n, "'%s' has shape %s: its size overflows 64 bits", v->name, s);
+    return ir_errorf(g, n, "'%s' has shape %s (%lld bytes): a tensor must be smaller than the 4 GiB a wasm32 module addresses",
+                     v->name, s, (long long)nb);
+  }
+  return 0;
 }
 
 void ir_set_shape(Value *v, int rank, const int64_t *dims) {
@@ -293,6 +324,7 @@ int ir_errorf(Graph *g, const Node *n, const char *fmt, ...) {
   if (g->failed) return -1;
   g->failed = true;
   int k = 0;
+  if (!n) n = g->cur;
   if (n) k = snprintf(g->err, sizeof g->err, "node '%s' (%s, opset %d): ", n->name, n->op_type, n->opset);
   if (k < 0 || (size_t)k >= sizeof g->err) k = 0;
   va_list ap;

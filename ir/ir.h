@@ -105,6 +105,17 @@ typedef struct Value {
   int id;
 } Value;
 
+/* ---- size arithmetic and the limit policy ----
+ * Shapes come from the model, so their products and sums may overflow int64: every size, stride and
+ * offset is computed with these (false on overflow). The policy: dims are >= 0 and a tensor's bytes
+ * (run-time dims at their bounds) fit the 32-bit wasm address space, i.e. are below IR_MAX_BYTES. */
+#define IR_MAX_BYTES ((int64_t)1 << 32)
+static inline bool ir_mul_ok(int64_t a, int64_t b, int64_t *r) { return !__builtin_mul_overflow(a, b, r); }
+static inline bool ir_add_ok(int64_t a, int64_t b, int64_t *r) { return !__builtin_add_overflow(a, b, r); }
+/* 0 if v obeys the policy, else -1 with an error naming n (or the node being worked on) and the value */
+int ir_check_size(struct Graph *g, const Node *n, const Value *v);
+
+/* element and byte counts saturate at INT64_MAX on overflow (so they fail ir_check_size) */
 int64_t ir_numel(const Value *v);              /* -1 if some dim is symbolic or rank unknown */
 int64_t ir_nbytes(const Value *v);
 int64_t ir_numel_max(const struct Graph *g, const Value *v);  /* storage elements: symbols at their bounds, a resident cache at its capacity; -1 if rank unknown */
@@ -159,6 +170,8 @@ typedef struct Graph {
   int64_t weights_size, arena_size; /* memory plan results (passes/plan.c) */
   char err[1024];
   bool failed;
+  const Node *cur;               /* the node whose hook runs (infer, lower): named by errors raised below
+                                    it without a node, e.g. by dim arithmetic that overflows */
   int debug_verify;
   bool no_winograd;              /* --no-winograd: 3x3 convs keep the direct GEMM kernel */
   bool no_bf16_weights;          /* --no-bf16-weights: MatMul panels stay float32 even when bfloat16 is exact */

@@ -55,13 +55,11 @@ int pass_infer_node(Graph *g, Node *n) {
   for (int k = 0; k < nin; k++)
     if (n->in[k] && n->in[k]->rank < 0)
       return ir_errorf(g, n, "the shape of input %d '%s' is unknown", k, n->in[k]->name);
-  if (op->infer(g, n)) return -1;
-  for (int k = 0; k < n->nout; k++) {
-    Value *v = n->out[k];
-    if (v && v->rank >= 0 && ir_numel(v) > ((int64_t)1 << 31) / (ir_dtype_size(v->dt) ? ir_dtype_size(v->dt) : 1))
-      return ir_errorf(g, n, "output '%s' would exceed 2 GiB", v->name);
-  }
-  return 0;
+  g->cur = n;
+  int rc = op->infer(g, n) || ir_failed(g) ? -1 : 0;
+  for (int k = 0; k < n->nout && !rc; k++) rc = ir_check_size(g, n, n->out[k]);
+  g->cur = NULL;
+  return rc;
 }
 
 Node *pass_single_consumer(Graph *g, const Value *v) {

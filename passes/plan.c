@@ -90,6 +90,10 @@ int pass_plan(Graph *g) {
       } else {
         n->scratch_bytes = ops_table[n->op].scratch ? ops_table[n->op].scratch(g, n) : 0;
         if (!n->scratch_bytes) continue;
+        if (n->scratch_bytes < 0 || n->scratch_bytes >= IR_MAX_BYTES) {
+          ir_errorf(g, n, "the kernel needs %lld bytes of scratch space, more than the 4 GiB a wasm32 module addresses", (long long)n->scratch_bytes);
+          break;
+        }
         size = n->scratch_bytes;
       }
       if (nb == cap) { cap *= 2; Buf *nbufs = realloc(bufs, (size_t)cap * sizeof *bufs); if (!nbufs) { free(bufs); bufs = NULL; break; } bufs = nbufs; }

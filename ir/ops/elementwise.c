@@ -541,7 +541,7 @@ int op_isclass_lower(LowerCtx *cx, Node *n) {
 
 /* ---- unary activations ---- */
 static float const_scalar(const Value *v, float dflt) {
-  return v && v->kind == VK_CONST && ir_numel(v) == 1 ? (float)oc_getf(v, 0) : dflt;
+  return v && v->kind == VK_CONST && v->data && ir_numel(v) == 1 ? (float)oc_getf(v, 0) : dflt;
 }
 
 int op_unary_act(Graph *g, Node *n, RtAct *act) {
@@ -555,7 +555,7 @@ int op_unary_act(Graph *g, Node *n, RtAct *act) {
       a.b = ir_attr_float(n, "max", FLT_MAX);
     } else {
       for (int k = 1; k < n->nin; k++)
-        if (n->in[k] && (n->in[k]->kind != VK_CONST || ir_numel(n->in[k]) != 1))
+        if (n->in[k] && (oc_need_const(g, n, k) || ir_numel(n->in[k]) != 1))
           return ir_errorf(g, n, "min/max must be constant scalars");
       a.a = const_scalar(n->nin > 1 ? n->in[1] : NULL, -FLT_MAX);
       a.b = const_scalar(n->nin > 2 ? n->in[2] : NULL, FLT_MAX);

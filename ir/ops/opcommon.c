@@ -124,9 +124,44 @@ int oc_need_known(Graph *g, Node *n, int k) {
   return 0;
 }
 
+int oc_need_const_dims(Graph *g, Node *n, int k) {
+  const Value *v = k < n->nin ? n->in[k] : NULL;
+  if (!v) return ir_errorf(g, n, "input %d must be a constant (computed at compile time); it is missing", k);
+  if (v->kind != VK_CONST)
+    return ir_errorf(g, n, "input %d must be a constant (computed at compile time): '%s' is computed at run time", k, v->name);
+  return 0;
+}
+
+/* A constant of shape arithmetic over run-time dims (Value.sym) is VK_CONST without data: a hook
+ * that reads data must come through here, so it is refused with the run-time dim it depends on. */
 int oc_need_const(Graph *g, Node *n, int k) {
-  if (k >= n->nin || !n->in[k] || n->in[k]->kind != VK_CONST)
-    return ir_errorf(g, n, "input %d must be a constant (computed at compile time)", k);
+  if (oc_need_const_dims(g, n, k)) return -1;
+  const Value *v = n->in[k];
+  if (v->data) return 0;
+  char s[128] = "?";
+  for (int64_t i = 0; v->sym && i < ir_numel(v); i++)
+    if (!ir_dim_known(v->sym[i])) { ir_dim_str(g, v->sym[i], s, sizeof s); break; }
+  return ir_errorf(g, n, "input %d must be a constant (computed at compile time): '%s' depends on the run-time dim %s", k, v->name, s);
+}
+
+/* element i of input k, which must be a constant holding at least i + 1 elements */
+static int in_elem(Graph *g, Node *n, int k, int64_t i) {
+  if (oc_need_const(g, n, k)) return -1;
+  int64_t cnt = ir_numel(n->in[k]);
+  if (i < 0 || i >= cnt)
+    return ir_errorf(g, n, "input %d '%s' has %lld elements; element %lld is needed", k, n->in[k]->name, (long long)cnt, (long long)i);
+  return 0;
+}
+
+int oc_in_i(Graph *g, Node *n, int k, int64_t i, int64_t *out) {
+  if (in_elem(g, n, k, i)) return -1;
+  *out = oc_geti(n->in[k], i);
+  return 0;
+}
+
+int oc_in_f(Graph *g, Node *n, int k, int64_t i, double *out) {
+  if (in_elem(g, n, k, i)) return -1;
+  *out = oc_getf(n->in[k], i);
   return 0;
 }
 

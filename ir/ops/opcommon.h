@@ -8,7 +8,9 @@
 #include <math.h>
 #include <string.h>
 
-/* element access of constant data in any numeric dtype, as double / int64 */
+/* element access of constant data in any numeric dtype, as double / int64. Unchecked: v->data must
+ * be present and hold element i (eval hooks, whose inputs fold has checked; passes that test
+ * v->data). An infer hook reads its inputs with oc_in_i / oc_in_f, or after oc_need_const. */
 double oc_getf(const Value *v, int64_t i);
 int64_t oc_geti(const Value *v, int64_t i);
 void oc_setf(Value *v, int64_t i, double x);   /* rounds/casts into v->dt */
@@ -23,7 +25,12 @@ void *oc_make_const(Graph *g, Value *v);
 int oc_need_float(Graph *g, Node *n, int k);   /* input k is float32 */
 int oc_need_rank(Graph *g, Node *n, int k, int rank);
 int oc_need_known(Graph *g, Node *n, int k);   /* input k has a known, concrete shape */
-int oc_need_const(Graph *g, Node *n, int k);   /* input k is a constant */
+int oc_need_const(Graph *g, Node *n, int k);   /* input k is a constant with data (not symbolic) */
+int oc_need_const_dims(Graph *g, Node *n, int k); /* input k is a constant, maybe with symbolic elements (oc_elem) */
+/* element i of input k, checked: -1 with an error naming the node when input k is missing, computed
+ * at run time, known only symbolically (run-time dims) or has no element i */
+int oc_in_i(Graph *g, Node *n, int k, int64_t i, int64_t *out);
+int oc_in_f(Graph *g, Node *n, int k, int64_t i, double *out);
 int oc_axis(Graph *g, Node *n, int64_t axis, int rank, int *out); /* normalizes a possibly negative axis */
 
 /* numpy-style broadcast of a and b into out (dtype set by the caller) */

@@ -10,7 +10,6 @@ static int const_ints(Graph *g, Node *n, int k, int64_t *out, int max) {
   if (oc_need_const(g, n, k)) return -1;
   Value *v = n->in[k];
   if (!ir_dtype_is_int(v->dt) || v->rank > 1) return ir_errorf(g, n, "input %d must be a 1-D integer tensor", k);
-  if (!v->data) return ir_errorf(g, n, "input %d depends on run-time dims; it must be known at compile time", k);
   int64_t cnt = ir_numel(v);
   if (cnt > max) return ir_errorf(g, n, "input %d has %lld entries, at most %d supported", k, (long long)cnt, max);
   for (int64_t i = 0; i < cnt; i++) out[i] = oc_geti(v, i);
@@ -35,8 +34,9 @@ int op_identity_infer(Graph *g, Node *n) {
   if (n->op != OP_Dropout) return 0;
   Value *train = n->nin > 2 ? n->in[2] : NULL;
   if (ir_attr_int(n, "is_test", 1) == 0 && n->opset < 7) return ir_errorf(g, n, "training mode (is_test=0) is not supported");
-  if (train && (train->kind != VK_CONST || oc_geti(train, 0) != 0))
-    return ir_errorf(g, n, "training_mode must be a constant false (inference only)");
+  int64_t t = 0;
+  if (train && oc_in_i(g, n, 2, 0, &t)) return -1;
+  if (t != 0) return ir_errorf(g, n, "training_mode must be a constant false (inference only)");
   if (n->nout > 1 && n->out[1]) {            /* the mask is all true in inference: a constant */
     Value *m = n->out[1];
     oc_set_out(m, DT_BOOL, x->rank, x->dims);
@@ -50,7 +50,7 @@ int op_identity_infer(Graph *g, Node *n) {
 
 /* a 1-D integer constant as dims; symbolic elements allowed (shape arithmetic on run-time dims) */
 static int const_dims(Graph *g, Node *n, int k, Dim *out, int max) {
-  if (oc_need_const(g, n, k)) return -1;
+  if (oc_need_const_dims(g, n, k)) return -1;
   Value *v = n->in[k];
   if (!ir_dtype_is_int(v->dt) || v->rank > 1) return ir_errorf(g, n, "input %d must be a 1-D integer tensor", k);
   int64_t cnt = ir_numel(v);
@@ -1096,13 +1096,16 @@ static int slice_spec(Graph *g, Node *n, SliceSpec *sp) {
       sp->start[a] = sd; sp->len[a] = ir_dim_sub(g, ed, sd);   /* assumes the bounds lie inside the dim */
       continue;
     }
-    int64_t d = x->dims[a].c;
+    int64_t d = x->dims[a].c;                 /* s, e and k are any int64 (INT64_MIN too): no negation, no wrap */
     if (s < 0) s += d;
     if (e < 0) e += d;
     if (k > 0) { s = s < 0 ? 0 : s > d ? d : s; e = e < 0 ? 0 : e > d ? d : e; }
     else { s = s < 0 ? -1 : s > d - 1 ? d - 1 : s; e = e < -1 ? -1 : e > d - 1 ? d - 1 : e; }
-    int64_t len = k > 0 ? (e - s + k - 1) / k : (s - e + (-k) - 1) / (-k);
-    sp->start[a] = ir_dimc(s); sp->step[a] = k; sp->len[a] = ir_dimc(len < 0 ? 0 : len);
+    uint64_t span = k > 0 ? (e > s ? (uint64_t)(e - s) : 0) : (s > e ? (uint64_t)(s - e) : 0);
+    uint64_t mag = k > 0 ? (uint64_t)k : (uint64_t)0 - (uint64_t)k;
+    int64_t len = span ? (int64_t)((span - 1) / mag + 1) : 0;
+    /* one element or none: the step is never applied, and a huge one would overflow step * stride */
+    sp->start[a] = ir_dimc(s); sp->step[a] = len > 1 ? k : 1; sp->len[a] = ir_dimc(len);
   }
   return 0;
 }
@@ -1161,11 +1164,13 @@ int op_slice_lower(LowerCtx *cx, Node *n) {
 
 /* ---- Range (compile time only) ---- */
 int op_range_infer(Graph *g, Node *n) {
-  for (int k = 0; k < 3; k++) if (oc_need_const(g, n, k)) return -1;
-  double s = oc_getf(n->in[0], 0), l = oc_getf(n->in[1], 0), d = oc_getf(n->in[2], 0);
+  double s, l, d;
+  if (oc_in_f(g, n, 0, 0, &s) || oc_in_f(g, n, 1, 0, &l) || oc_in_f(g, n, 2, 0, &d)) return -1;
   if (d == 0) return ir_errorf(g, n, "delta must not be 0");
-  int64_t cnt = (int64_t)ceil((l - s) / d);
-  if (cnt < 0) cnt = 0;
+  double c = ceil((l - s) / d);
+  if (!(c < (double)(IR_MAX_BYTES / 8)) && !(c <= 0))  /* also NaN: converting it to int64 is undefined */
+    return ir_errorf(g, n, "Range(%g, %g, %g) would have %g elements", s, l, d, c);
+  int64_t cnt = c > 0 ? (int64_t)c : 0;
   n->out[0]->dt = n->in[0]->dt;
   ir_set_shape(n->out[0], 1, &cnt);
   return 0;

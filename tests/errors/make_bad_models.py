@@ -56,6 +56,10 @@ def external(name, location):
 external("escape_dotdot.onnx", "../outside.bin")
 external("escape_abs.onnx", "/etc/passwd")
 
+# a run-time dim N (compiles with a bound, --max-dim)
+XN = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
+save("runtime_dim.onnx", helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu_n")], "g", [XN], [Y]))
+
 # a symbolic dim nobody binds reaching a kernel
 XS = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])
 save("unbound_dim.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_4")], "g", [XS], [Y], [W]))
@@ -89,3 +93,90 @@ data = open(os.path.join(out, "good.onnx"), "rb").read()
 open(os.path.join(out, "truncated.onnx"), "wb").write(data[: len(data) // 2])
 open(os.path.join(out, "garbage.onnx"), "wb").write(bytes((i * 7919 + 13) & 0xFF for i in range(4096)))
 open(os.path.join(out, "empty.onnx"), "wb").close()
+
+# Range(past, past + seq, 1) over run-time dims (position ids of a decoder): start and limit are only
+# known symbolically, so the count is not known at compile time
+XP = helper.make_tensor_value_info("past_k", TensorProto.FLOAT, [1, "past", 4])
+XQ = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, "seq", 4])
+YP = helper.make_tensor_value_info("pos", TensorProto.INT64, None)
+one = numpy_helper.from_array(np.array(1, np.int64), "one")
+save("range_runtime.onnx", helper.make_graph([
+    helper.make_node("Shape", ["past_k"], ["sp"], name="shape_p"),
+    helper.make_node("Gather", ["sp", "one"], ["p"], name="gather_p", axis=0),
+    helper.make_node("Shape", ["x"], ["sx"], name="shape_x"),
+    helper.make_node("Gather", ["sx", "one"], ["s"], name="gather_s", axis=0),
+    helper.make_node("Add", ["p", "s"], ["l"], name="add_l"),
+    helper.make_node("Range", ["p", "l", "one"], ["pos"], name="range_pos"),
+], "g", [XP, XQ], [YP], [one]))
+
+# node lists out of topological order (tests/errors/run.sh compares each with its ordered twin): a chain
+# listed backwards, and float16 weights whose Casts a float16 converter appended at the end
+XC = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])
+YC = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+WC = numpy_helper.from_array(np.arange(16, dtype=np.float32).reshape(4, 4) / 8, "wc")
+chain = [helper.make_node("MatMul", ["x", "wc"], ["a"], name="mm_1"),
+         helper.make_node("Relu", ["a"], ["b"], name="relu_2"),
+         helper.make_node("Sigmoid", ["b"], ["c"], name="sig_3"),
+         helper.make_node("Add", ["c", "x"], ["y"], name="add_4")]
+save("chain.onnx", helper.make_graph(chain, "g", [XC], [YC], [WC]))
+save("chain_reversed.onnx", helper.make_graph(chain[::-1], "g", [XC], [YC], [WC]))
+W16 = numpy_helper.from_array((np.arange(16, dtype=np.float32).reshape(4, 4) / 8).astype(np.float16), "w16")
+B16 = numpy_helper.from_array(np.array([0.5, -1, 2, 0.25], np.float16), "b16")
+casts = [helper.make_node("Cast", ["w16"], ["wc"], name="cast_w", to=TensorProto.FLOAT),
+         helper.make_node("Cast", ["b16"], ["bc"], name="cast_b", to=TensorProto.FLOAT)]
+body = [helper.make_node("MatMul", ["x", "wc"], ["a"], name="mm_1"),
+        helper.make_node("Add", ["a", "bc"], ["y"], name="add_2")]
+save("f16_casts_first.onnx", helper.make_graph(casts + body, "g", [XC], [YC], [W16, B16]))
+save("f16_casts_last.onnx", helper.make_graph(body + casts, "g", [XC], [YC], [W16, B16]))
+# a cycle: add_c reads sig_c's output, which reads add_c's
+save("cycle.onnx", helper.make_graph([helper.make_node("Add", ["x", "s"], ["r"], name="add_c"),
+                                      helper.make_node("Sigmoid", ["r"], ["s"], name="sig_c"),
+                                      helper.make_node("Relu", ["r"], ["y"], name="relu_c")], "g", [XC], [YC]))
+
+# shape arithmetic that overflows int64: a dim of 2^62 (numel wraps), Tile repeats of INT64_MAX,
+# a Reshape target [2^31, INT64_MAX]; and a Slice step of INT64_MIN (legal: it takes one element)
+I64MAX = 2**63 - 1
+XH = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2**62, 4])
+save("huge_input.onnx", helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu_h")], "g", [XH], [Y]))
+SH = numpy_helper.from_array(np.array([2**62, 4], np.int64), "shape")
+save("huge_dim.onnx", helper.make_graph([helper.make_node("ConstantOfShape", ["shape"], ["c"], name="cos_big"),
+                                         helper.make_node("Add", ["c", "c"], ["y"], name="add_big")], "g", [], [Y], [SH]))
+S4 = numpy_helper.from_array(np.array([2**20, 1024], np.int64), "shape")   # exactly 4 GiB of float32: one byte too many
+save("tensor_4gib.onnx", helper.make_graph([helper.make_node("ConstantOfShape", ["shape"], ["c"], name="cos_4g"),
+                                            helper.make_node("Add", ["c", "c"], ["y"], name="add_4g")], "g", [], [Y], [S4]))
+XT = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4, 5])
+RT = numpy_helper.from_array(np.array([I64MAX, 7, 1, 1], np.int64), "reps")
+save("tile_overflow.onnx", helper.make_graph([helper.make_node("Tile", ["x", "reps"], ["y"], name="tile_big")], "g", [XT], [Y], [RT]))
+ST = numpy_helper.from_array(np.array([2**31, I64MAX], np.int64), "shape")
+save("reshape_overflow.onnx", helper.make_graph([helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape_big")], "g", [XT], [Y], [ST]))
+sl = [numpy_helper.from_array(np.array([v], np.int64), nm) for nm, v in
+      (("starts", 7), ("ends", -2**63), ("axes", 3), ("steps", -2**63))]
+save("slice_min_step.onnx", helper.make_graph([helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"], name="slice_m")],
+                                              "g", [X], [Y], sl))
+
+# tensors claiming far more bytes than the file holds (run.sh runs these under a 1 GiB address-space
+# limit: the compiler must refuse them before allocating): [2^29] float32 = 2 GiB with 4 bytes of
+# raw_data, the same in external data of 64 bytes and as a Constant's attribute; external data
+# whose location is a directory
+def claim(name, nelem):
+    t = TensorProto()
+    t.name, t.data_type = name, TensorProto.FLOAT
+    t.dims.append(nelem)
+    return t
+
+XB = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+t = claim("w", 2**29)
+t.raw_data = b"\0" * 4
+save("claim_raw.onnx", helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add_w")], "g", [XB], [Y], [t]))
+open(os.path.join(out, "w.bin"), "wb").write(b"\0" * 64)
+os.makedirs(os.path.join(out, "wdir"), exist_ok=True)
+for fname, loc in (("claim_external.onnx", "w.bin"), ("external_dir.onnx", "wdir")):
+    t = claim("w", 2**29 if loc == "w.bin" else 16)
+    t.data_location = TensorProto.EXTERNAL
+    e = t.external_data.add()
+    e.key, e.value = "location", loc
+    save(fname, helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"], name="add_w")], "g", [XB], [Y], [t]))
+t = claim("big", 2**29)
+t.raw_data = b"\0" * 4
+save("claim_attr.onnx", helper.make_graph([helper.make_node("Constant", [], ["c"], name="const_big", value=t),
+                                           helper.make_node("Add", ["x", "c"], ["y"], name="add_c")], "g", [XB], [Y]))

@@ -10,11 +10,16 @@ trap 'rm -rf "$tmp"' EXIT
 /usr/bin/python3 "$here/make_bad_models.py" "$tmp/m" || { echo "cannot generate the bad models"; exit 1; }
 pass=0; fail=0
 
-# expect STATUS 'MESSAGE SUBSTRING' ARGS...
+# mem_limited CMD...: runs CMD with 1 GiB of address space (a compiler that allocates what a tensor
+# claims before checking the bytes present fails with "out of memory" instead of the expected message)
+mem_limited() { (ulimit -v 1048576 && exec "$@"); }
+run=""
+
+# expect STATUS 'MESSAGE SUBSTRING' ARGS...   (under $run when set)
 expect() {
   want_status=$1; want_msg=$2; shift 2
   echo stale > "$tmp/out.wasm"
-  "$cc" "$@" > "$tmp/stdout" 2> "$tmp/stderr"
+  $run "$cc" "$@" > "$tmp/stdout" 2> "$tmp/stderr"
   status=$?
   msg=$(cat "$tmp/stderr")
   target=""; prev=""
@@ -48,7 +53,7 @@ expect 1 "is not a valid ONNX model" "$m/truncated.onnx" $o
 expect 1 "onnx2wasm: $m/garbage.onnx:" "$m/garbage.onnx" $o
 expect 1 "is empty" "$m/empty.onnx" $o
 expect 1 "cannot open" "$m/missing.onnx" $o
-expect 1 "cannot create" "$m/good.onnx" -o "$tmp/no/such/dir/out.wasm"
+expect 1 "onnx2wasm: cannot create '$tmp/no/such/dir/out.wasm': No such file or directory" "$m/good.onnx" -o "$tmp/no/such/dir/out.wasm"
 expect 2 "unknown option" "$m/good.onnx" --frobnicate
 expect 2 "no output given" "$m/good.onnx"
 expect 2 "--dim expects NAME=VALUE" "$m/good.onnx" $o --dim N
@@ -58,6 +63,58 @@ expect 1 "node 'sum_5' (Sum, opset 13): dtype int32 is not supported" "$m/sum_in
 expect 1 "node 'topk_2' (TopK, opset 13): input 1 must be a constant" "$m/topk_runtime.onnx" $o
 expect 1 "node 'lstm_1' (LSTM, opset 14): the clip attribute is not supported" "$m/lstm_clip.onnx" $o
 expect 1 "node 'gru_1' (GRU, opset 14): W must be [1, 6, input size]" "$m/gru_bad_w.onnx" $o
+expect 1 "node 'range_pos' (Range, opset 13): input 0 must be a constant (computed at compile time): 'p' depends on the run-time dim past" "$m/range_runtime.onnx" $o
+expect 1 "node 'add_c' (Add) is on a cycle: its output 'r' feeds back into its own inputs" "$m/cycle.onnx" $o
+expect 1 "node 'cos_big' (ConstantOfShape, opset 13): 'c' has shape float32[4611686018427387904,4]: its size overflows 64 bits" "$m/huge_dim.onnx" $o
+expect 1 "node 'cos_4g' (ConstantOfShape, opset 13): 'c' has shape float32[1048576,1024] (4294967296 bytes): a tensor must be smaller than the 4 GiB a wasm32 module addresses" "$m/tensor_4gib.onnx" $o
+expect 1 "'x' has shape float32[4611686018427387904,4]: its size overflows 64 bits" "$m/huge_input.onnx" $o
+expect 1 "node 'tile_big' (Tile, opset 13): dimension arithmetic overflows: 2 * 9223372036854775807" "$m/tile_overflow.onnx" $o
+expect 1 "node 'reshape_big' (Reshape, opset 13): dimension arithmetic overflows: 2147483648 * 9223372036854775807" "$m/reshape_overflow.onnx" $o
+expect 0 "%y:float32[1,3,8,1] = Slice" "$m/slice_min_step.onnx" $o --print-after fold
+run=mem_limited
+expect 1 "initializer 'w': raw_data has 4 bytes, expected 2147483648" "$m/claim_raw.onnx" $o
+expect 1 "initializer 'w': external data 'w.bin' has 64 bytes, shorter than offset 0 + 2147483648 bytes" "$m/claim_external.onnx" $o
+expect 1 "node 'const_big' (Constant, opset 13): attribute tensor 'big': raw_data has 4 bytes, expected 2147483648" "$m/claim_attr.onnx" $o
+expect 1 "initializer 'w': external data 'wdir' is a directory, not a file" "$m/external_dir.onnx" $o
+expect 0 "" "$m/good.onnx" $o
+run=""
+
+# check 'WHAT' CMD...: CMD must succeed
+check() {
+  what=$1; shift
+  if "$@" 2> "$tmp/stderr"; then pass=$((pass + 1)); echo "ok   $what"
+  else fail=$((fail + 1)); echo "FAIL $what: $(cat "$tmp/stderr")"; fi
+}
+# command line: the output's mode follows the umask (not mkstemp's 0600); VALUE forms of options
+# (-oFILE, --output=FILE, --dim=N=1, --max-dim=N=8) give the module the spaced forms give; -o - writes it to stdout
+mode_of() { (umask "$1" && "$cc" "$m/good.onnx" -o "$tmp/mode.wasm") && stat -c %a "$tmp/mode.wasm"; }
+check "output mode 644 under umask 022" test "$(mode_of 022)" = 644
+check "output mode 640 under umask 027" test "$(mode_of 027)" = 640
+rm -f "$tmp/mode.wasm"
+d="$tmp/forms"; mkdir "$d"
+check "-o FILE" "$cc" "$m/good.onnx" -o "$d/ref.wasm"
+check "-oFILE is -o FILE" sh -c '"$1" "$2" "-o$3/a.wasm" && cmp "$3/ref.wasm" "$3/a.wasm"' - "$cc" "$m/good.onnx" "$d"
+check "--output=FILE is -o FILE" sh -c '"$1" "$2" "--output=$3/b.wasm" && cmp "$3/ref.wasm" "$3/b.wasm"' - "$cc" "$m/good.onnx" "$d"
+check "-o - writes the module to stdout" sh -c '"$1" "$2" -o - > "$3/c.wasm" && cmp "$3/ref.wasm" "$3/c.wasm"' - "$cc" "$m/good.onnx" "$d"
+check "--dim=N=1 is --dim N=1" sh -c '"$1" "$2" --dim N=1 -o "$3/d1.wasm" && "$1" "$2" --dim=N=1 -o "$3/d2.wasm" && cmp "$3/d1.wasm" "$3/d2.wasm"' - "$cc" "$m/unbound_dim.onnx" "$d"
+check "--max-dim=N=8 is --max-dim N=8" sh -c '"$1" "$2" --max-dim N=8 -o "$3/m1.wasm" && "$1" "$2" --max-dim=N=8 -o "$3/m2.wasm" && cmp "$3/m1.wasm" "$3/m2.wasm" && ! "$1" "$2" --max-dim=N=9 -o - | cmp -s - "$3/m1.wasm"' - "$cc" "$m/runtime_dim.onnx" "$d"
+rm -rf "$d"
+expect 2 "missing value for: --output" "$m/good.onnx" --output
+expect 2 "--dim expects NAME=VALUE: N" "$m/good.onnx" $o --dim=N
+expect 2 "unknown option: --outputs=x" "$m/good.onnx" --outputs=x
+
+# same_module A B: node lists out of topological order compile to the same module as their ordered twin
+same_module() {
+  if "$cc" "$m/$1.onnx" -o "$tmp/$1.wasm" 2> "$tmp/stderr" && "$cc" "$m/$2.onnx" -o "$tmp/$2.wasm" 2>> "$tmp/stderr" &&
+     cmp -s "$tmp/$1.wasm" "$tmp/$2.wasm"; then
+    pass=$((pass + 1)); echo "ok   $2 compiles to the same module as $1"
+  else
+    fail=$((fail + 1)); echo "FAIL $2 does not compile to the same module as $1: $(cat "$tmp/stderr")"
+  fi
+  rm -f "$tmp/$1.wasm" "$tmp/$2.wasm"
+}
+same_module chain chain_reversed
+same_module f16_casts_first f16_casts_last
 "$cc" --help | grep -q -- "--print-after" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL --help"; }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -255,6 +255,76 @@ TEST(unknown_op_and_bad_references) {
   ir_graph_free(g);
 }
 
+/* names of g's nodes in order, joined by spaces */
+static const char *node_names(Graph *g, char *buf, size_t n) {
+  size_t k = 0;
+  buf[0] = 0;
+  for (int i = 0; i < g->nnodes && k < n; i++) k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? " " : "", g->nodes[i]->name);
+  return buf;
+}
+
+/* d and a read x, b reads a, c reads b and d; listed as `list` (a permutation of "dabc") */
+static Graph *branches(const char *list, const char *file) {
+  MkModel *m = mk_new(13);
+  mk_input(m, "x", 1, 1, NULL, (const int64_t[]){4});
+  for (const char *p = list; *p; p++) {
+    if (*p == 'a') mk_node(m, "Relu", "a", 1, (const char *[]){"x"}, 1, (const char *[]){"va"});
+    if (*p == 'b') mk_node(m, "Sigmoid", "b", 1, (const char *[]){"va"}, 1, (const char *[]){"vb"});
+    if (*p == 'c') mk_node(m, "Add", "c", 2, (const char *[]){"vb", "vd"}, 1, (const char *[]){"y"});
+    if (*p == 'd') mk_node(m, "Neg", "d", 1, (const char *[]){"x"}, 1, (const char *[]){"vd"});
+  }
+  mk_output(m, "y", 1);
+  Graph *g = load_model(m, file);
+  mk_free(m);
+  return g;
+}
+
+TEST(node_order) {
+  char buf[256];
+  /* a valid order is kept as written, even where another would do */
+  Graph *g = branches("dabc", "order_valid.onnx");
+  CHECK_MSG(!ir_failed(g) && !strcmp(node_names(g, buf, sizeof buf), "d a b c"), "%s / %s", ir_error(g), buf);
+  ir_graph_free(g);
+  /* listed backwards: each node's producers move before it, in the order it reads them */
+  g = branches("cbad", "order_backwards.onnx");
+  CHECK_MSG(!ir_failed(g) && !strcmp(node_names(g, buf, sizeof buf), "a b d c"), "%s / %s", ir_error(g), buf);
+  ir_graph_free(g);
+  /* only the late producer moves: the reader of its output stays where it was relative to the rest */
+  g = branches("abcd", "order_late.onnx");
+  CHECK_MSG(!ir_failed(g) && !strcmp(node_names(g, buf, sizeof buf), "a b d c"), "%s / %s", ir_error(g), buf);
+  ir_graph_free(g);
+
+  /* a long chain listed backwards: no recursion to overflow, each node once */
+  enum { N = 50000 };
+  MkModel *m = mk_new(13);
+  mk_input(m, "x", 1, 1, NULL, (const int64_t[]){4});
+  static char names[N + 1][3][16];
+  for (int i = N - 1; i >= 0; i--) {
+    snprintf(names[i][0], 16, "n%d", i);
+    snprintf(names[i][1], 16, i ? "v%d" : "x", i - 1);
+    snprintf(names[i][2], 16, "v%d", i);
+    mk_node(m, "Relu", names[i][0], 1, (const char *[]){names[i][1]}, 1, (const char *[]){names[i][2]});
+  }
+  mk_output(m, names[N - 1][2], 1);
+  g = load_model(m, "order_chain.onnx");
+  mk_free(m);
+  bool ordered = !ir_failed(g) && g->nnodes == N;
+  for (int i = 0; ordered && i < N; i++) ordered = !strcmp(g->nodes[i]->name, names[i][0]);
+  CHECK_MSG(ordered, "%s", ir_error(g));
+  ir_graph_free(g);
+
+  /* a cycle is refused naming a node on it */
+  m = mk_new(13);
+  mk_input(m, "x", 1, 1, NULL, (const int64_t[]){4});
+  mk_node(m, "Add", "p", 2, (const char *[]){"x", "vq"}, 1, (const char *[]){"vp"});
+  mk_node(m, "Relu", "q", 1, (const char *[]){"vp"}, 1, (const char *[]){"vq"});
+  mk_output(m, "vq", 1);
+  g = load_model(m, "order_cycle.onnx");
+  mk_free(m);
+  CHECK_MSG(ir_failed(g) && strstr(ir_error(g), "node 'p' (Add) is on a cycle: its output 'vp' feeds back into its own inputs"), "%s", ir_error(g));
+  ir_graph_free(g);
+}
+
 TEST(malformed_files) {
   /* a valid model, then truncated copies of it, garbage, and an empty file */
   MkModel *m = model_with(1);
@@ -311,6 +381,7 @@ int main(void) {
   RUN(symbolic_dims_and_binding);
   RUN(constant_nodes_and_opset);
   RUN(unknown_op_and_bad_references);
+  RUN(node_order);
   RUN(malformed_files);
   RUN(tensor_file);
   return harness_done();
