@@ -94,6 +94,7 @@ export function loadNative(file) {
   return {
     native: true,
     signature, inputs, outputs,
+    symbols: Object.freeze({ ...(signature.symbols || {}) }),
     runtimeSymbols: Object.freeze(rtSyms.map((s) => Object.freeze({ ...s }))),
     run(feeds, opts = {}) { return call(feeds, opts, 0).result; },
     /** n timed runs after one warm-up, inside the host process: {load_ms, first_ms, times_ms, result} */

@@ -253,13 +253,17 @@ export function readTensorDir(dir, prefix, entries) {
 }
 
 /** Checks a decoded input against its signature entry; returns its data or throws CliError. */
-/** True when an input has run-time dims (a symbol or an expression in its dims). */
-export function hasRuntimeDims(info) { return (info.dims || []).some((d) => typeof d === 'string'); }
+/** True when an input has run-time dims: a symbol (or expression) in its dims that the module did not
+ * bind at compile time, in a module with run-time symbols. */
+export function hasRuntimeDims(info, model) {
+  if (!model || !(model.runtimeSymbols || []).length) return false;
+  return (info.dims || []).some((d) => typeof d === 'string' && !(d in (model.symbols || {})));
+}
 
-export function checkInput(t, info, k, dir) {
+export function checkInput(t, info, k, dir, model) {
   const where = `${path.join(dir, `input_${k}.pb`)} (input '${info.name}')`;
   if (t.dtype !== info.dtype) throw new CliError(`${where}: dtype ${t.dtype}, the module expects ${info.dtype}`);
-  if (hasRuntimeDims(info)) {
+  if (hasRuntimeDims(info, model)) {
     // run-time dims: any value up to the bound (the module checks its own bounds too); fixed dims must match
     const fits = t.dims.length === info.dims.length && info.dims.every((d, i) =>
       (typeof d === 'string' ? t.dims[i] >= 0 && t.dims[i] <= info.shape[i] : t.dims[i] === d));
@@ -326,9 +330,9 @@ async function runCli(opts, io, out, info, warn) {
         throw new CliError(`missing ${path.join(opts.data, `input_${k}.pb`)} for input ${k} '${inf.name}' ` +
                            `(the module has ${model.inputs.length} inputs: ${model.inputs.map((i) => i.name).join(', ')})`);
       }
-      const w = checkInput(t, inf, k, opts.data);
+      const w = checkInput(t, inf, k, opts.data, model);
       if (w) warn(w);
-      feeds[inf.name] = hasRuntimeDims(inf) ? { data: t.data, dims: t.dims } : t.data;
+      feeds[inf.name] = hasRuntimeDims(inf, model) ? { data: t.data, dims: t.dims } : t.data;
     });
     const outsRef = readTensorDir(opts.data, 'output', model.outputs);
     if (outsRef.tensors.some(Boolean)) outsRef.warnings.forEach(warn);
