@@ -1,7 +1,9 @@
 // bench.mjs — onnx2wasm against onnxruntime-web (wasm, 1 thread, SIMD) and onnxruntime-node (1 thread)
 // on the same models and inputs, in one process run. Writes bench/results.json and bench/results.md.
 //
-// usage: node bench/bench.mjs [--build DIR] [--runs N] [--cold N] [--models a,b,c] [--out PREFIX]
+// usage: node bench/bench.mjs [--build DIR] [--runs N] [--cold N] [--models a,b,c] [--out PREFIX] [--native CPU]
+// --native CPU adds the native backend (onnx2wasm -o m.so --cpu CPU: native, x86-64-v3, ...) as a peer, loaded
+// in-process by build/o2w_native.node, and a "vs ort-node" column.
 // Per model and peer: cold starts in fresh processes (bench/cold.mjs: import the runtime, create the
 // session from the .onnx file's bytes / load our .wasm file with loadFile, which reads the weights
 // straight into the module's memory; run once; its time and the process's peak RSS), --cold of them (default
@@ -30,6 +32,8 @@ const coldRuns = Math.max(1, Number(opt('--cold', '3')));
 const NPM_MODELS = ['ppocr_det', 'ppocr_cls', 'ppocr_rec'];   // models/fetch_npm_models.py
 const models = opt('--models', ['mobilenet_v2', 'resnet18', 'squeezenet1_1', 'efficientnet_b0', ...NPM_MODELS].join(',')).split(',');
 const outPrefix = opt('--out', path.join(here, 'results'));
+const nativeCpu = opt('--native', null);
+if (nativeCpu) process.env.O2W_NATIVE_ADDON = process.env.O2W_NATIVE_ADDON || path.join(build, 'o2w_native.node');
 
 const require = createRequire(path.join(root, 'tools', 'package.json'));
 const ortWeb = await import(require.resolve('onnxruntime-web'));
@@ -38,6 +42,7 @@ try { ortNode = require('onnxruntime-node'); } catch (e) { console.error(`onnxru
 const { load } = await import(path.join(root, 'runtime/js/onnx2wasm.mjs'));
 const { decodeTensor } = await import(path.join(root, 'runtime/js/tensorproto.mjs'));
 const { compareTensor } = await import(path.join(root, 'runtime/js/onnx2wasm-run.mjs'));
+const { loadNative } = await import(path.join(root, 'runtime/js/onnx2wasm-native.mjs'));
 
 ortWeb.env.wasm.numThreads = 1;
 ortWeb.env.logLevel = 'error';
@@ -85,6 +90,20 @@ for (const name of models) {
     peers.push({ peer: 'onnx2wasm', loadFirst, run: () => m.run({ [inName]: input.data }), out, code: stats.code_bytes,
                  linear: () => m.memory.buffer.byteLength });
   }
+  // ours, native
+  if (nativeCpu) {
+    const soPath = path.join(os.tmpdir(), `bench-${name}.so`);
+    const nc = spawnSync(path.join(build, 'onnx2wasm'), [onnxPath, '-o', soPath, '--cpu', nativeCpu, '--stats', ...dimArgs], { encoding: 'utf8' });
+    if (nc.status !== 0) { console.error(`native ${name}: ${nc.stderr}`); process.exit(1); }
+    const ns = JSON.parse(nc.stdout.trim().split('\n').pop());
+    const t = now();
+    const m = loadNative(soPath);
+    if (!m.inProcess) { console.error('the native peer must run in-process (build/o2w_native.node)'); process.exit(1); }
+    const inName = m.inputs[0].name, outName = m.outputs[0].name;
+    const out = m.run({ [inName]: input.data })[outName];
+    const loadFirst = now() - t;
+    peers.push({ peer: `native-${nativeCpu}`, loadFirst, run: () => m.run({ [inName]: input.data }), out, code: ns.code_bytes, so: soPath });
+  }
   // onnxruntime-web
   {
     const t = now();
@@ -105,7 +124,8 @@ for (const name of models) {
   for (const p of peers) { p.times = []; p.colds = []; p.rsss = []; }
   for (let i = 0; i < coldRuns; i++) {
     for (const p of peers) {
-      const c = spawnSync(process.execPath, [path.join(here, 'cold.mjs'), p.peer, onnxPath, wasmPath, path.join(dir, 'data', 'input_0.pb')], { encoding: 'utf8' });
+      const c = spawnSync(process.execPath, [path.join(here, 'cold.mjs'), p.so ? 'native' : p.peer, onnxPath, p.so || wasmPath,
+                                             path.join(dir, 'data', 'input_0.pb')], { encoding: 'utf8' });
       const j = c.status === 0 ? JSON.parse(c.stdout.trim().split('\n').pop()) : {};
       p.colds.push(j.load_first_ms ?? NaN);
       p.rsss.push(j.peak_rss_bytes ?? NaN);
@@ -137,13 +157,14 @@ const mb = (x) => (Number.isFinite(x) ? (x / 1048576).toFixed(1) + ' MB' : 'n/a'
 const kb = (x) => (Number.isFinite(x) ? (x / 1024).toFixed(0) + ' KB' : 'n/a');
 let md = `Measured ${env.date.slice(0, 10)} on ${env.cpu} (${env.cores} cores), Node ${env.node}, onnxruntime-web ${env.ort_web || '?'} (wasm, 1 thread), ${runs} interleaved runs after warm-up; cold load+first: median of ${coldRuns} fresh processes per peer.\n` +
   `Command: \`${env.command}\`\n\n` +
-  '| model | peer | median ms | min ms | cold load+first ms | code size | peak RSS | matches ref | speed-up vs ort-web | load+first vs ort-web |\n' +
-  '|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|\n';
+  `| model | peer | median ms | min ms | cold load+first ms | code size | peak RSS | matches ref | speed-up vs ort-web | load+first vs ort-web |${nativeCpu ? ' speed-up vs ort-node |' : ''}\n` +
+  `|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|${nativeCpu ? '---:|' : ''}\n`;
 for (const r of results) {
-  const w = r.peers['ort-web'];
+  const w = r.peers['ort-web'], nd = r.peers['ort-node'];
   for (const [peer, p] of Object.entries(r.peers)) {
     md += `| ${r.model} | ${peer} | ${f(p.median_ms, 2)} | ${f(p.min_ms, 2)} | ${f(p.cold_load_first_ms)} | ${kb(p.code_bytes)} | ${mb(p.peak_rss_bytes)} | ${p.matches_reference ? 'yes' : 'NO'} | ` +
-      `${peer === 'ort-web' ? '1.00' : f(w.median_ms / p.median_ms, 2)} | ${peer === 'ort-web' ? '1.00' : f(p.cold_load_first_ms / w.cold_load_first_ms, 2)} |\n`;
+      `${peer === 'ort-web' ? '1.00' : f(w.median_ms / p.median_ms, 2)} | ${peer === 'ort-web' ? '1.00' : f(p.cold_load_first_ms / w.cold_load_first_ms, 2)} |` +
+      (nativeCpu ? ` ${nd ? f(nd.median_ms / p.median_ms, 2) : 'n/a'} |` : '') + '\n';
   }
 }
 md += '\nMemory plan (onnx2wasm): arena = the static plan with reuse; unplanned = every intermediate tensor and scratch buffer side by side.\n\n' +

@@ -12,7 +12,11 @@ const { decodeTensor } = await import(path.join(root, 'runtime/js/tensorproto.mj
 const input = decodeTensor(fs.readFileSync(inputPath));
 const require = createRequire(path.join(root, 'tools', 'package.json'));
 const tStart = performance.now();
-if (peer === 'onnx2wasm') {
+if (peer === 'native') {
+  // a native library (MODEL.so in place of MODEL.wasm), dlopen'ed by the addon (O2W_NATIVE_ADDON)
+  const m = (await import(path.join(root, 'runtime/js/onnx2wasm-native.mjs'))).loadNative(wasmPath);
+  m.run({ [m.inputs[0].name]: input.data });
+} else if (peer === 'onnx2wasm') {
   // loadFile: the weights go from the file straight into the module's memory (the time includes reading
   // the file, as ort-web's includes readFileSync of the .onnx); --bytes measures load(readFileSync(...))
   const m = process.argv.includes('--bytes')

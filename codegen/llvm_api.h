@@ -69,6 +69,7 @@
   X(LLVMInitializeX86TargetInfo) \
   X(LLVMInitializeX86TargetMC) \
   X(LLVMInt64TypeInContext) \
+  X(LLVMInt32TypeInContext) \
   X(LLVMInt8TypeInContext) \
   X(LLVMIsDeclaration) \
   X(LLVMParseBitcodeInContext2) \

@@ -259,6 +259,7 @@ int cg_native_emit(Graph *g, const Program *p, const char *path, const NativeOpt
   free(strs.s);
   define_const(m, "o2w__weights", bytes_const(cx, p->weights, p->weights_size), 64);
   define_const(m, "o2w__params", bytes_const(cx, p->params, p->params_size), 16);
+  define_const(m, "rt_gemm_wide", L(LLVMConstInt)(L(LLVMInt32TypeInContext)(cx), t->gemm_wide, 0), 4);
   char *sig = cg_signature_json(p);
   define_const(m, "o2w__signature", bytes_const(cx, sig, strlen(sig) + 1), 1);
   free(sig);

@@ -68,5 +68,9 @@ int cg_target_init(Target *t, const char *triple, const char *cpu, char *err, si
     if (k + 2 < errsize) snprintf(err + k, errsize - k, ")");
     return -1;
   }
+  /* 8-float vectors stay in registers with AVX2 (16 ymm), AVX-512 (32) and NEON (32 q registers as pairs) */
+  bool native = cpu && !strcmp(cpu, "native");
+  t->gemm_wide = t->arch == TARGET_AARCH64 ||
+                 (native ? strstr(t->features, "+avx2") != NULL : strcmp(t->cpu, "x86-64") && strcmp(t->cpu, "x86-64-v2"));
   return 0;
 }

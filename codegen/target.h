@@ -18,6 +18,7 @@ typedef struct {
   const char *triple;     /* LLVM triple of native targets ("x86_64-unknown-linux-gnu"), NULL for wasm32 */
   const char *cpu;        /* LLVM CPU name: "x86-64-v2" (default), "x86-64-v3", "x86-64-v4", a host's; "generic" on AArch64 */
   const char *features;   /* extra LLVM features ("" unless --cpu native) */
+  bool gemm_wide;         /* the GEMM core's 5x16 tile of 8-float vectors (AVX2, AVX-512, NEON) over 5x8 of v128 */
 } Target;
 
 /* triple: NULL or "wasm32" for wasm; "x86_64-linux-gnu" / "aarch64-linux-gnu" (also with "-unknown-").

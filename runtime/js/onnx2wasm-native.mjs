@@ -2,14 +2,16 @@
 // object, for the runner and the tests: inputs, outputs, run(feeds, { dims }), outputShape(name), plus
 // bench(feeds, n, { dims }) with the timings taken natively.
 //
-// Node cannot load a shared library itself, so each call runs runtime/native/host.c (the
-// onnx2wasm-native-host program) on files in a temporary directory. O2W_NATIVE_HOST names that program,
-// optionally with a prefix (e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu build/native-host-aarch64" runs
-// an AArch64 library under qemu-user).
+// A library built for this process's architecture is loaded in-process by the Node-API addon
+// o2w_native.node (runtime/native/node_addon.c; O2W_NATIVE_ADDON gives its path), so it runs beside
+// onnxruntime-node in one process. Any other (an AArch64 library on x86-64) runs in a host process,
+// runtime/native/host.c (onnx2wasm-native-host), on files in a temporary directory: O2W_NATIVE_HOST names
+// that program, optionally with a prefix ("qemu-aarch64 -L /usr/aarch64-linux-gnu build/a64/host").
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { TYPED_ARRAYS, evalDim } from './onnx2wasm.mjs';
 
 export function isNativeLibrary(file) { return /\.so$/.test(file); }
@@ -31,9 +33,28 @@ function host(lib, args) {
   return r.stdout;
 }
 
-export function loadNative(file) {
+const ELF_MACHINE = { x64: 62, arm64: 183 };
+function sameArch(lib) {
+  const b = Buffer.alloc(20);
+  const fd = fs.openSync(lib, 'r');
+  try { fs.readSync(fd, b, 0, 20, 0); } finally { fs.closeSync(fd); }
+  return b.readUInt32BE(0) === 0x7f454c46 && b.readUInt16LE(18) === ELF_MACHINE[process.arch];
+}
+let addon;
+function loadAddon() {
+  if (addon === undefined) {
+    const f = process.env.O2W_NATIVE_ADDON;
+    addon = f && fs.existsSync(f) ? createRequire(import.meta.url)(path.resolve(f)) : null;
+  }
+  return addon;
+}
+
+/** In-process (the addon) when the library is for this machine, else through the host program. */
+export function loadNative(file, { inProcess = true } = {}) {
   const lib = path.resolve(file);   // dlopen searches the library path for a name without a slash
-  const signature = JSON.parse(host(lib, ['--signature']));
+  const ad = inProcess && sameArch(lib) ? loadAddon() : null;
+  const h = ad ? ad.open(lib) : null;
+  const signature = JSON.parse(ad ? ad.signature(h) : host(lib, ['--signature']));
   const rtSyms = signature.runtime_symbols || [];
   const info = (t) => Object.freeze({
     name: t.name, dtype: t.dtype, dims: Object.freeze([...(t.dims || t.shape)]), shape: Object.freeze([...t.shape]),
@@ -62,6 +83,34 @@ export function loadNative(file) {
     }
     for (const s of rtSyms) if (!(s.name in vals)) vals[s.name] = s.max;
     return vals;
+  }
+
+  const bytesOf = (t, f) => {
+    const data = f && f.data !== undefined ? f.data : f;
+    if (!ArrayBuffer.isView(data)) throw new Error(`missing input '${t.name}'`);
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  };
+  // in-process: one run, inputs copied in and outputs out (what the wasm loader's run does)
+  function runHere(feeds, opts) {
+    const vals = rtSyms.length ? resolveDims(feeds, opts.dims) : {};
+    for (const [k, v] of Object.entries(vals)) {
+      const r = ad.setDim(h, k, v);
+      if (r) throw Object.assign(new Error(r === 1 ? `dim '${k}' = ${v} exceeds its bound` : `unknown dim '${k}'`), { status: 3 });
+    }
+    const st = ad.run(h, inputs.map((t) => bytesOf(t, feeds[t.name])));
+    if (st) throw Object.assign(new Error(`run() returned status ${st}`), { status: 3 });
+    const result = {};
+    outputs.forEach((t, k) => { result[t.name] = new t.T(ad.output(h, k)); });
+    lastShapes = outputs.map((t, k) => ad.outputShape(h, k));
+    return result;
+  }
+  function benchHere(feeds, n, opts) {
+    const now = () => performance.now();
+    let t = now();
+    const result = runHere(feeds, opts);
+    const first = now() - t, times = [];
+    for (let i = 0; i < n; i++) { t = now(); runHere(feeds, opts); times.push(now() - t); }
+    return { status: 0, load_ms: 0, first_ms: first, times_ms: times, result };
   }
 
   function call(feeds, opts, bench) {
@@ -96,9 +145,14 @@ export function loadNative(file) {
     signature, inputs, outputs,
     symbols: Object.freeze({ ...(signature.symbols || {}) }),
     runtimeSymbols: Object.freeze(rtSyms.map((s) => Object.freeze({ ...s }))),
-    run(feeds, opts = {}) { return call(feeds, opts, 0).result; },
-    /** n timed runs after one warm-up, inside the host process: {load_ms, first_ms, times_ms, result} */
-    bench(feeds, n, opts = {}) { const { result, timing } = call(feeds, opts, n); return { ...timing, result }; },
+    inProcess: !!ad,
+    run(feeds, opts = {}) { return ad ? runHere(feeds, opts) : call(feeds, opts, 0).result; },
+    /** n timed runs after one warm-up (in the host process when not in-process): {load_ms, first_ms, times_ms, result} */
+    bench(feeds, n, opts = {}) {
+      if (ad) return benchHere(feeds, n, opts);
+      const { result, timing } = call(feeds, opts, n);
+      return { ...timing, result };
+    },
     outputShape(name) {
       const k = outputs.findIndex((o) => o.name === name);
       if (k < 0) throw new Error(`unknown output '${name}'`);

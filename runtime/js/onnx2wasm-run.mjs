@@ -355,7 +355,7 @@ async function runCli(opts, io, out, info, warn) {
     ({ result } = r);
     firstMs = r.first_ms;
     times = r.times_ms;
-    loadTotal = r.load_ms;
+    loadTotal = model.inProcess ? loadMs : r.load_ms;
   } else {
     t0 = now();
     result = runOnce();

@@ -172,6 +172,60 @@ __attribute__((noinline)) static void ukr(int32_t kc, const float *a, const floa
   }
 }
 
+#ifndef __wasm__
+/* Native targets with 16+ vector registers of 8+ floats (AVX2, AVX-512, and NEON's 32 q registers):
+ * a 5 x 16 tile over two adjacent 8-column strips of B, each row two 8-float vectors (10 accumulators,
+ * 2 B vectors, 1 broadcast). The emitter defines rt_gemm_wide for the target CPU (codegen/llvm_emit.c;
+ * 0 for SSE-only x86, where 8-float vectors would spill), so the branch folds away. Same epilogue as
+ * ukr; FMA where the target has it. */
+extern const int32_t rt_gemm_wide;
+typedef float rt_f32x8 __attribute__((__vector_size__(32)));
+typedef float rt_f32x8u __attribute__((__vector_size__(32), __aligned__(4)));
+RT_AI rt_f32x8 ld8(const float *p) { return *(const rt_f32x8u *)p; }
+RT_AI void st8(float *p, rt_f32x8 v) { *(rt_f32x8u *)p = v; }
+RT_AI rt_f32x8 sp8(float x) { return (rt_f32x8){x, x, x, x, x, x, x, x}; }
+typedef int32_t rt_i32x8 __attribute__((__vector_size__(32)));
+/* lanes of b where a < b, else a: wasm's pmax(a, b) (a NaN in a stays); lt8(a, b) picks b where a < b */
+RT_AI rt_f32x8 pick8(rt_i32x8 m, rt_f32x8 b, rt_f32x8 a) { return (rt_f32x8)(((rt_i32x8)b & m) | ((rt_i32x8)a & ~m)); }
+
+__attribute__((noinline)) static void ukr16(int32_t kc, const float *a, const float *b0, const float *b1, float *c,
+                                            int32_t ldc, const FastEpi *fe, int32_t row, int32_t col, int first, int last) {
+  rt_f32x8 c0[MR], c1[MR];
+  for (int i = 0; i < MR; i++) c0[i] = c1[i] = sp8(0.0f);
+  for (int32_t q = 0; q < kc; q++) {
+    rt_f32x8 v0 = ld8(b0 + 8 * q), v1 = ld8(b1 + 8 * q);
+    for (int i = 0; i < MR; i++) {
+      rt_f32x8 va = sp8(a[i]);
+      c0[i] = va * v0 + c0[i];
+      c1[i] = va * v1 + c1[i];
+    }
+    a += MR;
+  }
+  const float *src = first ? (fe->full ? fe->full + (ptrdiff_t)row * fe->ldf + col : 0) : c;
+  ptrdiff_t lds = first ? fe->ldf : ldc;
+  for (int i = 0; i < MR; i++) {
+    rt_f32x8 v0 = c0[i], v1 = c1[i];
+    if (src) { v0 += ld8(src + i * lds); v1 += ld8(src + i * lds + 8); }
+    if (last) {
+      if (fe->rowv) { rt_f32x8 r = sp8(fe->rowv[row + i]); v0 += r; v1 += r; }
+      if (fe->colv) { v0 += ld8(fe->colv + col); v1 += ld8(fe->colv + col + 8); }
+      /* relu/clip as wasm's pmax/pmin: a NaN sum stays NaN */
+      if (fe->act == RT_ACT_RELU) {
+        rt_f32x8 z = sp8(0.0f);
+        v0 = pick8(v0 < z, z, v0);
+        v1 = pick8(v1 < z, z, v1);
+      } else if (fe->act == RT_ACT_CLIP) {
+        rt_f32x8 lo = sp8(fe->lo), hi = sp8(fe->hi);
+        v0 = pick8(lo < v0, v0, lo); v0 = pick8(hi < v0, hi, v0);   /* pmin(pmax(lo, v), hi), as ukr */
+        v1 = pick8(lo < v1, v1, lo); v1 = pick8(hi < v1, hi, v1);
+      }
+    }
+    st8(c + i * ldc, v0);
+    st8(c + i * ldc + 8, v1);
+  }
+}
+#endif
+
 /* ukr for a strip of at most 4 valid columns (the right edge of C, e.g. 49 = 6*8 + 1 pixels of a 7x7
  * conv output): the left half of the tile only, half the work. Raw sums to t (columns 0..3). */
 __attribute__((noinline)) static void ukr4(int32_t kc, const float *a, const float *b, float *t) {
@@ -363,6 +417,14 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
           for (int32_t s = 0; s < nc; s += NR) {
             int32_t col = j0 + s, nv = RT_MIN(NR, nc - s);
             float *ct = c + (ptrdiff_t)row * ldc + col;
+#ifndef __wasm__
+            if (rt_gemm_wide && fast && mv == MR && nc - s >= 2 * NR) {   /* two strips at once */
+              ukr16(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, rt_bbuf + (ptrdiff_t)(s + NR) * kc, ct, ldc, &fe, row, col, first, last);
+              if (last && !act_in_ukr) { act_tile(ct, ldc, ep->act, ep->act_a, ep->act_b); act_tile(ct + NR, ldc, ep->act, ep->act_a, ep->act_b); }
+              s += NR;
+              continue;
+            }
+#endif
             if (fast && mv == MR && nv == NR) {
               ukr(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, 0, ct, ldc, &fe, row, col, first, last);
               if (last && !act_in_ukr) act_tile(ct, ldc, ep->act, ep->act_a, ep->act_b);

@@ -27,6 +27,11 @@ static int g_pass, g_fail;
 #include <malloc.h>
 #include <pthread.h>
 _Thread_local RtMem rt_mem;   /* defined by the model library in real use (runtime/native/o2w_api.c) */
+/* the GEMM tile the emitter picks per CPU (gemm.c, ukr16); native.sh builds both */
+#ifndef RT_TEST_GEMM_WIDE
+#define RT_TEST_GEMM_WIDE 0
+#endif
+const int32_t rt_gemm_wide = RT_TEST_GEMM_WIDE;
 #endif
 
 /* ------------------------------------------------------------------ helpers */

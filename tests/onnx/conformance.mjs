@@ -30,6 +30,7 @@ const reportFile = args.includes('--report') ? args[args.indexOf('--report') + 1
   : path.join(build, native ? `onnx-conformance-${native}.txt` : 'onnx-conformance.txt');
 if (native && update) { console.error('--update applies to the wasm run only'); process.exit(2); }
 if (native && !process.env.O2W_NATIVE_HOST) process.env.O2W_NATIVE_HOST = path.join(build, 'onnx2wasm-native-host');
+if (native && !process.env.O2W_NATIVE_ADDON) process.env.O2W_NATIVE_ADDON = path.join(build, 'o2w_native.node');
 const compiler = path.join(build, 'onnx2wasm');
 const expectedFile = path.join(here, 'expected.txt');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'o2w-onnx-'));
