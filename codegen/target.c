@@ -68,9 +68,13 @@ int cg_target_init(Target *t, const char *triple, const char *cpu, char *err, si
     if (k + 2 < errsize) snprintf(err + k, errsize - k, ")");
     return -1;
   }
-  /* 8-float vectors stay in registers with AVX2 (16 ymm), AVX-512 (32) and NEON (32 q registers as pairs) */
+  /* 8-float vectors stay in registers with AVX2 (16 ymm) and NEON (32 q registers as pairs), 16-float ones
+   * with AVX-512 (32 zmm) */
+  static const char *const avx512_cpus[] = {"x86-64-v4", "skylake-avx512", "cascadelake", "icelake-server",
+                                            "sapphirerapids", "znver4", NULL};
   bool native = cpu && !strcmp(cpu, "native");
-  t->gemm_wide = t->arch == TARGET_AARCH64 ||
-                 (native ? strstr(t->features, "+avx2") != NULL : strcmp(t->cpu, "x86-64") && strcmp(t->cpu, "x86-64-v2"));
+  if (t->arch == TARGET_AARCH64) t->gemm_wide = 1;
+  else if (native) t->gemm_wide = strstr(t->features, "+avx512f") ? 2 : strstr(t->features, "+avx2") ? 1 : 0;
+  else t->gemm_wide = in_list(avx512_cpus, t->cpu) ? 2 : strcmp(t->cpu, "x86-64") && strcmp(t->cpu, "x86-64-v2") ? 1 : 0;
   return 0;
 }

@@ -18,7 +18,8 @@ typedef struct {
   const char *triple;     /* LLVM triple of native targets ("x86_64-unknown-linux-gnu"), NULL for wasm32 */
   const char *cpu;        /* LLVM CPU name: "x86-64-v2" (default), "x86-64-v3", "x86-64-v4", a host's; "generic" on AArch64 */
   const char *features;   /* extra LLVM features ("" unless --cpu native) */
-  bool gemm_wide;         /* the GEMM core's 5x16 tile of 8-float vectors (AVX2, AVX-512, NEON) over 5x8 of v128 */
+  int gemm_wide;          /* the GEMM core's widest tile: 0 5x8 of v128, 1 5x16 of 8-float vectors (AVX2, NEON),
+                             2 5x32 of 16-float vectors (AVX-512) */
 } Target;
 
 /* triple: NULL or "wasm32" for wasm; "x86_64-linux-gnu" / "aarch64-linux-gnu" (also with "-unknown-").

@@ -173,11 +173,11 @@ __attribute__((noinline)) static void ukr(int32_t kc, const float *a, const floa
 }
 
 #ifndef __wasm__
-/* Native targets with 16+ vector registers of 8+ floats (AVX2, AVX-512, and NEON's 32 q registers):
+/* Native targets with 16+ vector registers of 8+ floats (AVX2, and NEON's 32 q registers):
  * a 5 x 16 tile over two adjacent 8-column strips of B, each row two 8-float vectors (10 accumulators,
  * 2 B vectors, 1 broadcast). The emitter defines rt_gemm_wide for the target CPU (codegen/llvm_emit.c;
  * 0 for SSE-only x86, where 8-float vectors would spill), so the branch folds away. Same epilogue as
- * ukr; FMA where the target has it. */
+ * ukr; FMA where the target has it. rt_gemm_wide: 0 the 5x8 ukr only, 1 also ukr16, 2 also ukr32 (AVX-512). */
 extern const int32_t rt_gemm_wide;
 typedef float rt_f32x8 __attribute__((__vector_size__(32)));
 typedef float rt_f32x8u __attribute__((__vector_size__(32), __aligned__(4)));
@@ -222,6 +222,67 @@ __attribute__((noinline)) static void ukr16(int32_t kc, const float *a, const fl
     }
     st8(c + i * ldc, v0);
     st8(c + i * ldc + 8, v1);
+  }
+}
+
+/* AVX-512 (rt_gemm_wide == 2): a 5 x 32 tile, each row two 16-float vectors (10 of the 32 zmm
+ * accumulating). Its B operand is two 16-column strips, made from the 8-column strips packb wrote by
+ * interleaving pairs row by row (widen_strips, once per B block, amortized over every A panel). */
+typedef float rt_f32x16 __attribute__((__vector_size__(64)));
+typedef float rt_f32x16u __attribute__((__vector_size__(64), __aligned__(4)));
+typedef int32_t rt_i32x16 __attribute__((__vector_size__(64)));
+RT_AI rt_f32x16 ld16(const float *p) { return *(const rt_f32x16u *)p; }
+RT_AI void st16(float *p, rt_f32x16 v) { *(rt_f32x16u *)p = v; }
+RT_AI rt_f32x16 sp16(float x) { return (rt_f32x16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+RT_AI rt_f32x16 pick16(rt_i32x16 m, rt_f32x16 b, rt_f32x16 a) { return (rt_f32x16)(((rt_i32x16)b & m) | ((rt_i32x16)a & ~m)); }
+
+static RT_TLS float rt_bbuf16[KC * NC] __attribute__((aligned(64)));
+
+/* 16-column strip t of the block (columns 16t..16t+15) from 8-column strips 2t and 2t+1 */
+static void widen_strips(const float *b8, float *b16, int32_t kc, int32_t nstrips16) {
+  for (int32_t t = 0; t < nstrips16; t++) {
+    const float *lo = b8 + (ptrdiff_t)(2 * t) * 8 * kc, *hi = lo + (ptrdiff_t)8 * kc;
+    float *d = b16 + (ptrdiff_t)t * 16 * kc;
+    for (int32_t q = 0; q < kc; q++) {
+      st8(d + 16 * q, ld8(lo + 8 * q));
+      st8(d + 16 * q + 8, ld8(hi + 8 * q));
+    }
+  }
+}
+
+__attribute__((noinline)) static void ukr32(int32_t kc, const float *a, const float *b0, const float *b1, float *c,
+                                            int32_t ldc, const FastEpi *fe, int32_t row, int32_t col, int first, int last) {
+  rt_f32x16 c0[MR], c1[MR];
+  for (int i = 0; i < MR; i++) c0[i] = c1[i] = sp16(0.0f);
+  for (int32_t q = 0; q < kc; q++) {
+    rt_f32x16 v0 = ld16(b0 + 16 * q), v1 = ld16(b1 + 16 * q);
+    for (int i = 0; i < MR; i++) {
+      rt_f32x16 va = sp16(a[i]);
+      c0[i] = va * v0 + c0[i];
+      c1[i] = va * v1 + c1[i];
+    }
+    a += MR;
+  }
+  const float *src = first ? (fe->full ? fe->full + (ptrdiff_t)row * fe->ldf + col : 0) : c;
+  ptrdiff_t lds = first ? fe->ldf : ldc;
+  for (int i = 0; i < MR; i++) {
+    rt_f32x16 v0 = c0[i], v1 = c1[i];
+    if (src) { v0 += ld16(src + i * lds); v1 += ld16(src + i * lds + 16); }
+    if (last) {
+      if (fe->rowv) { rt_f32x16 r = sp16(fe->rowv[row + i]); v0 += r; v1 += r; }
+      if (fe->colv) { v0 += ld16(fe->colv + col); v1 += ld16(fe->colv + col + 16); }
+      if (fe->act == RT_ACT_RELU) {
+        rt_f32x16 z = sp16(0.0f);
+        v0 = pick16(v0 < z, z, v0);
+        v1 = pick16(v1 < z, z, v1);
+      } else if (fe->act == RT_ACT_CLIP) {
+        rt_f32x16 lo = sp16(fe->lo), hi = sp16(fe->hi);
+        v0 = pick16(lo < v0, v0, lo); v0 = pick16(hi < v0, hi, v0);
+        v1 = pick16(lo < v1, v1, lo); v1 = pick16(hi < v1, hi, v1);
+      }
+    }
+    st16(c + i * ldc, v0);
+    st16(c + i * ldc + 16, v1);
   }
 }
 #endif
@@ -400,6 +461,9 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
       int32_t nc = RT_MIN(NC, n - j0);
       for (int32_t s = 0; s < nc; s += NR)
         packb(bctx, k0, kc, j0 + s, RT_MIN(NR, nc - s), rt_bbuf + (ptrdiff_t)s * kc);
+#ifndef __wasm__
+      if (rt_gemm_wide == 2 && fast) widen_strips(rt_bbuf, rt_bbuf16, kc, nc / 16);
+#endif
       for (int32_t i0 = 0; i0 < m; i0 += mcb) {
         int32_t mc = RT_MIN(mcb, m - i0);
         const float *apn;
@@ -418,6 +482,14 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
             int32_t col = j0 + s, nv = RT_MIN(NR, nc - s);
             float *ct = c + (ptrdiff_t)row * ldc + col;
 #ifndef __wasm__
+            if (rt_gemm_wide == 2 && fast && mv == MR && nc - s >= 4 * NR) {   /* four strips at once */
+              ukr32(kc, apn, rt_bbuf16 + (ptrdiff_t)s * kc, rt_bbuf16 + (ptrdiff_t)(s + 2 * NR) * kc, ct, ldc, &fe, row, col,
+                    first, last);
+              if (last && !act_in_ukr)
+                for (int h = 0; h < 4; h++) act_tile(ct + h * NR, ldc, ep->act, ep->act_a, ep->act_b);
+              s += 3 * NR;
+              continue;
+            }
             if (rt_gemm_wide && fast && mv == MR && nc - s >= 2 * NR) {   /* two strips at once */
               ukr16(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, rt_bbuf + (ptrdiff_t)(s + NR) * kc, ct, ldc, &fe, row, col, first, last);
               if (last && !act_in_ukr) { act_tile(ct, ldc, ep->act, ep->act_a, ep->act_b); act_tile(ct + NR, ldc, ep->act, ep->act_a, ep->act_b); }

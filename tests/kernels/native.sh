@@ -24,9 +24,10 @@ run() {   # NAME CMD...: runs one build, prints its summary line
 }
 levels="x86-64-v2 x86-64-v3"
 grep -q ' avx512f' /proc/cpuinfo && levels="$levels x86-64-v4" || echo "native kernels x86-64-v4: skipped (no AVX-512 on this CPU)"
-# the GEMM tile as the emitter picks it: 5x8 on SSE-only x86-64-v2, 5x16 (ukr16) with AVX2/AVX-512/NEON
+# the GEMM tile as the emitter picks it: 5x8 on SSE-only x86-64-v2, 5x16 (ukr16) with AVX2 and NEON,
+# 5x32 (ukr32) with AVX-512
 for lvl in $levels; do
-  wide=1; [ "$lvl" = x86-64-v2 ] && wide=0
+  wide=1; [ "$lvl" = x86-64-v2 ] && wide=0; [ "$lvl" = x86-64-v4 ] && wide=2
   # shellcheck disable=SC2086
   $CC --target=x86_64-linux-gnu -march=$lvl -DRT_TEST_GEMM_WIDE=$wide $flags $srcs -lm -lpthread -o "$build/native-kernels/test_$lvl"
   run "$lvl" "$build/native-kernels/test_$lvl"
