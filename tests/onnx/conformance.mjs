@@ -2,7 +2,7 @@
 // and the loader, compares with the cases' own expected outputs, and checks the result against
 // tests/onnx/expected.txt (the cases known to pass: a case listed there that fails is a regression).
 //
-// usage: node conformance.mjs BUILD_DIR [--update] [--filter SUBSTR] [--report FILE] [--native TRIPLE]
+// usage: node conformance.mjs BUILD_DIR [--update] [--filter SUBSTR[,SUBSTR...]] [--report FILE] [--native TRIPLE]
 //   --update   rewrite expected.txt from this run (only cases that pass are listed)
 //   --native T compile each case to a native library for target T (x86_64-linux-gnu, aarch64-linux-gnu) and
 //              run it through onnx2wasm-native-host (O2W_NATIVE_HOST: e.g. an AArch64 host under qemu-user);
@@ -24,7 +24,7 @@ const args = process.argv.slice(2);
 const build = args[0];
 if (!build) { console.error('usage: node conformance.mjs BUILD_DIR [--update] [--filter S] [--report FILE]'); process.exit(2); }
 const update = args.includes('--update');
-const filter = args.includes('--filter') ? args[args.indexOf('--filter') + 1] : null;
+const filter = args.includes('--filter') ? args[args.indexOf('--filter') + 1].split(',') : null;   // substrings, any
 const native = args.includes('--native') ? args[args.indexOf('--native') + 1] : null;
 const reportFile = args.includes('--report') ? args[args.indexOf('--report') + 1]
   : path.join(build, native ? `onnx-conformance-${native}.txt` : 'onnx-conformance.txt');
@@ -85,7 +85,7 @@ for (const suite of SUITES) {
   if (!fs.existsSync(sdir)) continue;
   for (const c of fs.readdirSync(sdir).sort()) {
     const id = `${suite}/${c}`;
-    if (filter && !id.includes(filter)) continue;
+    if (filter && !filter.some((f) => id.includes(f))) continue;
     const dir = path.join(sdir, c);
     if (!fs.existsSync(path.join(dir, 'model.onnx'))) continue;
     let r;
