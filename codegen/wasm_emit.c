@@ -180,6 +180,9 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
    * so that a model's first run has only the code it runs to optimize, and a long call switches to the
    * optimized code of the functions it calls as soon as that is ready. */
   BinaryenSetOneCallerInlineMaxSize(300);
+  /* the kernels this model does not call go first: optimizing all of them took ~1 s of every compile */
+  const char *prune[] = {"remove-unused-module-elements"};
+  BinaryenModuleRunPasses(m, prune, 1);
   BinaryenModuleOptimize(m);
   int nused = 0;
   for (int k = 0; k < K_COUNT; k++) {

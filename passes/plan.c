@@ -24,6 +24,19 @@ static int buf_by_size(const void *a, const void *b) {      /* largest first, th
   return x->seq - y->seq;
 }
 
+/* placed buffers (indices into the size-sorted list) whose lifetime touches a range of node indices */
+#define TIME_BUCKET 64
+#define RT_MIN_INT(a, b) ((a) < (b) ? (a) : (b))
+typedef struct { int *idx; int n, cap; } Bucket;
+static void bucket_add(Bucket *b, int k) {
+  if (b->n == b->cap) {
+    b->cap = b->cap ? 2 * b->cap : 8;
+    b->idx = realloc(b->idx, (size_t)b->cap * sizeof *b->idx);
+    if (!b->idx) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  }
+  b->idx[b->n++] = k;
+}
+
 static int buf_by_off(const void *a, const void *b) {
   const Buf *x = *(Buf *const *)a, *y = *(Buf *const *)b;
   return x->off < y->off ? -1 : x->off > y->off;
@@ -107,23 +120,37 @@ int pass_plan(Graph *g) {
   if (!bufs) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
   qsort(bufs, (size_t)nb, sizeof *bufs, buf_by_size);
   int64_t top = base;
+  /* The buffers placed so far that are live at the same time as b: found through an index of the
+   * placed buffers by node ranges of TIME_BUCKET nodes (each buffer listed in every range its lifetime
+   * touches), so a long graph is planned in linear time rather than comparing every pair. */
+  int nbk = g->nnodes / TIME_BUCKET + 1;
+  Bucket *bk = calloc((size_t)nbk, sizeof *bk);
+  int *seen = calloc((size_t)nb + 1, sizeof *seen);
   Buf **meet = malloc(((size_t)nb + 1) * sizeof *meet);
-  if (!meet) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  if (!meet || !bk || !seen) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
   for (int k = 0; k < nb; k++) {
     Buf *b = &bufs[k];
     int nm = 0;
-    for (int j = 0; j < k; j++)
-      if (bufs[j].first <= b->last && b->first <= bufs[j].last) meet[nm++] = &bufs[j];
+    int lo = b->first / TIME_BUCKET, hi = RT_MIN_INT(b->last / TIME_BUCKET, nbk - 1);
+    for (int t = lo; t <= hi; t++)
+      for (int e = 0; e < bk[t].n; e++) {
+        int j = bk[t].idx[e];
+        if (seen[j] == k + 1) continue;
+        seen[j] = k + 1;
+        if (bufs[j].first <= b->last && b->first <= bufs[j].last) meet[nm++] = &bufs[j];
+      }
     qsort(meet, (size_t)nm, sizeof *meet, buf_by_off);
     int64_t off = base;
     for (int j = 0; j < nm && meet[j]->off < off + b->size; j++)
       if (meet[j]->off + meet[j]->size > off) off = meet[j]->off + meet[j]->size;
     b->off = off;
+    for (int t = lo; t <= hi; t++) bucket_add(&bk[t], k);
     if (off + b->size > top) top = off + b->size;
     if (b->v) b->v->offset = off;
     else b->n->scratch_off = off;
   }
-  free(meet);
+  for (int t = 0; t < nbk; t++) free(bk[t].idx);
+  free(bk); free(seen); free(meet);
   free(bufs);
   for (int i = 0; i < g->nnodes; i++) if (!g->nodes[i]->scratch_bytes) g->nodes[i]->scratch_off = 0;
   g->arena_size = top;
