@@ -16,7 +16,8 @@ AArch64 build under qemu-user). Same options and output for both.
 
 options:
   --data DIR     read inputs from DIR/input_K.pb (onnx.TensorProto, K = 0.. in graph-input
-                 order). If every file carries a name and those names are exactly the
+                 order). A DIR holding test_data_set_N/ folders instead (an ONNX model
+                 folder) runs every set in turn; the exit status is the worst. If every file carries a name and those names are exactly the
                  module's input names, files are matched by name; otherwise they are matched
                  by position K, with a warning for each file whose name differs from graph
                  input K. A file's dtype and element count must match the input; differing
@@ -297,12 +298,30 @@ export async function main(argv, io = { stdout: (s) => console.log(s), stderr: (
   const out = opts.bench ? io.stderr : io.stdout;
   const info = (s) => { if (!opts.quiet) out(s); };
   const warn = (s) => io.stderr(`warning: ${s}`);
-  try {
-    return await runCli(opts, io, out, info, warn);
-  } catch (e) {
-    io.stderr(`onnx2wasm-run: ${e.message}`);
-    return e instanceof CliError ? e.code : 2;
+  // an ONNX model folder (test_data_set_N/ inside, no input_K.pb of its own): every set in turn
+  const sets = opts.data ? dataSets(opts.data) : [];
+  if (sets.length && opts.bench) {
+    io.stderr(`onnx2wasm-run: --bench times one data set: pass --data ${path.join(opts.data, path.basename(sets[0]))}`);
+    return 2;
   }
+  let worst = 0;
+  for (const dir of sets.length ? sets : [opts.data]) {
+    if (sets.length) info(`${path.basename(dir)}:`);
+    try {
+      worst = Math.max(worst, await runCli({ ...opts, data: dir }, io, out, info, warn));
+    } catch (e) {
+      io.stderr(`onnx2wasm-run: ${e.message}`);
+      return e instanceof CliError ? e.code : 2;
+    }
+  }
+  return worst;
+}
+
+/** DIR's test_data_set_N subfolders (in N order) when DIR holds no input_K.pb itself, else []. */
+export function dataSets(dir) {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory() || fs.existsSync(path.join(dir, 'input_0.pb'))) return [];
+  return fs.readdirSync(dir).filter((d) => /^test_data_set_\d+$/.test(d) && fs.statSync(path.join(dir, d)).isDirectory())
+    .sort((a, b) => Number(a.slice(14)) - Number(b.slice(14))).map((d) => path.join(dir, d));
 }
 
 async function runCli(opts, io, out, info, warn) {

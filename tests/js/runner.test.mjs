@@ -164,6 +164,22 @@ test('cli: unmatched names fall back to file order with a warning', () => {
   assert.equal(unnamed.err, '');
 });
 
+test('cli: an ONNX model folder runs every test_data_set_N; the worst result is the exit status', () => {
+  const folder = path.join(tmp, `model${dirN++}`);
+  fs.mkdirSync(folder);
+  const good = dataDir({ input_0: X, output_0: Y([2, 3, 4, 5]) }), bad = dataDir({ input_0: X, output_0: Y([2, 3, 4, 6]) });
+  fs.renameSync(good, path.join(folder, 'test_data_set_0'));
+  fs.renameSync(bad, path.join(folder, 'test_data_set_1'));
+  const r = cli(ADD1, '--data', folder);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.out, /test_data_set_0:\n[^]*PASS[^]*test_data_set_1:\n[^]*FAIL/);
+  fs.rmSync(path.join(folder, 'test_data_set_1'), { recursive: true });
+  assert.equal(cli(ADD1, '--data', folder).code, 0);
+  const b = cli(ADD1, '--data', folder, '--bench', '2');
+  assert.equal(b.code, 2);
+  assert.match(b.err, /--bench times one data set/);
+});
+
 test('cli: usage, I/O and data errors exit 2 with a clear message', () => {
   const cases = [
     [[], /missing MODEL.wasm/],
