@@ -169,8 +169,10 @@ async function wasmEngine(wasmPath) {
   }
   const { RESIDENT } = await import(path.join(ROOT, 'runtime/js/onnx2wasm.mjs'));
   const { loadFile } = await import(path.join(ROOT, 'runtime/js/onnx2wasm-node.mjs'));
-  // outputs as views into the module's memory: nothing is copied out per call but the logits
-  const model = await loadFile(wasmPath, { copyOutputs: false });
+  const { isNativeLibrary, loadNative } = await import(path.join(ROOT, 'runtime/js/onnx2wasm-native.mjs'));
+  // outputs as views into the module's memory: nothing is copied out per call but the logits.
+  // A native library (.so, compiled with --no-pass resident_kv: dense caches) runs through the same calls.
+  const model = isNativeLibrary(wasmPath) ? loadNative(wasmPath) : await loadFile(wasmPath, { copyOutputs: false });
   const bounds = checkRuntimeSymbols(model, wasmPath);
   const lay = kvLayout(model.inputs, wasmPath);
   const kvNames = [];

@@ -62,7 +62,7 @@ export function loadNative(file, { inProcess = true } = {}) {
   });
   const inputs = Object.freeze(signature.inputs.map(info));
   const outputs = Object.freeze(signature.outputs.map(info));
-  let lastShapes = outputs.map((o) => [...o.shape]);
+  let lastShapes = outputs.map((o) => [...o.shape]), lastResult = {};
 
   // run-time dims: given, or read from feeds passed as {data, dims}, or solved from the element count of
   // an input with exactly one run-time dim
@@ -102,6 +102,7 @@ export function loadNative(file, { inProcess = true } = {}) {
     const result = {};
     outputs.forEach((t, k) => { result[t.name] = new t.T(ad.output(h, k)); });
     lastShapes = outputs.map((t, k) => ad.outputShape(h, k));
+    lastResult = result;
     return result;
   }
   function benchHere(feeds, n, opts) {
@@ -128,6 +129,7 @@ export function loadNative(file, { inProcess = true } = {}) {
       const r = JSON.parse(host(lib, args));
       lastShapes = r.shapes;
       const result = {};
+      lastResult = result;
       outputs.forEach((t, k) => {
         const b = fs.readFileSync(path.join(dir, `out_${k}.bin`));
         const copy = new Uint8Array(b.byteLength);
@@ -152,6 +154,15 @@ export function loadNative(file, { inProcess = true } = {}) {
       if (ad) return benchHere(feeds, n, opts);
       const { result, timing } = call(feeds, opts, n);
       return { ...timing, result };
+    },
+    /** Output `name` of the last run at its shape then (a native library has no resident caches). */
+    readOutput(name, shape) {
+      const k = outputs.findIndex((o) => o.name === name);
+      if (k < 0) throw new Error(`unknown output '${name}'`);
+      if (shape && (shape.length !== lastShapes[k].length || shape.some((d, i) => d !== lastShapes[k][i]))) {
+        throw new Error(`readOutput('${name}'): shape [${shape}] is not the last run's [${lastShapes[k]}]`);
+      }
+      return lastResult[name];
     },
     outputShape(name) {
       const k = outputs.findIndex((o) => o.name === name);

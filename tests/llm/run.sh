@@ -15,6 +15,7 @@
 # (dense caches copied per call). Then the same models as bfloat16 checkpoints (models/to_bf16.py: the
 # weight matrices rounded to bfloat16 and stored so, as LLM checkpoints ship), compiled and checked
 # against onnxruntime-web on those files, as above; their modules must carry bfloat16 weight panels.
+# The float32 models also as native libraries (-o M.so --cpu native, dense caches), same oracle.
 # Registered in CTest as "llm".
 set -u
 [ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
@@ -80,6 +81,13 @@ for m in gpt2_char llama_char gpt2_char_bf16 llama_char_bf16; do
      node "$root/tests/llm/state.mjs" "$tmp/$m.dense.wasm" >> "$tmp/dense.out" 2>&1; then
     ok "$m: dense caches (--no-pass resident_kv): logits match ort-web at every call, KV state contract"
   else bad "$m: dense caches (--no-pass resident_kv): $(cat "$tmp/compile.err" "$tmp/dense.out" | grep -v '^ok' | tail -3)"; fi
+  # the native backend (a .so at this machine's CPU, dense caches; in-process through build/o2w_native.node)
+  if "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.so" --cpu native --max-dim seq=64 --max-dim past=$((ctx - 1)) \
+       --no-pass resident_kv > /dev/null 2> "$tmp/compile.err" &&
+     O2W_NATIVE_ADDON="$build/o2w_native.node" node "$root/tests/llm/check.mjs" "$dir" "$tmp/$m.so" --steps 60 \
+       > "$tmp/native.out" 2>&1; then
+    ok "$m: native library (--cpu native): logits match ort-web at every call"
+  else bad "$m: native library: $(cat "$tmp/compile.err" "$tmp/native.out" | grep -v '^ok' | tail -3)"; fi
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
