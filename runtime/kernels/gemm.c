@@ -485,14 +485,13 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
             if (rt_gemm_wide == 2 && fast && mv == MR && nc - s >= 4 * NR) {   /* four strips at once */
               ukr32(kc, apn, rt_bbuf16 + (ptrdiff_t)s * kc, rt_bbuf16 + (ptrdiff_t)(s + 2 * NR) * kc, ct, ldc, &fe, row, col,
                     first, last);
-              if (last && !act_in_ukr)
-                for (int h = 0; h < 4; h++) act_tile(ct + h * NR, ldc, ep->act, ep->act_a, ep->act_b);
+              if (last && !act_in_ukr) rt_act_rows(ct, ldc, MR, 4 * NR, ep->act, ep->act_a, ep->act_b);
               s += 3 * NR;
               continue;
             }
             if (rt_gemm_wide && fast && mv == MR && nc - s >= 2 * NR) {   /* two strips at once */
               ukr16(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, rt_bbuf + (ptrdiff_t)(s + NR) * kc, ct, ldc, &fe, row, col, first, last);
-              if (last && !act_in_ukr) { act_tile(ct, ldc, ep->act, ep->act_a, ep->act_b); act_tile(ct + NR, ldc, ep->act, ep->act_a, ep->act_b); }
+              if (last && !act_in_ukr) rt_act_rows(ct, ldc, MR, 2 * NR, ep->act, ep->act_a, ep->act_b);
               s += NR;
               continue;
             }

@@ -452,6 +452,32 @@ RT_AI void rt_valid_range(int32_t ow, int32_t w, int32_t s, int32_t pad, int32_t
 RT_AI void rt_memcpy(void *dst, const void *src, size_t n) { __builtin_memcpy(dst, src, n); }
 RT_AI void rt_memset(void *dst, int c, size_t n) { __builtin_memset(dst, c, n); }
 
+#ifndef __wasm__
+/* Native targets: an activation over rows of contiguous floats with the kind switch outside the loops,
+ * so that the emitter's O3 vectorizes the scalar formulas at the CPU's width (16 lanes with AVX-512,
+ * where the 4-lane rt_act_f32x4 would use a quarter of each register). Results are rt_act1's, the
+ * scalar reference. */
+#define RT_ROWS_(expr)                                                                  \
+  for (int32_t i_ = 0; i_ < rows; i_++) {                                               \
+    float *r_ = c + (ptrdiff_t)i_ * ldc;                                                \
+    for (int32_t j_ = 0; j_ < cols; j_++) { float v = r_[j_]; r_[j_] = (expr); }        \
+  }                                                                                     \
+  break
+RT_AI void rt_act_rows(float *c, int32_t ldc, int32_t rows, int32_t cols, int32_t kind, float a, float b) {
+  switch (kind) {
+  case RT_ACT_NONE: break;
+  case RT_ACT_SILU: RT_ROWS_(v * rt_sigmoidf(v));
+  case RT_ACT_SIGMOID: RT_ROWS_(rt_sigmoidf(v));
+  case RT_ACT_HARDSWISH: RT_ROWS_(rt_hardswishf(v));
+  case RT_ACT_HARDSWISH_AFFINE: RT_ROWS_(rt_hardswishf(v) * a + b);
+  case RT_ACT_TANH: RT_ROWS_(rt_tanhf(v));
+  case RT_ACT_LEAKYRELU: RT_ROWS_(v >= 0.0f ? v : a * v);
+  default: RT_ROWS_(rt_act1(kind, a, b, v));
+  }
+}
+#undef RT_ROWS_
+#endif
+
 /* ---------------------------------------------------------------- f32x4 math */
 #if RT_SIMD128
 #include "rt_vec.h"
