@@ -49,11 +49,24 @@ function loadAddon() {
   return addon;
 }
 
+// dlopen returns the library already loaded under a path, even when the file has been replaced since:
+// a path seen before with another identity is loaded through a fresh copy
+const loaded = new Map();
+let copies = 0;
+function openFresh(ad, lib) {
+  const st = fs.statSync(lib), id = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  const seen = loaded.get(lib);
+  if (seen === undefined || seen === id) { loaded.set(lib, id); return ad.open(lib); }
+  const copy = path.join(os.tmpdir(), `o2w-native-${process.pid}-${copies++}.so`);
+  fs.copyFileSync(lib, copy);
+  try { return ad.open(copy); } finally { fs.rmSync(copy, { force: true }); }
+}
+
 /** In-process (the addon) when the library is for this machine, else through the host program. */
 export function loadNative(file, { inProcess = true } = {}) {
   const lib = path.resolve(file);   // dlopen searches the library path for a name without a slash
   const ad = inProcess && sameArch(lib) ? loadAddon() : null;
-  const h = ad ? ad.open(lib) : null;
+  const h = ad ? openFresh(ad, lib) : null;
   const signature = JSON.parse(ad ? ad.signature(h) : host(lib, ['--signature']));
   const rtSyms = signature.runtime_symbols || [];
   const info = (t) => Object.freeze({

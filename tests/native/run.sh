@@ -59,6 +59,18 @@ node "$oracle" dyn_mlp.onnx --data dyn64 --gen --seed 5 --dim seq=64 --quiet
 for m in small_cnn.wasm small_cnn.so; do "$run" "$m" --data cnn --quiet; done
 for d in dyn5 dyn64; do "$run" dyn_mlp.so --data "$d" --quiet; "$run" dyn_mlp.wasm --data "$d" --quiet; done
 ok "onnx2wasm-run on x86-64 libraries"
+# a library replaced at the same path is loaded anew in the same process (dlopen would reuse the old one)
+"$c" small_cnn.onnx -o same.so
+O2W_NATIVE_ADDON="$build/o2w_native.node" node --input-type=module -e "
+import { execFileSync } from 'node:child_process';
+import { loadNative } from '$root/runtime/js/onnx2wasm-native.mjs';
+const a = loadNative('same.so');
+execFileSync('$c', ['dyn_mlp.onnx', '-o', 'same.so', '--max-dim', 'seq=64']);
+const b = loadNative('same.so');
+if (!a.inProcess || !b.inProcess || a.outputs[0].shape.join() !== '1,10' || b.outputs[0].shape.join() !== '64,8') {
+  console.error('FAIL same path, two libraries:', a.outputs[0].shape, b.outputs[0].shape); process.exit(1);
+}"
+ok "a library replaced at the same path is loaded anew"
 aarch64-linux-gnu-gcc -std=c11 -O2 -I"$root/runtime/native" "$root/runtime/native/host.c" -ldl -o a64/host
 export O2W_NATIVE_HOST="qemu-aarch64 -L /usr/aarch64-linux-gnu $work/a64/host"
 "$run" a64/small_cnn.so --data cnn --quiet

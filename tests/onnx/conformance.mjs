@@ -41,8 +41,10 @@ function classify(msg) {
   return msg.replace(/^onnx2wasm: [^:]+: /, '').split('\n')[0].slice(0, 160);
 }
 
+let caseNo = 0;
 async function runCase(dir) {
-  const out = path.join(tmp, native ? 'm.so' : 'm.wasm');
+  // a fresh name per case: a process keeps a loaded library under its path
+  const out = path.join(tmp, native ? `m${++caseNo}.so` : 'm.wasm');
   const r = spawnSync(compiler, [path.join(dir, 'model.onnx'), '-o', out, ...(native ? ['--target', native] : [])], { encoding: 'utf8' });
   if (r.status !== 0) {
     if (r.status === null || r.status > 2) return { status: 'CRASH', why: `compiler exit ${r.status} ${r.signal || ''} ${r.stderr}` };
@@ -50,6 +52,7 @@ async function runCase(dir) {
   }
   let model;
   try { model = native ? loadNative(out) : await load(fs.readFileSync(out)); } catch (e) { return { status: 'LOAD', why: e.message }; }
+  if (native && model.inProcess) fs.rmSync(out, { force: true });   // loaded into this process: not needed on disk
   const sets = fs.readdirSync(dir).filter((d) => d.startsWith('test_data_set')).sort();
   if (!sets.length) return { status: 'NODATA', why: 'no test data sets' };
   for (const s of sets) {
