@@ -360,7 +360,7 @@ Node *fe_node(Graph *g, const Onnx__NodeProto *np, FeScope *sc, const char *name
   Node *n = name ? ir_node_detached(g, name, op_type, g->opset) : ir_node(g, np->name, op_type, g->opset);
   n->domain = ir_strdup(&g->arena, dom);
   n->op = ops_lookup(n->op_type, dom);
-  if (n->op == OP_UNKNOWN) {
+  if (n->op == OP_UNKNOWN && !name) {
     if (*dom && strcmp(dom, "ai.onnx")) ir_errorf(g, n, "op '%s' of domain '%s' is not supported", n->op_type, dom);
     else ir_errorf(g, n, "unsupported op '%s'", n->op_type);
     return NULL;
@@ -369,7 +369,10 @@ Node *fe_node(Graph *g, const Onnx__NodeProto *np, FeScope *sc, const char *name
   n->attrs = ir_alloc(&g->arena, (np->n_attribute + 1) * sizeof(Attr));
   const Node *saved = g->cur;
   g->cur = n;                                  /* errors in attribute tensors name the node */
-  for (size_t k = 0; k < np->n_attribute && !g->failed; k++) convert_attr(g, n, np->attribute[k], sc, &n->attrs[n->nattr++]);
+  /* an unknown op in a branch is an error only if the branch is chosen (the fold pass names it then);
+   * its attributes are never read */
+  for (size_t k = 0; k < np->n_attribute && !g->failed && n->op != OP_UNKNOWN; k++)
+    convert_attr(g, n, np->attribute[k], sc, &n->attrs[n->nattr++]);
   g->cur = saved;
   for (size_t k = 0; k < np->n_input && !g->failed; k++) {
     const char *in = np->input[k];

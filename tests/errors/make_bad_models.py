@@ -218,6 +218,15 @@ if_nodes = shape_gt1("x") + [helper.make_node("Mul", ["x", "x"], ["sq"], name="s
                              helper.make_node("If", ["cond"], ["y"], name="if_sq", then_branch=t4, else_branch=e)]
 save("if_ordered.onnx", helper.make_graph(if_nodes, "g", [XF], [Y], ZO))
 save("if_reversed.onnx", helper.make_graph(if_nodes[::-1], "g", [XF], [Y], ZO))
+# an op the compiler lacks (a Loop with its body, Unique) in a branch: an error only when that branch is chosen
+loop_b = helper.make_graph([helper.make_node("Identity", ["cin"], ["cout"], name="id_b")], "body",
+                           [helper.make_tensor_value_info("i", TensorProto.INT64, []), helper.make_tensor_value_info("cin", TensorProto.BOOL, [])],
+                           [helper.make_tensor_value_info("cout", TensorProto.BOOL, [])])
+t5 = helper.make_graph([helper.make_node("Relu", ["x"], ["yt"], name="relu_t")], "then", [], [helper.make_tensor_value_info("yt", FX, None)])
+e5 = helper.make_graph([helper.make_node("Loop", ["", "cond"], [], name="loop_e", body=loop_b),
+                        helper.make_node("Unique", ["x"], ["ye"], name="uq_e")], "else", [], [helper.make_tensor_value_info("ye", FX, None)])
+save("if_unsupported_in_branch.onnx", helper.make_graph(shape_gt1("x") + [
+    helper.make_node("If", ["cond"], ["y"], name="if_u", then_branch=t5, else_branch=e5)], "g", [XN], [Y], ZO))
 # Loop and Scan stay unsupported
 body = helper.make_graph([helper.make_node("Identity", ["cin"], ["cout"], name="id_b")], "body",
                          [helper.make_tensor_value_info("i", TensorProto.INT64, []), helper.make_tensor_value_info("cin", TensorProto.BOOL, [])],

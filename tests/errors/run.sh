@@ -79,6 +79,8 @@ expect 0 "%y:float32[1,4] = Neg(%x)  # if_len/neg_e" "$m/if_runtime_dim.onnx" $o
 expect 1 "node 'if_bad' (If, opset 13): then_branch has 2 outputs, the node 1" "$m/if_bad_outputs.onnx" $o
 expect 1 "node 'add_nope' (Add, opset 13): input 'nope' is not produced by any earlier node, initializer or graph input" "$m/if_unknown_name.onnx" $o
 expect 1 "node 'loop_1' (Loop, opset 13): unsupported op 'Loop'" "$m/loop.onnx" $o
+expect 0 "" "$m/if_unsupported_in_branch.onnx" $o --dim N=2
+expect 1 "node 'if_u/loop_e' (Loop, opset 13): unsupported op 'Loop'" "$m/if_unsupported_in_branch.onnx" $o --dim N=1
 run=mem_limited
 expect 1 "initializer 'w': raw_data has 4 bytes, expected 2147483648" "$m/claim_raw.onnx" $o
 expect 1 "initializer 'w': external data 'w.bin' has 64 bytes, shorter than offset 0 + 2147483648 bytes" "$m/claim_external.onnx" $o
