@@ -7,7 +7,8 @@
  *
  * Handles initializers in every storage form (raw_data, typed repeated fields, external data
  * files relative to the model's folder; absolute paths and paths leaving the folder are
- * refused), Constant nodes (as nodes, folded later), opset imports, and dim_param symbols.
+ * refused), Constant nodes (as nodes, folded later), opset imports, dim_param symbols, and If's
+ * branches as detached subgraphs (subgraph.c).
  */
 #ifndef FRONTEND_H
 #define FRONTEND_H

@@ -1,8 +1,7 @@
 /* onnx_load.c — ModelProto (protobuf-c, generated from the system onnx.proto) to Graph. */
 #define _XOPEN_SOURCE 700
-#include "frontend.h"
+#include "fe_internal.h"
 #include "../ir/ops.h"
-#include "onnx.pb-c.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -26,16 +25,13 @@ static uint8_t *read_file(Graph *g, const char *path, size_t *len) {
 }
 
 /* ---- name -> value (or node index) table (open addressing) ---- */
-typedef struct { const char *key; void *v; } Slot;
-typedef struct { Slot *s; size_t cap, n; } Names;
-
 static size_t hash_str(const char *s) {
   size_t h = 1469598103934665603ull;
   for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
   return h;
 }
 
-static void *names_get(Names *t, const char *k) {
+void *fe_names_get(const Names *t, const char *k) {
   if (!t->cap) return NULL;
   for (size_t i = hash_str(k) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
     if (!t->s[i].key) return NULL;
@@ -43,11 +39,11 @@ static void *names_get(Names *t, const char *k) {
   }
 }
 
-static void names_put(Names *t, const char *k, void *v) {
+void fe_names_put(Names *t, const char *k, void *v) {
   if ((t->n + 1) * 2 > t->cap) {
     Names nt = {calloc(t->cap ? t->cap * 2 : 256, sizeof(Slot)), t->cap ? t->cap * 2 : 256, 0};
     if (!nt.s) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
-    for (size_t i = 0; i < t->cap; i++) if (t->s[i].key) names_put(&nt, t->s[i].key, t->s[i].v);
+    for (size_t i = 0; i < t->cap; i++) if (t->s[i].key) fe_names_put(&nt, t->s[i].key, t->s[i].v);
     free(t->s);
     *t = nt;
   }
@@ -56,6 +52,14 @@ static void names_put(Names *t, const char *k, void *v) {
   if (!t->s[i].key) t->n++;
   t->s[i].key = k;
   t->s[i].v = v;
+}
+
+Value *fe_lookup(const FeScope *sc, const char *name) {
+  for (; sc; sc = sc->up) {
+    Value *v = fe_names_get(&sc->names, name);
+    if (v) return v;
+  }
+  return NULL;
 }
 
 /* ---- tensors ---- */
@@ -133,7 +137,7 @@ static size_t typed_count(const Onnx__TensorProto *t, DType dt, const char **fie
 }
 
 /* TensorProto -> constant Value (not registered under a name) */
-static Value *tensor_value(Graph *g, const Onnx__TensorProto *t, const char *what) {
+Value *fe_tensor_value(Graph *g, const Onnx__TensorProto *t, const char *what) {
   const char *name = t->name ? t->name : "";
   if (!t->has_data_type || !supported_dtype(t->data_type)) {
     ir_errorf(g, NULL, "%s '%s': dtype %d is not supported", what, name, t->has_data_type ? t->data_type : 0);
@@ -198,7 +202,7 @@ static Value *tensor_value(Graph *g, const Onnx__TensorProto *t, const char *wha
 }
 
 /* ---- attributes ---- */
-static int convert_attr(Graph *g, Node *n, const Onnx__AttributeProto *a, Attr *out) {
+static int convert_attr(Graph *g, Node *n, const Onnx__AttributeProto *a, FeScope *sc, Attr *out) {
   out->name = ir_strdup(&g->arena, a->name ? a->name : "");
   int type = a->has_type ? (int)a->type : 0;
   if (!type) {                                /* very old models leave the type out */
@@ -223,7 +227,7 @@ static int convert_attr(Graph *g, Node *n, const Onnx__AttributeProto *a, Attr *
   case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR:
     if (!a->t) return ir_errorf(g, n, "attribute '%s' has no tensor", out->name);
     out->type = AT_TENSOR;
-    if (!(out->t = tensor_value(g, a->t, "attribute tensor"))) return -1;
+    if (!(out->t = fe_tensor_value(g, a->t, "attribute tensor"))) return -1;
     break;
   case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS:
     out->type = AT_FLOATS; out->n = (int)a->n_floats;
@@ -245,6 +249,10 @@ static int convert_attr(Graph *g, Node *n, const Onnx__AttributeProto *a, Attr *
     }
     break;
   case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH:
+    if (!a->g) return ir_errorf(g, n, "attribute '%s' has no graph", out->name);
+    out->type = AT_GRAPH;
+    if (!(out->sub = fe_subgraph(g, a->g, sc, n, out->name))) return -1;
+    break;
   case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS:
     return ir_errorf(g, n, "attribute '%s' holds a subgraph; control flow is not supported", out->name);
   default:
@@ -297,15 +305,23 @@ static const char *node_label(const Onnx__NodeProto *np, size_t i, char *buf, si
   return buf;
 }
 
-static int topo_order(Graph *g, const Onnx__GraphProto *gp, size_t *order) {
+/* a node's edges: its inputs, then (If) the names its subgraphs read from enclosing scopes */
+static size_t node_ndeps(const Onnx__NodeProto *np, const NameList *cap) { return np->n_input + cap->n; }
+static const char *node_dep(const Onnx__NodeProto *np, const NameList *cap, size_t k) {
+  return k < np->n_input ? np->input[k] : cap->s[k - np->n_input];
+}
+
+int fe_topo_order(Graph *g, const Onnx__GraphProto *gp, size_t *order) {
   size_t nn = gp->n_node, placed = 0;
   Names producer = {0};                         /* output name -> node index + 1 */
   for (size_t i = 0; i < nn; i++)
     for (size_t k = 0; k < gp->node[i]->n_output; k++)
-      if (gp->node[i]->output[k] && *gp->node[i]->output[k]) names_put(&producer, gp->node[i]->output[k], (void *)(uintptr_t)(i + 1));
+      if (gp->node[i]->output[k] && *gp->node[i]->output[k]) fe_names_put(&producer, gp->node[i]->output[k], (void *)(uintptr_t)(i + 1));
   uint8_t *state = calloc(nn + 1, 1);           /* 0 unvisited, 1 on the walk's stack, 2 placed */
   TopoFrame *st = calloc(nn + 1, sizeof *st);
-  if (!state || !st) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  NameList *caps = calloc(nn + 1, sizeof *caps);
+  if (!state || !st || !caps) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  for (size_t i = 0; i < nn; i++) fe_node_captures(gp->node[i], &caps[i]);
   int rc = 0;
   for (size_t root = 0; root < nn && !rc; root++) {
     if (state[root]) continue;
@@ -315,9 +331,9 @@ static int topo_order(Graph *g, const Onnx__GraphProto *gp, size_t *order) {
     while (sp && !rc) {
       TopoFrame *f = &st[sp - 1];
       const Onnx__NodeProto *np = gp->node[f->node];
-      if (f->next_in == np->n_input) { state[f->node] = 2; order[placed++] = f->node; sp--; continue; }
-      const char *in = np->input[f->next_in++];
-      size_t p = in && *in ? (size_t)(uintptr_t)names_get(&producer, in) : 0;
+      if (f->next_in == node_ndeps(np, &caps[f->node])) { state[f->node] = 2; order[placed++] = f->node; sp--; continue; }
+      const char *in = node_dep(np, &caps[f->node], f->next_in++);
+      size_t p = in && *in ? (size_t)(uintptr_t)fe_names_get(&producer, in) : 0;
       if (!p || state[p - 1] == 2) continue;
       if (state[p - 1] == 1) {                  /* p - 1 is on the stack: a cycle through it */
         char buf[64];
@@ -330,8 +346,55 @@ static int topo_order(Graph *g, const Onnx__GraphProto *gp, size_t *order) {
       st[sp++] = (TopoFrame){p - 1, 0};
     }
   }
-  free(state); free(st); free(producer.s);
+  for (size_t i = 0; i < nn; i++) free(caps[i].s);
+  free(caps); free(state); free(st); free(producer.s);
   return rc;
+}
+
+/* ---- nodes ----
+ * builds the node np with its inputs resolved in sc (innermost scope first) and its outputs named in
+ * sc; into g->nodes, or detached under `name` when name is given (a subgraph's node) */
+Node *fe_node(Graph *g, const Onnx__NodeProto *np, FeScope *sc, const char *name) {
+  const char *dom = np->domain ? np->domain : "";
+  const char *op_type = np->op_type ? np->op_type : "";
+  Node *n = name ? ir_node_detached(g, name, op_type, g->opset) : ir_node(g, np->name, op_type, g->opset);
+  n->domain = ir_strdup(&g->arena, dom);
+  n->op = ops_lookup(n->op_type, dom);
+  if (n->op == OP_UNKNOWN && !name) {
+    if (*dom && strcmp(dom, "ai.onnx")) ir_errorf(g, n, "op '%s' of domain '%s' is not supported", n->op_type, dom);
+    else ir_errorf(g, n, "unsupported op '%s'", n->op_type);
+    return NULL;
+  }
+  if (np->n_input > IR_MAX_IO || np->n_output > IR_MAX_IO) { ir_errorf(g, n, "too many inputs or outputs"); return NULL; }
+  n->attrs = ir_alloc(&g->arena, (np->n_attribute + 1) * sizeof(Attr));
+  const Node *saved = g->cur;
+  g->cur = n;                                  /* errors in attribute tensors name the node */
+  /* an unknown op in a branch is an error only if the branch is chosen (the fold pass names it then);
+   * its attributes are never read */
+  for (size_t k = 0; k < np->n_attribute && !g->failed && n->op != OP_UNKNOWN; k++)
+    convert_attr(g, n, np->attribute[k], sc, &n->attrs[n->nattr++]);
+  g->cur = saved;
+  for (size_t k = 0; k < np->n_input && !g->failed; k++) {
+    const char *in = np->input[k];
+    if (!in || !*in) { ir_add_input(g, n, NULL); continue; }
+    Value *v = fe_lookup(sc, in);
+    if (!v) { ir_errorf(g, n, "input '%s' is not produced by any earlier node, initializer or graph input", in); break; }
+    ir_add_input(g, n, v);
+  }
+  for (size_t k = 0; k < np->n_output && !g->failed; k++) {
+    const char *on = np->output[k] ? np->output[k] : "";
+    if (!*on && k == 0 && (n->op == OP_RNN || n->op == OP_GRU || n->op == OP_LSTM)) {
+      /* the recurrent ops' Y is optional, but the passes expect a node's first output: an unnamed,
+       * unread value stands in (the lowering sees it unread and has the kernel skip it) */
+      ir_add_output(g, n, ir_value(g, ""));
+      continue;
+    }
+    if (!*on) { ir_add_output(g, n, NULL); continue; }
+    Value *v = ir_value(g, on);
+    ir_add_output(g, n, v);
+    fe_names_put(&sc->names, v->name, v);
+  }
+  return g->failed ? NULL : n;
 }
 
 static int opset_of(const Onnx__ModelProto *m) {
@@ -359,68 +422,34 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
   }
   int nopt = g->nsyms;                          /* symbols named on the command line */
 
-  Names names = {0};
+  FeScope top = {0};
+  Names *names = &top.names;
   for (size_t i = 0; i < gp->n_initializer && !g->failed; i++) {
-    Value *v = tensor_value(g, gp->initializer[i], "initializer");
-    if (v) names_put(&names, v->name, v);
+    Value *v = fe_tensor_value(g, gp->initializer[i], "initializer");
+    if (v) fe_names_put(names, v->name, v);
   }
   if (gp->n_sparse_initializer && !g->failed) ir_errorf(g, NULL, "sparse initializers are not supported");
   g->inputs = calloc(gp->n_input + 1, sizeof *g->inputs);
   for (size_t i = 0; i < gp->n_input && !g->failed; i++) {
     const char *nm = gp->input[i]->name ? gp->input[i]->name : "";
-    if (names_get(&names, nm)) continue;      /* an initializer with a default: a constant */
+    if (fe_names_get(names, nm)) continue;      /* an initializer with a default: a constant */
     Value *v = ir_value(g, nm);
     v->kind = VK_INPUT;
     if (set_type(g, v, gp->input[i], "graph input", true)) break;
     if (v->rank < 0) { ir_errorf(g, NULL, "graph input '%s' has no shape", nm); break; }
     if (ir_check_size(g, NULL, v)) break;
     g->inputs[g->ninputs++] = v;
-    names_put(&names, v->name, v);
+    fe_names_put(names, v->name, v);
   }
   size_t *order = calloc(gp->n_node + 1, sizeof *order);
   if (!order) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
-  if (!g->failed) topo_order(g, gp, order);
-  for (size_t i = 0; i < gp->n_node && !g->failed; i++) {
-    const Onnx__NodeProto *np = gp->node[order[i]];
-    const char *dom = np->domain ? np->domain : "";
-    Node *n = ir_node(g, np->name, np->op_type ? np->op_type : "", g->opset);
-    n->domain = ir_strdup(&g->arena, dom);
-    n->op = ops_lookup(n->op_type, dom);
-    if (n->op == OP_UNKNOWN) {
-      if (*dom && strcmp(dom, "ai.onnx")) ir_errorf(g, n, "op '%s' of domain '%s' is not supported", n->op_type, dom);
-      else ir_errorf(g, n, "unsupported op '%s'", n->op_type);
-      break;
-    }
-    if (np->n_input > IR_MAX_IO || np->n_output > IR_MAX_IO) { ir_errorf(g, n, "too many inputs or outputs"); break; }
-    n->attrs = ir_alloc(&g->arena, (np->n_attribute + 1) * sizeof(Attr));
-    g->cur = n;                                  /* errors in attribute tensors name the node */
-    for (size_t k = 0; k < np->n_attribute && !g->failed; k++) convert_attr(g, n, np->attribute[k], &n->attrs[n->nattr++]);
-    g->cur = NULL;
-    for (size_t k = 0; k < np->n_input && !g->failed; k++) {
-      const char *in = np->input[k];
-      if (!in || !*in) { ir_add_input(g, n, NULL); continue; }
-      Value *v = names_get(&names, in);
-      if (!v) { ir_errorf(g, n, "input '%s' is not produced by any earlier node, initializer or graph input", in); break; }
-      ir_add_input(g, n, v);
-    }
-    for (size_t k = 0; k < np->n_output && !g->failed; k++) {
-      const char *on = np->output[k] ? np->output[k] : "";
-      if (!*on && k == 0 && (n->op == OP_RNN || n->op == OP_GRU || n->op == OP_LSTM)) {
-        /* the recurrent ops' Y is optional, but the passes expect a node's first output: an unnamed,
-         * unread value stands in (the lowering sees it unread and has the kernel skip it) */
-        ir_add_output(g, n, ir_value(g, ""));
-        continue;
-      }
-      if (!*on) { ir_add_output(g, n, NULL); continue; }
-      Value *v = ir_value(g, on);
-      ir_add_output(g, n, v);
-      names_put(&names, v->name, v);
-    }
-  }
+  if (!g->failed) fe_topo_order(g, gp, order);
+  for (size_t i = 0; i < gp->n_node && !g->failed; i++)
+    if (!fe_node(g, gp->node[order[i]], &top, NULL)) break;
   g->outputs = calloc(gp->n_output + 1, sizeof *g->outputs);
   for (size_t i = 0; i < gp->n_output && !g->failed; i++) {
     const char *nm = gp->output[i]->name ? gp->output[i]->name : "";
-    Value *v = names_get(&names, nm);
+    Value *v = fe_names_get(names, nm);
     if (!v) { ir_errorf(g, NULL, "graph output '%s' is not produced by the graph", nm); break; }
     Value tmp = {.name = v->name, .rank = -1};
     if (gp->output[i]->type && !set_type(g, &tmp, gp->output[i], "graph output", false))
@@ -436,7 +465,7 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
       for (int d = 0; d < g->inputs[i]->rank; d++) used |= g->inputs[i]->dim_names[d] && !strcmp(g->inputs[i]->dim_names[d], g->syms[s]);
     if (!used) ir_errorf(g, NULL, "--dim/--max-dim names '%s', but no graph input has a dim_param of that name", g->syms[s]);
   }
-  free(names.s);
+  free(names->s);
   free(order);
 }
 
@@ -471,7 +500,7 @@ Value *fe_load_tensor_file(Graph *g, const char *path) {
   Onnx__TensorProto *t = onnx__tensor_proto__unpack(NULL, len, buf);
   Value *v = NULL;
   if (!t) ir_errorf(g, NULL, "'%s' is not a valid TensorProto", path);
-  else { v = tensor_value(g, t, "tensor"); onnx__tensor_proto__free_unpacked(t, NULL); }
+  else { v = fe_tensor_value(g, t, "tensor"); onnx__tensor_proto__free_unpacked(t, NULL); }
   free(buf);
   return v;
 }

@@ -187,7 +187,7 @@ Value *ir_const(Graph *g, const char *name, DType dt, int rank, const int64_t *d
   return v;
 }
 
-Node *ir_node(Graph *g, const char *name, const char *op_type, int opset) {
+static Node *node_new(Graph *g, const char *op_type, int opset) {
   Node *n = ir_alloc(&g->arena, sizeof *n);
   n->op_type = ir_strdup(&g->arena, op_type);
   n->domain = "";
@@ -195,6 +195,27 @@ Node *ir_node(Graph *g, const char *name, const char *op_type, int opset) {
   n->opset = opset;
   n->in = ir_alloc(&g->arena, IR_MAX_IO * sizeof *n->in);
   n->out = ir_alloc(&g->arena, IR_MAX_IO * sizeof *n->out);
+  n->index = -1;
+  return n;
+}
+
+Node *ir_node_detached(Graph *g, const char *name, const char *op_type, int opset) {
+  Node *n = node_new(g, op_type, opset);
+  n->name = ir_strdup(&g->arena, name);
+  return n;
+}
+
+void ir_insert_nodes(Graph *g, int pos, Node *const *ns, int k) {
+  assert(pos >= 0 && pos <= g->nnodes);
+  g->nodes = grow(g->nodes, &g->capnodes, g->nnodes + k, sizeof *g->nodes);
+  memmove(&g->nodes[pos + k], &g->nodes[pos], (size_t)(g->nnodes - pos) * sizeof *g->nodes);
+  memcpy(&g->nodes[pos], ns, (size_t)k * sizeof *ns);
+  g->nnodes += k;
+  for (int i = pos; i < g->nnodes; i++) g->nodes[i]->index = i;
+}
+
+Node *ir_node(Graph *g, const char *name, const char *op_type, int opset) {
+  Node *n = node_new(g, op_type, opset);
   g->nodes = grow(g->nodes, &g->capnodes, g->nnodes + 1, sizeof *g->nodes);
   n->index = g->nnodes;
   g->nodes[g->nnodes++] = n;

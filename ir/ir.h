@@ -74,6 +74,7 @@ typedef struct {
   int64_t *ints;
   const char **strings;
   struct Value *t;               /* AT_TENSOR: a constant value (not in the graph's value list) */
+  struct Subgraph *sub;          /* AT_GRAPH: a branch/body graph (If's then_branch, else_branch) */
 } Attr;
 
 /* ---- values ---- */
@@ -153,6 +154,18 @@ struct Node {
   int64_t scratch_off, scratch_bytes; /* memory plan: temporary arena space for the kernel */
 };
 
+/* ---- subgraphs (If branches) ----
+ * A subgraph's nodes are detached: built in the graph's arena but not in Graph.nodes, in topological
+ * order. Their inputs point straight at the values they read, so a reference to an enclosing scope
+ * is the outer Value itself (resolved by name in the frontend, innermost scope first). Its values
+ * (node outputs, initializers) are in Graph.values, unread until the nodes are inlined. */
+typedef struct Subgraph {
+  const char *name;              /* the GraphProto's name */
+  Node **nodes; int nnodes;      /* detached, topologically ordered */
+  Value **inits; int ninits;     /* the subgraph's own initializers */
+  Value **outputs; int noutputs; /* branch results: local values, initializers or outer values */
+} Subgraph;
+
 /* ---- graph ---- */
 typedef struct Graph {
   Arena arena;
@@ -182,6 +195,8 @@ void ir_graph_free(Graph *g);
 Value *ir_value(Graph *g, const char *name);   /* new value (names need not be unique) */
 Value *ir_const(Graph *g, const char *name, DType dt, int rank, const int64_t *dims, const void *data);
 Node *ir_node(Graph *g, const char *name, const char *op_type, int opset);
+Node *ir_node_detached(Graph *g, const char *name, const char *op_type, int opset); /* not in g->nodes (index -1); name required */
+void ir_insert_nodes(Graph *g, int pos, Node *const *ns, int k); /* detached nodes into g->nodes at pos, in order */
 void ir_add_input(Graph *g, Node *n, Value *v);
 void ir_add_output(Graph *g, Node *n, Value *v);
 Node *ir_insert_after(Graph *g, Node *after, const char *name, const char *op_type); /* new node right after `after` */

@@ -11,6 +11,10 @@ int pass_fold(Graph *g) {
     Node *n = g->nodes[i];
     if (n->dead) continue;
     if (pass_infer_node(g, n)) return -1;
+    if (n->op == OP_If) {                     /* its condition is a constant (else infer failed) */
+      if (pass_inline_branch(g, n)) return -1;
+      continue;                               /* the next node is the branch's first */
+    }
     const OpInfo *op = &ops_table[n->op];
     if (!op->eval) continue;
     bool all_const = true;

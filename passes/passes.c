@@ -43,7 +43,10 @@ int pass_run_pipeline(Graph *g, const PassOptions *o) {
 
 int pass_infer_node(Graph *g, Node *n) {
   const OpInfo *op = &ops_table[n->op];
-  if (n->op == OP_UNKNOWN) return ir_errorf(g, n, "unsupported op '%s'", n->op_type);
+  if (n->op == OP_UNKNOWN) {                       /* from a chosen If branch (the frontend rejects the rest) */
+    if (n->domain && *n->domain && strcmp(n->domain, "ai.onnx")) return ir_errorf(g, n, "op '%s' of domain '%s' is not supported", n->op_type, n->domain);
+    return ir_errorf(g, n, "unsupported op '%s'", n->op_type);
+  }
   int nin = n->nin;
   while (nin > 0 && !n->in[nin - 1]) nin--;       /* trailing absent optionals don't count */
   if (nin < op->min_in || nin > op->max_in)

@@ -36,6 +36,8 @@ int pass_run_pipeline(Graph *g, const PassOptions *o);
 const PassInfo *pass_find(const char *name);
 /* shared by passes: infer one node's outputs (checks input/output counts first) */
 int pass_infer_node(Graph *g, Node *n);
+/* If n's condition is a constant: n's chosen branch inlined after it, n dead (passes/inline_branch.c) */
+int pass_inline_branch(Graph *g, Node *n);
 /* the one live node reading v, or NULL if none or several */
 Node *pass_single_consumer(Graph *g, const Value *v);
 /* v is an intermediate (not a graph output) read once, by `consumer`: a pass may fold it away */

@@ -180,3 +180,56 @@ t = claim("big", 2**29)
 t.raw_data = b"\0" * 4
 save("claim_attr.onnx", helper.make_graph([helper.make_node("Constant", [], ["c"], name="const_big", value=t),
                                            helper.make_node("Add", ["x", "c"], ["y"], name="add_c")], "g", [XB], [Y]))
+
+# If (ir/ops/control.c): the branch is chosen at compile time, so the condition must fold
+FX = TensorProto.FLOAT
+def if_branches(then_out="yt", else_out="ye"):
+    then_g = helper.make_graph([helper.make_node("Relu", ["x"], [then_out], name="relu_t")], "then", [],
+                               [helper.make_tensor_value_info(then_out, FX, None)])
+    else_g = helper.make_graph([helper.make_node("Neg", ["x"], [else_out], name="neg_e")], "else", [],
+                               [helper.make_tensor_value_info(else_out, FX, None)])
+    return then_g, else_g
+def shape_gt1(x):
+    return [helper.make_node("Shape", [x], ["shp"], name="shape_c"),
+            helper.make_node("Gather", ["shp", "zero"], ["d0"], name="gather_c", axis=0),
+            helper.make_node("Greater", ["d0", "one"], ["cond"], name="gt_c")]
+ZO = [numpy_helper.from_array(np.array(0, np.int64), "zero"), numpy_helper.from_array(np.array(1, np.int64), "one")]
+XF = helper.make_tensor_value_info("x", FX, [2, 4])
+CB = helper.make_tensor_value_info("c", TensorProto.BOOL, [])
+t, e = if_branches()
+save("if_runtime.onnx", helper.make_graph([helper.make_node("If", ["c"], ["y"], name="if_rt", then_branch=t, else_branch=e)],
+                                          "g", [XF, CB], [Y]))
+# the condition depends on a run-time dim: known once --dim binds it
+save("if_runtime_dim.onnx", helper.make_graph(shape_gt1("x") + [
+    helper.make_node("If", ["cond"], ["y"], name="if_len", then_branch=t, else_branch=e)], "g", [XN], [Y], ZO))
+# branches that disagree with the node, a branch reading a name no scope has
+t2 = helper.make_graph([helper.make_node("Relu", ["x"], ["a"], name="relu_a"), helper.make_node("Neg", ["x"], ["b"], name="neg_b")],
+                       "then", [], [helper.make_tensor_value_info("a", FX, None), helper.make_tensor_value_info("b", FX, None)])
+save("if_bad_outputs.onnx", helper.make_graph(shape_gt1("x") + [
+    helper.make_node("If", ["cond"], ["y"], name="if_bad", then_branch=t2, else_branch=e)], "g", [XF], [Y], ZO))
+t3 = helper.make_graph([helper.make_node("Add", ["x", "nope"], ["yt"], name="add_nope")], "then", [],
+                       [helper.make_tensor_value_info("yt", FX, None)])
+save("if_unknown_name.onnx", helper.make_graph(shape_gt1("x") + [
+    helper.make_node("If", ["cond"], ["y"], name="if_nn", then_branch=t3, else_branch=e)], "g", [XF], [Y], ZO))
+# the If listed before the node producing the outer value its branch reads: ordered like its twin
+t4 = helper.make_graph([helper.make_node("Mul", ["sq", "x"], ["yt"], name="mul_sq")], "then", [],
+                       [helper.make_tensor_value_info("yt", FX, None)])
+if_nodes = shape_gt1("x") + [helper.make_node("Mul", ["x", "x"], ["sq"], name="square"),
+                             helper.make_node("If", ["cond"], ["y"], name="if_sq", then_branch=t4, else_branch=e)]
+save("if_ordered.onnx", helper.make_graph(if_nodes, "g", [XF], [Y], ZO))
+save("if_reversed.onnx", helper.make_graph(if_nodes[::-1], "g", [XF], [Y], ZO))
+# an op the compiler lacks (a Loop with its body, Unique) in a branch: an error only when that branch is chosen
+loop_b = helper.make_graph([helper.make_node("Identity", ["cin"], ["cout"], name="id_b")], "body",
+                           [helper.make_tensor_value_info("i", TensorProto.INT64, []), helper.make_tensor_value_info("cin", TensorProto.BOOL, [])],
+                           [helper.make_tensor_value_info("cout", TensorProto.BOOL, [])])
+t5 = helper.make_graph([helper.make_node("Relu", ["x"], ["yt"], name="relu_t")], "then", [], [helper.make_tensor_value_info("yt", FX, None)])
+e5 = helper.make_graph([helper.make_node("Loop", ["", "cond"], [], name="loop_e", body=loop_b),
+                        helper.make_node("Unique", ["x"], ["ye"], name="uq_e")], "else", [], [helper.make_tensor_value_info("ye", FX, None)])
+save("if_unsupported_in_branch.onnx", helper.make_graph(shape_gt1("x") + [
+    helper.make_node("If", ["cond"], ["y"], name="if_u", then_branch=t5, else_branch=e5)], "g", [XN], [Y], ZO))
+# Loop and Scan stay unsupported
+body = helper.make_graph([helper.make_node("Identity", ["cin"], ["cout"], name="id_b")], "body",
+                         [helper.make_tensor_value_info("i", TensorProto.INT64, []), helper.make_tensor_value_info("cin", TensorProto.BOOL, [])],
+                         [helper.make_tensor_value_info("cout", TensorProto.BOOL, [])])
+save("loop.onnx", helper.make_graph([helper.make_node("Loop", ["", "c"], [], name="loop_1", body=body)], "g", [XF, CB],
+                                    [helper.make_tensor_value_info("x", FX, [2, 4])]))

@@ -71,6 +71,16 @@ expect 1 "'x' has shape float32[4611686018427387904,4]: its size overflows 64 bi
 expect 1 "node 'tile_big' (Tile, opset 13): dimension arithmetic overflows: 2 * 9223372036854775807" "$m/tile_overflow.onnx" $o
 expect 1 "node 'reshape_big' (Reshape, opset 13): dimension arithmetic overflows: 2147483648 * 9223372036854775807" "$m/reshape_overflow.onnx" $o
 expect 0 "%y:float32[1,3,8,1] = Slice" "$m/slice_min_step.onnx" $o --print-after fold
+ifrt="the condition must be known at compile time (computed from shapes or constants); run-time branching is not supported yet"
+expect 1 "node 'if_rt' (If, opset 13): $ifrt" "$m/if_runtime.onnx" $o
+expect 1 "node 'if_len' (If, opset 13): $ifrt" "$m/if_runtime_dim.onnx" $o
+expect 0 "%y:float32[3,4] = Relu(%x)  # if_len/relu_t" "$m/if_runtime_dim.onnx" $o --dim N=3 --print-after fold
+expect 0 "%y:float32[1,4] = Neg(%x)  # if_len/neg_e" "$m/if_runtime_dim.onnx" $o --dim N=1 --print-after fold
+expect 1 "node 'if_bad' (If, opset 13): then_branch has 2 outputs, the node 1" "$m/if_bad_outputs.onnx" $o
+expect 1 "node 'add_nope' (Add, opset 13): input 'nope' is not produced by any earlier node, initializer or graph input" "$m/if_unknown_name.onnx" $o
+expect 1 "node 'loop_1' (Loop, opset 13): unsupported op 'Loop'" "$m/loop.onnx" $o
+expect 0 "" "$m/if_unsupported_in_branch.onnx" $o --dim N=2
+expect 1 "node 'if_u/loop_e' (Loop, opset 13): unsupported op 'Loop'" "$m/if_unsupported_in_branch.onnx" $o --dim N=1
 run=mem_limited
 expect 1 "initializer 'w': raw_data has 4 bytes, expected 2147483648" "$m/claim_raw.onnx" $o
 expect 1 "initializer 'w': external data 'w.bin' has 64 bytes, shorter than offset 0 + 2147483648 bytes" "$m/claim_external.onnx" $o
@@ -115,6 +125,7 @@ same_module() {
 }
 same_module chain chain_reversed
 same_module f16_casts_first f16_casts_last
+same_module if_ordered if_reversed
 "$cc" --help | grep -q -- "--print-after" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL --help"; }
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -2,7 +2,7 @@
 """frozen.py BUILD_DIR — ONNX backend cases whose shape-like inputs are graph inputs.
 
 onnx2wasm needs Resize's roi/scales/sizes, Upsample's scales, Pad's pads/constant_value/axes and
-CumSum's axis, Tile's repeats, OneHot's depth, Compress's condition and TopK's K at compile time, but the backend cases feed them as run-time inputs, so conformance.mjs can only report
+CumSum's axis, Tile's repeats, OneHot's depth, Compress's condition, TopK's K and If's condition at compile time, but the backend cases feed them as run-time inputs, so conformance.mjs can only report
 them as COMPILE failures.
 Here every case of the listed ops gets those inputs frozen: each one becomes an initializer holding
 the value of its test_data_set_*/input_K.pb, the data input stays an input. The copy is compiled and
@@ -27,9 +27,14 @@ from onnx import numpy_helper
 
 DATA = os.environ.get('ONNX_TESTDATA', '/usr/share/libonnx-testdata/data')
 # op type -> indices of the inputs to freeze
-FREEZE = {'Resize': (1, 2, 3), 'Upsample': (1,), 'Pad': (1, 2, 3), 'CumSum': (1,), 'Tile': (1,), 'OneHot': (1,), 'Compress': (1,), 'TopK': (1,)}
+FREEZE = {'Resize': (1, 2, 3), 'Upsample': (1,), 'Pad': (1, 2, 3), 'CumSum': (1,), 'Tile': (1,), 'OneHot': (1,), 'Compress': (1,), 'TopK': (1,),
+          'If': (0,)}
 # cases that are expected not to compile, with a fragment of the message
-EXPECTED_FAIL = {}
+EXPECTED_FAIL = {
+    # their outputs are a sequence and an optional sequence: only tensors are supported
+    'test_if_seq': 'is not a tensor (sequences, maps and optionals are not supported)',
+    'test_if_opt': 'is not a tensor (sequences, maps and optionals are not supported)',
+}
 
 
 def cases():
@@ -40,7 +45,7 @@ def cases():
 
 
 def frozen_inputs(model):
-    """Graph inputs read by a frozen slot of a Resize / Upsample / Pad / CumSum / Tile / OneHot / Compress / TopK node."""
+    """Graph inputs read by a frozen slot of a Resize / Upsample / Pad / CumSum / Tile / OneHot / Compress / TopK / If node."""
     graph_inputs = {i.name for i in model.graph.input}
     return {n.input[k] for n in model.graph.node if n.op_type in FREEZE
             for k in FREEZE[n.op_type] if k < len(n.input) and n.input[k] in graph_inputs}

@@ -150,6 +150,8 @@ void mk_attr_str(MkNode *n, const char *name, const char *s) {
 }
 void mk_attr_tensor(MkNode *n, const char *name, Onnx__TensorProto *t) { Onnx__AttributeProto *a = attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR); a->t = t; }
 
+void mk_attr_graph(MkNode *n, const char *name, MkModel *sub) { Onnx__AttributeProto *a = attr(n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH); a->g = &sub->graph; }
+
 int mk_write(MkModel *m, const char *path) {
   size_t len = onnx__model_proto__get_packed_size(&m->model);
   uint8_t *buf = malloc(len + 1);

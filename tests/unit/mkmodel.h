@@ -30,6 +30,8 @@ void mk_attr_float(MkNode *n, const char *name, float v);
 void mk_attr_ints(MkNode *n, const char *name, int cnt, const int64_t *v);
 void mk_attr_str(MkNode *n, const char *name, const char *s);
 void mk_attr_tensor(MkNode *n, const char *name, Onnx__TensorProto *t);
+/* a GRAPH attribute: sub's graph (built like a model: mk_init_*, mk_node, mk_output; its opset is ignored) */
+void mk_attr_graph(MkNode *n, const char *name, MkModel *sub);
 int mk_write(MkModel *m, const char *path);
 void mk_free(MkModel *m);
 #endif

@@ -1,10 +1,11 @@
 /* test_frontend.c — ModelProto -> Graph: every initializer storage form, external data and its
- * path checks, Constant nodes, opset imports, dim_param symbols, and malformed files. */
+ * path checks, Constant nodes, opset imports, dim_param symbols, If branches, and malformed files. */
 #define _POSIX_C_SOURCE 200809L
 #include "harness.h"
 #include "mkmodel.h"
 #include "frontend/frontend.h"
 #include "ir/ops.h"
+#include "passes/passes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,58 @@ TEST(constant_nodes_and_opset) {
   ir_graph_free(g);
 }
 
+/* If's branches: detached subgraphs whose names resolve innermost scope first (a branch initializer
+ * shadows the model's of the same name, outer values are the outer Values themselves), nested two
+ * deep; the fold pass then inlines the chosen branches in place, local names prefixed */
+TEST(if_branches_and_scopes) {
+  MkModel *m = mk_new(13);
+  mk_input(m, "x", 1, 2, NULL, (int64_t[]){2, 3});
+  mk_init_f32(m, "w", 1, (int64_t[]){3}, (float[]){1, 2, 3});
+  Onnx__TensorProto *ct = mk_tensor("", 9, 0, NULL);
+  ct->has_raw_data = 1; ct->raw_data.len = 1; ct->raw_data.data = (uint8_t *)"\1";
+  mk_attr_tensor(mk_node(m, "Constant", "c", 0, NULL, 1, (const char *[]){"c"}), "value", ct);
+  MkModel *inner_then = mk_new(13), *inner_else = mk_new(13), *outer_then = mk_new(13), *outer_else = mk_new(13);
+  mk_node(inner_then, "Add", "add_in", 2, (const char *[]){"u", "x"}, 1, (const char *[]){"v"});
+  mk_output(inner_then, "v", 1);
+  mk_output(inner_else, "x", 1);                        /* an outer value returned directly */
+  mk_init_f32(outer_then, "w", 1, (int64_t[]){3}, (float[]){4, 5, 6});
+  mk_node(outer_then, "Mul", "mul_b", 2, (const char *[]){"t", "w"}, 1, (const char *[]){"u"});
+  MkNode *if1 = mk_node(outer_then, "If", "if1", 1, (const char *[]){"c"}, 1, (const char *[]){"r"});
+  mk_attr_graph(if1, "then_branch", inner_then);
+  mk_attr_graph(if1, "else_branch", inner_else);
+  mk_output(outer_then, "r", 1);
+  mk_node(outer_else, "Neg", "neg_e", 1, (const char *[]){"t"}, 1, (const char *[]){"ne"});
+  mk_output(outer_else, "ne", 1);
+  MkNode *if0 = mk_node(m, "If", "if0", 1, (const char *[]){"c"}, 1, (const char *[]){"y"});
+  mk_attr_graph(if0, "then_branch", outer_then);
+  mk_attr_graph(if0, "else_branch", outer_else);
+  mk_node(m, "Add", "add_t", 2, (const char *[]){"x", "w"}, 1, (const char *[]){"t"});  /* listed after the If reading it */
+  mk_output(m, "y", 1);
+  Graph *g = load_model(m, "if.onnx");
+  CHECK_MSG(!ir_failed(g), "%s", ir_error(g));
+  if (ir_failed(g) || g->nnodes != 3) { CHECK(g->nnodes == 3); ir_graph_free(g); return; }
+  Node *add_t = g->nodes[1], *n0 = g->nodes[2];
+  CHECK(!strcmp(add_t->name, "add_t") && n0->op == OP_If);   /* the If after the producer of t */
+  const Subgraph *th = ir_attr(n0, "then_branch")->sub, *el = ir_attr(n0, "else_branch")->sub;
+  CHECK(th && el && th->nnodes == 2 && th->ninits == 1 && el->nnodes == 1);
+  Node *mul = th->nodes[0], *n1 = th->nodes[1];
+  CHECK(mul->index == -1 && mul->in[0] == add_t->out[0]);    /* outer t */
+  CHECK(mul->in[1] == th->inits[0] && mul->in[1] != add_t->in[1]); /* the branch's own w */
+  const Subgraph *ith = ir_attr(n1, "then_branch")->sub, *iel = ir_attr(n1, "else_branch")->sub;
+  CHECK(ith->nodes[0]->in[0] == mul->out[0] && ith->nodes[0]->in[1] == g->inputs[0]);
+  CHECK(iel->nnodes == 0 && iel->outputs[0] == g->inputs[0]);
+  CHECK(pass_fold(g) == 0);
+  CHECK_MSG(!ir_failed(g), "%s", ir_error(g));
+  CHECK(g->nnodes == 3);
+  if (g->nnodes == 3) {
+    CHECK(!strcmp(g->nodes[0]->name, "add_t") && !strcmp(g->nodes[1]->name, "if0/mul_b") && !strcmp(g->nodes[2]->name, "if0/if1/add_in"));
+    CHECK(!strcmp(g->nodes[1]->out[0]->name, "if0/u") && !strcmp(g->nodes[1]->in[1]->name, "if0/w"));
+    CHECK(g->nodes[2]->out[0] == g->outputs[0] && !strcmp(g->outputs[0]->name, "y"));
+    CHECK(g->outputs[0]->rank == 2);
+  }
+  ir_graph_free(g);
+}
+
 TEST(unknown_op_and_bad_references) {
   MkModel *m = mk_new(13);
   mk_input(m, "x", 1, 1, NULL, (const int64_t[]){4});
@@ -380,6 +433,7 @@ int main(void) {
   RUN(external_path_escape_refused);
   RUN(symbolic_dims_and_binding);
   RUN(constant_nodes_and_opset);
+  RUN(if_branches_and_scopes);
   RUN(unknown_op_and_bad_references);
   RUN(node_order);
   RUN(malformed_files);
