@@ -1,6 +1,8 @@
 // llm.mjs — decoder LLM speed: prefill of a 64-token prompt and KV-cache decode at past 128, onnxruntime-web (wasm, 1 thread) vs onnx2wasm, in one run.
 //
-// usage: node bench/llm.mjs [--build DIR] [--models gpt2_char,llama_char] [--runs N] [--warmup N] [--block N] [--json FILE]
+// usage: node bench/llm.mjs [--build DIR] [--models gpt2_char,llama_char] [--runs N] [--warmup N] [--block N] [--json FILE] [--native CPU]
+// --native CPU adds onnxruntime-node (1 thread) and our native library (-o m.so --cpu CPU, dense caches:
+// --no-pass resident_kv; in-process through build/o2w_native.node) as engines.
 //
 // Per model (models/export_decoders.py; exported first if missing) the module is compiled once
 // with BUILD/onnx2wasm --max-dim seq=64 --max-dim past=CTX-1 (run-time seq/past, docs/abi.md;
@@ -45,6 +47,8 @@ const runs = Number(opt('--runs', '30'));
 const warmup = Number(opt('--warmup', '100'));
 const BLOCK = Number(opt('--block', '8'));
 const jsonOut = opt('--json', null);
+const nativeCpu = opt('--native', null);
+if (nativeCpu) process.env.O2W_NATIVE_ADDON = process.env.O2W_NATIVE_ADDON || path.join(build, 'o2w_native.node');
 const PREFILL = 64, PAST = 128;
 const TEXT = 'ABSURDITY, n.  A statement or belief manifestly inconsistent with one\'s own opinion. ' +
   'ACADEME, n.  An ancient school where morality and philosophy were taught. ACADEMY, n.  ' +
@@ -83,6 +87,14 @@ for (const name of models) {
   } else {
     notes.onnx2wasm = `compile failed: ${(cc.stderr || cc.error?.message || '').trim().split('\n')[0]}`;
   }
+  if (nativeCpu) {
+    engines.push(await openEngine('ort-node', files));
+    const so = path.join(os.tmpdir(), `bench-llm-${name}.so`);
+    const nc = spawnSync(path.join(build, 'onnx2wasm'), [files.onnx, '-o', so, '--cpu', nativeCpu, '--no-pass', 'resident_kv',
+                                                       '--max-dim', 'seq=64', '--max-dim', `past=${cfg.ctx - 1}`], { encoding: 'utf8' });
+    if (nc.status === 0) engines.push(await openEngine('onnx2wasm', { ...files, wasm: so }));
+    else notes.native = `compile failed: ${(nc.stderr || '').trim().split('\n')[0]}`;
+  }
 
   // Caches at past 128, prefilled in chunks of 64 to stay within our seq bound. Decode calls
   // step one token from it: each appends row 128 only, so the state stays valid and every call
@@ -93,7 +105,7 @@ for (const name of models) {
   const cacheAt128 = async (e) => {
     let st = e.initialState();
     for (let p = 0; p < PAST; p += PREFILL) st = (await e.step(ids.slice(p, p + PREFILL), st)).state;
-    return st;
+    return e.resident === false ? e.snapshot(st) : st;   // dense caches (the native library): step from a copy
   };
   let cached = [];
   for (const e of engines) cached.push(await cacheAt128(e));
@@ -127,7 +139,7 @@ for (const name of models) {
     // Bytes each engine streams per token: ours, the module's weights (its signature); onnxruntime-web
     // folds a Cast of a bfloat16 initializer into a float32 initializer when the session is created, so
     // for a bfloat16 checkpoint it streams the float32 size (config.json weight_bytes_float32).
-    const wb = e.kind === 'onnx2wasm' && e.model?.signature?.memory?.weights_bytes ? e.model.signature.memory.weights_bytes
+    const wb = (e.kind === 'onnx2wasm' || e.kind === 'native') && e.model?.signature?.memory?.weights_bytes ? e.model.signature.memory.weights_bytes
       : cfg.weight_bytes_float32 || cfg.weight_bytes;
     const ceiling = readCeiling(wb).gbs * 1e9;          // bytes/s over a working set of as many bytes
     const tps = 1000 / median(decode[k]);
@@ -139,6 +151,8 @@ for (const name of models) {
   });
   const ours = row.engines.onnx2wasm, ref = row.engines['ort-web'];
   if (ours && ref) { ours.decode_x = ours.decode_tokens_per_s / ref.decode_tokens_per_s; ours.prefill_x = ref.prefill64_ms / ours.prefill64_ms; }
+  const nat = row.engines.native, nref = row.engines['ort-node'];   // the native library against onnxruntime-node
+  if (nat && nref) { nat.decode_x = nat.decode_tokens_per_s / nref.decode_tokens_per_s; nat.prefill_x = nref.prefill64_ms / nat.prefill64_ms; }
   for (const [k, v] of Object.entries(notes)) row.engines[k] = { error: v };
   results.push(row);
   for (const e of engines) await e.release();
@@ -148,7 +162,7 @@ const f = (x, d = 1) => (x === undefined || x === null ? '-' : x.toFixed(d));
 console.log(`decode at past ${PAST}, prefill of ${PREFILL} tokens; median of ${runs} calls; 1 thread; ` +
             `weights GB/s = weight bytes streamed per token x tokens/s vs the streaming-read ceiling measured over as many bytes; ` +
             `*_bf16: the same model as a bfloat16 checkpoint (models/to_bf16.py; onnxruntime-web widens it to float32 at session creation)\n`);
-console.log('| model | engine | prefill 64 ms | decode ms/token | tokens/s | x ort-web (decode / prefill) | weights MB | weights GB/s | ceiling GB/s | of ceiling |');
+console.log('| model | engine | prefill 64 ms | decode ms/token | tokens/s | x ort-web (native: x ort-node) (decode / prefill) | weights MB | weights GB/s | ceiling GB/s | of ceiling |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
   for (const [kind, e] of Object.entries(r.engines)) {

@@ -113,19 +113,21 @@ function kvLayout(inputs, where) {
 
 const i64 = (xs) => BigInt64Array.from(xs, (x) => BigInt(x));
 
-async function ortEngine(onnxPath) {
-  if (!onnxPath || !fs.existsSync(onnxPath)) throw new LlmError(`no .onnx model for ort-web (${onnxPath || 'none given'})`);
-  const ort = await ortWeb();
+async function ortEngine(onnxPath, node = false) {
+  const kind = node ? 'ort-node' : 'ort-web';
+  if (!onnxPath || !fs.existsSync(onnxPath)) throw new LlmError(`no .onnx model for ${kind} (${onnxPath || 'none given'})`);
+  const ort = node ? createRequire(path.join(ROOT, 'tools', 'package.json'))('onnxruntime-node') : await ortWeb();
   let session;
   try {
-    session = await ort.InferenceSession.create(fs.readFileSync(onnxPath), { executionProviders: ['wasm'] });
-  } catch (e) { throw new LlmError(`onnxruntime-web cannot load ${onnxPath}: ${e.message}`); }
+    session = await ort.InferenceSession.create(fs.readFileSync(onnxPath),
+      node ? { intraOpNumThreads: 1, interOpNumThreads: 1 } : { executionProviders: ['wasm'] });
+  } catch (e) { throw new LlmError(`${kind} cannot load ${onnxPath}: ${e.message}`); }
   const metas = session.inputNames.map((name, k) => ({ name, dims: session.inputMetadata?.[k]?.shape }));
   const lay = kvLayout(metas, onnxPath);
   const kvNames = [];
   for (let i = 0; i < lay.layers; i++) kvNames.push([`past_key_${i}`, `present_key_${i}`], [`past_value_${i}`, `present_value_${i}`]);
   return {
-    kind: 'ort-web', ...lay, file: onnxPath,
+    kind, ...lay, file: onnxPath,
     initialState() {
       const empty = () => new ort.Tensor('float32', new Float32Array(0), [1, lay.kvHeads, 0, lay.headDim]);
       return { past: 0, kv: kvNames.map(empty) };
@@ -226,7 +228,7 @@ async function wasmEngine(wasmPath) {
     return kvNames.map(([, pres]) => model.readOutput(pres, kvShape(state.past)));
   };
   return {
-    kind: 'onnx2wasm', ...lay, file: wasmPath, bounds, model, resident,
+    kind: isNativeLibrary(wasmPath) ? 'native' : 'onnx2wasm', ...lay, file: wasmPath, bounds, model, resident,
     initialState() { return { past: 0, kv: kvNames.map(() => new Float32Array(0)) }; },
     /** A state that owns copies of its cache: it can be stepped from any number of times. */
     snapshot(state) { return { past: state.past, kv: readKv(state).map((a) => a.slice()) }; },
@@ -255,6 +257,7 @@ async function wasmEngine(wasmPath) {
 /** kind: 'ort-web' | 'onnx2wasm'; files: {onnx, wasm}. */
 export async function openEngine(kind, files) {
   if (kind === 'ort-web') return ortEngine(files.onnx);
+  if (kind === 'ort-node') return ortEngine(files.onnx, true);
   if (kind === 'onnx2wasm') return wasmEngine(files.wasm);
   throw new LlmError(`unknown engine '${kind}' (ort-web or onnx2wasm)`);
 }
