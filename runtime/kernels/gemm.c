@@ -188,42 +188,48 @@ typedef int32_t rt_i32x8 __attribute__((__vector_size__(32)));
 /* lanes of b where a < b, else a: wasm's pmax(a, b) (a NaN in a stays); lt8(a, b) picks b where a < b */
 RT_AI rt_f32x8 pick8(rt_i32x8 m, rt_f32x8 b, rt_f32x8 a) { return (rt_f32x8)(((rt_i32x8)b & m) | ((rt_i32x8)a & ~m)); }
 
-__attribute__((noinline)) static void ukr16(int32_t kc, const float *a, const float *b0, const float *b1, float *c,
-                                            int32_t ldc, const FastEpi *fe, int32_t row, int32_t col, int first, int last) {
-  rt_f32x8 c0[MR], c1[MR];
-  for (int i = 0; i < MR; i++) c0[i] = c1[i] = sp8(0.0f);
-  for (int32_t q = 0; q < kc; q++) {
-    rt_f32x8 v0 = ld8(b0 + 8 * q), v1 = ld8(b1 + 8 * q);
-    for (int i = 0; i < MR; i++) {
-      rt_f32x8 va = sp8(a[i]);
-      c0[i] = va * v0 + c0[i];
-      c1[i] = va * v1 + c1[i];
-    }
-    a += MR;
+/* The wide tiles: MR rows x 2 vectors of W floats (type V), B as two strips of W columns (rows W apart),
+ * C (or the residual, first k block) added, then on the last block the row bias, the column bias and
+ * relu/clip with wasm's pmax/pmin semantics (a NaN sum stays NaN), as ukr does. FMA where the target
+ * has it. */
+#define RT_WIDE_UKR(NAME, V, W, LD, ST, SP, PICK)                                                          \
+  __attribute__((noinline)) static void NAME(int32_t kc, const float *a, const float *b0, const float *b1, float *c, \
+                                             int32_t ldc, const FastEpi *fe, int32_t row, int32_t col, int first,   \
+                                             int last) {                                                           \
+    V c0[MR], c1[MR];                                                                                      \
+    for (int i = 0; i < MR; i++) c0[i] = c1[i] = SP(0.0f);                                                 \
+    for (int32_t q = 0; q < kc; q++) {                                                                     \
+      V v0 = LD(b0 + W * q), v1 = LD(b1 + W * q);                                                          \
+      for (int i = 0; i < MR; i++) {                                                                       \
+        V va = SP(a[i]);                                                                                   \
+        c0[i] = va * v0 + c0[i];                                                                           \
+        c1[i] = va * v1 + c1[i];                                                                           \
+      }                                                                                                    \
+      a += MR;                                                                                             \
+    }                                                                                                      \
+    const float *src = first ? (fe->full ? fe->full + (ptrdiff_t)row * fe->ldf + col : 0) : c;             \
+    ptrdiff_t lds = first ? fe->ldf : ldc;                                                                 \
+    for (int i = 0; i < MR; i++) {                                                                         \
+      V v0 = c0[i], v1 = c1[i];                                                                            \
+      if (src) { v0 += LD(src + i * lds); v1 += LD(src + i * lds + W); }                                   \
+      if (last) {                                                                                          \
+        if (fe->rowv) { V r = SP(fe->rowv[row + i]); v0 += r; v1 += r; }                                   \
+        if (fe->colv) { v0 += LD(fe->colv + col); v1 += LD(fe->colv + col + W); }                          \
+        if (fe->act == RT_ACT_RELU) {                                                                      \
+          V z = SP(0.0f);                                                                                  \
+          v0 = PICK(v0 < z, z, v0);                                                                        \
+          v1 = PICK(v1 < z, z, v1);                                                                        \
+        } else if (fe->act == RT_ACT_CLIP) {                                                               \
+          V lo = SP(fe->lo), hi = SP(fe->hi);                                                              \
+          v0 = PICK(lo < v0, v0, lo); v0 = PICK(hi < v0, hi, v0);   /* pmin(pmax(lo, v), hi) */            \
+          v1 = PICK(lo < v1, v1, lo); v1 = PICK(hi < v1, hi, v1);                                          \
+        }                                                                                                  \
+      }                                                                                                    \
+      ST(c + i * ldc, v0);                                                                                 \
+      ST(c + i * ldc + W, v1);                                                                             \
+    }                                                                                                      \
   }
-  const float *src = first ? (fe->full ? fe->full + (ptrdiff_t)row * fe->ldf + col : 0) : c;
-  ptrdiff_t lds = first ? fe->ldf : ldc;
-  for (int i = 0; i < MR; i++) {
-    rt_f32x8 v0 = c0[i], v1 = c1[i];
-    if (src) { v0 += ld8(src + i * lds); v1 += ld8(src + i * lds + 8); }
-    if (last) {
-      if (fe->rowv) { rt_f32x8 r = sp8(fe->rowv[row + i]); v0 += r; v1 += r; }
-      if (fe->colv) { v0 += ld8(fe->colv + col); v1 += ld8(fe->colv + col + 8); }
-      /* relu/clip as wasm's pmax/pmin: a NaN sum stays NaN */
-      if (fe->act == RT_ACT_RELU) {
-        rt_f32x8 z = sp8(0.0f);
-        v0 = pick8(v0 < z, z, v0);
-        v1 = pick8(v1 < z, z, v1);
-      } else if (fe->act == RT_ACT_CLIP) {
-        rt_f32x8 lo = sp8(fe->lo), hi = sp8(fe->hi);
-        v0 = pick8(lo < v0, v0, lo); v0 = pick8(hi < v0, hi, v0);   /* pmin(pmax(lo, v), hi), as ukr */
-        v1 = pick8(lo < v1, v1, lo); v1 = pick8(hi < v1, hi, v1);
-      }
-    }
-    st8(c + i * ldc, v0);
-    st8(c + i * ldc + 8, v1);
-  }
-}
+RT_WIDE_UKR(ukr16, rt_f32x8, 8, ld8, st8, sp8, pick8)
 
 /* AVX-512 (rt_gemm_wide == 2): a 5 x 32 tile, each row two 16-float vectors (10 of the 32 zmm
  * accumulating). Its B operand is two 16-column strips, made from the 8-column strips packb wrote by
@@ -250,41 +256,7 @@ static void widen_strips(const float *b8, float *b16, int32_t kc, int32_t nstrip
   }
 }
 
-__attribute__((noinline)) static void ukr32(int32_t kc, const float *a, const float *b0, const float *b1, float *c,
-                                            int32_t ldc, const FastEpi *fe, int32_t row, int32_t col, int first, int last) {
-  rt_f32x16 c0[MR], c1[MR];
-  for (int i = 0; i < MR; i++) c0[i] = c1[i] = sp16(0.0f);
-  for (int32_t q = 0; q < kc; q++) {
-    rt_f32x16 v0 = ld16(b0 + 16 * q), v1 = ld16(b1 + 16 * q);
-    for (int i = 0; i < MR; i++) {
-      rt_f32x16 va = sp16(a[i]);
-      c0[i] = va * v0 + c0[i];
-      c1[i] = va * v1 + c1[i];
-    }
-    a += MR;
-  }
-  const float *src = first ? (fe->full ? fe->full + (ptrdiff_t)row * fe->ldf + col : 0) : c;
-  ptrdiff_t lds = first ? fe->ldf : ldc;
-  for (int i = 0; i < MR; i++) {
-    rt_f32x16 v0 = c0[i], v1 = c1[i];
-    if (src) { v0 += ld16(src + i * lds); v1 += ld16(src + i * lds + 16); }
-    if (last) {
-      if (fe->rowv) { rt_f32x16 r = sp16(fe->rowv[row + i]); v0 += r; v1 += r; }
-      if (fe->colv) { v0 += ld16(fe->colv + col); v1 += ld16(fe->colv + col + 16); }
-      if (fe->act == RT_ACT_RELU) {
-        rt_f32x16 z = sp16(0.0f);
-        v0 = pick16(v0 < z, z, v0);
-        v1 = pick16(v1 < z, z, v1);
-      } else if (fe->act == RT_ACT_CLIP) {
-        rt_f32x16 lo = sp16(fe->lo), hi = sp16(fe->hi);
-        v0 = pick16(lo < v0, v0, lo); v0 = pick16(hi < v0, hi, v0);
-        v1 = pick16(lo < v1, v1, lo); v1 = pick16(hi < v1, hi, v1);
-      }
-    }
-    st16(c + i * ldc, v0);
-    st16(c + i * ldc + 16, v1);
-  }
-}
+RT_WIDE_UKR(ukr32, rt_f32x16, 16, ld16, st16, sp16, pick16)
 #endif
 
 /* ukr for a strip of at most 4 valid columns (the right edge of C, e.g. 49 = 6*8 + 1 pixels of a 7x7
