@@ -220,7 +220,23 @@ static void dw_pad(const RtConv2d *p, const DwPlan *pl, const float *xp, float *
  * constant for the common shapes. */
 RT_AI void dw_row(const int KH, const int KW, const float *const *row, const int32_t *off, const float *wp,
                   int32_t ow, float *yr, const float *rr, v128_t vb, int32_t kind, float aa, float ab) {
-  for (int32_t ox = 0; ox < ow; ox += 8) {
+  int32_t ox = 0;
+#ifndef __wasm__
+  /* native: 16 full outputs at a time (their taps lie inside the padded row, as for the 8-wide loop) */
+  const rt_v16 bias = rt_splat16(wasm_f32x4_extract_lane(vb, 0));
+  for (; ox + 16 <= ow; ox += 16) {
+    rt_v16 acc = bias;
+    const float *w = wp;
+    for (int ky = 0; ky < KH; ky++, w += KW) {
+      const float *src = row[ky] + ox;
+      for (int kx = 0; kx < KW; kx++) acc += w[kx] * *(const rt_v16u *)(src + off[kx]);
+    }
+    if (rr) acc += *(const rt_v16u *)(rr + ox);
+    *(rt_v16u *)(yr + ox) = rt_relu_clip16(acc, kind, aa, ab);
+  }
+  if (ox && rt_act_after16(kind)) rt_act_rows(yr, 0, 1, ox, kind, aa, ab);
+#endif
+  for (; ox < ow; ox += 8) {
     v128_t acc0 = vb, acc1 = vb;
     const float *w = wp;
 #pragma clang loop unroll(disable)
@@ -451,30 +467,20 @@ RT_AI void dw_flat_run(const int KH, const int KW, const RtConv2d *p, const DwFl
   const float aa = p->act.a, ab = p->act.b;
   int32_t i = 0;
 #ifndef __wasm__
-  /* native: 16 outputs at a time (four of the 4-lane vectors: their taps and masks are contiguous), the
-   * activation over them afterwards in one vectorized pass (rt_act_rows) */
-  typedef float f16v __attribute__((__vector_size__(64)));
-  typedef float f16u __attribute__((__vector_size__(64), __aligned__(4)));
-  typedef int32_t i16u __attribute__((__vector_size__(64), __aligned__(4)));
-  const float bias = wasm_f32x4_extract_lane(vb, 0);
+  /* native: 16 outputs at a time (four of the 4-lane vectors: their taps and masks are contiguous);
+   * activations other than relu/clip over them afterwards in one vectorized pass (rt_act_rows) */
+  const rt_v16 bias = rt_splat16(wasm_f32x4_extract_lane(vb, 0));
   for (; i + 4 <= nvec && n - 4 * i >= 16; i += 4) {
-    f16v acc = (f16v){bias, bias, bias, bias, bias, bias, bias, bias, bias, bias, bias, bias, bias, bias, bias, bias};
+    rt_v16 acc = bias;
     for (int kx = 0; kx < KW; kx++) {
-      f16v a = (f16v){0};
-      for (int ky = 0; ky < KH; ky++) a += wp[ky * KW + kx] * *(const f16u *)(f->tap[ky * KW + kx] + 4 * i);
-      acc += f->mask[kx] ? (f16v)((i16u)a & *(const i16u *)(f->mask[kx] + i)) : a;
+      rt_v16 a = (rt_v16){0};
+      for (int ky = 0; ky < KH; ky++) a += wp[ky * KW + kx] * *(const rt_v16u *)(f->tap[ky * KW + kx] + 4 * i);
+      acc += f->mask[kx] ? (rt_v16)((rt_m16)a & *(const rt_m16u *)(f->mask[kx] + i)) : a;
     }
-    if (rr) acc += *(const f16u *)(rr + 4 * i);
-    if (kind == RT_ACT_RELU || kind == RT_ACT_CLIP) {   /* in registers, as wasm's pmax/pmin (NaN stays) */
-      typedef int32_t i16v __attribute__((__vector_size__(64)));
-      f16v lo = (f16v){0} + (kind == RT_ACT_RELU ? 0.0f : aa), hi = (f16v){0} + ab;
-      i16v m = acc < lo;
-      acc = (f16v)((m & (i16v)lo) | (~m & (i16v)acc));
-      if (kind == RT_ACT_CLIP) { m = hi < acc; acc = (f16v)((m & (i16v)hi) | (~m & (i16v)acc)); }
-    }
-    *(f16u *)(y + 4 * i) = acc;
+    if (rr) acc += *(const rt_v16u *)(rr + 4 * i);
+    *(rt_v16u *)(y + 4 * i) = rt_relu_clip16(acc, kind, aa, ab);
   }
-  if (i && kind != RT_ACT_NONE && kind != RT_ACT_RELU && kind != RT_ACT_CLIP) rt_act_rows(y, 0, 1, 4 * i, kind, aa, ab);
+  if (i && rt_act_after16(kind)) rt_act_rows(y, 0, 1, 4 * i, kind, aa, ab);
 #endif
   for (; i < nvec; i++) {
     v128_t acc = vb;

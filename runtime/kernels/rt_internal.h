@@ -476,6 +476,24 @@ RT_AI void rt_act_rows(float *c, int32_t ldc, int32_t rows, int32_t cols, int32_
   }
 }
 #undef RT_ROWS_
+
+/* 16 floats for the native-width loops of the depthwise kernels; rt_relu_clip16 applies relu or clip in
+ * registers (as the scalar reference: a NaN stays NaN), any other kind is left to rt_act_rows */
+typedef float rt_v16 __attribute__((__vector_size__(64)));
+typedef float rt_v16u __attribute__((__vector_size__(64), __aligned__(4)));
+typedef int32_t rt_m16 __attribute__((__vector_size__(64)));
+typedef int32_t rt_m16u __attribute__((__vector_size__(64), __aligned__(4)));
+RT_AI rt_v16 rt_splat16(float x) { return (rt_v16){0} + x; }
+RT_AI rt_v16 rt_relu_clip16(rt_v16 v, int32_t kind, float a, float b) {
+  if (kind != RT_ACT_RELU && kind != RT_ACT_CLIP) return v;
+  rt_v16 lo = rt_splat16(kind == RT_ACT_RELU ? 0.0f : a), hi = rt_splat16(b);
+  rt_m16 m = v < lo;
+  v = (rt_v16)((m & (rt_m16)lo) | (~m & (rt_m16)v));
+  if (kind == RT_ACT_CLIP) { m = hi < v; v = (rt_v16)((m & (rt_m16)hi) | (~m & (rt_m16)v)); }
+  return v;
+}
+/* the kinds rt_relu_clip16 does not apply */
+RT_AI int rt_act_after16(int32_t kind) { return kind != RT_ACT_NONE && kind != RT_ACT_RELU && kind != RT_ACT_CLIP; }
 #endif
 
 /* ---------------------------------------------------------------- f32x4 math */
