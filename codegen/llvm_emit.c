@@ -189,12 +189,13 @@ static int init_llvm(Graph *g) {
 }
 
 /* ---------------------------------------------------------------- files */
-static int write_file(Graph *g, const char *path, const void *data, size_t len, mode_t mode) {
+/* writes path (a temporary name); errors name the output the user asked for */
+static int write_file(Graph *g, const char *path, const char *output, const void *data, size_t len, mode_t mode) {
   FILE *f = fopen(path, "wb");
-  if (!f) return ir_errorf(g, NULL, "cannot create '%s': %s", path, strerror(errno));
+  if (!f) return ir_errorf(g, NULL, "cannot create '%s': %s", output, strerror(errno));
   bool ok = fwrite(data, 1, len, f) == len;
   ok = (fclose(f) == 0) && ok;
-  if (!ok) { unlink(path); return ir_errorf(g, NULL, "cannot write '%s': %s", path, strerror(errno)); }
+  if (!ok) { unlink(path); return ir_errorf(g, NULL, "cannot write '%s': %s", output, strerror(errno)); }
   chmod(path, mode);
   return 0;
 }
@@ -299,7 +300,7 @@ int cg_native_emit(Graph *g, const Program *p, const char *path, const NativeOpt
   /* written under a temporary name and renamed: no partial output */
   char *tmp_o = temp_beside(path, "o"), *tmp_out = o->shared ? temp_beside(path, "so") : NULL;
   if (!tmp_o || (o->shared && !tmp_out)) { ret = ir_errorf(g, NULL, "out of memory"); goto out; }
-  ret = write_file(g, tmp_o, data, len, output_mode(0666));
+  ret = write_file(g, tmp_o, path, data, len, output_mode(0666));
   if (ret && st) st->write_failed = true;
   if (!ret && o->shared) {
     ret = run_linker(g, tmp_o, tmp_out);

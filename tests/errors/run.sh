@@ -55,6 +55,20 @@ expect 1 "is empty" "$m/empty.onnx" $o
 expect 1 "cannot open" "$m/missing.onnx" $o
 expect 1 "onnx2wasm: cannot create '$tmp/no/such/dir/out.wasm': No such file or directory" "$m/good.onnx" -o "$tmp/no/such/dir/out.wasm"
 expect 2 "unknown option" "$m/good.onnx" --frobnicate
+# native outputs (codegen/llvm_emit.c): the target and CPU checked before anything is compiled
+expect 2 "a .so/.o output needs a native --target" "$m/good.onnx" -o "$tmp/out.so" --target wasm32
+expect 2 "a native --target writes a .so or .o output" "$m/good.onnx" -o "$tmp/out.wasm" --target aarch64-linux-gnu
+expect 2 "unknown --cpu 'skylake-avx513' for x86_64-linux-gnu (known: native, x86-64" "$m/good.onnx" -o "$tmp/out.so" --cpu skylake-avx513
+expect 2 "unknown target 'riscv64-linux-gnu'" "$m/good.onnx" -o "$tmp/out.so" --target riscv64-linux-gnu
+expect 2 "--cpu applies to native targets" "$m/good.onnx" -o "$tmp/out.wasm" --cpu x86-64-v3
+expect 2 "--name must be a C identifier: 1abc" "$m/good.onnx" -o "$tmp/out.so" --name 1abc
+expect 1 "onnx2wasm: cannot create '$tmp/no/such/dir/out.so': No such file or directory" "$m/good.onnx" -o "$tmp/no/such/dir/out.so"
+expect 1 "is not a valid ONNX model" "$m/truncated.onnx" -o "$tmp/bad.so"
+test ! -e "$tmp/bad.h" || { fail=$((fail + 1)); echo "FAIL a header was left beside a failed native output"; }
+expect 0 "" "$m/good.onnx" -o "$tmp/good.so"
+if [ -s "$tmp/good.h" ]; then pass=$((pass + 1)); echo "ok   a native output gets its header"
+else fail=$((fail + 1)); echo "FAIL a native output got no header"; fi
+rm -f "$tmp/good.so" "$tmp/good.h"
 expect 2 "no output given" "$m/good.onnx"
 expect 2 "--dim expects NAME=VALUE" "$m/good.onnx" $o --dim N
 expect 0 "" "$m/unbound_dim.onnx" $o --dim N=1
