@@ -41,8 +41,12 @@ function classify(msg) {
   return msg.replace(/^onnx2wasm: [^:]+: /, '').split('\n')[0].slice(0, 160);
 }
 
+let caseNo = 0;
 async function runCase(dir) {
-  const out = path.join(tmp, native ? 'm.so' : 'm.wasm');
+  // a native library gets a new name per case: dlopen returns the library already loaded under a path (the
+  // addon's previous handle, closed only when garbage-collected) instead of reading the new file
+  if (native && caseNo) for (const e of ['so', 'h']) fs.rmSync(path.join(tmp, `m${caseNo}.${e}`), { force: true });
+  const out = path.join(tmp, native ? `m${++caseNo}.so` : 'm.wasm');
   const r = spawnSync(compiler, [path.join(dir, 'model.onnx'), '-o', out, ...(native ? ['--target', native] : [])], { encoding: 'utf8' });
   if (r.status !== 0) {
     if (r.status === null || r.status > 2) return { status: 'CRASH', why: `compiler exit ${r.status} ${r.signal || ''} ${r.stderr}` };
