@@ -409,6 +409,54 @@ typedef struct {
   RtAct act;
 } RtConvTranspose;
 
+/* Integer MatMul / Conv (ONNX MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv): int8/uint8 operands,
+ * int32 accumulation of (a - a_zp) * (b - b_zp). flags (RT_Q_*): signedness of each 8-bit operand, whether
+ * the second operand's zero point / scale has one entry per output column (MatMul) or channel (Conv), and
+ * whether the result is requantized:
+ *   RT_Q_REQUANT 0: y = acc (int32)
+ *   RT_Q_REQUANT 1: y = saturate(round_half_even(float(acc) * m) + y_zp) in int8/uint8 (RT_Q_Y_S8), where
+ *                   m = a_scale * b_scale[j] / y_scale in float32, that order (as onnxruntime computes it)
+ * Zero points and scales are read from memory (they may be computed at run time); an absent zero point
+ * (address 0) is 0. scratch: rt_q_matmul_scratch / rt_q_conv_scratch bytes (16-byte aligned) for the SIMD
+ * variants (widened operands), unused by the scalar reference. Kernels: runtime/kernels/qgemm.c. */
+#define RT_Q_A_S8 1          /* a (x) is int8, else uint8 */
+#define RT_Q_B_S8 2          /* b (w) is int8, else uint8 */
+#define RT_Q_Y_S8 4          /* requantized y is int8, else uint8 */
+#define RT_Q_BZP_VEC 8       /* b_zp has n (MatMul) / k (Conv) entries, else 1 */
+#define RT_Q_BSCALE_VEC 16   /* b_scale has n / k entries, else 1 */
+#define RT_Q_REQUANT 32
+
+/* Batched integer MatMul: for each batch index (as RtMatMul: nb dims, element strides, 0 = broadcast),
+ * Y[b] (M x N, dense) from A[b] (M x K) and B[b] (K x N), both dense rows. a_zp, a_scale, y_scale, y_zp
+ * are per tensor (one element). y must not overlap a or b. */
+typedef struct {
+  RtAddr a, b, y, a_zp, b_zp, a_scale, b_scale, y_scale, y_zp, scratch;
+  int32_t m, n, k, nb;
+  int32_t bdim[4], astride[4], bstride[4];
+  int32_t flags;
+} RtMatMulI8;
+/* scratch bytes: A widened to int16 rows of k rounded up to even, then one 8-column panel of B */
+static inline uint32_t rt_q_matmul_scratch(int32_t m, int32_t k) {
+  uint32_t kp = ((uint32_t)k + 1) & ~1u;
+  return ((((uint32_t)m * kp * 2) + 15) & ~15u) + kp * 16 + 16;
+}
+
+/* Integer 2-D convolution, NCHW (1-D as h = 1): x [n][c][h][w_], w [k][c/group][kh][kw], y [n][k][oh][ow]
+ * (int32, or 8-bit when RT_Q_REQUANT), geometry as RtConv2d; padding contributes 0 (x = x_zp).
+ * bias (optional, int32 [k]) is added to the accumulator before requantization. a_* above means x_*,
+ * b_* means w_*. y must not overlap x or w. */
+typedef struct {
+  RtAddr x, w, bias, y, x_zp, w_zp, x_scale, w_scale, y_scale, y_zp, scratch;
+  int32_t n, c, h, w_, k, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, group;
+  int32_t flags;
+} RtConv2dI8;
+/* scratch bytes: w widened to int16 rows of (c/group)*kh*kw rounded up to even, one 8-pixel panel, and the
+ * panel's input coordinates */
+static inline uint32_t rt_q_conv_scratch(int32_t c, int32_t k, int32_t kh, int32_t kw, int32_t group) {
+  uint32_t r = (uint32_t)(c / group) * (uint32_t)kh * (uint32_t)kw, rp = (r + 1) & ~1u;
+  return ((((uint32_t)k * rp * 2) + 15) & ~15u) + rp * 16 + 16;
+}
+
 #ifdef __wasm__
 #define RT_PTR(T, addr) ((T *)(uintptr_t)(addr))
 #else

@@ -20,6 +20,9 @@
 
 #elif defined(__clang__) && (defined(__x86_64__) || defined(__aarch64__))
 #include <stdint.h>
+#if defined(__aarch64__)
+#include <arm_neon.h>   /* the few operations the generic vector code would not lower to one instruction */
+#endif
 
 typedef int32_t v128_t __attribute__((__vector_size__(16), __aligned__(16)));
 typedef float rt_f32x4 __attribute__((__vector_size__(16), __aligned__(16)));
@@ -29,6 +32,7 @@ typedef int64_t rt_i64x2 __attribute__((__vector_size__(16), __aligned__(16)));
 typedef int16_t rt_i16x8 __attribute__((__vector_size__(16), __aligned__(16)));
 typedef uint16_t rt_u16x8 __attribute__((__vector_size__(16), __aligned__(16)));
 typedef uint8_t rt_u8x16 __attribute__((__vector_size__(16), __aligned__(16)));
+typedef int8_t rt_i8x16 __attribute__((__vector_size__(16), __aligned__(16)));
 typedef int32_t rt_i32x2 __attribute__((__vector_size__(8)));
 /* unaligned, type-punning views for loads and stores */
 typedef int32_t rt_v128u __attribute__((__vector_size__(16), __aligned__(1), __may_alias__));
@@ -134,6 +138,41 @@ RT_VF v128_t wasm_u8x16_narrow_i16x8(v128_t a, v128_t b) {
   typedef int16_t i16x16 __attribute__((__vector_size__(32)));
   i16x16 all = __builtin_shufflevector(x, y, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   return (v128_t)__builtin_convertvector(all, rt_u8x16);
+}
+
+/* 16-bit lanes (the integer GEMM, qgemm.c): wrapping add/sub/mul, widening of the low 8 bytes */
+RT_VF v128_t wasm_i16x8_splat(int16_t x) { return (v128_t)(rt_i16x8){x, x, x, x, x, x, x, x}; }
+RT_VF v128_t wasm_i16x8_add(v128_t a, v128_t b) { return (v128_t)((rt_u16x8)a + (rt_u16x8)b); }
+RT_VF v128_t wasm_i16x8_sub(v128_t a, v128_t b) { return (v128_t)((rt_u16x8)a - (rt_u16x8)b); }
+RT_VF v128_t wasm_i16x8_mul(v128_t a, v128_t b) { return (v128_t)((rt_u16x8)a * (rt_u16x8)b); }
+#define wasm_i16x8_shuffle(a, b, c0, c1, c2, c3, c4, c5, c6, c7) \
+  ((v128_t)__builtin_shufflevector((rt_i16x8)(a), (rt_i16x8)(b), c0, c1, c2, c3, c4, c5, c6, c7))
+RT_VF v128_t wasm_i16x8_extend_low_i8x16(v128_t a) {
+  rt_i8x16 x = (rt_i8x16)a;
+  return (v128_t)__builtin_convertvector(__builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7), rt_i16x8);
+}
+RT_VF v128_t wasm_u16x8_extend_low_u8x16(v128_t a) {
+  rt_u8x16 x = (rt_u8x16)a;
+  return (v128_t)__builtin_convertvector(__builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7), rt_u16x8);
+}
+RT_VF v128_t wasm_i32x4_extend_low_i16x8(v128_t a) {
+  rt_i16x8 x = (rt_i16x8)a;
+  return (v128_t)__builtin_convertvector(__builtin_shufflevector(x, x, 0, 1, 2, 3), rt_i32x4);
+}
+/* i32x4.dot_i16x8_s: lane i = a[2i]*b[2i] + a[2i+1]*b[2i+1], products exact in 32 bits, the sum wrapping
+ * (pmaddwd on x86; smull/smull2 + addp on NEON) */
+RT_VF v128_t wasm_i32x4_dot_i16x8(v128_t a, v128_t b) {
+#if defined(__SSE2__)
+  return (v128_t)__builtin_ia32_pmaddwd128((rt_i16x8)a, (rt_i16x8)b);   /* LLVM does not form it from the generic code */
+#elif defined(__aarch64__)
+  int16x8_t x = (int16x8_t)a, y = (int16x8_t)b;
+  return (v128_t)vpaddq_s32(vmull_s16(vget_low_s16(x), vget_low_s16(y)), vmull_high_s16(x, y));
+#else
+  typedef int32_t i32x8 __attribute__((__vector_size__(32)));
+  i32x8 p = __builtin_convertvector((rt_i16x8)a, i32x8) * __builtin_convertvector((rt_i16x8)b, i32x8);
+  rt_u32x4 ev = (rt_u32x4)__builtin_shufflevector(p, p, 0, 2, 4, 6), od = (rt_u32x4)__builtin_shufflevector(p, p, 1, 3, 5, 7);
+  return (v128_t)(ev + od);
+#endif
 }
 #undef RT_F
 #undef RT_VF

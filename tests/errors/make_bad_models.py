@@ -233,3 +233,16 @@ body = helper.make_graph([helper.make_node("Identity", ["cin"], ["cout"], name="
                          [helper.make_tensor_value_info("cout", TensorProto.BOOL, [])])
 save("loop.onnx", helper.make_graph([helper.make_node("Loop", ["", "c"], [], name="loop_1", body=body)], "g", [XF, CB],
                                     [helper.make_tensor_value_info("x", FX, [2, 4])]))
+# integer ops: a float input of QLinearMatMul; a per-channel weight zero point with the wrong length
+QA = helper.make_tensor_value_info("a", TensorProto.FLOAT, [2, 4])
+QY = helper.make_tensor_value_info("y", TensorProto.UINT8, None)
+qinits = [numpy_helper.from_array(np.array(v, dt), nm) for nm, v, dt in
+          (("sa", 0.1, np.float32), ("za", 0, np.uint8), ("b", np.ones((4, 3)), np.uint8), ("sb", 0.1, np.float32),
+           ("zb", 0, np.uint8), ("sy", 0.2, np.float32), ("zy", 0, np.uint8))]
+save("qlinear_float.onnx", helper.make_graph([helper.make_node(
+    "QLinearMatMul", ["a", "sa", "za", "b", "sb", "zb", "sy", "zy"], ["y"], name="qmm_bad")], "g", [QA], [QY], qinits))
+QX = helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 3, 8, 8])
+QI = helper.make_tensor_value_info("y", TensorProto.INT32, None)
+save("convinteger_zp.onnx", helper.make_graph([helper.make_node("ConvInteger", ["x", "w", "", "wz"], ["y"], name="convi_bad")],
+     "g", [QX], [QI], [numpy_helper.from_array(np.ones((4, 3, 3, 3), np.uint8), "w"),
+                       numpy_helper.from_array(np.zeros(3, np.uint8), "wz")]))

@@ -46,6 +46,8 @@ expect 1 "node 'add_f16' (Add, opset 13): dtype float16 is not supported at run 
 expect 1 "node 'conv_bad' (Conv, opset 13): strides/dilations/pads have the wrong number of entries" "$m/bad_attr.onnx" $o
 expect 1 "node 'pool_0' (MaxPool, opset 13): kernel_shape, strides and dilations must be positive" "$m/zero_stride.onnx" $o
 expect 1 "node 'conv_2' (Conv, opset 13): input has 3 channels, weight expects 5 x group 1" "$m/bad_shape.onnx" $o
+expect 1 "node 'qmm_bad' (QLinearMatMul, opset 13): input 'a' (a) has dtype float32, expected uint8 or int8" "$m/qlinear_float.onnx" $o
+expect 1 "node 'convi_bad' (ConvInteger, opset 13): zero point 'wz' must be a scalar or have one entry per output column/channel" "$m/convinteger_zp.onnx" $o
 expect 1 "external data path '../outside.bin' leaves the model's folder" "$m/escape_dotdot.onnx" $o
 expect 1 "external data path '/etc/passwd' is absolute" "$m/escape_abs.onnx" $o
 expect 1 "'x' has shape float32[N,3,8,8]; a concrete shape is needed (bind symbols with --dim NAME=VALUE)" "$m/unbound_dim.onnx" $o

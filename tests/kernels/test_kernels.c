@@ -2866,6 +2866,169 @@ static void test_conv_transpose(void) {
   }
 }
 
+/* ------------------------------------------------------------------ integer MatMul / Conv (qgemm.c) */
+
+/* 8-bit operand values and zero points: random, or at the type's extremes (zp_mode 1: low, 2: high) */
+static int q_rand8(int s8) { return s8 ? rnd_int(-128, 127) : rnd_int(0, 255); }
+static int q_zp_pick(int s8, int mode) { return mode == 1 ? (s8 ? -128 : 0) : mode == 2 ? (s8 ? 127 : 255) : q_rand8(s8); }
+static void *q_buf(size_t bytes) {   /* 16-aligned, GUARD bytes of 0xA5 after the end */
+  uint8_t *p = aligned_alloc(16, (bytes + GUARD + 15) & ~(size_t)15);
+  memset(p, 0xA5, bytes + GUARD);
+  return p;
+}
+static void q_fill(void *p, size_t n, int s8) {
+  for (size_t i = 0; i < n; i++) ((uint8_t *)p)[i] = (uint8_t)q_rand8(s8);
+}
+static int q_get(const void *p, size_t i, int s8) { return s8 ? ((const int8_t *)p)[i] : ((const uint8_t *)p)[i]; }
+/* exact comparison of n bytes plus the guard after them */
+static void q_check(const char *name, const char *what, const void *got, const void *ref, size_t n) {
+  int ok = memcmp(got, ref, n) == 0;
+  for (size_t i = n; i < n + GUARD; i++) ok &= ((const uint8_t *)got)[i] == 0xA5;
+  if (!ok) {
+    size_t i = 0;
+    while (i < n && ((const uint8_t *)got)[i] == ((const uint8_t *)ref)[i]) i++;
+    printf("  first differing byte %zu of %zu\n", i, n);
+  }
+  report(ok, name, what, ok ? 0.0 : 1e9);
+}
+/* the textbook output: acc as int32, or requantized: the multiplier in float32 a_scale * b_scale / y_scale,
+ * round half to even (rintf in the default rounding mode), add the zero point, saturate */
+static void q_naive_out(void *y, size_t idx, int64_t acc, int requant, int ys8, float as, float bs, float ysc, int yzp) {
+  if (!requant) { ((int32_t *)y)[idx] = (int32_t)acc; return; }
+  float mult = as * bs / ysc;
+  long v = lrintf((float)(int32_t)acc * mult) + yzp, lo = ys8 ? -128 : 0, hi = ys8 ? 127 : 255;
+  v = v < lo ? lo : v > hi ? hi : v;
+  if (ys8) ((int8_t *)y)[idx] = (int8_t)v; else ((uint8_t *)y)[idx] = (uint8_t)v;
+}
+
+/* flags: RT_Q_* ; zpm: zero point mode (0 random, 1 low extreme, 2 high extreme); nb2: two batches of A
+ * over one B (bstride 0) */
+static void qmm_case(int m, int n, int k, int flags, int zpm, int nb2) {
+  int as8 = !!(flags & RT_Q_A_S8), bs8 = !!(flags & RT_Q_B_S8), ys8 = !!(flags & RT_Q_Y_S8);
+  int rq = !!(flags & RT_Q_REQUANT), bvec = !!(flags & RT_Q_BZP_VEC), svec = !!(flags & RT_Q_BSCALE_VEC);
+  int nbat = nb2 ? 2 : 1, esz = rq ? 1 : 4;
+  size_t ny = (size_t)nbat * m * n;
+  uint8_t *a = q_buf((size_t)nbat * m * k + 1), *b = q_buf((size_t)k * n + 1), *azp = q_buf(1), *bzp = q_buf((size_t)n), *yzp = q_buf(1);
+  float as = rnd(0.001f, 0.05f), ysc = rnd(0.05f, 0.5f), *bs = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+  q_fill(a, (size_t)nbat * m * k, as8);
+  q_fill(b, (size_t)k * n, bs8);
+  azp[0] = (uint8_t)q_zp_pick(as8, zpm);
+  for (int j = 0; j < n; j++) bzp[j] = (uint8_t)q_zp_pick(bs8, zpm == 0 ? 0 : (zpm + j) % 3);
+  yzp[0] = (uint8_t)q_zp_pick(ys8, zpm);
+  for (int j = 0; j < (n > 0 ? n : 1); j++) bs[j] = rnd(0.001f, 0.05f);
+  void *ys = q_buf(ny * esz), *yv = q_buf(ny * esz), *ref = q_buf(ny * esz);
+  uint32_t sbytes = rt_q_matmul_scratch(m, k);
+  void *scr = q_buf(sbytes);
+  for (int bi = 0; bi < nbat; bi++)
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++) {
+        int64_t acc = 0;
+        int bz = q_get(bzp, bvec ? (size_t)j : 0, bs8);
+        for (int q = 0; q < k; q++)
+          acc += (int64_t)(q_get(a, ((size_t)bi * m + i) * k + q, as8) - q_get(azp, 0, as8)) * (q_get(b, (size_t)q * n + j, bs8) - bz);
+        q_naive_out(ref, ((size_t)bi * m + i) * n + j, acc, rq, ys8, as, bs[svec ? j : 0], ysc, q_get(yzp, 0, ys8));
+      }
+  RtMatMulI8 p = {.a = A(a), .b = A(b), .y = A(ys), .a_zp = A(azp), .b_zp = A(bzp), .a_scale = A(&as), .b_scale = A(bs),
+                  .y_scale = A(&ysc), .y_zp = A(yzp), .scratch = A(scr), .m = m, .n = n, .k = k, .flags = flags};
+  if (nb2) { p.nb = 1; p.bdim[0] = 2; p.astride[0] = m * k; p.bstride[0] = 0; }
+  rt_matmul_i8__scalar(&p);
+  p.y = A(yv);
+  rt_matmul_i8__simd128(&p);
+  char name[96];
+  snprintf(name, sizeof name, "matmul_i8 %dx%dx%d %c%c%s%s zp%d%s", m, n, k, as8 ? 's' : 'u', bs8 ? 's' : 'u',
+           rq ? (ys8 ? " ->s8" : " ->u8") : "", bvec || svec ? " per-col" : "", zpm, nb2 ? " batch2" : "");
+  q_check(name, "scalar==naive", ys, ref, ny * esz);
+  q_check(name, "simd==scalar", yv, ys, ny * esz);
+  free(a); free(b); free(azp); free(bzp); free(yzp); free(bs); free(ys); free(yv); free(ref); free(scr);
+}
+
+typedef struct { int n, c, h, w, k, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, group; } QConvCfg;
+
+static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
+  int xs8 = !!(flags & RT_Q_A_S8), ws8 = !!(flags & RT_Q_B_S8), ys8 = !!(flags & RT_Q_Y_S8);
+  int rq = !!(flags & RT_Q_REQUANT), wvec = !!(flags & RT_Q_BZP_VEC), svec = !!(flags & RT_Q_BSCALE_VEC), esz = rq ? 1 : 4;
+  int oh = (g->h + g->pt + g->pb - ((g->kh - 1) * g->dh + 1)) / g->sh + 1;
+  int ow = (g->w + g->pl + g->pr - ((g->kw - 1) * g->dw + 1)) / g->sw + 1;
+  int cg = g->c / g->group, kg = g->k / g->group;
+  size_t nx = (size_t)g->n * g->c * g->h * g->w, nw = (size_t)g->k * cg * g->kh * g->kw, ny = (size_t)g->n * g->k * oh * ow;
+  uint8_t *x = q_buf(nx), *w = q_buf(nw), *xzp = q_buf(1), *wzp = q_buf((size_t)g->k), *yzp = q_buf(1);
+  int32_t *bv = malloc(sizeof(int32_t) * (size_t)g->k);
+  float xsc = rnd(0.001f, 0.05f), ysc = rnd(0.05f, 0.5f), *wsc = malloc(sizeof(float) * (size_t)g->k);
+  q_fill(x, nx, xs8);
+  q_fill(w, nw, ws8);
+  xzp[0] = (uint8_t)q_zp_pick(xs8, zpm);
+  yzp[0] = (uint8_t)q_zp_pick(ys8, zpm);
+  for (int co = 0; co < g->k; co++) {
+    wzp[co] = (uint8_t)q_zp_pick(ws8, zpm == 0 ? 0 : (zpm + co) % 3);
+    wsc[co] = rnd(0.001f, 0.05f);
+    bv[co] = rnd_int(-20000, 20000);
+  }
+  void *ys = q_buf(ny * esz), *yv = q_buf(ny * esz), *ref = q_buf(ny * esz);
+  void *scr = q_buf(rt_q_conv_scratch(g->c, g->k, g->kh, g->kw, g->group));
+  for (int b = 0; b < g->n; b++)
+    for (int co = 0; co < g->k; co++)
+      for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++) {
+          int64_t acc = bias ? bv[co] : 0;
+          int grp = co / kg, wz = q_get(wzp, wvec ? (size_t)co : 0, ws8), xz = q_get(xzp, 0, xs8);
+          for (int c = 0; c < cg; c++)
+            for (int ky = 0; ky < g->kh; ky++)
+              for (int kx = 0; kx < g->kw; kx++) {
+                int iy = oy * g->sh - g->pt + ky * g->dh, ix = ox * g->sw - g->pl + kx * g->dw;
+                int xv = iy >= 0 && iy < g->h && ix >= 0 && ix < g->w
+                         ? q_get(x, (((size_t)b * g->c + grp * cg + c) * g->h + iy) * g->w + ix, xs8) : xz;  /* padding = x_zp */
+                acc += (int64_t)(xv - xz) * (q_get(w, (((size_t)co * cg + c) * g->kh + ky) * g->kw + kx, ws8) - wz);
+              }
+          q_naive_out(ref, (((size_t)b * g->k + co) * oh + oy) * ow + ox, acc, rq, ys8, xsc, wsc[svec ? co : 0], ysc, q_get(yzp, 0, ys8));
+        }
+  RtConv2dI8 p = {.x = A(x), .w = A(w), .bias = bias ? A(bv) : 0, .y = A(ys), .x_zp = A(xzp), .w_zp = A(wzp),
+                  .x_scale = A(&xsc), .w_scale = A(wsc), .y_scale = A(&ysc), .y_zp = A(yzp), .scratch = A(scr),
+                  .n = g->n, .c = g->c, .h = g->h, .w_ = g->w, .k = g->k, .oh = oh, .ow = ow, .kh = g->kh, .kw = g->kw,
+                  .sh = g->sh, .sw = g->sw, .pt = g->pt, .pl = g->pl, .dh = g->dh, .dw = g->dw, .group = g->group, .flags = flags};
+  rt_conv2d_i8__scalar(&p);
+  p.y = A(yv);
+  rt_conv2d_i8__simd128(&p);
+  char name[128];
+  snprintf(name, sizeof name, "conv2d_i8 n%d c%d %dx%d k%d %dx%d s%d,%d p%d,%d,%d,%d d%d,%d g%d %c%c%s%s zp%d%s", g->n, g->c,
+           g->h, g->w, g->k, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->pb, g->pr, g->dh, g->dw, g->group, xs8 ? 's' : 'u',
+           ws8 ? 's' : 'u', rq ? (ys8 ? " ->s8" : " ->u8") : "", wvec || svec ? " per-ch" : "", zpm, bias ? " bias" : "");
+  q_check(name, "scalar==naive", ys, ref, ny * esz);
+  q_check(name, "simd==scalar", yv, ys, ny * esz);
+  free(x); free(w); free(xzp); free(wzp); free(yzp); free(bv); free(wsc); free(ys); free(yv); free(ref); free(scr);
+}
+
+static void test_qgemm(void) {
+  static const int mnk[][3] = {{1, 1, 1}, {1, 7, 3}, {3, 8, 8}, {4, 8, 16}, {5, 9, 17}, {8, 16, 15}, {13, 23, 40}, {4, 3, 0}, {2, 33, 129}};
+  const int nf = 6;
+  static const int fl[6] = {0, RT_Q_A_S8 | RT_Q_B_S8, RT_Q_B_S8, RT_Q_A_S8 | RT_Q_BZP_VEC,
+                            RT_Q_REQUANT | RT_Q_BZP_VEC | RT_Q_BSCALE_VEC, RT_Q_REQUANT | RT_Q_A_S8 | RT_Q_B_S8 | RT_Q_Y_S8};
+  for (size_t i = 0; i < sizeof mnk / sizeof mnk[0]; i++)
+    for (int f = 0; f < nf; f++) qmm_case(mnk[i][0], mnk[i][1], mnk[i][2], fl[f], (int)(i + (size_t)f) % 3, 0);
+  for (int zpm = 0; zpm < 3; zpm++) {                /* extreme zero points on both types, requantized both ways */
+    qmm_case(6, 12, 20, RT_Q_REQUANT, zpm, 0);
+    qmm_case(6, 12, 20, RT_Q_REQUANT | RT_Q_A_S8 | RT_Q_B_S8 | RT_Q_Y_S8 | RT_Q_BZP_VEC, zpm, 0);
+    qmm_case(3, 10, 9, RT_Q_A_S8 | RT_Q_BZP_VEC, zpm, 1);
+  }
+  static const QConvCfg cfgs[] = {
+      /* n c  h   w  k  kh kw sh sw pt pl pb pr dh dw g */
+      {1, 1, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 1},       /* the backend cases' shape */
+      {1, 1, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+      {1, 3, 8, 8, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},       /* pointwise */
+      {2, 4, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},      /* 3x3 pad 1: 8-pixel rows inside and at the edges */
+      {1, 5, 12, 13, 7, 3, 5, 2, 2, 2, 1, 0, 2, 2, 1, 1},     /* strides, dilation, uneven pads */
+      {1, 4, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},       /* groups */
+      {1, 6, 10, 10, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 6},     /* depthwise */
+      {1, 3, 1, 20, 4, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1, 1},      /* 1-D */
+      {1, 9, 6, 6, 17, 2, 2, 1, 1, 0, 0, 1, 1, 1, 1, 1},      /* odd reduction, k above the 4-row tile */
+  };
+  for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
+    qconv_case(&cfgs[i], (int)i % 2 ? RT_Q_A_S8 | RT_Q_B_S8 : 0, (int)i % 3, 0);
+    qconv_case(&cfgs[i], RT_Q_B_S8 | RT_Q_BZP_VEC, (int)(i + 1) % 3, 0);
+    qconv_case(&cfgs[i], RT_Q_REQUANT | RT_Q_BZP_VEC | RT_Q_BSCALE_VEC, (int)(i + 2) % 3, 1);
+    qconv_case(&cfgs[i], RT_Q_REQUANT | RT_Q_A_S8 | RT_Q_B_S8 | RT_Q_Y_S8 | RT_Q_BSCALE_VEC, (int)i % 3, (int)i % 2);
+  }
+}
+
 static int run_tests(int argc, char **argv) {
   test_approx();
   test_approx2();
@@ -2896,6 +3059,7 @@ static int run_tests(int argc, char **argv) {
   test_attention();
   test_resize();
   test_conv_transpose();
+  test_qgemm();
   if (argc > 1 && strcmp(argv[1], "--bench") == 0) bench();
   if (argc > 1 && strcmp(argv[1], "--bench-wino") == 0) bench_wino();
   printf("%d passed, %d failed\n", g_pass, g_fail);

@@ -43,7 +43,9 @@ function classify(msg) {
 
 let caseNo = 0;
 async function runCase(dir) {
-  // a fresh name per case: a process keeps a loaded library under its path
+  // a native library gets a new name per case: dlopen returns the library already loaded under a path (the
+  // addon's previous handle, closed only when garbage-collected) instead of reading the new file
+  if (native && caseNo) for (const e of ['so', 'h']) fs.rmSync(path.join(tmp, `m${caseNo}.${e}`), { force: true });
   const out = path.join(tmp, native ? `m${++caseNo}.so` : 'm.wasm');
   const r = spawnSync(compiler, [path.join(dir, 'model.onnx'), '-o', out, ...(native ? ['--target', native] : [])], { encoding: 'utf8' });
   if (r.status !== 0) {

@@ -1,0 +1,200 @@
+/* qlinear.c — integer MatMul and Conv over int8/uint8: MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv.
+ * One kernel per family (runtime/kernels/qgemm.c: rt_matmul_i8, rt_conv2d_i8); the QLinear ops set the kernel's
+ * requantize flag. Activations (A, X) and the outputs are per tensor; B's / W's zero point and scale may have
+ * one entry per output column / channel. Zero points and scales may come at run time. */
+#include "opcommon.h"
+
+/* input slots of each op: [a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp, bias]; -1 = the op has none */
+static const int *q_slots(const Node *n) {
+  static const int mmi[9] = {0, -1, 2, 1, -1, 3, -1, -1, -1};
+  static const int qlm[9] = {0, 1, 2, 3, 4, 5, 6, 7, -1};
+  static const int qlc[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+  return n->op == OP_QLinearMatMul ? qlm : n->op == OP_QLinearConv ? qlc : mmi;  /* MatMulInteger, ConvInteger */
+}
+enum { QA, QAS, QAZ, QB, QBS, QBZ, QYS, QYZ, QBIAS };
+static Value *q_in(const Node *n, int role) {
+  int k = q_slots(n)[role];
+  return k >= 0 && k < n->nin ? n->in[k] : NULL;
+}
+static bool q_is_conv(const Node *n) { return n->op == OP_ConvInteger || n->op == OP_QLinearConv; }
+static bool q_requant(const Node *n) { return n->op == OP_QLinearMatMul || n->op == OP_QLinearConv; }
+static bool q_8bit(DType t) { return t == DT_UINT8 || t == DT_INT8; }
+
+/* a per-tensor operand: a scalar or one element (a rank-1 [1]); *vec: else one entry per `cnt` */
+static int q_count(Graph *g, Node *n, const Value *v, const char *what, Dim cnt, bool allow_vec, bool *vec) {
+  *vec = false;
+  if (v->rank == 0 || (v->rank == 1 && oc_is1(v->dims[0]))) return 0;
+  if (allow_vec && v->rank == 1 && ir_dim_eq(v->dims[0], cnt)) { *vec = true; return 0; }
+  return ir_errorf(g, n, "%s '%s' must be a scalar%s", what, v->name,
+                   allow_vec ? " or have one entry per output column/channel" : " (only per-tensor quantization of this operand)");
+}
+
+/* checks the zero points and scales; *flags gets the kernel's RT_Q_* bits. cnt: B's columns / W's channels */
+static int q_check(Graph *g, Node *n, Dim cnt, int32_t *flags) {
+  Value *a = q_in(n, QA), *b = q_in(n, QB);
+  const char *an = q_is_conv(n) ? "x" : "a", *bn = q_is_conv(n) ? "w" : "b";
+  if (!a || !b || (q_requant(n) && (!q_in(n, QAS) || !q_in(n, QBS) || !q_in(n, QYS))))
+    return ir_errorf(g, n, "a required input is missing");
+  if (!q_8bit(a->dt)) return ir_errorf(g, n, "input '%s' (%s) has dtype %s, expected uint8 or int8", a->name, an, ir_dtype_name(a->dt));
+  if (!q_8bit(b->dt)) return ir_errorf(g, n, "input '%s' (%s) has dtype %s, expected uint8 or int8", b->name, bn, ir_dtype_name(b->dt));
+  *flags = (a->dt == DT_INT8 ? RT_Q_A_S8 : 0) | (b->dt == DT_INT8 ? RT_Q_B_S8 : 0) | (q_requant(n) ? RT_Q_REQUANT : 0);
+  Value *az = q_in(n, QAZ), *bz = q_in(n, QBZ), *yz = q_in(n, QYZ);
+  bool vec;
+  if (az) {
+    if (az->dt != a->dt) return ir_errorf(g, n, "%s's zero point has dtype %s, %s has %s", an, ir_dtype_name(az->dt), an, ir_dtype_name(a->dt));
+    if (q_count(g, n, az, "zero point", cnt, false, &vec)) return -1;
+  }
+  if (bz) {
+    if (bz->dt != b->dt) return ir_errorf(g, n, "%s's zero point has dtype %s, %s has %s", bn, ir_dtype_name(bz->dt), bn, ir_dtype_name(b->dt));
+    if (q_count(g, n, bz, "zero point", cnt, true, &vec)) return -1;
+    if (vec) *flags |= RT_Q_BZP_VEC;
+  }
+  if (!q_requant(n)) return 0;
+  const int roles[3] = {QAS, QBS, QYS};
+  for (int i = 0; i < 3; i++) {
+    Value *s = q_in(n, roles[i]);
+    if (s->dt != DT_FLOAT) return ir_errorf(g, n, "scale '%s' has dtype %s, expected float32", s->name, ir_dtype_name(s->dt));
+    if (q_count(g, n, s, "scale", cnt, roles[i] == QBS, &vec)) return -1;
+    if (vec) *flags |= RT_Q_BSCALE_VEC;
+  }
+  if (yz) {
+    if (!q_8bit(yz->dt)) return ir_errorf(g, n, "y's zero point has dtype %s, expected uint8 or int8", ir_dtype_name(yz->dt));
+    if (q_count(g, n, yz, "zero point", cnt, false, &vec)) return -1;
+    if (yz->dt == DT_INT8) *flags |= RT_Q_Y_S8;
+  } else if (a->dt == DT_INT8) {
+    *flags |= RT_Q_Y_S8;    /* no y_zero_point (an empty name): y has a's / x's type */
+  }
+  Value *bias = q_in(n, QBIAS);
+  if (bias && (bias->dt != DT_INT32 || bias->rank != 1 || !ir_dim_eq(bias->dims[0], cnt)))
+    return ir_errorf(g, n, "bias '%s' must be int32 with one entry per output channel", bias->name);
+  return 0;
+}
+
+static DType q_ydt(int32_t flags) {
+  return !(flags & RT_Q_REQUANT) ? DT_INT32 : (flags & RT_Q_Y_S8) ? DT_INT8 : DT_UINT8;
+}
+
+/* ---- MatMulInteger, QLinearMatMul: numpy matmul shapes (as MatMul) ---- */
+static Dim mm_cols(const Value *b) { return b->rank >= 2 ? b->dims[b->rank - 1] : ir_dimc(1); }
+
+int op_qmatmul_infer(Graph *g, Node *n) {
+  Value *a = q_in(n, QA), *b = q_in(n, QB), *y = n->out[0];
+  if (!a || !b) return ir_errorf(g, n, "a required input is missing");
+  if (a->rank < 1 || b->rank < 1) return ir_errorf(g, n, "inputs must have rank >= 1");
+  int32_t flags;
+  if (q_check(g, n, mm_cols(b), &flags)) return -1;
+  if ((flags & RT_Q_BZP_VEC || flags & RT_Q_BSCALE_VEC) && b->rank != 2)
+    return ir_errorf(g, n, "per-column zero points or scales need a 2-D b (b has rank %d)", b->rank);
+  Dim ka = a->dims[a->rank - 1], kb = b->dims[b->rank >= 2 ? b->rank - 2 : 0];
+  if (!ir_dim_eq(ka, kb)) return ir_errorf(g, n, "inner dimensions of A and B differ");
+  Value ba = {.rank = a->rank > 2 ? a->rank - 2 : 0}, bb = {.rank = b->rank > 2 ? b->rank - 2 : 0}, bo = {0};
+  memcpy(ba.dims, a->dims, sizeof(Dim) * (size_t)ba.rank);
+  memcpy(bb.dims, b->dims, sizeof(Dim) * (size_t)bb.rank);
+  if (oc_broadcast(g, n, &ba, &bb, &bo)) return -1;
+  y->dt = q_ydt(flags);
+  y->rank = bo.rank;
+  memcpy(y->dims, bo.dims, sizeof(Dim) * (size_t)bo.rank);
+  if (a->rank >= 2) y->dims[y->rank++] = a->dims[a->rank - 2];
+  if (b->rank >= 2) y->dims[y->rank++] = b->dims[b->rank - 1];
+  return 0;
+}
+
+int64_t op_qmatmul_scratch(Graph *g, const Node *n) {
+  const Value *a = q_in(n, QA);
+  int64_t m = a->rank >= 2 ? ir_dim_max(g, a->dims[a->rank - 2]) : 1, k = ir_dim_max(g, a->dims[a->rank - 1]);
+  return rt_q_matmul_scratch((int32_t)m, (int32_t)k);
+}
+
+int op_qmatmul_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *a = q_in(n, QA), *b = q_in(n, QB), *y = n->out[0];
+  int32_t flags;
+  if (q_check(g, n, mm_cols(b), &flags)) return -1;
+  if (a->cap > 0 || b->cap > 0) return ir_errorf(g, n, "internal: an operand is a resident cache");
+  Dim m = a->rank >= 2 ? a->dims[a->rank - 2] : ir_dimc(1), k = a->dims[a->rank - 1];
+  int nb = y->rank - (a->rank >= 2) - (b->rank >= 2);
+  RtMatMulI8 p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .y = cg_addr(cx, y), .a_zp = cg_addr(cx, q_in(n, QAZ)),
+                  .b_zp = cg_addr(cx, q_in(n, QBZ)), .a_scale = cg_addr(cx, q_in(n, QAS)), .b_scale = cg_addr(cx, q_in(n, QBS)),
+                  .y_scale = cg_addr(cx, q_in(n, QYS)), .y_zp = cg_addr(cx, q_in(n, QYZ)), .scratch = cg_scratch(cx, n),
+                  .flags = flags};
+  CG_DIM(cx, p, m, m);
+  CG_DIM(cx, p, n, mm_cols(b));
+  CG_DIM(cx, p, k, k);
+  Dim bdim[IR_MAX_RANK], st[2][IR_MAX_RANK];
+  int k2 = oc_batch_dims(g, y, nb, (const Value *[]){a, b}, 2, bdim, st);
+  if (k2 > 4) return ir_errorf(g, n, "more than 4 broadcast batch dimensions");
+  p.nb = k2;
+  for (int i = 0; i < k2; i++) { CG_DIM(cx, p, bdim[i], bdim[i]); CG_DIM(cx, p, astride[i], st[0][i]); CG_DIM(cx, p, bstride[i], st[1][i]); }
+  return cg_call(cx, K_matmul_i8, &p, sizeof p, n);
+}
+
+/* ---- ConvInteger, QLinearConv: 1-D or 2-D NCHW, geometry as Conv (group, pads, strides, dilations, auto_pad) ---- */
+static int qconv_window(Graph *g, Node *n, Window *win) {
+  Value *x = q_in(n, QA), *w = q_in(n, QB);
+  if (!x || !w) return ir_errorf(g, n, "a required input is missing");
+  if (w->rank != x->rank) return ir_errorf(g, n, "weight '%s' has rank %d, expected %d", w->name, w->rank, x->rank);
+  if (x->rank != 3 && x->rank != 4) return ir_errorf(g, n, "input '%s' has rank %d, expected 3 or 4 (1-D or 2-D conv)", x->name, x->rank);
+  int64_t ks[2];
+  for (int i = 0; i < w->rank - 2; i++) {
+    if (!ir_dim_known(w->dims[2 + i])) return oc_need_known(g, n, q_slots(n)[QB]);
+    ks[i] = w->dims[2 + i].c;
+  }
+  const int64_t *attr_ks;
+  int nks = ir_attr_ints(n, "kernel_shape", &attr_ks);
+  for (int i = 0; i < nks && i < w->rank - 2; i++)
+    if (attr_ks[i] != ks[i]) return ir_errorf(g, n, "kernel_shape does not match the weight's shape");
+  return oc_window(g, n, x, ks, win);
+}
+
+int op_qconv_infer(Graph *g, Node *n) {
+  Window win;
+  if (qconv_window(g, n, &win)) return -1;
+  Value *x = q_in(n, QA), *w = q_in(n, QB), *y = n->out[0];
+  if (!ir_dim_known(x->dims[1]) || !ir_dim_known(w->dims[0]) || !ir_dim_known(w->dims[1]))
+    return ir_errorf(g, n, "channel counts must be concrete");
+  int64_t group = ir_attr_int(n, "group", 1), c = x->dims[1].c, k = w->dims[0].c;
+  if (group < 1 || c % group || k % group || w->dims[1].c * group != c)
+    return ir_errorf(g, n, "input has %lld channels, weight expects %lld x group %lld", (long long)c, (long long)w->dims[1].c, (long long)group);
+  int32_t flags;
+  if (q_check(g, n, ir_dimc(k), &flags)) return -1;
+  y->dt = q_ydt(flags);
+  y->rank = x->rank;
+  y->dims[0] = x->dims[0];
+  y->dims[1] = ir_dimc(k);
+  for (int i = 0; i < win.sp; i++) y->dims[2 + i] = ir_dimc(win.out[i]);
+  return 0;
+}
+
+int64_t op_qconv_scratch(Graph *g, const Node *n) {
+  (void)g;
+  const Value *w = q_in(n, QB);
+  int32_t kh = w->rank == 4 ? (int32_t)w->dims[2].c : 1, kw = (int32_t)w->dims[w->rank - 1].c;
+  int32_t group = (int32_t)ir_attr_int(n, "group", 1);
+  return rt_q_conv_scratch((int32_t)w->dims[1].c * group, (int32_t)w->dims[0].c, kh, kw, group);
+}
+
+int op_qconv_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Window win;
+  if (qconv_window(g, n, &win)) return -1;
+  Value *x = q_in(n, QA), *w = q_in(n, QB), *y = n->out[0];
+  if (oc_need_known(g, n, 0)) return -1;
+  int32_t flags;
+  if (q_check(g, n, w->dims[0], &flags)) return -1;
+  bool two = win.sp == 2;
+  RtConv2dI8 p = {
+    .x = cg_addr(cx, x), .w = cg_addr(cx, w), .bias = cg_addr(cx, q_in(n, QBIAS)), .y = cg_addr(cx, y),
+    .x_zp = cg_addr(cx, q_in(n, QAZ)), .w_zp = cg_addr(cx, q_in(n, QBZ)), .x_scale = cg_addr(cx, q_in(n, QAS)),
+    .w_scale = cg_addr(cx, q_in(n, QBS)), .y_scale = cg_addr(cx, q_in(n, QYS)), .y_zp = cg_addr(cx, q_in(n, QYZ)),
+    .scratch = cg_scratch(cx, n),
+    .n = (int32_t)x->dims[0].c, .c = (int32_t)x->dims[1].c, .h = two ? (int32_t)win.in[0] : 1,
+    .w_ = (int32_t)win.in[two ? 1 : 0], .k = (int32_t)w->dims[0].c,
+    .oh = two ? (int32_t)win.out[0] : 1, .ow = (int32_t)win.out[two ? 1 : 0],
+    .kh = two ? (int32_t)win.k[0] : 1, .kw = (int32_t)win.k[two ? 1 : 0],
+    .sh = two ? (int32_t)win.s[0] : 1, .sw = (int32_t)win.s[two ? 1 : 0],
+    .pt = two ? (int32_t)win.pb[0] : 0, .pl = (int32_t)win.pb[two ? 1 : 0],
+    .dh = two ? (int32_t)win.d[0] : 1, .dw = (int32_t)win.d[two ? 1 : 0],
+    .group = (int32_t)ir_attr_int(n, "group", 1), .flags = flags,
+  };
+  return cg_call(cx, K_conv2d_i8, &p, sizeof p, n);
+}

@@ -1,0 +1,286 @@
+/* qgemm.c — integer MatMul and 2-D Conv over int8/uint8 (MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv):
+ * int32 accumulation of (a - a_zp) * (b - b_zp), then int32 out or requantization (rt_abi.h, RtMatMulI8).
+ *
+ * SIMD128: both operands are widened to int16 with their zero points subtracted (values in [-255, 255]),
+ * the left one as rows (pairs of int16 read as one i32 lane, splat), the right one as 8-column panels of
+ * interleaved row pairs; i32x4.dot_i16x8_s multiplies a pair of each and adds the two products
+ * (|product| <= 65025, so no lane ever saturates or wraps before the int32 sum). A 4x8 tile of int32
+ * accumulators per panel; integer results are bit-identical to the scalar reference. */
+#include "rt_internal.h"
+
+/* ------------------------------------------------------------------ shared pieces */
+
+RT_AI int32_t q_ld(const void *p, ptrdiff_t i, int s8) {
+  return s8 ? (int32_t)((const int8_t *)p)[i] : (int32_t)((const uint8_t *)p)[i];
+}
+RT_AI int32_t q_zp(RtAddr a, ptrdiff_t i, int s8) { return a ? q_ld(RT_PTR(const void, a), i, s8) : 0; }
+/* wrapping int32 multiply-add (onnxruntime's accumulators wrap; C's signed overflow is undefined) */
+RT_AI int32_t q_mac(int32_t acc, int32_t a, int32_t b) { return (int32_t)((uint32_t)acc + (uint32_t)(a * b)); }
+
+/* output side: int32, or requantized 8-bit */
+typedef struct {
+  void *y;
+  int requant, s8, bs_vec;
+  float as, ys;
+  const float *bs;
+  int32_t zp, lo, hi;
+} QOut;
+
+static QOut q_out(int32_t flags, RtAddr y, RtAddr a_scale, RtAddr b_scale, RtAddr y_scale, RtAddr y_zp) {
+  QOut o = {RT_PTR(void, y), (flags & RT_Q_REQUANT) != 0, (flags & RT_Q_Y_S8) != 0, (flags & RT_Q_BSCALE_VEC) != 0,
+            1.0f, 1.0f, 0, 0, 0, 0};
+  if (!o.requant) return o;
+  o.as = *RT_PTR(const float, a_scale);
+  o.ys = *RT_PTR(const float, y_scale);
+  o.bs = RT_PTR(const float, b_scale);
+  o.zp = q_zp(y_zp, 0, o.s8);
+  o.lo = o.s8 ? -128 : 0;
+  o.hi = o.s8 ? 127 : 255;
+  return o;
+}
+
+/* y[idx] = acc, or saturate(round_half_even(float(acc) * m) + zp) with m = a_scale * b_scale[c] / y_scale in
+ * float32 (onnxruntime: clamp to [lo - zp, hi - zp] in float, round, add zp; NaN -> lo - zp) */
+RT_AI void q_emit(const QOut *o, ptrdiff_t idx, int32_t acc, int32_t c) {
+  if (!o->requant) { ((int32_t *)o->y)[idx] = acc; return; }
+  float m = o->as * o->bs[o->bs_vec ? c : 0] / o->ys;
+  float f = (float)acc * m, flo = (float)(o->lo - o->zp), fhi = (float)(o->hi - o->zp);
+  if (!(f >= flo)) f = flo;
+  if (f > fhi) f = fhi;
+  int32_t v = (int32_t)__builtin_rintf(f) + o->zp;
+  if (o->s8) ((int8_t *)o->y)[idx] = (int8_t)v; else ((uint8_t *)o->y)[idx] = (uint8_t)v;
+}
+
+static void q_batch_offsets(const RtMatMulI8 *p, int32_t bi, ptrdiff_t *ao, ptrdiff_t *bo) {
+  *ao = 0;
+  *bo = 0;
+  for (int32_t d = p->nb - 1; d >= 0; d--) {
+    int32_t idx = bi % p->bdim[d];
+    bi /= p->bdim[d];
+    *ao += (ptrdiff_t)idx * p->astride[d];
+    *bo += (ptrdiff_t)idx * p->bstride[d];
+  }
+}
+
+static int32_t q_batches(const RtMatMulI8 *p) {
+  int32_t nbat = 1;
+  for (int32_t d = 0; d < p->nb; d++) nbat *= p->bdim[d];
+  return nbat;
+}
+
+/* ------------------------------------------------------------------ scalar reference */
+
+void rt_matmul_i8__scalar(const RtMatMulI8 *p) {
+  const void *a = RT_PTR(const void, p->a), *b = RT_PTR(const void, p->b);
+  int fl = p->flags, as8 = fl & RT_Q_A_S8, bs8 = fl & RT_Q_B_S8, bvec = (fl & RT_Q_BZP_VEC) != 0;
+  QOut o = q_out(fl, p->y, p->a_scale, p->b_scale, p->y_scale, p->y_zp);
+  int32_t m = p->m, n = p->n, k = p->k, nbat = q_batches(p), az = q_zp(p->a_zp, 0, as8);
+  for (int32_t bi = 0; bi < nbat; bi++) {
+    ptrdiff_t ao, bo, yo = (ptrdiff_t)bi * m * n;
+    q_batch_offsets(p, bi, &ao, &bo);
+    for (int32_t i = 0; i < m; i++)
+      for (int32_t j = 0; j < n; j++) {
+        int32_t acc = 0, bz = q_zp(p->b_zp, bvec ? j : 0, bs8);
+        for (int32_t q = 0; q < k; q++)
+          acc = q_mac(acc, q_ld(a, ao + (ptrdiff_t)i * k + q, as8) - az, q_ld(b, bo + (ptrdiff_t)q * n + j, bs8) - bz);
+        q_emit(&o, yo + (ptrdiff_t)i * n + j, acc, j);
+      }
+  }
+}
+
+void rt_conv2d_i8__scalar(const RtConv2dI8 *p) {
+  const void *x = RT_PTR(const void, p->x), *w = RT_PTR(const void, p->w);
+  const int32_t *bias = p->bias ? RT_PTR(const int32_t, p->bias) : 0;
+  int fl = p->flags, xs8 = fl & RT_Q_A_S8, ws8 = fl & RT_Q_B_S8, wvec = (fl & RT_Q_BZP_VEC) != 0;
+  QOut o = q_out(fl, p->y, p->x_scale, p->w_scale, p->y_scale, p->y_zp);
+  int32_t cg = p->c / p->group, kg = p->k / p->group, xz = q_zp(p->x_zp, 0, xs8);
+  for (int32_t b = 0; b < p->n; b++)
+    for (int32_t co = 0; co < p->k; co++) {
+      int32_t g = co / kg, wz = q_zp(p->w_zp, wvec ? co : 0, ws8);
+      for (int32_t oy = 0; oy < p->oh; oy++)
+        for (int32_t ox = 0; ox < p->ow; ox++) {
+          int32_t acc = bias ? bias[co] : 0;
+          for (int32_t c = 0; c < cg; c++)
+            for (int32_t ky = 0; ky < p->kh; ky++) {
+              int32_t iy = oy * p->sh - p->pt + ky * p->dh;
+              if (iy < 0 || iy >= p->h) continue;
+              for (int32_t kx = 0; kx < p->kw; kx++) {
+                int32_t ix = ox * p->sw - p->pl + kx * p->dw;
+                if (ix < 0 || ix >= p->w_) continue;
+                ptrdiff_t xi = (((ptrdiff_t)b * p->c + g * cg + c) * p->h + iy) * p->w_ + ix;
+                ptrdiff_t wi = (((ptrdiff_t)co * cg + c) * p->kh + ky) * p->kw + kx;
+                acc = q_mac(acc, q_ld(x, xi, xs8) - xz, q_ld(w, wi, ws8) - wz);
+              }
+            }
+          q_emit(&o, (((ptrdiff_t)b * p->k + co) * p->oh + oy) * p->ow + ox, acc, co);
+        }
+    }
+}
+
+#if RT_SIMD128
+/* ------------------------------------------------------------------ SIMD128 */
+
+RT_AI v128_t q_widen8(const void *src, int s8) {   /* 8 bytes -> i16x8 */
+  v128_t v = wasm_v128_load64_zero(src);
+  return s8 ? wasm_i16x8_extend_low_i8x16(v) : wasm_u16x8_extend_low_u8x16(v);
+}
+
+/* rows [m][k] (row stride rs elements) of 8-bit src minus zp(row) into int16 rows of kp (zero padded) */
+static void q_widen_rows(const void *src, ptrdiff_t rs, int32_t m, int32_t k, int s8, RtAddr zp, int zp_vec,
+                         int16_t *dst, int32_t kp) {
+  const int8_t *s = (const int8_t *)src;
+  for (int32_t i = 0; i < m; i++) {
+    int32_t z = q_zp(zp, zp_vec ? i : 0, s8), q = 0;
+    const int8_t *row = s + (ptrdiff_t)i * rs;
+    int16_t *d = dst + (ptrdiff_t)i * kp;
+    v128_t vz = wasm_i16x8_splat((int16_t)z);
+    for (; q + 8 <= k; q += 8) wasm_v128_store(d + q, wasm_i16x8_sub(q_widen8(row + q, s8), vz));
+    for (; q < k; q++) d[q] = (int16_t)(q_ld(row, q, s8) - z);
+    for (; q < kp; q++) d[q] = 0;
+  }
+}
+
+/* the panel's rows r and r+1 (i16x8 each, 8 columns) interleaved into pair r/2 */
+RT_AI void q_panel_pair(int16_t *panel, int32_t r, v128_t v0, v128_t v1) {
+  wasm_v128_store(panel + (ptrdiff_t)r * 8, wasm_i16x8_shuffle(v0, v1, 0, 8, 1, 9, 2, 10, 3, 11));
+  wasm_v128_store(panel + (ptrdiff_t)r * 8 + 8, wasm_i16x8_shuffle(v0, v1, 4, 12, 5, 13, 6, 14, 7, 15));
+}
+
+/* out[i][0..8) = sum over q < kp of a[i][q] * panel column, for nr <= 4 rows of a (stride kp) */
+static void q_tile(const int16_t *a, int32_t kp, int32_t nr, const int16_t *panel, int32_t out[4][8]) {
+  const int16_t *a0 = a, *a1 = a + (nr > 1 ? kp : 0), *a2 = a + (nr > 2 ? 2 * kp : 0), *a3 = a + (nr > 3 ? 3 * kp : 0);
+  v128_t z = wasm_i32x4_splat(0), c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+  for (int32_t q = 0; q < kp; q += 2) {
+    v128_t b0 = wasm_v128_load(panel + (ptrdiff_t)q * 8), b1 = wasm_v128_load(panel + (ptrdiff_t)q * 8 + 8);
+    v128_t x0 = wasm_v128_load32_splat(a0 + q), x1 = wasm_v128_load32_splat(a1 + q);
+    v128_t x2 = wasm_v128_load32_splat(a2 + q), x3 = wasm_v128_load32_splat(a3 + q);
+    c00 = wasm_i32x4_add(c00, wasm_i32x4_dot_i16x8(x0, b0)); c01 = wasm_i32x4_add(c01, wasm_i32x4_dot_i16x8(x0, b1));
+    c10 = wasm_i32x4_add(c10, wasm_i32x4_dot_i16x8(x1, b0)); c11 = wasm_i32x4_add(c11, wasm_i32x4_dot_i16x8(x1, b1));
+    c20 = wasm_i32x4_add(c20, wasm_i32x4_dot_i16x8(x2, b0)); c21 = wasm_i32x4_add(c21, wasm_i32x4_dot_i16x8(x2, b1));
+    c30 = wasm_i32x4_add(c30, wasm_i32x4_dot_i16x8(x3, b0)); c31 = wasm_i32x4_add(c31, wasm_i32x4_dot_i16x8(x3, b1));
+  }
+  wasm_v128_store(out[0], c00); wasm_v128_store(out[0] + 4, c01);
+  wasm_v128_store(out[1], c10); wasm_v128_store(out[1] + 4, c11);
+  wasm_v128_store(out[2], c20); wasm_v128_store(out[2] + 4, c21);
+  wasm_v128_store(out[3], c30); wasm_v128_store(out[3] + 4, c31);
+}
+
+/* panel of B columns j0..j0+nc (nc <= 8, zero beyond) for all kp rows, zero points subtracted */
+static void q_pack_b(const void *b, int32_t n, int32_t k, int32_t kp, int32_t j0, int32_t nc, int s8,
+                     const int16_t zp[8], int16_t *panel) {
+  const int8_t *bb = (const int8_t *)b + j0;
+  if (nc == 8) {
+    v128_t vz = wasm_v128_load(zp);
+    for (int32_t r = 0; r < kp; r += 2) {
+      v128_t v0 = wasm_i16x8_sub(q_widen8(bb + (ptrdiff_t)r * n, s8), vz);
+      v128_t v1 = r + 1 < k ? wasm_i16x8_sub(q_widen8(bb + (ptrdiff_t)(r + 1) * n, s8), vz) : wasm_i32x4_splat(0);
+      q_panel_pair(panel, r, v0, v1);
+    }
+    return;
+  }
+  for (int32_t r = 0; r < kp; r += 2)
+    for (int32_t j = 0; j < 8; j++) {
+      panel[(ptrdiff_t)r * 8 + 2 * j] = (int16_t)(j < nc && r < k ? q_ld(bb, (ptrdiff_t)r * n + j, s8) - zp[j] : 0);
+      panel[(ptrdiff_t)r * 8 + 2 * j + 1] = (int16_t)(j < nc && r + 1 < k ? q_ld(bb, (ptrdiff_t)(r + 1) * n + j, s8) - zp[j] : 0);
+    }
+}
+
+void rt_matmul_i8__simd128(const RtMatMulI8 *p) {
+  const int8_t *a = RT_PTR(const int8_t, p->a), *b = RT_PTR(const int8_t, p->b);
+  int fl = p->flags, as8 = fl & RT_Q_A_S8, bs8 = fl & RT_Q_B_S8, bvec = (fl & RT_Q_BZP_VEC) != 0;
+  QOut o = q_out(fl, p->y, p->a_scale, p->b_scale, p->y_scale, p->y_zp);
+  int32_t m = p->m, n = p->n, k = p->k, kp = (k + 1) & ~1, nbat = q_batches(p);
+  int16_t *aw = RT_PTR(int16_t, p->scratch);
+  int16_t *panel = aw + ((((ptrdiff_t)m * kp * 2 + 15) & ~(ptrdiff_t)15) >> 1);
+  int32_t out[4][8];
+  int16_t zp[8];
+  for (int32_t bi = 0; bi < nbat; bi++) {
+    ptrdiff_t ao, bo, yo = (ptrdiff_t)bi * m * n;
+    q_batch_offsets(p, bi, &ao, &bo);
+    q_widen_rows(a + ao, k, m, k, as8, p->a_zp, 0, aw, kp);
+    for (int32_t j0 = 0; j0 < n; j0 += 8) {
+      int32_t nc = RT_MIN(8, n - j0);
+      for (int32_t j = 0; j < 8; j++) zp[j] = (int16_t)q_zp(p->b_zp, bvec ? RT_MIN(j0 + j, n - 1) : 0, bs8);
+      q_pack_b(b + bo, n, k, kp, j0, nc, bs8, zp, panel);
+      for (int32_t i0 = 0; i0 < m; i0 += 4) {
+        int32_t nr = RT_MIN(4, m - i0);
+        q_tile(aw + (ptrdiff_t)i0 * kp, kp, nr, panel, out);
+        for (int32_t i = 0; i < nr; i++)
+          for (int32_t j = 0; j < nc; j++) q_emit(&o, yo + (ptrdiff_t)(i0 + i) * n + j0 + j, out[i][j], j0 + j);
+      }
+    }
+  }
+}
+
+/* im2col panel of 8 output pixels p0..p0+np of one group's input planes xg (cg planes), zero points
+ * subtracted (padding and pixels past np give 0): row r = (c, ky, kx) of the reduction, kp rows */
+static void q_pack_conv(const RtConv2dI8 *p, const int8_t *xg, int s8, int32_t xz, int32_t p0, int32_t np,
+                        int32_t cg, int32_t kp, int16_t *panel) {
+  int32_t by[8], bx[8], r = 0, c = 0, ky = 0, kx = 0, rn = cg * p->kh * p->kw;
+  for (int32_t j = 0; j < 8; j++) {
+    int32_t pj = p0 + RT_MIN(j, np - 1);
+    by[j] = (pj / p->ow) * p->sh - p->pt;
+    bx[j] = (pj % p->ow) * p->sw - p->pl;
+  }
+  /* the 8 pixels on one output row, stride 1: each reduction row is 8 consecutive input bytes when inside */
+  int row8 = np == 8 && p->sw == 1 && by[0] == by[7];
+  v128_t vz = wasm_i16x8_splat((int16_t)xz), v[2];
+  int16_t tmp[8];
+  for (; r < kp; r++) {
+    if (r >= rn) {
+      v[r & 1] = wasm_i32x4_splat(0);
+    } else {
+      int32_t iy0 = by[0] + ky * p->dh, ix0 = bx[0] + kx * p->dw;
+      const int8_t *plane = xg + (ptrdiff_t)c * p->h * p->w_;
+      if (row8 && iy0 >= 0 && iy0 < p->h && ix0 >= 0 && ix0 + 7 < p->w_) {
+        v[r & 1] = wasm_i16x8_sub(q_widen8(plane + (ptrdiff_t)iy0 * p->w_ + ix0, s8), vz);
+      } else {
+        for (int32_t j = 0; j < 8; j++) {
+          int32_t iy = by[j] + ky * p->dh, ix = bx[j] + kx * p->dw;
+          tmp[j] = (int16_t)(j < np && iy >= 0 && iy < p->h && ix >= 0 && ix < p->w_
+                             ? q_ld(plane, (ptrdiff_t)iy * p->w_ + ix, s8) - xz : 0);
+        }
+        v[r & 1] = wasm_v128_load(tmp);
+      }
+      if (++kx == p->kw) { kx = 0; if (++ky == p->kh) { ky = 0; c++; } }
+    }
+    if (r & 1) q_panel_pair(panel, r - 1, v[0], v[1]);
+  }
+}
+
+void rt_conv2d_i8__simd128(const RtConv2dI8 *p) {
+  const int8_t *x = RT_PTR(const int8_t, p->x), *w = RT_PTR(const int8_t, p->w);
+  const int32_t *bias = p->bias ? RT_PTR(const int32_t, p->bias) : 0;
+  int fl = p->flags, xs8 = fl & RT_Q_A_S8, ws8 = fl & RT_Q_B_S8;
+  QOut o = q_out(fl, p->y, p->x_scale, p->w_scale, p->y_scale, p->y_zp);
+  int32_t cg = p->c / p->group, kg = p->k / p->group, rn = cg * p->kh * p->kw, kp = (rn + 1) & ~1;
+  int32_t xz = q_zp(p->x_zp, 0, xs8), np_all = p->oh * p->ow;
+  int16_t *wq = RT_PTR(int16_t, p->scratch);
+  int16_t *panel = wq + ((((ptrdiff_t)p->k * kp * 2 + 15) & ~(ptrdiff_t)15) >> 1);
+  int32_t out[4][8];
+  q_widen_rows(w, rn, p->k, rn, ws8, p->w_zp, (fl & RT_Q_BZP_VEC) != 0, wq, kp);
+  for (int32_t b = 0; b < p->n; b++)
+    for (int32_t g = 0; g < p->group; g++) {
+      const int8_t *xg = x + ((ptrdiff_t)b * p->c + (ptrdiff_t)g * cg) * p->h * p->w_;
+      for (int32_t p0 = 0; p0 < np_all; p0 += 8) {
+        int32_t np = RT_MIN(8, np_all - p0);
+        q_pack_conv(p, xg, xs8, xz, p0, np, cg, kp, panel);
+        for (int32_t i0 = 0; i0 < kg; i0 += 4) {
+          int32_t nr = RT_MIN(4, kg - i0), co0 = g * kg + i0;
+          q_tile(wq + (ptrdiff_t)co0 * kp, kp, nr, panel, out);
+          for (int32_t i = 0; i < nr; i++) {
+            int32_t co = co0 + i, bv = bias ? bias[co] : 0;
+            ptrdiff_t yo = ((ptrdiff_t)b * p->k + co) * np_all + p0;
+            for (int32_t j = 0; j < np; j++) q_emit(&o, yo + j, (int32_t)((uint32_t)out[i][j] + (uint32_t)bv), co);
+          }
+        }
+      }
+    }
+}
+
+RT_EXPORT("rt_matmul_i8") void rt_matmul_i8(const RtMatMulI8 *p) { rt_matmul_i8__simd128(p); }
+RT_EXPORT("rt_conv2d_i8") void rt_conv2d_i8(const RtConv2dI8 *p) { rt_conv2d_i8__simd128(p); }
+#else
+RT_EXPORT("rt_matmul_i8") void rt_matmul_i8(const RtMatMulI8 *p) { rt_matmul_i8__scalar(p); }
+RT_EXPORT("rt_conv2d_i8") void rt_conv2d_i8(const RtConv2dI8 *p) { rt_conv2d_i8__scalar(p); }
+#endif
