@@ -192,15 +192,15 @@ RT_AI rt_f32x8 pick8(rt_i32x8 m, rt_f32x8 b, rt_f32x8 a) { return (rt_f32x8)(((r
  * C (or the residual, first k block) added, then on the last block the row bias, the column bias and
  * relu/clip with wasm's pmax/pmin semantics (a NaN sum stays NaN), as ukr does. FMA where the target
  * has it. */
-#define RT_WIDE_UKR(NAME, V, W, LD, ST, SP, PICK)                                                          \
+#define RT_WIDE_UKR(NAME, R, V, W, LD, ST, SP, PICK)                                                       \
   __attribute__((noinline)) static void NAME(int32_t kc, const float *a, const float *b0, const float *b1, float *c, \
                                              int32_t ldc, const FastEpi *fe, int32_t row, int32_t col, int first,   \
                                              int last) {                                                           \
-    V c0[MR], c1[MR];                                                                                      \
-    for (int i = 0; i < MR; i++) c0[i] = c1[i] = SP(0.0f);                                                 \
+    V c0[R], c1[R];                                                                                      \
+    for (int i = 0; i < R; i++) c0[i] = c1[i] = SP(0.0f);                                                 \
     for (int32_t q = 0; q < kc; q++) {                                                                     \
       V v0 = LD(b0 + W * q), v1 = LD(b1 + W * q);                                                          \
-      for (int i = 0; i < MR; i++) {                                                                       \
+      for (int i = 0; i < R; i++) {                                                                       \
         V va = SP(a[i]);                                                                                   \
         c0[i] = va * v0 + c0[i];                                                                           \
         c1[i] = va * v1 + c1[i];                                                                           \
@@ -209,7 +209,7 @@ RT_AI rt_f32x8 pick8(rt_i32x8 m, rt_f32x8 b, rt_f32x8 a) { return (rt_f32x8)(((r
     }                                                                                                      \
     const float *src = first ? (fe->full ? fe->full + (ptrdiff_t)row * fe->ldf + col : 0) : c;             \
     ptrdiff_t lds = first ? fe->ldf : ldc;                                                                 \
-    for (int i = 0; i < MR; i++) {                                                                         \
+    for (int i = 0; i < R; i++) {                                                                         \
       V v0 = c0[i], v1 = c1[i];                                                                            \
       if (src) { v0 += LD(src + i * lds); v1 += LD(src + i * lds + W); }                                   \
       if (last) {                                                                                          \
@@ -229,7 +229,9 @@ RT_AI rt_f32x8 pick8(rt_i32x8 m, rt_f32x8 b, rt_f32x8 a) { return (rt_f32x8)(((r
       ST(c + i * ldc + W, v1);                                                                             \
     }                                                                                                      \
   }
-RT_WIDE_UKR(ukr16, rt_f32x8, 8, ld8, st8, sp8, pick8)
+RT_WIDE_UKR(ukr16, MR, rt_f32x8, 8, ld8, st8, sp8, pick8)
+RT_WIDE_UKR(ukr16_r4, 4, rt_f32x8, 8, ld8, st8, sp8, pick8)
+RT_WIDE_UKR(ukr16_r3, 3, rt_f32x8, 8, ld8, st8, sp8, pick8)
 
 /* AVX-512 (rt_gemm_wide == 2): a 5 x 32 tile, each row two 16-float vectors (10 of the 32 zmm
  * accumulating). Its B operand is two 16-column strips, made from the 8-column strips packb wrote by
@@ -256,7 +258,18 @@ static void widen_strips(const float *b8, float *b16, int32_t kc, int32_t nstrip
   }
 }
 
-RT_WIDE_UKR(ukr32, rt_f32x16, 16, ld16, st16, sp16, pick16)
+RT_WIDE_UKR(ukr32, MR, rt_f32x16, 16, ld16, st16, sp16, pick16)
+RT_WIDE_UKR(ukr32_r4, 4, rt_f32x16, 16, ld16, st16, sp16, pick16)
+RT_WIDE_UKR(ukr32_r3, 3, rt_f32x16, 16, ld16, st16, sp16, pick16)
+RT_WIDE_UKR(ukr32_r2, 2, rt_f32x16, 16, ld16, st16, sp16, pick16)
+
+/* the wide tiles by the rows of the panel that are valid (the last panel of an M that is not a multiple of
+ * MR); NULL where the 8-column ukr_rows is the better choice (one or two rows: the wide tile's broadcasts
+ * and loads would be spread over too few FMAs) */
+typedef void (*RtWideUkr)(int32_t, const float *, const float *, const float *, float *, int32_t, const FastEpi *,
+                          int32_t, int32_t, int, int);
+static const RtWideUkr ukr32_rows[MR + 1] = {0, 0, ukr32_r2, ukr32_r3, ukr32_r4, ukr32};
+static const RtWideUkr ukr16_rows[MR + 1] = {0, 0, 0, ukr16_r3, ukr16_r4, ukr16};
 #endif
 
 /* ukr for a strip of at most 4 valid columns (the right edge of C, e.g. 49 = 6*8 + 1 pixels of a 7x7
@@ -454,16 +467,17 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
             int32_t col = j0 + s, nv = RT_MIN(NR, nc - s);
             float *ct = c + (ptrdiff_t)row * ldc + col;
 #ifndef __wasm__
-            if (rt_gemm_wide == 2 && fast && mv == MR && nc - s >= 4 * NR) {   /* four strips at once */
-              ukr32(kc, apn, rt_bbuf16 + (ptrdiff_t)s * kc, rt_bbuf16 + (ptrdiff_t)(s + 2 * NR) * kc, ct, ldc, &fe, row, col,
-                    first, last);
-              if (last && !act_in_ukr) rt_act_rows(ct, ldc, MR, 4 * NR, ep->act, ep->act_a, ep->act_b);
+            if (rt_gemm_wide == 2 && fast && ukr32_rows[mv] && nc - s >= 4 * NR) {   /* four strips at once */
+              ukr32_rows[mv](kc, apn, rt_bbuf16 + (ptrdiff_t)s * kc, rt_bbuf16 + (ptrdiff_t)(s + 2 * NR) * kc, ct, ldc, &fe,
+                             row, col, first, last);
+              if (last && !act_in_ukr) rt_act_rows(ct, ldc, mv, 4 * NR, ep->act, ep->act_a, ep->act_b);
               s += 3 * NR;
               continue;
             }
-            if (rt_gemm_wide && fast && mv == MR && nc - s >= 2 * NR) {   /* two strips at once */
-              ukr16(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, rt_bbuf + (ptrdiff_t)(s + NR) * kc, ct, ldc, &fe, row, col, first, last);
-              if (last && !act_in_ukr) rt_act_rows(ct, ldc, MR, 2 * NR, ep->act, ep->act_a, ep->act_b);
+            if (rt_gemm_wide && fast && ukr16_rows[mv] && nc - s >= 2 * NR) {   /* two strips at once */
+              ukr16_rows[mv](kc, apn, rt_bbuf + (ptrdiff_t)s * kc, rt_bbuf + (ptrdiff_t)(s + NR) * kc, ct, ldc, &fe, row, col,
+                             first, last);
+              if (last && !act_in_ukr) rt_act_rows(ct, ldc, mv, 2 * NR, ep->act, ep->act_a, ep->act_b);
               s += NR;
               continue;
             }
