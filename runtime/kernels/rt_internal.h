@@ -453,37 +453,13 @@ RT_AI void rt_memcpy(void *dst, const void *src, size_t n) { __builtin_memcpy(ds
 RT_AI void rt_memset(void *dst, int c, size_t n) { __builtin_memset(dst, c, n); }
 
 #ifndef __wasm__
-/* Native targets: an activation over rows of contiguous floats with the kind switch outside the loops,
- * so that the emitter's O3 vectorizes the scalar formulas at the CPU's width (16 lanes with AVX-512,
- * where the 4-lane rt_act_f32x4 would use a quarter of each register). Results are rt_act1's, the
- * scalar reference. */
-#define RT_ROWS_(expr)                                                                  \
-  for (int32_t i_ = 0; i_ < rows; i_++) {                                               \
-    float *r_ = c + (ptrdiff_t)i_ * ldc;                                                \
-    for (int32_t j_ = 0; j_ < cols; j_++) { float v = r_[j_]; r_[j_] = (expr); }        \
-  }                                                                                     \
-  break
-RT_AI void rt_act_rows(float *c, int32_t ldc, int32_t rows, int32_t cols, int32_t kind, float a, float b) {
-  switch (kind) {
-  case RT_ACT_NONE: break;
-  case RT_ACT_SILU: RT_ROWS_(v * rt_sigmoidf(v));
-  case RT_ACT_SIGMOID: RT_ROWS_(rt_sigmoidf(v));
-  case RT_ACT_HARDSWISH: RT_ROWS_(rt_hardswishf(v));
-  case RT_ACT_HARDSWISH_AFFINE: RT_ROWS_(rt_hardswishf(v) * a + b);
-  case RT_ACT_TANH: RT_ROWS_(rt_tanhf(v));
-  case RT_ACT_LEAKYRELU: RT_ROWS_(v >= 0.0f ? v : a * v);
-  default: RT_ROWS_(rt_act1(kind, a, b, v));
-  }
-}
-#undef RT_ROWS_
-
 /* 16 floats for the native-width loops of the depthwise kernels; rt_relu_clip16 applies relu or clip in
  * registers (as the scalar reference: a NaN stays NaN), any other kind is left to rt_act_rows */
 typedef float rt_v16 __attribute__((__vector_size__(64)));
 typedef float rt_v16u __attribute__((__vector_size__(64), __aligned__(4)));
 typedef int32_t rt_m16 __attribute__((__vector_size__(64)));
 typedef int32_t rt_m16u __attribute__((__vector_size__(64), __aligned__(4)));
-RT_AI rt_v16 rt_splat16(float x) { return (rt_v16){0} + x; }
+RT_AI rt_v16 rt_splat16(float x) { return (rt_v16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }   /* not {0} + x: -0.0 would become +0.0 */
 RT_AI rt_v16 rt_relu_clip16(rt_v16 v, int32_t kind, float a, float b) {
   if (kind != RT_ACT_RELU && kind != RT_ACT_CLIP) return v;
   rt_v16 lo = rt_splat16(kind == RT_ACT_RELU ? 0.0f : a), hi = rt_splat16(b);
@@ -494,6 +470,64 @@ RT_AI rt_v16 rt_relu_clip16(rt_v16 v, int32_t kind, float a, float b) {
 }
 /* the kinds rt_relu_clip16 does not apply */
 RT_AI int rt_act_after16(int32_t kind) { return kind != RT_ACT_NONE && kind != RT_ACT_RELU && kind != RT_ACT_CLIP; }
+
+/* sigmoid over 16 lanes, rt_sigmoid_f32x4's algorithm (e = e^-|x| with the exponent from the float's bits,
+ * f = e / (1 + e), 1 - f for x >= 0) at the native width */
+RT_AI rt_v16 rt_sigmoid16(rt_v16 x) {
+  const rt_v16 magic = rt_splat16(12583039.0f);              /* 1.5 * 2^23 + 127 */
+  rt_m16 xi = (rt_m16)x;
+  rt_v16 z = (rt_v16)(xi | (rt_m16)rt_splat16(-0.0f));       /* -|x| */
+  rt_v16 n = z * RT_LOG2E + magic;
+  rt_v16 sc = (rt_v16)((rt_m16)n << 23);                      /* 2^round(z log2 e) */
+  n = n - magic;
+  rt_v16 t = z - n * RT_LN2_HI;
+  t = t - n * RT_LN2_LO;
+  rt_v16 p = 0.041890114545822144f + t * 0.008312525227665901f;
+  p = 0.16667114198207855f + t * p;
+  p = 0.499992311000824f + t * p;
+  p = 1.0f + t * p;
+  rt_v16 e = sc + (t * sc) * p;
+  rt_v16 f = e / (e + 1.0f);
+  f = (rt_v16)((rt_m16)f & ~(z < -87.33654f));
+  rt_m16 neg = xi >> 31;                                      /* all ones where x < 0 (sign bit) */
+  return (rt_v16)(((rt_m16)f & neg) | ((rt_m16)(1.0f - f) & ~neg));
+}
+
+/* Native targets: an activation over rows of contiguous floats with the kind switch outside the loops,
+ * so that the emitter's O3 vectorizes the scalar formulas at the CPU's width (16 lanes with AVX-512,
+ * where the 4-lane rt_act_f32x4 would use a quarter of each register). Results are rt_act1's, the
+ * scalar reference. */
+#define RT_ROWS_(expr)                                                                  \
+  for (int32_t i_ = 0; i_ < rows; i_++) {                                               \
+    float *r_ = c + (ptrdiff_t)i_ * ldc;                                                \
+    for (int32_t j_ = 0; j_ < cols; j_++) { float v = r_[j_]; r_[j_] = (expr); }        \
+  }                                                                                     \
+  break
+/* the exp-based kinds 16 lanes at a time explicitly (what the vectorizer makes of rt_expf's range checks is
+ * slower), the tail by the scalar formula */
+#define RT_ROWS16_(vexpr, sexpr)                                                                \
+  for (int32_t i_ = 0; i_ < rows; i_++) {                                                       \
+    float *r_ = c + (ptrdiff_t)i_ * ldc;                                                        \
+    int32_t j_ = 0;                                                                             \
+    for (; j_ + 16 <= cols; j_ += 16) { rt_v16 v = *(rt_v16u *)(r_ + j_); *(rt_v16u *)(r_ + j_) = (vexpr); } \
+    for (; j_ < cols; j_++) { float v = r_[j_]; r_[j_] = (sexpr); }                             \
+  }                                                                                             \
+  break
+RT_AI void rt_act_rows(float *c, int32_t ldc, int32_t rows, int32_t cols, int32_t kind, float a, float b) {
+  switch (kind) {
+  case RT_ACT_NONE: break;
+  case RT_ACT_SILU: RT_ROWS16_(v * rt_sigmoid16(v), v * rt_sigmoidf(v));
+  case RT_ACT_SIGMOID: RT_ROWS16_(rt_sigmoid16(v), rt_sigmoidf(v));
+  case RT_ACT_HARDSWISH: RT_ROWS_(rt_hardswishf(v));
+  case RT_ACT_HARDSWISH_AFFINE: RT_ROWS_(rt_hardswishf(v) * a + b);
+  case RT_ACT_TANH: RT_ROWS_(rt_tanhf(v));
+  case RT_ACT_LEAKYRELU: RT_ROWS_(v >= 0.0f ? v : a * v);
+  default: RT_ROWS_(rt_act1(kind, a, b, v));
+  }
+}
+#undef RT_ROWS_
+#undef RT_ROWS16_
+
 #endif
 
 /* ---------------------------------------------------------------- f32x4 math */
