@@ -45,6 +45,26 @@ cc -std=c11 -Wall -Wextra -I. example.c small_cnn.o -o example_o
 node "$here/check_example.mjs" small_cnn.onnx example_so.txt example_o.txt
 ok "docs/abi.md example against small_cnn.so and small_cnn.o"
 
+# two models in one program: their prefixed APIs and internalized kernels do not clash
+"$c" dyn_mlp.onnx -o dyn_mlp.o --max-dim seq=64
+cat > two.c <<'EOF2'
+#include <stdio.h>
+#include "small_cnn.h"
+#include "dyn_mlp.h"
+int main(void) {
+  void *a = small_cnn_create(), *b = dyn_mlp_create();
+  int64_t d[8];
+  if (!a || !b || dyn_mlp_set_dim(b, "seq", 3) || small_cnn_run(a) || dyn_mlp_run(b)) return 1;
+  if (dyn_mlp_output_shape(b, 0, d) != 2 || d[0] != 3 || small_cnn_output_bytes(a, 0) != 40) return 1;
+  small_cnn_destroy(a);
+  dyn_mlp_destroy(b);
+  return 0;
+}
+EOF2
+cc -std=c11 -Wall -Wextra -I. two.c small_cnn.o dyn_mlp.o -o two
+./two
+ok "two models (small_cnn.o, dyn_mlp.o) linked into one program"
+
 # 3. the API contract
 cc -std=c11 -Wall -Wextra -O1 -I. "$here/api_test.c" ./dyn_mlp.so -Wl,-rpath,"$work" -lpthread -o api_test
 ./api_test
