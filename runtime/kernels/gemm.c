@@ -30,24 +30,6 @@ void rt_gemm_f32__scalar(const RtGemm *p) {
     }
 }
 
-/* Element offsets of batch number bi of a MatMul into A and B. */
-static void matmul_batch_offsets(const RtMatMul *p, int32_t bi, ptrdiff_t *ao, ptrdiff_t *bo) {
-  *ao = 0;
-  *bo = 0;
-  for (int32_t d = p->nb - 1; d >= 0; d--) {
-    int32_t idx = bi % p->bdim[d];
-    bi /= p->bdim[d];
-    *ao += (ptrdiff_t)idx * p->astride[d];
-    *bo += (ptrdiff_t)idx * p->bstride[d];
-  }
-}
-
-static int32_t matmul_batches(const RtMatMul *p) {
-  int32_t nbat = 1;
-  for (int32_t d = 0; d < p->nb; d++) nbat *= p->bdim[d];
-  return nbat;
-}
-
 /* B element (q, j) of bfloat16 panels (runtime/pack.h): column 4h+r of a panel row is half h of lane r */
 static float bf16_panel_at(const uint16_t *b, int32_t k, int32_t q, int32_t j) {
   int32_t c = j % 8;
@@ -59,10 +41,10 @@ void rt_matmul_f32__scalar(const RtMatMul *p) {
   const float *a = RT_PTR(const float, p->a), *b = RT_PTR(const float, p->b);
   const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0, *res = p->res ? RT_PTR(const float, p->res) : 0;
   float *y = RT_PTR(float, p->y);
-  int32_t m = p->m, n = p->n, k = p->k, nbat = matmul_batches(p);
+  int32_t m = p->m, n = p->n, k = p->k, nbat = RT_BATCHES(p);
   for (int32_t bi = 0; bi < nbat; bi++) {
     ptrdiff_t ao, bo;
-    matmul_batch_offsets(p, bi, &ao, &bo);
+    RT_BATCH_OFFSETS(p, bi, &ao, &bo);
     float *yb = y + (ptrdiff_t)bi * m * n;
     for (int32_t i = 0; i < m; i++)
       for (int32_t j = 0; j < n; j++) {
@@ -782,7 +764,7 @@ void rt_gemm_f32__simd128(const RtGemm *p) {
 void rt_matmul_f32__simd128(const RtMatMul *p) {
   const float *a = RT_PTR(const float, p->a), *b = RT_PTR(const float, p->b);
   float *y = RT_PTR(float, p->y);
-  int32_t m = p->m, n = p->n, k = p->k, nbat = matmul_batches(p);
+  int32_t m = p->m, n = p->n, k = p->k, nbat = RT_BATCHES(p);
   RtEpilogue ep = {1.0f, 0.0f, 0, 0.0f, 0, 1.0f, 0, 0, 0.0f, p->act.kind, p->act.a, p->act.b};
   if (p->bias) ep.colv = RT_PTR(const float, p->bias);
   const float *res = p->res ? RT_PTR(const float, p->res) : 0;
@@ -800,7 +782,7 @@ void rt_matmul_f32__simd128(const RtMatMul *p) {
     if (fold) { sgemm_panels(nbat * m, n, k, a, k, b, bf16, y, n, &ep); return; }
     for (int32_t bi = 0; bi < nbat; bi++) {
       ptrdiff_t ao, bo;
-      matmul_batch_offsets(p, bi, &ao, &bo);
+      RT_BATCH_OFFSETS(p, bi, &ao, &bo);
       if (res) ep.full = res + (ptrdiff_t)bi * m * n;
       sgemm_panels(m, n, k, a + ao, k, b, bf16, y + (ptrdiff_t)bi * m * n, n, &ep);
     }
@@ -813,7 +795,7 @@ void rt_matmul_f32__simd128(const RtMatMul *p) {
   }
   for (int32_t bi = 0; bi < nbat; bi++) {
     ptrdiff_t ao, bo;
-    matmul_batch_offsets(p, bi, &ao, &bo);
+    RT_BATCH_OFFSETS(p, bi, &ao, &bo);
     if (res) ep.full = res + (ptrdiff_t)bi * m * n;
     rt_sgemm_f32x4(m, n, k, a + ao, k, 1, b + bo, b_ks, b_ns, y + (ptrdiff_t)bi * m * n, n, &ep);
   }

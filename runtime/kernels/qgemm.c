@@ -50,34 +50,16 @@ RT_AI void q_emit(const QOut *o, ptrdiff_t idx, int32_t acc, int32_t c) {
   int32_t v = (int32_t)__builtin_rintf(f) + o->zp;
   if (o->s8) ((int8_t *)o->y)[idx] = (int8_t)v; else ((uint8_t *)o->y)[idx] = (uint8_t)v;
 }
-
-static void q_batch_offsets(const RtMatMulI8 *p, int32_t bi, ptrdiff_t *ao, ptrdiff_t *bo) {
-  *ao = 0;
-  *bo = 0;
-  for (int32_t d = p->nb - 1; d >= 0; d--) {
-    int32_t idx = bi % p->bdim[d];
-    bi /= p->bdim[d];
-    *ao += (ptrdiff_t)idx * p->astride[d];
-    *bo += (ptrdiff_t)idx * p->bstride[d];
-  }
-}
-
-static int32_t q_batches(const RtMatMulI8 *p) {
-  int32_t nbat = 1;
-  for (int32_t d = 0; d < p->nb; d++) nbat *= p->bdim[d];
-  return nbat;
-}
-
 /* ------------------------------------------------------------------ scalar reference */
 
 void rt_matmul_i8__scalar(const RtMatMulI8 *p) {
   const void *a = RT_PTR(const void, p->a), *b = RT_PTR(const void, p->b);
   int fl = p->flags, as8 = fl & RT_Q_A_S8, bs8 = fl & RT_Q_B_S8, bvec = (fl & RT_Q_BZP_VEC) != 0;
   QOut o = q_out(fl, p->y, p->a_scale, p->b_scale, p->y_scale, p->y_zp);
-  int32_t m = p->m, n = p->n, k = p->k, nbat = q_batches(p), az = q_zp(p->a_zp, 0, as8);
+  int32_t m = p->m, n = p->n, k = p->k, nbat = RT_BATCHES(p), az = q_zp(p->a_zp, 0, as8);
   for (int32_t bi = 0; bi < nbat; bi++) {
     ptrdiff_t ao, bo, yo = (ptrdiff_t)bi * m * n;
-    q_batch_offsets(p, bi, &ao, &bo);
+    RT_BATCH_OFFSETS(p, bi, &ao, &bo);
     for (int32_t i = 0; i < m; i++)
       for (int32_t j = 0; j < n; j++) {
         int32_t acc = 0, bz = q_zp(p->b_zp, bvec ? j : 0, bs8);
@@ -189,14 +171,14 @@ void rt_matmul_i8__simd128(const RtMatMulI8 *p) {
   const int8_t *a = RT_PTR(const int8_t, p->a), *b = RT_PTR(const int8_t, p->b);
   int fl = p->flags, as8 = fl & RT_Q_A_S8, bs8 = fl & RT_Q_B_S8, bvec = (fl & RT_Q_BZP_VEC) != 0;
   QOut o = q_out(fl, p->y, p->a_scale, p->b_scale, p->y_scale, p->y_zp);
-  int32_t m = p->m, n = p->n, k = p->k, kp = (k + 1) & ~1, nbat = q_batches(p);
+  int32_t m = p->m, n = p->n, k = p->k, kp = (k + 1) & ~1, nbat = RT_BATCHES(p);
   int16_t *aw = RT_PTR(int16_t, p->scratch);
   int16_t *panel = aw + ((((ptrdiff_t)m * kp * 2 + 15) & ~(ptrdiff_t)15) >> 1);
   int32_t out[4][8];
   int16_t zp[8];
   for (int32_t bi = 0; bi < nbat; bi++) {
     ptrdiff_t ao, bo, yo = (ptrdiff_t)bi * m * n;
-    q_batch_offsets(p, bi, &ao, &bo);
+    RT_BATCH_OFFSETS(p, bi, &ao, &bo);
     q_widen_rows(a + ao, k, m, k, as8, p->a_zp, 0, aw, kp);
     for (int32_t j0 = 0; j0 < n; j0 += 8) {
       int32_t nc = RT_MIN(8, n - j0);

@@ -55,6 +55,28 @@
 #undef K
 #endif
 
+/* Batched matmul blocks (RtMatMul, RtMatMulI8) share their broadcast description: nb batch dims of sizes
+ * bdim[], with element strides astride[]/bstride[] into A and B. */
+RT_AI int32_t rt_batches(int32_t nb, const int32_t *bdim) {
+  int32_t nbat = 1;
+  for (int32_t d = 0; d < nb; d++) nbat *= bdim[d];
+  return nbat;
+}
+/* element offsets of batch number bi into A and B */
+RT_AI void rt_batch_offsets(int32_t nb, const int32_t *bdim, const int32_t *astride, const int32_t *bstride, int32_t bi,
+                            ptrdiff_t *ao, ptrdiff_t *bo) {
+  *ao = 0;
+  *bo = 0;
+  for (int32_t d = nb - 1; d >= 0; d--) {
+    int32_t idx = bi % bdim[d];
+    bi /= bdim[d];
+    *ao += (ptrdiff_t)idx * astride[d];
+    *bo += (ptrdiff_t)idx * bstride[d];
+  }
+}
+#define RT_BATCHES(p) rt_batches((p)->nb, (p)->bdim)
+#define RT_BATCH_OFFSETS(p, bi, ao, bo) rt_batch_offsets((p)->nb, (p)->bdim, (p)->astride, (p)->bstride, (bi), (ao), (bo))
+
 /* ---------------------------------------------------------------- scalar math */
 
 RT_AI uint32_t rt_f2u(float f) { union { float f; uint32_t u; } v; v.f = f; return v.u; }
