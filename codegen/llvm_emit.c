@@ -144,6 +144,8 @@ static int define_graph(Graph *g, LLVMContextRef cx, LLVMModuleRef m, const Prog
   LLVMValueRef params = L(LLVMGetParam)(fn, 0);
   for (int i = 0; i < p->ncalls; i++) {
     const char *kname = cg_kernel_names[p->calls[i].kernel];
+    /* native targets keep transformed weights precomputed (Target.init_transforms is false for them) */
+    if (p->calls[i].once) { L(LLVMDisposeBuilder)(b); return ir_errorf(g, NULL, "internal: a start-up call (%s) in a native library", kname); }
     LLVMValueRef k = L(LLVMGetNamedFunction)(m, kname);
     if (!k || L(LLVMIsDeclaration)(k)) { L(LLVMDisposeBuilder)(b); return ir_errorf(g, NULL, "internal: kernel %s is missing from the native runtime", kname); }
     LLVMValueRef off = L(LLVMConstInt)(i64, p->calls[i].param_off, 0);

@@ -81,7 +81,7 @@ int cg_call(LowerCtx *cx, int kernel, const void *params, size_t size, const Nod
     }
     p->patches[p->npatches++] = (CgPatch){(uint32_t)(off + cx->pend[i].field_off), cx->pend[i].value};
   }
-  p->calls[p->ncalls++] = (CgCall){kernel, (uint32_t)off, (uint32_t)size, n ? n->name : ""};
+  p->calls[p->ncalls++] = (CgCall){kernel, (uint32_t)off, (uint32_t)size, n ? n->name : "", false};
   p->used[kernel] = true;
   return 0;
 }
@@ -131,13 +131,36 @@ int cg_lower(Graph *g, uint32_t base, Program *p) {
     if (!p->params) return ir_errorf(g, NULL, "out of memory");
     p->params_size = (size_t)p->nrt * 4;
   }
-  /* weights blob */
-  p->weights_size = (size_t)g->weights_size;
+  /* weights blob: the shipped constants; the ones computed when the module starts lie after it, in memory
+   * reserved up to arena_addr, each written by a `once` call (the first calls of the Program) */
+  p->weights_size = (size_t)g->shipped_size;
   p->weights = calloc(p->weights_size ? p->weights_size : 1, 1);
   if (!p->weights) return ir_errorf(g, NULL, "out of memory for %zu bytes of weights", p->weights_size);
   for (int i = 0; i < g->nvalues; i++) {
     Value *v = g->values[i];
-    if (v->kind == VK_CONST && v->offset >= 0 && !v->alias) memcpy(p->weights + v->offset, v->data, (size_t)ir_nbytes(v));
+    if (v->kind == VK_CONST && v->offset >= 0 && !v->alias && !v->init_kind) {
+      if (!v->data || v->offset + ir_nbytes(v) > g->shipped_size) return ir_errorf(g, NULL, "internal: constant '%s' has no place among the shipped weights", v->name);
+      memcpy(p->weights + v->offset, v->data, (size_t)ir_nbytes(v));
+    }
+  }
+  for (int i = 0; i < g->nvalues; i++) {
+    Value *v = g->values[i];
+    if (v->kind != VK_CONST || v->offset < 0 || !v->init_kind) continue;
+    const Value *w = v->init_src;
+    if (!w || w->offset < 0 || !ir_shape_known(w) || w->rank < 3 || (v->init_kind == IR_INIT_WINO && w->rank != 4) ||
+        (v->init_kind != IR_INIT_WINO && v->init_kind != IR_INIT_CONVPACK))
+      return ir_errorf(g, NULL, "internal: start-up constant '%s' has no known transform", v->name);
+    int32_t k = (int32_t)w->dims[0].c;
+    int rc;
+    if (v->init_kind == IR_INIT_WINO) {
+      RtWinoPack wp = {cg_addr(&cx, w), cg_addr(&cx, v), k, (int32_t)w->dims[1].c, v->init_arg};
+      rc = cg_call(&cx, K_wino_pack_f32, &wp, sizeof wp, NULL);
+    } else {
+      RtConvPack cp = {cg_addr(&cx, w), cg_addr(&cx, v), k, (int32_t)(ir_numel(w) / k), v->init_arg};
+      rc = cg_call(&cx, K_conv_pack_f32, &cp, sizeof cp, NULL);
+    }
+    if (rc) return -1;
+    p->calls[p->ncalls - 1].once = true;
   }
   /* kernel calls */
   for (int i = 0; i < g->nnodes; i++) {

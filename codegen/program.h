@@ -3,7 +3,8 @@
  * Lowering (codegen/lower.c) fills a Program from a planned Graph; emitters (codegen/wasm_emit.c,
  * later an LLVM one) only serialize it. Layout of linear memory, all addresses absolute:
  *   [0, base)                      what the runtime module itself uses (stack, static data)
- *   [weights_addr, +weights_size)  constant tensors
+ *   [weights_addr, +weights_size)  constant tensors shipped in the output
+ *   [.., arena_addr)               constants the module computes when it starts (`once` calls)
  *   [arena_addr, +arena_size)      inputs, outputs, intermediates, scratch (static plan)
  *   [params_addr, +params_size)    the kernels' parameter blocks (runtime/rt_abi.h)
  */
@@ -26,6 +27,8 @@ typedef struct {
   uint32_t param_off;       /* offset of the block within Program.params */
   uint32_t param_size;
   const char *node;         /* node it came from (for listings and errors) */
+  bool once;                /* run once, before the first run's other calls (constants computed when the
+                               module starts: ir_init_const); these come first in Program.calls */
 } CgCall;
 
 typedef struct {

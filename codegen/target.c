@@ -30,6 +30,7 @@ int cg_target_init(Target *t, const char *triple, const char *cpu, char *err, si
   t->features = "";
   if (!triple || !strcmp(triple, "wasm32") || !strcmp(triple, "wasm32-unknown-unknown")) {
     t->arch = TARGET_WASM32;
+    t->init_transforms = true;
     if (cpu) { snprintf(err, errsize, "--cpu applies to native targets (--target x86_64-linux-gnu or aarch64-linux-gnu)"); return -1; }
     return 0;
   }

@@ -4,6 +4,7 @@
  * (unused kernels disappear, small ones inline) and writes the file atomically. */
 #define _POSIX_C_SOURCE 200809L
 #include "wasm_emit.h"
+#include "wasm_relax.h"
 
 #include <binaryen-c.h>
 #include <errno.h>
@@ -13,11 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static BinaryenModuleRef read_kernels(void) {
-  char *copy = malloc(o2w_kernels_wasm_len);
+/* the baseline kernel module, or the relaxed-SIMD one (its relaxed operations as placeholder imports) */
+static BinaryenModuleRef read_kernels(bool relaxed) {
+  const unsigned char *k = relaxed ? o2w_kernels_relaxed_wasm : o2w_kernels_wasm;
+  unsigned long n = relaxed ? o2w_kernels_relaxed_wasm_len : o2w_kernels_wasm_len;
+  char *copy = malloc(n);
   if (!copy) return NULL;
-  memcpy(copy, o2w_kernels_wasm, o2w_kernels_wasm_len);
-  BinaryenModuleRef m = BinaryenModuleRead(copy, o2w_kernels_wasm_len);
+  memcpy(copy, k, n);
+  BinaryenModuleRef m = BinaryenModuleRead(copy, n);
   free(copy);
   BinaryenModuleSetFeatures(m, BinaryenFeatureMVP() | BinaryenFeatureSIMD128() | BinaryenFeatureBulkMemory() |
                                    BinaryenFeatureSignExt() | BinaryenFeatureMutableGlobals() |
@@ -35,7 +39,7 @@ static int heap_base(Graph *g, BinaryenModuleRef m, uint32_t *base) {
 }
 
 int cg_wasm_base(Graph *g, uint32_t *base) {
-  BinaryenModuleRef m = read_kernels();
+  BinaryenModuleRef m = read_kernels(false);
   if (!m) return ir_errorf(g, NULL, "internal: cannot read the kernel module");
   int r = heap_base(g, m, base);
   BinaryenModuleDispose(m);
@@ -149,7 +153,7 @@ static char *profile_json(const Program *p) {
 }
 
 int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions *o, WasmStats *st) {
-  BinaryenModuleRef m = read_kernels();
+  BinaryenModuleRef m = read_kernels(o && o->relaxed);
   if (!m) return ir_errorf(g, NULL, "internal: cannot read the kernel module");
   uint32_t base;
   if (heap_base(g, m, &base)) { BinaryenModuleDispose(m); return -1; }
@@ -203,7 +207,25 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
   for (int i = 0; i < p->npatches; i++)
     body[nb++] = BinaryenStore(m, 4, 0, 4, i32c(m, p->params_addr + p->patches[i].param_off),
                               dim_expr(m, p, p->patches[i].value), BinaryenTypeInt32());
-  for (int i = 0; i < p->ncalls; i++) {
+  /* the `once` calls (constants the module computes when it starts; a prefix of the calls) run on the first
+   * run only, guarded by a global: by then every loader has put the shipped weights in memory */
+  int nonce = 0;
+  while (nonce < p->ncalls && p->calls[nonce].once) nonce++;
+  for (int i = nonce; i < p->ncalls; i++)
+    if (p->calls[i].once) { free(body); ret = ir_errorf(g, NULL, "internal: a start-up call after the first kernel call"); goto out; }
+  if (nonce) {
+    BinaryenExpressionRef *first = malloc(((size_t)nonce + 1) * sizeof *first);
+    for (int i = 0; i < nonce; i++) {
+      BinaryenExpressionRef arg = i32c(m, p->params_addr + p->calls[i].param_off);
+      first[i] = BinaryenCall(m, fname[p->calls[i].kernel], &arg, 1, BinaryenTypeNone());
+    }
+    first[nonce] = BinaryenGlobalSet(m, "o2w_started", i32c(m, 1));
+    BinaryenAddGlobal(m, "o2w_started", BinaryenTypeInt32(), true, i32c(m, 0));
+    body[nb++] = BinaryenIf(m, BinaryenUnary(m, BinaryenEqZInt32(), BinaryenGlobalGet(m, "o2w_started", BinaryenTypeInt32())),
+                            BinaryenBlock(m, NULL, first, (BinaryenIndex)nonce + 1, BinaryenTypeNone()), NULL);
+    free(first);
+  }
+  for (int i = nonce; i < p->ncalls; i++) {
     BinaryenExpressionRef arg = i32c(m, p->params_addr + p->calls[i].param_off);
     body[nb++] = BinaryenCall(m, fname[p->calls[i].kernel], &arg, 1, BinaryenTypeNone());
   }
@@ -258,6 +280,19 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
   }
   if (!BinaryenModuleValidate(m)) { ret = ir_errorf(g, NULL, "internal: the generated module does not validate"); goto out; }
   BinaryenModuleAllocateAndWriteResult r = BinaryenModuleAllocateAndWrite(m, NULL);
+  if (o && o->relaxed) {                      /* the placeholders become relaxed-SIMD instructions */
+    uint8_t *rb;
+    size_t rn;
+    char err[200];
+    if (cg_wasm_relax(r.binary, r.binaryBytes, &rb, &rn, err, sizeof err)) {
+      free(r.binary); free(r.sourceMap);
+      ret = ir_errorf(g, NULL, "internal: relaxed-SIMD rewrite: %s", err);
+      goto out;
+    }
+    free(r.binary);
+    r.binary = rb;
+    r.binaryBytes = rn;
+  }
   ret = write_atomic(g, path, r.binary, r.binaryBytes);
   if (ret && st) st->write_failed = true;
   if (st) { st->module_bytes = r.binaryBytes; st->code_bytes = code_only; st->kernels = nused; }

@@ -18,6 +18,7 @@ typedef struct {
 int cg_wasm_base(Graph *g, uint32_t *base);
 typedef struct {
   bool profile;   /* keep the kernels exported and list the calls in the section onnx2wasm.profile */
+  bool relaxed;   /* the relaxed-SIMD module (f32x4.relaxed_madd in the kernels): needs an engine that has it */
 } WasmOptions;
 /* path "-" writes the module to stdout */
 int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions *o, WasmStats *st);
@@ -25,4 +26,7 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
 /* the kernel module embedded at build time (runtime/kernels, compiled to wasm32) */
 extern const unsigned char o2w_kernels_wasm[];
 extern const unsigned long o2w_kernels_wasm_len;
+/* the same kernels with relaxed-SIMD placeholders (runtime/build-kernels.sh --relaxed-imports) */
+extern const unsigned char o2w_kernels_relaxed_wasm[];
+extern const unsigned long o2w_kernels_relaxed_wasm_len;
 #endif

@@ -52,6 +52,10 @@ static const char usage[] =
   "  --print-program        print the lowered kernel-call list to stderr\n"
   "  --verify               check the IR's structure after every pass\n"
   "  --stats                print one summary line (sizes, kernels) to stdout\n"
+  "  --simd baseline|relaxed  the .wasm's vector instructions: SIMD128 (default, runs everywhere), or\n"
+  "                         also relaxed SIMD (f32x4.relaxed_madd in the GEMM and conv kernels: Chromium,\n"
+  "                         Firefox; Node 20 only with --experimental-wasm-relaxed-simd). Results may\n"
+  "                         differ from the baseline's by FMA rounding\n"
   "  --profile              keep the kernels exported and list every call in the custom\n"
   "                         section onnx2wasm.profile (for bench/profile.mjs; larger module)\n"
   "  --list-passes          list the passes in pipeline order and exit\n"
@@ -148,6 +152,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--no-bf16-weights")) no_bf16 = true;
     else if (!strcmp(a, "--stats")) stats = true;
     else if (!strcmp(a, "--profile")) wo.profile = true;
+    else if (opt_value(argc, argv, &i, "--simd", &v)) {
+      if (!v) return die_usage("missing value for", a);
+      if (!strcmp(v, "relaxed")) wo.relaxed = true;
+      else if (!strcmp(v, "baseline")) wo.relaxed = false;
+      else return die_usage("--simd expects baseline or relaxed", v);
+    }
     else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) ;
     else if (!strcmp(a, "--list-passes")) {
       for (int k = 0; k < pass_count; k++) printf("%-14s -O%d  %s\n", pass_table[k].name, pass_table[k].min_level, pass_table[k].desc);
@@ -176,6 +186,7 @@ int main(int argc, char **argv) {
   if (cg_target_init(&target, triple, cpu, terr, sizeof terr)) return die_usage(terr, NULL);
   if (out && native_out != cg_target_native(&target))
     return die_usage(native_out ? "a .so/.o output needs a native --target" : "a native --target writes a .so or .o output", out);
+  if (native_out && wo.relaxed) return die_usage("--simd relaxed is for .wasm output (native code uses the target's FMA)", NULL);
   char prefix[128], *header = NULL;
   if (native_out) {
     if (cg_c_prefix(name ? name : out, prefix, sizeof prefix, !name)) return die_usage("--name must be a C identifier", name);
@@ -187,6 +198,7 @@ int main(int argc, char **argv) {
   }
 
   Graph *g = fe_load(in, &fe);
+  g->target = &target;
   g->no_winograd = no_winograd;
   g->no_bf16_weights = no_bf16;
   PassOptions po = {.opt_level = level, .print_after = print_after, .dump = stderr, .verify = verify, .ndisabled = po_disabled_n};

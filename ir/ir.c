@@ -187,6 +187,17 @@ Value *ir_const(Graph *g, const char *name, DType dt, int rank, const int64_t *d
   return v;
 }
 
+Value *ir_init_const(Graph *g, const char *name, DType dt, int rank, const int64_t *dims, int kind, Value *src, int arg) {
+  Value *v = ir_value(g, name);
+  v->kind = VK_CONST;
+  v->dt = dt;
+  ir_set_shape(v, rank, dims);
+  v->init_kind = kind;
+  v->init_src = src;
+  v->init_arg = arg;
+  return v;
+}
+
 static Node *node_new(Graph *g, const char *op_type, int opset) {
   Node *n = ir_alloc(&g->arena, sizeof *n);
   n->op_type = ir_strdup(&g->arena, op_type);

@@ -103,8 +103,14 @@ typedef struct Value {
   int cap_axis;
   struct Value *resident_in;     /* a graph input stored in the first dims[cap_axis] slots of this
                                     graph output's storage, so the host need not copy it in */
+  /* a constant the module computes when it starts instead of shipping it (data is NULL): init_kind says
+   * how (IR_INIT_*), from the constant init_src (shipped), with init_arg (the Winograd tile size) */
+  int init_kind;
+  struct Value *init_src;
+  int init_arg;
   int id;
 } Value;
+enum { IR_INIT_NONE = 0, IR_INIT_WINO = 1, IR_INIT_CONVPACK = 2 };   /* init_arg: tile size / group */
 
 /* ---- size arithmetic and the limit policy ----
  * Shapes come from the model, so their products and sums may overflow int64: every size, stride and
@@ -181,6 +187,8 @@ typedef struct Graph {
   const char *model_dir;         /* folder of the model file (external data) */
   const char *name;
   int64_t weights_size, arena_size; /* memory plan results (passes/plan.c) */
+  int64_t shipped_size;          /* the part of weights_size with bytes in the output; past it, the constants
+                                    computed when the module starts (Value.init_kind) */
   char err[1024];
   bool failed;
   const Node *cur;               /* the node whose hook runs (infer, lower): named by errors raised below
@@ -188,12 +196,15 @@ typedef struct Graph {
   int debug_verify;
   bool no_winograd;              /* --no-winograd: 3x3 convs keep the direct GEMM kernel */
   bool no_bf16_weights;          /* --no-bf16-weights: MatMul panels stay float32 even when bfloat16 is exact */
+  const struct Target *target;   /* what the output is for (codegen/target.h); NULL: the wasm32 defaults */
 } Graph;
 
 Graph *ir_graph_new(void);
 void ir_graph_free(Graph *g);
 Value *ir_value(Graph *g, const char *name);   /* new value (names need not be unique) */
 Value *ir_const(Graph *g, const char *name, DType dt, int rank, const int64_t *dims, const void *data);
+/* a constant computed when the module starts (Value.init_kind) from src: no data at compile time */
+Value *ir_init_const(Graph *g, const char *name, DType dt, int rank, const int64_t *dims, int kind, Value *src, int arg);
 Node *ir_node(Graph *g, const char *name, const char *op_type, int opset);
 Node *ir_node_detached(Graph *g, const char *name, const char *op_type, int opset); /* not in g->nodes (index -1); name required */
 void ir_insert_nodes(Graph *g, int pos, Node *const *ns, int k); /* detached nodes into g->nodes at pos, in order */

@@ -4,10 +4,15 @@
  * half the bytes to stream, the same products; --no-bf16-weights keeps float32); the
  * node keeps its ONNX-layout weight for inference and carries the packed copy in Node.wpack, which
  * lowering passes to the kernel. 3x3 stride-1 convs chosen by op_conv_winograd get
- * Winograd-transformed weights instead (Node.wino = tile size). */
+ * Winograd-transformed weights instead (Node.wino = tile size). Both enlarge the weights (Winograd 4x, the
+ * panels' zero rows up to a multiple of MR), so for a target that defers such transforms
+ * (Target.init_transforms: wasm) they are constants the module computes when it starts (ir_init_const,
+ * lowered to `once` calls of rt_wino_pack_f32 / rt_conv_pack_f32) and the download keeps w as the ONNX file
+ * has it; a conv whose panels need no zero rows is packed here (the same bytes, nothing to gain). */
 #include "passes.h"
 #include "../ir/ops.h"
 #include "../runtime/pack.h"
+#include "../codegen/target.h"
 
 #include <stdlib.h>
 
@@ -39,8 +44,13 @@ int pass_pack_weights(Graph *g) {
       int64_t nf = (int64_t)rt_wino_packed_floats(k, c, m);
       char name[256];
       snprintf(name, sizeof name, "%s.wino%d", w->name, m);
-      Value *pw = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
-      rt_pack_wino_weights(w->data, pw->data, k, c, m);
+      Value *pw;
+      if (!g->target || g->target->init_transforms) {   /* computed when the module starts, from w */
+        pw = ir_init_const(g, name, DT_FLOAT, 1, &nf, IR_INIT_WINO, w, m);
+      } else {
+        pw = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
+        rt_pack_wino_weights(w->data, pw->data, k, c, m);
+      }
       n->wpack = pw;
       n->wino = m;
       continue;
@@ -49,8 +59,13 @@ int pass_pack_weights(Graph *g) {
     int64_t nf = (int64_t)rt_conv2d_packed_floats(k, crs, group);
     char name[256];
     snprintf(name, sizeof name, "%s.packed", w->name);
-    Value *pw = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
-    rt_pack_conv2d_weights(w->data, pw->data, k, crs, group);
+    Value *pw;
+    if ((!g->target || g->target->init_transforms) && nf > ir_numel(w))   /* zero rows added: pack at start-up */
+      pw = ir_init_const(g, name, DT_FLOAT, 1, &nf, IR_INIT_CONVPACK, w, group);
+    else {
+      pw = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
+      rt_pack_conv2d_weights(w->data, pw->data, k, crs, group);
+    }
     n->wpack = pw;
   }
   ir_recount_uses(g);

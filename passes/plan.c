@@ -61,17 +61,24 @@ int pass_plan(Graph *g) {
       if (n->out[k] && ir_nbytes_max(g, n->out[k]) < 0) return ir_errorf(g, n, "the rank of output '%s' is unknown", n->out[k]->name);
   }
   for (int i = 0; i < g->nvalues; i++)
-    if (g->values[i]->kind == VK_CONST && !g->values[i]->data && g->values[i]->nuses)
+    if (g->values[i]->kind == VK_CONST && !g->values[i]->data && !g->values[i]->init_kind && g->values[i]->nuses)
       return ir_errorf(g, g->values[i]->producer, "'%s' depends on run-time dims and is read by a kernel; not supported yet", g->values[i]->name);
-  /* 3. weights: every constant a live node reads */
+  /* 3. weights: every constant a live node reads (for one the module computes when it starts, its source),
+   *    then after them the constants computed at the start: shipped bytes first, the rest only reserved */
   int64_t woff = 0;
   Value *reads[IR_MAX_IO + 3];
-  for (int i = 0; i < g->nnodes; i++) {
-    int nr = ir_node_reads(g->nodes[i], reads);
-    for (int k = 0; k < nr; k++) {
-      Value *v = reads[k];
-      if (v->kind == VK_CONST && v->offset < 0) { v->offset = woff; woff = align_up(woff + ir_nbytes_max(g, v)); }
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < g->nnodes; i++) {
+      int nr = ir_node_reads(g->nodes[i], reads);
+      for (int k = 0; k < nr; k++) {
+        Value *v = reads[k];
+        if (v->kind != VK_CONST) continue;
+        if (pass == 0 && v->init_kind) v = v->init_src;
+        else if (pass == 1 && !v->init_kind) continue;
+        if (v->offset < 0) { v->offset = woff; woff = align_up(woff + ir_nbytes_max(g, v)); }
+      }
     }
+    if (pass == 0) g->shipped_size = woff;
   }
   g->weights_size = woff;
   /* 4. liveness: last reader of each root */

@@ -1,8 +1,11 @@
 #!/bin/sh
 # build-kernels.sh — compile runtime/kernels/*.c into one freestanding wasm32 SIMD128 module.
-# Usage: runtime/build-kernels.sh [--relaxed] OUT.wasm     (prints nothing on success)
-#   --relaxed: also -mrelaxed-simd (the GEMM micro-kernel then uses f32x4.relaxed_madd). Experimental, not
-#   used by the compiler; needs node --experimental-wasm-relaxed-simd (bench/gemm/run.mjs --relaxed).
+# Usage: runtime/build-kernels.sh [--relaxed | --relaxed-imports] OUT.wasm     (prints nothing on success)
+#   --relaxed: also -mrelaxed-simd (the kernels then use f32x4.relaxed_madd, rt_madd_f32x4 in rt_vec.h); a
+#   module to load directly, with node --experimental-wasm-relaxed-simd (bench/gemm/run.mjs --relaxed).
+#   --relaxed-imports: the same operations as calls to functions imported from "o2w_relaxed", the form the
+#   compiler embeds for `onnx2wasm --simd relaxed` (binaryen 108 cannot read the relaxed opcodes;
+#   codegen/wasm_relax.c puts the instructions in after it).
 # The compiler's CMake mirrors these commands; keep the flag variables below in sync with it.
 set -eu
 
@@ -14,9 +17,12 @@ KERNEL_LDFLAGS="--no-entry --stack-first -z stack-size=65536 --export=__heap_bas
 if [ "${1:-}" = "--relaxed" ]; then
   KERNEL_CFLAGS="$KERNEL_CFLAGS -mrelaxed-simd"
   shift
+elif [ "${1:-}" = "--relaxed-imports" ]; then
+  KERNEL_CFLAGS="$KERNEL_CFLAGS -DRT_RELAXED_IMPORTS"
+  shift
 fi
 if [ $# -ne 1 ]; then
-  echo "usage: $0 [--relaxed] OUT.wasm" >&2
+  echo "usage: $0 [--relaxed | --relaxed-imports] OUT.wasm" >&2
   exit 2
 fi
 out="$1"

@@ -2,6 +2,7 @@
  * 8-column panels (layouts in pack.h). */
 #include "pack.h"
 #include "rt_abi.h"
+#include "prepack.h"
 
 #define MR RT_CONV_PACK_MR
 
@@ -15,18 +16,7 @@ size_t rt_conv2d_packed_floats(int k, int crs, int group) {
   return (size_t)group * panels * MR * (size_t)crs;
 }
 
-void rt_pack_conv2d_weights(const float *w, float *out, int k, int crs, int group) {
-  size_t kpg = (size_t)k / (size_t)group, panels = (kpg + MR - 1) / MR, n = (size_t)crs;
-  for (size_t g = 0; g < (size_t)group; g++)
-    for (size_t p = 0; p < panels; p++) {
-      float *dst = out + (g * panels + p) * MR * n;
-      for (size_t q = 0; q < n; q++)
-        for (size_t r = 0; r < MR; r++) {
-          size_t row = p * MR + r;
-          dst[q * MR + r] = row < kpg ? w[(g * kpg + row) * n + q] : 0.0f;
-        }
-    }
-}
+void rt_pack_conv2d_weights(const float *w, float *out, int k, int crs, int group) { rt_conv_pack_weights(w, out, k, crs, group); }
 
 size_t rt_matmul_panels_floats(int k, int n) {
   if (k <= 0 || n <= 0) return 0;
@@ -65,41 +55,14 @@ void rt_pack_matmul_panels_bf16(const float *b, unsigned short *out, int k, int 
         }
 }
 
-/* ---- Winograd F(m x m, 3x3) weights: U = G g G^T per (output, input) channel pair, in double ---- */
-
-static const double wino_g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-static const double wino_g4[6][3] = {{1.0 / 4, 0, 0},
-                                     {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                     {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                     {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                     {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                     {0, 0, 1}};
+/* ---- Winograd F(m x m, 3x3) weights: U = G g G^T per (output, input) channel pair (prepack.h) ---- */
 
 size_t rt_wino_packed_floats(int k, int c, int m) {
   size_t a = (size_t)m + 2;
   return a * a * rt_conv2d_packed_floats(k, c, 1);
 }
 
-void rt_pack_wino_weights(const float *w, float *out, int k, int c, int m) {
-  const int a = m + 2;
-  const double *gm = m == 2 ? &wino_g2[0][0] : &wino_g4[0][0];
-  size_t per = rt_conv2d_packed_floats(k, c, 1);
-  for (size_t i = 0; i < (size_t)a * a * per; i++) out[i] = 0.0f;
-  for (int ko = 0; ko < k; ko++)
-    for (int ci = 0; ci < c; ci++) {
-      const float *g = w + ((size_t)ko * c + ci) * 9;
-      double t[6][3], u[6][6];
-      for (int r = 0; r < a; r++) /* t = G g */
-        for (int j = 0; j < 3; j++) t[r][j] = gm[r * 3] * g[j] + gm[r * 3 + 1] * g[3 + j] + gm[r * 3 + 2] * g[6 + j];
-      for (int r = 0; r < a; r++) /* u = t G^T */
-        for (int s = 0; s < a; s++) u[r][s] = t[r][0] * gm[s * 3] + t[r][1] * gm[s * 3 + 1] + t[r][2] * gm[s * 3 + 2];
-      for (int r = 0; r < a; r++)
-        for (int s = 0; s < a; s++) {
-          float *dst = out + (size_t)(r * a + s) * per;
-          dst[((size_t)(ko / MR) * c + ci) * MR + ko % MR] = (float)u[r][s];
-        }
-    }
-}
+void rt_pack_wino_weights(const float *w, float *out, int k, int c, int m) { rt_wino_transform_weights(w, out, k, c, m); }
 
 int rt_conv_wino_tile_rows(int c, int k, int oh, int ow, int m) {
   /* V and M of one block within ~2 MiB (the L2 of the reference machine; measured: 1 MiB streams the weights more often, 4 MiB is no faster) */

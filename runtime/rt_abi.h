@@ -352,7 +352,7 @@ typedef struct {
 /* Winograd convolution F(m x m, 3x3) (m = 2 or 4) of a 3x3, stride 1, dilation 1, group 1 Conv, NCHW f32:
  * y = act(conv(x, w) + bias[k] + res), as RtConv2d (pt/pl: top/left padding, the rest implied by oh/ow;
  * y may be the same buffer as res). u holds the transformed weights G w G^T (computed at compile time,
- * runtime/pack.h rt_pack_wino_weights): for each of the (m+2)^2 tile positions, k x c in the packed panel
+ * runtime/pack.h rt_pack_wino_weights, or by rt_wino_pack_f32 when the module starts): for each of the (m+2)^2 tile positions, k x c in the packed panel
  * layout of RtConv2d.wpacked.
  * Tiles of m x m outputs are processed tile_rows tile rows at a time (a block of tile_rows * ceil(ow/m)
  * tiles); scratch holds, per block, the transformed input V[pos][c][tiles], the GEMM products
@@ -366,6 +366,16 @@ typedef struct {
   uint32_t scratch_bytes;
   RtAct act;
 } RtConvWino;
+
+/* The packed weights of one conv (runtime/prepack.h, the layout RtConv2d.wpacked reads), computed by a wasm module
+ * on its first run for the convs whose packed weights it does not ship (see RtWinoPack). */
+typedef struct { RtAddr w, u; int32_t k, crs, group; } RtConvPack;
+
+/* The Winograd weight transform of one conv, u = G w G^T (runtime/prepack.h; w: ONNX layout [k][c][3][3], u:
+ * the layout RtConvWino.u reads). A wasm module runs it once, at its first run, for the convs whose
+ * transformed weights it does not ship (Program calls marked `once`): the download keeps w's 9 floats per
+ * channel pair instead of (m+2)^2. */
+typedef struct { RtAddr w, u; int32_t k, c, m; } RtWinoPack;
 
 /* Floats between the per-position matrices of the Winograd kernel's scratch holding n floats each: an odd
  * number of 64-byte lines, so that the (m+2)^2 values of one tile (one per matrix) fall in different cache

@@ -133,3 +133,6 @@ export function load(
   bytesOrModule: ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response,
   opts?: LoadOptions,
 ): Promise<Model>;
+
+/** true when this engine runs relaxed-SIMD modules (`onnx2wasm --simd relaxed`): load m.relaxed.wasm then. */
+export function relaxedSimdSupported(): boolean;

@@ -16,6 +16,13 @@
 // RESIDENT instead of data to keep what the last run left there (its present is this run's past):
 //   model.run({ input_ids, position_ids, past_key_0: RESIDENT, ... }, { dims: { seq: 1, past: 12 }, outputs: ['logits'] });
 
+// A module of one function () -> v128 computing f32x4.relaxed_madd: valid exactly where the engine runs
+// relaxed SIMD (Chromium, Firefox; Node 20 only with --experimental-wasm-relaxed-simd).
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0,
+  65, 0, 253, 17, 65, 0, 253, 17, 65, 0, 253, 17, 253, 133, 2, 11]);
+/** true when this engine runs relaxed-SIMD modules (`onnx2wasm --simd relaxed`): pick m.relaxed.wasm then. */
+export function relaxedSimdSupported() { return WebAssembly.validate(RELAXED_PROBE); }
+
 export const SIGNATURE_SECTION = 'onnx2wasm.signature';
 
 /** Feed for an input with `resident_in`: keep the data already in the module's memory. */

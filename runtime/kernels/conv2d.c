@@ -1,6 +1,7 @@
 /* conv2d.c — 2-D convolution (NCHW): scalar reference, and f32x4 paths (blocked GEMM over the input or its
  * implicit im2col, with pre-packed or ONNX-layout weights; depthwise). */
 #include "rt_internal.h"
+#include "../prepack.h"
 
 /* One output pixel computed directly (reference loop; also the border path of depthwise). */
 static float conv_pixel(const RtConv2d *p, const float *xg, const float *wk, ptrdiff_t ws, int32_t cpg,
@@ -150,7 +151,7 @@ RT_AI int32_t dw_interior(const int SW, int32_t ox, int32_t ox1, const float *xb
     const float *wk = wr;
     for (int32_t r = 0; r < nrows; r++, xr += rstep, wk += kw)
       for (int32_t kx = 0; kx < kw; kx++)
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load32_splat(wk + kx), rt_load_strided4(xr + kx * dw, SW)));
+        acc = rt_madd_f32x4(wasm_v128_load32_splat(wk + kx), rt_load_strided4(xr + kx * dw, SW), acc);
     if (rr) acc = wasm_f32x4_add(acc, wasm_v128_load(rr + ox));
     wasm_v128_store(yr + ox, rt_act_f32x4(kind, aa, ab, acc));
   }
@@ -244,8 +245,8 @@ RT_AI void dw_row(const int KH, const int KW, const float *const *row, const int
       const float *src = row[ky] + ox;
       for (int kx = 0; kx < KW; kx++) {
         v128_t wv = wasm_v128_load32_splat(w + kx);
-        acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wv, wasm_v128_load(src + off[kx])));
-        acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(wv, wasm_v128_load(src + off[kx] + 4)));
+        acc0 = rt_madd_f32x4(wv, wasm_v128_load(src + off[kx]), acc0);
+        acc1 = rt_madd_f32x4(wv, wasm_v128_load(src + off[kx] + 4), acc1);
       }
     }
     int32_t n = ow - ox;
@@ -487,7 +488,7 @@ RT_AI void dw_flat_run(const int KH, const int KW, const RtConv2d *p, const DwFl
     for (int kx = 0; kx < KW; kx++) {
       v128_t a = wasm_f32x4_const_splat(0.0f);
       for (int ky = 0; ky < KH; ky++)
-        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(wp + ky * KW + kx), wasm_v128_load(f->tap[ky * KW + kx] + 4 * i)));
+        a = rt_madd_f32x4(wasm_v128_load32_splat(wp + ky * KW + kx), wasm_v128_load(f->tap[ky * KW + kx] + 4 * i), a);
       acc = wasm_f32x4_add(acc, f->mask[kx] ? wasm_v128_and(a, f->mask[kx][i]) : a);
     }
     int32_t left = n - 4 * i;
@@ -685,3 +686,8 @@ RT_EXPORT("rt_conv2d_f32") void rt_conv2d_f32(const RtConv2d *p) { rt_conv2d_f32
 #else
 RT_EXPORT("rt_conv2d_f32") void rt_conv2d_f32(const RtConv2d *p) { rt_conv2d_f32__scalar(p); }
 #endif
+
+/* the packed weights of one conv, once, when a module computes them instead of shipping them */
+RT_EXPORT("rt_conv_pack_f32") void rt_conv_pack_f32(const RtConvPack *p) {
+  rt_conv_pack_weights(RT_PTR(const float, p->w), RT_PTR(float, p->u), p->k, p->crs, p->group);
+}

@@ -19,6 +19,7 @@
  * of contiguous loads from R, and outputs are shuffled back into contiguous rows of y. Partial groups at
  * the right edge compute on zero padding and store only the valid lanes. */
 #include "rt_internal.h"
+#include "../prepack.h"
 
 /* ------------------------------------------------------------------ scalar reference */
 
@@ -330,3 +331,8 @@ RT_EXPORT("rt_conv_wino_f32") void rt_conv_wino_f32(const RtConvWino *p) { rt_co
 #else
 RT_EXPORT("rt_conv_wino_f32") void rt_conv_wino_f32(const RtConvWino *p) { rt_conv_wino_f32__scalar(p); }
 #endif
+
+/* the transformed weights of one conv, once, when a module computes them instead of shipping them */
+RT_EXPORT("rt_wino_pack_f32") void rt_wino_pack_f32(const RtWinoPack *p) {
+  rt_wino_transform_weights(RT_PTR(const float, p->w), RT_PTR(float, p->u), p->k, p->c, p->m);
+}

@@ -105,9 +105,9 @@ __attribute__((noinline)) static void ukr(int32_t kc, const float *a, const floa
     v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
     for (int i = 0; i < MR; i++) {
       v128_t va = wasm_v128_load32_splat(a + i);
-#if defined(__wasm_relaxed_simd__) || !defined(__wasm__) /* build-kernels.sh --relaxed (not shipped; see bench/gemm), or native (FMA where the target has it) */
-      c0[i] = wasm_f32x4_relaxed_madd(va, b0, c0[i]);
-      c1[i] = wasm_f32x4_relaxed_madd(va, b1, c1[i]);
+#if RT_FMA /* the relaxed-SIMD module (f32x4.relaxed_madd), or native (FMA where the target has it); rt_vec.h */
+      c0[i] = rt_madd_f32x4(va, b0, c0[i]);
+      c1[i] = rt_madd_f32x4(va, b1, c1[i]);
 #else
       c0[i] = wasm_f32x4_add(c0[i], wasm_f32x4_mul(va, b0));
       c1[i] = wasm_f32x4_add(c1[i], wasm_f32x4_mul(va, b1));
@@ -262,7 +262,7 @@ __attribute__((noinline)) static void ukr4(int32_t kc, const float *a, const flo
 #pragma clang loop unroll(disable)
   for (int32_t q = 0; q < kc; q++) {
     v128_t b0 = wasm_v128_load(b);
-    for (int i = 0; i < MR; i++) c0[i] = wasm_f32x4_add(c0[i], wasm_f32x4_mul(wasm_v128_load32_splat(a + i), b0));
+    for (int i = 0; i < MR; i++) c0[i] = rt_madd_f32x4(wasm_v128_load32_splat(a + i), b0, c0[i]);
     a += MR;
     b += NR;
   }
@@ -280,8 +280,8 @@ RT_AI void ukr_rows_n(const int R, int32_t kc, const float *a, const float *b, f
     v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
     for (int i = 0; i < R; i++) {
       v128_t va = wasm_v128_load32_splat(a + i);
-      c0[i] = wasm_f32x4_add(c0[i], wasm_f32x4_mul(va, b0));
-      c1[i] = wasm_f32x4_add(c1[i], wasm_f32x4_mul(va, b1));
+      c0[i] = rt_madd_f32x4(va, b0, c0[i]);
+      c1[i] = rt_madd_f32x4(va, b1, c1[i]);
     }
     a += MR;
     b += NR;

@@ -85,8 +85,23 @@ RT_AI int32_t pool_interior(const int SW, const int MAX, int32_t ox, int32_t ox1
   return ox;
 }
 
+/* One interior output (the whole window inside horizontally, its nrows valid rows from xr on, rstep
+ * floats apart): the columns a 4-wide step of pool_interior did not cover. Same order and scaling as
+ * pool_interior's lanes. */
+RT_AI float pool_inner1(const float *xr, ptrdiff_t rstep, int32_t nrows, int32_t kw, int32_t dw, int mx, float inv) {
+  float m = -RT_INF, s = 0.0f;
+  for (int32_t r = 0; r < nrows; r++, xr += rstep)
+    for (int32_t kx = 0; kx < kw; kx++) {
+      float v = xr[kx * dw];
+      m = m < v ? v : m;
+      s += v;
+    }
+  return mx ? m : s * inv;
+}
+
 /* Per output row: window rows outside the input are skipped, interior columns (whole window
- * inside horizontally) go through pool_interior, border columns through pool_pixel. */
+ * inside horizontally) go through pool_interior 4 at a time and pool_inner1 for the rest, only the
+ * border columns through pool_pixel. The valid window rows need no division at dilation 1. */
 void rt_pool2d_f32__simd128(const RtPool2d *p) {
   const float *x = RT_PTR(const float, p->x);
   float *y = RT_PTR(float, p->y);
@@ -99,29 +114,34 @@ void rt_pool2d_f32__simd128(const RtPool2d *p) {
     float *yp = y + (ptrdiff_t)plane * oh * ow;
     for (int32_t oy = 0; oy < oh; oy++) {
       float *yr = yp + (ptrdiff_t)oy * ow;
-      int32_t iy0 = oy * sh - pt;
-      int32_t ky0 = RT_MAX(0, rt_ceil_div(-iy0, dh));
-      int32_t ky1 = RT_MIN(kh, rt_floor_div(h - 1 - iy0, dh) + 1);
-      int32_t nrows = RT_MAX(ky1 - ky0, 0), cnt = nrows * kw;
-      float div = (float)(p->count_pad ? kh * kw : cnt);
-      v128_t inv = wasm_f32x4_splat(cnt ? 1.0f / div : 0.0f);
-      const float *xb = xp + (ptrdiff_t)(iy0 + ky0 * dh) * w - pl;
-      ptrdiff_t rstep = (ptrdiff_t)dh * w;
-      for (int32_t ox = 0; ox < ow; ox++) {
-        if (ox == lo && cnt) {
-          if (sw == 1)
-            ox = mx ? pool_interior(1, 1, ox, hi, xb, rstep, nrows, kw, dw, inv, yr)
-                    : pool_interior(1, 0, ox, hi, xb, rstep, nrows, kw, dw, inv, yr);
-          else if (sw == 2)
-            ox = mx ? pool_interior(2, 1, ox, hi, xb, rstep, nrows, kw, dw, inv, yr)
-                    : pool_interior(2, 0, ox, hi, xb, rstep, nrows, kw, dw, inv, yr);
-          else
-            ox = mx ? pool_interior(sw, 1, ox, hi, xb, rstep, nrows, kw, dw, inv, yr)
-                    : pool_interior(sw, 0, ox, hi, xb, rstep, nrows, kw, dw, inv, yr);
-          if (ox >= ow) break;
-        }
-        yr[ox] = pool_pixel(p, xp, oy, ox);
+      int32_t iy0 = oy * sh - pt, ky0, ky1;
+      if (dh == 1) {
+        ky0 = RT_MAX(0, -iy0);
+        ky1 = RT_MIN(kh, h - iy0);
+      } else {
+        ky0 = RT_MAX(0, rt_ceil_div(-iy0, dh));
+        ky1 = RT_MIN(kh, rt_floor_div(h - 1 - iy0, dh) + 1);
       }
+      int32_t nrows = RT_MAX(ky1 - ky0, 0), cnt = nrows * kw;
+      int32_t ox = 0;
+      if (cnt) {
+        float div = (float)(p->count_pad ? kh * kw : cnt), invs = 1.0f / div;
+        v128_t inv = wasm_f32x4_splat(invs);
+        const float *xb = xp + (ptrdiff_t)(iy0 + ky0 * dh) * w - pl;
+        ptrdiff_t rstep = (ptrdiff_t)dh * w;
+        for (; ox < lo; ox++) yr[ox] = pool_pixel(p, xp, oy, ox);
+        if (sw == 1)
+          ox = mx ? pool_interior(1, 1, ox, hi, xb, rstep, nrows, kw, dw, inv, yr)
+                  : pool_interior(1, 0, ox, hi, xb, rstep, nrows, kw, dw, inv, yr);
+        else if (sw == 2)
+          ox = mx ? pool_interior(2, 1, ox, hi, xb, rstep, nrows, kw, dw, inv, yr)
+                  : pool_interior(2, 0, ox, hi, xb, rstep, nrows, kw, dw, inv, yr);
+        else
+          ox = mx ? pool_interior(sw, 1, ox, hi, xb, rstep, nrows, kw, dw, inv, yr)
+                  : pool_interior(sw, 0, ox, hi, xb, rstep, nrows, kw, dw, inv, yr);
+        for (; ox < hi; ox++) yr[ox] = pool_inner1(xb + (ptrdiff_t)ox * sw, rstep, nrows, kw, dw, mx, invs);
+      }
+      for (; ox < ow; ox++) yr[ox] = pool_pixel(p, xp, oy, ox);
     }
   }
 }

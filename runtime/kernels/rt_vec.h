@@ -18,6 +18,23 @@
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 
+/* The relaxed-SIMD build of the compiler's kernel module (runtime/build-kernels.sh --relaxed-imports):
+ * binaryen 108 cannot read relaxed-SIMD opcodes, so each relaxed operation is a call to a function imported
+ * from "o2w_relaxed", which codegen/wasm_relax.c turns into the instruction once binaryen has optimized the
+ * module. const: a pure function to the optimizer (it is an instruction). */
+#if defined(RT_RELAXED_IMPORTS)
+#define RT_RELAXED_IMPORT(name) __attribute__((import_module("o2w_relaxed"), import_name(name), const))
+RT_RELAXED_IMPORT("f32x4_madd") v128_t rt_relaxed_f32x4_madd(v128_t a, v128_t b, v128_t c);
+#define RT_FMA 1
+#define rt_madd_f32x4(a, b, c) rt_relaxed_f32x4_madd(a, b, c)
+#elif defined(__wasm_relaxed_simd__)   /* build-kernels.sh --relaxed: the instructions themselves (bench/gemm) */
+#define RT_FMA 1
+#define rt_madd_f32x4(a, b, c) wasm_f32x4_relaxed_madd(a, b, c)
+#else                                  /* the baseline module: SIMD128 only */
+#define RT_FMA 0
+#define rt_madd_f32x4(a, b, c) wasm_f32x4_add(c, wasm_f32x4_mul(a, b))   /* the order the kernels always had */
+#endif
+
 #elif defined(__clang__) && (defined(__x86_64__) || defined(__aarch64__))
 #include <stdint.h>
 #if defined(__aarch64__)
@@ -83,6 +100,9 @@ RT_VF v128_t wasm_f32x4_pmin(v128_t a, v128_t b) { return rt_sel((v128_t)(RT_F(b
 RT_VF v128_t wasm_f32x4_pmax(v128_t a, v128_t b) { return rt_sel((v128_t)(RT_F(a) < RT_F(b)), b, a); }
 /* relaxed_madd may round once or twice; the native builds leave the choice to FP contraction */
 RT_VF v128_t wasm_f32x4_relaxed_madd(v128_t a, v128_t b, v128_t c) { return (v128_t)(RT_F(a) * RT_F(b) + RT_F(c)); }
+/* a*b + c, fused where the target has FMA (rt_madd_f32x4: the same in every build where RT_FMA is 1) */
+#define RT_FMA 1
+#define rt_madd_f32x4(a, b, c) wasm_f32x4_relaxed_madd(a, b, c)
 
 RT_VF v128_t wasm_f32x4_eq(v128_t a, v128_t b) { return (v128_t)(RT_F(a) == RT_F(b)); }
 RT_VF v128_t wasm_f32x4_ne(v128_t a, v128_t b) { return (v128_t)(RT_F(a) != RT_F(b)); }

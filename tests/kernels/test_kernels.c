@@ -787,6 +787,14 @@ static void conv_case(const ConvCfg *g, int bias, int res, RtAct act, int scratc
     size_t npk = rt_conv2d_packed_floats(g->k, crs, g->group);
     float *wp = fbuf(npk), *ysp = fbuf(ny), *yvp = fbuf(ny);
     rt_pack_conv2d_weights(w, wp, g->k, crs, g->group);
+    { /* the kernel a module runs when it starts (rt_conv_pack_f32) writes every float, the same as the compiler's */
+      float *wp2 = frand_buf(npk, -9, 9);
+      RtConvPack cp = {A(w), A(wp2), g->k, crs, g->group};
+      rt_conv_pack_f32(&cp);
+      if (memcmp(wp, wp2, npk * 4)) { printf("FAIL conv_pack[k%d crs%d g%d] != rt_pack_conv2d_weights\n", g->k, crs, g->group); g_fail++; }
+      else g_pass++;
+      free(wp2);
+    }
     p.w = A(wp);
     p.wpacked = 1;
     if (scratch_mode == 2) { rt_memcpy(ysp, rs, ny * 4); rt_memcpy(yvp, rs, ny * 4); }
@@ -908,6 +916,17 @@ static void wino_case(int n, int c, int h, int w, int k, int pt, int pl, int pb,
   size_t nu = rt_wino_packed_floats(k, c, m);
   float *u = fbuf(nu);
   rt_pack_wino_weights(wt, u, k, c, m);
+  { /* the kernel a module runs when it starts (rt_wino_pack_f32) writes every float, the same as the compiler's */
+    float *u2 = frand_buf(nu, -9, 9);
+    RtWinoPack wp = {A(wt), A(u2), k, c, m};
+    rt_wino_pack_f32(&wp);
+    size_t bad = 0;
+    for (size_t i = 0; i < nu; i++) bad += memcmp(&u[i], &u2[i], 4) != 0;
+    char nm[96];
+    snprintf(nm, sizeof nm, "wino_pack[k%d c%d m%d] == rt_pack_wino_weights", k, c, m);
+    if (bad) { printf("FAIL %s: %zu of %zu floats differ\n", nm, bad, nu); g_fail++; } else g_pass++;
+    free(u2);
+  }
   if (tile_rows <= 0) tile_rows = rt_conv_wino_tile_rows(c, k, oh, ow, m);
   uint32_t sf = mode == 1 ? 0 : rt_conv_wino_scratch_floats(c, k, w, ow, m, tile_rows);
   float *scr = sf ? fbuf(sf) : 0;
@@ -1040,6 +1059,8 @@ static void test_pool(void) {
       {2, 12, 30, 2, 3, 2, 1, 1, 0, 0, 1, 1, 1},
       {2, 23, 41, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1},   /* 3x3 s2 (the row-reduced path), ceil_mode-like */
       {1, 30, 57, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},   /* 3x3 s2 padded */
+      {2, 6, 11, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1},    /* padding 2: border rows with one valid window row */
+      {3, 27, 27, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1},   /* SqueezeNet's last max pool: 13 columns, 4-wide steps + 1 */
   };
   for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
     pool_case(&cfgs[i], 0, 0);

@@ -76,6 +76,29 @@ else
   bad "mobilenet_v2 for AArch64: $(cat "$tmp/err" "$tmp/run" | tail -3)"
 fi
 
+# the relaxed-SIMD module (--simd relaxed: f32x4.relaxed_madd) of every model, run in Node with relaxed SIMD on
+# against the same references; without the flag Node 20 must refuse it with a clear message
+for m in mobilenet_v2 resnet18 squeezenet1_1 efficientnet_b0 ppocr_det ppocr_cls ppocr_rec; do
+  dir="$root/models/$m"
+  [ -f "$dir/data/output_0.pb" ] || continue
+  dims=""
+  [ -f "$dir/model.json" ] && dims=$(node -e "const j=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8'));console.log(Object.entries(j.dims||{}).map(([k,v])=>'--dim '+k+'='+v).join(' '))" "$dir/model.json")
+  # shellcheck disable=SC2086
+  if "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.relaxed.wasm" --simd relaxed $dims 2> "$tmp/err" &&
+     node --experimental-wasm-relaxed-simd "$root/runtime/js/onnx2wasm-run.mjs" "$tmp/$m.relaxed.wasm" --data "$dir/data" \
+       --rtol 1e-3 --atol 1e-4 > "$tmp/run" 2>&1; then
+    ok "$m --simd relaxed matches onnxruntime-web: $(grep -o 'max_abs_err [^;]*' "$tmp/run" | head -1)"
+  else
+    bad "$m --simd relaxed: $(cat "$tmp/err" "$tmp/run" | tail -3)"
+  fi
+  rm -f "$tmp/$m.relaxed.wasm"
+done
+"$build/onnx2wasm" "$root/models/squeezenet1_1/model.onnx" -o "$tmp/sq.relaxed.wasm" --simd relaxed 2> "$tmp/err"
+if node "$root/runtime/js/onnx2wasm-run.mjs" "$tmp/sq.relaxed.wasm" --data "$root/models/squeezenet1_1/data" > "$tmp/run" 2>&1; then
+  bad "a relaxed-SIMD module ran in Node 20 without --experimental-wasm-relaxed-simd"
+elif grep -q "relaxed" "$tmp/run"; then ok "without relaxed SIMD the engine refuses the module: $(grep -o 'simd opcode[^@]*' "$tmp/run" | head -1)"
+else bad "relaxed module without the flag: unexpected message $(tail -2 "$tmp/run")"; fi
+
 # dim_param end to end: the same squeezenet weights exported with a symbolic batch
 if /usr/bin/python3 "$root/models/export_torchvision.py" --only squeezenet1_1 --dynamic-batch --out-dir "$tmp/dyn" > "$tmp/export.log" 2>&1; then
   if "$build/onnx2wasm" "$tmp/dyn/squeezenet1_1/model.onnx" -o "$tmp/dyn.wasm" 2> "$tmp/err"; then

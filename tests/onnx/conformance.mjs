@@ -3,10 +3,13 @@
 // tests/onnx/expected.txt (the cases known to pass: a case listed there that fails is a regression).
 //
 // usage: node conformance.mjs BUILD_DIR [--update] [--filter SUBSTR[,SUBSTR...]] [--report FILE] [--native TRIPLE]
+//                             [--simd relaxed]
 //   --update   rewrite expected.txt from this run (only cases that pass are listed)
 //   --native T compile each case to a native library for target T (x86_64-linux-gnu, aarch64-linux-gnu) and
 //              run it through onnx2wasm-native-host (O2W_NATIVE_HOST: e.g. an AArch64 host under qemu-user);
 //              the cases of expected.txt must pass natively too
+//   --simd relaxed  compile each case with --simd relaxed (run node with --experimental-wasm-relaxed-simd);
+//              the cases of expected.txt must pass with relaxed FMA rounding too
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -26,9 +29,10 @@ if (!build) { console.error('usage: node conformance.mjs BUILD_DIR [--update] [-
 const update = args.includes('--update');
 const filter = args.includes('--filter') ? args[args.indexOf('--filter') + 1].split(',') : null;   // substrings, any
 const native = args.includes('--native') ? args[args.indexOf('--native') + 1] : null;
+const simd = args.includes('--simd') ? args[args.indexOf('--simd') + 1] : null;
 const reportFile = args.includes('--report') ? args[args.indexOf('--report') + 1]
-  : path.join(build, native ? `onnx-conformance-${native}.txt` : 'onnx-conformance.txt');
-if (native && update) { console.error('--update applies to the wasm run only'); process.exit(2); }
+  : path.join(build, native ? `onnx-conformance-${native}.txt` : simd ? `onnx-conformance-${simd}.txt` : 'onnx-conformance.txt');
+if ((native || simd) && update) { console.error('--update applies to the baseline wasm run only'); process.exit(2); }
 if (native && !process.env.O2W_NATIVE_HOST) process.env.O2W_NATIVE_HOST = path.join(build, 'onnx2wasm-native-host');
 if (native && !process.env.O2W_NATIVE_ADDON) process.env.O2W_NATIVE_ADDON = path.join(build, 'o2w_native.node');
 const compiler = path.join(build, 'onnx2wasm');
@@ -47,7 +51,7 @@ async function runCase(dir) {
   // addon's previous handle, closed only when garbage-collected) instead of reading the new file
   if (native && caseNo) for (const e of ['so', 'h']) fs.rmSync(path.join(tmp, `m${caseNo}.${e}`), { force: true });
   const out = path.join(tmp, native ? `m${++caseNo}.so` : 'm.wasm');
-  const r = spawnSync(compiler, [path.join(dir, 'model.onnx'), '-o', out, ...(native ? ['--target', native] : [])], { encoding: 'utf8' });
+  const r = spawnSync(compiler, [path.join(dir, 'model.onnx'), '-o', out, ...(native ? ['--target', native] : []), ...(simd ? ['--simd', simd] : [])], { encoding: 'utf8' });
   if (r.status !== 0) {
     if (r.status === null || r.status > 2) return { status: 'CRASH', why: `compiler exit ${r.status} ${r.signal || ''} ${r.stderr}` };
     return { status: 'COMPILE', why: classify(r.stderr) };
@@ -122,7 +126,7 @@ if (update && !filter) {
 for (const r of regressions) console.log(`REGRESSION ${r.id}: ${r.status} ${r.why}`);
 for (const r of crashes) console.log(`CRASH ${r.id}: ${r.why}`);
 if (newly.length && !update) console.log(`${newly.length} cases pass that expected.txt does not list (run with --update)`);
-console.log(`conformance${native ? ` (${native})` : ''}: ${pass.length} of ${results.length} ONNX backend cases pass (report: ${reportFile})`);
+console.log(`conformance${native ? ` (${native})` : simd ? ` (--simd ${simd})` : ''}: ${pass.length} of ${results.length} ONNX backend cases pass (report: ${reportFile})`);
 const failed = regressions.length + crashes.length;
 console.log(`${pass.length} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

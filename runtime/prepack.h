@@ -1,0 +1,56 @@
+/* prepack.h — the weight transforms that enlarge the weights (layouts in pack.h), written once for both places
+ * they run: the compiler (runtime/pack.c: native libraries keep them precomputed) and the wasm start-up kernels
+ * (rt_conv_pack_f32 in conv2d.c, rt_wino_pack_f32 in conv_wino.c), which a module runs on its first run so that
+ * the download carries the weights as the ONNX file has them: the conv's panels of MR rows (zero rows up to a
+ * multiple of MR) and Winograd's U = G w G^T ((m+2)^2 floats per channel pair for 9). Plain C, no SIMD; the
+ * Winograd transform in double: the same IEEE operations in the same order give the same floats on the host
+ * and in wasm. */
+#ifndef PREPACK_H
+#define PREPACK_H
+#include <stddef.h>
+#include "rt_abi.h"
+
+static const double rt_wino_g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+static const double rt_wino_g4[6][3] = {{1.0 / 4, 0, 0},
+                                        {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                        {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                        {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                        {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                        {0, 0, 1}};
+
+/* w: ONNX layout [k][c][3][3]; out: (m+2)^2 * ceil(k/MR)*MR*c floats, every one written (padding rows 0) */
+/* w: ONNX layout [k][crs] (crs = c/group*kh*kw); out: group * ceil(k/group/MR)*MR * crs floats (pack.h) */
+static inline void rt_conv_pack_weights(const float *w, float *out, int k, int crs, int group) {
+  const size_t MR = RT_CONV_PACK_MR, kpg = (size_t)k / (size_t)group, panels = (kpg + MR - 1) / MR, n = (size_t)crs;
+  for (size_t g = 0; g < (size_t)group; g++)
+    for (size_t p = 0; p < panels; p++) {
+      float *dst = out + (g * panels + p) * MR * n;
+      for (size_t q = 0; q < n; q++)
+        for (size_t r = 0; r < MR; r++) {
+          size_t row = p * MR + r;
+          dst[q * MR + r] = row < kpg ? w[(g * kpg + row) * n + q] : 0.0f;
+        }
+    }
+}
+
+static inline void rt_wino_transform_weights(const float *w, float *out, int k, int c, int m) {
+  const int a = m + 2, MR = RT_CONV_PACK_MR;
+  const double *gm = m == 2 ? &rt_wino_g2[0][0] : &rt_wino_g4[0][0];
+  size_t per = (size_t)((k + MR - 1) / MR) * MR * (size_t)c;
+  for (size_t i = 0; i < (size_t)a * a * per; i++) out[i] = 0.0f;
+  for (int ko = 0; ko < k; ko++)
+    for (int ci = 0; ci < c; ci++) {
+      const float *g = w + ((size_t)ko * c + ci) * 9;
+      double t[6][3], u[6][6];
+      for (int r = 0; r < a; r++) /* t = G g */
+        for (int j = 0; j < 3; j++) t[r][j] = gm[r * 3] * g[j] + gm[r * 3 + 1] * g[3 + j] + gm[r * 3 + 2] * g[6 + j];
+      for (int r = 0; r < a; r++) /* u = t G^T */
+        for (int s = 0; s < a; s++) u[r][s] = t[r][0] * gm[s * 3] + t[r][1] * gm[s * 3 + 1] + t[r][2] * gm[s * 3 + 2];
+      for (int r = 0; r < a; r++)
+        for (int s = 0; s < a; s++) {
+          float *dst = out + (size_t)(r * a + s) * per;
+          dst[((size_t)(ko / MR) * c + ci) * MR + ko % MR] = (float)u[r][s];
+        }
+    }
+}
+#endif
