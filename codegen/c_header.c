@@ -36,7 +36,7 @@ static void emit(FILE *f, const Program *p, const char *pre, const char *guard) 
   for (int i = 0; i < p->noutputs; i++) tensor_comment(f, &p->outputs[i], i);
   bool any = false;
   for (int s = 0; s < p->nsyms; s++)
-    if (p->rt_index[s] >= 0) {
+    if (p->rt_index[s] >= 0 && !p->sym_def[s]) {   /* derived dims are computed by run: not listed */
       fprintf(f, "%s%s (0..%lld)", any ? ", " : " * Run-time dims: ", p->syms[s], (long long)p->sym_max[s]);
       any = true;
     }

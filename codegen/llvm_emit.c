@@ -75,6 +75,7 @@ static void build_desc(const Program *p, I64s *d, Bytes *strs) {
   for (int s = 0; s < p->nsyms; s++) {
     if (p->rt_index[s] < 0) continue;
     put(d, str_add(strs, p->syms[s])); put(d, p->sym_max[s]); put(d, p->rt_index[s]);
+    put(d, p->sym_def[s] ? poly_add(&polys, p, p->sym_def[s]->num) : 0); put(d, p->sym_def[s] ? p->sym_def[s]->den : 1);
     nsyms++;
   }
   d->v[O2W_D_TENSORS] = (int64_t)d->n;

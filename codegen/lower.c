@@ -21,6 +21,8 @@ Graph *cg_graph(LowerCtx *cx) { return cx->g; }
 uint32_t cg_addr(LowerCtx *cx, const Value *v) {
   if (!v) return 0;
   while (v->alias) v = v->alias;
+  if (v->offset < 0 && v->kind == VK_CONST && !v->data && !v->init_kind)
+    return ir_errorf(cx->g, NULL, "'%s' depends on run-time dims and is read by a kernel; not supported yet", v->name), 0;
   if (v->offset < 0) { ir_errorf(cx->g, v->producer, "internal: value '%s' has no storage", v->name); return 0; }
   return (uint32_t)v->offset + (v->kind == VK_CONST ? cx->p->weights_addr : cx->p->arena_addr);
 }
@@ -181,7 +183,7 @@ int cg_lower(Graph *g, uint32_t base, Program *p) {
   for (int i = 0; i < g->noutputs; i++) tensor_of(g, &cx, g->outputs[i], &p->outputs[i]);
   p->ninputs = g->ninputs;
   p->noutputs = g->noutputs;
-  p->syms = g->syms; p->sym_value = g->sym_value; p->sym_max = g->sym_max; p->nsyms = g->nsyms;
+  p->syms = g->syms; p->sym_value = g->sym_value; p->sym_max = g->sym_max; p->nsyms = g->nsyms; p->sym_def = g->sym_def;
   return ir_failed(g) ? -1 : 0;
 }
 
@@ -258,7 +260,15 @@ char *cg_signature_json(const Program *p) {
     if (p->rt_index[i] < 0) continue;
     bput(&b, "%s{\"name\": ", k++ ? ", " : "");
     bstr(&b, p->syms[i]);
-    bput(&b, ", \"index\": %d, \"max\": %lld}", p->rt_index[i], (long long)p->sym_max[i]);
+    bput(&b, ", \"index\": %d, \"max\": %lld", p->rt_index[i], (long long)p->sym_max[i]);
+    if (p->sym_def[i]) {   /* computed by the module: floor(num / den) */
+      char e[512];
+      ir_dim_str_syms(p->syms, p->sym_def[i]->num, e, sizeof e);
+      bput(&b, ", \"derived\": {\"num\": ");
+      bstr(&b, e);
+      bput(&b, ", \"den\": %lld}", (long long)p->sym_def[i]->den);
+    }
+    bput(&b, "}");
   }
   bput(&b, "],\n \"dims_addr\": %u,\n \"memory\": {", p->params_addr);
   bput(&b, "\"weights_offset\": %u, \"weights_bytes\": %zu, \"arena_offset\": %u, \"arena_bytes\": %zu, \"total_bytes\": %u}}\n",

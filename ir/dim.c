@@ -193,22 +193,91 @@ int64_t ir_dim_max(const Graph *g, Dim d) {
   return s;
 }
 
-int ir_dim_str(const Graph *g, Dim d, char *buf, size_t n) {
+int ir_dim_str(const Graph *g, Dim d, char *buf, size_t n) { return ir_dim_str_syms(g->syms, d, buf, n); }
+
+/* appends to buf[0..n) at *k, truncating (buf stays NUL-terminated) */
+static void put_str(char *buf, size_t n, size_t *k, const char *s) {
+  while (*s && *k + 1 < n) buf[(*k)++] = *s++;
+  buf[*k] = 0;
+}
+
+int ir_dim_str_syms(const char *const *syms, Dim d, char *buf, size_t n) {
+  if (!n) return 0;
   if (ir_dim_known(d)) return snprintf(buf, n, "%" PRId64, d.c);
   size_t k = 0;
   buf[0] = 0;
-  for (int i = 0; i < d.e->n && k < n; i++) {
+  for (int i = 0; i < d.e->n; i++) {
     const DimTerm *t = &d.e->t[i];
     int64_t c = t->coef;
-    if (i) k += (size_t)snprintf(buf + k, n - k, c < 0 ? " - " : " + ");
-    else if (c < 0) k += (size_t)snprintf(buf + k, n - k, "-");
-    if (c < 0) c = -c;
+    if (i) put_str(buf, n, &k, c < 0 ? " - " : " + ");
+    else if (c < 0) put_str(buf, n, &k, "-");
+    uint64_t mag = c < 0 ? (uint64_t)0 - (uint64_t)c : (uint64_t)c;
     bool star = false;
-    if (c != 1 || t->deg == 0) { k += (size_t)snprintf(buf + k, n - k, "%" PRId64, c); star = true; }
-    for (int s = 0; s < t->deg && k < n; s++) {
-      k += (size_t)snprintf(buf + k, n - k, "%s%s", star ? "*" : "", g->syms[t->sym[s]]);
+    if (mag != 1 || t->deg == 0) {
+      char num[24];
+      snprintf(num, sizeof num, "%" PRIu64, mag);
+      put_str(buf, n, &k, num);
+      star = true;
+    }
+    for (int s = 0; s < t->deg; s++) {
+      if (star) put_str(buf, n, &k, "*");
+      put_str(buf, n, &k, syms[t->sym[s]]);
       star = true;
     }
   }
   return (int)k;
+}
+
+static int64_t floordiv64(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* the derived symbol's name: its definition without spaces or '*' ("(h-1)/2", "(2h+1)/2"), so that it reads
+ * as one factor in the dims printed by ir_dim_str (signature, errors); made unique with "#k" if need be */
+static const char *derived_name(Graph *g, Dim a, int64_t den) {
+  char e[200], name[240];
+  ir_dim_str(g, a, e, sizeof e);
+  size_t k = 0;
+  name[k++] = '(';
+  for (const char *c = e; *c && k < sizeof e; c++)
+    if (*c != ' ' && *c != '*') name[k++] = *c;
+  snprintf(name + k, sizeof name - k, ")/%" PRId64, den);
+  char uniq[260];
+  snprintf(uniq, sizeof uniq, "%s", name);
+  for (int n = 2;; n++) {
+    bool taken = false;
+    for (int s = 0; s < g->nsyms && !taken; s++) taken = !strcmp(g->syms[s], uniq);
+    if (!taken) break;
+    snprintf(uniq, sizeof uniq, "%s#%d", name, n);
+  }
+  return ir_strdup(&g->arena, uniq);
+}
+
+Dim ir_dim_floordiv(Graph *g, Dim a, int64_t den) {
+  if (den < 1) { ir_errorf(g, NULL, "internal: floor division of a dim by %" PRId64, den); return ir_dimc(0); }
+  if (ir_dim_known(a)) return ir_dimc(floordiv64(a.c, den));
+  bool nonneg = true;                 /* then a >= 0 for any symbol values: no run-time check needed */
+  for (int i = 0; i < a.e->n; i++) nonneg &= a.e->t[i].coef >= 0;
+  Dim q;
+  if (nonneg && (den == 1 || ir_dim_div(g, a, ir_dimc(den), &q))) return den == 1 ? a : q;
+  for (int s = 0; s < g->nsyms; s++)
+    if (g->sym_def[s] && g->sym_def[s]->den == den && ir_dim_eq(g->sym_def[s]->num, a)) return ir_dim_sym(g, s);
+  if (g->nsyms >= 255) { ir_errorf(g, NULL, "more than 255 run-time dims (dim_param symbols and derived dims)"); return ir_dimc(0); }
+  int64_t max = ir_dim_max(g, a);
+  const char *name = derived_name(g, a, den);
+  int s = ir_sym(g, name);
+  SymDef *d = ir_alloc(&g->arena, sizeof *d);
+  d->num = a;
+  d->den = den;
+  g->sym_def[s] = d;
+  g->sym_max[s] = max < 0 ? 0 : max / den;
+  return ir_dim_sym(g, s);
+}
+
+bool ir_syms_derive(const Graph *g, int64_t *vals) {
+  for (int s = 0; s < g->nsyms; s++) {
+    if (!g->sym_def[s]) continue;
+    int64_t num = ir_dim_eval(g, g->sym_def[s]->num, vals);
+    if (num < 0) return false;
+    vals[s] = num / g->sym_def[s]->den;
+  }
+  return true;
 }

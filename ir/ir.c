@@ -149,7 +149,7 @@ Graph *ir_graph_new(void) {
 
 void ir_graph_free(Graph *g) {
   if (!g) return;
-  free(g->nodes); free(g->values); free(g->inputs); free(g->outputs); free(g->syms); free(g->sym_value); free(g->sym_max);
+  free(g->nodes); free(g->values); free(g->inputs); free(g->outputs); free(g->syms); free(g->sym_value); free(g->sym_max); free(g->sym_def);
   ir_arena_free(&g->arena);
   free(g);
 }
@@ -316,7 +316,9 @@ int ir_sym(Graph *g, const char *name) {
   g->sym_value = realloc(g->sym_value, (size_t)(g->nsyms + 1) * sizeof *g->sym_value);
   if (!g->syms || !g->sym_value) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
   g->sym_max = realloc(g->sym_max, (size_t)(g->nsyms + 1) * sizeof *g->sym_max);
-  if (!g->sym_max) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  g->sym_def = realloc(g->sym_def, (size_t)(g->nsyms + 1) * sizeof *g->sym_def);
+  if (!g->sym_max || !g->sym_def) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  g->sym_def[g->nsyms] = NULL;
   g->syms[g->nsyms] = ir_strdup(&g->arena, name);
   g->sym_value[g->nsyms] = -1;
   g->sym_max[g->nsyms] = g->default_max;

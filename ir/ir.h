@@ -172,6 +172,12 @@ typedef struct Subgraph {
   Value **outputs; int noutputs; /* branch results: local values, initializers or outer values */
 } Subgraph;
 
+/* A derived symbol: a run-time dim no host sets, computed by the module at the start of each run as
+ * floor(num / den) from the symbols before it (a Conv's output height over a run-time input height,
+ * floor((h + 2 - 3) / 2) + 1). num < 0 (an input too small for the window) is a run-time error, like a
+ * symbol past its bound; the bound is num's value at the bounds, divided. (ir_dim_floordiv) */
+typedef struct SymDef { Dim num; int64_t den; } SymDef;
+
 /* ---- graph ---- */
 typedef struct Graph {
   Arena arena;
@@ -182,6 +188,7 @@ typedef struct Graph {
   const char **syms; int nsyms;  /* dim_param symbols */
   int64_t *sym_value;            /* value bound at compile time (--dim) per symbol, -1 if run-time */
   int64_t *sym_max;              /* upper bound per run-time symbol (--max-dim) */
+  struct SymDef **sym_def;       /* per symbol: NULL, or how the module computes it (a derived symbol) */
   int64_t default_max;           /* bound for symbols without --max-dim */
   int opset;                     /* default-domain opset */
   const char *model_dir;         /* folder of the model file (external data) */
@@ -221,9 +228,16 @@ Dim ir_dim_add(Graph *g, Dim a, Dim b);
 Dim ir_dim_sub(Graph *g, Dim a, Dim b);
 Dim ir_dim_mul(Graph *g, Dim a, Dim b);
 bool ir_dim_div(Graph *g, Dim a, Dim b, Dim *q);   /* exact division only; false if not representable */
+/* floor(a / den), den >= 1, for an a that must be >= 0 at run time: a constant, or a polynomial when a
+ * cannot be negative and den divides it exactly, else a derived symbol (Graph.sym_def; one per distinct a
+ * and den) which the module computes and checks (a < 0 is a run-time error) */
+Dim ir_dim_floordiv(Graph *g, Dim a, int64_t den);
+/* fills in the derived symbols' values (in order) from the others in vals; false if a numerator is < 0 */
+bool ir_syms_derive(const Graph *g, int64_t *vals);
 int64_t ir_dim_eval(const Graph *g, Dim d, const int64_t *sym_values);
 int64_t ir_dim_max(const Graph *g, Dim d);         /* value with every symbol at its bound (sym_max) */
 int ir_dim_str(const Graph *g, Dim d, char *buf, size_t n);  /* "past + seq", "768*seq", "4" */
+int ir_dim_str_syms(const char *const *syms, Dim d, char *buf, size_t n);   /* the same with the symbols' names */
 bool ir_dim_eq(Dim a, Dim b);
 
 /* attributes */

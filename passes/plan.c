@@ -60,9 +60,6 @@ int pass_plan(Graph *g) {
     for (int k = 0; k < n->nout; k++)
       if (n->out[k] && ir_nbytes_max(g, n->out[k]) < 0) return ir_errorf(g, n, "the rank of output '%s' is unknown", n->out[k]->name);
   }
-  for (int i = 0; i < g->nvalues; i++)
-    if (g->values[i]->kind == VK_CONST && !g->values[i]->data && !g->values[i]->init_kind && g->values[i]->nuses)
-      return ir_errorf(g, g->values[i]->producer, "'%s' depends on run-time dims and is read by a kernel; not supported yet", g->values[i]->name);
   /* 3. weights: every constant a live node reads (for one the module computes when it starts, its source),
    *    then after them the constants computed at the start: shipped bytes first, the rest only reserved */
   int64_t woff = 0;
@@ -73,6 +70,8 @@ int pass_plan(Graph *g) {
       for (int k = 0; k < nr; k++) {
         Value *v = reads[k];
         if (v->kind != VK_CONST) continue;
+        if (!v->data && !v->init_kind) continue;   /* shape arithmetic over run-time dims (Value.sym): read at
+                                                      compile time only (a Reshape's shape); no storage */
         if (pass == 0 && v->init_kind) v = v->init_src;
         else if (pass == 1 && !v->init_kind) continue;
         if (v->offset < 0) { v->offset = woff; woff = align_up(woff + ir_nbytes_max(g, v)); }

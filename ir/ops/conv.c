@@ -35,7 +35,7 @@ int op_conv_infer(Graph *g, Node *n) {
   y->rank = x->rank;
   y->dims[0] = x->dims[0];
   y->dims[1] = ir_dimc(k);
-  for (int i = 0; i < win.sp; i++) y->dims[2 + i] = ir_dimc(win.out[i]);
+  for (int i = 0; i < win.sp; i++) y->dims[2 + i] = win.dout[i];
   return 0;
 }
 
@@ -52,7 +52,7 @@ int op_conv_infer(Graph *g, Node *n) {
 int op_conv_winograd(Graph *g, const Node *n) {
   if (g->no_winograd || n->op != OP_Conv || n->nin < 2) return 0;
   const Value *x = n->in[0], *w = n->in[1];
-  if (x->rank != 4 || w->rank != 4 || !ir_shape_known(x) || !ir_shape_known(w)) return 0;
+  if (x->rank != 4 || w->rank != 4 || !ir_dim_known(x->dims[1]) || !ir_shape_known(w)) return 0;
   if (w->kind != VK_CONST || w->dt != DT_FLOAT || !w->data || x->dt != DT_FLOAT) return 0;
   if (w->dims[2].c != 3 || w->dims[3].c != 3 || ir_attr_int(n, "group", 1) != 1) return 0;
   Window win;
@@ -80,11 +80,15 @@ static int conv_wino_lower(LowerCtx *cx, Node *n, const Window *win) {
   Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
   RtConvWino p = {
     .x = cg_addr(cx, x), .u = cg_addr(cx, n->wpack), .bias = cg_addr(cx, b), .res = cg_addr(cx, n->res), .y = cg_addr(cx, y),
-    .n = (int32_t)x->dims[0].c, .c = (int32_t)x->dims[1].c, .h = (int32_t)win->in[0], .w_ = (int32_t)win->in[1],
-    .k = (int32_t)w->dims[0].c, .oh = (int32_t)win->out[0], .ow = (int32_t)win->out[1],
-    .pt = (int32_t)win->pb[0], .pl = (int32_t)win->pb[1], .m = n->wino,
+    .c = (int32_t)x->dims[1].c, .k = (int32_t)w->dims[0].c, .pt = (int32_t)win->pb[0], .pl = (int32_t)win->pb[1], .m = n->wino,
   };
-  p.tile_rows = rt_conv_wino_tile_rows(p.c, p.k, p.oh, p.ow, p.m);
+  CG_DIM(cx, p, n, x->dims[0]);
+  CG_DIM(cx, p, h, win->din[0]);
+  CG_DIM(cx, p, w_, win->din[1]);
+  CG_DIM(cx, p, oh, win->dout[0]);
+  CG_DIM(cx, p, ow, win->dout[1]);
+  /* tiling and scratch for the sizes at the bounds: a smaller run uses fewer blocks of the same size */
+  p.tile_rows = rt_conv_wino_tile_rows(p.c, p.k, (int32_t)win->out[0], (int32_t)win->out[1], p.m);
   p.scratch = cg_scratch(cx, n);
   p.scratch_bytes = (uint32_t)n->scratch_bytes;
   p.act = cg_node_act(n);
@@ -94,22 +98,23 @@ static int conv_wino_lower(LowerCtx *cx, Node *n, const Window *win) {
 int op_conv_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
-  if (oc_need_known(g, n, 0)) return -1;
   Window win;
   if (conv_window(g, n, &win)) return -1;
   bool two = win.sp == 2;
   if (n->wino && n->wpack && two) return conv_wino_lower(cx, n, &win);
   RtConv2d p = {
     .x = cg_addr(cx, x), .w = cg_addr(cx, n->wpack ? n->wpack : w), .wpacked = n->wpack != NULL, .bias = cg_addr(cx, b), .res = cg_addr(cx, n->res), .y = cg_addr(cx, y),
-    .n = (int32_t)x->dims[0].c, .c = (int32_t)x->dims[1].c, .h = two ? (int32_t)win.in[0] : 1,
-    .w_ = (int32_t)win.in[two ? 1 : 0], .k = (int32_t)w->dims[0].c,
-    .oh = two ? (int32_t)win.out[0] : 1, .ow = (int32_t)win.out[two ? 1 : 0],
+    .c = (int32_t)x->dims[1].c, .k = (int32_t)w->dims[0].c, .h = 1, .oh = 1,
     .kh = two ? (int32_t)win.k[0] : 1, .kw = (int32_t)win.k[two ? 1 : 0],
     .sh = two ? (int32_t)win.s[0] : 1, .sw = (int32_t)win.s[two ? 1 : 0],
     .pt = two ? (int32_t)win.pb[0] : 0, .pl = (int32_t)win.pb[two ? 1 : 0],
     .dh = two ? (int32_t)win.d[0] : 1, .dw = (int32_t)win.d[two ? 1 : 0],
     .group = (int32_t)ir_attr_int(n, "group", 1),
   };
+  CG_DIM(cx, p, n, x->dims[0]);
+  if (two) { CG_DIM(cx, p, h, win.din[0]); CG_DIM(cx, p, oh, win.dout[0]); }
+  CG_DIM(cx, p, w_, win.din[two ? 1 : 0]);
+  CG_DIM(cx, p, ow, win.dout[two ? 1 : 0]);
   if (n->scratch_bytes) { p.scratch = cg_scratch(cx, n); p.scratch_bytes = (uint32_t)n->scratch_bytes; }
   if (n->xscale) {
     p.xscale = cg_addr(cx, n->xscale);

@@ -210,14 +210,39 @@ void oc_bcast_strides(const Value *v, int r, const Dim *dims, int64_t *strides) 
   }
 }
 
+/* the output size of one window axis over a run-time input size: floor(span / s) + 1 (ceil_mode: the last
+ * window may start past the end when it still starts inside the input + left padding) */
+static int window_dim_sym(Graph *g, Node *n, Window *w, int i, const char *ap, int ceil_mode, int64_t ext) {
+  Dim in = w->din[i];
+  if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
+    if (w->s[i] != 1) return ir_errorf(g, n, "auto_pad %s with stride %lld needs a concrete input size (the pads depend on it); bind its dims with --dim", ap, (long long)w->s[i]);
+    int64_t total = ext - 1;
+    w->pb[i] = !strcmp(ap, "SAME_UPPER") ? total / 2 : total - total / 2;
+    w->pe[i] = total - w->pb[i];
+    w->dout[i] = in;
+    return 0;
+  }
+  if (!strcmp(ap, "VALID")) w->pb[i] = w->pe[i] = 0;
+  else if (strcmp(ap, "NOTSET")) return ir_errorf(g, n, "auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", ap);
+  Dim span = ir_dim_add(g, in, ir_dimc(w->pb[i] + w->pe[i] - ext));
+  if (ceil_mode) {
+    /* ceil(span / s) * s <= span + s - 1 starts inside the input + left padding when pe < ext - s + 1 */
+    if (w->pe[i] >= ext - w->s[i] + 1)
+      return ir_errorf(g, n, "ceil_mode with this padding needs a concrete input size; bind its dims with --dim");
+    span = ir_dim_add(g, span, ir_dimc(w->s[i] - 1));
+  }
+  w->dout[i] = ir_dim_add(g, ir_dim_floordiv(g, span, w->s[i]), ir_dimc(1));
+  return 0;
+}
+
 int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, Window *w) {
   memset(w, 0, sizeof *w);
   if (x->rank != 3 && x->rank != 4)
     return ir_errorf(g, n, "input '%s' has rank %d, expected 3 or 4 (1-D or 2-D spatial)", x->name, x->rank);
   w->sp = x->rank - 2;
   for (int i = 0; i < w->sp; i++) {
-    if (!ir_dim_known(x->dims[2 + i])) return oc_need_known(g, n, 0);
-    w->in[i] = x->dims[2 + i].c;
+    w->din[i] = x->dims[2 + i];
+    w->in[i] = ir_dim_max(g, x->dims[2 + i]);
   }
   const int64_t *ks = NULL, *st = NULL, *dl = NULL, *pd = NULL;
   int nks = ir_attr_ints(n, "kernel_shape", &ks);
@@ -237,6 +262,12 @@ int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, Window *
     if (w->k[i] < 1 || w->s[i] < 1 || w->d[i] < 1 || w->pb[i] < 0 || w->pe[i] < 0)
       return ir_errorf(g, n, "kernel_shape, strides and dilations must be positive and pads non-negative");
     int64_t ext = w->d[i] * (w->k[i] - 1) + 1;
+    if (!ir_dim_known(w->din[i])) {
+      if (window_dim_sym(g, n, w, i, ap, ceil_mode, ext)) return -1;
+      w->out[i] = ir_dim_max(g, w->dout[i]);
+      if (w->out[i] < 1) return ir_errorf(g, n, "the window (extent %lld) does not fit the input even at its bound (size %lld)", (long long)ext, (long long)w->in[i]);
+      continue;
+    }
     if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
       w->out[i] = (w->in[i] + w->s[i] - 1) / w->s[i];
       int64_t total = (w->out[i] - 1) * w->s[i] + ext - w->in[i];
@@ -255,6 +286,7 @@ int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, Window *
       } else w->out[i] = span / w->s[i] + 1;
     } else return ir_errorf(g, n, "auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", ap);
     if (w->out[i] < 1) return ir_errorf(g, n, "the window (extent %lld) does not fit the input (size %lld)", (long long)ext, (long long)w->in[i]);
+    w->dout[i] = ir_dimc(w->out[i]);
   }
   return 0;
 }

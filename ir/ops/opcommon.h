@@ -50,10 +50,13 @@ static inline bool oc_is1(Dim d) { return ir_dim_known(d) && d.c == 1; }
  * st[operand][]. (MatMul and FusedAttention lowering.) */
 int oc_batch_dims(Graph *g, const Value *y, int nb, const Value *const *ops, int nops, Dim *dims, Dim st[][IR_MAX_RANK]);
 
-/* sliding-window geometry of Conv / MaxPool / AveragePool over 1 or 2 spatial dims */
+/* sliding-window geometry of Conv / MaxPool / AveragePool over 1 or 2 spatial dims. The input and output
+ * sizes may be run-time dims (din/dout; an output size over a run-time input is a derived dim, see
+ * ir_dim_floordiv); in/out are their values at the bounds (what scratch and tiling are sized for). */
 typedef struct {
   int sp;                                  /* spatial dims: 1 or 2 */
   int64_t in[2], k[2], s[2], d[2], pb[2], pe[2], out[2];
+  Dim din[2], dout[2];
 } Window;
 /* reads kernel_shape (or `kshape` when given), strides, dilations, pads, auto_pad, ceil_mode */
 int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, Window *w);

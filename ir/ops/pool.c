@@ -12,7 +12,7 @@ int op_pool_infer(Graph *g, Node *n) {
   y->rank = x->rank;
   y->dims[0] = x->dims[0];
   y->dims[1] = x->dims[1];
-  for (int i = 0; i < w.sp; i++) y->dims[2 + i] = ir_dimc(w.out[i]);
+  for (int i = 0; i < w.sp; i++) y->dims[2 + i] = w.dout[i];
   if (n->nout > 1 && n->out[1]) { n->out[1]->dt = DT_INT64; n->out[1]->rank = y->rank; memcpy(n->out[1]->dims, y->dims, sizeof y->dims); }
   return 0;
 }
@@ -22,17 +22,19 @@ int op_pool_lower(LowerCtx *cx, Node *n) {
   Value *x = n->in[0], *y = n->out[0];
   if (n->nout > 1 && n->out[1] && n->out[1]->nuses + n->out[1]->is_output > 0)
     return ir_errorf(g, n, "the Indices output of MaxPool is not supported");
-  if (oc_need_known(g, n, 0)) return -1;
   Window w;
   if (oc_window(g, n, x, NULL, &w)) return -1;
   bool two = w.sp == 2;
   RtPool2d p = {
-    .x = cg_addr(cx, x), .y = cg_addr(cx, y), .planes = (int32_t)(x->dims[0].c * x->dims[1].c),
-    .h = two ? (int32_t)w.in[0] : 1, .w = (int32_t)w.in[two], .oh = two ? (int32_t)w.out[0] : 1, .ow = (int32_t)w.out[two],
+    .x = cg_addr(cx, x), .y = cg_addr(cx, y), .h = 1, .oh = 1,
     .kh = two ? (int32_t)w.k[0] : 1, .kw = (int32_t)w.k[two], .sh = two ? (int32_t)w.s[0] : 1, .sw = (int32_t)w.s[two],
     .pt = two ? (int32_t)w.pb[0] : 0, .pl = (int32_t)w.pb[two], .dh = two ? (int32_t)w.d[0] : 1, .dw = (int32_t)w.d[two],
     .kind = n->op == OP_AveragePool, .count_pad = (int32_t)ir_attr_int(n, "count_include_pad", 0),
   };
+  CG_DIM(cx, p, planes, ir_dim_mul(g, x->dims[0], x->dims[1]));
+  if (two) { CG_DIM(cx, p, h, w.din[0]); CG_DIM(cx, p, oh, w.dout[0]); }
+  CG_DIM(cx, p, w, w.din[two]);
+  CG_DIM(cx, p, ow, w.dout[two]);
   return cg_call(cx, K_pool2d_f32, &p, sizeof p, n);
 }
 
@@ -48,14 +50,15 @@ int op_gpool_infer(Graph *g, Node *n) {
 int op_gpool_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0];
-  if (oc_need_known(g, n, 0)) return -1;
-  int64_t hw = 1;
-  for (int i = 2; i < x->rank; i++) hw *= x->dims[i].c;
+  Dim planes = ir_dim_mul(g, x->dims[0], x->dims[1]), hw = oc_prod(g, x->dims, 2, x->rank);
   if (n->op == OP_GlobalMaxPool) {   /* the reduce kernel's max over each plane (NaN propagates) */
-    RtReduce r = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .outer = (int32_t)(x->dims[0].c * x->dims[1].c),
-                  .n = (int32_t)hw, .inner = 1, .op = RT_RED_MAX, .dtype = DT_FLOAT};
+    RtReduce r = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .inner = 1, .op = RT_RED_MAX, .dtype = DT_FLOAT};
+    CG_DIM(cx, r, outer, planes);
+    CG_DIM(cx, r, n, hw);
     return cg_call(cx, K_reduce_f32, &r, sizeof r, n);
   }
-  RtGlobalPool p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .planes = (int32_t)(x->dims[0].c * x->dims[1].c), .hw = (int32_t)hw};
+  RtGlobalPool p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0])};
+  CG_DIM(cx, p, planes, planes);
+  CG_DIM(cx, p, hw, hw);
   return cg_call(cx, K_global_pool_f32, &p, sizeof p, n);
 }

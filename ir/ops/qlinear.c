@@ -135,6 +135,8 @@ static int qconv_window(Graph *g, Node *n, Window *win) {
   if (w->rank != x->rank) return ir_errorf(g, n, "weight '%s' has rank %d, expected %d", w->name, w->rank, x->rank);
   if (x->rank != 3 && x->rank != 4) return ir_errorf(g, n, "input '%s' has rank %d, expected 3 or 4 (1-D or 2-D conv)", x->name, x->rank);
   int64_t ks[2];
+  for (int i = 2; i < x->rank; i++)   /* the integer kernels take compile-time sizes */
+    if (!ir_dim_known(x->dims[i])) return oc_need_known(g, n, q_slots(n)[QA]);
   for (int i = 0; i < w->rank - 2; i++) {
     if (!ir_dim_known(w->dims[2 + i])) return oc_need_known(g, n, q_slots(n)[QB]);
     ks[i] = w->dims[2 + i].c;

@@ -68,7 +68,7 @@ export function loadNative(file, { inProcess = true } = {}) {
   const ad = inProcess && sameArch(lib) ? loadAddon() : null;
   const h = ad ? openFresh(ad, lib) : null;
   const signature = JSON.parse(ad ? ad.signature(h) : host(lib, ['--signature']));
-  const rtSyms = signature.runtime_symbols || [];
+  const rtSyms = (signature.runtime_symbols || []).filter((s) => !s.derived);   // derived dims: run computes them
   const info = (t) => Object.freeze({
     name: t.name, dtype: t.dtype, dims: Object.freeze([...(t.dims || t.shape)]), shape: Object.freeze([...t.shape]),
     offset: t.offset, bytes: t.bytes, T: TYPED_ARRAYS[t.dtype],

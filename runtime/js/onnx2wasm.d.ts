@@ -51,7 +51,11 @@ export interface Signature {
   [key: string]: unknown;
 }
 
-export interface RuntimeSymbol { readonly name: string; readonly index: number; readonly max: number; }
+export interface RuntimeSymbol {
+  readonly name: string; readonly index: number; readonly max: number;
+  /** a dim the module computes, floor(num / den), from the dims before it (a Conv's output size) */
+  readonly derived?: { readonly num: string | number; readonly den: number };
+}
 
 /** A feed with its shape, from which the run-time dims are read. */
 export interface ShapedTensor { data: TensorData; dims: ReadonlyArray<number>; }

@@ -395,6 +395,12 @@ export async function load(bytesOrModule, opts = {}) {
   }
   const rtSyms = signature.runtime_symbols || [];
   const rtByName = new Map(rtSyms.map((s) => [s.name, s]));
+  for (const s of rtSyms) {
+    if (s.derived === undefined) continue;
+    if (typeof s.derived.num !== 'string' && typeof s.derived.num !== 'number') fail(`signature: derived dim '${s.name}' has no num`);
+    if (!Number.isSafeInteger(s.derived.den) || s.derived.den < 1) fail(`signature: derived dim '${s.name}' has a bad den`);
+    s.numFn = compileDim(s.derived.num);
+  }
   const fixedSyms = { ...(signature.symbols || {}) };
   if (rtSyms.length && !Number.isSafeInteger(signature.dims_addr)) fail('signature has runtime_symbols but no dims_addr');
   let lastVals = null;                     // symbol values of the last run (null: none yet)
@@ -408,6 +414,7 @@ export async function load(bytesOrModule, opts = {}) {
       vals[name] = v;
     };
     for (const [k, v] of Object.entries(given || {})) {
+      if (rtByName.get(k)?.derived) fail(`dim '${k}' is computed by the module from the other dims; it cannot be given`);
       if (!rtByName.has(k) && fixedSyms[k] === undefined) {
         fail(`unknown dim '${k}'; the run-time dims are ${rtSyms.map((s) => `'${s.name}'`).join(', ') || '(none)'}`);
       }
@@ -421,6 +428,13 @@ export async function load(bytesOrModule, opts = {}) {
       dims.forEach((d, i) => { if (typeof d === 'string' && rtByName.has(d)) set(d, f.dims[i], `input '${t.name}'`); });
     }
     for (const s of rtSyms) {
+      if (s.derived) {                       // computed from the dims before it: floor(num / den)
+        const num = s.numFn(vals);
+        if (num === undefined) fail(`signature: derived dim '${s.name}' reads a dim that has no value`);
+        if (num < 0) fail(`the inputs are too small for the model: its dim '${s.name}' = floor((${s.derived.num}) / ${s.derived.den}) would be negative (${num} / ${s.derived.den})`);
+        vals[s.name] = Math.floor(num / s.derived.den);
+        continue;
+      }
       if (vals[s.name] === undefined) {
         fail(`run-time dim '${s.name}' has no value: pass run(feeds, { dims: { ${s.name}: N } }) or feeds as { data, dims }`);
       }
@@ -503,7 +517,7 @@ export async function load(bytesOrModule, opts = {}) {
     } catch (e) {
       fail(`run() trapped: ${e.message}`, { cause: e });
     }
-    if (status === 1 && rtSyms.length) fail('run() refused the dims: a run-time dim exceeds its bound');
+    if (status === 1 && rtSyms.length) fail('run() refused the dims: a run-time dim exceeds its bound or the inputs are too small');
     if (status !== 0) fail(`run() returned status ${status}`);
     const result = {};
     lastVals = vals;

@@ -31,7 +31,7 @@ void free(void *p);
 _Thread_local RtMem rt_mem;
 
 #define D(i) o2w__desc[i]
-static const int64_t *sym_at(int i) { return &o2w__desc[D(O2W_D_SYMS) + 3 * i]; }
+static const int64_t *sym_at(int i) { return &o2w__desc[D(O2W_D_SYMS) + O2W_D_SYM_WORDS * i]; }
 static const int64_t *tensor_at(int i) { return &o2w__desc[D(O2W_D_TENSORS) + O2W_D_TENSOR_WORDS * i]; }
 
 static int streq(const char *a, const char *b) {
@@ -85,7 +85,7 @@ static int dim_index(const char *name) {
 API int o2w__set_dim(void *arena, const char *name, int64_t value) {
   if (bad_arena(arena)) return O2W_ERR_ARG;
   int i = dim_index(name);
-  if (i < 0) return O2W_ERR_NAME;
+  if (i < 0 || sym_at(i)[3]) return O2W_ERR_NAME;   /* a derived dim is computed by run */
   if (value < 0 || value > sym_at(i)[1]) return O2W_ERR_BOUND;
   dims_table(arena)[sym_at(i)[2]] = (int32_t)value;
   return O2W_OK;
@@ -148,8 +148,14 @@ API int o2w__run(void *arena) {
   if (bad_arena(arena)) return O2W_ERR_ARG;
   int32_t *dims = dims_table(arena);
   for (int i = 0; i < D(O2W_D_NSYMS); i++) {       /* the arena is the caller's memory: check again */
-    int32_t v = dims[sym_at(i)[2]];
-    if (v < 0 || v > sym_at(i)[1]) return O2W_ERR_BOUND;
+    const int64_t *s = sym_at(i);
+    if (s[3]) {                                    /* derived: after the symbols it reads */
+      int64_t num = eval_poly(arena, s[3]);
+      if (num < 0) return O2W_ERR_BOUND;
+      dims[s[2]] = (int32_t)(num / s[4]);
+    }
+    int32_t v = dims[s[2]];
+    if (v < 0 || v > s[1]) return O2W_ERR_BOUND;
   }
   unsigned char *params = at(arena, D(O2W_D_PARAMS_ADDR));
   const int64_t *pt = &o2w__desc[D(O2W_D_PATCHES)];
