@@ -87,6 +87,8 @@ static void build_desc(const Program *p, I64s *d, Bytes *strs) {
   }
   d->v[O2W_D_PATCHES] = (int64_t)d->n;
   for (int i = 0; i < p->npatches; i++) { put(d, p->patches[i].param_off); put(d, poly_add(&polys, p, p->patches[i].value)); }
+  d->v[O2W_D_CHECKS] = (int64_t)d->n;
+  for (int i = 0; i < p->nchecks; i++) { put(d, poly_add(&polys, p, p->checks[i].a)); put(d, poly_add(&polys, p, p->checks[i].b)); }
   d->v[O2W_D_POLYS] = (int64_t)d->n;
   for (size_t i = 0; i < polys.n; i++) put(d, polys.v[i]);
   free(polys.v);
@@ -96,6 +98,7 @@ static void build_desc(const Program *p, I64s *d, Bytes *strs) {
   h[O2W_D_NOUTPUTS] = p->noutputs;
   h[O2W_D_NSYMS] = nsyms;
   h[O2W_D_NPATCHES] = p->npatches;
+  h[O2W_D_NCHECKS] = p->nchecks;
   h[O2W_D_SPLIT] = h[O2W_D_ARENA_ADDR] = p->arena_addr;
   h[O2W_D_ARENA_BYTES] = (int64_t)p->total - p->arena_addr;
   h[O2W_D_PARAMS_ADDR] = p->params_addr;

@@ -184,6 +184,7 @@ int cg_lower(Graph *g, uint32_t base, Program *p) {
   p->ninputs = g->ninputs;
   p->noutputs = g->noutputs;
   p->syms = g->syms; p->sym_value = g->sym_value; p->sym_max = g->sym_max; p->nsyms = g->nsyms; p->sym_def = g->sym_def;
+  p->checks = g->checks; p->nchecks = g->nchecks;
   return ir_failed(g) ? -1 : 0;
 }
 
@@ -268,6 +269,19 @@ char *cg_signature_json(const Program *p) {
       bstr(&b, e);
       bput(&b, ", \"den\": %lld}", (long long)p->sym_def[i]->den);
     }
+    bput(&b, "}");
+  }
+  bput(&b, "],\n \"dim_checks\": [");
+  for (int i = 0; i < p->nchecks; i++) {   /* equal at run time, else run() refuses (status 1) */
+    char e[512];
+    bput(&b, "%s{\"a\": ", i ? ", " : "");
+    ir_dim_str_syms(p->syms, p->checks[i].a, e, sizeof e);
+    bstr(&b, e);
+    bput(&b, ", \"b\": ");
+    ir_dim_str_syms(p->syms, p->checks[i].b, e, sizeof e);
+    bstr(&b, e);
+    bput(&b, ", \"node\": ");
+    bstr(&b, p->checks[i].node);
     bput(&b, "}");
   }
   bput(&b, "],\n \"dims_addr\": %u,\n \"memory\": {", p->params_addr);

@@ -63,6 +63,7 @@ typedef struct {
   int opset;
   const char **syms; int64_t *sym_value; int64_t *sym_max; int nsyms;
   SymDef *const *sym_def;   /* per symbol: NULL, or a derived symbol the module computes (ir.h SymDef) */
+  const DimCheck *checks; int nchecks;   /* dims that must be equal at run time (ir.h DimCheck) */
   int rt_index[256];        /* symbol -> slot in the dims table, -1 if bound at compile time */
   int nrt;                  /* run-time symbols; their int32 values live at params_addr (the dims table) */
 } Program;

@@ -197,7 +197,7 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
 
   /* 2. run: check the run-time dims against their bounds (return 1 if one is out of range), patch
    *    the parameter fields that depend on them, call each kernel with its block, return 0 */
-  size_t nbody = 2 * (size_t)p->nrt + (size_t)p->npatches + (size_t)p->ncalls + 1, nb = 0;
+  size_t nbody = 2 * (size_t)p->nrt + (size_t)p->nchecks + (size_t)p->npatches + (size_t)p->ncalls + 1, nb = 0;
   BinaryenExpressionRef *body = malloc(nbody * sizeof *body);
   for (int s = 0; s < p->nsyms; s++) {
     if (p->rt_index[s] < 0 || p->sym_def[s]) continue;
@@ -211,6 +211,10 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
     body[nb++] = BinaryenIf(m, neg, BinaryenReturn(m, i32c(m, 1)), NULL);
     BinaryenExpressionRef q = BinaryenBinary(m, BinaryenDivUInt32(), dim_expr(m, p, p->sym_def[s]->num), i32c(m, p->sym_def[s]->den));
     body[nb++] = BinaryenStore(m, 4, 0, 4, i32c(m, p->params_addr + 4u * (uint32_t)p->rt_index[s]), q, BinaryenTypeInt32());
+  }
+  for (int i = 0; i < p->nchecks; i++) {   /* dims the graph needs equal (ir_dim_assume_eq) */
+    BinaryenExpressionRef ne = BinaryenBinary(m, BinaryenNeInt32(), dim_expr(m, p, p->checks[i].a), dim_expr(m, p, p->checks[i].b));
+    body[nb++] = BinaryenIf(m, ne, BinaryenReturn(m, i32c(m, 1)), NULL);
   }
   for (int i = 0; i < p->npatches; i++)
     body[nb++] = BinaryenStore(m, 4, 0, 4, i32c(m, p->params_addr + p->patches[i].param_off),

@@ -256,6 +256,12 @@ Dim ir_dim_floordiv(Graph *g, Dim a, int64_t den) {
   if (ir_dim_known(a)) return ir_dimc(floordiv64(a.c, den));
   bool nonneg = true;                 /* then a >= 0 for any symbol values: no run-time check needed */
   for (int i = 0; i < a.e->n; i++) nonneg &= a.e->t[i].coef >= 0;
+  /* floor(floor(x / d) / den) = floor(x / (d * den)) for x >= 0: one derived symbol, not a chain */
+  if (a.e->n == 1 && a.e->t[0].deg == 1 && a.e->t[0].coef == 1 && g->sym_def[a.e->t[0].sym[0]]) {
+    const SymDef *in = g->sym_def[a.e->t[0].sym[0]];
+    int64_t d2;
+    if (ir_mul_ok(in->den, den, &d2) && d2 <= INT32_MAX) return ir_dim_floordiv(g, in->num, d2);
+  }
   Dim q;
   if (nonneg && (den == 1 || ir_dim_div(g, a, ir_dimc(den), &q))) return den == 1 ? a : q;
   for (int s = 0; s < g->nsyms; s++)
@@ -279,5 +285,18 @@ bool ir_syms_derive(const Graph *g, int64_t *vals) {
     if (num < 0) return false;
     vals[s] = num / g->sym_def[s]->den;
   }
+  return true;
+}
+
+bool ir_dim_assume_eq(Graph *g, Dim a, Dim b) {
+  if (ir_dim_eq(a, b)) return true;
+  if (ir_dim_known(a) && ir_dim_known(b)) return false;
+  for (int i = 0; i < g->nchecks; i++)
+    if ((ir_dim_eq(g->checks[i].a, a) && ir_dim_eq(g->checks[i].b, b)) || (ir_dim_eq(g->checks[i].a, b) && ir_dim_eq(g->checks[i].b, a)))
+      return true;
+  DimCheck *c = realloc(g->checks, (size_t)(g->nchecks + 1) * sizeof *c);
+  if (!c) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  g->checks = c;
+  g->checks[g->nchecks++] = (DimCheck){a, b, g->cur ? g->cur->name : ""};
   return true;
 }

@@ -149,7 +149,7 @@ Graph *ir_graph_new(void) {
 
 void ir_graph_free(Graph *g) {
   if (!g) return;
-  free(g->nodes); free(g->values); free(g->inputs); free(g->outputs); free(g->syms); free(g->sym_value); free(g->sym_max); free(g->sym_def);
+  free(g->nodes); free(g->values); free(g->inputs); free(g->outputs); free(g->syms); free(g->sym_value); free(g->sym_max); free(g->sym_def); free(g->checks);
   ir_arena_free(&g->arena);
   free(g);
 }

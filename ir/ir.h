@@ -177,6 +177,10 @@ typedef struct Subgraph {
  * floor((h + 2 - 3) / 2) + 1). num < 0 (an input too small for the window) is a run-time error, like a
  * symbol past its bound; the bound is num's value at the bounds, divided. (ir_dim_floordiv) */
 typedef struct SymDef { Dim num; int64_t den; } SymDef;
+/* Two run-time dims the graph needs equal that the compiler cannot prove equal (an FPN's Add of an upsampled
+ * map, 2*floor((h-1)/32) + 2, and a skip connection, floor((h-1)/16) + 1: equal when h is a multiple of 32).
+ * The module checks them at the start of each run: unequal is a run-time error, like a dim past its bound. */
+typedef struct DimCheck { Dim a, b; const char *node; } DimCheck;
 
 /* ---- graph ---- */
 typedef struct Graph {
@@ -189,6 +193,7 @@ typedef struct Graph {
   int64_t *sym_value;            /* value bound at compile time (--dim) per symbol, -1 if run-time */
   int64_t *sym_max;              /* upper bound per run-time symbol (--max-dim) */
   struct SymDef **sym_def;       /* per symbol: NULL, or how the module computes it (a derived symbol) */
+  DimCheck *checks; int nchecks; /* run-time dim equalities (ir_dim_assume_eq) */
   int64_t default_max;           /* bound for symbols without --max-dim */
   int opset;                     /* default-domain opset */
   const char *model_dir;         /* folder of the model file (external data) */
@@ -232,6 +237,9 @@ bool ir_dim_div(Graph *g, Dim a, Dim b, Dim *q);   /* exact division only; false
  * cannot be negative and den divides it exactly, else a derived symbol (Graph.sym_def; one per distinct a
  * and den) which the module computes and checks (a < 0 is a run-time error) */
 Dim ir_dim_floordiv(Graph *g, Dim a, int64_t den);
+/* a == b where the compiler cannot tell (both run-time dims, not provably equal): records a run-time check
+ * for the node being inferred (Graph.cur) and returns a; false (with an error) if they can never be equal */
+bool ir_dim_assume_eq(Graph *g, Dim a, Dim b);
 /* fills in the derived symbols' values (in order) from the others in vals; false if a numerator is < 0 */
 bool ir_syms_derive(const Graph *g, int64_t *vals);
 int64_t ir_dim_eval(const Graph *g, Dim d, const int64_t *sym_values);

@@ -8,7 +8,8 @@
 
 typedef struct {
   int sp;
-  int64_t in[2], k[2], s[2], d[2], pb[2], out[2];
+  int64_t in[2], k[2], s[2], d[2], pb[2], out[2];   /* in/out: at the bounds of run-time dims */
+  Dim din[2], dout[2];
 } TWindow;
 
 static int64_t floor_half(int64_t t) { return t >= 0 ? t / 2 : -((-t + 1) / 2); }
@@ -31,9 +32,9 @@ static int convt_window(Graph *g, Node *n, TWindow *w) {
   if (!same && strcmp(ap, "NOTSET") && strcmp(ap, "VALID"))
     return ir_errorf(g, n, "auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID", ap);
   for (int i = 0; i < sp; i++) {
-    if (!ir_dim_known(x->dims[2 + i])) return oc_need_known(g, n, 0);
     if (!ir_dim_known(wt->dims[2 + i])) return oc_need_known(g, n, 1);
-    w->in[i] = x->dims[2 + i].c;
+    w->din[i] = x->dims[2 + i];
+    w->in[i] = ir_dim_max(g, x->dims[2 + i]);
     w->k[i] = wt->dims[2 + i].c;
     if (nks > 0 && ks[i] != w->k[i]) return ir_errorf(g, n, "kernel_shape does not match the weight's shape");
     w->s[i] = nst > 0 ? st[i] : 1;
@@ -43,6 +44,21 @@ static int convt_window(Graph *g, Node *n, TWindow *w) {
     pe = npd > 0 ? pd[i + sp] : 0;
     if (w->k[i] < 1 || w->s[i] < 1 || w->d[i] < 1 || w->pb[i] < 0 || pe < 0 || opad < 0)
       return ir_errorf(g, n, "kernel_shape, strides and dilations must be positive, pads and output_padding non-negative");
+    int64_t tail = opad + (w->k[i] - 1) * w->d[i] + 1 - w->s[i];   /* full = s * in + tail */
+    if (!ir_dim_known(w->din[i])) {   /* a run-time input size: the output size is linear in it */
+      if (nos > 0) return ir_errorf(g, n, "output_shape over a run-time input size is not supported (bind the dims with --dim)");
+      Dim sin = ir_dim_mul(g, w->din[i], ir_dimc(w->s[i]));
+      if (same) {
+        w->dout[i] = sin;
+        w->pb[i] = upper ? floor_half(tail) : tail - floor_half(tail);
+      } else {
+        if (!strcmp(ap, "VALID")) w->pb[i] = pe = 0;
+        w->dout[i] = ir_dim_floordiv(g, ir_dim_add(g, sin, ir_dimc(tail - w->pb[i] - pe)), 1);   /* checked >= 0 */
+      }
+      w->out[i] = ir_dim_max(g, w->dout[i]);
+      if (w->out[i] < 1) return ir_errorf(g, n, "the output would have %lld elements along spatial axis %d", (long long)w->out[i], i);
+      continue;
+    }
     int64_t full = w->s[i] * (w->in[i] - 1) + opad + (w->k[i] - 1) * w->d[i] + 1;
     if (nos > 0 || same) {
       w->out[i] = nos > 0 ? os[nos - sp + i] : w->in[i] * w->s[i];
@@ -54,6 +70,7 @@ static int convt_window(Graph *g, Node *n, TWindow *w) {
     } else
       w->out[i] = full - w->pb[i] - pe;
     if (w->out[i] < 1) return ir_errorf(g, n, "the output would have %lld elements along spatial axis %d", (long long)w->out[i], i);
+    w->dout[i] = ir_dimc(w->out[i]);
   }
   return 0;
 }
@@ -76,26 +93,28 @@ int op_convt_infer(Graph *g, Node *n) {
   y->rank = x->rank;
   y->dims[0] = x->dims[0];
   y->dims[1] = ir_dimc(k);
-  for (int i = 0; i < win.sp; i++) y->dims[2 + i] = ir_dimc(win.out[i]);
+  for (int i = 0; i < win.sp; i++) y->dims[2 + i] = win.dout[i];
   return 0;
 }
 
 int op_convt_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
-  if (oc_need_known(g, n, 0)) return -1;
   TWindow win;
   if (convt_window(g, n, &win)) return -1;
   bool two = win.sp == 2;
   int64_t group = ir_attr_int(n, "group", 1);
   RtConvTranspose p = {
     .x = cg_addr(cx, x), .w = cg_addr(cx, w), .bias = cg_addr(cx, b), .y = cg_addr(cx, y),
-    .n = (int32_t)x->dims[0].c, .c = (int32_t)x->dims[1].c, .h = two ? (int32_t)win.in[0] : 1, .w_ = (int32_t)win.in[two],
-    .k = (int32_t)(w->dims[1].c * group), .oh = two ? (int32_t)win.out[0] : 1, .ow = (int32_t)win.out[two],
+    .c = (int32_t)x->dims[1].c, .h = 1, .k = (int32_t)(w->dims[1].c * group), .oh = 1,
     .kh = two ? (int32_t)win.k[0] : 1, .kw = (int32_t)win.k[two], .sh = two ? (int32_t)win.s[0] : 1, .sw = (int32_t)win.s[two],
     .pt = two ? (int32_t)win.pb[0] : 0, .pl = (int32_t)win.pb[two], .dh = two ? (int32_t)win.d[0] : 1, .dw = (int32_t)win.d[two],
     .group = (int32_t)group,
   };
+  CG_DIM(cx, p, n, x->dims[0]);
+  if (two) { CG_DIM(cx, p, h, win.din[0]); CG_DIM(cx, p, oh, win.dout[0]); }
+  CG_DIM(cx, p, w_, win.din[two]);
+  CG_DIM(cx, p, ow, win.dout[two]);
   p.act = cg_node_act(n);
   return cg_call(cx, K_conv_transpose_f32, &p, sizeof p, n);
 }

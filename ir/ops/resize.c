@@ -132,7 +132,12 @@ sized:
     double q = s->scale[a];
     if (!(q > 0.0) || !isfinite(q)) return ir_errorf(g, n, "scale %g of axis %d must be positive", q, a);
     if (q == 1.0) continue;
-    if (!ir_dim_known(x->dims[a])) return oc_need_known(g, n, 0);
+    if (!ir_dim_known(x->dims[a])) {   /* a run-time size: an integer scale keeps the output size a polynomial */
+      if (q != floor(q) || q > 65536)
+        return ir_errorf(g, n, "scale %g of axis %d over a run-time size: only integer scales are supported (bind the dims with --dim)", q, a);
+      s->out[a] = ir_dim_mul(g, x->dims[a], ir_dimc((int64_t)q));
+      continue;
+    }
     s->out[a] = ir_dimc((int64_t)(q * (double)x->dims[a].c));   /* floor, as the reference */
   }
   return 0;
@@ -285,28 +290,49 @@ static bool axis_identity(const ResizeSpec *s, int axis, int64_t in, int64_t out
   return ok;
 }
 
+/* For an axis whose size is a run-time dim, the kernel gets the tap table made for the bound: right only if
+ * for every input size up to it, the table of that size is the bound's table cut to the output size (true
+ * for integer-scale nearest; not where taps clamp at the far edge, as linear half_pixel does). Checked here,
+ * size by size. */
+static bool axis_table_prefix(const ResizeSpec *s, int axis, int64_t in_max, int64_t out_max, int taps,
+                              const int32_t *idx, const float *wt) {
+  int32_t *i2 = malloc((size_t)(out_max * taps) * sizeof *i2);
+  float *w2 = malloc((size_t)(out_max * taps) * sizeof *w2);
+  bool ok = i2 && w2;
+  for (int64_t in = 1; in < in_max && ok; in++) {
+    int64_t out = (int64_t)(s->scale[axis] * (double)in);
+    if (out > out_max) { ok = false; break; }
+    axis_table(s, axis, in, out, taps, i2, w2);
+    ok = !memcmp(i2, idx, (size_t)(out * taps) * sizeof *i2) && !memcmp(w2, wt, (size_t)(out * taps) * sizeof *w2);
+  }
+  free(i2); free(w2);
+  return ok;
+}
+
 int64_t op_resize_scratch(Graph *g, const Node *n) {
   ResizeSpec s;
   const Value *x = n->in[0];
   if (resize_spec(g, (Node *)n, &s) || s.mode == RZ_NEAREST || x->rank < 2) return 0;
-  return ir_dim_known(x->dims[x->rank - 1]) ? x->dims[x->rank - 1].c * 4 : 0;
+  return ir_dim_max(g, x->dims[x->rank - 1]) * 4;
 }
 
 int op_resize_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *y = n->out[0];
   ResizeSpec s;
-  if (oc_need_known(g, n, 0) || resize_spec(g, n, &s)) return -1;
+  if (resize_spec(g, n, &s)) return -1;
   int r = s.rank, ah = r - 2, aw = r - 1;
-  int64_t planes = 1;
+  Dim planes = ir_dimc(1);
   for (int a = 0; a < r - 2; a++) {
-    if (!axis_identity(&s, a, s.in[a].c, s.out[a].c))
-      return ir_errorf(g, n, "resizing axis %d is not supported (only the last two axes may change)", a);
-    planes *= s.in[a].c;
+    bool same = ir_dim_known(s.in[a]) ? axis_identity(&s, a, s.in[a].c, s.out[a].c) : s.scale[a] == 1.0 && ir_dim_eq(s.in[a], s.out[a]);
+    if (!same) return ir_errorf(g, n, "resizing axis %d is not supported (only the last two axes may change)", a);
+    planes = ir_dim_mul(g, planes, s.in[a]);
   }
-  int64_t h = r >= 2 ? s.in[ah].c : 1, w = s.in[aw].c, oh = r >= 2 ? s.out[ah].c : 1, ow = s.out[aw].c;
+  /* tables for the sizes at the bounds (a run-time size reads a prefix of them: axis_table_prefix) */
+  int64_t h = r >= 2 ? ir_dim_max(g, s.in[ah]) : 1, w = ir_dim_max(g, s.in[aw]);
+  int64_t oh = r >= 2 ? ir_dim_max(g, s.out[ah]) : 1, ow = ir_dim_max(g, s.out[aw]);
   int taps = taps_of(&s), th = r >= 2 ? taps : 1, tw = taps;
-  if (ir_numel(y) == 0) return 0;
+  if (ir_nbytes_max(g, y) == 0) return 0;
   if (h * w == 0) return ir_errorf(g, n, "cannot resize an empty input to a non-empty output");
   size_t hdr = (sizeof(RtResize) + 15) & ~(size_t)15, nh = (size_t)(oh * th), nw = (size_t)(ow * tw);
   size_t size = hdr + 8 * (nh + nw);
@@ -318,17 +344,28 @@ int op_resize_lower(LowerCtx *cx, Node *n) {
   if (r >= 2) axis_table(&s, ah, h, oh, th, hidx, hwt);
   else { hidx[0] = 0; hwt[0] = 1.0f; }
   axis_table(&s, aw, w, ow, tw, widx, wwt);
-  RtResize p = {
-    .x = cg_addr(cx, x), .y = cg_addr(cx, y), .planes = (int32_t)planes, .h = (int32_t)h, .w = (int32_t)w,
-    .oh = (int32_t)oh, .ow = (int32_t)ow, .th = th, .tw = tw, .tab = (int32_t)hdr, .extrap = s.extrap,
-  };
+  for (int a = r >= 2 ? ah : aw; a <= aw; a++) {
+    if (ir_dim_known(s.in[a])) continue;
+    bool ok = a == aw ? axis_table_prefix(&s, a, w, ow, tw, widx, wwt) : axis_table_prefix(&s, a, h, oh, th, hidx, hwt);
+    if (!ok) {
+      free(blk);
+      return ir_errorf(g, n, "this mode and coordinate_transformation_mode over a run-time size of axis %d are not supported yet "
+                       "(integer-scale nearest is); bind the dims with --dim", a);
+    }
+  }
+  RtResize p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .th = th, .tw = tw, .tab = (int32_t)hdr, .extrap = s.extrap};
+  CG_DIM(cx, p, planes, planes);
+  CG_DIM(cx, p, h, r >= 2 ? s.in[ah] : ir_dimc(1));
+  CG_DIM(cx, p, w, s.in[aw]);
+  CG_DIM(cx, p, oh, r >= 2 ? s.out[ah] : ir_dimc(1));
+  CG_DIM(cx, p, ow, s.out[aw]);
   if (th > 1) p.scratch = cg_scratch(cx, n);
   /* integer nearest upsampling along the row: widx[ox] == ox / f */
   if (tw == 1 && ow % w == 0 && ow / w >= 2) {
     int64_t f = ow / w;
     bool rep = true;
     for (int64_t o = 0; o < ow && rep; o++) rep = widx[o] == o / f;
-    if (rep) p.wrep = (int32_t)f;
+    if (rep && (ir_dim_known(s.in[aw]) || s.scale[aw] == (double)f)) p.wrep = (int32_t)f;
   }
   memcpy(blk, &p, sizeof p);
   int rc = cg_call(cx, K_resize_f32, blk, size, n);

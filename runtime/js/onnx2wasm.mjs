@@ -395,6 +395,7 @@ export async function load(bytesOrModule, opts = {}) {
   }
   const rtSyms = signature.runtime_symbols || [];
   const rtByName = new Map(rtSyms.map((s) => [s.name, s]));
+  const dimChecks = (signature.dim_checks || []).map((c) => ({ ...c, aFn: compileDim(c.a), bFn: compileDim(c.b) }));
   for (const s of rtSyms) {
     if (s.derived === undefined) continue;
     if (typeof s.derived.num !== 'string' && typeof s.derived.num !== 'number') fail(`signature: derived dim '${s.name}' has no num`);
@@ -439,6 +440,10 @@ export async function load(bytesOrModule, opts = {}) {
         fail(`run-time dim '${s.name}' has no value: pass run(feeds, { dims: { ${s.name}: N } }) or feeds as { data, dims }`);
       }
       if (vals[s.name] > s.max) fail(`dim '${s.name}' = ${vals[s.name]} exceeds the bound ${s.max} this module was compiled for (--max-dim ${s.name}=...)`);
+    }
+    for (const c of dimChecks) {
+      const a = c.aFn(vals), b = c.bFn(vals);
+      if (a !== b) fail(`the input sizes do not fit the model: node '${c.node}' needs ${c.a} (= ${a}) to equal ${c.b} (= ${b})`);
     }
     return vals;
   }

@@ -157,6 +157,9 @@ API int o2w__run(void *arena) {
     int32_t v = dims[s[2]];
     if (v < 0 || v > s[1]) return O2W_ERR_BOUND;
   }
+  const int64_t *ck = &o2w__desc[D(O2W_D_CHECKS)];
+  for (int i = 0; i < D(O2W_D_NCHECKS); i++)
+    if (eval_poly(arena, ck[2 * i]) != eval_poly(arena, ck[2 * i + 1])) return O2W_ERR_BOUND;
   unsigned char *params = at(arena, D(O2W_D_PARAMS_ADDR));
   const int64_t *pt = &o2w__desc[D(O2W_D_PATCHES)];
   for (int i = 0; i < D(O2W_D_NPATCHES); i++) {

@@ -9,6 +9,7 @@
  *   tensors  (ninputs + noutputs) x {name, dtype, rank, addr, bytes, cap, cap_axis, dim[8]}
  *            dtype: ONNX TensorProto code; dim[a]: index of a polynomial (below) for axis a
  *   patches  npatches x {param_off, poly}           int32 fields written from the dims before a run
+ *   checks   nchecks x {poly, poly}                  dims that must be equal (else run fails with a bound error)
  *   polys    at poly index i: {nterms, then per term: coef, deg, slot x deg}
  * Addresses are RtAddr offsets (runtime/rt_abi.h): weights below `split`, everything else in the
  * caller's arena, which holds [arena_addr, instance_end) of the Program's layout. */
@@ -24,6 +25,7 @@ enum {
   O2W_D_PARAMS_BYTES,
   O2W_D_WEIGHTS_ADDR,
   O2W_D_SYMS, O2W_D_TENSORS, O2W_D_PATCHES, O2W_D_POLYS,   /* table offsets of the sections */
+  O2W_D_NCHECKS, O2W_D_CHECKS,
   O2W_D_HEADER
 };
 #define O2W_DESC_VERSION 2
