@@ -395,7 +395,7 @@ static inline uint32_t rt_conv_wino_scratch_floats(int32_t c, int32_t k, int32_t
  * The compiler resolves the coordinate mapping (mode, coordinate_transformation_mode, nearest_mode,
  * cubic_coeff_a, exclude_outside, edge clamping) into per-axis tap tables that follow this header in the
  * same parameter block, starting tab bytes after the block's start:
- *   int32 hidx[oh*th], float hwt[oh*th], int32 widx[ow*tw], float wwt[ow*tw]
+ *   int32 hidx[tab_oh*th], float hwt[tab_oh*th], int32 widx[tab_ow*tw], float wwt[tab_ow*tw]
  *   y[p][oy][ox] = sum_a sum_b hwt[oy*th+a] * wwt[ox*tw+b] * x[p][hidx[oy*th+a]][widx[ox*tw+b]]
  * with every index already inside the input. hidx[oy*th] < 0 (widx[ox*tw] < 0) marks an output row
  * (column) outside the crop region (tf_crop_and_resize): it gets extrap. th = tw = 1 for nearest (weight 1).
@@ -404,6 +404,8 @@ static inline uint32_t rt_conv_wino_scratch_floats(int32_t c, int32_t k, int32_t
 typedef struct {
   RtAddr x, y, scratch;
   int32_t planes, h, w, oh, ow, th, tw, tab, wrep;
+  int32_t tab_oh, tab_ow;   /* the tables' output rows and columns (the bound's, >= oh, ow: a run-time size reads
+                               a prefix of each) */
   float extrap;
 } RtResize;
 

@@ -353,7 +353,8 @@ int op_resize_lower(LowerCtx *cx, Node *n) {
                        "(integer-scale nearest is); bind the dims with --dim", a);
     }
   }
-  RtResize p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .th = th, .tw = tw, .tab = (int32_t)hdr, .extrap = s.extrap};
+  RtResize p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .th = th, .tw = tw, .tab = (int32_t)hdr, .extrap = s.extrap,
+                .tab_oh = (int32_t)oh, .tab_ow = (int32_t)ow};
   CG_DIM(cx, p, planes, planes);
   CG_DIM(cx, p, h, r >= 2 ? s.in[ah] : ir_dimc(1));
   CG_DIM(cx, p, w, s.in[aw]);

@@ -111,6 +111,10 @@ export function loadNative(file, { inProcess = true } = {}) {
       if (r) throw Object.assign(new Error(r === 1 ? `dim '${k}' = ${v} exceeds its bound` : `unknown dim '${k}'`), { status: 3 });
     }
     const st = ad.run(h, inputs.map((t) => bytesOf(t, feeds[t.name])));
+    if (st === 1) {
+      const checks = (signature.dim_checks || []).map((c) => `${c.a} == ${c.b} (node '${c.node}')`).join('; ');
+      throw Object.assign(new Error(`run() refused the dims: a dim exceeds its bound or the input sizes do not fit the model${checks ? `; it needs ${checks}` : ''}`), { status: 3 });
+    }
     if (st) throw Object.assign(new Error(`run() returned status ${st}`), { status: 3 });
     const result = {};
     outputs.forEach((t, k) => { result[t.name] = new t.T(ad.output(h, k)); });

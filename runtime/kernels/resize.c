@@ -10,9 +10,9 @@ typedef struct { const int32_t *hidx, *widx; const float *hwt, *wwt; } Tabs;
 RT_AI Tabs resize_tabs(const RtResize *p) {
   Tabs t;
   t.hidx = (const int32_t *)(const void *)((const char *)p + p->tab);
-  t.hwt = (const float *)(const void *)(t.hidx + (ptrdiff_t)p->oh * p->th);
-  t.widx = (const int32_t *)(const void *)(t.hwt + (ptrdiff_t)p->oh * p->th);
-  t.wwt = (const float *)(const void *)(t.widx + (ptrdiff_t)p->ow * p->tw);
+  t.hwt = (const float *)(const void *)(t.hidx + (ptrdiff_t)p->tab_oh * p->th);
+  t.widx = (const int32_t *)(const void *)(t.hwt + (ptrdiff_t)p->tab_oh * p->th);
+  t.wwt = (const float *)(const void *)(t.widx + (ptrdiff_t)p->tab_ow * p->tw);
   return t;
 }
 

@@ -2792,7 +2792,7 @@ static void resize_case(int planes, int h, int w, int oh, int ow, int th, int tw
         ref[o] = (float)s;
         tol[o] = (float)(ACC_RTOL * (fabs(s) + mag) + 1e-30);
       }
-  RtResize p = {A(x), A(ys), th > 1 ? A(tmp) : 0, planes, h, w, oh, ow, th, tw, (int32_t)hdr, rep, 0.25f};
+  RtResize p = {A(x), A(ys), th > 1 ? A(tmp) : 0, planes, h, w, oh, ow, th, tw, (int32_t)hdr, rep, oh, ow, 0.25f};
   memcpy(blk, &p, sizeof p);
   rt_resize_f32__scalar((const RtResize *)blk);
   ((RtResize *)blk)->y = A(yv);
