@@ -99,6 +99,75 @@ if node "$root/runtime/js/onnx2wasm-run.mjs" "$tmp/sq.relaxed.wasm" --data "$roo
 elif grep -q "relaxed" "$tmp/run"; then ok "without relaxed SIMD the engine refuses the module: $(grep -o 'simd opcode[^@]*' "$tmp/run" | head -1)"
 else bad "relaxed module without the flag: unexpected message $(tail -2 "$tmp/run")"; fi
 
+# run-time H/W: compiled once without --dim (bounds from --max-dim), run at several sizes against
+# onnxruntime-web on seeded random inputs (tools/ort-oracle.mjs --gen), as .wasm and as a native library
+sized() {   # sized NAME MODEL ARTIFACT DIMS... : oracle at these dims, then the artifact must match it
+  name=$1 model=$2 art=$3; shift 3
+  d="$tmp/sized"; rm -rf "$d"; mkdir -p "$d"
+  args=""; for kv in "$@"; do args="$args --dim $kv"; done
+  # shellcheck disable=SC2086
+  if ! node "$root/tools/ort-oracle.mjs" "$model" --data "$d" --gen $args --quiet > "$tmp/oracle" 2>&1; then
+    bad "$name at $*: oracle failed: $(tail -2 "$tmp/oracle")"; return
+  fi
+  if "$build/onnx2wasm-run" "$art" --data "$d" --rtol 1e-3 --atol 1e-4 > "$tmp/run" 2>&1; then
+    ok "$name at $* matches onnxruntime-web: $(grep -o 'max_abs_err [^;]*' "$tmp/run" | head -1)"
+  else
+    bad "$name at $*: $(tail -3 "$tmp/run")"
+  fi
+}
+if /usr/bin/python3 "$root/models/export_dynamic.py" "$tmp/dyncnn.onnx" > "$tmp/export.log" 2>&1; then
+  for ext in wasm so; do
+    if "$build/onnx2wasm" "$tmp/dyncnn.onnx" -o "$tmp/dyncnn.$ext" --max-dim n=4 --max-dim h=256 --max-dim w=256 2> "$tmp/err"; then
+      sized "dynamic-H/W CNN (.$ext)" "$tmp/dyncnn.onnx" "$tmp/dyncnn.$ext" n=1 h=64 w=96
+      sized "dynamic-H/W CNN (.$ext)" "$tmp/dyncnn.onnx" "$tmp/dyncnn.$ext" n=2 h=40 w=24
+    else
+      bad "dynamic-H/W CNN (.$ext): compile failed: $(cat "$tmp/err")"
+    fi
+  done
+  # h = 36: the upsampled map (10 rows) and the skip connection (9) differ; onnxruntime refuses it too
+  /usr/bin/python3 - "$tmp/dyn36" <<'PY' > /dev/null 2>&1
+import os, sys
+import numpy as np
+from onnx import numpy_helper
+os.makedirs(sys.argv[1], exist_ok=True)
+t = numpy_helper.from_array(np.zeros((1, 3, 36, 24), np.float32), "x")
+open(os.path.join(sys.argv[1], "input_0.pb"), "wb").write(t.SerializeToString())
+PY
+  "$build/onnx2wasm-run" "$tmp/dyncnn.wasm" --data "$tmp/dyn36" > "$tmp/run" 2>&1
+  if grep -q "do not fit the model: node '.*' needs" "$tmp/run"; then ok "dynamic-H/W CNN at h=36 refused: $(grep -o 'node .*' "$tmp/run" | head -1)"
+  else bad "dynamic-H/W CNN at h=36: expected a dim-check error, got $(tail -2 "$tmp/run")"; fi
+else
+  bad "dynamic-H/W export failed: $(tail -3 "$tmp/export.log")"
+fi
+D=p2o.DynamicDimension
+for m in ppocr_det ppocr_cls ppocr_rec; do
+  dir="$root/models/$m"
+  [ -f "$dir/data/output_0.pb" ] || continue
+  bounds="--max-dim $D.0=1 --max-dim $D.1=960"
+  [ "$m" = ppocr_rec ] || bounds="$bounds --max-dim $D.2=960"
+  # shellcheck disable=SC2086
+  if ! "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.dyn.wasm" $bounds 2> "$tmp/err"; then
+    bad "$m without --dim: compile failed: $(cat "$tmp/err")"; continue
+  fi
+  if "$build/onnx2wasm-run" "$tmp/$m.dyn.wasm" --data "$dir/data" --rtol 1e-3 --atol 1e-4 > "$tmp/run" 2>&1; then
+    ok "$m compiled without --dim matches onnxruntime-web at the reference size: $(grep -o 'max_abs_err [^;]*' "$tmp/run" | head -1)"
+  else
+    bad "$m compiled without --dim, at the reference size: $(tail -3 "$tmp/run")"
+  fi
+  case $m in
+    ppocr_det) sized "$m (no --dim)" "$dir/model.onnx" "$tmp/$m.dyn.wasm" $D.0=1 $D.1=320 $D.2=480 ;;
+    ppocr_cls) sized "$m (no --dim)" "$dir/model.onnx" "$tmp/$m.dyn.wasm" $D.0=1 $D.1=48 $D.2=96 ;;
+    ppocr_rec) sized "$m (no --dim)" "$dir/model.onnx" "$tmp/$m.dyn.wasm" $D.0=1 $D.1=160 ;;
+  esac
+  rm -f "$tmp/$m.dyn.wasm"
+done
+if [ -f "$root/models/ppocr_det/data/output_0.pb" ] &&
+   "$build/onnx2wasm" "$root/models/ppocr_det/model.onnx" -o "$tmp/det.dyn.so" --max-dim $D.0=1 --max-dim $D.1=960 --max-dim $D.2=960 2> "$tmp/err"; then
+  sized "ppocr_det (no --dim) as a native library" "$root/models/ppocr_det/model.onnx" "$tmp/det.dyn.so" $D.0=1 $D.1=320 $D.2=480
+elif [ -f "$root/models/ppocr_det/data/output_0.pb" ]; then
+  bad "ppocr_det without --dim as a native library: $(cat "$tmp/err")"
+fi
+
 # dim_param end to end: the same squeezenet weights exported with a symbolic batch
 if /usr/bin/python3 "$root/models/export_torchvision.py" --only squeezenet1_1 --dynamic-batch --out-dir "$tmp/dyn" > "$tmp/export.log" 2>&1; then
   if "$build/onnx2wasm" "$tmp/dyn/squeezenet1_1/model.onnx" -o "$tmp/dyn.wasm" 2> "$tmp/err"; then

@@ -166,6 +166,46 @@ TEST(broadcast_and_symbolic) {
   ir_graph_free(g);
 }
 
+/* run-time H/W: a strided conv's output size becomes a derived dim (floor division the module computes),
+ * nested divisions compose, an unprovable equality becomes a run-time check; the values are ONNX's formula */
+TEST(runtime_spatial_dims) {
+  g = ir_graph_new();
+  g->default_max = 100;
+  int h = ir_sym(g, "h");
+  Value *x = ir_value(g, "x");
+  x->kind = VK_INPUT; x->dt = DT_FLOAT; x->rank = 4;
+  x->dims[0] = ir_dimc(1); x->dims[1] = ir_dimc(3); x->dims[2] = ir_dim_sym(g, h); x->dims[3] = ir_dimc(8);
+  Value *w = ir_const(g, "w", DT_FLOAT, 4, (int64_t[]){4, 3, 3, 3}, NULL);
+  Node *c = node("Conv", 2, (Value *[]){x, w});
+  attr_ints(c, "strides", 2, (int64_t[]){2, 2});
+  attr_ints(c, "pads", 4, (int64_t[]){1, 1, 1, 1});
+  CHECK(shape_is(c, "float32[1,4,(h-1)/2 + 1,4]"));   /* floor((h + 2 - 3) / 2) + 1 */
+  Node *c2 = node("Conv", 2, (Value *[]){c->out[0], ir_const(g, "w2", DT_FLOAT, 4, (int64_t[]){4, 4, 3, 3}, NULL)});
+  attr_ints(c2, "strides", 2, (int64_t[]){2, 2});
+  attr_ints(c2, "pads", 4, (int64_t[]){1, 1, 1, 1});
+  CHECK(shape_is(c2, "float32[1,4,(h-1)/4 + 1,2]"));   /* floor(floor((h-1)/2) / 2) = floor((h-1)/4) */
+  int64_t vals[8] = {0};
+  for (int64_t hv = 1; hv <= 40; hv++) {   /* the derived values against the formula applied twice */
+    vals[h] = hv;
+    CHECK(ir_syms_derive(g, vals));
+    int64_t o1 = (hv + 2 - 3) / 2 + 1, o2 = (o1 + 2 - 3) / 2 + 1;
+    CHECK_MSG(ir_dim_eval(g, c2->out[0]->dims[2], vals) == o2, "h=%lld", (long long)hv);
+  }
+  vals[h] = 0;
+  CHECK(!ir_syms_derive(g, vals));                   /* h = 0: the window does not fit, a run-time error */
+  CHECK(ir_dim_max(g, c->out[0]->dims[2]) == 50);    /* at the bound 100: floor(99 / 2) + 1 */
+  Node *u = node("Add", 2, (Value *[]){c->out[0], x});   /* (h-1)/2 + 1 vs h on axis 2, 4 vs 8 on axis 3 */
+  CHECK(fails_with(u, "do not broadcast"));
+  Value *y = ir_value(g, "y");
+  y->kind = VK_INPUT; y->dt = DT_FLOAT; y->rank = 4;
+  y->dims[0] = ir_dimc(1); y->dims[1] = ir_dimc(4); y->dims[2] = ir_dim_sym(g, h); y->dims[3] = ir_dimc(4);
+  int before = g->nchecks;
+  Node *a = node("Add", 2, (Value *[]){c->out[0], y});
+  CHECK(shape_is(a, "float32[1,4,h,4]"));              /* checked equal when the module runs */
+  CHECK(g->nchecks == before + 1);
+  ir_graph_free(g);
+}
+
 TEST(shape_ops) {
   g = ir_graph_new();
   Value *x = in("x", DT_FLOAT, 4, (int64_t[]){2, 3, 4, 5});
@@ -201,6 +241,7 @@ int main(void) {
   RUN(pool_shapes);
   RUN(gemm_matmul_shapes);
   RUN(broadcast_and_symbolic);
+  RUN(runtime_spatial_dims);
   RUN(shape_ops);
   return harness_done();
 }
