@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Exports a small CNN whose batch, height and width are dims known only at run time (dim_params n, h, w):
-strided convs, a ceil_mode max pool, a 2x nearest Resize and a stride-2 ConvTranspose back up, an FPN-style
-Add of an upsampled map and a skip connection (equal only when h and w are multiples of 8), a global average
-pool. Seeded weights. Used by tests/models/run.sh to check run-time H/W against onnxruntime.
+"""Exports two small models whose sizes are dims known only at run time, with seeded weights, for
+tests/models/run.sh to check against onnxruntime:
+- DIR/dyncnn.onnx: batch, height and width run-time (dim_params n, h, w): strided convs, a ceil_mode max
+  pool, a 2x nearest Resize and a stride-2 ConvTranspose back up, an FPN-style Add of an upsampled map and
+  a skip connection (equal only when h and w are multiples of 8), a global average pool;
+- DIR/dynseq.onnx: a streaming-audio shape, [1, 4, t] with t run-time: a strided Conv1d, then an LSTM over
+  the t/2 frames.
 
-usage: /usr/bin/python3 models/export_dynamic.py OUT.onnx
+usage: /usr/bin/python3 models/export_dynamic.py DIR
 """
+import os
 import sys
 
 import torch
@@ -32,12 +36,25 @@ class DynCnn(nn.Module):
         return y, y.mean(dim=(2, 3))
 
 
+class DynSeq(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 8, 5, stride=2, padding=2)
+        self.lstm = nn.LSTM(8, 6, batch_first=True)
+
+    def forward(self, x):
+        frames, _ = self.lstm(F.relu(self.conv(x)).transpose(1, 2))
+        return frames
+
+
 def main():
     out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
-    m = DynCnn().eval()
-    torch.onnx.export(m, torch.randn(1, 3, 64, 96), out, input_names=["x"], output_names=["map", "pooled"],
-                      dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}}, opset_version=13)
+    torch.onnx.export(DynCnn().eval(), torch.randn(1, 3, 64, 96), os.path.join(out, "dyncnn.onnx"), input_names=["x"],
+                      output_names=["map", "pooled"], dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}}, opset_version=13)
+    torch.onnx.export(DynSeq().eval(), torch.randn(1, 4, 30), os.path.join(out, "dynseq.onnx"), input_names=["x"],
+                      output_names=["frames"], dynamic_axes={"x": {2: "t"}}, opset_version=13)
 
 
 if __name__ == "__main__":

@@ -115,8 +115,14 @@ sized() {   # sized NAME MODEL ARTIFACT DIMS... : oracle at these dims, then the
     bad "$name at $*: $(tail -3 "$tmp/run")"
   fi
 }
-if /usr/bin/python3 "$root/models/export_dynamic.py" "$tmp/dyncnn.onnx" > "$tmp/export.log" 2>&1; then
+if /usr/bin/python3 "$root/models/export_dynamic.py" "$tmp" > "$tmp/export.log" 2>&1; then
   for ext in wasm so; do
+    if "$build/onnx2wasm" "$tmp/dynseq.onnx" -o "$tmp/dynseq.$ext" --max-dim t=512 2> "$tmp/err"; then
+      sized "Conv1d + LSTM over a run-time length (.$ext)" "$tmp/dynseq.onnx" "$tmp/dynseq.$ext" t=30
+      sized "Conv1d + LSTM over a run-time length (.$ext)" "$tmp/dynseq.onnx" "$tmp/dynseq.$ext" t=77
+    else
+      bad "Conv1d + LSTM (.$ext): compile failed: $(cat "$tmp/err")"
+    fi
     if "$build/onnx2wasm" "$tmp/dyncnn.onnx" -o "$tmp/dyncnn.$ext" --max-dim n=4 --max-dim h=256 --max-dim w=256 2> "$tmp/err"; then
       sized "dynamic-H/W CNN (.$ext)" "$tmp/dyncnn.onnx" "$tmp/dyncnn.$ext" n=1 h=64 w=96
       sized "dynamic-H/W CNN (.$ext)" "$tmp/dyncnn.onnx" "$tmp/dyncnn.$ext" n=2 h=40 w=24
