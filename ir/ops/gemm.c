@@ -6,7 +6,7 @@ int op_gemm_infer(Graph *g, Node *n) {
   if (oc_need_float(g, n, 0) || oc_need_float(g, n, 1) || oc_need_rank(g, n, 0, 2) || oc_need_rank(g, n, 1, 2)) return -1;
   int ta = (int)ir_attr_int(n, "transA", 0), tb = (int)ir_attr_int(n, "transB", 0);
   Dim m = a->dims[ta ? 1 : 0], ka = a->dims[ta ? 0 : 1], kb = b->dims[tb ? 1 : 0], nn = b->dims[tb ? 0 : 1];
-  if (!ir_dim_eq(ka, kb)) return ir_errorf(g, n, "inner dimensions of A and B differ");
+  if (!oc_same_dim(g, ka, kb)) return ir_errorf(g, n, "inner dimensions of A and B differ");
   Dim d[2] = {m, nn};
   oc_set_out(y, DT_FLOAT, 2, d);
   if (c) {
@@ -43,7 +43,7 @@ int op_matmul_infer(Graph *g, Node *n) {
   if (a->rank < 1 || b->rank < 1) return ir_errorf(g, n, "inputs must have rank >= 1");
   if (n->trans_b && b->rank < 2) return ir_errorf(g, n, "internal: transposed B of rank < 2");
   Dim ka = a->dims[a->rank - 1], kb = b->dims[n->trans_b ? b->rank - 1 : b->rank >= 2 ? b->rank - 2 : 0];
-  if (!ir_dim_eq(ka, kb)) return ir_errorf(g, n, "inner dimensions of A and B differ");
+  if (!oc_same_dim(g, ka, kb)) return ir_errorf(g, n, "inner dimensions of A and B differ");
   /* batch dims broadcast */
   Value ba = {.rank = a->rank > 2 ? a->rank - 2 : 0}, bb = {.rank = b->rank > 2 ? b->rank - 2 : 0}, bo = {0};
   memcpy(ba.dims, a->dims, sizeof(Dim) * (size_t)ba.rank);

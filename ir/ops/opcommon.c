@@ -187,7 +187,7 @@ int oc_broadcast(Graph *g, Node *n, const Value *a, const Value *b, Value *out) 
     if (ir_dim_known(da) && da.c == 1) d[i] = db;
     else if (ir_dim_known(db) && db.c == 1) d[i] = da;
     else if (ir_dim_eq(da, db)) d[i] = da;
-    else if ((!ir_dim_known(da) || !ir_dim_known(db)) && ir_dim_assume_eq(g, da, db)) d[i] = ir_dim_known(da) ? da : db;
+    else if (oc_same_dim(g, da, db)) d[i] = ir_dim_known(da) ? da : db;
     else {
       char sa[256], sb[256];
       ir_value_str(g, a, sa, sizeof sa);

@@ -43,6 +43,11 @@ void oc_set_out(Value *out, DType dt, int rank, const Dim *dims);
 void oc_bcast_strides_dim(Graph *g, const Value *v, int r, Dim *strides);
 Dim oc_prod(Graph *g, const Dim *dims, int from, int to);
 static inline bool oc_is1(Dim d) { return ir_dim_known(d) && d.c == 1; }
+/* a and b must be equal: true if they are, or if one is a run-time dim the module checks equal when it runs
+ * (ir_dim_assume_eq: an FPN's skip connection, a Concat or MatMul over sizes the compiler cannot relate) */
+static inline bool oc_same_dim(Graph *g, Dim a, Dim b) {
+  return ir_dim_eq(a, b) || ((!ir_dim_known(a) || !ir_dim_known(b)) && ir_dim_assume_eq(g, a, b));
+}
 /* The leading nb (batch) dims of y for a kernel reading operands ops[0..nops) (NULL = absent), each
  * with its batch dims first (its rank - 2 of them), right-aligned against y's: per operand the
  * storage stride (ir_strides) of each batch dim, 0 where the operand broadcasts. Size-1 dims are

@@ -285,7 +285,7 @@ int op_concat_infer(Graph *g, Node *n) {
     if (x->dt != x0->dt) return ir_errorf(g, n, "input %d has dtype %s, expected %s", k, ir_dtype_name(x->dt), ir_dtype_name(x0->dt));
     if (x->rank != x0->rank) return ir_errorf(g, n, "input %d has rank %d, expected %d", k, x->rank, x0->rank);
     for (int i = 0; i < x->rank; i++)
-      if (i != axis && !ir_dim_eq(x->dims[i], x0->dims[i])) return ir_errorf(g, n, "input %d differs in dim %d", k, i);
+      if (i != axis && !oc_same_dim(g, x->dims[i], x0->dims[i])) return ir_errorf(g, n, "input %d differs in dim %d", k, i);
     y->dims[axis] = ir_dim_add(g, y->dims[axis], x->dims[axis]);
   }
   return 0;

@@ -203,6 +203,10 @@ TEST(runtime_spatial_dims) {
   Node *a = node("Add", 2, (Value *[]){c->out[0], y});
   CHECK(shape_is(a, "float32[1,4,h,4]"));              /* checked equal when the module runs */
   CHECK(g->nchecks == before + 1);
+  Node *cat = node("Concat", 2, (Value *[]){c->out[0], y});   /* the same pair along axis 2: one check */
+  attr_int(cat, "axis", 1);
+  CHECK(shape_is(cat, "float32[1,8,(h-1)/2 + 1,4]"));
+  CHECK(g->nchecks == before + 1);
   ir_graph_free(g);
 }
 
