@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "wasm_emit.h"
 #include "wasm_relax.h"
+#include "output.h"
 
 #include <binaryen-c.h>
 #include <errno.h>
@@ -77,36 +78,6 @@ static void remove_all_exports(BinaryenModuleRef m) {
   }
 }
 
-/* writes to a temporary name and renames it, so a failed compile never leaves a partial output; the
- * file gets the mode any compiler output gets (0666 & ~umask; mkstemp's is 0600) */
-static int write_atomic(Graph *g, const char *path, const void *data, size_t len) {
-  if (!strcmp(path, "-")) {
-    if (fwrite(data, 1, len, stdout) != len || fflush(stdout)) return ir_errorf(g, NULL, "cannot write the module to stdout: %s", strerror(errno));
-    return 0;
-  }
-  size_t pl = strlen(path);
-  char *tmp = malloc(pl + 16);
-  if (!tmp) return ir_errorf(g, NULL, "out of memory");
-  snprintf(tmp, pl + 16, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) { int e = errno; free(tmp); return ir_errorf(g, NULL, "cannot create '%s': %s", path, strerror(e)); }
-  mode_t mask = umask(0);
-  umask(mask);
-  FILE *f = fdopen(fd, "wb");
-  bool ok = fchmod(fd, 0666 & ~mask) == 0;
-  ok = f && fwrite(data, 1, len, f) == len && ok;
-  if (f) ok = (fclose(f) == 0) && ok;
-  else close(fd);
-  int e = errno;
-  if (!ok || rename(tmp, path)) {
-    if (ok) e = errno;
-    unlink(tmp);
-    free(tmp);
-    return ir_errorf(g, NULL, "cannot write '%s': %s", path, strerror(e));
-  }
-  free(tmp);
-  return 0;
-}
 
 static BinaryenExpressionRef i32c(BinaryenModuleRef m, int64_t v) { return BinaryenConst(m, BinaryenLiteralInt32((int32_t)v)); }
 
@@ -305,7 +276,7 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
     r.binary = rb;
     r.binaryBytes = rn;
   }
-  ret = write_atomic(g, path, r.binary, r.binaryBytes);
+  ret = cg_write_atomic(g, path, r.binary, r.binaryBytes);
   if (ret && st) st->write_failed = true;
   if (st) { st->module_bytes = r.binaryBytes; st->code_bytes = code_only; st->kernels = nused; }
   free(r.binary); free(r.sourceMap);

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "../codegen/llvm_emit.h"
 #include "../codegen/lower.h"
+#include "../codegen/package.h"
 #include "../codegen/wasm_emit.h"
 #include "../frontend/frontend.h"
 #include "../ir/ops.h"
@@ -10,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -23,7 +25,9 @@ static const char usage[] =
   "  -o, --output FILE      output (required unless only printing); its extension picks the\n"
   "                         kind: .wasm a WebAssembly module (default), .so a native shared\n"
   "                         library, .o a native relocatable object; native outputs get a C\n"
-  "                         header beside them (FILE with .h; docs/abi.md). - writes a .wasm\n"
+  "                         header beside them (FILE with .h; docs/abi.md). DIR/ (or an existing\n"
+  "                         directory) an npm package: model.wasm, model.relaxed.wasm, index.mjs,\n"
+  "                         index.d.ts, package.json (docs/js-tools.md). - writes a .wasm\n"
   "                         to stdout. Every option taking a value also takes it as\n"
   "                         --OPTION=VALUE (and -oFILE)\n"
   "  --target TRIPLE        wasm32 (default for .wasm), x86_64-linux-gnu (default for .so/.o)\n"
@@ -82,6 +86,31 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
   if (name[1] != '-') { *val = a + n; return 1; }
   if (a[n] == '=') { *val = a + n + 1; return 1; }
   return 0;                                    /* a longer option with this prefix (--max-dim-default) */
+}
+
+/* the npm package of a model (codegen/package.h): both modules, then the files around them; on failure none of
+ * the package's files is left behind */
+static const char *const package_files[] = {"model.wasm", "model.relaxed.wasm", "onnx2wasm.mjs", "index.mjs",
+                                            "index.d.ts", "package.json", "README.md"};
+static int emit_package(Graph *g, const Program *prog, const char *dir, const char *model, const WasmOptions *wo, WasmStats *ws) {
+  char path[4096];
+  WasmOptions relaxed = *wo;
+  relaxed.relaxed = true;
+  WasmStats rs = {0};
+  int rc = cg_package_dir(g, dir);
+  if (!rc && snprintf(path, sizeof path, "%s/model.wasm", dir) >= (int)sizeof path) rc = ir_errorf(g, NULL, "output path too long");
+  if (!rc) rc = cg_wasm_emit(g, prog, path, wo, ws);
+  if (!rc) snprintf(path, sizeof path, "%s/model.relaxed.wasm", dir);
+  if (!rc) rc = cg_wasm_emit(g, prog, path, &relaxed, &rs);
+  if (!rc) rc = cg_package_files(g, prog, dir, model);
+  if (rc) {
+    ws->write_failed = true;
+    for (size_t i = 0; i < sizeof package_files / sizeof *package_files; i++) {
+      snprintf(path, sizeof path, "%s/%s", dir, package_files[i]);
+      unlink(path);
+    }
+  }
+  return rc ? 1 : 0;
 }
 
 int main(int argc, char **argv) {
@@ -177,8 +206,16 @@ int main(int argc, char **argv) {
   bool to_stdout = out && !strcmp(out, "-");
   if (to_stdout && stats) return die_usage("--stats prints to stdout; it cannot be combined with -o -", NULL);
 
-  /* the output kind and the target */
-  const char *ext = out ? strrchr(out, '.') : NULL;
+  /* the output kind and the target: a folder (a path ending in '/' or an existing directory) gets an npm package */
+  struct stat ost;
+  char *pkg = NULL;
+  if (out && !to_stdout && ((strlen(out) && out[strlen(out) - 1] == '/') || (stat(out, &ost) == 0 && S_ISDIR(ost.st_mode)))) {
+    pkg = strdup(out);
+    if (!pkg) return 3;
+    for (size_t l = strlen(pkg); l > 1 && pkg[l - 1] == '/'; l--) pkg[l - 1] = 0;
+    if (wo.relaxed) return die_usage("a package holds both modules (baseline and relaxed SIMD); --simd does not apply", NULL);
+  }
+  const char *ext = out && !pkg ? strrchr(out, '.') : NULL;
   bool native_out = ext && (!strcmp(ext, ".so") || !strcmp(ext, ".o"));
   if (native_out && !triple) triple = "x86_64-linux-gnu";
   Target target;
@@ -219,11 +256,13 @@ int main(int argc, char **argv) {
     ws.module_bytes = ns.file_bytes;
     ws.code_bytes = ns.object_bytes > prog.weights_size ? ns.object_bytes - prog.weights_size : 0;
     ws.kernels = ns.kernels;
+  } else if (!rc && pkg) {
+    rc = emit_package(g, &prog, pkg, in, &wo, &ws);
   } else if (!rc && out && cg_wasm_emit(g, &prog, out, &wo, &ws)) rc = 1;
   if (rc) {
     if (ws.write_failed || ns.write_failed) fprintf(stderr, "onnx2wasm: %s\n", ir_error(g));   /* about the output, not the model */
     else fprintf(stderr, "onnx2wasm: %s: %s\n", in, ir_error(g));
-    if (out && !to_stdout && unlink(out) && errno != ENOENT) fprintf(stderr, "onnx2wasm: warning: could not remove stale '%s'\n", out);
+    if (out && !to_stdout && !pkg && unlink(out) && errno != ENOENT) fprintf(stderr, "onnx2wasm: warning: could not remove stale '%s'\n", out);
     if (header && unlink(header) && errno != ENOENT) fprintf(stderr, "onnx2wasm: warning: could not remove stale '%s'\n", header);
   } else if (stats && out) {
     int64_t tensors = 0;                       /* what the arena would be without reuse */
@@ -239,6 +278,7 @@ int main(int argc, char **argv) {
   cg_program_free(&prog);
   ir_graph_free(g);
   free(header);
+  free(pkg);
   for (int i = 0; i < fe.ndims; i++) free((void *)fe.dim_name[i]);
   for (int i = 0; i < fe.nmax; i++) free((void *)fe.max_name[i]);
   return rc;

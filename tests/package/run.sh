@@ -1,0 +1,120 @@
+#!/bin/sh
+# run.sh BUILD_DIR — the npm package of a compiled model (onnx2wasm m.onnx -o DIR/), used as a web developer
+# would: `npm pack`, installed from the tarball into a fresh project, imported by name in plain Node and
+# compared with onnxruntime-web's outputs (tools/ort-oracle.mjs, the oracle), type-checked with tsc --strict
+# with and without the DOM lib, and bundled for the browser with esbuild. A seeded small CNN exported here.
+set -u
+build=$(cd "$1" && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tools="$root/tools/node_modules/.bin"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+cat > "$tmp/export.py" <<'PY'
+import sys
+import torch
+import torch.nn as nn
+torch.manual_seed(0)
+m = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 8 * 8, 5)).eval()
+torch.onnx.export(m, torch.randn(1, 3, 8, 8), sys.argv[1], input_names=["image"], output_names=["logits"], opset_version=13)
+PY
+mkdir -p "$tmp/data"
+if ! /usr/bin/python3 "$tmp/export.py" "$tmp/Tiny_Net.onnx" > "$tmp/log" 2>&1 ||
+   ! node "$root/tools/ort-oracle.mjs" "$tmp/Tiny_Net.onnx" --data "$tmp/data" --gen --quiet > "$tmp/log" 2>&1; then
+  bad "export or oracle failed: $(tail -3 "$tmp/log")"; echo "$pass passed, $fail failed"; exit 1
+fi
+
+# the package
+if "$build/onnx2wasm" "$tmp/Tiny_Net.onnx" -o "$tmp/pkg/" 2> "$tmp/err"; then
+  for f in model.wasm model.relaxed.wasm onnx2wasm.mjs index.mjs index.d.ts package.json README.md; do
+    [ -f "$tmp/pkg/$f" ] || bad "package lacks $f"
+  done
+  ok "package written: $(ls "$tmp/pkg" | tr '\n' ' ')"
+else
+  bad "compile to a package failed: $(cat "$tmp/err")"; echo "$pass passed, $fail failed"; exit 1
+fi
+name=$(node -e "console.log(JSON.parse(require('fs').readFileSync('$tmp/pkg/package.json','utf8')).name)")
+[ "$name" = tiny_net ] && ok "package name '$name' (from Tiny_Net.onnx)" || bad "package name '$name', expected tiny_net"
+
+# npm pack, then a fresh project installs the tarball (offline: it has no dependencies)
+if (cd "$tmp/pkg" && npm pack --silent > "$tmp/packname" 2> "$tmp/err"); then
+  tgz="$tmp/pkg/$(tail -1 "$tmp/packname")"
+  mkdir -p "$tmp/app"
+  if (cd "$tmp/app" && npm init -y > /dev/null && npm install --offline --no-audit --no-fund "$tgz" > "$tmp/log" 2>&1); then
+    ok "npm pack + npm install of the tarball"
+  else
+    bad "npm install of the tarball: $(tail -3 "$tmp/log")"
+  fi
+else
+  bad "npm pack: $(cat "$tmp/err")"
+fi
+
+# plain Node ESM: import by name, run, compare with onnxruntime-web
+cat > "$tmp/app/main.mjs" <<JS
+import fs from 'node:fs';
+import { load } from 'tiny_net';
+import { decodeTensor } from '$root/runtime/js/tensorproto.mjs';
+const x = decodeTensor(fs.readFileSync('$tmp/data/input_0.pb'));
+const want = decodeTensor(fs.readFileSync('$tmp/data/output_0.pb'));
+const model = await load();
+const { logits } = model.run({ image: x.data });
+let worst = 0;
+for (let i = 0; i < want.data.length; i++) worst = Math.max(worst, Math.abs(logits[i] - want.data[i]) - 1e-3 * Math.abs(want.data[i]));
+if (!(logits instanceof Float32Array) || logits.length !== want.data.length || !(worst <= 1e-4)) {
+  console.error('mismatch', worst, logits);
+  process.exit(1);
+}
+console.log('max excess error', worst.toExponential(2), 'shape', model.outputShape('logits').join('x'));
+JS
+if (cd "$tmp/app" && node main.mjs > "$tmp/run" 2>&1); then ok "installed package in Node matches onnxruntime-web: $(cat "$tmp/run")"
+else bad "installed package in Node: $(tail -3 "$tmp/run")"; fi
+
+# TypeScript, strict, with and without the DOM lib (and no @types/node)
+cat > "$tmp/app/use.ts" <<'TS'
+import { load, type Outputs } from 'tiny_net';
+export async function top1(pixels: Float32Array): Promise<number> {
+  const model = await load();
+  const out: Outputs = model.run({ image: pixels });
+  const logits: Float32Array = out.logits;
+  return logits.indexOf(Math.max(...logits));
+}
+TS
+cat > "$tmp/app/bad.ts" <<'TS'
+import { load } from 'tiny_net';
+export async function wrong(): Promise<void> {
+  const model = await load();
+  model.run({ image: new Int32Array(192) });
+}
+TS
+for lib in es2022 es2022,dom; do
+  libs=$(echo "$lib" | sed 's/\([a-z0-9]*\)/"\1"/g')
+  printf '{"compilerOptions": {"strict": true, "noEmit": true, "module": "es2022", "moduleResolution": "bundler", "target": "es2022", "lib": [%s], "types": []}, "files": ["use.ts"]}\n' "$libs" > "$tmp/app/tsconfig.json"
+  if (cd "$tmp/app" && "$tools/tsc" -p tsconfig.json > "$tmp/tsc" 2>&1); then ok "tsc --strict accepts a consumer (lib $lib)"
+  else bad "tsc --strict (lib $lib): $(head -5 "$tmp/tsc")"; fi
+done
+sed -i 's/"use.ts"/"bad.ts"/' "$tmp/app/tsconfig.json"
+if (cd "$tmp/app" && "$tools/tsc" -p tsconfig.json > "$tmp/tsc" 2>&1); then bad "tsc accepted an Int32Array for a float32 input"
+else ok "tsc rejects an Int32Array for the float32 input: $(grep -o 'TS[0-9]*' "$tmp/tsc" | head -1)"; fi
+
+# bundled for the browser (the loader fetches model.wasm next to the bundle)
+cat > "$tmp/app/web.mjs" <<'JS'
+import { load } from 'tiny_net';
+const model = await load();
+globalThis.result = model.run({ image: new Float32Array(192) }).logits;
+JS
+if (cd "$tmp/app" && "$tools/esbuild" web.mjs --bundle --format=esm --platform=browser --outfile=out/web.js > "$tmp/log" 2>&1); then
+  ok "esbuild bundles it for the browser"
+else
+  bad "esbuild: $(tail -3 "$tmp/log")"
+fi
+
+# a package path that cannot be created: a clear error, exit 1
+touch "$tmp/file"
+if "$build/onnx2wasm" "$tmp/Tiny_Net.onnx" -o "$tmp/file/sub/" 2> "$tmp/err"; then bad "package under a regular file was written"
+elif grep -q "cannot create the directory" "$tmp/err"; then ok "unwritable package folder: $(cat "$tmp/err")"
+else bad "unwritable package folder: unexpected message $(cat "$tmp/err")"; fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
