@@ -60,9 +60,10 @@ external("escape_abs.onnx", "/etc/passwd")
 XN = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
 save("runtime_dim.onnx", helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu_n")], "g", [XN], [Y]))
 
-# a symbolic dim nobody binds reaching a kernel
+# a symbolic dim nobody binds reaching a kernel that needs compile-time sizes (LRN); a Conv takes it at run time
 XS = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])
-save("unbound_dim.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_4")], "g", [XS], [Y], [W]))
+save("unbound_dim.onnx", helper.make_graph([helper.make_node("LRN", ["x"], ["y"], name="lrn_4", size=3)], "g", [XS], [Y]))
+save("runtime_conv.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], name="conv_4")], "g", [XS], [Y], [W]))
 
 # Tile whose repeats come at run time; Sum of an integer type (float types only)
 R = helper.make_tensor_value_info("r", TensorProto.INT64, [4])

@@ -50,7 +50,8 @@ expect 1 "node 'qmm_bad' (QLinearMatMul, opset 13): input 'a' (a) has dtype floa
 expect 1 "node 'convi_bad' (ConvInteger, opset 13): zero point 'wz' must be a scalar or have one entry per output column/channel" "$m/convinteger_zp.onnx" $o
 expect 1 "external data path '../outside.bin' leaves the model's folder" "$m/escape_dotdot.onnx" $o
 expect 1 "external data path '/etc/passwd' is absolute" "$m/escape_abs.onnx" $o
-expect 1 "'x' has shape float32[N,3,8,8]; a concrete shape is needed (bind symbols with --dim NAME=VALUE)" "$m/unbound_dim.onnx" $o
+expect 1 "node 'lrn_4' (LRN, opset 13): input 0 'x' has shape float32[N,3,8,8]; a concrete shape is needed (bind symbols with --dim NAME=VALUE)" "$m/unbound_dim.onnx" $o
+expect 0 "" "$m/runtime_conv.onnx" $o --max-dim N=4
 expect 1 "is not a valid ONNX model" "$m/truncated.onnx" $o
 expect 1 "onnx2wasm: $m/garbage.onnx:" "$m/garbage.onnx" $o
 expect 1 "is empty" "$m/empty.onnx" $o
