@@ -264,7 +264,10 @@ int cg_native_emit(Graph *g, const Program *p, const char *path, const NativeOpt
   free(dv); free(desc.v);
   define_const(m, "o2w__strings", bytes_const(cx, strs.s, strs.n), 1);
   free(strs.s);
-  define_const(m, "o2w__weights", bytes_const(cx, p->weights, p->weights_size), 64);
+  uint8_t *weights = cg_weights_blob(p);
+  if (!weights) { ret = ir_errorf(g, NULL, "out of memory for %zu bytes of weights", p->weights_size); goto out; }
+  define_const(m, "o2w__weights", bytes_const(cx, weights, p->weights_size), 64);
+  free(weights);
   define_const(m, "o2w__params", bytes_const(cx, p->params, p->params_size), 16);
   define_const(m, "rt_gemm_wide", L(LLVMConstInt)(L(LLVMInt32TypeInContext)(cx), t->gemm_wide, 0), 4);
   char *sig = cg_signature_json(p);

@@ -111,6 +111,18 @@ static void tensor_of(Graph *g, LowerCtx *cx, const Value *v, CgTensor *t) {
   t->resident_in = v->resident_in ? v->resident_in->name : NULL;
 }
 
+static int piece_cmp(const void *a, const void *b) {
+  size_t x = ((const CgPiece *)a)->off, y = ((const CgPiece *)b)->off;
+  return x < y ? -1 : x > y;
+}
+
+uint8_t *cg_weights_blob(const Program *p) {
+  uint8_t *w = calloc(p->weights_size ? p->weights_size : 1, 1);
+  if (w)
+    for (int i = 0; i < p->npieces; i++) memcpy(w + p->pieces[i].off, p->pieces[i].src, p->pieces[i].n);
+  return w;
+}
+
 int cg_lower(Graph *g, uint32_t base, Program *p) {
   memset(p, 0, sizeof *p);
   LowerCtx cx = {.g = g, .p = p};
@@ -136,15 +148,22 @@ int cg_lower(Graph *g, uint32_t base, Program *p) {
   /* weights blob: the shipped constants; the ones computed when the module starts lie after it, in memory
    * reserved up to arena_addr, each written by a `once` call (the first calls of the Program) */
   p->weights_size = (size_t)g->shipped_size;
-  p->weights = calloc(p->weights_size ? p->weights_size : 1, 1);
-  if (!p->weights) return ir_errorf(g, NULL, "out of memory for %zu bytes of weights", p->weights_size);
   for (int i = 0; i < g->nvalues; i++) {
     Value *v = g->values[i];
     if (v->kind == VK_CONST && v->offset >= 0 && !v->alias && !v->init_kind) {
       if (!v->data || v->offset + ir_nbytes(v) > g->shipped_size) return ir_errorf(g, NULL, "internal: constant '%s' has no place among the shipped weights", v->name);
-      memcpy(p->weights + v->offset, v->data, (size_t)ir_nbytes(v));
+      if (!ir_nbytes(v)) continue;
+      if (!(p->npieces & (p->npieces - 1))) {
+        CgPiece *q = realloc(p->pieces, (size_t)(p->npieces ? 2 * p->npieces : 1) * sizeof *q);
+        if (!q) return ir_errorf(g, NULL, "out of memory");
+        p->pieces = q;
+      }
+      p->pieces[p->npieces++] = (CgPiece){(size_t)v->offset, (size_t)ir_nbytes(v), v->data};
     }
   }
+  qsort(p->pieces, (size_t)p->npieces, sizeof *p->pieces, piece_cmp);
+  for (int i = 1; i < p->npieces; i++)
+    if (p->pieces[i].off < p->pieces[i - 1].off + p->pieces[i - 1].n) return ir_errorf(g, NULL, "internal: shipped constants overlap");
   for (int i = 0; i < g->nvalues; i++) {
     Value *v = g->values[i];
     if (v->kind != VK_CONST || v->offset < 0 || !v->init_kind) continue;
@@ -189,7 +208,7 @@ int cg_lower(Graph *g, uint32_t base, Program *p) {
 }
 
 void cg_program_free(Program *p) {
-  free(p->calls); free(p->params); free(p->weights); free(p->inputs); free(p->outputs); free(p->patches);
+  free(p->calls); free(p->params); free(p->pieces); free(p->inputs); free(p->outputs); free(p->patches);
   memset(p, 0, sizeof *p);
 }
 

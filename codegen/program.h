@@ -44,6 +44,9 @@ typedef struct {
   const char *resident_in;             /* input stored in this output's storage (docs/abi.md), or NULL */
 } CgTensor;
 
+/* shipped constant bytes at an offset in the weights region */
+typedef struct { size_t off, n; const uint8_t *src; } CgPiece;
+
 /* a parameter-block field computed at the start of run from the run-time symbols */
 typedef struct {
   uint32_t param_off;       /* byte offset of the int32 field within Program.params */
@@ -54,7 +57,11 @@ typedef struct {
   CgCall *calls; int ncalls, capcalls;
   uint8_t *params; size_t params_size, params_cap;
   uint32_t base, weights_addr, arena_addr, params_addr, total;
-  uint8_t *weights; size_t weights_size;    /* weights blob (malloc'ed) */
+  /* the shipped weights, [weights_addr, +weights_size): these pieces, sorted by offset, zeros between
+   * them. A piece points at its constant's bytes in the Graph (the arena, or a file mapping), so the
+   * Graph must outlive the Program; emitters stream them (cg_out_weights) rather than copy them. */
+  CgPiece *pieces; int npieces;
+  size_t weights_size;
   size_t arena_size;
   CgTensor *inputs; int ninputs;
   CgTensor *outputs; int noutputs;
@@ -69,6 +76,7 @@ typedef struct {
 } Program;
 
 void cg_program_free(Program *p);
+uint8_t *cg_weights_blob(const Program *p);    /* the weights region as one malloc'ed buffer (NULL: out of memory) */
 char *cg_signature_json(const Program *p);     /* the onnx2wasm.signature payload (malloc'ed) */
 void cg_program_dump(const Program *p, FILE *f);
 #endif

@@ -102,6 +102,114 @@ static BinaryenExpressionRef dim_expr(BinaryenModuleRef m, const Program *p, Dim
   return sum;
 }
 
+/* ---- the weights segment, spliced into binaryen's output while writing ---- */
+static size_t uleb(uint8_t *o, uint64_t v) {
+  size_t n = 0;
+  do { uint8_t b = v & 0x7f; v >>= 7; o[n++] = b | (v ? 0x80 : 0); } while (v);
+  return n;
+}
+static size_t sleb(uint8_t *o, int64_t v) {
+  size_t n = 0;
+  for (;;) {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    bool done = (v == 0 && !(b & 0x40)) || (v == -1 && (b & 0x40));
+    o[n++] = b | (done ? 0 : 0x80);
+    if (done) return n;
+  }
+}
+static bool read_uleb(const uint8_t *b, size_t n, size_t *pos, uint64_t *v) {
+  *v = 0;
+  for (int sh = 0; sh < 64 && *pos < n; sh += 7) {
+    uint8_t c = b[(*pos)++];
+    *v |= (uint64_t)(c & 0x7f) << sh;
+    if (!(c & 0x80)) return true;
+  }
+  return false;
+}
+
+/* bytes of the custom sections (the signature, the profile) in module b */
+static size_t custom_bytes(const uint8_t *b, size_t n) {
+  size_t pos = 8, c = 0;
+  while (pos < n) {
+    size_t at = pos++;
+    uint64_t sz;
+    if (!read_uleb(b, n, &pos, &sz) || sz > n - pos) return 0;
+    pos += sz;
+    if (b[at] == 0) c += pos - at;
+  }
+  return c;
+}
+
+/* writes module b (binaryen's, no weights) to path with one more active data segment: the weights at
+ * p->weights_addr. The data section gains the segment (and the data count section, if any, one more). */
+static int write_with_weights(Graph *g, const char *path, const uint8_t *b, size_t n, const Program *p, size_t *total) {
+  *total = n;
+  if (!p->weights_size) return cg_write_atomic(g, path, b, n);
+  size_t pos = 8, data_at = 0, data_end = 0, code_end = 0, dc_at = 0, dc_end = 0;
+  uint64_t nseg = 0;
+  while (pos < n) {
+    size_t at = pos++;
+    uint64_t sz;
+    if (!read_uleb(b, n, &pos, &sz) || sz > n - pos) return ir_errorf(g, NULL, "internal: cannot parse binaryen's module");
+    uint8_t id = b[at];
+    if (id == 10) code_end = pos + sz;
+    if (id == 11) { data_at = at; data_end = pos + sz; size_t q = pos; if (!read_uleb(b, n, &q, &nseg)) return ir_errorf(g, NULL, "internal: bad data section"); }
+    if (id == 12) { dc_at = at; dc_end = pos + sz; }
+    pos += sz;
+  }
+  if (!code_end) return ir_errorf(g, NULL, "internal: binaryen's module has no code section");
+  uint8_t seg[32], hdr[16], cnt[16], dc[16];
+  size_t ns = 0;
+  seg[ns++] = 0x00;                         /* active, memory 0, offset expression */
+  seg[ns++] = 0x41;                         /* i32.const weights_addr end */
+  ns += sleb(seg + ns, (int32_t)p->weights_addr);
+  seg[ns++] = 0x0b;
+  ns += uleb(seg + ns, p->weights_size);
+  /* the existing segments, after their count */
+  const uint8_t *rest = NULL;
+  size_t nrest = 0, nc = 0;
+  if (data_at) {
+    size_t q = data_at + 1;
+    uint64_t sz;
+    read_uleb(b, n, &q, &sz);
+    read_uleb(b, n, &q, &nseg);
+    rest = b + q;
+    nrest = data_end - q;
+  }
+  nc = uleb(cnt, nseg + 1);
+  uint64_t secsize = nc + nrest + ns + p->weights_size;
+  size_t nh = 0;
+  hdr[nh++] = 11;
+  nh += uleb(hdr + nh, secsize);
+  /* everything before the data section (or up to the code section's end, where a new one goes); the data
+   * count section, before the code, is rewritten */
+  size_t head_end = data_at ? data_at : code_end, tail_at = data_at ? data_end : code_end;
+  CgOut *out = cg_out_open(g, path);
+  if (!out) return -1;
+  if (dc_at) {
+    size_t nd = 0;
+    uint8_t v[10];
+    size_t nv = uleb(v, nseg + 1);
+    dc[nd++] = 12;
+    nd += uleb(dc + nd, nv);
+    memcpy(dc + nd, v, nv);
+    nd += nv;
+    cg_out_write(out, b, dc_at);
+    cg_out_write(out, dc, nd);
+    cg_out_write(out, b + dc_end, head_end - dc_end);
+    *total = *total - (dc_end - dc_at) + nd;
+  } else cg_out_write(out, b, head_end);
+  cg_out_write(out, hdr, nh);
+  cg_out_write(out, cnt, nc);
+  cg_out_write(out, rest, nrest);
+  cg_out_write(out, seg, ns);
+  cg_out_weights(out, p);
+  cg_out_write(out, b + tail_at, n - tail_at);
+  *total = *total - (data_at ? data_end - data_at : 0) + nh + nc + nrest + ns + p->weights_size;
+  return cg_out_commit(out);
+}
+
 /* JSON list of the calls for profiling tools: [{"kernel", "params", "node"}, ...] */
 static char *profile_json(const Program *p) {
   size_t cap = 64 + (size_t)p->ncalls * 128, n = 0;
@@ -229,7 +337,7 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
     BinaryenAddGlobalExport(m, name, name);
   }
 
-  /* 3. memory: the kernels' own segments stay; add the parameter blocks, then the weights */
+  /* 3. memory: the kernels' own segments stay; add the parameter blocks (the weights come in step 4) */
   uint32_t pages = (p->total + 65535) / 65536;
   if (pages < 1) pages = 1;
   char *pdata = (char *)p->params;
@@ -239,20 +347,6 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
     goto out;
   }
 
-  size_t code_only = 0;                       /* the module without weights */
-  {
-    BinaryenModuleAllocateAndWriteResult r = BinaryenModuleAllocateAndWrite(m, NULL);
-    code_only = r.binaryBytes;
-    free(r.binary); free(r.sourceMap);
-  }
-  if (p->weights_size) {
-    char *wdata = (char *)p->weights;
-    BinaryenIndex wsize = (BinaryenIndex)p->weights_size;
-    if (add_segments(m, 1, &wdata, &wsize, &p->weights_addr, pages, NULL)) {
-      ret = ir_errorf(g, NULL, "internal: unexpected data segment behaviour of binaryen");
-      goto out;
-    }
-  }
   char *sig = cg_signature_json(p);
   BinaryenAddCustomSection(m, "onnx2wasm.signature", sig, (BinaryenIndex)strlen(sig));
   free(sig);
@@ -262,6 +356,8 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
     free(prof);
   }
   if (!BinaryenModuleValidate(m)) { ret = ir_errorf(g, NULL, "internal: the generated module does not validate"); goto out; }
+  /* 4. the module without its weights from binaryen; the weights segment is spliced in as the file is
+   *    written, streamed from the constants (binaryen would hold two more copies of them) */
   BinaryenModuleAllocateAndWriteResult r = BinaryenModuleAllocateAndWrite(m, NULL);
   if (o && o->relaxed) {                      /* the placeholders become relaxed-SIMD instructions */
     uint8_t *rb;
@@ -276,9 +372,10 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
     r.binary = rb;
     r.binaryBytes = rn;
   }
-  ret = cg_write_atomic(g, path, r.binary, r.binaryBytes);
+  size_t module_bytes = 0;
+  ret = write_with_weights(g, path, r.binary, r.binaryBytes, p, &module_bytes);
   if (ret && st) st->write_failed = true;
-  if (st) { st->module_bytes = r.binaryBytes; st->code_bytes = code_only; st->kernels = nused; }
+  if (st) { st->module_bytes = module_bytes; st->code_bytes = r.binaryBytes - custom_bytes(r.binary, r.binaryBytes); st->kernels = nused; }
   free(r.binary); free(r.sourceMap);
 out:
   for (int k = 0; k < K_COUNT; k++) free(kept[k]);

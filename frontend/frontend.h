@@ -12,6 +12,7 @@
  */
 #ifndef FRONTEND_H
 #define FRONTEND_H
+#include <stdint.h>
 #include "../ir/ir.h"
 
 typedef struct {
@@ -25,6 +26,9 @@ typedef struct {
 } FeOptions;
 
 Graph *fe_load(const char *path, const FeOptions *opt);
+/* the same from a serialized ModelProto in memory; external data resolves in model_dir; errors call the
+ * model `what` */
+Graph *fe_load_bytes(const uint8_t *buf, size_t len, const char *model_dir, const char *what, const FeOptions *opt);
 /* decodes a serialized TensorProto (e.g. an ONNX test-data input_0.pb) into a constant value of g */
 Value *fe_load_tensor_file(Graph *g, const char *path);
 #endif

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -171,6 +172,12 @@ Value *fe_tensor_value(Graph *g, const Onnx__TensorProto *t, const char *what) {
       ir_errorf(g, NULL, "%s '%s': %s holds %zu values, expected %lld", what, name, field, cnt, (long long)numel);
       return NULL;
     }
+  }
+  if (external && nbytes) {   /* read in place from the mapped file when aligned: weights are not copied */
+    size_t flen = 0;
+    uint8_t *base = ir_map_file(g, ext.path, &flen);
+    if (base && (uint64_t)ext.off + (uint64_t)nbytes <= flen && (uintptr_t)(base + ext.off) % 16 == 0)
+      return ir_const_view(g, name, dt, (int)t->n_dims, t->dims, base + ext.off);
   }
   Value *v = ir_const(g, name, dt, (int)t->n_dims, t->dims, NULL);
   uint8_t *d = v->data;
@@ -469,26 +476,32 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
   free(order);
 }
 
-Graph *fe_load(const char *path, const FeOptions *opt) {
+Graph *fe_load_bytes(const uint8_t *buf, size_t len, const char *model_dir, const char *what, const FeOptions *opt) {
   static const FeOptions none;
   Graph *g = ir_graph_new();
-  const char *slash = strrchr(path, '/');
-  if (slash) {
-    char *dir = ir_alloc(&g->arena, (size_t)(slash - path) + 2);
-    memcpy(dir, path, (size_t)(slash - path));
-    if (slash == path) dir[0] = '/';
-    g->model_dir = dir;
-  } else g->model_dir = ".";
-  size_t len = 0;
-  uint8_t *buf = read_file(g, path, &len);
-  if (!buf) return g;
-  if (len == 0) { free(buf); ir_errorf(g, NULL, "'%s' is empty", path); return g; }
+  g->model_dir = ir_strdup(&g->arena, model_dir ? model_dir : ".");
+  if (len == 0) { ir_errorf(g, NULL, "'%s' is empty", what); return g; }
   Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
-  if (!m) ir_errorf(g, NULL, "'%s' is not a valid ONNX model (protobuf decoding failed: truncated or corrupt file)", path);
+  if (!m) ir_errorf(g, NULL, "'%s' is not a valid ONNX model (protobuf decoding failed: truncated or corrupt file)", what);
   else {
     build(g, m, opt ? opt : &none);
     onnx__model_proto__free_unpacked(m, NULL);
   }
+  return g;
+}
+
+Graph *fe_load(const char *path, const FeOptions *opt) {
+  char dir[PATH_MAX];
+  const char *slash = strrchr(path, '/');
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else if (slash == path) snprintf(dir, sizeof dir, "/");
+  else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path < PATH_MAX - 1 ? slash - path : PATH_MAX - 1), path);
+  size_t len = 0;
+  Graph *tmp = ir_graph_new();   /* read_file reports into a graph */
+  uint8_t *buf = read_file(tmp, path, &len);
+  if (!buf) return tmp;
+  ir_graph_free(tmp);
+  Graph *g = fe_load_bytes(buf, len, dir, path, opt);
   free(buf);
   return g;
 }

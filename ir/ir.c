@@ -1,12 +1,19 @@
 /* ir.c — arena, dtype table, symbolic dims, graph construction, error reporting and IR printing. */
+#define _DEFAULT_SOURCE   /* mmap, madvise(MADV_PAGEOUT) */
 #include "ir.h"
 #include "ops.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- arena ---- */
 struct ArenaBlock { ArenaBlock *next; size_t used, cap; _Alignas(16) unsigned char mem[]; };
@@ -147,8 +154,45 @@ Graph *ir_graph_new(void) {
   return g;
 }
 
+typedef struct IrMapping { void *base; size_t len; char *path; } IrMapping;
+
+void *ir_map_file(Graph *g, const char *path, size_t *len) {
+  for (int i = 0; i < g->nmaps; i++)
+    if (!strcmp(g->maps[i].path, path)) { *len = g->maps[i].len; return g->maps[i].base; }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  struct stat st;
+  if (fstat(fd, &st)) { int e = errno; close(fd); errno = e; return NULL; }
+  if (st.st_size == 0) { close(fd); errno = EINVAL; return NULL; }
+  void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  int e = errno;
+  close(fd);
+  if (p == MAP_FAILED) { errno = e; return NULL; }
+  IrMapping *m = realloc(g->maps, (size_t)(g->nmaps + 1) * sizeof *m);
+  if (!m) { munmap(p, (size_t)st.st_size); errno = ENOMEM; return NULL; }
+  g->maps = m;
+  g->maps[g->nmaps++] = (IrMapping){p, (size_t)st.st_size, ir_strdup(&g->arena, path)};
+  *len = (size_t)st.st_size;
+  return p;
+}
+
+void ir_release(Graph *g, const void *p, size_t n) {
+  uintptr_t a = (uintptr_t)p, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+  for (int i = 0; i < g->nmaps; i++) {
+    uintptr_t b = (uintptr_t)g->maps[i].base;
+    if (a < b || a + n > b + g->maps[i].len) continue;
+    uintptr_t lo = (a + pg - 1) & ~(pg - 1), hi = (a + n) & ~(pg - 1);   /* whole pages inside [p, p + n) */
+#ifdef MADV_PAGEOUT
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_PAGEOUT);              /* a hint: failure changes nothing */
+#endif
+    return;
+  }
+}
+
 void ir_graph_free(Graph *g) {
   if (!g) return;
+  for (int i = 0; i < g->nmaps; i++) munmap(g->maps[i].base, g->maps[i].len);
+  free(g->maps);
   free(g->nodes); free(g->values); free(g->inputs); free(g->outputs); free(g->syms); free(g->sym_value); free(g->sym_max); free(g->sym_def); free(g->checks);
   ir_arena_free(&g->arena);
   free(g);
@@ -184,6 +228,15 @@ Value *ir_const(Graph *g, const char *name, DType dt, int rank, const int64_t *d
   size_t nb = (size_t)ir_nbytes(v);
   v->data = ir_alloc(&g->arena, nb ? nb : 1);
   if (data && nb) memcpy(v->data, data, nb);
+  return v;
+}
+
+Value *ir_const_view(Graph *g, const char *name, DType dt, int rank, const int64_t *dims, void *data) {
+  Value *v = ir_value(g, name);
+  v->kind = VK_CONST;
+  v->dt = dt;
+  ir_set_shape(v, rank, dims);
+  v->data = data;
   return v;
 }
 

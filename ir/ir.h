@@ -209,6 +209,7 @@ typedef struct Graph {
   bool no_winograd;              /* --no-winograd: 3x3 convs keep the direct GEMM kernel */
   bool no_bf16_weights;          /* --no-bf16-weights: MatMul panels stay float32 even when bfloat16 is exact */
   const struct Target *target;   /* what the output is for (codegen/target.h); NULL: the wasm32 defaults */
+  struct IrMapping *maps; int nmaps; /* files mapped for constants to read in place (ir_map_file) */
 } Graph;
 
 Graph *ir_graph_new(void);
@@ -217,6 +218,14 @@ Value *ir_value(Graph *g, const char *name);   /* new value (names need not be u
 Value *ir_const(Graph *g, const char *name, DType dt, int rank, const int64_t *dims, const void *data);
 /* a constant computed when the module starts (Value.init_kind) from src: no data at compile time */
 Value *ir_init_const(Graph *g, const char *name, DType dt, int rank, const int64_t *dims, int kind, Value *src, int arg);
+/* Constants read in place from a file (external data): the file is mapped once per graph, privately (an
+ * in-place edit of a constant stays in this process), and unmapped by ir_graph_free. ir_release tells the
+ * OS that bytes of a mapping will not be read again soon: their clean pages are reclaimed (and re-read
+ * from the file if they are), so a model's weights need not all be resident at once. It does nothing for
+ * other memory. */
+void *ir_map_file(Graph *g, const char *path, size_t *len);   /* NULL (errno set) on failure */
+Value *ir_const_view(Graph *g, const char *name, DType dt, int rank, const int64_t *dims, void *data);
+void ir_release(Graph *g, const void *p, size_t n);
 Node *ir_node(Graph *g, const char *name, const char *op_type, int opset);
 Node *ir_node_detached(Graph *g, const char *name, const char *op_type, int opset); /* not in g->nodes (index -1); name required */
 void ir_insert_nodes(Graph *g, int pos, Node *const *ns, int k); /* detached nodes into g->nodes at pos, in order */

@@ -41,6 +41,7 @@ int pass_flush_denormals(Graph *g) {
     float *d = v->data;
     for (int64_t k = 0; k < n; k++)
       if (d[k] != 0.0f && fabsf(d[k]) < FLT_MIN) d[k] = signbit(d[k]) ? -0.0f : 0.0f;
+    ir_release(g, d, (size_t)ir_nbytes(v));   /* scanned: the untouched pages of a mapped weight may go */
   }
   free(ok);
   return 0;

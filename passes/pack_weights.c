@@ -31,6 +31,7 @@ int pass_pack_weights(Graph *g) {
       Value *pb = ir_const(g, name, bf16 ? DT_BFLOAT16 : DT_FLOAT, 1, &nf, NULL);
       if (bf16) rt_pack_matmul_panels_bf16(b->data, pb->data, k, nn);
       else rt_pack_matmul_panels(b->data, pb->data, k, nn);
+      ir_release(g, b->data, (size_t)ir_nbytes(b));   /* the panels are what ships: b's pages may go */
       n->wpack = pb;
       continue;
     }
@@ -50,6 +51,7 @@ int pass_pack_weights(Graph *g) {
       } else {
         pw = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
         rt_pack_wino_weights(w->data, pw->data, k, c, m);
+        ir_release(g, w->data, (size_t)ir_nbytes(w));
       }
       n->wpack = pw;
       n->wino = m;
@@ -65,6 +67,7 @@ int pass_pack_weights(Graph *g) {
     else {
       pw = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
       rt_pack_conv2d_weights(w->data, pw->data, k, crs, group);
+      ir_release(g, w->data, (size_t)ir_nbytes(w));
     }
     n->wpack = pw;
   }
