@@ -161,7 +161,7 @@ int cg_lower(Graph *g, uint32_t base, Program *p) {
       p->pieces[p->npieces++] = (CgPiece){(size_t)v->offset, (size_t)ir_nbytes(v), v->data};
     }
   }
-  qsort(p->pieces, (size_t)p->npieces, sizeof *p->pieces, piece_cmp);
+  if (p->npieces > 1) qsort(p->pieces, (size_t)p->npieces, sizeof *p->pieces, piece_cmp);
   for (int i = 1; i < p->npieces; i++)
     if (p->pieces[i].off < p->pieces[i - 1].off + p->pieces[i - 1].n) return ir_errorf(g, NULL, "internal: shipped constants overlap");
   for (int i = 0; i < g->nvalues; i++) {

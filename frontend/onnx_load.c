@@ -147,7 +147,11 @@ Value *fe_tensor_value(Graph *g, const Onnx__TensorProto *t, const char *what) {
   if (t->n_dims > IR_MAX_RANK) { ir_errorf(g, NULL, "%s '%s': rank %zu exceeds %d", what, name, t->n_dims, IR_MAX_RANK); return NULL; }
   int64_t numel = 1;
   for (size_t i = 0; i < t->n_dims; i++) {
-    if (t->dims[i] < 0 || (t->dims[i] && numel > INT64_MAX / 16 / t->dims[i])) { ir_errorf(g, NULL, "%s '%s': invalid dims", what, name); return NULL; }
+    if (t->dims[i] < 0 || t->dims[i] >= IR_MAX_BYTES) {
+      ir_errorf(g, NULL, "%s '%s': dim %zu is %lld, outside [0, 2^32)", what, name, i, (long long)t->dims[i]);
+      return NULL;
+    }
+    if (t->dims[i] && numel > INT64_MAX / 16 / t->dims[i]) { ir_errorf(g, NULL, "%s '%s': the element count overflows", what, name); return NULL; }
     numel *= t->dims[i];
   }
   DType dt = (DType)t->data_type;
@@ -181,9 +185,10 @@ Value *fe_tensor_value(Graph *g, const Onnx__TensorProto *t, const char *what) {
   }
   Value *v = ir_const(g, name, dt, (int)t->n_dims, t->dims, NULL);
   uint8_t *d = v->data;
+  if (!nbytes) return v;
   if (external) return external_read(g, &ext, what, v, nbytes) ? NULL : v;
   if (t->has_raw_data) {
-    if (nbytes) memcpy(d, t->raw_data.data, (size_t)nbytes);
+    memcpy(d, t->raw_data.data, (size_t)nbytes);
   } else if (dt == DT_FLOAT) {
     memcpy(d, t->float_data, (size_t)nbytes);
   } else if (dt == DT_DOUBLE) {

@@ -107,11 +107,13 @@ int ir_check_size(Graph *g, const Node *n, const Value *v) {
   if (!v || v->rank < 0) return 0;
   if (!n) n = g->cur;
   char s[256];
-  for (int i = 0; i < v->rank; i++)
-    if (ir_dim_max(g, v->dims[i]) < 0) {
+  for (int i = 0; i < v->rank; i++) {
+    int64_t d = ir_dim_max(g, v->dims[i]);
+    if (d < 0 || d >= IR_MAX_BYTES) {   /* also for an empty tensor: a dim next to a 0 cannot be 2^62 */
       ir_value_str(g, v, s, sizeof s);
-      return ir_errorf(g, n, "'%s' has shape %s: dim %d is negative", v->name, s, i);
+      return ir_errorf(g, n, "'%s' has shape %s: dim %d is %s", v->name, s, i, d < 0 ? "negative" : "2^32 or more");
     }
+  }
   int64_t nb = ir_nbytes_max(g, v);
   if (nb >= IR_MAX_BYTES) {
     ir_value_str(g, v, s, sizeof s);

@@ -114,7 +114,7 @@ enum { IR_INIT_NONE = 0, IR_INIT_WINO = 1, IR_INIT_CONVPACK = 2 };   /* init_arg
 
 /* ---- size arithmetic and the limit policy ----
  * Shapes come from the model, so their products and sums may overflow int64: every size, stride and
- * offset is computed with these (false on overflow). The policy: dims are >= 0 and a tensor's bytes
+ * offset is computed with these (false on overflow). The policy: dims are in [0, 2^32) and a tensor's bytes
  * (run-time dims at their bounds) fit the 32-bit wasm address space, i.e. are below IR_MAX_BYTES. */
 #define IR_MAX_BYTES ((int64_t)1 << 32)
 static inline bool ir_mul_ok(int64_t a, int64_t b, int64_t *r) { return !__builtin_mul_overflow(a, b, r); }

@@ -53,7 +53,7 @@ int pass_infer_node(Graph *g, Node *n) {
     return ir_errorf(g, n, "has %d inputs, expected %d to %d", nin, op->min_in, op->max_in);
   if (n->nout < op->min_out || n->nout > op->max_out || !n->out[0])
     return ir_errorf(g, n, "has %d outputs, expected %d to %d", n->nout, op->min_out, op->max_out);
-  for (int k = 0; k < op->min_in; k++)
+  for (int k = 0; k < (op->max_in >= 64 ? n->nin : op->min_in); k++)   /* a variadic op's inputs are all required */
     if (!n->in[k]) return ir_errorf(g, n, "required input %d is missing", k);
   for (int k = 0; k < nin; k++)
     if (n->in[k] && n->in[k]->rank < 0)

@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   binaryen
-  clang-19 lld-19 llvm-19-dev libclang-rt-19-dev-wasm32 wasi-libc
+  clang-19 lld-19 llvm-19-dev libclang-rt-19-dev-wasm32 libclang-rt-19-dev wasi-libc
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user   # native AArch64 builds, run under qemu-user
   wabt nodejs
   libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision

@@ -4,6 +4,7 @@
  * and, when output_shape is given (or auto_pad is SAME_*: out = in*stride), the pads come from
  *   total = stride*(in-1) + output_padding + (k-1)*dilation + 1 - out,
  *   SAME_UPPER: begin = floor(total/2), otherwise begin = total - floor(total/2). */
+#include <stdint.h>
 #include "opcommon.h"
 
 typedef struct {
@@ -44,6 +45,8 @@ static int convt_window(Graph *g, Node *n, TWindow *w) {
     pe = npd > 0 ? pd[i + sp] : 0;
     if (w->k[i] < 1 || w->s[i] < 1 || w->d[i] < 1 || w->pb[i] < 0 || pe < 0 || opad < 0)
       return ir_errorf(g, n, "kernel_shape, strides and dilations must be positive, pads and output_padding non-negative");
+    if (w->k[i] > INT32_MAX || w->s[i] > INT32_MAX || w->d[i] > INT32_MAX || w->pb[i] > INT32_MAX || pe > INT32_MAX || opad > INT32_MAX)
+      return ir_errorf(g, n, "kernel_shape, strides, dilations, pads and output_padding must be below 2^31");
     int64_t tail = opad + (w->k[i] - 1) * w->d[i] + 1 - w->s[i];   /* full = s * in + tail */
     if (!ir_dim_known(w->din[i])) {   /* a run-time input size: the output size is linear in it */
       if (nos > 0) return ir_errorf(g, n, "output_shape over a run-time input size is not supported (bind the dims with --dim)");
@@ -59,9 +62,13 @@ static int convt_window(Graph *g, Node *n, TWindow *w) {
       if (w->out[i] < 1) return ir_errorf(g, n, "the output would have %lld elements along spatial axis %d", (long long)w->out[i], i);
       continue;
     }
-    int64_t full = w->s[i] * (w->in[i] - 1) + opad + (w->k[i] - 1) * w->d[i] + 1;
+    int64_t full, sin;
+    if (!ir_mul_ok(w->s[i], w->in[i] - 1, &full) || !ir_add_ok(full, opad + (w->k[i] - 1) * w->d[i] + 1, &full) ||
+        !ir_mul_ok(w->in[i], w->s[i], &sin))
+      return ir_errorf(g, n, "the output size along spatial axis %d overflows (input %lld, stride %lld)", i, (long long)w->in[i], (long long)w->s[i]);
     if (nos > 0 || same) {
-      w->out[i] = nos > 0 ? os[nos - sp + i] : w->in[i] * w->s[i];
+      w->out[i] = nos > 0 ? os[nos - sp + i] : sin;
+      if (w->out[i] < 1 || w->out[i] > INT32_MAX) return ir_errorf(g, n, "output size %lld must be between 1 and 2^31 - 1", (long long)w->out[i]);
       int64_t total = full - w->out[i];
       w->pb[i] = upper ? floor_half(total) : total - floor_half(total);
     } else if (!strcmp(ap, "VALID")) {

@@ -1,4 +1,5 @@
 /* opcommon.c — helpers shared by the op family files. */
+#include <stdint.h>
 #include "opcommon.h"
 
 #include <assert.h>
@@ -73,6 +74,14 @@ int64_t oc_geti(const Value *v, int64_t i) {
   }
 }
 
+/* double -> int64 without undefined behaviour: NaN is 0, out-of-range values saturate */
+static int64_t f2i(double x) {
+  if (x != x) return 0;
+  if (x >= 9223372036854775807.0) return INT64_MAX;
+  if (x <= -9223372036854775808.0) return INT64_MIN;
+  return (int64_t)x;
+}
+
 void oc_setf(Value *v, int64_t i, double x) {
   switch (v->dt) {
   case DT_FLOAT: ((float *)v->data)[i] = (float)x; break;
@@ -80,14 +89,14 @@ void oc_setf(Value *v, int64_t i, double x) {
   case DT_FLOAT16: ((uint16_t *)v->data)[i] = float_to_half((float)x); break;
   case DT_BFLOAT16: ((uint16_t *)v->data)[i] = float_to_bf16((float)x); break;
   case DT_BOOL: ((uint8_t *)v->data)[i] = x != 0; break;
-  case DT_UINT8: ((uint8_t *)v->data)[i] = (uint8_t)(int64_t)x; break;
-  case DT_INT8: ((int8_t *)v->data)[i] = (int8_t)(int64_t)x; break;
-  case DT_UINT16: ((uint16_t *)v->data)[i] = (uint16_t)(int64_t)x; break;
-  case DT_INT16: ((int16_t *)v->data)[i] = (int16_t)(int64_t)x; break;
-  case DT_INT32: ((int32_t *)v->data)[i] = (int32_t)(int64_t)x; break;
-  case DT_UINT32: ((uint32_t *)v->data)[i] = (uint32_t)(int64_t)x; break;
-  case DT_INT64: ((int64_t *)v->data)[i] = (int64_t)x; break;
-  case DT_UINT64: ((uint64_t *)v->data)[i] = (uint64_t)x; break;
+  case DT_UINT8: ((uint8_t *)v->data)[i] = (uint8_t)f2i(x); break;
+  case DT_INT8: ((int8_t *)v->data)[i] = (int8_t)f2i(x); break;
+  case DT_UINT16: ((uint16_t *)v->data)[i] = (uint16_t)f2i(x); break;
+  case DT_INT16: ((int16_t *)v->data)[i] = (int16_t)f2i(x); break;
+  case DT_INT32: ((int32_t *)v->data)[i] = (int32_t)f2i(x); break;
+  case DT_UINT32: ((uint32_t *)v->data)[i] = (uint32_t)f2i(x); break;
+  case DT_INT64: ((int64_t *)v->data)[i] = f2i(x); break;
+  case DT_UINT64: ((uint64_t *)v->data)[i] = x >= 18446744073709551615.0 ? UINT64_MAX : x >= 0 ? (uint64_t)x : (uint64_t)f2i(x); break;
   default: break;
   }
 }
@@ -262,7 +271,10 @@ int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, Window *
     w->pe[i] = npd > 0 ? pd[i + w->sp] : 0;
     if (w->k[i] < 1 || w->s[i] < 1 || w->d[i] < 1 || w->pb[i] < 0 || w->pe[i] < 0)
       return ir_errorf(g, n, "kernel_shape, strides and dilations must be positive and pads non-negative");
-    int64_t ext = w->d[i] * (w->k[i] - 1) + 1;
+    if (w->k[i] > INT32_MAX || w->s[i] > INT32_MAX || w->d[i] > INT32_MAX || w->pb[i] > INT32_MAX || w->pe[i] > INT32_MAX)
+      return ir_errorf(g, n, "kernel_shape, strides, dilations and pads must be below 2^31");
+    int64_t ext = w->d[i] * (w->k[i] - 1) + 1;   /* < 2^62: no overflow */
+    if (ext > INT32_MAX) return ir_errorf(g, n, "the window's extent (dilation x (kernel - 1) + 1 = %lld) must be below 2^31", (long long)ext);
     if (!ir_dim_known(w->din[i])) {
       if (window_dim_sym(g, n, w, i, ap, ceil_mode, ext)) return -1;
       w->out[i] = ir_dim_max(g, w->dout[i]);

@@ -268,6 +268,7 @@ int op_eyelike_eval(Graph *g, Node *n) {
   int64_t k = ir_attr_int(n, "k", 0), rows = y->dims[0].c, cols = y->dims[1].c;
   uint8_t *d = oc_make_const(g, y);
   memset(d, 0, (size_t)ir_nbytes(y));
+  if (k >= cols || k <= -rows) return 0;   /* the shifted diagonal misses the matrix (and r + k cannot overflow below) */
   for (int64_t r = 0; r < rows; r++)
     if (r + k >= 0 && r + k < cols) oc_setf(y, r * cols + r + k, 1.0);
   return 0;
@@ -1574,7 +1575,7 @@ static int split_sizes(Graph *g, Node *n, int *axis, Dim *len) {
     int64_t sum = 0;
     for (int i = 0; i < ns; i++) {
       if (sp[i] < 0) return ir_errorf(g, n, "split entry %lld is negative", (long long)sp[i]);
-      sum += sp[i];
+      if (!ir_add_ok(sum, sp[i], &sum)) return ir_errorf(g, n, "split sizes overflow");
       len[i] = ir_dimc(sp[i]);
     }
     if (!ir_dim_known(d) || d.c != sum) return ir_errorf(g, n, "split sizes add up to %lld, not the size of axis %d", (long long)sum, *axis);

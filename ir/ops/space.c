@@ -3,11 +3,12 @@
  *   DepthToSpace DCR: x as [N, b, b, C/b², H, W], perm (0, 3, 4, 1, 5, 2) -> [N, C/b², H*b, W*b]
  *   DepthToSpace CRD: x as [N, C/b², b, b, H, W], perm (0, 1, 4, 2, 5, 3) -> the same shape
  *   SpaceToDepth:     x as [N, C, H/b, b, W/b, b], perm (0, 3, 5, 1, 2, 4) -> [N, C*b², H/b, W/b] */
+#include <stdint.h>
 #include "opcommon.h"
 
 static int blocksize(Graph *g, Node *n, int64_t *b) {
   *b = ir_attr_int(n, "blocksize", 0);
-  if (*b < 1) return ir_errorf(g, n, "blocksize must be a positive integer");
+  if (*b < 1 || *b > INT32_MAX) return ir_errorf(g, n, "blocksize must be a positive integer below 2^31");
   return 0;
 }
 
@@ -22,10 +23,10 @@ int op_space_infer(Graph *g, Node *n) {
     const char *mode = ir_attr_str(n, "mode", "DCR");
     if (strcmp(mode, "DCR") && strcmp(mode, "CRD")) return ir_errorf(g, n, "mode '%s' is not DCR or CRD", mode);
     if (c % (b * b)) return ir_errorf(g, n, "%lld channels are not a multiple of blocksize^2 = %lld", (long long)c, (long long)(b * b));
-    d[1] = ir_dimc(c / (b * b)); d[2] = ir_dimc(h * b); d[3] = ir_dimc(w * b);
+    d[1] = ir_dimc(c / (b * b)); d[2] = ir_dim_mul(g, ir_dimc(h), ir_dimc(b)); d[3] = ir_dim_mul(g, ir_dimc(w), ir_dimc(b));
   } else {
     if (h % b || w % b) return ir_errorf(g, n, "height %lld and width %lld must be multiples of blocksize %lld", (long long)h, (long long)w, (long long)b);
-    d[1] = ir_dimc(c * b * b); d[2] = ir_dimc(h / b); d[3] = ir_dimc(w / b);
+    d[1] = ir_dim_mul(g, ir_dimc(c), ir_dimc(b * b)); d[2] = ir_dimc(h / b); d[3] = ir_dimc(w / b);
   }
   oc_set_out(n->out[0], x->dt, 4, d);
   return 0;

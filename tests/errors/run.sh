@@ -12,7 +12,10 @@ pass=0; fail=0
 
 # mem_limited CMD...: runs CMD with 1 GiB of address space (a compiler that allocates what a tensor
 # claims before checking the bytes present fails with "out of memory" instead of the expected message)
-mem_limited() { (ulimit -v 1048576 && exec "$@"); }
+mem_limited() {
+  if [ -n "${O2W_SANITIZED:-}" ]; then ASAN_OPTIONS="${ASAN_OPTIONS:-}:max_allocation_size_mb=1024:allocator_may_return_null=1" "$@"
+  else (ulimit -v 1048576 && exec "$@"); fi
+}
 run=""
 
 # expect STATUS 'MESSAGE SUBSTRING' ARGS...   (under $run when set)
@@ -65,13 +68,17 @@ expect 2 "unknown --cpu 'skylake-avx513' for x86_64-linux-gnu (known: native, x8
 expect 2 "unknown target 'riscv64-linux-gnu'" "$m/good.onnx" -o "$tmp/out.so" --target riscv64-linux-gnu
 expect 2 "--cpu applies to native targets" "$m/good.onnx" -o "$tmp/out.wasm" --cpu x86-64-v3
 expect 2 "--name must be a C identifier: 1abc" "$m/good.onnx" -o "$tmp/out.so" --name 1abc
-expect 1 "onnx2wasm: cannot create '$tmp/no/such/dir/out.so': No such file or directory" "$m/good.onnx" -o "$tmp/no/such/dir/out.so"
 expect 1 "is not a valid ONNX model" "$m/truncated.onnx" -o "$tmp/bad.so"
 test ! -e "$tmp/bad.h" || { fail=$((fail + 1)); echo "FAIL a header was left beside a failed native output"; }
-expect 0 "" "$m/good.onnx" -o "$tmp/good.so"
-if [ -s "$tmp/good.h" ]; then pass=$((pass + 1)); echo "ok   a native output gets its header"
-else fail=$((fail + 1)); echo "FAIL a native output got no header"; fi
-rm -f "$tmp/good.so" "$tmp/good.h"
+if [ -n "${O2W_SANITIZED:-}" ]; then   # a sanitizer build cannot open libLLVM (codegen/llvm_api.c): it says so
+  expect 1 "native output is not available in a sanitizer build" "$m/good.onnx" -o "$tmp/good.so"
+else
+  expect 1 "onnx2wasm: cannot create '$tmp/no/such/dir/out.so': No such file or directory" "$m/good.onnx" -o "$tmp/no/such/dir/out.so"
+  expect 0 "" "$m/good.onnx" -o "$tmp/good.so"
+  if [ -s "$tmp/good.h" ]; then pass=$((pass + 1)); echo "ok   a native output gets its header"
+  else fail=$((fail + 1)); echo "FAIL a native output got no header"; fi
+  rm -f "$tmp/good.so" "$tmp/good.h"
+fi
 expect 2 "no output given" "$m/good.onnx"
 expect 2 "--dim expects NAME=VALUE" "$m/good.onnx" $o --dim N
 expect 0 "" "$m/unbound_dim.onnx" $o --dim N=1
@@ -82,9 +89,9 @@ expect 1 "node 'lstm_1' (LSTM, opset 14): the clip attribute is not supported" "
 expect 1 "node 'gru_1' (GRU, opset 14): W must be [1, 6, input size]" "$m/gru_bad_w.onnx" $o
 expect 1 "node 'range_pos' (Range, opset 13): input 0 must be a constant (computed at compile time): 'p' depends on the run-time dim past" "$m/range_runtime.onnx" $o
 expect 1 "node 'add_c' (Add) is on a cycle: its output 'r' feeds back into its own inputs" "$m/cycle.onnx" $o
-expect 1 "node 'cos_big' (ConstantOfShape, opset 13): 'c' has shape float32[4611686018427387904,4]: its size overflows 64 bits" "$m/huge_dim.onnx" $o
+expect 1 "node 'cos_big' (ConstantOfShape, opset 13): 'c' has shape float32[4611686018427387904,4]: dim 0 is 2^32 or more" "$m/huge_dim.onnx" $o
 expect 1 "node 'cos_4g' (ConstantOfShape, opset 13): 'c' has shape float32[1048576,1024] (4294967296 bytes): a tensor must be smaller than the 4 GiB a wasm32 module addresses" "$m/tensor_4gib.onnx" $o
-expect 1 "'x' has shape float32[4611686018427387904,4]: its size overflows 64 bits" "$m/huge_input.onnx" $o
+expect 1 "'x' has shape float32[4611686018427387904,4]: dim 0 is 2^32 or more" "$m/huge_input.onnx" $o
 expect 1 "node 'tile_big' (Tile, opset 13): dimension arithmetic overflows: 2 * 9223372036854775807" "$m/tile_overflow.onnx" $o
 expect 1 "node 'reshape_big' (Reshape, opset 13): dimension arithmetic overflows: 2147483648 * 9223372036854775807" "$m/reshape_overflow.onnx" $o
 expect 0 "%y:float32[1,3,8,1] = Slice" "$m/slice_min_step.onnx" $o --print-after fold

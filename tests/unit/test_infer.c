@@ -31,7 +31,7 @@ static Node *node(const char *op, int nin, Value **ins) {
 
 static void attr_ints(Node *n, const char *name, int cnt, const int64_t *v) {
   Attr *a = ir_alloc(&g->arena, (size_t)(n->nattr + 1) * sizeof *a);
-  memcpy(a, n->attrs, (size_t)n->nattr * sizeof *a);
+  if (n->nattr) memcpy(a, n->attrs, (size_t)n->nattr * sizeof *a);
   a[n->nattr] = (Attr){.name = name, .type = AT_INTS, .n = cnt, .ints = (int64_t *)v};
   n->attrs = a;
   n->nattr++;
@@ -39,7 +39,7 @@ static void attr_ints(Node *n, const char *name, int cnt, const int64_t *v) {
 
 static void attr_int(Node *n, const char *name, int64_t v) {
   Attr *a = ir_alloc(&g->arena, (size_t)(n->nattr + 1) * sizeof *a);
-  memcpy(a, n->attrs, (size_t)n->nattr * sizeof *a);
+  if (n->nattr) memcpy(a, n->attrs, (size_t)n->nattr * sizeof *a);
   a[n->nattr] = (Attr){.name = name, .type = AT_INT, .i = v};
   n->attrs = a;
   n->nattr++;
@@ -47,7 +47,7 @@ static void attr_int(Node *n, const char *name, int64_t v) {
 
 static void attr_str(Node *n, const char *name, const char *s) {
   Attr *a = ir_alloc(&g->arena, (size_t)(n->nattr + 1) * sizeof *a);
-  memcpy(a, n->attrs, (size_t)n->nattr * sizeof *a);
+  if (n->nattr) memcpy(a, n->attrs, (size_t)n->nattr * sizeof *a);
   a[n->nattr] = (Attr){.name = name, .type = AT_STRING, .s = s};
   n->attrs = a;
   n->nattr++;
