@@ -74,11 +74,10 @@ int64_t oc_geti(const Value *v, int64_t i) {
   }
 }
 
-/* double -> int64 without undefined behaviour: NaN is 0, out-of-range values saturate */
+/* double -> int64 without undefined behaviour: NaN and out-of-range values give INT64_MIN, what x86's
+ * conversion gives them (and so numpy and onnxruntime on x86, the oracles) */
 static int64_t f2i(double x) {
-  if (x != x) return 0;
-  if (x >= 9223372036854775807.0) return INT64_MAX;
-  if (x <= -9223372036854775808.0) return INT64_MIN;
+  if (!(x > -9223372036854775808.0 && x < 9223372036854775808.0)) return INT64_MIN;
   return (int64_t)x;
 }
 
