@@ -910,7 +910,11 @@ static int pad_plan(Graph *g, Node *n, PadPlan *pp) {
     }
   }
   if (ir_numel(pads) != 2 * na) return ir_errorf(g, n, "pads has %lld values, expected %d", (long long)ir_numel(pads), 2 * na);
-  for (int i = 0; i < na; i++) { pp->b[ax[i]] = oc_geti(pads, i); pp->e[ax[i]] = oc_geti(pads, na + i); }
+  for (int i = 0; i < na; i++) {
+    pp->b[ax[i]] = oc_geti(pads, i); pp->e[ax[i]] = oc_geti(pads, na + i);
+    if (pp->b[ax[i]] <= -IR_MAX_BYTES || pp->b[ax[i]] >= IR_MAX_BYTES || pp->e[ax[i]] <= -IR_MAX_BYTES || pp->e[ax[i]] >= IR_MAX_BYTES)
+      return ir_errorf(g, n, "pads on axis %d (%lld, %lld) must be within (-2^32, 2^32)", ax[i], (long long)pp->b[ax[i]], (long long)pp->e[ax[i]]);
+  }
   if (n->nin > 2 && n->in[2]) {
     if (oc_need_const(g, n, 2)) return -1;
     Value *c = n->in[2];
