@@ -128,37 +128,42 @@ static bool read_uleb(const uint8_t *b, size_t n, size_t *pos, uint64_t *v) {
   return false;
 }
 
-/* bytes of the custom sections (the signature, the profile) in module b */
-static size_t custom_bytes(const uint8_t *b, size_t n) {
-  size_t pos = 8, c = 0;
+/* where module b's sections lie: one walk serves the splice and the size statistics */
+typedef struct {
+  size_t code_end;              /* end of the code section */
+  size_t data_at, data_end;     /* the data section (0, 0: none) and */
+  size_t segs_at; uint64_t nseg; /* its segments after their count */
+  size_t dc_at, dc_end;         /* the data count section (0, 0: none) */
+  size_t custom;                /* bytes of custom sections (the signature, the profile) */
+} Sections;
+
+static bool scan_sections(const uint8_t *b, size_t n, Sections *s) {
+  memset(s, 0, sizeof *s);
+  size_t pos = 8;
   while (pos < n) {
     size_t at = pos++;
     uint64_t sz;
-    if (!read_uleb(b, n, &pos, &sz) || sz > n - pos) return 0;
-    pos += sz;
-    if (b[at] == 0) c += pos - at;
+    if (!read_uleb(b, n, &pos, &sz) || sz > n - pos) return false;
+    size_t end = pos + sz;
+    if (b[at] == 0) s->custom += end - at;
+    if (b[at] == 10) s->code_end = end;
+    if (b[at] == 11) {
+      s->data_at = at; s->data_end = end; s->segs_at = pos;
+      if (!read_uleb(b, n, &s->segs_at, &s->nseg)) return false;
+    }
+    if (b[at] == 12) { s->dc_at = at; s->dc_end = end; }
+    pos = end;
   }
-  return c;
+  return s->code_end != 0;
 }
 
-/* writes module b (binaryen's, no weights) to path with one more active data segment: the weights at
- * p->weights_addr. The data section gains the segment (and the data count section, if any, one more). */
-static int write_with_weights(Graph *g, const char *path, const uint8_t *b, size_t n, const Program *p, size_t *total) {
+/* writes module b (binaryen's, no weights; sections in sc) to path with one more active data segment: the
+ * weights at p->weights_addr. The data section gains the segment (and the data count section, if any, one
+ * more); a module without a data section gets one after its code. */
+static int write_with_weights(Graph *g, const char *path, const uint8_t *b, size_t n, const Sections *sc, const Program *p,
+                              size_t *total) {
   *total = n;
   if (!p->weights_size) return cg_write_atomic(g, path, b, n);
-  size_t pos = 8, data_at = 0, data_end = 0, code_end = 0, dc_at = 0, dc_end = 0;
-  uint64_t nseg = 0;
-  while (pos < n) {
-    size_t at = pos++;
-    uint64_t sz;
-    if (!read_uleb(b, n, &pos, &sz) || sz > n - pos) return ir_errorf(g, NULL, "internal: cannot parse binaryen's module");
-    uint8_t id = b[at];
-    if (id == 10) code_end = pos + sz;
-    if (id == 11) { data_at = at; data_end = pos + sz; size_t q = pos; if (!read_uleb(b, n, &q, &nseg)) return ir_errorf(g, NULL, "internal: bad data section"); }
-    if (id == 12) { dc_at = at; dc_end = pos + sz; }
-    pos += sz;
-  }
-  if (!code_end) return ir_errorf(g, NULL, "internal: binaryen's module has no code section");
   uint8_t seg[32], hdr[16], cnt[16], dc[16];
   size_t ns = 0;
   seg[ns++] = 0x00;                         /* active, memory 0, offset expression */
@@ -166,39 +171,27 @@ static int write_with_weights(Graph *g, const char *path, const uint8_t *b, size
   ns += sleb(seg + ns, (int32_t)p->weights_addr);
   seg[ns++] = 0x0b;
   ns += uleb(seg + ns, p->weights_size);
-  /* the existing segments, after their count */
-  const uint8_t *rest = NULL;
-  size_t nrest = 0, nc = 0;
-  if (data_at) {
-    size_t q = data_at + 1;
-    uint64_t sz;
-    read_uleb(b, n, &q, &sz);
-    read_uleb(b, n, &q, &nseg);
-    rest = b + q;
-    nrest = data_end - q;
-  }
-  nc = uleb(cnt, nseg + 1);
-  uint64_t secsize = nc + nrest + ns + p->weights_size;
+  const uint8_t *rest = sc->data_at ? b + sc->segs_at : NULL;   /* the existing segments */
+  size_t nrest = sc->data_at ? sc->data_end - sc->segs_at : 0;
+  size_t nc = uleb(cnt, sc->nseg + 1);
   size_t nh = 0;
   hdr[nh++] = 11;
-  nh += uleb(hdr + nh, secsize);
+  nh += uleb(hdr + nh, nc + nrest + ns + p->weights_size);
   /* everything before the data section (or up to the code section's end, where a new one goes); the data
    * count section, before the code, is rewritten */
-  size_t head_end = data_at ? data_at : code_end, tail_at = data_at ? data_end : code_end;
+  size_t head_end = sc->data_at ? sc->data_at : sc->code_end, tail_at = sc->data_at ? sc->data_end : sc->code_end;
   CgOut *out = cg_out_open(g, path);
   if (!out) return -1;
-  if (dc_at) {
+  if (sc->dc_at) {
     size_t nd = 0;
-    uint8_t v[10];
-    size_t nv = uleb(v, nseg + 1);
     dc[nd++] = 12;
-    nd += uleb(dc + nd, nv);
-    memcpy(dc + nd, v, nv);
-    nd += nv;
-    cg_out_write(out, b, dc_at);
+    nd += uleb(dc + nd, nc);
+    memcpy(dc + nd, cnt, nc);
+    nd += nc;
+    cg_out_write(out, b, sc->dc_at);
     cg_out_write(out, dc, nd);
-    cg_out_write(out, b + dc_end, head_end - dc_end);
-    *total = *total - (dc_end - dc_at) + nd;
+    cg_out_write(out, b + sc->dc_end, head_end - sc->dc_end);
+    *total = *total - (sc->dc_end - sc->dc_at) + nd;
   } else cg_out_write(out, b, head_end);
   cg_out_write(out, hdr, nh);
   cg_out_write(out, cnt, nc);
@@ -206,7 +199,7 @@ static int write_with_weights(Graph *g, const char *path, const uint8_t *b, size
   cg_out_write(out, seg, ns);
   cg_out_weights(out, p);
   cg_out_write(out, b + tail_at, n - tail_at);
-  *total = *total - (data_at ? data_end - data_at : 0) + nh + nc + nrest + ns + p->weights_size;
+  *total = *total - (sc->data_end - sc->data_at) + nh + nc + nrest + ns + p->weights_size;
   return cg_out_commit(out);
 }
 
@@ -373,9 +366,15 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
     r.binaryBytes = rn;
   }
   size_t module_bytes = 0;
-  ret = write_with_weights(g, path, r.binary, r.binaryBytes, p, &module_bytes);
+  Sections sc;
+  if (!scan_sections(r.binary, r.binaryBytes, &sc)) {
+    free(r.binary); free(r.sourceMap);
+    ret = ir_errorf(g, NULL, "internal: cannot parse binaryen's module");
+    goto out;
+  }
+  ret = write_with_weights(g, path, r.binary, r.binaryBytes, &sc, p, &module_bytes);
   if (ret && st) st->write_failed = true;
-  if (st) { st->module_bytes = module_bytes; st->code_bytes = r.binaryBytes - custom_bytes(r.binary, r.binaryBytes); st->kernels = nused; }
+  if (st) { st->module_bytes = module_bytes; st->code_bytes = r.binaryBytes - sc.custom; st->kernels = nused; }
   free(r.binary); free(r.sourceMap);
 out:
   for (int k = 0; k < K_COUNT; k++) free(kept[k]);
