@@ -52,6 +52,13 @@ static const char usage[] =
   "                         larger ones use Winograd F(4x4,3x3) or F(2x2,3x3), see docs/performance.md)\n"
   "  --no-bf16-weights      keep MatMul weight panels in float32 (by default a constant B whose\n"
   "                         values are all exact bfloat16 is stored as bfloat16: half the bytes)\n"
+  "  --quantize int8|int4   store float32 MatMul weights as integers: int8 symmetric per output\n"
+  "                         column, or int4 per block of K rows with a zero point (weight-only:\n"
+  "                         activations stay float32 to 16-bit precision; docs/quantization.md)\n"
+  "  --quantize-block N     int4: K rows per scale (default 32; 8, 16, 32 or a multiple of 32)\n"
+  "  --quantize-skip NAME   leave the MatMul node NAME (or every node of op type NAME) in float32;\n"
+  "                         repeatable\n"
+  "  --quantize-report      print each quantized MatMul's relative RMS weight error to stderr\n"
   "  --print-after PASS     print the IR after PASS (a name from --list-passes, or 'all') to stderr\n"
   "  --print-program        print the lowered kernel-call list to stderr\n"
   "  --verify               check the IR's structure after every pass\n"
@@ -119,6 +126,9 @@ int main(int argc, char **argv) {
   WasmOptions wo = {0};
   int level = 2;
   FeOptions fe = {0};
+  int qbits = 0, qblock = 32, nqskip = 0;
+  bool qreport = false;
+  const char *qskip[16];
   const char *po_disabled[16];
   int po_disabled_n = 0;
   for (int i = 1; i < argc; i++) {
@@ -175,6 +185,25 @@ int main(int argc, char **argv) {
       if (po_disabled_n >= 16) return die_usage("too many --no-pass options", NULL);
       po_disabled[po_disabled_n++] = v;
     }
+    else if (opt_value(argc, argv, &i, "--quantize", &v)) {
+      if (!v) return die_usage("missing value for", a);
+      if (!strcmp(v, "int8")) qbits = 8;
+      else if (!strcmp(v, "int4")) qbits = 4;
+      else return die_usage("--quantize expects int8 or int4", v);
+    }
+    else if (opt_value(argc, argv, &i, "--quantize-block", &v)) {
+      char *end;
+      if (!v) return die_usage("missing value for", a);
+      long x = strtol(v, &end, 10);
+      if (*end || end == v || x < 8 || x > 4096 || x % 8 || (x > 32 && x % 32)) return die_usage("--quantize-block must be 8, 16, 24, 32 or a multiple of 32 up to 4096", v);
+      qblock = (int)x;
+    }
+    else if (opt_value(argc, argv, &i, "--quantize-skip", &v)) {
+      if (!v) return die_usage("missing value for", a);
+      if (nqskip >= 16) return die_usage("too many --quantize-skip options", NULL);
+      qskip[nqskip++] = v;
+    }
+    else if (!strcmp(a, "--quantize-report")) qreport = true;
     else if (!strcmp(a, "--print-program")) print_program = true;
     else if (!strcmp(a, "--verify")) verify = true;
     else if (!strcmp(a, "--no-winograd")) no_winograd = true;
@@ -238,6 +267,11 @@ int main(int argc, char **argv) {
   g->target = &target;
   g->no_winograd = no_winograd;
   g->no_bf16_weights = no_bf16;
+  g->quant.bits = qbits;
+  g->quant.block = qblock;
+  g->quant.nskip = nqskip;
+  for (int k = 0; k < nqskip; k++) g->quant.skip[k] = qskip[k];
+  g->quant.report = qreport ? stderr : NULL;
   PassOptions po = {.opt_level = level, .print_after = print_after, .dump = stderr, .verify = verify, .ndisabled = po_disabled_n};
   for (int d = 0; d < po_disabled_n; d++) po.disabled[d] = po_disabled[d];
   Program prog = {0};

@@ -324,6 +324,7 @@ int ir_node_reads(const Node *n, Value **out) {
   if (n->res) out[k++] = n->res;
   if (n->bias) out[k++] = n->bias;
   if (n->xscale) out[k++] = n->xscale;
+  if (n->wscale) out[k++] = n->wscale;
   return k;
 }
 
@@ -339,6 +340,7 @@ void ir_recount_uses(Graph *g) {
     if (n->res) n->res->nuses++;
     if (n->xscale) n->xscale->nuses++;
     if (n->wpack) n->wpack->nuses++;
+    if (n->wscale) n->wscale->nuses++;
     if (n->bias) n->bias->nuses++;
     for (int j = 0; j < n->nout; j++) if (n->out[j]) n->out[j]->producer = n;
   }
@@ -458,6 +460,7 @@ void ir_dump(const Graph *g, FILE *f) {
     if (n->res) fprintf(f, ", res=%%%s", n->res->name);
     if (n->xscale) fprintf(f, ", xscale=%%%s", n->xscale->name);
     if (n->wpack) fprintf(f, ", wpack=%%%s", n->wpack->name);
+    if (n->wscale) fprintf(f, ", wscale=%%%s (block %d%s)", n->wscale->name, n->wblock, n->wzeros ? ", zero points" : "");
     if (n->wino) fprintf(f, ", winograd=F(%dx%d,3x3)", n->wino, n->wino);
     if (n->bias) fprintf(f, ", bias=%%%s", n->bias->name);
     fprintf(f, ")  # %s\n", n->name);

@@ -155,6 +155,11 @@ struct Node {
   Value *xscale;                 /* Conv: per-input-channel scale [N or 1, C, 1, 1] folded in (x * xscale), or NULL */
   Value *wpack;                  /* weights repacked for the kernel (replaces in[1] at run time), or NULL */
   int wino;                      /* Conv: 2 or 4 when wpack holds Winograd F(wino x wino, 3x3) weights (rt_conv_wino_f32) */
+  int wfmt;                      /* MatMul: how wpack stores B (RtWFormat, runtime/rt_abi.h; 0 = no wpack) */
+  int wblock;                    /* MatMul, RT_WF_Q8/Q4_PANELS: K rows per scale */
+  bool wzeros;                   /* MatMul, RT_WF_Q8/Q4_PANELS: some zero point is nonzero */
+  Value *wscale;                 /* MatMul, RT_WF_Q8/Q4_PANELS: the per-block scales and zero points (runtime/pack.h);
+                                    in[1] is then a shape-only constant (data NULL): B exists only packed */
   bool trans_b;                  /* MatMul: in[1] holds B transposed in its last two axes (a folded Transpose) */
   Value *bias;                   /* MatMul: a fused bias over the last axis [N], or NULL */
   int64_t scratch_off, scratch_bytes; /* memory plan: temporary arena space for the kernel */
@@ -208,6 +213,13 @@ typedef struct Graph {
   int debug_verify;
   bool no_winograd;              /* --no-winograd: 3x3 convs keep the direct GEMM kernel */
   bool no_bf16_weights;          /* --no-bf16-weights: MatMul panels stay float32 even when bfloat16 is exact */
+  struct {                       /* --quantize (passes/quant_weights.c) */
+    int bits;                    /* 0 none, 8 (int8 per output column) or 4 (int4 blocks) */
+    int block;                   /* int4: K rows per scale */
+    const char *skip[16]; int nskip; /* --quantize-skip: node names or op types left in float32 */
+    FILE *report;                /* a line per quantized MatMul (its weight error), or NULL */
+    int count; double worst; const char *worst_node; /* results */
+  } quant;
   const struct Target *target;   /* what the output is for (codegen/target.h); NULL: the wasm32 defaults */
   struct IrMapping *maps; int nmaps; /* files mapped for constants to read in place (ir_map_file) */
 } Graph;
@@ -233,7 +245,7 @@ void ir_add_input(Graph *g, Node *n, Value *v);
 void ir_add_output(Graph *g, Node *n, Value *v);
 Node *ir_insert_after(Graph *g, Node *after, const char *name, const char *op_type); /* new node right after `after` */
 void ir_recount_uses(Graph *g);                /* recompute nuses and producer over live nodes */
-int ir_node_reads(const Node *n, Value **out); /* the values n reads at run time (<= IR_MAX_IO + 3) */
+int ir_node_reads(const Node *n, Value **out); /* the values n reads at run time (<= IR_MAX_IO + 4) */
 void ir_replace_uses(Graph *g, Value *from, Value *to); /* every live reader and output slot */
 void ir_compact(Graph *g);                     /* drop dead nodes, renumber */
 int ir_sym(Graph *g, const char *name);        /* intern a dim_param symbol */

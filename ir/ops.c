@@ -15,8 +15,9 @@ const OpInfo ops_table[OP_COUNT] = {
 };
 
 int ops_lookup(const char *op_type, const char *domain) {
-  if (domain && *domain && strcmp(domain, "ai.onnx")) return OP_UNKNOWN;
+  int ms = domain && !strcmp(domain, "com.microsoft");
+  if (domain && *domain && strcmp(domain, "ai.onnx") && !ms) return OP_UNKNOWN;
   for (int i = 1; i < OP_COUNT; i++)
-    if (!strcmp(ops_table[i].name, op_type) && !(ops_table[i].flags & OPF_INTERNAL)) return i;
+    if (!strcmp(ops_table[i].name, op_type) && !(ops_table[i].flags & OPF_INTERNAL) && !(ops_table[i].flags & OPF_MS) == !ms) return i;
   return OP_UNKNOWN;
 }

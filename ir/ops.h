@@ -23,6 +23,7 @@ enum {
   OPF_VIEW = 1,          /* output 0 has input 0's bytes (Reshape, Flatten, Identity, ...) */
   OPF_UNARY_ACT = 2,     /* pure elementwise activation that can fuse into an epilogue */
   OPF_INTERNAL = 4,      /* made by passes only: a model's node of that name is an unknown op */
+  OPF_MS = 8,            /* of the com.microsoft domain (onnxruntime's contrib ops), not the default one */
 };
 
 typedef struct {

@@ -12,6 +12,7 @@
 #include "passes.h"
 #include "../ir/ops.h"
 #include "../runtime/pack.h"
+#include "../runtime/rt_abi.h"
 #include "../codegen/target.h"
 
 #include <stdlib.h>
@@ -33,6 +34,7 @@ int pass_pack_weights(Graph *g) {
       else rt_pack_matmul_panels(b->data, pb->data, k, nn);
       ir_release(g, b->data, (size_t)ir_nbytes(b));   /* the panels are what ships: b's pages may go */
       n->wpack = pb;
+      n->wfmt = bf16 ? RT_WF_BF16_PANELS : RT_WF_F32_PANELS;
       continue;
     }
     if (n->dead || n->op != OP_Conv || n->wpack) continue;

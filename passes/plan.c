@@ -63,7 +63,7 @@ int pass_plan(Graph *g) {
   /* 3. weights: every constant a live node reads (for one the module computes when it starts, its source),
    *    then after them the constants computed at the start: shipped bytes first, the rest only reserved */
   int64_t woff = 0;
-  Value *reads[IR_MAX_IO + 3];
+  Value *reads[IR_MAX_IO + 4];
   for (int pass = 0; pass < 2; pass++) {
     for (int i = 0; i < g->nnodes; i++) {
       int nr = ir_node_reads(g->nodes[i], reads);

@@ -29,7 +29,7 @@ static bool strided_readers_only(Graph *g, const Value *v, int axis) {
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
     if (n->dead) continue;
-    Value *reads[IR_MAX_IO + 3];
+    Value *reads[IR_MAX_IO + 4];
     int nr = ir_node_reads(n, reads);
     for (int k = 0; k < nr; k++) {
       if (reads[k] != v) continue;

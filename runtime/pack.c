@@ -1,5 +1,6 @@
 /* pack.c — compile-time packing of conv weights into MR-row panels and of MatMul B operands into
  * 8-column panels (layouts in pack.h). */
+#include <string.h>
 #include "pack.h"
 #include "rt_abi.h"
 #include "prepack.h"
@@ -72,4 +73,40 @@ int rt_conv_wino_tile_rows(int c, int k, int oh, int ow, int m) {
   if (rows > ty) rows = ty;
   long blocks = (ty + rows - 1) / rows;
   return (int)((ty + blocks - 1) / blocks); /* balanced: no short last block (its GEMMs would be narrow) */
+}
+
+int rt_matmul_q_block_ok(int block) { return block >= 8 && block % 8 == 0 && (block <= 32 || block % 32 == 0); }
+
+size_t rt_matmul_q_bytes(int k, int n, int bits, int block) {
+  size_t kp = (size_t)((k + block - 1) / block) * (size_t)block;
+  return (size_t)((n + 7) / 8) * kp * (size_t)bits;
+}
+
+size_t rt_matmul_q_scale_words(int k, int n, int block) {
+  return (size_t)((n + 7) / 8) * (size_t)((k + block - 1) / block) * 16;
+}
+
+void rt_pack_matmul_q(int k, int n, int bits, int block, const signed char *t, const float *scale, const int *zero,
+                      unsigned char *data, void *scales) {
+  size_t nblk = (size_t)((k + block - 1) / block), kp = nblk * (size_t)block, np = (size_t)((n + 7) / 8);
+  memset(data, 0, rt_matmul_q_bytes(k, n, bits, block));
+  for (int q = 0; q < k; q++)
+    for (int j = 0; j < n; j++) {   /* the inverse of rt_matmul_q_get (prepack.h) */
+      int c = j % 8, r = q % 8, rr = r & 3, i = (rr / 2) * 8 + (c % 4) * 2 + rr % 2;
+      unsigned char *g = data + (size_t)(j / 8) * kp * (size_t)bits + (size_t)(q / 8) * (size_t)(8 * bits);
+      unsigned v = (unsigned)(unsigned char)t[(size_t)q * (size_t)n + (size_t)j];
+      if (bits == 4) g[(c / 4) * 16 + i] |= (unsigned char)(r >= 4 ? (v & 15u) << 4 : v & 15u);
+      else g[(c / 4) * 32 + (r / 4) * 16 + i] = (unsigned char)v;
+    }
+  float *sf = scales;
+  int *sz = scales;
+  for (size_t p = 0; p < np; p++)
+    for (size_t b = 0; b < nblk; b++) {
+      size_t o = (p * nblk + b) * 16;
+      for (int c = 0; c < 8; c++) {
+        size_t j = p * 8 + (size_t)c;
+        sf[o + (size_t)c] = j < (size_t)n ? scale[b * (size_t)n + j] : 0.0f;
+        sz[o + 8 + (size_t)c] = j < (size_t)n && zero ? zero[b * (size_t)n + j] : 0;
+      }
+    }
 }

@@ -46,6 +46,20 @@ int rt_is_bf16_exact(const float *b, size_t count);
 /* out: rt_matmul_panels_floats(k, n) uint16 (half the bytes of the float32 panels) */
 void rt_pack_matmul_panels_bf16(const float *b, unsigned short *out, int k, int n);
 
+/* Quantized MatMul panels (RtMatMul.bw: RT_WF_Q8_PANELS, bits 8, t in -128..127; RT_WF_Q4_PANELS, bits 4, t in
+ * 0..15), B[q][j] = scale[q/block][j] * (t[q][j] - zero[q/block][j]); layout in runtime/prepack.h. block: a multiple
+ * of 8, and of 32 when above 32. t [k][n] row-major, scale and zero [ceil(k/block)][n] (zero NULL = all 0).
+ *
+ *   unsigned char *data = malloc(rt_matmul_q_bytes(k, n, bits, block));
+ *   float *sz = malloc(rt_matmul_q_scale_words(k, n, block) * 4);
+ *   rt_pack_matmul_q(k, n, bits, block, t, scale, zero, data, sz);
+ */
+int rt_matmul_q_block_ok(int block);
+size_t rt_matmul_q_bytes(int k, int n, int bits, int block);
+size_t rt_matmul_q_scale_words(int k, int n, int block);
+void rt_pack_matmul_q(int k, int n, int bits, int block, const signed char *t, const float *scale, const int *zero,
+                      unsigned char *data, void *scales);
+
 /* Winograd F(m x m, 3x3), m = 2 or 4 (RtConvWino): for each of the (m+2)^2 tile positions p, the k x c
  * matrix U[p][ko][ci] = (G w[ko][ci] G^T)[p], computed in double, packed as above (group 1, crs = c):
  *   out[p * rt_conv2d_packed_floats(k, c, 1) + ((ko/MR)*c + ci)*MR + ko%MR]

@@ -113,21 +113,50 @@ typedef struct {
   RtAct act;
 } RtGemm;
 
+/* How a MatMul's B operand is stored: one description read by the packing code (runtime/pack.h), the
+ * compiler (passes/pack_weights.c, passes/quant_weights.c) and the kernel (runtime/kernels/gemm.c,
+ * matmul_q.c). Every format but DENSE is a constant 2-D B [K][N] without batch dims, in panels of 8 columns.
+ *   RT_WF_DENSE        B as a tensor: [batch...][K][N], or [N][K] per batch with RtMatMul.trans_b
+ *   RT_WF_F32_PANELS   float32 panels (pack.h rt_pack_matmul_panels)
+ *   RT_WF_BF16_PANELS  the same panels in bfloat16, for a B whose values are all exactly bfloat16
+ *   RT_WF_Q8_PANELS    int8: w[q][j] = scale[q/block][j] * (t[q][j] - zero[q/block][j]), t in -128..127
+ *   RT_WF_Q4_PANELS    4-bit: the same with t in 0..15 (MatMulNBits' nibbles as stored)
+ * For Q8/Q4, block is the number of K rows sharing a scale (a multiple of 8; K rounded up to it, per output
+ * channel when block >= K), scale points at the per-panel, per-block scales and zero points (pack.h), and
+ * zeros says whether any zero point is nonzero. The kernel rounds each row of A to 16-bit fixed point per
+ * chunk of min(block, 32) elements of K (relative error 2^-16 of the chunk's largest magnitude) and sums
+ * exactly in int32 within a chunk (i32x4.dot_i16x8_s), so the result is that of float32 arithmetic on the
+ * dequantized weights to about 1e-5 relative. */
+typedef enum { RT_WF_DENSE = 0, RT_WF_F32_PANELS, RT_WF_BF16_PANELS, RT_WF_Q8_PANELS, RT_WF_Q4_PANELS } RtWFormat;
+typedef struct {
+  int32_t fmt;       /* RtWFormat */
+  int32_t block;     /* Q8/Q4: K rows per scale */
+  int32_t zeros;     /* Q8/Q4: 1 when some zero point is nonzero */
+  RtAddr scale;      /* Q8/Q4: scales and zero points */
+} RtWeightDesc;
+
 /* Batched MatMul with numpy broadcasting: for each batch index (nb dims of size bdim[i]),
  * Y[b] = A[b] (M x K) * B[b] (K x N), A/B batch strides in elements (0 = broadcast),
- * Y contiguous [batch...][M][N]. bias [N] optional, then residual, then act. y must not overlap a or b. */
+ * Y contiguous [batch...][M][N]. bias [N] optional, then residual, then act. y must not overlap a or b.
+ * scratch: Q8/Q4 weights only, rt_matmul_q_scratch_bytes(k, block) bytes (16-byte aligned). */
 typedef struct {
   RtAddr a, b, bias, y;
   int32_t m, n, k, nb;
   int32_t bdim[4], astride[4], bstride[4];
   RtAct act;
-  int32_t trans_b;   /* 1: each B[b] is stored transposed, N x K (a Transpose folded in by the compiler);
-                        RT_MATMUL_B_PANELS: B (no batch dims) packed in 8-column panels (runtime/pack.h);
-                        RT_MATMUL_B_PANELS_BF16: the same panels stored as bfloat16 (exact values only) */
+  int32_t trans_b;   /* RT_WF_DENSE: 1 when each B[b] is stored transposed, N x K (a Transpose folded in) */
   RtAddr res;        /* optional residual, dense like Y, added after the bias and before act */
+  RtWeightDesc bw;   /* how B is stored */
+  RtAddr scratch;
 } RtMatMul;
-#define RT_MATMUL_B_PANELS 2
-#define RT_MATMUL_B_PANELS_BF16 3
+
+/* Rows of A the Q8/Q4 MatMul kernel quantizes at a time, and its scratch for them: per row, K rounded up to
+ * the block as int16, and per chunk of min(block, 32) a float scale and an int32 sum. */
+#define RT_MATMUL_Q_ROWS 8
+static inline uint32_t rt_matmul_q_scratch_bytes(int32_t k, int32_t block) {
+  uint32_t kp = (uint32_t)((k + block - 1) / block) * (uint32_t)block, ch = (uint32_t)(block < 32 ? block : 32);
+  return RT_MATMUL_Q_ROWS * (kp * 2u + (kp / ch) * 8u) + 16u;
+}
 
 /* Elementwise binary with broadcasting over up to RT_MAX_RANK dims (dims of y, element
  * strides of a and b per dim, 0 = broadcast), then act. y may equal a or b when that operand is

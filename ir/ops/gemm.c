@@ -57,6 +57,33 @@ int op_matmul_infer(Graph *g, Node *n) {
   return 0;
 }
 
+/* com.microsoft MatMulNBits: Y = A dequant(B)^T (+ bias), A [..., K] float32, Y [..., N]; the weights are checked
+ * and packed by passes/quant_weights.c, which turns the node into a MatMul */
+int op_matmulnbits_infer(Graph *g, Node *n) {
+  Value *a = n->in[0], *y = n->out[0];
+  int64_t k = ir_attr_int(n, "K", 0), nn = ir_attr_int(n, "N", 0), bits = ir_attr_int(n, "bits", 4), bs = ir_attr_int(n, "block_size", 0);
+  if (oc_need_float(g, n, 0)) return -1;
+  if (bits != 4 && bits != 8) return ir_errorf(g, n, "bits = %lld is not supported (4 or 8)", (long long)bits);
+  if (k < 1 || nn < 1 || k > (1 << 24) || nn > (1 << 24)) return ir_errorf(g, n, "attributes K and N must be from 1 to 2^24 (K = %lld, N = %lld)", (long long)k, (long long)nn);
+  if (bs < 16 || bs > 4096 || (bs & (bs - 1))) return ir_errorf(g, n, "block_size = %lld must be a power of 2 from 16 to 4096", (long long)bs);
+  if (a->rank < 1 || !ir_dim_known(a->dims[a->rank - 1]) || a->dims[a->rank - 1].c != k)
+    return ir_errorf(g, n, "A's last dimension must be K = %lld", (long long)k);
+  y->dt = DT_FLOAT;
+  y->rank = a->rank;
+  memcpy(y->dims, a->dims, sizeof(Dim) * (size_t)a->rank);
+  y->dims[a->rank - 1] = ir_dimc(nn);
+  return 0;
+}
+
+/* the quantized kernel's rows of A in 16-bit fixed point (runtime/rt_abi.h) */
+int64_t op_matmul_scratch(Graph *g, const Node *n) {
+  (void)g;
+  if (n->wfmt != RT_WF_Q8_PANELS && n->wfmt != RT_WF_Q4_PANELS) return 0;
+  const Value *a = n->in[0];
+  if (!ir_dim_known(a->dims[a->rank - 1])) return 0;
+  return rt_matmul_q_scratch_bytes((int32_t)a->dims[a->rank - 1].c, n->wblock);
+}
+
 int op_matmul_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
@@ -66,10 +93,11 @@ int op_matmul_lower(LowerCtx *cx, Node *n) {
   RtMatMul p = {.a = cg_addr(cx, a), .b = cg_addr(cx, n->wpack ? n->wpack : b), .bias = cg_addr(cx, n->bias), .y = cg_addr(cx, y),
                 .trans_b = n->trans_b, .res = cg_addr(cx, n->res)};
   if (n->res && (n->res->cap > 0 || !ir_same_shape(n->res, y))) return ir_errorf(g, n, "internal: residual must be dense and of the output's shape");
-  if (n->wpack) {                          /* constant 2-D B in 8-column panels (passes/pack_weights.c) */
-    if (b->rank != 2 || n->trans_b) return ir_errorf(g, n, "internal: packed B must be 2-D and not transposed");
-    p.trans_b = n->wpack->dt == DT_BFLOAT16 ? RT_MATMUL_B_PANELS_BF16 : RT_MATMUL_B_PANELS;
-  }
+  if (n->wpack) {   /* constant 2-D B in 8-column panels (passes/pack_weights.c, passes/quant_weights.c) */
+    if (b->rank != 2 || n->trans_b || n->wfmt <= RT_WF_DENSE) return ir_errorf(g, n, "internal: packed B must be 2-D, not transposed, with a format");
+    p.bw = (RtWeightDesc){.fmt = n->wfmt, .block = n->wblock, .zeros = n->wzeros, .scale = cg_addr(cx, n->wscale)};
+    if (n->wfmt == RT_WF_Q8_PANELS || n->wfmt == RT_WF_Q4_PANELS) p.scratch = cg_scratch(cx, n);
+  } else if (!b->data && b->kind == VK_CONST) return ir_errorf(g, n, "internal: B has no data and no packed form");
   CG_DIM(cx, p, m, m);
   CG_DIM(cx, p, n, nn);
   CG_DIM(cx, p, k, k);

@@ -42,6 +42,17 @@ void rt_matmul_f32__scalar(const RtMatMul *p) {
   const float *bias = p->bias ? RT_PTR(const float, p->bias) : 0, *res = p->res ? RT_PTR(const float, p->res) : 0;
   float *y = RT_PTR(float, p->y);
   int32_t m = p->m, n = p->n, k = p->k, nbat = RT_BATCHES(p);
+  if (p->bw.fmt == RT_WF_Q8_PANELS || p->bw.fmt == RT_WF_Q4_PANELS) {   /* B has no batch dims */
+    RtEpilogue ep = {1.0f, 0.0f, 0, 0.0f, bias, 1.0f, 0, 0, 0.0f, p->act.kind, p->act.a, p->act.b};
+    for (int32_t bi = 0; bi < nbat; bi++) {
+      ptrdiff_t ao, bo;
+      RT_BATCH_OFFSETS(p, bi, &ao, &bo);
+      if (res) { ep.full = res + (ptrdiff_t)bi * m * n; ep.ldf = n; ep.fulls = 1.0f; }
+      rt_matmul_q__scalar(m, n, k, a + ao, k, &p->bw, b, RT_PTR(const void, p->bw.scale), RT_PTR(void, p->scratch),
+                          y + (ptrdiff_t)bi * m * n, n, &ep);
+    }
+    return;
+  }
   for (int32_t bi = 0; bi < nbat; bi++) {
     ptrdiff_t ao, bo;
     RT_BATCH_OFFSETS(p, bi, &ao, &bo);
@@ -51,8 +62,8 @@ void rt_matmul_f32__scalar(const RtMatMul *p) {
         float acc = 0.0f;
         for (int32_t q = 0; q < k; q++)
           acc += a[ao + (ptrdiff_t)i * k + q] *
-                 (p->trans_b == RT_MATMUL_B_PANELS_BF16 ? bf16_panel_at((const uint16_t *)b, k, q, j)
-                  : p->trans_b == RT_MATMUL_B_PANELS ? b[((ptrdiff_t)(j / 8) * k + q) * 8 + j % 8]
+                 (p->bw.fmt == RT_WF_BF16_PANELS ? bf16_panel_at((const uint16_t *)b, k, q, j)
+                  : p->bw.fmt == RT_WF_F32_PANELS ? b[((ptrdiff_t)(j / 8) * k + q) * 8 + j % 8]
                   : p->trans_b ? b[bo + (ptrdiff_t)j * k + q] : b[bo + (ptrdiff_t)q * n + j]);
         if (bias) acc += bias[j];
         if (res) acc += res[(ptrdiff_t)bi * m * n + (ptrdiff_t)i * n + j];
@@ -523,17 +534,6 @@ static void core_dot(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_
   }
 }
 
-/* The whole epilogue on 4 columns (nl valid) of row i, in rt_epi1's order of operations. */
-static inline v128_t epi_f32x4(const RtEpilogue *ep, v128_t v, int32_t i, int32_t j, int32_t nl) {
-  if (ep->alpha != 1.0f) v = wasm_f32x4_mul(v, wasm_f32x4_splat(ep->alpha));
-  if (ep->add != 0.0f) v = wasm_f32x4_add(v, wasm_f32x4_splat(ep->add));
-  if (ep->rowv) v = wasm_f32x4_add(v, wasm_f32x4_splat(ep->rowv[i] * ep->rows));
-  if (ep->colv) v = wasm_f32x4_add(v, wasm_f32x4_mul(rt_load_part(ep->colv + j, nl), wasm_f32x4_splat(ep->cols)));
-  if (ep->full)
-    v = wasm_f32x4_add(v, wasm_f32x4_mul(rt_load_part(ep->full + (ptrdiff_t)i * ep->ldf + j, nl), wasm_f32x4_splat(ep->fulls)));
-  return rt_act_f32x4(ep->act, ep->act_a, ep->act_b, v);
-}
-
 /* The epilogue over an m x n block of C holding plain sums, in one vector pass: kept out of line so
  * the streaming loops that precede it stay small (V8 allocates registers per function). */
 __attribute__((noinline)) static void epi_rows(int32_t m, int32_t n, float *c, int32_t ldc, const RtEpilogue *ep) {
@@ -542,7 +542,7 @@ __attribute__((noinline)) static void epi_rows(int32_t m, int32_t n, float *c, i
     float *ci = c + (ptrdiff_t)i * ldc;
     for (int32_t j = 0; j < n; j += 4) {
       int32_t nl = RT_MIN(4, n - j);
-      rt_store_part(ci + j, epi_f32x4(ep, rt_load_part(ci + j, nl), i, j, nl), nl);
+      rt_store_part(ci + j, rt_epi_f32x4(ep, rt_load_part(ci + j, nl), i, j, nl), nl);
     }
   }
 }
@@ -777,8 +777,20 @@ void rt_matmul_f32__simd128(const RtMatMul *p) {
     if (p->bstride[d] != 0 || p->astride[d] != expect) fold = 0;
     expect *= p->bdim[d];
   }
-  if (p->trans_b == RT_MATMUL_B_PANELS || p->trans_b == RT_MATMUL_B_PANELS_BF16) {  /* B has no batch dims */
-    int bf16 = p->trans_b == RT_MATMUL_B_PANELS_BF16;
+  if (p->bw.fmt == RT_WF_Q8_PANELS || p->bw.fmt == RT_WF_Q4_PANELS) {   /* B has no batch dims (matmul_q.c) */
+    const void *sc = RT_PTR(const void, p->bw.scale);
+    void *scr = RT_PTR(void, p->scratch);
+    if (fold) { rt_matmul_q__simd128(nbat * m, n, k, a, k, &p->bw, b, sc, scr, y, n, &ep); return; }
+    for (int32_t bi = 0; bi < nbat; bi++) {
+      ptrdiff_t ao, bo;
+      RT_BATCH_OFFSETS(p, bi, &ao, &bo);
+      if (res) ep.full = res + (ptrdiff_t)bi * m * n;
+      rt_matmul_q__simd128(m, n, k, a + ao, k, &p->bw, b, sc, scr, y + (ptrdiff_t)bi * m * n, n, &ep);
+    }
+    return;
+  }
+  if (p->bw.fmt == RT_WF_F32_PANELS || p->bw.fmt == RT_WF_BF16_PANELS) {  /* B has no batch dims */
+    int bf16 = p->bw.fmt == RT_WF_BF16_PANELS;
     if (fold) { sgemm_panels(nbat * m, n, k, a, k, b, bf16, y, n, &ep); return; }
     for (int32_t bi = 0; bi < nbat; bi++) {
       ptrdiff_t ao, bo;

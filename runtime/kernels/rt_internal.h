@@ -553,6 +553,10 @@ RT_AI void rt_act_rows(float *c, int32_t ldc, int32_t rows, int32_t cols, int32_
 #endif
 
 /* ---------------------------------------------------------------- f32x4 math */
+/* the scalar reference of the quantized MatMul (matmul_q.c), the oracle of rt_matmul_q__simd128 */
+void rt_matmul_q__scalar(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const RtWeightDesc *bw,
+                         const void *bdata, const void *scale, void *scratch, float *y, int32_t ldc, const RtEpilogue *ep);
+
 #if RT_SIMD128
 #include "rt_vec.h"
 
@@ -904,6 +908,21 @@ extern RT_TLS float rt_abuf[RT_ABUF_FLOATS];
 typedef struct { const float *b; int32_t ks, ns; } RtStridedB;
 void rt_packb_strided(const void *ctx, int32_t k0, int32_t kc, int32_t j0, int32_t nv, float *dst);
 
+/* The whole epilogue on 4 columns (nl valid) of row i, in rt_epi1's order of operations. */
+RT_AI v128_t rt_epi_f32x4(const RtEpilogue *ep, v128_t v, int32_t i, int32_t j, int32_t nl) {
+  if (ep->alpha != 1.0f) v = wasm_f32x4_mul(v, wasm_f32x4_splat(ep->alpha));
+  if (ep->add != 0.0f) v = wasm_f32x4_add(v, wasm_f32x4_splat(ep->add));
+  if (ep->rowv) v = wasm_f32x4_add(v, wasm_f32x4_splat(ep->rowv[i] * ep->rows));
+  if (ep->colv) v = wasm_f32x4_add(v, wasm_f32x4_mul(rt_load_part(ep->colv + j, nl), wasm_f32x4_splat(ep->cols)));
+  if (ep->full)
+    v = wasm_f32x4_add(v, wasm_f32x4_mul(rt_load_part(ep->full + (ptrdiff_t)i * ep->ldf + j, nl), wasm_f32x4_splat(ep->fulls)));
+  return rt_act_f32x4(ep->act, ep->act_a, ep->act_b, v);
+}
+
+/* MatMul with a quantized constant B (matmul_q.c): C = epilogue(A B), A rows a_rs apart, bw RT_WF_Q8/Q4_PANELS,
+ * scratch rt_matmul_q_scratch_bytes(k, bw->block) bytes. */
+void rt_matmul_q__simd128(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, const RtWeightDesc *bw,
+                          const void *bdata, const void *scale, void *scratch, float *y, int32_t ldc, const RtEpilogue *ep);
 /* C[M][N] = epilogue(A * B) with A[i][k] = a[i*a_rs + k*a_ks], B[k][j] = b[k*b_ks + j*b_ns]:
  * rt_gemm_core with a strided B (dot products for M < 4 with B^T). C may equal ep->full. */
 void rt_sgemm_f32x4(int32_t m, int32_t n, int32_t k, const float *a, int32_t a_rs, int32_t a_ks,

@@ -175,6 +175,18 @@ RT_VF v128_t wasm_u16x8_extend_low_u8x16(v128_t a) {
   rt_u8x16 x = (rt_u8x16)a;
   return (v128_t)__builtin_convertvector(__builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7), rt_u16x8);
 }
+RT_VF v128_t wasm_i16x8_extend_high_i8x16(v128_t a) {
+  rt_i8x16 x = (rt_i8x16)a;
+  return (v128_t)__builtin_convertvector(__builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15), rt_i16x8);
+}
+RT_VF v128_t wasm_u16x8_extend_high_u8x16(v128_t a) {
+  rt_u8x16 x = (rt_u8x16)a;
+  return (v128_t)__builtin_convertvector(__builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15), rt_u16x8);
+}
+/* 8-bit lanes (the quantized MatMul, matmul_q.c) */
+#define wasm_i8x16_const_splat(x) ((v128_t)(rt_i8x16){(x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x)})
+RT_VF v128_t wasm_u8x16_shr(v128_t a, uint32_t n) { return (v128_t)((rt_u8x16)a >> (uint8_t)(n & 7)); }
+RT_VF v128_t wasm_i32x4_mul(v128_t a, v128_t b) { return (v128_t)((rt_u32x4)a * (rt_u32x4)b); }
 RT_VF v128_t wasm_i32x4_extend_low_i16x8(v128_t a) {
   rt_i16x8 x = (rt_i16x8)a;
   return (v128_t)__builtin_convertvector(__builtin_shufflevector(x, x, 0, 1, 2, 3), rt_i32x4);

@@ -567,14 +567,16 @@ static void test_gemm(void) {
 
 /* ------------------------------------------------------------------ matmul */
 
-static int g_matmul_tb; /* matmul_case: B stored transposed (N x K per batch), RtMatMul.trans_b */
+static int g_matmul_tb; /* matmul_case: 1 B stored transposed (N x K per batch, RtMatMul.trans_b), TB_* packed */
+enum { TB_PANELS = 2, TB_BF16 = 3 };   /* B in float32 / bfloat16 panels (RtMatMul.bw.fmt) */
 static int g_matmul_res; /* matmul_case: a residual input (RtMatMul.res) */
 
 static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int *afull, const int *bfull, int bias,
                         RtAct act) {
   RtMatMul p;
   memset(&p, 0, sizeof p);
-  p.m = m; p.n = n; p.k = k; p.nb = nb; p.act = act; p.trans_b = g_matmul_tb;
+  p.m = m; p.n = n; p.k = k; p.nb = nb; p.act = act; p.trans_b = g_matmul_tb == 1;
+  p.bw.fmt = g_matmul_tb == TB_PANELS ? RT_WF_F32_PANELS : g_matmul_tb == TB_BF16 ? RT_WF_BF16_PANELS : RT_WF_DENSE;
   size_t na = (size_t)m * k, nbb = (size_t)k * n, nbat = 1;
   for (int d = nb - 1; d >= 0; d--) {
     p.bdim[d] = bdim[d];
@@ -585,7 +587,7 @@ static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int 
     nbat *= (size_t)bdim[d];
   }
   float *a = frand_buf(na, -1, 1), *b = frand_buf(nbb, -1, 1), *bi = bias ? frand_buf((size_t)n, -1, 1) : 0;
-  if (g_matmul_tb == RT_MATMUL_B_PANELS_BF16)  /* a bfloat16 checkpoint: B's values are exact bfloat16 */
+  if (g_matmul_tb == TB_BF16)  /* a bfloat16 checkpoint: B's values are exact bfloat16 */
     for (size_t i = 0; i < nbb; i++) {
       union { float f; uint32_t u; } v = {b[i]};
       v.u &= 0xffff0000u;
@@ -617,10 +619,10 @@ static void matmul_case(int m, int n, int k, int nb, const int *bdim, const int 
       }
   }
   float *panels = 0;
-  if (g_matmul_tb == RT_MATMUL_B_PANELS) {     /* the compiler's packing (runtime/pack.c) of a shared 2-D B */
+  if (g_matmul_tb == TB_PANELS) {     /* the compiler's packing (runtime/pack.c) of a shared 2-D B */
     panels = fbuf(rt_matmul_panels_floats(k, n) + 1);
     rt_pack_matmul_panels(b, panels, k, n);
-  } else if (g_matmul_tb == RT_MATMUL_B_PANELS_BF16) {
+  } else if (g_matmul_tb == TB_BF16) {
     if (rt_is_bf16_exact(b, nbb)) g_pass++;
     else g_fail++, printf("FAIL rt_is_bf16_exact: false on exact bfloat16 values\n");
     panels = fbuf(rt_matmul_panels_floats(k, n) / 2 + 4);
@@ -673,7 +675,7 @@ static void test_matmul(void) {
     }
   /* constant B packed in 8-column panels: decode (m < 4, k tails of 1-3, partial last panel), the
    * GEMM core copying panels (m >= 4, k blocks past KC), batches of A over one shared B */
-  g_matmul_tb = RT_MATMUL_B_PANELS;
+  g_matmul_tb = TB_PANELS;
   for (int m = 1; m <= 6; m++)
     for (int k = 1; k <= 9; k += 2) {
       matmul_case(m, 8 * k + m, 4 * k + m - 1, 0, 0, 0, 0, k & 1, make_act((k + m) % RT_ACT_COUNT));
@@ -691,7 +693,7 @@ static void test_matmul(void) {
     if (ok) g_pass++;
     else g_fail++, printf("FAIL rt_is_bf16_exact\n");
   }
-  g_matmul_tb = RT_MATMUL_B_PANELS_BF16;
+  g_matmul_tb = TB_BF16;
   for (int m = 1; m <= 6; m++)
     for (int k = 1; k <= 9; k += 2) {
       matmul_case(m, 8 * k + m, 4 * k + m - 1, 0, 0, 0, 0, k & 1, make_act((k + m) % RT_ACT_COUNT));
@@ -704,7 +706,7 @@ static void test_matmul(void) {
   /* a residual input (fused Add): every path (panels at m < 4 and m >= 4, row-major, B^T, batches) */
   g_matmul_res = 1;
   for (int t = 0; t < 4; t++) {
-    g_matmul_tb = t == 0 ? RT_MATMUL_B_PANELS : t == 1 ? 0 : t == 2 ? 1 : RT_MATMUL_B_PANELS_BF16;
+    g_matmul_tb = t == 0 ? TB_PANELS : t == 1 ? 0 : t == 2 ? 1 : TB_BF16;
     matmul_case(1, 37, 19, 0, 0, 0, 0, 1, make_act(RT_ACT_RELU));
     matmul_case(3, 16, 8, 0, 0, 0, 0, 0, none);
     matmul_case(9, 21, 33, 0, 0, 0, 0, 1, make_act(RT_ACT_SILU));
@@ -714,6 +716,8 @@ static void test_matmul(void) {
   g_matmul_res = 0;
   g_matmul_tb = 0;
 }
+
+#include "test_matmul_q.c"
 
 /* ------------------------------------------------------------------ conv2d */
 
@@ -3058,6 +3062,7 @@ static int run_tests(int argc, char **argv) {
   test_channel_affine();
   test_gemm();
   test_matmul();
+  test_matmul_q();
   test_conv2d();
   test_conv_wino();
   test_pool();

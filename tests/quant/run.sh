@@ -1,0 +1,82 @@
+#!/bin/sh
+# run.sh BUILD_DIR — quantized weights end to end (passes/quant_weights.c, runtime/kernels/matmul_q.c), against
+# onnxruntime-web running the same quantized .onnx file.
+#
+# From the float32 decoders of models/export_decoders.py (exported if missing), models/quantize_models.py
+# writes the two pre-quantized forms real exports use:
+#   *_q4   com.microsoft MatMulNBits, 4 bits, block 32, zero points (onnxruntime-genai's int4 LLM export)
+#   *_q8   MatMulNBits with 8 bits
+#   *_qdq  DequantizeLinear(int8 per column) -> MatMul (quantize_static/quantize_dynamic's weight form)
+# Each is compiled once (--max-dim seq=64 --max-dim past=CTX-1) and tests/llm/check.mjs compares its logits with
+# onnxruntime-web's on the same file at every call of two sequences (rtol 1e-3, atol 1e-4), also as a native
+# library (llama_char_q4). Then `--quantize int4` / `--quantize int8` on the float32 model must give the module
+# of the q4 / qdq file (the compiler's quantizer and the script's round the same way), checked against
+# onnxruntime-web on that file; and the modules must carry the small weights. Registered in CTest as "quant".
+set -u
+[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+build=$(cd "$1" && pwd) || exit 2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); printf "ok   %s\n" "$*"; }
+bad() { fail=$((fail + 1)); printf "FAIL %s\n" "$*"; }
+
+# check NAME DIR MODULE [env...]: check.mjs's verdict as ok/FAIL lines
+check() {
+  name=$1; dir=$2; mod=$3
+  if O2W_NATIVE_ADDON="$build/o2w_native.node" node "$root/tests/llm/check.mjs" "$dir" "$mod" --steps 60 --rtol 1e-3 --atol 1e-4 \
+       > "$tmp/check.out" 2>&1; then
+    ok "$name: logits match onnxruntime-web on the same file at every call ($(grep -o 'max abs err [0-9.e-]*' "$tmp/check.out" | head -1))"
+  else bad "$name: $(grep -v '^ok' "$tmp/check.out" | tail -3)"; fi
+}
+
+for base in gpt2_char llama_char; do
+  src="$root/models/$base"
+  if [ ! -f "$src/model.onnx" ] || [ ! -f "$src/config.json" ]; then
+    /usr/bin/python3 "$root/models/export_decoders.py" --only "$base" > "$tmp/export.log" 2>&1 ||
+      { bad "$base: export failed: $(tail -3 "$tmp/export.log")"; continue; }
+  fi
+  ctx=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ctx'])" "$src/config.json")
+  dims="--max-dim seq=64 --max-dim past=$((ctx - 1))"
+  # shellcheck disable=SC2086
+  "$build/onnx2wasm" "$src/model.onnx" -o "$tmp/$base.wasm" $dims 2> "$tmp/err" || { bad "$base: float32 compile: $(cat "$tmp/err")"; continue; }
+  f32=$(wc -c < "$tmp/$base.wasm")
+  for v in q4 q8 qdq; do
+    m=${base}_$v
+    dir="$tmp/$m"
+    mkdir -p "$dir"
+    cp "$src/vocab.json" "$src/config.json" "$dir/"
+    case $v in
+      q4) args="--format nbits --bits 4";;
+      q8) args="--format nbits --bits 8";;
+      qdq) args="--format qdq";;
+    esac
+    # shellcheck disable=SC2086
+    /usr/bin/python3 "$root/models/quantize_models.py" "$src/model.onnx" "$dir/model.onnx" $args > /dev/null 2> "$tmp/err" ||
+      { bad "$m: quantize_models.py: $(tail -3 "$tmp/err")"; continue; }
+    # shellcheck disable=SC2086
+    if ! "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.wasm" $dims 2> "$tmp/err"; then bad "$m: compile: $(cat "$tmp/err")"; continue; fi
+    check "$m" "$dir" "$tmp/$m.wasm"
+    sz=$(wc -c < "$tmp/$m.wasm")
+    lim=$([ $v = q4 ] && echo 45 || echo 65)    # percent of the float32 module
+    if [ $((sz * 100)) -le $((f32 * lim)) ]; then ok "$m: module $sz bytes, float32 $f32 (at most ${lim}%)"
+    else bad "$m: module $sz bytes vs float32 $f32: more than ${lim}% (weights not kept quantized?)"; fi
+  done
+  # the compiler's own quantizer: the same integers as the script's, so the same oracle holds
+  for mode in int4:q4 int8:qdq; do
+    q=${mode%%:*}; v=${mode#*:}
+    # shellcheck disable=SC2086
+    if "$build/onnx2wasm" "$src/model.onnx" -o "$tmp/${base}_$q.wasm" $dims --quantize "$q" 2> "$tmp/err"; then
+      check "$base --quantize $q (oracle: ${base}_$v)" "$tmp/${base}_$v" "$tmp/${base}_$q.wasm"
+    else bad "$base --quantize $q: $(cat "$tmp/err")"; fi
+  done
+done
+# the native backend reads the same Program: one quantized decoder as a library (dense caches)
+if [ -f "$build/o2w_native.node" ] && [ -d "$tmp/llama_char_q4" ]; then
+  if "$build/onnx2wasm" "$tmp/llama_char_q4/model.onnx" -o "$tmp/llama_char_q4.so" --cpu native --max-dim seq=64 \
+       --max-dim past=255 --no-pass resident_kv 2> "$tmp/err"; then check "llama_char_q4 (native .so)" "$tmp/llama_char_q4" "$tmp/llama_char_q4.so"
+  else bad "llama_char_q4 native: $(cat "$tmp/err")"; fi
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
