@@ -60,15 +60,20 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.leng
 const results = [];
 for (const name of models) {
   const dir = path.join(root, 'models', name);
-  const base = name.replace(/_bf16$/, ''), baseDir = path.join(root, 'models', base);
+  const base = name.replace(/_(bf16|q4|q8|qdq)$/, ''), baseDir = path.join(root, 'models', base), variant = name.slice(base.length + 1);
   const missing = (d) => !fs.existsSync(path.join(d, 'model.onnx')) || !fs.existsSync(path.join(d, 'config.json'));
   if (missing(baseDir)) {
     const r = spawnSync('/usr/bin/python3', [path.join(root, 'models/export_decoders.py'), '--only', base], { stdio: 'inherit' });
     if (r.status !== 0) { console.error(`skip ${name}: export failed`); continue; }
   }
   if (base !== name && (missing(dir) || fs.statSync(path.join(baseDir, 'model.onnx')).mtimeMs > fs.statSync(path.join(dir, 'model.onnx')).mtimeMs)) {
-    const r = spawnSync('/usr/bin/python3', [path.join(root, 'models/to_bf16.py'), baseDir, dir], { stdio: 'inherit' });
-    if (r.status !== 0) { console.error(`skip ${name}: models/to_bf16.py failed`); continue; }
+    // bf16: models/to_bf16.py; q4/q8 (MatMulNBits 4/8 bits, block 32) and qdq (int8 DequantizeLinear): models/quantize_models.py
+    const q = { q4: ['--format', 'nbits', '--bits', '4'], q8: ['--format', 'nbits', '--bits', '8'], qdq: ['--format', 'qdq'] }[variant];
+    fs.mkdirSync(dir, { recursive: true });
+    if (q) for (const f of ['config.json', 'vocab.json']) fs.copyFileSync(path.join(baseDir, f), path.join(dir, f));
+    const r = q ? spawnSync('/usr/bin/python3', [path.join(root, 'models/quantize_models.py'), path.join(baseDir, 'model.onnx'), path.join(dir, 'model.onnx'), ...q], { stdio: 'inherit' })
+                : spawnSync('/usr/bin/python3', [path.join(root, 'models/to_bf16.py'), baseDir, dir], { stdio: 'inherit' });
+    if (r.status !== 0) { console.error(`skip ${name}: making the ${variant} variant failed`); continue; }
   }
   const files = modelFiles(dir);
   const cfg = readJson(files.config);

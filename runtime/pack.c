@@ -92,11 +92,11 @@ void rt_pack_matmul_q(int k, int n, int bits, int block, const signed char *t, c
   memset(data, 0, rt_matmul_q_bytes(k, n, bits, block));
   for (int q = 0; q < k; q++)
     for (int j = 0; j < n; j++) {   /* the inverse of rt_matmul_q_get (prepack.h) */
-      int c = j % 8, r = q % 8, rr = r & 3, i = (rr / 2) * 8 + (c % 4) * 2 + rr % 2;
-      unsigned char *g = data + (size_t)(j / 8) * kp * (size_t)bits + (size_t)(q / 8) * (size_t)(8 * bits);
+      int sh;
+      size_t at = rt_matmul_q_at(bits, kp, q, j, &sh);
       unsigned v = (unsigned)(unsigned char)t[(size_t)q * (size_t)n + (size_t)j];
-      if (bits == 4) g[(c / 4) * 16 + i] |= (unsigned char)(r >= 4 ? (v & 15u) << 4 : v & 15u);
-      else g[(c / 4) * 32 + (r / 4) * 16 + i] = (unsigned char)v;
+      if (bits == 4) data[at] |= (unsigned char)((v & 15u) << sh);
+      else data[at] = (unsigned char)v;
     }
   float *sf = scales;
   int *sz = scales;

@@ -56,19 +56,32 @@ static inline void rt_wino_transform_weights(const float *w, float *out, int k, 
 
 /* Quantized MatMul panels (RtMatMul.bw, RT_WF_Q8_PANELS / RT_WF_Q4_PANELS; bits 8 or 4), B [k][n] with kp = k rounded
  * up to the block: ceil(n/8) panels of kp*bits bytes, each kp/8 groups of 8 rows. A group holds, per half of the
- * panel (columns 0..3, then 4..7), one 16-byte vector of 4-bit values (rows 0..7) or two of 8-bit values (rows
- * 0..3, 4..7). In a vector, byte i serves column i%8/2 and row 2*(i/8) + i%2 (of the first 4 rows); a 4-bit
- * vector holds those rows in its low nibbles and rows 4.. in its high nibbles. So the kernel widens bytes
- * 0..7 / 8..15 (one nibble plane) into 8 int16 lanes = 4 columns x 2 consecutive rows, the operand of
- * i32x4.dot_i16x8_s against two activations. Scales: per panel, per block, 8 floats (one per column), then 8
- * int32 zero points. Padding rows and columns hold 0 (and scale 0). Returns t of row q, column j. */
-static inline int rt_matmul_q_get(const unsigned char *b, int bits, size_t kp, int q, int j) {
-  int c = j % 8, r = q % 8, rr = r & 3, i = (rr / 2) * 8 + (c % 4) * 2 + rr % 2;
-  const unsigned char *g = b + (size_t)(j / 8) * kp * (size_t)bits + (size_t)(q / 8) * (size_t)(8 * bits);
+ * panel (columns 0..3, then 4..7), one 16-byte vector of 4-bit values or two of 8-bit values (rows 0..3, 4..7),
+ * seen as 8 16-bit words: word 2i+h serves column i. A 4-bit word holds rows h, 2+h, 4+h, 6+h in its nibbles
+ * 0..3 (lowest first); an 8-bit word rows h (low byte) and 2+h (high byte) of its 4 rows. So a shift and a mask
+ * per nibble (a shift pair per byte) turn the vector into int16 lanes = 4 columns x 2 consecutive rows, the
+ * operand of i32x4.dot_i16x8_s against two activations, with no widening. Scales: per panel, per block, 8 floats
+ * (one per column), then 8 int32 zero points. Padding rows and columns hold 0 (and scale 0).
+ * rt_matmul_q_at: the byte holding t of row q, column j, and the shift of its value in that byte. */
+static inline size_t rt_matmul_q_at(int bits, size_t kp, int q, int j, int *shift) {
+  int c = j % 8, r = q % 8, word, byte;
+  size_t g = (size_t)(j / 8) * kp * (size_t)bits + (size_t)(q / 8) * (size_t)(8 * bits);
   if (bits == 4) {
-    unsigned v = g[(c / 4) * 16 + i];
-    return (int)(r >= 4 ? v >> 4 : v & 15u);
+    word = (c % 4) * 2 + r % 2;
+    int nib = r / 2;                    /* nibble 0..3 of the word: bits 4*nib */
+    byte = (c / 4) * 16 + word * 2 + nib / 2;
+    *shift = (nib % 2) * 4;
+  } else {
+    int rr = r % 4;
+    word = (c % 4) * 2 + rr % 2;
+    byte = (c / 4) * 32 + (r / 4) * 16 + word * 2 + rr / 2;
+    *shift = 0;
   }
-  return (int)(signed char)g[(c / 4) * 32 + (r / 4) * 16 + i];
+  return g + (size_t)byte;
+}
+static inline int rt_matmul_q_get(const unsigned char *b, int bits, size_t kp, int q, int j) {
+  int sh;
+  unsigned v = b[rt_matmul_q_at(bits, kp, q, j, &sh)];
+  return bits == 4 ? (int)((v >> sh) & 15u) : (int)(signed char)v;
 }
 #endif

@@ -86,37 +86,80 @@ void rt_matmul_q__scalar(int32_t m, int32_t n, int32_t k, const float *a, int32_
 }
 
 #if RT_SIMD128
-/* sums of one chunk (ch rows from row q0) for columns 0..3 (*s0) and 4..7 (*s1) of a panel, its groups at g */
+/* quant_rows with each full chunk in vectors (the same values: exact max, one rounding of a * inv, nearest even);
+ * a chunk holding a NaN or an infinity, and the partial last chunk, take the scalar path */
+static void quant_rows_simd(const float *a, int32_t a_rs, int32_t rows, int32_t k, int32_t kp, int32_t ch, int16_t *aq,
+                            float *sa, int32_t *asum) {
+  int32_t nc = kp / ch;
+  for (int32_t i = 0; i < rows; i++) {
+    const float *ai = a + (ptrdiff_t)i * a_rs;
+    int16_t *qi = aq + (ptrdiff_t)i * kp;
+    for (int32_t c = 0; c < nc; c++) {
+      int32_t lo = c * ch;
+      v128_t mx = wasm_f32x4_const_splat(0.0f), fin = wasm_i32x4_const_splat(-1);
+      if (lo + ch <= k) {
+        for (int32_t q = lo; q < lo + ch; q += 4) {
+          v128_t v = wasm_f32x4_abs(wasm_v128_load(ai + q));
+          fin = wasm_v128_and(fin, wasm_f32x4_le(v, wasm_f32x4_const_splat(3.4028234663852886e38f)));
+          mx = wasm_f32x4_pmax(mx, v);
+        }
+      }
+      if (lo + ch > k || !(wasm_i32x4_extract_lane(fin, 0) & wasm_i32x4_extract_lane(fin, 1) &
+                           wasm_i32x4_extract_lane(fin, 2) & wasm_i32x4_extract_lane(fin, 3))) {
+        quant_rows(ai + lo, a_rs, 1, k - lo, ch, ch, qi + lo, sa + (ptrdiff_t)i * nc + c, asum + (ptrdiff_t)i * nc + c);
+        continue;
+      }
+      float m = wasm_f32x4_extract_lane(mx, 0);
+      for (int u = 1; u < 4; u++) {
+        float v = u == 1 ? wasm_f32x4_extract_lane(mx, 1) : u == 2 ? wasm_f32x4_extract_lane(mx, 2) : wasm_f32x4_extract_lane(mx, 3);
+        if (v > m) m = v;
+      }
+      v128_t inv = wasm_f32x4_splat(m > 0.0f ? 32767.0f / m : 0.0f), sum = wasm_i32x4_const_splat(0);
+      for (int32_t q = lo; q < lo + ch; q += 8) {
+        v128_t x0 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(ai + q), inv)));
+        v128_t x1 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(ai + q + 4), inv)));
+        wasm_v128_store(qi + q, wasm_i16x8_narrow_i32x4(x0, x1));
+        sum = wasm_i32x4_add(sum, wasm_i32x4_add(x0, x1));
+      }
+      sa[(ptrdiff_t)i * nc + c] = m / 32767.0f;
+      asum[(ptrdiff_t)i * nc + c] = wasm_i32x4_extract_lane(sum, 0) + wasm_i32x4_extract_lane(sum, 1) +
+                                    wasm_i32x4_extract_lane(sum, 2) + wasm_i32x4_extract_lane(sum, 3);
+    }
+  }
+}
+
+/* sums of one chunk (ng groups of 8 rows) for columns 0..3 (*s0) and 4..7 (*s1) of a panel, its groups at g
+ * (layout: runtime/prepack.h): a 4-bit vector is 4 planes of int16 lanes by shift and mask, an 8-bit vector 2
+ * planes by sign-extending shifts; each plane is 4 columns x 2 rows against a pair of activations */
 RT_AI void dot_chunk(const int BITS, const unsigned char *g, const int16_t *aq, int32_t ng, v128_t *s0, v128_t *s1) {
-  v128_t i0 = wasm_i32x4_const_splat(0), i1 = i0;
+  v128_t i0 = wasm_i32x4_const_splat(0), i1 = i0, m = wasm_i16x8_splat(15);
   for (int32_t t = 0; t < ng; t++, g += 8 * BITS, aq += 8) {
     v128_t a01 = wasm_v128_load32_splat(aq), a23 = wasm_v128_load32_splat(aq + 2);
     v128_t a45 = wasm_v128_load32_splat(aq + 4), a67 = wasm_v128_load32_splat(aq + 6);
     if (BITS == 4) {
-      v128_t v0 = wasm_v128_load(g), v1 = wasm_v128_load(g + 16), m = wasm_i8x16_const_splat(15);
-      v128_t l0 = wasm_v128_and(v0, m), h0 = wasm_u8x16_shr(v0, 4), l1 = wasm_v128_and(v1, m), h1 = wasm_u8x16_shr(v1, 4);
+      v128_t v0 = wasm_v128_load(g), v1 = wasm_v128_load(g + 16);
       i0 = wasm_i32x4_add(i0, wasm_i32x4_add(
-               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(l0), a01),
-                              wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(l0), a23)),
-               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(h0), a45),
-                              wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(h0), a67))));
+               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_and(v0, m), a01),
+                              wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v0, 4), m), a23)),
+               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v0, 8), m), a45),
+                              wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v0, 12), a67))));
       i1 = wasm_i32x4_add(i1, wasm_i32x4_add(
-               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(l1), a01),
-                              wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(l1), a23)),
-               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(h1), a45),
-                              wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(h1), a67))));
+               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_and(v1, m), a01),
+                              wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v1, 4), m), a23)),
+               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v1, 8), m), a45),
+                              wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v1, 12), a67))));
     } else {
       v128_t v00 = wasm_v128_load(g), v01 = wasm_v128_load(g + 16), v10 = wasm_v128_load(g + 32), v11 = wasm_v128_load(g + 48);
       i0 = wasm_i32x4_add(i0, wasm_i32x4_add(
-               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v00), a01),
-                              wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v00), a23)),
-               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v01), a45),
-                              wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v01), a67))));
+               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_shr(wasm_i16x8_shl(v00, 8), 8), a01),
+                              wasm_i32x4_dot_i16x8(wasm_i16x8_shr(v00, 8), a23)),
+               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_shr(wasm_i16x8_shl(v01, 8), 8), a45),
+                              wasm_i32x4_dot_i16x8(wasm_i16x8_shr(v01, 8), a67))));
       i1 = wasm_i32x4_add(i1, wasm_i32x4_add(
-               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v10), a01),
-                              wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v10), a23)),
-               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(v11), a45),
-                              wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(v11), a67))));
+               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_shr(wasm_i16x8_shl(v10, 8), 8), a01),
+                              wasm_i32x4_dot_i16x8(wasm_i16x8_shr(v10, 8), a23)),
+               wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_shr(wasm_i16x8_shl(v11, 8), 8), a45),
+                              wasm_i32x4_dot_i16x8(wasm_i16x8_shr(v11, 8), a67))));
     }
   }
   *s0 = i0;
@@ -157,7 +200,7 @@ RT_AI void matmul_q_t(const int BITS, int32_t m, int32_t n, int32_t k, const flo
   QScratch s = q_scratch(scratch, kp, ch);
   for (int32_t r0 = 0; r0 < m; r0 += RT_MATMUL_Q_ROWS) {
     int32_t rows = RT_MIN(RT_MATMUL_Q_ROWS, m - r0);
-    quant_rows(a + (ptrdiff_t)r0 * a_rs, a_rs, rows, k, kp, ch, s.aq, s.sa, s.asum);
+    quant_rows_simd(a + (ptrdiff_t)r0 * a_rs, a_rs, rows, k, kp, ch, s.aq, s.sa, s.asum);
     for (int32_t p = 0; p < np; p++) {
       const unsigned char *bp = bdata + (size_t)p * (size_t)kp * BITS;
       const float *sp = scale + (size_t)p * (size_t)nblk * 16;

@@ -183,7 +183,18 @@ RT_VF v128_t wasm_u16x8_extend_high_u8x16(v128_t a) {
   rt_u8x16 x = (rt_u8x16)a;
   return (v128_t)__builtin_convertvector(__builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15), rt_u16x8);
 }
-/* 8-bit lanes (the quantized MatMul, matmul_q.c) */
+/* the quantized MatMul (matmul_q.c): 16-bit shifts, a signed saturating narrow, lane extraction, 8-bit lanes */
+RT_VF v128_t wasm_i16x8_shl(v128_t a, uint32_t n) { return (v128_t)((rt_u16x8)a << (uint16_t)(n & 15)); }
+RT_VF v128_t wasm_i16x8_shr(v128_t a, uint32_t n) { return (v128_t)((rt_i16x8)a >> (int16_t)(n & 15)); }
+RT_VF v128_t wasm_u16x8_shr(v128_t a, uint32_t n) { return (v128_t)((rt_u16x8)a >> (uint16_t)(n & 15)); }
+RT_VF v128_t wasm_i16x8_narrow_i32x4(v128_t a, v128_t b) {
+  v128_t lo = {-32768, -32768, -32768, -32768}, hi = {32767, 32767, 32767, 32767};
+  v128_t ca = rt_sel(a < lo, lo, rt_sel(a > hi, hi, a)), cb = rt_sel(b < lo, lo, rt_sel(b > hi, hi, b));
+  typedef int32_t i32x8 __attribute__((__vector_size__(32)));
+  i32x8 all = __builtin_shufflevector(ca, cb, 0, 1, 2, 3, 4, 5, 6, 7);
+  return (v128_t)__builtin_convertvector(all, rt_i16x8);
+}
+#define wasm_i32x4_extract_lane(v, i) (((v128_t)(v))[i])
 #define wasm_i8x16_const_splat(x) ((v128_t)(rt_i8x16){(x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x), (x)})
 RT_VF v128_t wasm_u8x16_shr(v128_t a, uint32_t n) { return (v128_t)((rt_u8x16)a >> (uint8_t)(n & 7)); }
 RT_VF v128_t wasm_i32x4_mul(v128_t a, v128_t b) { return (v128_t)((rt_u32x4)a * (rt_u32x4)b); }
