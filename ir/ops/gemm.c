@@ -62,6 +62,7 @@ int op_matmul_infer(Graph *g, Node *n) {
 int op_matmulnbits_infer(Graph *g, Node *n) {
   Value *a = n->in[0], *y = n->out[0];
   int64_t k = ir_attr_int(n, "K", 0), nn = ir_attr_int(n, "N", 0), bits = ir_attr_int(n, "bits", 4), bs = ir_attr_int(n, "block_size", 0);
+  if (!a) return ir_errorf(g, n, "input A is missing");
   if (oc_need_float(g, n, 0)) return -1;
   if (bits != 4 && bits != 8) return ir_errorf(g, n, "bits = %lld is not supported (4 or 8)", (long long)bits);
   if (k < 1 || nn < 1 || k > (1 << 24) || nn > (1 << 24)) return ir_errorf(g, n, "attributes K and N must be from 1 to 2^24 (K = %lld, N = %lld)", (long long)k, (long long)nn);
@@ -79,9 +80,8 @@ int op_matmulnbits_infer(Graph *g, Node *n) {
 int64_t op_matmul_scratch(Graph *g, const Node *n) {
   (void)g;
   if (n->wfmt != RT_WF_Q8_PANELS && n->wfmt != RT_WF_Q4_PANELS) return 0;
-  const Value *a = n->in[0];
-  if (!ir_dim_known(a->dims[a->rank - 1])) return 0;
-  return rt_matmul_q_scratch_bytes((int32_t)a->dims[a->rank - 1].c, n->wblock);
+  const Value *b = n->in[1];   /* the shape-only [K][N] of the packed B */
+  return rt_matmul_q_scratch_bytes((int32_t)b->dims[0].c, n->wblock);
 }
 
 int op_matmul_lower(LowerCtx *cx, Node *n) {
