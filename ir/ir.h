@@ -218,7 +218,6 @@ typedef struct Graph {
     int block;                   /* int4: K rows per scale */
     const char *skip[16]; int nskip; /* --quantize-skip: node names or op types left in float32 */
     FILE *report;                /* a line per quantized MatMul (its weight error), or NULL */
-    int count; double worst; const char *worst_node; /* results */
   } quant;
   const struct Target *target;   /* what the output is for (codegen/target.h); NULL: the wasm32 defaults */
   struct IrMapping *maps; int nmaps; /* files mapped for constants to read in place (ir_map_file) */

@@ -191,8 +191,6 @@ static int from_float(Graph *g, Node *mm) {
   if (g->quant.report)
     fprintf(g->quant.report, "quantize: %s (%s, B '%s' %dx%d): int%d%s, relative RMS weight error %.4f\n",
             mm->name ? mm->name : "?", mm->op_type, b->name, k, nn, bits, bits == 4 ? " blocks" : " per column", rel);
-  g->quant.count++;
-  if (rel > g->quant.worst) { g->quant.worst = rel; g->quant.worst_node = mm->name; }
   ir_release(g, b->data, (size_t)ir_nbytes(b));
   int rc = qw_attach(g, mm, &w, b->name);
   qw_free(&w);
