@@ -7,11 +7,22 @@ onnxruntime quantization tools on this machine), in the two formats real exports
                    MatMul4BitsQuantizer writes them); --bits 8 for 8-bit MatMulNBits
   --format qdq     every such B becomes DequantizeLinear(int8 [K][N], per-column float scale, axis 1) feeding the
                    MatMul (onnxruntime's quantize_static/quantize_dynamic weight form, symmetric)
+  --format static  a CNN in onnxruntime quantize_static's QDQ form: every activation tensor entering or leaving a
+                   Conv, Gemm, MatMul, Add, Concat or pool gets QuantizeLinear -> DequantizeLinear (uint8, per tensor,
+                   asymmetric, its range calibrated with onnxruntime-web on --calib seeded random inputs in [0, 1),
+                   tools/ort-ranges.mjs); conv/gemm weights int8 symmetric per output channel, biases int32 at scale
+                   x_scale * w_scale. A Relu or Clip that is the only consumer of a tensor takes the QDQ pair after it
+                   (onnxruntime folds it into the quantization range). Graph outputs stay float32.
 
-usage: /usr/bin/python3 models/quantize_models.py IN.onnx OUT.onnx --format nbits|qdq [--bits 4|8] [--block 32]
+usage: /usr/bin/python3 models/quantize_models.py IN.onnx OUT.onnx --format nbits|qdq|static [--bits 4|8] [--block 32]
+                                                   [--calib N]
 External data is loaded and the output is written with its weights inline.
 """
 import argparse
+import json
+import os
+import subprocess
+import tempfile
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper, TensorProto
@@ -50,16 +61,143 @@ def qdq(b):
     return q, s
 
 
+QOPS = {'Conv', 'Gemm', 'MatMul', 'Add', 'Concat', 'MaxPool', 'AveragePool', 'GlobalAveragePool'}
+ACTS = {'Relu', 'Clip'}
+
+
+def act_scale(lo, hi):
+    """onnxruntime's uint8 asymmetric parameters for a range: (scale float32, zero point uint8)"""
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    s = np.float32((hi - lo) / 255.0)
+    if s == 0:
+        return np.float32(1.0), np.uint8(0)
+    return s, np.uint8(np.clip(np.rint(-lo / s), 0, 255))
+
+
+def static_qdq(m, calib):
+    """rewrites the float32 CNN m in place into the QDQ form (see --format static); returns the count of
+    quantized weights"""
+    g = m.graph
+    inits = {t.name: t for t in g.initializer}
+    outputs = {o.name for o in g.output}
+    users = {}
+    for nd in g.node:
+        for i in nd.input:
+            users.setdefault(i, []).append(nd)
+    def is_act(t):
+        return t and t not in inits
+    # the tensors to quantize: activations in or out of a quantized op; an output consumed only by a
+    # Relu/Clip moves its pair past that activation
+    S = []
+    def add(t):
+        if is_act(t) and t not in outputs and t not in S:
+            S.append(t)
+    for nd in g.node:
+        if nd.op_type in QOPS:
+            for i in nd.input:
+                add(i)
+            for o in nd.output:
+                u = users.get(o, [])
+                if len(u) == 1 and u[0].op_type in ACTS:
+                    add(u[0].output[0])
+                else:
+                    add(o)
+    # calibration: every tensor of S as a graph output, ranges from onnxruntime-web
+    cm = onnx.ModelProto()
+    cm.CopyFrom(m)
+    del cm.graph.output[:]
+    for t in S:
+        cm.graph.output.extend([helper.make_tensor_value_info(t, TensorProto.FLOAT, None)])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'calib.onnx')
+        onnx.save(cm, path)
+        tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools', 'ort-ranges.mjs')
+        out = subprocess.run(['node', tool, path, '--runs', str(calib)], check=True, capture_output=True, text=True).stdout
+    ranges = json.loads(out)
+    qp = {t: act_scale(*ranges[t]) for t in S}
+    nodes, count = [], 0
+    for nd in g.node:
+        # weights and biases of Conv / Gemm / MatMul whose activation input is quantized
+        if nd.op_type in ('Conv', 'Gemm', 'MatMul') and len(nd.input) >= 2 and nd.input[0] in qp and nd.input[1] in inits:
+            wt = inits[nd.input[1]]
+            w = numpy_helper.to_array(wt).astype(np.float32)
+            if nd.op_type == 'Conv' or (nd.op_type == 'Gemm' and any(a.name == 'transB' and a.i for a in nd.attribute)):
+                axis = 0
+            else:
+                axis = 1
+            red = tuple(i for i in range(w.ndim) if i != axis)
+            mx = np.abs(w).max(axis=red)
+            ws = np.where(mx > 0, mx / 127.0, 1.0).astype(np.float32)
+            shp = [1] * w.ndim
+            shp[axis] = -1
+            q = np.clip(np.rint(w / ws.reshape(shp)), -127, 127).astype(np.int8)
+            wn = nd.input[1]
+            g.initializer.extend([numpy_helper.from_array(q, wn + '_q'), numpy_helper.from_array(ws, wn + '_scale'),
+                                  numpy_helper.from_array(np.zeros(ws.shape, np.int8), wn + '_zp')])
+            nodes.append(helper.make_node('DequantizeLinear', [wn + '_q', wn + '_scale', wn + '_zp'], [wn + '_dq'],
+                                          name=wn + '_dequant', axis=axis))
+            nd.input[1] = wn + '_dq'
+            count += 1
+            if len(nd.input) > 2 and nd.input[2] in inits and nd.op_type in ('Conv', 'Gemm'):
+                bt = inits[nd.input[2]]
+                b = numpy_helper.to_array(bt).astype(np.float32)
+                if b.ndim == 1 and b.shape[0] == ws.shape[0]:
+                    bs = (qp[nd.input[0]][0] * ws).astype(np.float32)
+                    bq = np.rint(b / bs).astype(np.int32)
+                    bn = nd.input[2]
+                    g.initializer.extend([numpy_helper.from_array(bq, bn + '_q'), numpy_helper.from_array(bs, bn + '_scale'),
+                                          numpy_helper.from_array(np.zeros(bs.shape, np.int32), bn + '_zp')])
+                    nodes.append(helper.make_node('DequantizeLinear', [bn + '_q', bn + '_scale', bn + '_zp'], [bn + '_dq'],
+                                                  name=bn + '_dequant', axis=0))
+                    nd.input[2] = bn + '_dq'
+        # consumers read the dequantized copy of each quantized tensor
+        for k, i in enumerate(nd.input):
+            if i in qp:
+                nd.input[k] = i + '_dq'
+        nodes.append(nd)
+        for o in nd.output:
+            if o in qp:
+                s, z = qp[o]
+                g.initializer.extend([numpy_helper.from_array(np.array(s, np.float32), o + '_scale'),
+                                      numpy_helper.from_array(np.array(z, np.uint8), o + '_zp')])
+                nodes.append(helper.make_node('QuantizeLinear', [o, o + '_scale', o + '_zp'], [o + '_q'], name=o + '_quant'))
+                nodes.append(helper.make_node('DequantizeLinear', [o + '_q', o + '_scale', o + '_zp'], [o + '_dq'],
+                                              name=o + '_dequant'))
+    # graph inputs that are quantized: their pair goes first
+    head = []
+    for gi in g.input:
+        if gi.name in qp:
+            s, z = qp[gi.name]
+            o = gi.name
+            g.initializer.extend([numpy_helper.from_array(np.array(s, np.float32), o + '_scale'),
+                                  numpy_helper.from_array(np.array(z, np.uint8), o + '_zp')])
+            head += [helper.make_node('QuantizeLinear', [o, o + '_scale', o + '_zp'], [o + '_q'], name=o + '_quant'),
+                     helper.make_node('DequantizeLinear', [o + '_q', o + '_scale', o + '_zp'], [o + '_dq'], name=o + '_dequant')]
+    del g.node[:]
+    g.node.extend(head + nodes)
+    return count
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('inp')
     ap.add_argument('out')
-    ap.add_argument('--format', choices=['nbits', 'qdq'], required=True)
+    ap.add_argument('--format', choices=['nbits', 'qdq', 'static'], required=True)
     ap.add_argument('--bits', type=int, default=4, choices=[4, 8])
     ap.add_argument('--block', type=int, default=32)
+    ap.add_argument('--calib', type=int, default=8, help='calibration runs for --format static')
     a = ap.parse_args()
     m = onnx.load(a.inp)
     g = m.graph
+    if a.format == 'static':
+        count = static_qdq(m, a.calib)
+        used = {i for nd in g.node for i in nd.input}
+        keep = [t for t in g.initializer if t.name in used]
+        del g.initializer[:]
+        g.initializer.extend(keep)
+        onnx.save(m, a.out)
+        print(f'{a.out}: static QDQ, {count} weights int8 per channel, activations uint8 per tensor')
+        return
     inits = {t.name: t for t in g.initializer}
     nodes, count = [], 0
     for nd in g.node:

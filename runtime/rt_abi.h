@@ -466,6 +466,7 @@ typedef struct {
 #define RT_Q_BZP_VEC 8       /* b_zp has n (MatMul) / k (Conv) entries, else 1 */
 #define RT_Q_BSCALE_VEC 16   /* b_scale has n / k entries, else 1 */
 #define RT_Q_REQUANT 32
+#define RT_Q_CLAMP 64         /* Conv, requantized: y clamped to [y_lo, y_hi] (a fused Relu/Clip, in y's integers) */
 
 /* Batched integer MatMul: for each batch index (as RtMatMul: nb dims, element strides, 0 = broadcast),
  * Y[b] (M x N, dense) from A[b] (M x K) and B[b] (K x N), both dense rows. a_zp, a_scale, y_scale, y_zp
@@ -490,6 +491,7 @@ typedef struct {
   RtAddr x, w, bias, y, x_zp, w_zp, x_scale, w_scale, y_scale, y_zp, scratch;
   int32_t n, c, h, w_, k, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, group;
   int32_t flags;
+  int32_t y_lo, y_hi;  /* RT_Q_CLAMP: the requantized y's range, within its type's */
 } RtConv2dI8;
 /* scratch bytes: w widened to int16 rows of (c/group)*kh*kw rounded up to even, one 8-pixel panel, and the
  * panel's input coordinates */

@@ -175,6 +175,26 @@ int64_t op_qconv_scratch(Graph *g, const Node *n) {
   return rt_q_conv_scratch((int32_t)w->dims[1].c * group, (int32_t)w->dims[0].c, kh, kw, group);
 }
 
+/* a fused Relu/Clip (passes/fuse_qdq.c) as the range of y's integers: q(clip(v, a, b)) = clamp(q(v), q(a), q(b)) */
+static int32_t q_of(float v, float s, int32_t z, int32_t lo, int32_t hi) {
+  float f = v / s;
+  if (!(f >= (float)(lo - z))) return lo;   /* also -inf */
+  if (f > (float)(hi - z)) return hi;
+  return (int32_t)__builtin_rintf(f) + z;
+}
+static int qconv_clamp(Graph *g, Node *n, RtConv2dI8 *p) {
+  Value *ys = q_in(n, QYS), *yz = q_in(n, QYZ);
+  if (!ys || !ys->data || (yz && !yz->data) || (n->act != RT_ACT_RELU && n->act != RT_ACT_CLIP))
+    return ir_errorf(g, n, "internal: a fused activation on an integer conv needs constant y scale and zero point");
+  bool s8 = p->flags & RT_Q_Y_S8;
+  int32_t lo = s8 ? -128 : 0, hi = s8 ? 127 : 255, z = yz ? (int32_t)oc_geti(yz, 0) : 0;
+  float s = (float)oc_getf(ys, 0);
+  p->y_lo = q_of(n->act == RT_ACT_RELU ? 0.0f : n->act_a, s, z, lo, hi);
+  p->y_hi = n->act == RT_ACT_RELU ? hi : q_of(n->act_b, s, z, lo, hi);
+  p->flags |= RT_Q_CLAMP;
+  return 0;
+}
+
 int op_qconv_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Window win;
@@ -198,5 +218,6 @@ int op_qconv_lower(LowerCtx *cx, Node *n) {
     .dh = two ? (int32_t)win.d[0] : 1, .dw = (int32_t)win.d[two ? 1 : 0],
     .group = (int32_t)ir_attr_int(n, "group", 1), .flags = flags,
   };
+  if (n->act && qconv_clamp(g, n, &p)) return -1;
   return cg_call(cx, K_conv2d_i8, &p, sizeof p, n);
 }

@@ -39,6 +39,15 @@ static QOut q_out(int32_t flags, RtAddr y, RtAddr a_scale, RtAddr b_scale, RtAdd
   return o;
 }
 
+static QOut q_out_conv(const RtConv2dI8 *p) {
+  QOut o = q_out(p->flags, p->y, p->x_scale, p->w_scale, p->y_scale, p->y_zp);
+  if (o.requant && (p->flags & RT_Q_CLAMP)) {
+    o.lo = RT_MAX(o.lo, p->y_lo);
+    o.hi = RT_MIN(o.hi, p->y_hi);
+  }
+  return o;
+}
+
 /* y[idx] = acc, or saturate(round_half_even(float(acc) * m) + zp) with m = a_scale * b_scale[c] / y_scale in
  * float32 (onnxruntime: clamp to [lo - zp, hi - zp] in float, round, add zp; NaN -> lo - zp) */
 RT_AI void q_emit(const QOut *o, ptrdiff_t idx, int32_t acc, int32_t c) {
@@ -74,7 +83,7 @@ void rt_conv2d_i8__scalar(const RtConv2dI8 *p) {
   const void *x = RT_PTR(const void, p->x), *w = RT_PTR(const void, p->w);
   const int32_t *bias = p->bias ? RT_PTR(const int32_t, p->bias) : 0;
   int fl = p->flags, xs8 = fl & RT_Q_A_S8, ws8 = fl & RT_Q_B_S8, wvec = (fl & RT_Q_BZP_VEC) != 0;
-  QOut o = q_out(fl, p->y, p->x_scale, p->w_scale, p->y_scale, p->y_zp);
+  QOut o = q_out_conv(p);
   int32_t cg = p->c / p->group, kg = p->k / p->group, xz = q_zp(p->x_zp, 0, xs8);
   for (int32_t b = 0; b < p->n; b++)
     for (int32_t co = 0; co < p->k; co++) {
@@ -234,7 +243,7 @@ void rt_conv2d_i8__simd128(const RtConv2dI8 *p) {
   const int8_t *x = RT_PTR(const int8_t, p->x), *w = RT_PTR(const int8_t, p->w);
   const int32_t *bias = p->bias ? RT_PTR(const int32_t, p->bias) : 0;
   int fl = p->flags, xs8 = fl & RT_Q_A_S8, ws8 = fl & RT_Q_B_S8;
-  QOut o = q_out(fl, p->y, p->x_scale, p->w_scale, p->y_scale, p->y_zp);
+  QOut o = q_out_conv(p);
   int32_t cg = p->c / p->group, kg = p->k / p->group, rn = cg * p->kh * p->kw, kp = (rn + 1) & ~1;
   int32_t xz = q_zp(p->x_zp, 0, xs8), np_all = p->oh * p->ow;
   int16_t *wq = RT_PTR(int16_t, p->scratch);
