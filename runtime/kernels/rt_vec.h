@@ -79,6 +79,8 @@ RT_VF v128_t wasm_i32x4_make(int32_t a, int32_t b, int32_t c, int32_t d) { retur
 #define wasm_i32x4_shuffle(a, b, c0, c1, c2, c3) \
   ((v128_t)__builtin_shufflevector((rt_i32x4)(a), (rt_i32x4)(b), c0, c1, c2, c3))
 #define wasm_i64x2_shuffle(a, b, c0, c1) ((v128_t)__builtin_shufflevector((rt_i64x2)(a), (rt_i64x2)(b), c0, c1))
+#define wasm_i8x16_shuffle(a, b, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15) \
+  ((v128_t)__builtin_shufflevector((rt_i8x16)(a), (rt_i8x16)(b), c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15))
 
 #define RT_F(v) ((rt_f32x4)(v))
 /* lanes of a where m is all ones, of b where it is zero (C has no vector ?:) */

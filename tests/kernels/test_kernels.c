@@ -2989,7 +2989,12 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
     bv[co] = rnd_int(-20000, 20000);
   }
   void *ys = q_buf(ny * esz), *yv = q_buf(ny * esz), *ref = q_buf(ny * esz);
-  void *scr = q_buf(rt_q_conv_scratch(g->c, g->k, g->kh, g->kw, g->group));
+  size_t scb = rt_q_conv_scratch(g->c, g->k, g->kh, g->kw, g->group);
+  if (rt_q_conv_dw(g->c, g->k, g->group, g->h, g->sw)) {
+    size_t dwb = (size_t)rt_q_conv_dw_plane(oh, ow, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw) * 2 + 16;
+    scb = dwb > scb ? dwb : scb;
+  }
+  void *scr = q_buf(scb);
   for (int b = 0; b < g->n; b++)
     for (int co = 0; co < g->k; co++)
       for (int oy = 0; oy < oh; oy++)
@@ -3006,7 +3011,16 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
               }
           q_naive_out(ref, (((size_t)b * g->k + co) * oh + oy) * ow + ox, acc, rq, ys8, xsc, wsc[svec ? co : 0], ysc, q_get(yzp, 0, ys8));
         }
-  RtConv2dI8 p = {.x = A(x), .w = A(w), .bias = bias ? A(bv) : 0, .y = A(ys), .x_zp = A(xzp), .w_zp = A(wzp),
+  /* RT_Q_CLAMP (a fused Relu/Clip): the range [y_zp + 3, type max - 5] of y's integers */
+  int32_t ylo = q_get(yzp, 0, ys8) + 3, yhi = (ys8 ? 127 : 255) - 5;
+  if (ylo > yhi) ylo = yhi;
+  if (rq && (flags & RT_Q_CLAMP))
+    for (size_t i = 0; i < ny; i++) {
+      int32_t v = q_get(ref, i, ys8);
+      v = v < ylo ? ylo : v > yhi ? yhi : v;
+      ((uint8_t *)ref)[i] = (uint8_t)v;
+    }
+  RtConv2dI8 p = {.y_lo = ylo, .y_hi = yhi, .x = A(x), .w = A(w), .bias = bias ? A(bv) : 0, .y = A(ys), .x_zp = A(xzp), .w_zp = A(wzp),
                   .x_scale = A(&xsc), .w_scale = A(wsc), .y_scale = A(&ysc), .y_zp = A(yzp), .scratch = A(scr),
                   .n = g->n, .c = g->c, .h = g->h, .w_ = g->w, .k = g->k, .oh = oh, .ow = ow, .kh = g->kh, .kw = g->kw,
                   .sh = g->sh, .sw = g->sw, .pt = g->pt, .pl = g->pl, .dh = g->dh, .dw = g->dw, .group = g->group, .flags = flags};
@@ -3016,7 +3030,7 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
   char name[128];
   snprintf(name, sizeof name, "conv2d_i8 n%d c%d %dx%d k%d %dx%d s%d,%d p%d,%d,%d,%d d%d,%d g%d %c%c%s%s zp%d%s", g->n, g->c,
            g->h, g->w, g->k, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->pb, g->pr, g->dh, g->dw, g->group, xs8 ? 's' : 'u',
-           ws8 ? 's' : 'u', rq ? (ys8 ? " ->s8" : " ->u8") : "", wvec || svec ? " per-ch" : "", zpm, bias ? " bias" : "");
+           ws8 ? 's' : 'u', rq ? (ys8 ? " ->s8" : " ->u8") : "", wvec || svec ? " per-ch" : "", zpm, bias ? (flags & RT_Q_CLAMP ? " bias clamp" : " bias") : "");
   q_check(name, "scalar==naive", ys, ref, ny * esz);
   q_check(name, "simd==scalar", yv, ys, ny * esz);
   free(x); free(w); free(xzp); free(wzp); free(yzp); free(bv); free(wsc); free(ys); free(yv); free(ref); free(scr);
@@ -3043,6 +3057,10 @@ static void test_qgemm(void) {
       {1, 5, 12, 13, 7, 3, 5, 2, 2, 2, 1, 0, 2, 2, 1, 1},     /* strides, dilation, uneven pads */
       {1, 4, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2},       /* groups */
       {1, 6, 10, 10, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 6},     /* depthwise */
+      {2, 5, 13, 21, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 5},     /* depthwise stride 1, rows of 21 (8-pixel tails) */
+      {1, 4, 17, 19, 4, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 4},     /* depthwise 5x5 stride 2 */
+      {1, 3, 12, 30, 3, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 3},     /* depthwise dilated */
+      {1, 3, 9, 16, 3, 3, 2, 2, 1, 0, 1, 1, 0, 1, 1, 3},      /* depthwise, stride 2 along h only, uneven pads */
       {1, 3, 1, 20, 4, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1, 1},      /* 1-D */
       {1, 9, 6, 6, 17, 2, 2, 1, 1, 0, 0, 1, 1, 1, 1, 1},      /* odd reduction, k above the 4-row tile */
   };
@@ -3051,6 +3069,7 @@ static void test_qgemm(void) {
     qconv_case(&cfgs[i], RT_Q_B_S8 | RT_Q_BZP_VEC, (int)(i + 1) % 3, 0);
     qconv_case(&cfgs[i], RT_Q_REQUANT | RT_Q_BZP_VEC | RT_Q_BSCALE_VEC, (int)(i + 2) % 3, 1);
     qconv_case(&cfgs[i], RT_Q_REQUANT | RT_Q_A_S8 | RT_Q_B_S8 | RT_Q_Y_S8 | RT_Q_BSCALE_VEC, (int)i % 3, (int)i % 2);
+    qconv_case(&cfgs[i], RT_Q_REQUANT | RT_Q_B_S8 | RT_Q_BSCALE_VEC | RT_Q_CLAMP, (int)(i + 1) % 3, 1);
   }
 }
 
