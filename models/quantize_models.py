@@ -78,7 +78,20 @@ def static_qdq(m, calib):
     """rewrites the float32 CNN m in place into the QDQ form (see --format static); returns the count of
     quantized weights"""
     g = m.graph
+    # exporters share equal constants through Identity nodes (torch: a zero bias); give each its own copy
     inits = {t.name: t for t in g.initializer}
+    keep = []
+    for nd in g.node:
+        if nd.op_type == 'Identity' and nd.input[0] in inits and nd.output[0] not in {o.name for o in g.output}:
+            t = onnx.TensorProto()
+            t.CopyFrom(inits[nd.input[0]])
+            t.name = nd.output[0]
+            g.initializer.extend([t])
+            inits[t.name] = t
+        else:
+            keep.append(nd)
+    del g.node[:]
+    g.node.extend(keep)
     outputs = {o.name for o in g.output}
     users = {}
     for nd in g.node:
@@ -94,7 +107,7 @@ def static_qdq(m, calib):
             S.append(t)
     for nd in g.node:
         if nd.op_type in QOPS:
-            for i in nd.input:
+            for i in (nd.input[:1] if nd.op_type in ('Conv', 'Gemm') else nd.input):   # weights, biases: below
                 add(i)
             for o in nd.output:
                 u = users.get(o, [])

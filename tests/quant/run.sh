@@ -11,7 +11,8 @@
 # onnxruntime-web's on the same file at every call of two sequences (rtol 1e-3, atol 1e-4), also as a native
 # library (llama_char_q4). Then `--quantize int4` / `--quantize int8` on the float32 model must give the module
 # of the q4 / qdq file (the compiler's quantizer and the script's round the same way), checked against
-# onnxruntime-web on that file; and the modules must carry the small weights. Registered in CTest as "quant".
+# onnxruntime-web on that file; and the modules must carry the small weights. Then two QDQ CNNs (integer convs,
+# see the end). Registered in CTest as "quant".
 set -u
 [ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 build=$(cd "$1" && pwd) || exit 2
@@ -78,5 +79,38 @@ if [ -f "$build/o2w_native.node" ] && [ -d "$tmp/llama_char_q4" ]; then
        --max-dim past=255 --no-pass resident_kv 2> "$tmp/err"; then check "llama_char_q4 (native .so)" "$tmp/llama_char_q4" "$tmp/llama_char_q4.so"
   else bad "llama_char_q4 native: $(cat "$tmp/err")"; fi
 fi
+# QDQ CNNs (quantize_static's form, models/quantize_models.py --format static): fuse_qdq must turn every Conv into
+# an integer conv (no float conv left in the program), and the output must match onnxruntime-web on the same file
+# within one quantization step of the last quantized tensor (the fused kernels round as onnxruntime's do, so most
+# elements agree exactly); mobilenet_v2 (depthwise, Clip, residual Add) also as a native library
+for base in mobilenet_v2 squeezenet1_1; do
+  src="$root/models/$base"
+  if [ ! -f "$src/model.onnx" ] || [ ! -f "$src/data/input_0.pb" ]; then
+    /usr/bin/python3 "$root/models/export_torchvision.py" --only "$base" > "$tmp/export.log" 2>&1 ||
+      { bad "$base: export failed: $(tail -3 "$tmp/export.log")"; continue; }
+  fi
+  m=${base}_qdq; dir="$tmp/$m"
+  mkdir -p "$dir/data"
+  /usr/bin/python3 "$root/models/quantize_models.py" "$src/model.onnx" "$dir/model.onnx" --format static > /dev/null 2> "$tmp/err" ||
+    { bad "$m: quantize_models.py: $(tail -3 "$tmp/err")"; continue; }
+  cp "$src/data/input_0.pb" "$dir/data/"
+  node "$root/tools/ort-oracle.mjs" "$dir/model.onnx" --data "$dir/data" --quiet 2> "$tmp/err" || { bad "$m: onnxruntime-web: $(cat "$tmp/err")"; continue; }
+  step=$(/usr/bin/python3 -c "
+import onnx, sys
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1]); init = {t.name: t for t in m.graph.initializer}
+print([float(numpy_helper.to_array(init[n.input[1]])) for n in m.graph.node if n.op_type == 'DequantizeLinear' and n.input[1] in init and not init[n.input[1]].dims][-1])" "$dir/model.onnx")
+  if ! "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.wasm" --print-program 2> "$tmp/prog"; then bad "$m: compile: $(tail -3 "$tmp/prog")"; continue; fi
+  nf=$(grep -c 'call rt_conv2d_f32' "$tmp/prog"); ni=$(grep -c 'call rt_conv2d_i8' "$tmp/prog")
+  if [ "$nf" -eq 0 ] && [ "$ni" -gt 0 ]; then ok "$m: all $ni convs integer (fuse_qdq)"; else bad "$m: $nf float convs left, $ni integer"; fi
+  arts="$tmp/$m.wasm"
+  [ "$base" = mobilenet_v2 ] && arts="$arts $tmp/$m.so"
+  for art in $arts; do
+    case $art in *.so) "$build/onnx2wasm" "$dir/model.onnx" -o "$art" --cpu native 2> "$tmp/err" || { bad "$m native: $(cat "$tmp/err")"; continue; };; esac
+    if "$build/onnx2wasm-run" "$art" --data "$dir/data" --rtol 0 --atol "$step" > "$tmp/run.out" 2>&1; then
+      ok "$m (${art##*.}): matches onnxruntime-web within one step ($step): $(grep -o 'max_abs_err [0-9.e-]*' "$tmp/run.out" | head -1)"
+    else bad "$m (${art##*.}): $(grep -E 'MISMATCH|FAIL|rror' "$tmp/run.out" | head -3)"; fi
+  done
+done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
