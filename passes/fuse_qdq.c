@@ -12,7 +12,8 @@
  * Conditions: x per tensor, w constant int8/uint8 per tensor or per output channel (axis 0), the bias (when
  * there is one) a constant int32 DequantizeLinear with no zero point, y's QuantizeLinear per tensor, and the
  * Conv's (and activation's) output read by nothing else. The DequantizeLinear nodes stay when something else
- * reads them (DCE removes the rest). Runs at every -O level: without it, a QDQ model dequantizes its weights
+ * reads them (DCE removes the rest). An Add of two dequantized tensors followed by a QuantizeLinear becomes
+ * QLinearAdd (fuse_add). Runs at every -O level: without it, a QDQ model dequantizes its weights
  * at every run. */
 #include "passes.h"
 #include "../ir/ops.h"
@@ -123,12 +124,39 @@ static int fuse_conv(Graph *g, Node *n) {
   return 1;
 }
 
+/* DequantizeLinear(a) + DequantizeLinear(b) -> QuantizeLinear, a and b of one shape: QLinearAdd, the same float32
+ * steps in one kernel (runtime/kernels/qadd.c), so the bytes are the unfused graph's */
+static int fuse_add(Graph *g, Node *n) {
+  if (n->nin != 2 || n->act || n->res) return 0;
+  Node *da = dq_of(n->in[0]), *db = dq_of(n->in[1]);
+  if (!da || !db || !per_tensor(da) || !per_tensor(db) || !is8(da->in[0]->dt) || !is8(db->in[0]->dt)) return 0;
+  Value *a = da->in[0], *b = db->in[0];
+  if (a->rank != b->rank) return 0;
+  for (int i = 0; i < a->rank; i++) if (!ir_dim_eq(a->dims[i], b->dims[i])) return 0;
+  Node *q = pass_single_consumer(g, n->out[0]);
+  if (!q || !pass_private_to(g, n->out[0], q) || q->op != OP_QuantizeLinear || !per_tensor(q) || !is8(q->out[0]->dt)) return 0;
+  if (!opt_in(q, 2) && q->out[0]->dt != DT_UINT8) return 0;
+  Value **in = ir_alloc(&g->arena, 8 * sizeof *in);
+  in[0] = a; in[1] = da->in[1]; in[2] = opt_in(da, 2);
+  in[3] = b; in[4] = db->in[1]; in[5] = opt_in(db, 2);
+  in[6] = q->in[1]; in[7] = opt_in(q, 2);
+  n->in = in;
+  n->nin = 8;
+  n->op = OP_QLinearAdd;
+  n->op_type = "QLinearAdd";
+  n->domain = "com.microsoft";
+  n->out[0] = q->out[0];
+  q->out[0]->producer = n;
+  q->dead = true;
+  return 1;
+}
+
 int pass_fuse_qdq(Graph *g) {
   int fused = 0;
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
-    if (n->dead || n->op != OP_Conv) continue;
-    int r = fuse_conv(g, n);
+    if (n->dead || (n->op != OP_Conv && n->op != OP_Add)) continue;
+    int r = n->op == OP_Conv ? fuse_conv(g, n) : fuse_add(g, n);
     if (r < 0) return -1;
     fused += r;
   }

@@ -499,6 +499,13 @@ static inline uint32_t rt_q_conv_scratch(int32_t c, int32_t k, int32_t kh, int32
   uint32_t r = (uint32_t)(c / group) * (uint32_t)kh * (uint32_t)kw, rp = (r + 1) & ~1u;
   return ((((uint32_t)k * rp * 2) + 15) & ~15u) + rp * 16 + 16;
 }
+/* Quantized elementwise Add of two same-shape 8-bit tensors (com.microsoft QLinearAdd; the QDQ Add that
+ * passes/fuse_qdq.c fuses): y = saturate(round_half_even((float(a - a_zp) * a_scale + float(b - b_zp) * b_scale)
+ * / y_scale) + y_zp), each step in float32 exactly as DequantizeLinear -> Add -> QuantizeLinear computes it, so
+ * the fused node gives the unfused graph's bytes. Scales are float32 scalars, zero points scalars (0 = absent).
+ * flags: RT_Q_A_S8, RT_Q_B_S8 (b int8), RT_Q_Y_S8. Kernel: runtime/kernels/qadd.c. */
+typedef struct { RtAddr a, b, y, a_scale, a_zp, b_scale, b_zp, y_scale, y_zp; int32_t n, flags; } RtQAdd;
+
 /* Depthwise (group = c = k, 2-D, stride 1 or 2 along w): the SIMD kernel widens one input plane at a time into a
  * zero-padded int16 plane of rt_q_conv_dw_plane() elements instead (runtime/kernels/qgemm.c). */
 static inline int rt_q_conv_dw(int32_t c, int32_t k, int32_t group, int32_t h, int32_t sw) {

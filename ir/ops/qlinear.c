@@ -1,4 +1,5 @@
-/* qlinear.c — integer MatMul and Conv over int8/uint8: MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv.
+/* qlinear.c — integer MatMul and Conv over int8/uint8: MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv;
+ * and com.microsoft QLinearAdd (at the end).
  * One kernel per family (runtime/kernels/qgemm.c: rt_matmul_i8, rt_conv2d_i8); the QLinear ops set the kernel's
  * requantize flag. Activations (A, X) and the outputs are per tensor; B's / W's zero point and scale may have
  * one entry per output column / channel. Zero points and scales may come at run time. */
@@ -226,4 +227,51 @@ int op_qconv_lower(LowerCtx *cx, Node *n) {
   };
   if (n->act && qconv_clamp(g, n, &p)) return -1;
   return cg_call(cx, K_conv2d_i8, &p, sizeof p, n);
+}
+
+/* ---- com.microsoft QLinearAdd(A, A_scale, A_zp, B, B_scale, B_zp, C_scale, C_zp?): same-shape A and B, per-tensor
+ * scales and zero points (runtime/kernels/qadd.c) ---- */
+static int qadd_check(Graph *g, Node *n, int32_t *flags) {
+  Value *a = n->in[0], *b = n->in[3], *yz = n->nin > 7 ? n->in[7] : NULL;
+  if (!a || !b || !n->in[1] || !n->in[4] || !n->in[6]) return ir_errorf(g, n, "a required input is missing");
+  if (!q_8bit(a->dt) || !q_8bit(b->dt))
+    return ir_errorf(g, n, "A and B must be uint8 or int8 (have %s and %s)", ir_dtype_name(a->dt), ir_dtype_name(b->dt));
+  if (a->rank != b->rank) return ir_errorf(g, n, "A and B must have the same shape (broadcasting is not supported)");
+  for (int i = 0; i < a->rank; i++)
+    if (!ir_dim_eq(a->dims[i], b->dims[i])) return ir_errorf(g, n, "A and B must have the same shape (broadcasting is not supported)");
+  const int sc[3] = {1, 4, 6}, zp[3] = {2, 5, 7};
+  const Value *of[3] = {a, b, NULL};
+  bool vec;
+  for (int i = 0; i < 3; i++) {
+    Value *s = n->in[sc[i]], *z = zp[i] < n->nin ? n->in[zp[i]] : NULL;
+    if (s->dt != DT_FLOAT) return ir_errorf(g, n, "scale '%s' has dtype %s, expected float32", s->name, ir_dtype_name(s->dt));
+    if (q_count(g, n, s, "scale", ir_dimc(1), false, &vec)) return -1;
+    if (z && q_count(g, n, z, "zero point", ir_dimc(1), false, &vec)) return -1;
+    if (z && of[i] && z->dt != of[i]->dt)
+      return ir_errorf(g, n, "zero point '%s' has dtype %s, its tensor %s", z->name, ir_dtype_name(z->dt), ir_dtype_name(of[i]->dt));
+  }
+  DType yt = yz ? yz->dt : a->dt;
+  if (!q_8bit(yt)) return ir_errorf(g, n, "C's zero point has dtype %s, expected uint8 or int8", ir_dtype_name(yt));
+  *flags = (a->dt == DT_INT8 ? RT_Q_A_S8 : 0) | (b->dt == DT_INT8 ? RT_Q_B_S8 : 0) | (yt == DT_INT8 ? RT_Q_Y_S8 : 0);
+  return 0;
+}
+
+int op_qadd_infer(Graph *g, Node *n) {
+  int32_t flags;
+  if (qadd_check(g, n, &flags)) return -1;
+  oc_set_out(n->out[0], flags & RT_Q_Y_S8 ? DT_INT8 : DT_UINT8, n->in[0]->rank, n->in[0]->dims);
+  return 0;
+}
+
+int op_qadd_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  int32_t flags;
+  if (qadd_check(g, n, &flags)) return -1;
+  Value *a = n->in[0];
+  RtQAdd p = {.a = cg_addr(cx, a), .b = cg_addr(cx, n->in[3]), .y = cg_addr(cx, n->out[0]),
+              .a_scale = cg_addr(cx, n->in[1]), .a_zp = cg_addr(cx, n->in[2]), .b_scale = cg_addr(cx, n->in[4]),
+              .b_zp = cg_addr(cx, n->in[5]), .y_scale = cg_addr(cx, n->in[6]), .y_zp = cg_addr(cx, n->nin > 7 ? n->in[7] : NULL),
+              .flags = flags};
+  CG_DIM(cx, p, n, oc_prod(g, a->dims, 0, a->rank));
+  return cg_call(cx, K_qadd, &p, sizeof p, n);
 }

@@ -204,6 +204,10 @@ RT_VF v128_t wasm_i32x4_extend_low_i16x8(v128_t a) {
   rt_i16x8 x = (rt_i16x8)a;
   return (v128_t)__builtin_convertvector(__builtin_shufflevector(x, x, 0, 1, 2, 3), rt_i32x4);
 }
+RT_VF v128_t wasm_i32x4_extend_high_i16x8(v128_t a) {
+  rt_i16x8 x = (rt_i16x8)a;
+  return (v128_t)__builtin_convertvector(__builtin_shufflevector(x, x, 4, 5, 6, 7), rt_i32x4);
+}
 /* i32x4.dot_i16x8_s: lane i = a[2i]*b[2i] + a[2i+1]*b[2i+1], products exact in 32 bits, the sum wrapping
  * (pmaddwd on x86; smull/smull2 + addp on NEON) */
 RT_VF v128_t wasm_i32x4_dot_i16x8(v128_t a, v128_t b) {

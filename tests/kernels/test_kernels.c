@@ -3073,6 +3073,45 @@ static void test_qgemm(void) {
   }
 }
 
+/* QLinearAdd (qadd.c): the definition's float32 steps, one statement each (never an FMA) */
+static void qadd_case(int n, int flags, int zpm, int with_zp) {
+  int as8 = !!(flags & RT_Q_A_S8), bs8 = !!(flags & RT_Q_B_S8), ys8 = !!(flags & RT_Q_Y_S8);
+  uint8_t *a = q_buf((size_t)n), *b = q_buf((size_t)n), *zs = q_buf(3);
+  void *ys = q_buf((size_t)n), *yv = q_buf((size_t)n), *ref = q_buf((size_t)n);
+  float sa = rnd(0.002f, 0.05f), sb = rnd(0.002f, 0.05f), sy = rnd(0.004f, 0.08f);
+  q_fill(a, (size_t)n, as8);
+  q_fill(b, (size_t)n, bs8);
+  zs[0] = (uint8_t)q_zp_pick(as8, zpm);
+  zs[1] = (uint8_t)q_zp_pick(bs8, (zpm + 1) % 3);
+  zs[2] = (uint8_t)q_zp_pick(ys8, (zpm + 2) % 3);
+  int za = with_zp ? q_get(zs, 0, as8) : 0, zb = with_zp ? q_get(zs + 1, 0, bs8) : 0, zy = with_zp ? q_get(zs + 2, 0, ys8) : 0;
+  for (int i = 0; i < n; i++) {
+    float fa = (float)(q_get(a, (size_t)i, as8) - za) * sa;
+    float fb = (float)(q_get(b, (size_t)i, bs8) - zb) * sb;
+    float v = fa + fb;
+    long q = lrintf(v / sy) + zy, lo = ys8 ? -128 : 0, hi = ys8 ? 127 : 255;
+    ((uint8_t *)ref)[i] = (uint8_t)(q < lo ? lo : q > hi ? hi : q);
+  }
+  RtQAdd p = {.a = A(a), .b = A(b), .y = A(ys), .a_scale = A(&sa), .b_scale = A(&sb), .y_scale = A(&sy),
+              .a_zp = with_zp ? A(zs) : 0, .b_zp = with_zp ? A(zs + 1) : 0, .y_zp = with_zp ? A(zs + 2) : 0, .n = n, .flags = flags};
+  rt_qadd__scalar(&p);
+  p.y = A(yv);
+  rt_qadd__simd128(&p);
+  char name[64];
+  snprintf(name, sizeof name, "qadd n%d %c%c->%c zp%d%s", n, as8 ? 's' : 'u', bs8 ? 's' : 'u', ys8 ? 's' : 'u', zpm, with_zp ? "" : " no-zp");
+  q_check(name, "scalar==naive", ys, ref, (size_t)n);
+  q_check(name, "simd==scalar", yv, ys, (size_t)n);
+  free(a); free(b); free(zs); free(ys); free(yv); free(ref);
+}
+
+static void test_qadd(void) {
+  static const int ns[] = {1, 7, 8, 9, 31, 200};
+  static const int fl[] = {0, RT_Q_A_S8 | RT_Q_B_S8 | RT_Q_Y_S8, RT_Q_B_S8, RT_Q_A_S8 | RT_Q_Y_S8};
+  for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+    for (size_t f = 0; f < sizeof fl / sizeof fl[0]; f++)
+      for (int zpm = 0; zpm < 3; zpm++) qadd_case(ns[i], fl[f], zpm, (int)(i + f) % 4 != 3);
+}
+
 static int run_tests(int argc, char **argv) {
   test_approx();
   test_approx2();
@@ -3105,6 +3144,7 @@ static int run_tests(int argc, char **argv) {
   test_resize();
   test_conv_transpose();
   test_qgemm();
+  test_qadd();
   if (argc > 1 && strcmp(argv[1], "--bench") == 0) bench();
   if (argc > 1 && strcmp(argv[1], "--bench-wino") == 0) bench_wino();
   printf("%d passed, %d failed\n", g_pass, g_fail);
