@@ -5,7 +5,8 @@
  *     takes, optional zero points and bias): the node becomes a MatMul, its nibbles repacked as they are;
  *   - MatMul(A, DequantizeLinear(q, scale, zero)) with q a constant int8/uint8 [K][N], per tensor, per
  *     output column (axis 1) or in blocks along K (block_size, opset 21): the QDQ form of quantize_static and
- *     quantize_dynamic; the DequantizeLinear is left to DCE when nothing else reads it;
+ *     quantize_dynamic; the DequantizeLinear is left to DCE when nothing else reads it; likewise a Gemm's
+ *     (transB: q [N][K] with its scale along axis 0), which becomes MatMul + bias;
  *   - with --quantize int8|int4 (Graph.quant), MatMul(A, B) with B a constant float32 [K][N]: int8 symmetric
  *     per output column, or int4 per block of Graph.quant.block rows along K with a zero point (min/max, as
  *     onnxruntime's 4-bit quantizer's asymmetric mode), except nodes named or typed in --quantize-skip.
@@ -113,27 +114,30 @@ static int from_nbits(Graph *g, Node *n) {
   return rc;
 }
 
-/* ---- MatMul(A, DequantizeLinear(q, scale, zero)) with constant int8/uint8 q [K][N] */
-static int from_dq(Graph *g, Node *mm, Node *dq) {
+/* ---- MatMul(A, DequantizeLinear(q, scale, zero)) with constant int8/uint8 q [K][N]; trans: q is [N][K] (a Gemm's
+ * transB), its scale per row of q (axis 0) being per output column */
+static int from_dq(Graph *g, Node *mm, Node *dq, bool trans) {
   Value *q = dq->in[0], *sc = dq->in[1], *zp = dq->nin > 2 ? dq->in[2] : NULL;
   if (!const_data(q) || !const_data(sc) || (zp && !const_data(zp)) || q->rank != 2) return 0;
   if (q->dt != DT_INT8 && q->dt != DT_UINT8) return 0;   /* int32 (biases) and wider: left to DequantizeLinear */
   if (sc->dt != DT_FLOAT && sc->dt != DT_FLOAT16) return 0;
-  int k = (int)q->dims[0].c, nn = (int)q->dims[1].c, axis = (int)ir_attr_int(dq, "axis", 1);
+  int k = (int)q->dims[trans].c, nn = (int)q->dims[!trans].c, axis = (int)ir_attr_int(dq, "axis", 1);
   int bsz = (int)ir_attr_int(dq, "block_size", 0);
   if (axis < 0) axis += 2;
   int64_t ns = ir_numel(sc);
   int block, kind;   /* kind 0: per tensor, 1: per column, 2: blocks along K */
   if (ns == 1 && sc->rank <= 1) { kind = 0; block = (k + 31) / 32 * 32; }
-  else if (bsz == 0 && axis == 1 && ns == nn) { kind = 1; block = (k + 31) / 32 * 32; }
-  else if (bsz > 0 && axis == 0 && sc->rank == 2 && sc->dims[0].c == (k + bsz - 1) / bsz && sc->dims[1].c == nn) {
+  else if (bsz == 0 && axis == (trans ? 0 : 1) && ns == nn) { kind = 1; block = (k + 31) / 32 * 32; }
+  else if (!trans && bsz > 0 && axis == 0 && sc->rank == 2 && sc->dims[0].c == (k + bsz - 1) / bsz && sc->dims[1].c == nn) {
     kind = 2; block = bsz;
     if (!rt_matmul_q_block_ok(block)) return 0;
   } else return 0;   /* per row of K: not a format the kernel reads; DequantizeLinear runs as it is */
   QW w;
   if (qw_alloc(g, mm, &w, k, nn, 8, block)) { qw_free(&w); return -1; }
   int center = q->dt == DT_UINT8 ? 128 : 0;
-  for (int64_t i = 0; i < (int64_t)k * nn; i++) w.t[i] = (signed char)(oc_geti(q, i) - center);
+  for (int64_t i = 0; i < k; i++)
+    for (int64_t j = 0; j < nn; j++)
+      w.t[i * nn + j] = (signed char)(oc_geti(q, trans ? j * k + i : i * nn + j) - center);
   for (int blk = 0; blk < w.nblk; blk++)
     for (int j = 0; j < nn; j++) {
       int64_t si = kind == 0 ? 0 : kind == 1 ? j : (int64_t)blk * nn + j;
@@ -197,6 +201,26 @@ static int from_float(Graph *g, Node *mm) {
   return rc;
 }
 
+/* ---- Gemm(A, DequantizeLinear(q), C) (a classifier of quantize_static's QDQ form): transA 0, alpha 1, beta 1,
+ * A 2-D, C absent or [N]; it becomes MatMul(A, B) + C on int8 panels */
+static int from_gemm(Graph *g, Node *n) {
+  Value *a = n->in[0], *b = n->in[1], *c = n->nin > 2 ? n->in[2] : NULL;
+  Node *dq = b->kind != VK_CONST ? b->producer : NULL;
+  if (!dq || dq->dead || dq->op != OP_DequantizeLinear || a->rank != 2 || b->rank != 2 || !ir_shape_known(b)) return 0;
+  if (ir_attr_int(n, "transA", 0) || ir_attr_float(n, "alpha", 1.0f) != 1.0f || (c && ir_attr_float(n, "beta", 1.0f) != 1.0f)) return 0;
+  bool trans = ir_attr_int(n, "transB", 0) != 0;
+  int64_t nn = b->dims[!trans].c;
+  if (c && (c->dt != DT_FLOAT || c->rank != 1 || !ir_dim_known(c->dims[0]) || c->dims[0].c != nn)) return 0;
+  int r = from_dq(g, n, dq, trans);
+  if (r <= 0) return r;
+  n->op = OP_MatMul;
+  n->op_type = "MatMul";
+  n->nin = 2;
+  n->nattr = 0;
+  n->bias = c;
+  return 1;
+}
+
 int pass_quant_weights(Graph *g) {
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
@@ -205,10 +229,14 @@ int pass_quant_weights(Graph *g) {
       if (from_nbits(g, n)) return -1;
       continue;
     }
+    if (n->op == OP_Gemm) {
+      if (from_gemm(g, n) < 0) return -1;
+      continue;
+    }
     if (n->op != OP_MatMul || n->trans_b || !n->in[1] || n->in[1]->rank != 2 || !ir_shape_known(n->in[1])) continue;
     Value *b = n->in[1];
     if (b->kind != VK_CONST && b->producer && b->producer->op == OP_DequantizeLinear && !b->producer->dead) {
-      if (from_dq(g, n, b->producer) < 0) return -1;
+      if (from_dq(g, n, b->producer, false) < 0) return -1;
       continue;
     }
     if (g->quant.bits && b->kind == VK_CONST && b->data && b->dt == DT_FLOAT && !skipped(g, n))

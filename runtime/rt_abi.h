@@ -493,11 +493,12 @@ typedef struct {
   int32_t flags;
   int32_t y_lo, y_hi;  /* RT_Q_CLAMP: the requantized y's range, within its type's */
 } RtConv2dI8;
-/* scratch bytes: w widened to int16 rows of (c/group)*kh*kw rounded up to even, one 8-pixel panel, and the
- * panel's input coordinates */
+/* scratch bytes: the requantization multipliers (k floats), then w widened to int16 rows of (c/group)*kh*kw
+ * rounded up to even, one 8-pixel panel, and the panel's input coordinates */
+static inline uint32_t rt_q_conv_mul_bytes(int32_t k) { return ((uint32_t)k * 4 + 15) & ~15u; }
 static inline uint32_t rt_q_conv_scratch(int32_t c, int32_t k, int32_t kh, int32_t kw, int32_t group) {
   uint32_t r = (uint32_t)(c / group) * (uint32_t)kh * (uint32_t)kw, rp = (r + 1) & ~1u;
-  return ((((uint32_t)k * rp * 2) + 15) & ~15u) + rp * 16 + 16;
+  return rt_q_conv_mul_bytes(k) + ((((uint32_t)k * rp * 2) + 15) & ~15u) + rp * 16 + 16;
 }
 /* Quantized elementwise Add of two same-shape 8-bit tensors (com.microsoft QLinearAdd; the QDQ Add that
  * passes/fuse_qdq.c fuses): y = saturate(round_half_even((float(a - a_zp) * a_scale + float(b - b_zp) * b_scale)
@@ -507,7 +508,7 @@ static inline uint32_t rt_q_conv_scratch(int32_t c, int32_t k, int32_t kh, int32
 typedef struct { RtAddr a, b, y, a_scale, a_zp, b_scale, b_zp, y_scale, y_zp; int32_t n, flags; } RtQAdd;
 
 /* Depthwise (group = c = k, 2-D, stride 1 or 2 along w): the SIMD kernel widens one input plane at a time into a
- * zero-padded int16 plane of rt_q_conv_dw_plane() elements instead (runtime/kernels/qgemm.c). */
+ * zero-padded int16 plane of rt_q_conv_dw_plane() elements instead, after the multipliers (runtime/kernels/qgemm.c). */
 static inline int rt_q_conv_dw(int32_t c, int32_t k, int32_t group, int32_t h, int32_t sw) {
   return group > 1 && group == c && group == k && h > 1 && (sw == 1 || sw == 2);
 }

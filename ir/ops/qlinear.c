@@ -176,7 +176,8 @@ int64_t op_qconv_scratch(Graph *g, const Node *n) {
   Window win;
   if (w->rank == 4 && !qconv_window(g, (Node *)n, &win) && rt_q_conv_dw(c, k, group, (int32_t)win.in[0], (int32_t)win.s[1])) {
     int64_t dw = (int64_t)rt_q_conv_dw_plane((int32_t)win.out[0], (int32_t)win.out[1], kh, kw, (int32_t)win.s[0],
-                                             (int32_t)win.s[1], (int32_t)win.d[0], (int32_t)win.d[1]) * 2 + 16;
+                                             (int32_t)win.s[1], (int32_t)win.d[0], (int32_t)win.d[1]) * 2 + 16 +
+                 rt_q_conv_mul_bytes(k);
     if (dw > bytes) bytes = dw;
   }
   return bytes;

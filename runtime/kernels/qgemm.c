@@ -24,11 +24,12 @@ typedef struct {
   float as, ys;
   const float *bs;
   int32_t zp, lo, hi;
+  const float *mul;   /* SIMD conv: per output channel, as * bs[c] / ys computed once per call (scratch) */
 } QOut;
 
 static QOut q_out(int32_t flags, RtAddr y, RtAddr a_scale, RtAddr b_scale, RtAddr y_scale, RtAddr y_zp) {
   QOut o = {RT_PTR(void, y), (flags & RT_Q_REQUANT) != 0, (flags & RT_Q_Y_S8) != 0, (flags & RT_Q_BSCALE_VEC) != 0,
-            1.0f, 1.0f, 0, 0, 0, 0};
+            1.0f, 1.0f, 0, 0, 0, 0, 0};
   if (!o.requant) return o;
   o.as = *RT_PTR(const float, a_scale);
   o.ys = *RT_PTR(const float, y_scale);
@@ -216,6 +217,7 @@ static void q_pack_conv(const RtConv2dI8 *p, const int8_t *xg, int s8, int32_t x
   /* the 8 pixels on one output row, stride 1: each reduction row is 8 consecutive input bytes when inside */
   v128_t vz = wasm_i16x8_splat((int16_t)xz), v[2];
   int row8 = np == 8 && p->sw == 1 && by[0] == by[7];
+  int row8s2 = np == 8 && p->sw == 2 && by[0] == by[7];
   if (np == 8 && p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 && p->oh == p->h && p->ow == p->w_) {
     for (; r < kp; r++) {   /* pointwise: reduction row r is 8 consecutive bytes of plane r */
       v[r & 1] = r < rn ? wasm_i16x8_sub(q_widen8(xg + (ptrdiff_t)r * p->h * p->w_ + p0, s8), vz) : wasm_i32x4_splat(0);
@@ -232,6 +234,10 @@ static void q_pack_conv(const RtConv2dI8 *p, const int8_t *xg, int s8, int32_t x
       const int8_t *plane = xg + (ptrdiff_t)c * p->h * p->w_;
       if (row8 && iy0 >= 0 && iy0 < p->h && ix0 >= 0 && ix0 + 7 < p->w_) {
         v[r & 1] = wasm_i16x8_sub(q_widen8(plane + (ptrdiff_t)iy0 * p->w_ + ix0, s8), vz);
+      } else if (row8s2 && iy0 >= 0 && iy0 < p->h && ix0 >= 0 && ix0 + 15 < p->w_) {   /* stride 2: the even bytes */
+        v128_t t = wasm_v128_load(plane + (ptrdiff_t)iy0 * p->w_ + ix0);
+        t = wasm_i8x16_shuffle(t, t, 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+        v[r & 1] = wasm_i16x8_sub(s8 ? wasm_i16x8_extend_low_i8x16(t) : wasm_u16x8_extend_low_u8x16(t), vz);
       } else {
         for (int32_t j = 0; j < 8; j++) {
           int32_t iy = by[j] + ky * p->dh, ix = bx[j] + kx * p->dw;
@@ -254,7 +260,7 @@ RT_AI void q_emit8(const QOut *o, ptrdiff_t idx, v128_t a0, v128_t a1, int32_t c
     wasm_v128_store((int32_t *)o->y + idx + 4, a1);
     return;
   }
-  v128_t m = wasm_f32x4_splat(o->as * o->bs[o->bs_vec ? c : 0] / o->ys);
+  v128_t m = wasm_f32x4_splat(o->mul[c]);
   v128_t lo = wasm_f32x4_splat((float)(o->lo - o->zp)), hi = wasm_f32x4_splat((float)(o->hi - o->zp)), z = wasm_i32x4_splat(o->zp);
   v128_t f0 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(a0), m), f1 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(a1), m);
   f0 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, f0));
@@ -268,14 +274,14 @@ RT_AI void q_emit8(const QOut *o, ptrdiff_t idx, v128_t a0, v128_t a1, int32_t c
 
 /* depthwise (rt_q_conv_dw): per channel, the input plane minus its zero point, zero padded, in int16; then 8
  * outputs of a row at a time, taps in pairs interleaved into i32x4.dot_i16x8_s with the pair of weights */
-static void q_conv_dw(const RtConv2dI8 *p, const QOut *o) {
+static void q_conv_dw(const RtConv2dI8 *p, const QOut *o, RtAddr scratch) {
   const int8_t *x = RT_PTR(const int8_t, p->x), *w = RT_PTR(const int8_t, p->w);
   const int32_t *bias = p->bias ? RT_PTR(const int32_t, p->bias) : 0;
   int fl = p->flags, xs8 = fl & RT_Q_A_S8, ws8 = fl & RT_Q_B_S8, wvec = (fl & RT_Q_BZP_VEC) != 0;
   int32_t xz = q_zp(p->x_zp, 0, xs8), taps = p->kh * p->kw, sw = p->sw;
   int32_t pw = (int32_t)rt_q_conv_dw_pw(p->ow, p->kw, sw, p->dw);
   int32_t ph = (p->oh - 1) * p->sh + (p->kh - 1) * p->dh + 1;
-  int16_t *pl = RT_PTR(int16_t, p->scratch);
+  int16_t *pl = RT_PTR(int16_t, scratch);
   int32_t wp[32], off[64];   /* pairs of weights as i32 (low half the even tap), taps' offsets in the plane */
   int32_t npair = (taps + 1) / 2;
   for (int32_t t = 0; t < taps; t++) off[t] = (t / p->kw) * p->dh * pw + (t % p->kw) * p->dw;
@@ -288,10 +294,12 @@ static void q_conv_dw(const RtConv2dI8 *p, const QOut *o) {
         int32_t iy = r - p->pt, c0 = 0;
         if (iy < 0 || iy >= p->h) { rt_memset(d, 0, (size_t)pw * 2); continue; }
         const int8_t *src = xp + (ptrdiff_t)iy * p->w_;
+        int32_t end = RT_MIN(pw, p->pl + p->w_);   /* [pl, end): the input row; zero around it */
         for (; c0 < pw && c0 < p->pl; c0++) d[c0] = 0;
         v128_t vz = wasm_i16x8_splat((int16_t)xz);
-        for (; c0 + 8 <= pw && c0 - p->pl + 8 <= p->w_; c0 += 8) wasm_v128_store(d + c0, wasm_i16x8_sub(q_widen8(src + c0 - p->pl, xs8), vz));
-        for (; c0 < pw; c0++) d[c0] = (int16_t)(c0 - p->pl < p->w_ ? q_ld(src, c0 - p->pl, xs8) - xz : 0);
+        for (; c0 + 8 <= end; c0 += 8) wasm_v128_store(d + c0, wasm_i16x8_sub(q_widen8(src + c0 - p->pl, xs8), vz));
+        for (; c0 < end; c0++) d[c0] = (int16_t)(q_ld(src, c0 - p->pl, xs8) - xz);
+        if (c0 < pw) rt_memset(d + c0, 0, (size_t)(pw - c0) * 2);
       }
       int32_t wz = q_zp(p->w_zp, wvec ? ch : 0, ws8), bv = bias ? bias[ch] : 0;
       for (int32_t t = 0; t < npair; t++) {
@@ -338,10 +346,15 @@ void rt_conv2d_i8__simd128(const RtConv2dI8 *p) {
   const int32_t *bias = p->bias ? RT_PTR(const int32_t, p->bias) : 0;
   int fl = p->flags, xs8 = fl & RT_Q_A_S8, ws8 = fl & RT_Q_B_S8;
   QOut o = q_out_conv(p);
-  if (rt_q_conv_dw(p->c, p->k, p->group, p->h, p->sw) && p->kh * p->kw <= 63) { q_conv_dw(p, &o); return; }
+  float *mul = RT_PTR(float, p->scratch);   /* the multipliers, in q_emit's float32 order */
+  if (o.requant)
+    for (int32_t c = 0; c < p->k; c++) mul[c] = o.as * o.bs[o.bs_vec ? c : 0] / o.ys;
+  o.mul = mul;
+  RtAddr scr = p->scratch + rt_q_conv_mul_bytes(p->k);
+  if (rt_q_conv_dw(p->c, p->k, p->group, p->h, p->sw) && p->kh * p->kw <= 63) { q_conv_dw(p, &o, scr); return; }
   int32_t cg = p->c / p->group, kg = p->k / p->group, rn = cg * p->kh * p->kw, kp = (rn + 1) & ~1;
   int32_t xz = q_zp(p->x_zp, 0, xs8), np_all = p->oh * p->ow;
-  int16_t *wq = RT_PTR(int16_t, p->scratch);
+  int16_t *wq = RT_PTR(int16_t, scr);
   int16_t *panel = wq + ((((ptrdiff_t)p->k * kp * 2 + 15) & ~(ptrdiff_t)15) >> 1);
   int32_t out[4][8];
   q_widen_rows(w, rn, p->k, rn, ws8, p->w_zp, (fl & RT_Q_BZP_VEC) != 0, wq, kp);

@@ -2991,7 +2991,7 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
   void *ys = q_buf(ny * esz), *yv = q_buf(ny * esz), *ref = q_buf(ny * esz);
   size_t scb = rt_q_conv_scratch(g->c, g->k, g->kh, g->kw, g->group);
   if (rt_q_conv_dw(g->c, g->k, g->group, g->h, g->sw)) {
-    size_t dwb = (size_t)rt_q_conv_dw_plane(oh, ow, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw) * 2 + 16;
+    size_t dwb = (size_t)rt_q_conv_dw_plane(oh, ow, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw) * 2 + 16 + rt_q_conv_mul_bytes(g->k);
     scb = dwb > scb ? dwb : scb;
   }
   void *scr = q_buf(scb);
