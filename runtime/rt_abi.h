@@ -513,7 +513,7 @@ static inline int rt_q_conv_dw(int32_t c, int32_t k, int32_t group, int32_t h, i
   return group > 1 && group == c && group == k && h > 1 && (sw == 1 || sw == 2);
 }
 static inline uint32_t rt_q_conv_dw_pw(int32_t ow, int32_t kw, int32_t sw, int32_t dw) {
-  return (((uint32_t)ow + 7) & ~7u) * (uint32_t)sw + (uint32_t)(kw - 1) * (uint32_t)dw + 8;
+  return (((uint32_t)ow + 7) & ~7u) * (uint32_t)sw + (uint32_t)(kw - 1) * (uint32_t)dw + 16;
 }
 static inline uint32_t rt_q_conv_dw_plane(int32_t oh, int32_t ow, int32_t kh, int32_t kw, int32_t sh, int32_t sw, int32_t dh, int32_t dw) {
   return ((uint32_t)(oh - 1) * (uint32_t)sh + (uint32_t)(kh - 1) * (uint32_t)dh + 1) * rt_q_conv_dw_pw(ow, kw, sw, dw);

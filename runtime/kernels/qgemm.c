@@ -265,11 +265,37 @@ RT_AI void q_emit8(const QOut *o, ptrdiff_t idx, v128_t a0, v128_t a1, int32_t c
   v128_t f0 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(a0), m), f1 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(a1), m);
   f0 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, f0));
   f1 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, f1));
-  v128_t i0 = wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(f0)), z);
-  v128_t i1 = wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(f1)), z);
+  /* round half to even by the 1.5 * 2^23 trick: exact for the clamped range (|f| <= 255), and cheaper than
+   * nearest + trunc_sat (a sequence of instructions on x86) */
+  v128_t mag = wasm_f32x4_const_splat(12582912.0f), magz = wasm_i32x4_sub(wasm_i32x4_splat(0x4B400000), z);
+  v128_t i0 = wasm_i32x4_sub(wasm_f32x4_add(f0, mag), magz);
+  v128_t i1 = wasm_i32x4_sub(wasm_f32x4_add(f1, mag), magz);
   v128_t h = wasm_i16x8_narrow_i32x4(i0, i1);   /* in [lo, hi]: the low byte of each lane is the result */
   v128_t b = wasm_i8x16_shuffle(h, h, 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
   wasm_v128_store64_lane((int8_t *)o->y + idx, b, 0);
+}
+
+/* 8 outputs of a depthwise row: the tap pairs (offsets off[2t], off[2t+1] from base, weights wp[t]) summed into
+ * a0 (pixels 0-3), a1 (4-7); sw the stride along w, a constant after inlining */
+RT_AI void q_dw_taps(const int16_t *base, const int32_t *off, const int32_t *wp, int32_t npair, int32_t sw,
+                     v128_t *a0, v128_t *a1) {
+  v128_t c0 = *a0, c1 = *a1;
+  for (int32_t t = 0; t < npair; t++) {
+    const int16_t *s0 = base + off[2 * t], *s1 = base + off[2 * t + 1];
+    v128_t u, v;
+    if (sw == 1) {
+      u = wasm_v128_load(s0);
+      v = wasm_v128_load(s1);
+    } else {
+      u = wasm_i16x8_shuffle(wasm_v128_load(s0), wasm_v128_load(s0 + 8), 0, 2, 4, 6, 8, 10, 12, 14);
+      v = wasm_i16x8_shuffle(wasm_v128_load(s1), wasm_v128_load(s1 + 8), 0, 2, 4, 6, 8, 10, 12, 14);
+    }
+    v128_t wv = wasm_i32x4_splat(wp[t]);
+    c0 = wasm_i32x4_add(c0, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(u, v, 0, 8, 1, 9, 2, 10, 3, 11), wv));
+    c1 = wasm_i32x4_add(c1, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(u, v, 4, 12, 5, 13, 6, 14, 7, 15), wv));
+  }
+  *a0 = c0;
+  *a1 = c1;
 }
 
 /* depthwise (rt_q_conv_dw): per channel, the input plane minus its zero point, zero padded, in int16; then 8
@@ -286,20 +312,27 @@ static void q_conv_dw(const RtConv2dI8 *p, const QOut *o, RtAddr scratch) {
   int32_t npair = (taps + 1) / 2;
   for (int32_t t = 0; t < taps; t++) off[t] = (t / p->kw) * p->dh * pw + (t % p->kw) * p->dw;
   off[taps] = off[taps - 1];
+  int32_t end = RT_MIN(pw, p->pl + p->w_);   /* columns [pl, end) of a plane row hold an input row */
+  const int8_t *xend = x + (ptrdiff_t)p->n * p->c * p->h * p->w_;
+  rt_memset(pl, 0, (size_t)ph * (size_t)pw * 2);
   for (int32_t b = 0; b < p->n; b++)
     for (int32_t ch = 0; ch < p->c; ch++) {
       const int8_t *xp = x + ((ptrdiff_t)b * p->c + ch) * p->h * p->w_;
-      for (int32_t r = 0; r < ph; r++) {
+      /* the input rows into [pl, end) of their plane rows; the zeros around them, written once, stay */
+      for (int32_t r = RT_MAX(p->pt, 0); r < ph && r - p->pt < p->h; r++) {
         int16_t *d = pl + (ptrdiff_t)r * pw;
-        int32_t iy = r - p->pt, c0 = 0;
-        if (iy < 0 || iy >= p->h) { rt_memset(d, 0, (size_t)pw * 2); continue; }
-        const int8_t *src = xp + (ptrdiff_t)iy * p->w_;
-        int32_t end = RT_MIN(pw, p->pl + p->w_);   /* [pl, end): the input row; zero around it */
-        for (; c0 < pw && c0 < p->pl; c0++) d[c0] = 0;
+        const int8_t *src = xp + (ptrdiff_t)(r - p->pt) * p->w_;
+        int32_t c0 = p->pl;
         v128_t vz = wasm_i16x8_splat((int16_t)xz);
         for (; c0 + 8 <= end; c0 += 8) wasm_v128_store(d + c0, wasm_i16x8_sub(q_widen8(src + c0 - p->pl, xs8), vz));
+        if (c0 < end && src + c0 - p->pl + 8 <= xend) {
+          /* the row's tail as one vector store, the lanes past it zero (a few scalar stores read back by
+           * vector loads right after would stall store forwarding) */
+          v128_t keep = wasm_i16x8_gt(wasm_i16x8_splat((int16_t)(end - c0)), wasm_i16x8_make(0, 1, 2, 3, 4, 5, 6, 7));
+          wasm_v128_store(d + c0, wasm_v128_and(keep, wasm_i16x8_sub(q_widen8(src + c0 - p->pl, xs8), vz)));
+          c0 = end;
+        }
         for (; c0 < end; c0++) d[c0] = (int16_t)(q_ld(src, c0 - p->pl, xs8) - xz);
-        if (c0 < pw) rt_memset(d + c0, 0, (size_t)(pw - c0) * 2);
       }
       int32_t wz = q_zp(p->w_zp, wvec ? ch : 0, ws8), bv = bias ? bias[ch] : 0;
       for (int32_t t = 0; t < npair; t++) {
@@ -313,20 +346,8 @@ static void q_conv_dw(const RtConv2dI8 *p, const QOut *o, RtAddr scratch) {
         for (int32_t ox = 0; ox < p->ow; ox += 8) {
           const int16_t *base = prow + ox * sw;
           v128_t a0 = wasm_i32x4_splat(bv), a1 = a0;
-          for (int32_t t = 0; t < npair; t++) {
-            const int16_t *s0 = base + off[2 * t], *s1 = base + off[2 * t + 1];
-            v128_t u, v;
-            if (sw == 1) {
-              u = wasm_v128_load(s0);
-              v = wasm_v128_load(s1);
-            } else {
-              u = wasm_i16x8_shuffle(wasm_v128_load(s0), wasm_v128_load(s0 + 8), 0, 2, 4, 6, 8, 10, 12, 14);
-              v = wasm_i16x8_shuffle(wasm_v128_load(s1), wasm_v128_load(s1 + 8), 0, 2, 4, 6, 8, 10, 12, 14);
-            }
-            v128_t wv = wasm_i32x4_splat(wp[t]);
-            a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(u, v, 0, 8, 1, 9, 2, 10, 3, 11), wv));
-            a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(u, v, 4, 12, 5, 13, 6, 14, 7, 15), wv));
-          }
+          if (sw == 1) q_dw_taps(base, off, wp, npair, 1, &a0, &a1);
+          else q_dw_taps(base, off, wp, npair, 2, &a0, &a1);
           ptrdiff_t idx = yo + (ptrdiff_t)oy * p->ow + ox;
           if (ox + 8 <= p->ow) {
             q_emit8(o, idx, a0, a1, ch);

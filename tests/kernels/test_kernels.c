@@ -2093,6 +2093,28 @@ static void bench(void) {
   for (int r = 0; r < 10; r++) rt_conv2d_f32__simd128(&pd);
   printf("INFO bench depthwise3x3 96ch 112x112 simd: %.2f ms\n", (now_ms() - t0) / 10);
   (void)d;
+  { /* integer depthwise at mobilenet_v2's late shape, against f32 on the same shape */
+    int ch = 576, hw = 14;
+    uint8_t *qx = calloc((size_t)ch * hw * hw, 1), *qy = calloc((size_t)ch * hw * hw, 1);
+    int8_t *qw = calloc((size_t)ch * 9, 1);
+    float xs = 0.02f, ys = 0.05f, *wsc = calloc((size_t)ch, 4);
+    for (int i = 0; i < ch; i++) wsc[i] = 0.01f;
+    uint8_t zx = 3, zy = 5;
+    void *qs = calloc(rt_q_conv_mul_bytes(ch) + rt_q_conv_dw_plane(hw, hw, 3, 3, 1, 1, 1, 1) * 2 + 16 + rt_q_conv_scratch(ch, ch, 3, 3, ch), 1);
+    RtConv2dI8 qp = {.x = A(qx), .w = A(qw), .y = A(qy), .x_zp = A(&zx), .x_scale = A(&xs), .w_scale = A(wsc), .y_scale = A(&ys),
+                     .y_zp = A(&zy), .scratch = A(qs), .n = 1, .c = ch, .h = hw, .w_ = hw, .k = ch, .oh = hw, .ow = hw, .kh = 3, .kw = 3,
+                     .sh = 1, .sw = 1, .pt = 1, .pl = 1, .dh = 1, .dw = 1, .group = ch,
+                     .flags = RT_Q_REQUANT | RT_Q_B_S8 | RT_Q_BSCALE_VEC};
+    t0 = now_ms();
+    for (int r = 0; r < 20; r++) rt_conv2d_i8__simd128(&qp);
+    double qms = (now_ms() - t0) / 20;
+    float *fx = frand_buf((size_t)ch * hw * hw, -1, 1), *fw = frand_buf((size_t)ch * 9, -1, 1), *fy = fbuf((size_t)ch * hw * hw);
+    RtConv2d fp = {A(fx), A(fw), 0, 0, A(fy), 0, 1, ch, hw, hw, ch, hw, hw, 3, 3, 1, 1, 1, 1, 1, 1, ch, 0, make_act(RT_ACT_RELU), 0, 0, 0};
+    t0 = now_ms();
+    for (int r = 0; r < 20; r++) rt_conv2d_f32__simd128(&fp);
+    printf("INFO bench depthwise3x3 %dch %dx%d: int8 %.3f ms, f32 %.3f ms\n", ch, hw, hw, qms, (now_ms() - t0) / 20);
+    free(qx); free(qy); free(qw); free(wsc); free(qs); free(fx); free(fw); free(fy);
+  }
   free(x); free(w); free(y); free(bi); free(scr); free(a); free(b); free(c); free(dx); free(dwt); free(dy); free(dbi);
 }
 
