@@ -252,12 +252,19 @@ static void q_pack_conv(const RtConv2dI8 *p, const int8_t *xg, int s8, int32_t x
   }
 }
 
-/* 8 outputs of channel c at y[idx..idx+8): int32 a0 (pixels 0-3), a1 (4-7), stored as int32 or requantized
- * exactly as q_emit does it (float product, clamp, round half even, + zero point) */
-RT_AI void q_emit8(const QOut *o, ptrdiff_t idx, v128_t a0, v128_t a1, int32_t c) {
+/* the first cnt (1..8) outputs of channel c at y[idx..idx+cnt): int32 a0 (pixels 0-3), a1 (4-7), stored as int32
+ * or requantized exactly as q_emit does it (float product, clamp, round half even, + zero point) */
+RT_AI void q_emit8(const QOut *o, ptrdiff_t idx, v128_t a0, v128_t a1, int32_t c, int32_t cnt) {
   if (!o->requant) {
-    wasm_v128_store((int32_t *)o->y + idx, a0);
-    wasm_v128_store((int32_t *)o->y + idx + 4, a1);
+    if (cnt == 8) {
+      wasm_v128_store((int32_t *)o->y + idx, a0);
+      wasm_v128_store((int32_t *)o->y + idx + 4, a1);
+    } else {
+      int32_t t[8];
+      wasm_v128_store(t, a0);
+      wasm_v128_store(t + 4, a1);
+      for (int32_t j = 0; j < cnt; j++) ((int32_t *)o->y)[idx + j] = t[j];
+    }
     return;
   }
   v128_t m = wasm_f32x4_splat(o->mul[c]);
@@ -272,7 +279,13 @@ RT_AI void q_emit8(const QOut *o, ptrdiff_t idx, v128_t a0, v128_t a1, int32_t c
   v128_t i1 = wasm_i32x4_sub(wasm_f32x4_add(f1, mag), magz);
   v128_t h = wasm_i16x8_narrow_i32x4(i0, i1);   /* in [lo, hi]: the low byte of each lane is the result */
   v128_t b = wasm_i8x16_shuffle(h, h, 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
-  wasm_v128_store64_lane((int8_t *)o->y + idx, b, 0);
+  if (cnt == 8) {
+    wasm_v128_store64_lane((int8_t *)o->y + idx, b, 0);
+  } else {
+    int8_t t[16];
+    wasm_v128_store(t, b);
+    for (int32_t j = 0; j < cnt; j++) ((int8_t *)o->y)[idx + j] = t[j];
+  }
 }
 
 /* 8 outputs of a depthwise row: the tap pairs (offsets off[2t], off[2t+1] from base, weights wp[t]) summed into
@@ -349,14 +362,7 @@ static void q_conv_dw(const RtConv2dI8 *p, const QOut *o, RtAddr scratch) {
           if (sw == 1) q_dw_taps(base, off, wp, npair, 1, &a0, &a1);
           else q_dw_taps(base, off, wp, npair, 2, &a0, &a1);
           ptrdiff_t idx = yo + (ptrdiff_t)oy * p->ow + ox;
-          if (ox + 8 <= p->ow) {
-            q_emit8(o, idx, a0, a1, ch);
-          } else {
-            int32_t acc[8];
-            wasm_v128_store(acc, a0);
-            wasm_v128_store(acc + 4, a1);
-            for (int32_t j = 0; j < p->ow - ox; j++) q_emit(o, idx + j, acc[j], ch);
-          }
+          q_emit8(o, idx, a0, a1, ch, RT_MIN(8, p->ow - ox));
         }
       }
     }
@@ -391,12 +397,8 @@ void rt_conv2d_i8__simd128(const RtConv2dI8 *p) {
           for (int32_t i = 0; i < nr; i++) {
             int32_t co = co0 + i, bv = bias ? bias[co] : 0;
             ptrdiff_t yo = ((ptrdiff_t)b * p->k + co) * np_all + p0;
-            if (np == 8) {
-              v128_t vb = wasm_i32x4_splat(bv);
-              q_emit8(&o, yo, wasm_i32x4_add(wasm_v128_load(out[i]), vb), wasm_i32x4_add(wasm_v128_load(out[i] + 4), vb), co);
-            } else {
-              for (int32_t j = 0; j < np; j++) q_emit(&o, yo + j, (int32_t)((uint32_t)out[i][j] + (uint32_t)bv), co);
-            }
+            v128_t vb = wasm_i32x4_splat(bv);
+            q_emit8(&o, yo, wasm_i32x4_add(wasm_v128_load(out[i]), vb), wasm_i32x4_add(wasm_v128_load(out[i] + 4), vb), co, np);
           }
         }
       }
