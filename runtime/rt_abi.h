@@ -504,8 +504,13 @@ static inline uint32_t rt_q_conv_scratch(int32_t c, int32_t k, int32_t kh, int32
  * passes/fuse_qdq.c fuses): y = saturate(round_half_even((float(a - a_zp) * a_scale + float(b - b_zp) * b_scale)
  * / y_scale) + y_zp), each step in float32 exactly as DequantizeLinear -> Add -> QuantizeLinear computes it, so
  * the fused node gives the unfused graph's bytes. Scales are float32 scalars, zero points scalars (0 = absent).
- * flags: RT_Q_A_S8, RT_Q_B_S8 (b int8), RT_Q_Y_S8. Kernel: runtime/kernels/qadd.c. */
+ * flags: RT_Q_A_S8, RT_Q_B_S8 (b int8), RT_Q_Y_S8. Kernel: runtime/kernels/quant.c. */
 typedef struct { RtAddr a, b, y, a_scale, a_zp, b_scale, b_zp, y_scale, y_zp; int32_t n, flags; } RtQAdd;
+/* Per-tensor QuantizeLinear (float32 x -> 8-bit y; RT_Q_Y_S8: int8) and DequantizeLinear (8-bit x -> float32 y;
+ * RT_Q_A_S8: x int8), scale a float32 scalar, zp a scalar of the 8-bit type or 0 (absent): the ONNX float32 steps,
+ * y = clip(round_half_even(x / scale) + zp) and y = (float(x) - float(zp)) * scale. Kernels: runtime/kernels/quant.c
+ * (rt_quantize, rt_dequantize). */
+typedef struct { RtAddr x, y, scale, zp; int32_t n, flags; } RtQuant;
 
 /* Depthwise (group = c = k, 2-D, stride 1 or 2 along w): the SIMD kernel widens one input plane at a time into a
  * zero-padded int16 plane of rt_q_conv_dw_plane() elements instead, after the multipliers (runtime/kernels/qgemm.c). */

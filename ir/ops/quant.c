@@ -1,6 +1,7 @@
 /* quant.c — QuantizeLinear and DequantizeLinear (per-tensor or per-axis scale and zero point, uint8/int8), and
- * DynamicQuantizeLinear (at the end), composed from the reduce, binary, unary and cast kernels; scale and zero
- * point may come at run time:
+ * DynamicQuantizeLinear (at the end). Per tensor (8-bit), one pass each (runtime/kernels/quant.c: rt_quantize,
+ * rt_dequantize, the same float32 steps); per axis and int32 DequantizeLinear composed from the reduce, binary,
+ * unary and cast kernels; scale and zero point may come at run time:
  *   Quantize:   s = round_half_even(x / scale)          (binary DIV with the ROUND act, into float scratch)
  *               s = clip(s + float(zp), lo, hi)         (binary ADD with the CLIP act; zp cast to float first)
  *               y = s as uint8/int8                     (cast: s is whole and in range, so exact)
@@ -50,6 +51,8 @@ static int64_t al16(int64_t b) { return (b + 15) & ~(int64_t)15; }
 
 int64_t op_quant_scratch(Graph *g, const Node *n) {
   const Value *x = n->in[0], *s = n->in[1];
+  bool per_tensor = s->rank == 0 || (s->rank == 1 && oc_is1(s->dims[0]));
+  if (per_tensor && (n->op == OP_QuantizeLinear || x->dt != DT_INT32)) return 0;   /* rt_quantize / rt_dequantize */
   int64_t total = 1, c = s->rank == 1 ? ir_dim_max(g, s->dims[0]) : 1;
   for (int i = 0; i < x->rank; i++) total *= ir_dim_max(g, x->dims[i]);
   return (n->op == OP_QuantizeLinear ? al16(total * 4) : 0) + al16(c * 4);
@@ -80,6 +83,12 @@ int op_quant_lower(LowerCtx *cx, Node *n) {
   if (q_geom(g, n, &d[0], &d[1], &d[2])) return -1;
   Dim total = ir_dim_mul(g, ir_dim_mul(g, d[0], d[1]), d[2]);
   bool q = n->op == OP_QuantizeLinear;
+  if (oc_is1(d[1]) && (q || x->dt != DT_INT32)) {   /* per tensor, 8-bit: one pass (runtime/kernels/quant.c) */
+    RtQuant p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .scale = cg_addr(cx, s), .zp = cg_addr(cx, zp),
+                 .flags = q ? (y->dt == DT_INT8 ? RT_Q_Y_S8 : 0) : (x->dt == DT_INT8 ? RT_Q_A_S8 : 0)};
+    CG_DIM(cx, p, n, total);
+    return cg_call(cx, q ? K_quantize : K_dequantize, &p, sizeof p, n);
+  }
   int64_t tot_max = 1;
   for (int i = 0; i < x->rank; i++) tot_max *= ir_dim_max(g, x->dims[i]);
   uint32_t sf = cg_scratch(cx, n), zf = sf + (uint32_t)(q ? al16(tot_max * 4) : 0);

@@ -3126,12 +3126,47 @@ static void qadd_case(int n, int flags, int zpm, int with_zp) {
   free(a); free(b); free(zs); free(ys); free(yv); free(ref);
 }
 
+/* QuantizeLinear / DequantizeLinear per tensor (quant.c): the ONNX float32 steps, written out here */
+static void quant_case(int n, int s8, int with_zp, int zpm) {
+  float *x = frand_buf((size_t)n, -6.0f, 6.0f), *dy = q_buf((size_t)n * 4), *dv = q_buf((size_t)n * 4), *dref = q_buf((size_t)n * 4);
+  uint8_t *z = q_buf(1), *q = q_buf((size_t)n), *qs = q_buf((size_t)n), *qv = q_buf((size_t)n), *qref = q_buf((size_t)n);
+  float sc = rnd(0.01f, 0.05f), lo = s8 ? -128.0f : 0.0f, hi = s8 ? 127.0f : 255.0f;
+  if (n > 2) { x[0] = 1e30f; x[1] = -1e30f; x[2] = 0.5f * sc; }   /* saturation both ways, a tie (rounds to even) */
+  z[0] = (uint8_t)q_zp_pick(s8, zpm);
+  float zf = with_zp ? (float)q_get(z, 0, s8) : 0.0f;
+  q_fill(q, (size_t)n, s8);
+  for (int i = 0; i < n; i++) {
+    float v = rintf(x[i] / sc) + zf;
+    v = v < lo ? lo : v > hi ? hi : v;
+    qref[i] = (uint8_t)(int)v;
+    dref[i] = ((float)q_get(q, (size_t)i, s8) - zf) * sc;
+  }
+  RtQuant p = {.x = A(x), .y = A(qs), .scale = A(&sc), .zp = with_zp ? A(z) : 0, .n = n, .flags = s8 ? RT_Q_Y_S8 : 0};
+  rt_quantize__scalar(&p);
+  p.y = A(qv);
+  rt_quantize__simd128(&p);
+  char name[64];
+  snprintf(name, sizeof name, "quantize n%d %s zp%d%s", n, s8 ? "s8" : "u8", zpm, with_zp ? "" : " no-zp");
+  q_check(name, "scalar==naive", qs, qref, (size_t)n);
+  q_check(name, "simd==scalar", qv, qs, (size_t)n);
+  RtQuant d = {.x = A(q), .y = A(dy), .scale = A(&sc), .zp = with_zp ? A(z) : 0, .n = n, .flags = s8 ? RT_Q_A_S8 : 0};
+  rt_dequantize__scalar(&d);
+  d.y = A(dv);
+  rt_dequantize__simd128(&d);
+  snprintf(name, sizeof name, "dequantize n%d %s zp%d%s", n, s8 ? "s8" : "u8", zpm, with_zp ? "" : " no-zp");
+  q_check(name, "scalar==naive", dy, dref, (size_t)n * 4);
+  q_check(name, "simd==scalar", dv, dy, (size_t)n * 4);
+  free(x); free(dy); free(dv); free(dref); free(z); free(q); free(qs); free(qv); free(qref);
+}
+
 static void test_qadd(void) {
   static const int ns[] = {1, 7, 8, 9, 31, 200};
   static const int fl[] = {0, RT_Q_A_S8 | RT_Q_B_S8 | RT_Q_Y_S8, RT_Q_B_S8, RT_Q_A_S8 | RT_Q_Y_S8};
   for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
     for (size_t f = 0; f < sizeof fl / sizeof fl[0]; f++)
       for (int zpm = 0; zpm < 3; zpm++) qadd_case(ns[i], fl[f], zpm, (int)(i + f) % 4 != 3);
+  for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+    for (int s8 = 0; s8 < 2; s8++) quant_case(ns[i], s8, (int)i % 3 != 2, (int)(i + (size_t)s8) % 3);
 }
 
 static int run_tests(int argc, char **argv) {

@@ -1,0 +1,166 @@
+/* quant.c — per-tensor QuantizeLinear and DequantizeLinear (RtQuant), and the quantized elementwise Add (RtQAdd):
+ * the float32 steps of the ONNX definitions in one pass over the bytes, 8 elements per step in SIMD128 (the same
+ * operations lane by lane, so both variants give the same bytes). */
+#include "rt_internal.h"
+
+typedef struct { float sa, sb, sy, za, zb, zy, lo, hi; } QAddK;
+
+static QAddK qadd_k(const RtQAdd *p) {
+  int fl = p->flags;
+  QAddK k;
+  k.sa = *RT_PTR(const float, p->a_scale);
+  k.sb = *RT_PTR(const float, p->b_scale);
+  k.sy = *RT_PTR(const float, p->y_scale);
+  k.za = !p->a_zp ? 0.0f : (fl & RT_Q_A_S8) ? (float)*RT_PTR(const int8_t, p->a_zp) : (float)*RT_PTR(const uint8_t, p->a_zp);
+  k.zb = !p->b_zp ? 0.0f : (fl & RT_Q_B_S8) ? (float)*RT_PTR(const int8_t, p->b_zp) : (float)*RT_PTR(const uint8_t, p->b_zp);
+  k.zy = !p->y_zp ? 0.0f : (fl & RT_Q_Y_S8) ? (float)*RT_PTR(const int8_t, p->y_zp) : (float)*RT_PTR(const uint8_t, p->y_zp);
+  k.lo = (fl & RT_Q_Y_S8) ? -128.0f : 0.0f;
+  k.hi = (fl & RT_Q_Y_S8) ? 127.0f : 255.0f;
+  return k;
+}
+
+RT_AI float qadd_ld(const void *p, int32_t i, int s8) {
+  return s8 ? (float)((const int8_t *)p)[i] : (float)((const uint8_t *)p)[i];
+}
+
+/* (float(x) - float(zp)) * scale is exact in the subtraction, as DequantizeLinear's kernels compute it */
+static void qadd_tail(const RtQAdd *p, const QAddK *k, int32_t i) {
+  const void *a = RT_PTR(const void, p->a), *b = RT_PTR(const void, p->b);
+  int fl = p->flags, as8 = fl & RT_Q_A_S8, bs8 = fl & RT_Q_B_S8, ys8 = fl & RT_Q_Y_S8;
+  for (; i < p->n; i++) {
+    float fa = (qadd_ld(a, i, as8) - k->za) * k->sa;   /* separate statements: never contracted into an FMA */
+    float fb = (qadd_ld(b, i, bs8) - k->zb) * k->sb;
+    float v = fa + fb;
+    float s = __builtin_rintf(v / k->sy) + k->zy;
+    if (!(s >= k->lo)) s = k->lo;
+    if (s > k->hi) s = k->hi;
+    if (ys8) RT_PTR(int8_t, p->y)[i] = (int8_t)(int32_t)s;
+    else RT_PTR(uint8_t, p->y)[i] = (uint8_t)(int32_t)s;
+  }
+}
+
+void rt_qadd__scalar(const RtQAdd *p) {
+  QAddK k = qadd_k(p);
+  qadd_tail(p, &k, 0);
+}
+
+/* ---- QuantizeLinear / DequantizeLinear, per tensor: y = clip(round_half_even(x / s) + zp, lo, hi);
+ * y = (float(x) - float(zp)) * s */
+typedef struct { float s, z, lo, hi; } QScal;
+
+static QScal quant_k(const RtQuant *p) {
+  int s8 = (p->flags & (RT_Q_Y_S8 | RT_Q_A_S8)) != 0;
+  QScal k = {*RT_PTR(const float, p->scale), 0.0f, s8 ? -128.0f : 0.0f, s8 ? 127.0f : 255.0f};
+  if (p->zp) k.z = s8 ? (float)*RT_PTR(const int8_t, p->zp) : (float)*RT_PTR(const uint8_t, p->zp);
+  return k;
+}
+
+static void quantize_tail(const RtQuant *p, const QScal *k, int32_t i) {
+  const float *x = RT_PTR(const float, p->x);
+  int s8 = p->flags & RT_Q_Y_S8;
+  for (; i < p->n; i++) {
+    float v = __builtin_rintf(x[i] / k->s) + k->z;
+    if (!(v >= k->lo)) v = k->lo;   /* NaN too, as the clip of the composed kernels */
+    if (v > k->hi) v = k->hi;
+    if (s8) RT_PTR(int8_t, p->y)[i] = (int8_t)(int32_t)v;
+    else RT_PTR(uint8_t, p->y)[i] = (uint8_t)(int32_t)v;
+  }
+}
+
+static void dequantize_tail(const RtQuant *p, const QScal *k, int32_t i) {
+  const void *x = RT_PTR(const void, p->x);
+  float *y = RT_PTR(float, p->y);
+  int s8 = p->flags & RT_Q_A_S8;
+  for (; i < p->n; i++) y[i] = (qadd_ld(x, i, s8) - k->z) * k->s;
+}
+
+void rt_quantize__scalar(const RtQuant *p) {
+  QScal k = quant_k(p);
+  quantize_tail(p, &k, 0);
+}
+
+void rt_dequantize__scalar(const RtQuant *p) {
+  QScal k = quant_k(p);
+  dequantize_tail(p, &k, 0);
+}
+
+#if RT_SIMD128
+/* 8 bytes -> two f32x4 of float(x) - zp */
+RT_AI void qadd_widen(const void *src, int s8, v128_t z, v128_t *lo, v128_t *hi) {
+  v128_t v = wasm_v128_load64_zero(src);
+  v128_t h = s8 ? wasm_i16x8_extend_low_i8x16(v) : wasm_u16x8_extend_low_u8x16(v);
+  *lo = wasm_f32x4_sub(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(h)), z);
+  *hi = wasm_f32x4_sub(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(h)), z);
+}
+
+void rt_qadd__simd128(const RtQAdd *p) {
+  QAddK k = qadd_k(p);
+  const int8_t *a = RT_PTR(const int8_t, p->a), *b = RT_PTR(const int8_t, p->b);
+  int8_t *y = RT_PTR(int8_t, p->y);
+  int fl = p->flags, as8 = fl & RT_Q_A_S8, bs8 = fl & RT_Q_B_S8;
+  v128_t sa = wasm_f32x4_splat(k.sa), sb = wasm_f32x4_splat(k.sb), sy = wasm_f32x4_splat(k.sy);
+  v128_t za = wasm_f32x4_splat(k.za), zb = wasm_f32x4_splat(k.zb), zy = wasm_f32x4_splat(k.zy);
+  v128_t lo = wasm_f32x4_splat(k.lo), hi = wasm_f32x4_splat(k.hi);
+  int32_t i = 0;
+  for (; i + 8 <= p->n; i += 8) {
+    v128_t a0, a1, b0, b1;
+    qadd_widen(a + i, as8, za, &a0, &a1);
+    qadd_widen(b + i, bs8, zb, &b0, &b1);
+    v128_t v0 = wasm_f32x4_add(wasm_f32x4_mul(a0, sa), wasm_f32x4_mul(b0, sb));
+    v128_t v1 = wasm_f32x4_add(wasm_f32x4_mul(a1, sa), wasm_f32x4_mul(b1, sb));
+    v0 = wasm_f32x4_add(wasm_f32x4_nearest(wasm_f32x4_div(v0, sy)), zy);
+    v1 = wasm_f32x4_add(wasm_f32x4_nearest(wasm_f32x4_div(v1, sy)), zy);
+    v0 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, v0));
+    v1 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, v1));
+    v128_t h = wasm_i16x8_narrow_i32x4(wasm_i32x4_trunc_sat_f32x4(v0), wasm_i32x4_trunc_sat_f32x4(v1));
+    wasm_v128_store64_lane(y + i, wasm_i8x16_shuffle(h, h, 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14), 0);
+  }
+  qadd_tail(p, &k, i);
+}
+
+/* 8 floats of y = clip(round_half_even(x / s) + zp, lo, hi) as bytes (whole numbers in [-128, 255]: the
+ * 1.5 * 2^23 trick converts them exactly) */
+void rt_quantize__simd128(const RtQuant *p) {
+  QScal k = quant_k(p);
+  const float *x = RT_PTR(const float, p->x);
+  int8_t *y = RT_PTR(int8_t, p->y);
+  v128_t s = wasm_f32x4_splat(k.s), z = wasm_f32x4_splat(k.z), lo = wasm_f32x4_splat(k.lo), hi = wasm_f32x4_splat(k.hi);
+  v128_t mag = wasm_f32x4_const_splat(12582912.0f), magi = wasm_i32x4_splat(0x4B400000);
+  int32_t i = 0;
+  for (; i + 8 <= p->n; i += 8) {
+    v128_t v0 = wasm_f32x4_add(wasm_f32x4_nearest(wasm_f32x4_div(wasm_v128_load(x + i), s)), z);
+    v128_t v1 = wasm_f32x4_add(wasm_f32x4_nearest(wasm_f32x4_div(wasm_v128_load(x + i + 4), s)), z);
+    v0 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, v0));
+    v1 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, v1));
+    v0 = wasm_i32x4_sub(wasm_f32x4_add(v0, mag), magi);
+    v1 = wasm_i32x4_sub(wasm_f32x4_add(v1, mag), magi);
+    v128_t h = wasm_i16x8_narrow_i32x4(v0, v1);
+    wasm_v128_store64_lane(y + i, wasm_i8x16_shuffle(h, h, 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14), 0);
+  }
+  quantize_tail(p, &k, i);
+}
+
+void rt_dequantize__simd128(const RtQuant *p) {
+  QScal k = quant_k(p);
+  const int8_t *x = RT_PTR(const int8_t, p->x);
+  float *y = RT_PTR(float, p->y);
+  v128_t s = wasm_f32x4_splat(k.s), z = wasm_f32x4_splat(k.z);
+  int s8 = p->flags & RT_Q_A_S8;
+  int32_t i = 0;
+  for (; i + 8 <= p->n; i += 8) {
+    v128_t lo, hi;
+    qadd_widen(x + i, s8, z, &lo, &hi);
+    wasm_v128_store(y + i, wasm_f32x4_mul(lo, s));
+    wasm_v128_store(y + i + 4, wasm_f32x4_mul(hi, s));
+  }
+  dequantize_tail(p, &k, i);
+}
+
+RT_EXPORT("rt_qadd") void rt_qadd(const RtQAdd *p) { rt_qadd__simd128(p); }
+RT_EXPORT("rt_quantize") void rt_quantize(const RtQuant *p) { rt_quantize__simd128(p); }
+RT_EXPORT("rt_dequantize") void rt_dequantize(const RtQuant *p) { rt_dequantize__simd128(p); }
+#else
+RT_EXPORT("rt_qadd") void rt_qadd(const RtQAdd *p) { rt_qadd__scalar(p); }
+RT_EXPORT("rt_quantize") void rt_quantize(const RtQuant *p) { rt_quantize__scalar(p); }
+RT_EXPORT("rt_dequantize") void rt_dequantize(const RtQuant *p) { rt_dequantize__scalar(p); }
+#endif
