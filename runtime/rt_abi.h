@@ -512,6 +512,22 @@ typedef struct { RtAddr a, b, y, a_scale, a_zp, b_scale, b_zp, y_scale, y_zp; in
  * (rt_quantize, rt_dequantize). */
 typedef struct { RtAddr x, y, scale, zp; int32_t n, flags; } RtQuant;
 
+/* Winograd F(2x2, 3x3) in integers (3x3, stride 1, dilation 1, group 1, 2-D): with G scaled by 2 every transform
+ * is integral, U = (2G) (w - w_zp) (2G)^T and V = B^T (x - x_zp) B fit int16 and A^T (U . V) A is exactly 4 times the
+ * direct accumulator, so the results are the direct kernel's bit for bit. c <= 512 bounds the int32 sums of the
+ * transformed products (|U| <= 2295, |V| <= 1020); 32 tiles or more pay for the transforms. The SIMD kernel
+ * transforms the weights at every call into scratch: 16 x k x c (rounded up to even) int16, then per block of 8
+ * tiles the 16 transformed input panels (runtime/kernels/qconv_wino.c). */
+static inline int rt_q_conv_wino(int32_t c, int32_t k, int32_t h, int32_t kh, int32_t kw, int32_t sh, int32_t sw,
+                                 int32_t dh, int32_t dw, int32_t group, int32_t oh, int32_t ow) {
+  return h > 1 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && group == 1 && c >= 8 && c <= 512 &&
+         k >= 8 && ((oh + 1) / 2) * ((ow + 1) / 2) >= 32;
+}
+static inline uint32_t rt_q_conv_wino_scratch(int32_t c, int32_t k) {
+  uint32_t cp = ((uint32_t)c + 1) & ~1u;
+  return rt_q_conv_mul_bytes(k) + 16u * (uint32_t)k * cp * 2 + 16u * cp * 16 + 64;
+}
+
 /* Depthwise (group = c = k, 2-D, stride 1 or 2 along w): the SIMD kernel widens one input plane at a time into a
  * zero-padded int16 plane of rt_q_conv_dw_plane() elements instead, after the multipliers (runtime/kernels/qgemm.c). */
 static inline int rt_q_conv_dw(int32_t c, int32_t k, int32_t group, int32_t h, int32_t sw) {

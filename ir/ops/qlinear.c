@@ -180,6 +180,12 @@ int64_t op_qconv_scratch(Graph *g, const Node *n) {
                  rt_q_conv_mul_bytes(k);
     if (dw > bytes) bytes = dw;
   }
+  if (w->rank == 4 && !qconv_window(g, (Node *)n, &win) &&
+      rt_q_conv_wino(c, k, (int32_t)win.in[0], kh, kw, (int32_t)win.s[0], (int32_t)win.s[1], (int32_t)win.d[0],
+                     (int32_t)win.d[1], group, (int32_t)win.out[0], (int32_t)win.out[1])) {
+    int64_t wb = rt_q_conv_wino_scratch(c, k);
+    if (wb > bytes) bytes = wb;
+  }
   return bytes;
 }
 

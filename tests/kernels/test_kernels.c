@@ -3016,6 +3016,10 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
     size_t dwb = (size_t)rt_q_conv_dw_plane(oh, ow, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw) * 2 + 16 + rt_q_conv_mul_bytes(g->k);
     scb = dwb > scb ? dwb : scb;
   }
+  if (rt_q_conv_wino(g->c, g->k, g->h, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, g->group, oh, ow)) {
+    size_t wb = rt_q_conv_wino_scratch(g->c, g->k);
+    scb = wb > scb ? wb : scb;
+  }
   void *scr = q_buf(scb);
   for (int b = 0; b < g->n; b++)
     for (int co = 0; co < g->k; co++)
@@ -3085,6 +3089,9 @@ static void test_qgemm(void) {
       {1, 3, 9, 16, 3, 3, 2, 2, 1, 0, 1, 1, 0, 1, 1, 3},      /* depthwise, stride 2 along h only, uneven pads */
       {1, 3, 1, 20, 4, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1, 1},      /* 1-D */
       {1, 9, 6, 6, 17, 2, 2, 1, 1, 0, 0, 1, 1, 1, 1, 1},      /* odd reduction, k above the 4-row tile */
+      {1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* integer Winograd: 64 tiles, padding 1 */
+      {2, 9, 13, 23, 10, 3, 3, 1, 1, 1, 0, 2, 1, 1, 1, 1},    /* Winograd: odd sizes, odd c and k, uneven pads */
+      {1, 16, 40, 40, 12, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},   /* Winograd: no padding, interior fast blocks */
   };
   for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
     qconv_case(&cfgs[i], (int)i % 2 ? RT_Q_A_S8 | RT_Q_B_S8 : 0, (int)i % 3, 0);
