@@ -11,7 +11,7 @@ export const median = (a) => { const s = [...a].sort((x, y) => x - y); const m =
 
 /** { dir, onnxPath, dimArgs } for model `name` under root/models, exporting or fetching it first; null if that fails. */
 export function prepareModel(root, name) {
-  if (name.endsWith('_qdq')) return prepareQdq(root, name);
+  if (name.endsWith('_qdq') || name.endsWith('_dyn')) return prepareQuantized(root, name);
   const dir = path.join(root, 'models', name);
   const onnxPath = path.join(dir, 'model.onnx');
   const npm = NPM_MODELS.includes(name);
@@ -25,15 +25,16 @@ export function prepareModel(root, name) {
   return { dir, onnxPath, dimArgs };
 }
 
-/** NAME_qdq: the CNN NAME in quantize_static's QDQ form (models/quantize_models.py --format static), made when
- * missing, with onnxruntime-web's outputs on NAME's input as its reference data. */
-function prepareQdq(root, name) {
+/** NAME_qdq / NAME_dyn: the CNN NAME in quantize_static's QDQ form / quantize_dynamic's ConvInteger form
+ * (models/quantize_models.py --format static / dynamic), made when missing, with onnxruntime-web's outputs on NAME's
+ * input as its reference data. */
+function prepareQuantized(root, name) {
   const base = prepareModel(root, name.slice(0, -4));
   if (!base) return null;
   const dir = path.join(root, 'models', name), onnxPath = path.join(dir, 'model.onnx');
   if (!fs.existsSync(onnxPath) || !fs.existsSync(path.join(dir, 'data', 'output_0.pb'))) {
     fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
-    let r = spawnSync('/usr/bin/python3', [path.join(root, 'models/quantize_models.py'), base.onnxPath, onnxPath, '--format', 'static'], { stdio: 'inherit' });
+    let r = spawnSync('/usr/bin/python3', [path.join(root, 'models/quantize_models.py'), base.onnxPath, onnxPath, '--format', name.endsWith('_qdq') ? 'static' : 'dynamic'], { stdio: 'inherit' });
     if (r.status === 0) {
       for (const f of fs.readdirSync(path.join(base.dir, 'data')).filter((f) => f.startsWith('input_'))) {
         fs.copyFileSync(path.join(base.dir, 'data', f), path.join(dir, 'data', f));

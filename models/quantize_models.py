@@ -13,8 +13,11 @@ onnxruntime quantization tools on this machine), in the two formats real exports
                    tools/ort-ranges.mjs); conv/gemm weights int8 symmetric per output channel, biases int32 at scale
                    x_scale * w_scale. A Relu or Clip that is the only consumer of a tensor takes the QDQ pair after it
                    (onnxruntime folds it into the quantization range). Graph outputs stay float32.
+  --format dynamic every Conv with a constant weight as onnxruntime's quantize_dynamic writes it: DynamicQuantizeLinear
+                   on the input (uint8, its range computed at run time), ConvInteger with int8 weights (symmetric, per
+                   tensor), Cast to float32, times x_scale * w_scale, plus the float32 bias
 
-usage: /usr/bin/python3 models/quantize_models.py IN.onnx OUT.onnx --format nbits|qdq|static [--bits 4|8] [--block 32]
+usage: /usr/bin/python3 models/quantize_models.py IN.onnx OUT.onnx --format nbits|qdq|static|dynamic [--bits 4|8] [--block 32]
                                                    [--calib N]
 External data is loaded and the output is written with its weights inline.
 """
@@ -191,25 +194,67 @@ def static_qdq(m, calib):
     return count
 
 
+def dynamic_conv(m):
+    """rewrites every Conv with a constant float32 weight of m into quantize_dynamic's ConvInteger chain; returns the count"""
+    g = m.graph
+    inits = {t.name: t for t in g.initializer}
+    nodes, count = [], 0
+    for nd in g.node:
+        if nd.op_type != 'Conv' or nd.input[1] not in inits:
+            nodes.append(nd)
+            continue
+        w = numpy_helper.to_array(inits[nd.input[1]]).astype(np.float32)
+        mx = float(np.abs(w).max())
+        ws = np.float32(mx / 127.0 if mx > 0 else 1.0)
+        q = np.clip(np.rint(w / ws), -127, 127).astype(np.int8)
+        p = (nd.name or nd.output[0]).replace('/', '_')
+        g.initializer.extend([numpy_helper.from_array(q, p + '_wq'), numpy_helper.from_array(np.array(ws, np.float32), p + '_ws'),
+                              numpy_helper.from_array(np.array(0, np.int8), p + '_wz')])
+        x = nd.input[0]
+        nodes.append(helper.make_node('DynamicQuantizeLinear', [x], [p + '_xq', p + '_xs', p + '_xz'], name=p + '_dynq'))
+        attrs = {a.name: helper.get_attribute_value(a) for a in nd.attribute}
+        nodes.append(helper.make_node('ConvInteger', [p + '_xq', p + '_wq', p + '_xz', p + '_wz'], [p + '_acc'], name=p + '_convint', **attrs))
+        nodes.append(helper.make_node('Cast', [p + '_acc'], [p + '_accf'], name=p + '_cast', to=TensorProto.FLOAT))
+        nodes.append(helper.make_node('Mul', [p + '_xs', p + '_ws'], [p + '_s'], name=p + '_scale'))
+        out = nd.output[0]
+        if len(nd.input) > 2 and nd.input[2]:
+            nodes.append(helper.make_node('Mul', [p + '_accf', p + '_s'], [p + '_y'], name=p + '_rescale'))
+            b = nd.input[2]
+            bshape = p + '_bshape'
+            g.initializer.extend([numpy_helper.from_array(np.array([1, -1, 1, 1], np.int64), bshape)])
+            nodes.append(helper.make_node('Reshape', [b, bshape], [p + '_b4'], name=p + '_bias_shape'))
+            nodes.append(helper.make_node('Add', [p + '_y', p + '_b4'], [out], name=p + '_bias'))
+        else:
+            nodes.append(helper.make_node('Mul', [p + '_accf', p + '_s'], [out], name=p + '_rescale'))
+        count += 1
+    del g.node[:]
+    g.node.extend(nodes)
+    for o in m.opset_import:
+        if o.domain in ('', 'ai.onnx') and o.version < 11:
+            o.version = 11
+    return count
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('inp')
     ap.add_argument('out')
-    ap.add_argument('--format', choices=['nbits', 'qdq', 'static'], required=True)
+    ap.add_argument('--format', choices=['nbits', 'qdq', 'static', 'dynamic'], required=True)
     ap.add_argument('--bits', type=int, default=4, choices=[4, 8])
     ap.add_argument('--block', type=int, default=32)
     ap.add_argument('--calib', type=int, default=8, help='calibration runs for --format static')
     a = ap.parse_args()
     m = onnx.load(a.inp)
     g = m.graph
-    if a.format == 'static':
-        count = static_qdq(m, a.calib)
+    if a.format in ('static', 'dynamic'):
+        count = static_qdq(m, a.calib) if a.format == 'static' else dynamic_conv(m)
         used = {i for nd in g.node for i in nd.input}
         keep = [t for t in g.initializer if t.name in used]
         del g.initializer[:]
         g.initializer.extend(keep)
         onnx.save(m, a.out)
-        print(f'{a.out}: static QDQ, {count} weights int8 per channel, activations uint8 per tensor')
+        print(f'{a.out}: ' + (f'static QDQ, {count} weights int8 per channel, activations uint8 per tensor' if a.format == 'static'
+                               else f'{count} convs as DynamicQuantizeLinear + ConvInteger (int8 weights per tensor)'))
         return
     inits = {t.name: t for t in g.initializer}
     nodes, count = [], 0

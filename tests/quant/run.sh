@@ -112,5 +112,17 @@ print([float(numpy_helper.to_array(init[n.input[1]])) for n in m.graph.node if n
     else bad "$m (${art##*.}): $(grep -E 'MISMATCH|FAIL|rror' "$tmp/run.out" | head -3)"; fi
   done
 done
+# a dynamically quantized CNN (quantize_dynamic's form: DynamicQuantizeLinear + ConvInteger + float rescale): the
+# integer convs are exact, so onnxruntime-web's float outputs hold to rtol 1e-3 / atol 1e-4
+m=mobilenet_v2_dyn; dir="$tmp/$m"
+mkdir -p "$dir/data"
+if /usr/bin/python3 "$root/models/quantize_models.py" "$root/models/mobilenet_v2/model.onnx" "$dir/model.onnx" --format dynamic > /dev/null 2> "$tmp/err" &&
+   cp "$root/models/mobilenet_v2/data/input_0.pb" "$dir/data/" &&
+   node "$root/tools/ort-oracle.mjs" "$dir/model.onnx" --data "$dir/data" --quiet 2>> "$tmp/err"; then
+  if "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.wasm" 2> "$tmp/err" &&
+     "$build/onnx2wasm-run" "$tmp/$m.wasm" --data "$dir/data" --rtol 1e-3 --atol 1e-4 > "$tmp/run.out" 2>&1; then
+    ok "$m: DynamicQuantizeLinear + ConvInteger matches onnxruntime-web: $(grep -o 'max_abs_err [0-9.e-]*' "$tmp/run.out" | head -1)"
+  else bad "$m: $(cat "$tmp/err") $(grep -E 'MISMATCH|FAIL|rror' "$tmp/run.out" | head -3)"; fi
+else bad "$m: making the model: $(tail -3 "$tmp/err")"; fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
