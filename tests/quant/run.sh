@@ -124,5 +124,18 @@ if /usr/bin/python3 "$root/models/quantize_models.py" "$root/models/mobilenet_v2
     ok "$m: DynamicQuantizeLinear + ConvInteger matches onnxruntime-web: $(grep -o 'max_abs_err [0-9.e-]*' "$tmp/run.out" | head -1)"
   else bad "$m: $(cat "$tmp/err") $(grep -E 'MISMATCH|FAIL|rror' "$tmp/run.out" | head -3)"; fi
 else bad "$m: making the model: $(tail -3 "$tmp/err")"; fi
+# a real pretrained dynamically quantized model from npm (models/fetch_isnet_quint8.py: IS-Net from
+# @imgly/background-removal-data, 119 DynamicQuantizeLinear + ConvInteger, bilinear Resize, 1024x1024): the mask
+# against onnxruntime-web's on the same file
+isn="$root/models/isnet_quint8"
+if [ ! -f "$isn/model.onnx" ] || [ ! -f "$isn/data/output_0.pb" ]; then
+  /usr/bin/python3 "$root/models/fetch_isnet_quint8.py" --check > "$tmp/fetch.log" 2>&1 || bad "isnet_quint8: fetch: $(tail -3 "$tmp/fetch.log")"
+fi
+if [ -f "$isn/data/output_0.pb" ]; then
+  if "$build/onnx2wasm" "$isn/model.onnx" -o "$tmp/isnet.wasm" 2> "$tmp/err" &&
+     "$build/onnx2wasm-run" "$tmp/isnet.wasm" --data "$isn/data" --rtol 1e-3 --atol 1e-4 > "$tmp/run.out" 2>&1; then
+    ok "isnet_quint8 (real, npm): mask matches onnxruntime-web: $(grep -o 'max_abs_err [0-9.e-]*' "$tmp/run.out" | head -1)"
+  else bad "isnet_quint8: $(cat "$tmp/err") $(grep -E 'MISMATCH|FAIL|rror' "$tmp/run.out" | head -3)"; fi
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
