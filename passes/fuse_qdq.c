@@ -79,6 +79,19 @@ static bool act_of(const Node *a, int *kind, float *lo, float *hi) {
   return true;
 }
 
+/* n becomes op over the nin inputs in, writing q's output in its place (q dies) */
+static void become(Graph *g, Node *n, int op, const char *type, const char *domain, Node *q, Value *const *in, int nin) {
+  n->in = ir_alloc(&g->arena, (size_t)nin * sizeof *n->in);
+  memcpy(n->in, in, (size_t)nin * sizeof *n->in);
+  n->nin = nin;
+  n->op = op;
+  n->op_type = type;
+  if (domain) n->domain = domain;
+  n->out[0] = q->out[0];
+  q->out[0]->producer = n;
+  q->dead = true;
+}
+
 static int fuse_conv(Graph *g, Node *n) {
   if (n->nin < 2 || n->act || n->res || n->wpack) return 0;
   Node *dx = dq_of(n->in[0]), *dw = dq_of(n->in[1]), *db = n->nin > 2 && n->in[2] ? dq_of(n->in[2]) : NULL;
@@ -105,21 +118,11 @@ static int fuse_conv(Graph *g, Node *n) {
   if (q->op != OP_QuantizeLinear || !per_tensor(q) || !is8(q->out[0]->dt)) return 0;
   if (opt_in(q, 2) == NULL && q->out[0]->dt != DT_UINT8) return 0;
   /* the node becomes QLinearConv, reading the integers */
-  Value **in = ir_alloc(&g->arena, 9 * sizeof *in);
-  in[0] = dx->in[0]; in[1] = dx->in[1]; in[2] = opt_in(dx, 2);
-  in[3] = dw->in[0]; in[4] = dw->in[1]; in[5] = opt_in(dw, 2);
-  in[6] = q->in[1]; in[7] = opt_in(q, 2);
-  in[8] = db ? db->in[0] : NULL;
-  n->in = in;
-  n->nin = db ? 9 : 8;
-  n->op = OP_QLinearConv;
-  n->op_type = "QLinearConv";
-  n->out[0] = q->out[0];
-  q->out[0]->producer = n;
+  become(g, n, OP_QLinearConv, "QLinearConv", NULL, q, (Value *[]){dx->in[0], dx->in[1], opt_in(dx, 2), dw->in[0], dw->in[1],
+         opt_in(dw, 2), q->in[1], opt_in(q, 2), db ? db->in[0] : NULL}, db ? 9 : 8);
   n->act = kind;
   n->act_a = lo;
   n->act_b = hi;
-  q->dead = true;
   if (act) act->dead = true;
   return 1;
 }
@@ -136,18 +139,8 @@ static int fuse_add(Graph *g, Node *n) {
   Node *q = pass_single_consumer(g, n->out[0]);
   if (!q || !pass_private_to(g, n->out[0], q) || q->op != OP_QuantizeLinear || !per_tensor(q) || !is8(q->out[0]->dt)) return 0;
   if (!opt_in(q, 2) && q->out[0]->dt != DT_UINT8) return 0;
-  Value **in = ir_alloc(&g->arena, 8 * sizeof *in);
-  in[0] = a; in[1] = da->in[1]; in[2] = opt_in(da, 2);
-  in[3] = b; in[4] = db->in[1]; in[5] = opt_in(db, 2);
-  in[6] = q->in[1]; in[7] = opt_in(q, 2);
-  n->in = in;
-  n->nin = 8;
-  n->op = OP_QLinearAdd;
-  n->op_type = "QLinearAdd";
-  n->domain = "com.microsoft";
-  n->out[0] = q->out[0];
-  q->out[0]->producer = n;
-  q->dead = true;
+  become(g, n, OP_QLinearAdd, "QLinearAdd", "com.microsoft", q,
+         (Value *[]){a, da->in[1], opt_in(da, 2), b, db->in[1], opt_in(db, 2), q->in[1], opt_in(q, 2)}, 8);
   return 1;
 }
 

@@ -539,6 +539,21 @@ static inline uint32_t rt_q_conv_dw_pw(int32_t ow, int32_t kw, int32_t sw, int32
 static inline uint32_t rt_q_conv_dw_plane(int32_t oh, int32_t ow, int32_t kh, int32_t kw, int32_t sh, int32_t sw, int32_t dh, int32_t dw) {
   return ((uint32_t)(oh - 1) * (uint32_t)sh + (uint32_t)(kh - 1) * (uint32_t)dh + 1) * rt_q_conv_dw_pw(ow, kw, sw, dw);
 }
+/* The scratch bytes a conv of this geometry needs, whichever of the kernel's paths (general, depthwise, Winograd)
+ * runtime/kernels/qgemm.c takes for it: the compiler plans this much, the kernel tests allocate it. */
+static inline uint32_t rt_q_conv2d_scratch(int32_t c, int32_t k, int32_t h, int32_t kh, int32_t kw, int32_t sh, int32_t sw,
+                                           int32_t dh, int32_t dw, int32_t group, int32_t oh, int32_t ow) {
+  uint32_t b = rt_q_conv_scratch(c, k, kh, kw, group), d;
+  if (rt_q_conv_dw(c, k, group, h, sw)) {
+    d = rt_q_conv_dw_plane(oh, ow, kh, kw, sh, sw, dh, dw) * 2 + 16 + rt_q_conv_mul_bytes(k);
+    b = d > b ? d : b;
+  }
+  if (rt_q_conv_wino(c, k, h, kh, kw, sh, sw, dh, dw, group, oh, ow)) {
+    d = rt_q_conv_wino_scratch(c, k);
+    b = d > b ? d : b;
+  }
+  return b;
+}
 
 #ifdef __wasm__
 #define RT_PTR(T, addr) ((T *)(uintptr_t)(addr))

@@ -172,21 +172,10 @@ int64_t op_qconv_scratch(Graph *g, const Node *n) {
   const Value *w = q_in(n, QB);
   int32_t kh = w->rank == 4 ? (int32_t)w->dims[2].c : 1, kw = (int32_t)w->dims[w->rank - 1].c;
   int32_t group = (int32_t)ir_attr_int(n, "group", 1), c = (int32_t)w->dims[1].c * group, k = (int32_t)w->dims[0].c;
-  int64_t bytes = rt_q_conv_scratch(c, k, kh, kw, group);
   Window win;
-  if (w->rank == 4 && !qconv_window(g, (Node *)n, &win) && rt_q_conv_dw(c, k, group, (int32_t)win.in[0], (int32_t)win.s[1])) {
-    int64_t dw = (int64_t)rt_q_conv_dw_plane((int32_t)win.out[0], (int32_t)win.out[1], kh, kw, (int32_t)win.s[0],
-                                             (int32_t)win.s[1], (int32_t)win.d[0], (int32_t)win.d[1]) * 2 + 16 +
-                 rt_q_conv_mul_bytes(k);
-    if (dw > bytes) bytes = dw;
-  }
-  if (w->rank == 4 && !qconv_window(g, (Node *)n, &win) &&
-      rt_q_conv_wino(c, k, (int32_t)win.in[0], kh, kw, (int32_t)win.s[0], (int32_t)win.s[1], (int32_t)win.d[0],
-                     (int32_t)win.d[1], group, (int32_t)win.out[0], (int32_t)win.out[1])) {
-    int64_t wb = rt_q_conv_wino_scratch(c, k);
-    if (wb > bytes) bytes = wb;
-  }
-  return bytes;
+  if (w->rank != 4 || qconv_window(g, (Node *)n, &win)) return rt_q_conv_scratch(c, k, kh, kw, group);
+  return rt_q_conv2d_scratch(c, k, (int32_t)win.in[0], kh, kw, (int32_t)win.s[0], (int32_t)win.s[1], (int32_t)win.d[0],
+                             (int32_t)win.d[1], group, (int32_t)win.out[0], (int32_t)win.out[1]);
 }
 
 /* a fused Relu/Clip (passes/fuse_qdq.c) as the range of y's integers: q(clip(v, a, b)) = clamp(q(v), q(a), q(b)) */

@@ -93,6 +93,17 @@ RT_AI void qadd_widen(const void *src, int s8, v128_t z, v128_t *lo, v128_t *hi)
   *hi = wasm_f32x4_sub(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(h)), z);
 }
 
+/* 8 bytes y = clip(round_half_even(q) + z, lo, hi) from the quotients q0 (lanes 0-3), q1 (4-7): the QuantizeLinear
+ * step shared by quantize and qadd. The clamped values are whole numbers in [-128, 255], which the 1.5 * 2^23
+ * trick converts to integers exactly. */
+RT_AI void quant_store8(int8_t *y, v128_t q0, v128_t q1, v128_t z, v128_t lo, v128_t hi) {
+  v128_t mag = wasm_f32x4_const_splat(12582912.0f), magi = wasm_i32x4_splat(0x4B400000);
+  v128_t v0 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, wasm_f32x4_add(wasm_f32x4_nearest(q0), z)));
+  v128_t v1 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, wasm_f32x4_add(wasm_f32x4_nearest(q1), z)));
+  v128_t h = wasm_i16x8_narrow_i32x4(wasm_i32x4_sub(wasm_f32x4_add(v0, mag), magi), wasm_i32x4_sub(wasm_f32x4_add(v1, mag), magi));
+  wasm_v128_store64_lane(y, wasm_i8x16_shuffle(h, h, 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14), 0);
+}
+
 void rt_qadd__simd128(const RtQAdd *p) {
   QAddK k = qadd_k(p);
   const int8_t *a = RT_PTR(const int8_t, p->a), *b = RT_PTR(const int8_t, p->b);
@@ -108,34 +119,19 @@ void rt_qadd__simd128(const RtQAdd *p) {
     qadd_widen(b + i, bs8, zb, &b0, &b1);
     v128_t v0 = wasm_f32x4_add(wasm_f32x4_mul(a0, sa), wasm_f32x4_mul(b0, sb));
     v128_t v1 = wasm_f32x4_add(wasm_f32x4_mul(a1, sa), wasm_f32x4_mul(b1, sb));
-    v0 = wasm_f32x4_add(wasm_f32x4_nearest(wasm_f32x4_div(v0, sy)), zy);
-    v1 = wasm_f32x4_add(wasm_f32x4_nearest(wasm_f32x4_div(v1, sy)), zy);
-    v0 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, v0));
-    v1 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, v1));
-    v128_t h = wasm_i16x8_narrow_i32x4(wasm_i32x4_trunc_sat_f32x4(v0), wasm_i32x4_trunc_sat_f32x4(v1));
-    wasm_v128_store64_lane(y + i, wasm_i8x16_shuffle(h, h, 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14), 0);
+    quant_store8(y + i, wasm_f32x4_div(v0, sy), wasm_f32x4_div(v1, sy), zy, lo, hi);
   }
   qadd_tail(p, &k, i);
 }
 
-/* 8 floats of y = clip(round_half_even(x / s) + zp, lo, hi) as bytes (whole numbers in [-128, 255]: the
- * 1.5 * 2^23 trick converts them exactly) */
 void rt_quantize__simd128(const RtQuant *p) {
   QScal k = quant_k(p);
   const float *x = RT_PTR(const float, p->x);
   int8_t *y = RT_PTR(int8_t, p->y);
   v128_t s = wasm_f32x4_splat(k.s), z = wasm_f32x4_splat(k.z), lo = wasm_f32x4_splat(k.lo), hi = wasm_f32x4_splat(k.hi);
-  v128_t mag = wasm_f32x4_const_splat(12582912.0f), magi = wasm_i32x4_splat(0x4B400000);
   int32_t i = 0;
   for (; i + 8 <= p->n; i += 8) {
-    v128_t v0 = wasm_f32x4_add(wasm_f32x4_nearest(wasm_f32x4_div(wasm_v128_load(x + i), s)), z);
-    v128_t v1 = wasm_f32x4_add(wasm_f32x4_nearest(wasm_f32x4_div(wasm_v128_load(x + i + 4), s)), z);
-    v0 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, v0));
-    v1 = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, v1));
-    v0 = wasm_i32x4_sub(wasm_f32x4_add(v0, mag), magi);
-    v1 = wasm_i32x4_sub(wasm_f32x4_add(v1, mag), magi);
-    v128_t h = wasm_i16x8_narrow_i32x4(v0, v1);
-    wasm_v128_store64_lane(y + i, wasm_i8x16_shuffle(h, h, 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14), 0);
+    quant_store8(y + i, wasm_f32x4_div(wasm_v128_load(x + i), s), wasm_f32x4_div(wasm_v128_load(x + i + 4), s), z, lo, hi);
   }
   quantize_tail(p, &k, i);
 }

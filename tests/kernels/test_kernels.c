@@ -3011,15 +3011,7 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
     bv[co] = rnd_int(-20000, 20000);
   }
   void *ys = q_buf(ny * esz), *yv = q_buf(ny * esz), *ref = q_buf(ny * esz);
-  size_t scb = rt_q_conv_scratch(g->c, g->k, g->kh, g->kw, g->group);
-  if (rt_q_conv_dw(g->c, g->k, g->group, g->h, g->sw)) {
-    size_t dwb = (size_t)rt_q_conv_dw_plane(oh, ow, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw) * 2 + 16 + rt_q_conv_mul_bytes(g->k);
-    scb = dwb > scb ? dwb : scb;
-  }
-  if (rt_q_conv_wino(g->c, g->k, g->h, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, g->group, oh, ow)) {
-    size_t wb = rt_q_conv_wino_scratch(g->c, g->k);
-    scb = wb > scb ? wb : scb;
-  }
+  size_t scb = rt_q_conv2d_scratch(g->c, g->k, g->h, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, g->group, oh, ow);
   void *scr = q_buf(scb);
   for (int b = 0; b < g->n; b++)
     for (int co = 0; co < g->k; co++)
