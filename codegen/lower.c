@@ -169,13 +169,18 @@ int cg_lower(Graph *g, uint32_t base, Program *p) {
     if (v->kind != VK_CONST || v->offset < 0 || !v->init_kind) continue;
     const Value *w = v->init_src;
     if (!w || w->offset < 0 || !ir_shape_known(w) || w->rank < 3 || (v->init_kind == IR_INIT_WINO && w->rank != 4) ||
-        (v->init_kind != IR_INIT_WINO && v->init_kind != IR_INIT_CONVPACK))
+        (v->init_kind != IR_INIT_WINO && v->init_kind != IR_INIT_CONVPACK && v->init_kind != IR_INIT_QCONV))
       return ir_errorf(g, NULL, "internal: start-up constant '%s' has no known transform", v->name);
     int32_t k = (int32_t)w->dims[0].c;
     int rc;
     if (v->init_kind == IR_INIT_WINO) {
       RtWinoPack wp = {cg_addr(&cx, w), cg_addr(&cx, v), k, (int32_t)w->dims[1].c, v->init_arg};
       rc = cg_call(&cx, K_wino_pack_f32, &wp, sizeof wp, NULL);
+    } else if (v->init_kind == IR_INIT_QCONV) {   /* w - w_zp in int16 (RtQConvPack) */
+      const Value *z = v->init_aux;
+      int32_t cg = (int32_t)w->dims[1].c, fl = (w->dt == DT_INT8 ? RT_Q_B_S8 : 0) | (z && ir_numel(z) > 1 ? RT_Q_BZP_VEC : 0);
+      RtQConvPack qp = {cg_addr(&cx, w), cg_addr(&cx, z), cg_addr(&cx, v), k, cg, (int32_t)(ir_numel(w) / k / cg), v->init_arg, fl};
+      rc = cg_call(&cx, K_q_conv_pack, &qp, sizeof qp, NULL);
     } else {
       RtConvPack cp = {cg_addr(&cx, w), cg_addr(&cx, v), k, (int32_t)(ir_numel(w) / k), v->init_arg};
       rc = cg_call(&cx, K_conv_pack_f32, &cp, sizeof cp, NULL);

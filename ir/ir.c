@@ -318,7 +318,7 @@ Node *ir_insert_after(Graph *g, Node *after, const char *name, const char *op_ty
 int ir_node_reads(const Node *n, Value **out) {
   int k = 0;
   for (int j = 0; j < n->nin; j++) {
-    Value *v = j == 1 && n->wpack ? n->wpack : n->in[j];
+    Value *v = n->wpack && j == op_weight_slot(n) ? n->wpack : n->in[j];
     if (v) out[k++] = v;
   }
   if (n->res) out[k++] = n->res;

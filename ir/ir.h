@@ -104,13 +104,14 @@ typedef struct Value {
   struct Value *resident_in;     /* a graph input stored in the first dims[cap_axis] slots of this
                                     graph output's storage, so the host need not copy it in */
   /* a constant the module computes when it starts instead of shipping it (data is NULL): init_kind says
-   * how (IR_INIT_*), from the constant init_src (shipped), with init_arg (the Winograd tile size) */
+   * how (IR_INIT_*), from the constant init_src (shipped) and init_aux (an integer conv's weight zero points, or
+   * NULL), with init_arg (the Winograd tile size, the group, the int16 format) */
   int init_kind;
-  struct Value *init_src;
+  struct Value *init_src, *init_aux;
   int init_arg;
   int id;
 } Value;
-enum { IR_INIT_NONE = 0, IR_INIT_WINO = 1, IR_INIT_CONVPACK = 2 };   /* init_arg: tile size / group */
+enum { IR_INIT_NONE = 0, IR_INIT_WINO = 1, IR_INIT_CONVPACK = 2, IR_INIT_QCONV = 3 };   /* init_arg: tile size / group / RtWFormat */
 
 /* ---- size arithmetic and the limit policy ----
  * Shapes come from the model, so their products and sums may overflow int64: every size, stride and

@@ -14,6 +14,7 @@
 struct Graph;
 struct Node;
 struct LowerCtx;
+struct Value;
 typedef int (*OpInfer)(struct Graph *, struct Node *);
 typedef int (*OpEval)(struct Graph *, struct Node *);
 typedef int (*OpLower)(struct LowerCtx *, struct Node *);
@@ -48,6 +49,12 @@ enum {
 extern const OpInfo ops_table[OP_COUNT];
 /* Conv n as Winograd F(m x m, 3x3): the tile size m (2 or 4) to use, 0 for the direct kernel (ir/ops/conv.c) */
 int op_conv_winograd(struct Graph *g, const struct Node *n);
+/* ConvInteger / QLinearConv n: the int16 format its constant weights are prepacked in (RtWFormat RT_WF_I16_ROWS or
+ * RT_WF_I16_WINO, runtime/rt_abi.h; Node.wfmt), 0 to widen them at every call, -1 on error (ir/ops/qlinear.c); *w
+ * and *w_zp: its weight and weight zero point inputs */
+int op_qconv_prepack(struct Graph *g, const struct Node *n, struct Value **w, struct Value **w_zp);
+/* the input slot whose value Node.wpack replaces at run time: the weights (QLinearConv's are its 4th input) */
+int op_weight_slot(const struct Node *n);
 int ops_lookup(const char *op_type, const char *domain);  /* OP_UNKNOWN if not registered (or internal) */
 
 /* hook declarations, generated from the same rows (none_* are declared but never defined) */

@@ -72,8 +72,11 @@ int pass_plan(Graph *g) {
         if (v->kind != VK_CONST) continue;
         if (!v->data && !v->init_kind) continue;   /* shape arithmetic over run-time dims (Value.sym): read at
                                                       compile time only (a Reshape's shape); no storage */
-        if (pass == 0 && v->init_kind) v = v->init_src;
-        else if (pass == 1 && !v->init_kind) continue;
+        if (pass == 0 && v->init_kind) {   /* its sources ship */
+          Value *aux = v->init_aux;
+          if (aux && aux->offset < 0) { aux->offset = woff; woff = align_up(woff + ir_nbytes_max(g, aux)); }
+          v = v->init_src;
+        } else if (pass == 1 && !v->init_kind) continue;
         if (v->offset < 0) { v->offset = woff; woff = align_up(woff + ir_nbytes_max(g, v)); }
       }
     }

@@ -2,7 +2,8 @@
  * they run: the compiler (runtime/pack.c: native libraries keep them precomputed) and the wasm start-up kernels
  * (rt_conv_pack_f32 in conv2d.c, rt_wino_pack_f32 in conv_wino.c), which a module runs on its first run so that
  * the download carries the weights as the ONNX file has them: the conv's panels of MR rows (zero rows up to a
- * multiple of MR) and Winograd's U = G w G^T ((m+2)^2 floats per channel pair for 9). Plain C, no SIMD; the
+ * multiple of MR) and Winograd's U = G w G^T ((m+2)^2 floats per channel pair for 9); for the integer convs, the
+ * int8 weights widened to int16 minus their zero points (rt_q_conv_pack in quant.c), in rows or Winograd's U. Plain C, no SIMD; the
  * Winograd transform in double: the same IEEE operations in the same order give the same floats on the host
  * and in wasm. */
 #ifndef PREPACK_H
@@ -83,5 +84,53 @@ static inline int rt_matmul_q_get(const unsigned char *b, int bits, size_t kp, i
   int sh;
   unsigned v = b[rt_matmul_q_at(bits, kp, q, j, &sh)];
   return bits == 4 ? (int)((v >> sh) & 15u) : (int)(signed char)v;
+}
+
+/* An integer conv's weights minus their zero point in int16 (RtConv2dI8.wq; formats in rt_abi.h): w [k][cg][khkw]
+ * int8 (RT_Q_B_S8) or uint8, zp NULL (0), one entry, or k (RT_Q_BZP_VEC). RT_WF_I16_ROWS: rows of kp = cg*khkw
+ * rounded up to even, zero padded. RT_WF_I16_WINO (khkw = 9): U = G' g G'^T per (k, c) with G' = 2G =
+ * [2 0 0; 1 1 1; 1 -1 1; 0 0 2], at U[pos][k][cp] (pos = 4 * row + column), channels past cg zero. Every int16 of
+ * rt_q_conv_packed_bytes() is written. */
+static inline int32_t rt_q8_get(const void *p, size_t i, int s8) {
+  return s8 ? (int32_t)((const signed char *)p)[i] : (int32_t)((const unsigned char *)p)[i];
+}
+static inline void rt_q_conv_pack_i16(const void *w, const void *zp, int flags, int fmt, int k, int cg, int khkw, short *dst) {
+  int s8 = (flags & RT_Q_B_S8) != 0, zvec = (flags & RT_Q_BZP_VEC) != 0;
+  if (fmt == RT_WF_I16_ROWS) {
+    size_t rn = (size_t)cg * (size_t)khkw, kp = (rn + 1) & ~(size_t)1;
+    for (int co = 0; co < k; co++) {
+      int32_t z = zp ? rt_q8_get(zp, zvec ? (size_t)co : 0, s8) : 0;
+      short *d = dst + (size_t)co * kp;
+      for (size_t q = 0; q < rn; q++) d[q] = (short)(rt_q8_get(w, (size_t)co * rn + q, s8) - z);
+      for (size_t q = rn; q < kp; q++) d[q] = 0;
+    }
+    return;
+  }
+  size_t cp = ((size_t)cg + 1) & ~(size_t)1, ps = (size_t)k * cp;
+  for (int co = 0; co < k; co++) {
+    int32_t z = zp ? rt_q8_get(zp, zvec ? (size_t)co : 0, s8) : 0;
+    for (size_t c = 0; c < cp; c++) {
+      short *u = dst + (size_t)co * cp + c;
+      if (c >= (size_t)cg) {
+        for (int pos = 0; pos < 16; pos++) u[pos * ps] = 0;
+        continue;
+      }
+      int32_t g[9], t[12];
+      for (int i = 0; i < 9; i++) g[i] = rt_q8_get(w, ((size_t)co * (size_t)cg + c) * 9 + (size_t)i, s8) - z;
+      for (int j = 0; j < 3; j++) {   /* t = G' g: the rows */
+        t[j] = 2 * g[j];
+        t[3 + j] = g[j] + g[3 + j] + g[6 + j];
+        t[6 + j] = g[j] - g[3 + j] + g[6 + j];
+        t[9 + j] = 2 * g[6 + j];
+      }
+      for (int r = 0; r < 4; r++) {   /* U = t G'^T: the columns */
+        const int32_t *tr = t + 3 * r;
+        u[(size_t)(4 * r + 0) * ps] = (short)(2 * tr[0]);
+        u[(size_t)(4 * r + 1) * ps] = (short)(tr[0] + tr[1] + tr[2]);
+        u[(size_t)(4 * r + 2) * ps] = (short)(tr[0] - tr[1] + tr[2]);
+        u[(size_t)(4 * r + 3) * ps] = (short)(2 * tr[2]);
+      }
+    }
+  }
 }
 #endif

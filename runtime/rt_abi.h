@@ -127,7 +127,12 @@ typedef struct {
  * chunk of min(block, 32) elements of K (relative error 2^-16 of the chunk's largest magnitude) and sums
  * exactly in int32 within a chunk (i32x4.dot_i16x8_s), so the result is that of float32 arithmetic on the
  * dequantized weights to about 1e-5 relative. */
-typedef enum { RT_WF_DENSE = 0, RT_WF_F32_PANELS, RT_WF_BF16_PANELS, RT_WF_Q8_PANELS, RT_WF_Q4_PANELS } RtWFormat;
+/* The integer conv's weights (RtConv2dI8.wq/wfmt) take two more formats, w - w_zp widened to int16 (values in
+ * [-255, 255]; runtime/prepack.h rt_q_conv_pack_i16), read by the SIMD kernels instead of widening w at every call:
+ *   RT_WF_I16_ROWS     [k][kp]: row co holds channel co's (c/group)*kh*kw weights, zero padded to kp (even)
+ *   RT_WF_I16_WINO     U[16][k][cp], the integer Winograd transform (rt_q_conv_wino below), cp = c rounded up to even */
+typedef enum { RT_WF_DENSE = 0, RT_WF_F32_PANELS, RT_WF_BF16_PANELS, RT_WF_Q8_PANELS, RT_WF_Q4_PANELS,
+               RT_WF_I16_ROWS, RT_WF_I16_WINO } RtWFormat;
 typedef struct {
   int32_t fmt;       /* RtWFormat */
   int32_t block;     /* Q8/Q4: K rows per scale */
@@ -492,13 +497,34 @@ typedef struct {
   int32_t n, c, h, w_, k, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, group;
   int32_t flags;
   int32_t y_lo, y_hi;  /* RT_Q_CLAMP: the requantized y's range, within its type's */
+  RtAddr wq;           /* 0, or w - w_zp prepacked (wfmt RT_WF_I16_ROWS: the direct path; RT_WF_I16_WINO: Winograd) */
+  int32_t wfmt;        /* the SIMD kernels then read wq only (w may be 0); the scalar reference always reads w */
 } RtConv2dI8;
-/* scratch bytes: the requantization multipliers (k floats), then w widened to int16 rows of (c/group)*kh*kw
- * rounded up to even, one 8-pixel panel, and the panel's input coordinates */
+/* The prepacked int16 weights of one integer conv (RtConv2dI8.wq; runtime/prepack.h rt_q_conv_pack_i16), computed
+ * by a wasm module on its first run (a `once` call), at compile time for a native library: w [k][c/group][kh][kw],
+ * w_zp (0, one entry, or k with RT_Q_BZP_VEC), flags RT_Q_B_S8 / RT_Q_BZP_VEC, fmt RT_WF_I16_ROWS or _WINO. */
+typedef struct { RtAddr w, w_zp, wq; int32_t k, cg, khkw, fmt, flags; } RtQConvPack;
+static inline uint32_t rt_q_conv_packed_bytes(int32_t fmt, int32_t k, int32_t cg, int32_t khkw) {
+  uint32_t r = fmt == RT_WF_I16_WINO ? (uint32_t)cg : (uint32_t)cg * (uint32_t)khkw, rp = (r + 1) & ~1u;
+  return (fmt == RT_WF_I16_WINO ? 16u : 1u) * (uint32_t)k * rp * 2;
+}
+/* The general SIMD path packs the im2col panels of up to rt_q_conv_npanels() blocks of 8 output pixels at a time
+ * (as many as fit RT_Q_PANEL_BYTES, so they stay in the L2 cache), then streams each 4-channel slice of the
+ * weights over all of them: the weights are read once per block of panels, not once per panel. */
+#define RT_Q_PANEL_BYTES (256u << 10)
+static inline uint32_t rt_q_conv_npanels(uint32_t panel_bytes, uint32_t nblocks) {
+  uint32_t fit = RT_Q_PANEL_BYTES / panel_bytes;
+  fit = fit ? fit : 1;
+  return nblocks < fit ? nblocks : fit;
+}
+/* scratch bytes of the general path (np = oh * ow output pixels; wfmt: RtConv2dI8.wfmt): the requantization
+ * multipliers (k floats), w widened to int16 rows of (c/group)*kh*kw rounded up to even (not with prepacked
+ * RT_WF_I16_ROWS weights), then the 8-pixel panels */
 static inline uint32_t rt_q_conv_mul_bytes(int32_t k) { return ((uint32_t)k * 4 + 15) & ~15u; }
-static inline uint32_t rt_q_conv_scratch(int32_t c, int32_t k, int32_t kh, int32_t kw, int32_t group) {
+static inline uint32_t rt_q_conv_scratch(int32_t c, int32_t k, int32_t kh, int32_t kw, int32_t group, int32_t np, int32_t wfmt) {
   uint32_t r = (uint32_t)(c / group) * (uint32_t)kh * (uint32_t)kw, rp = (r + 1) & ~1u;
-  return rt_q_conv_mul_bytes(k) + ((((uint32_t)k * rp * 2) + 15) & ~15u) + rp * 16 + 16;
+  uint32_t w = wfmt == RT_WF_I16_ROWS ? 0 : (((uint32_t)k * rp * 2) + 15) & ~15u;
+  return rt_q_conv_mul_bytes(k) + w + rt_q_conv_npanels(rp * 16, ((uint32_t)np + 7) / 8) * rp * 16 + 16;
 }
 /* Quantized elementwise Add of two same-shape 8-bit tensors (com.microsoft QLinearAdd; the QDQ Add that
  * passes/fuse_qdq.c fuses): y = saturate(round_half_even((float(a - a_zp) * a_scale + float(b - b_zp) * b_scale)
@@ -515,17 +541,25 @@ typedef struct { RtAddr x, y, scale, zp; int32_t n, flags; } RtQuant;
 /* Winograd F(2x2, 3x3) in integers (3x3, stride 1, dilation 1, group 1, 2-D): with G scaled by 2 every transform
  * is integral, U = (2G) (w - w_zp) (2G)^T and V = B^T (x - x_zp) B fit int16 and A^T (U . V) A is exactly 4 times the
  * direct accumulator, so the results are the direct kernel's bit for bit. c <= 512 bounds the int32 sums of the
- * transformed products (|U| <= 2295, |V| <= 1020); 32 tiles or more pay for the transforms. The SIMD kernel
- * transforms the weights at every call into scratch: 16 x k x c (rounded up to even) int16, then per block of 8
- * tiles the 16 transformed input panels (runtime/kernels/qconv_wino.c). */
+ * transformed products (|U| <= 2295, |V| <= 1020); 32 tiles or more pay for the transforms when U is computed at
+ * every call (into scratch: 16 x k x c rounded up to even, int16); a prepacked U (RT_WF_I16_WINO) is taken at any
+ * size the compiler chooses it for (runtime/kernels/qconv_wino.c). */
+static inline int rt_q_conv_wino_shape(int32_t c, int32_t k, int32_t h, int32_t kh, int32_t kw, int32_t sh, int32_t sw,
+                                       int32_t dh, int32_t dw, int32_t group) {
+  return h > 1 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && group == 1 && c >= 8 && c <= 512 && k >= 8;
+}
+#define RT_Q_WINO_PREPACKED_TILES 16   /* the fewest tiles the compiler chooses Winograd for with U prepacked */
 static inline int rt_q_conv_wino(int32_t c, int32_t k, int32_t h, int32_t kh, int32_t kw, int32_t sh, int32_t sw,
                                  int32_t dh, int32_t dw, int32_t group, int32_t oh, int32_t ow) {
-  return h > 1 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && group == 1 && c >= 8 && c <= 512 &&
-         k >= 8 && ((oh + 1) / 2) * ((ow + 1) / 2) >= 32;
+  return rt_q_conv_wino_shape(c, k, h, kh, kw, sh, sw, dh, dw, group) && ((oh + 1) / 2) * ((ow + 1) / 2) >= 32;
 }
-static inline uint32_t rt_q_conv_wino_scratch(int32_t c, int32_t k) {
-  uint32_t cp = ((uint32_t)c + 1) & ~1u;
-  return rt_q_conv_mul_bytes(k) + 16u * (uint32_t)k * cp * 2 + 16u * cp * 16 + 64;
+/* The Winograd path transforms the input of up to rt_q_conv_npanels() blocks of 8 tiles at a time (16 int16
+ * panels of cp rows each per block), then streams the weights U over them; scratch: the multipliers, U (unless
+ * prepacked, RT_WF_I16_WINO), the transformed input. */
+static inline uint32_t rt_q_conv_wino_scratch(int32_t c, int32_t k, int32_t oh, int32_t ow, int32_t wfmt) {
+  uint32_t cp = ((uint32_t)c + 1) & ~1u, tiles = (uint32_t)((oh + 1) / 2) * (uint32_t)((ow + 1) / 2);
+  uint32_t u = wfmt == RT_WF_I16_WINO ? 0 : 16u * (uint32_t)k * cp * 2;
+  return rt_q_conv_mul_bytes(k) + u + rt_q_conv_npanels(16u * cp * 16, (tiles + 7) / 8) * 16u * cp * 16 + 64;
 }
 
 /* Depthwise (group = c = k, 2-D, stride 1 or 2 along w): the SIMD kernel widens one input plane at a time into a
@@ -542,14 +576,12 @@ static inline uint32_t rt_q_conv_dw_plane(int32_t oh, int32_t ow, int32_t kh, in
 /* The scratch bytes a conv of this geometry needs, whichever of the kernel's paths (general, depthwise, Winograd)
  * runtime/kernels/qgemm.c takes for it: the compiler plans this much, the kernel tests allocate it. */
 static inline uint32_t rt_q_conv2d_scratch(int32_t c, int32_t k, int32_t h, int32_t kh, int32_t kw, int32_t sh, int32_t sw,
-                                           int32_t dh, int32_t dw, int32_t group, int32_t oh, int32_t ow) {
-  uint32_t b = rt_q_conv_scratch(c, k, kh, kw, group), d;
-  if (rt_q_conv_dw(c, k, group, h, sw)) {
+                                           int32_t dh, int32_t dw, int32_t group, int32_t oh, int32_t ow, int32_t wfmt) {
+  if (wfmt == RT_WF_I16_WINO || (!wfmt && rt_q_conv_wino(c, k, h, kh, kw, sh, sw, dh, dw, group, oh, ow)))
+    return rt_q_conv_wino_scratch(c, k, oh, ow, wfmt);
+  uint32_t b = rt_q_conv_scratch(c, k, kh, kw, group, oh * ow, wfmt), d;
+  if (!wfmt && rt_q_conv_dw(c, k, group, h, sw)) {
     d = rt_q_conv_dw_plane(oh, ow, kh, kw, sh, sw, dh, dw) * 2 + 16 + rt_q_conv_mul_bytes(k);
-    b = d > b ? d : b;
-  }
-  if (rt_q_conv_wino(c, k, h, kh, kw, sh, sw, dh, dw, group, oh, ow)) {
-    d = rt_q_conv_wino_scratch(c, k);
     b = d > b ? d : b;
   }
   return b;

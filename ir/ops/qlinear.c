@@ -168,14 +168,41 @@ int op_qconv_infer(Graph *g, Node *n) {
   return 0;
 }
 
+int op_weight_slot(const Node *n) {
+  return n->op == OP_QLinearConv || n->op == OP_QLinearMatMul ? q_slots(n)[QB] : 1;
+}
+
 int64_t op_qconv_scratch(Graph *g, const Node *n) {
   const Value *w = q_in(n, QB);
   int32_t kh = w->rank == 4 ? (int32_t)w->dims[2].c : 1, kw = (int32_t)w->dims[w->rank - 1].c;
   int32_t group = (int32_t)ir_attr_int(n, "group", 1), c = (int32_t)w->dims[1].c * group, k = (int32_t)w->dims[0].c;
   Window win;
-  if (w->rank != 4 || qconv_window(g, (Node *)n, &win)) return rt_q_conv_scratch(c, k, kh, kw, group);
+  if (qconv_window(g, (Node *)n, &win)) return -1;
+  if (w->rank != 4) return rt_q_conv_scratch(c, k, kh, kw, group, (int32_t)win.out[0], n->wfmt);
   return rt_q_conv2d_scratch(c, k, (int32_t)win.in[0], kh, kw, (int32_t)win.s[0], (int32_t)win.s[1], (int32_t)win.d[0],
-                             (int32_t)win.d[1], group, (int32_t)win.out[0], (int32_t)win.out[1]);
+                             (int32_t)win.d[1], group, (int32_t)win.out[0], (int32_t)win.out[1], n->wfmt);
+}
+
+/* Prepacked weights pay for themselves whenever w is constant: the widening (and Winograd's transform) leaves the
+ * call. Depthwise convs keep w (their kernel widens one input plane, not the weights). Winograd is taken where the
+ * kernel would take it without prepacking, and with the transform gone also down to 16 tiles. */
+int op_qconv_prepack(Graph *g, const Node *n, Value **wp, Value **wzp) {
+  if (!q_is_conv(n)) return 0;
+  Value *w = *wp = q_in(n, QB), *wz = *wzp = q_in(n, QBZ);
+  if (!w || w->kind != VK_CONST || !w->data || !q_8bit(w->dt) || !ir_shape_known(w) || (wz && (wz->kind != VK_CONST || !wz->data)))
+    return 0;
+  Window win;
+  if (qconv_window(g, (Node *)n, &win)) return -1;
+  int32_t group = (int32_t)ir_attr_int(n, "group", 1), k = (int32_t)w->dims[0].c, c = (int32_t)w->dims[1].c * group;
+  bool two = win.sp == 2;
+  int32_t h = two ? (int32_t)win.in[0] : 1, oh = two ? (int32_t)win.out[0] : 1, ow = (int32_t)win.out[two ? 1 : 0];
+  int32_t kh = two ? (int32_t)win.k[0] : 1, kw = (int32_t)win.k[two ? 1 : 0], sh = two ? (int32_t)win.s[0] : 1;
+  int32_t sw = (int32_t)win.s[two ? 1 : 0], dh = two ? (int32_t)win.d[0] : 1, dw = (int32_t)win.d[two ? 1 : 0];
+  if (rt_q_conv_dw(c, k, group, h, sw)) return 0;
+  if (!g->no_winograd && rt_q_conv_wino_shape(c, k, h, kh, kw, sh, sw, dh, dw, group) &&
+      ((oh + 1) / 2) * ((ow + 1) / 2) >= RT_Q_WINO_PREPACKED_TILES)
+    return RT_WF_I16_WINO;
+  return RT_WF_I16_ROWS;
 }
 
 /* a fused Relu/Clip (passes/fuse_qdq.c) as the range of y's integers: q(clip(v, a, b)) = clamp(q(v), q(a), q(b)) */
@@ -207,8 +234,10 @@ int op_qconv_lower(LowerCtx *cx, Node *n) {
   int32_t flags;
   if (q_check(g, n, w->dims[0], &flags)) return -1;
   bool two = win.sp == 2;
+  if (n->wpack && (n->wfmt != RT_WF_I16_ROWS && n->wfmt != RT_WF_I16_WINO))
+    return ir_errorf(g, n, "internal: prepacked integer conv weights without their format");
   RtConv2dI8 p = {
-    .x = cg_addr(cx, x), .w = cg_addr(cx, w), .bias = cg_addr(cx, q_in(n, QBIAS)), .y = cg_addr(cx, y),
+    .x = cg_addr(cx, x), .w = n->wpack && w->offset < 0 ? 0 : cg_addr(cx, w), .bias = cg_addr(cx, q_in(n, QBIAS)), .y = cg_addr(cx, y),
     .x_zp = cg_addr(cx, q_in(n, QAZ)), .w_zp = cg_addr(cx, q_in(n, QBZ)), .x_scale = cg_addr(cx, q_in(n, QAS)),
     .w_scale = cg_addr(cx, q_in(n, QBS)), .y_scale = cg_addr(cx, q_in(n, QYS)), .y_zp = cg_addr(cx, q_in(n, QYZ)),
     .scratch = cg_scratch(cx, n),
@@ -220,6 +249,7 @@ int op_qconv_lower(LowerCtx *cx, Node *n) {
     .pt = two ? (int32_t)win.pb[0] : 0, .pl = (int32_t)win.pb[two ? 1 : 0],
     .dh = two ? (int32_t)win.d[0] : 1, .dw = (int32_t)win.d[two ? 1 : 0],
     .group = (int32_t)ir_attr_int(n, "group", 1), .flags = flags,
+    .wq = cg_addr(cx, n->wpack), .wfmt = n->wpack ? n->wfmt : 0,
   };
   if (n->act && qconv_clamp(g, n, &p)) return -1;
   return cg_call(cx, K_conv2d_i8, &p, sizeof p, n);

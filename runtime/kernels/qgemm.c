@@ -7,6 +7,7 @@
  * (|product| <= 65025, so no lane ever saturates or wraps before the int32 sum). A 4x8 tile of int32
  * accumulators per panel; integer results are bit-identical to the scalar reference. */
 #include "qgemm.h"
+#include "../prepack.h"
 
 /* ------------------------------------------------------------------ scalar reference */
 
@@ -236,7 +237,7 @@ static void q_conv_dw(const RtConv2dI8 *p, const QOut *o, RtAddr scratch) {
 }
 
 void rt_conv2d_i8__simd128(const RtConv2dI8 *p) {
-  const int8_t *x = RT_PTR(const int8_t, p->x), *w = RT_PTR(const int8_t, p->w);
+  const int8_t *x = RT_PTR(const int8_t, p->x);
   const int32_t *bias = p->bias ? RT_PTR(const int32_t, p->bias) : 0;
   int fl = p->flags, xs8 = fl & RT_Q_A_S8, ws8 = fl & RT_Q_B_S8;
   QOut o = q_out_conv(p);
@@ -245,31 +246,47 @@ void rt_conv2d_i8__simd128(const RtConv2dI8 *p) {
     for (int32_t c = 0; c < p->k; c++) mul[c] = o.as * o.bs[o.bs_vec ? c : 0] / o.ys;
   o.mul = mul;
   RtAddr scr = p->scratch + rt_q_conv_mul_bytes(p->k);
-  if (rt_q_conv_dw(p->c, p->k, p->group, p->h, p->sw) && p->kh * p->kw <= 63) { q_conv_dw(p, &o, scr); return; }
-  if (rt_q_conv_wino(p->c, p->k, p->h, p->kh, p->kw, p->sh, p->sw, p->dh, p->dw, p->group, p->oh, p->ow)) {
+  if (p->wfmt == RT_WF_I16_WINO ||
+      (!p->wfmt && rt_q_conv_wino(p->c, p->k, p->h, p->kh, p->kw, p->sh, p->sw, p->dh, p->dw, p->group, p->oh, p->ow))) {
     rt_conv2d_i8_wino(p, &o, scr);
     return;
   }
+  if (!p->wfmt && rt_q_conv_dw(p->c, p->k, p->group, p->h, p->sw) && p->kh * p->kw <= 63) { q_conv_dw(p, &o, scr); return; }
   int32_t cg = p->c / p->group, kg = p->k / p->group, rn = cg * p->kh * p->kw, kp = (rn + 1) & ~1;
-  int32_t xz = q_zp(p->x_zp, 0, xs8), np_all = p->oh * p->ow;
-  int16_t *wq = RT_PTR(int16_t, scr);
-  int16_t *panel = wq + ((((ptrdiff_t)p->k * kp * 2 + 15) & ~(ptrdiff_t)15) >> 1);
+  int32_t xz = q_zp(p->x_zp, 0, xs8), np_all = p->oh * p->ow, npan = (np_all + 7) / 8;
+  int32_t nbp = (int32_t)rt_q_conv_npanels((uint32_t)kp * 16, (uint32_t)npan);
+  const int16_t *wq;
+  int16_t *panels;
+  if (p->wfmt == RT_WF_I16_ROWS) {   /* prepacked when the module started (or at compile time) */
+    wq = RT_PTR(const int16_t, p->wq);
+    panels = RT_PTR(int16_t, scr);
+  } else {
+    int16_t *ww = RT_PTR(int16_t, scr);
+    q_widen_rows(RT_PTR(const int8_t, p->w), rn, p->k, rn, ws8, p->w_zp, (fl & RT_Q_BZP_VEC) != 0, ww, kp);
+    wq = ww;
+    panels = ww + ((((ptrdiff_t)p->k * kp * 2 + 15) & ~(ptrdiff_t)15) >> 1);
+  }
   int32_t out[4][8];
-  q_widen_rows(w, rn, p->k, rn, ws8, p->w_zp, (fl & RT_Q_BZP_VEC) != 0, wq, kp);
   for (int32_t b = 0; b < p->n; b++)
     for (int32_t g = 0; g < p->group; g++) {
       const int8_t *xg = x + ((ptrdiff_t)b * p->c + (ptrdiff_t)g * cg) * p->h * p->w_;
-      for (int32_t p0 = 0; p0 < np_all; p0 += 8) {
-        int32_t np = RT_MIN(8, np_all - p0);
-        q_pack_conv(p, xg, xs8, xz, p0, np, cg, kp, panel);
+      for (int32_t pb0 = 0; pb0 < npan; pb0 += nbp) {   /* a group of panels, then each weight slice over all of them */
+        int32_t nbk = RT_MIN(nbp, npan - pb0);
+        for (int32_t j = 0; j < nbk; j++) {
+          int32_t p0 = (pb0 + j) * 8;
+          q_pack_conv(p, xg, xs8, xz, p0, RT_MIN(8, np_all - p0), cg, kp, panels + (ptrdiff_t)j * kp * 8);
+        }
         for (int32_t i0 = 0; i0 < kg; i0 += 4) {
           int32_t nr = RT_MIN(4, kg - i0), co0 = g * kg + i0;
-          q_tile(wq + (ptrdiff_t)co0 * kp, kp, nr, panel, out);
-          for (int32_t i = 0; i < nr; i++) {
-            int32_t co = co0 + i, bv = bias ? bias[co] : 0;
-            ptrdiff_t yo = ((ptrdiff_t)b * p->k + co) * np_all + p0;
-            v128_t vb = wasm_i32x4_splat(bv);
-            q_emit8(&o, yo, wasm_i32x4_add(wasm_v128_load(out[i]), vb), wasm_i32x4_add(wasm_v128_load(out[i] + 4), vb), co, np);
+          for (int32_t j = 0; j < nbk; j++) {
+            int32_t p0 = (pb0 + j) * 8, np = RT_MIN(8, np_all - p0);
+            q_tile(wq + (ptrdiff_t)co0 * kp, kp, nr, panels + (ptrdiff_t)j * kp * 8, out);
+            for (int32_t i = 0; i < nr; i++) {
+              int32_t co = co0 + i, bv = bias ? bias[co] : 0;
+              ptrdiff_t yo = ((ptrdiff_t)b * p->k + co) * np_all + p0;
+              v128_t vb = wasm_i32x4_splat(bv);
+              q_emit8(&o, yo, wasm_i32x4_add(wasm_v128_load(out[i]), vb), wasm_i32x4_add(wasm_v128_load(out[i] + 4), vb), co, np);
+            }
           }
         }
       }
@@ -282,3 +299,9 @@ RT_EXPORT("rt_conv2d_i8") void rt_conv2d_i8(const RtConv2dI8 *p) { rt_conv2d_i8_
 RT_EXPORT("rt_matmul_i8") void rt_matmul_i8(const RtMatMulI8 *p) { rt_matmul_i8__scalar(p); }
 RT_EXPORT("rt_conv2d_i8") void rt_conv2d_i8(const RtConv2dI8 *p) { rt_conv2d_i8__scalar(p); }
 #endif
+
+/* an integer conv's int16 weights (RtConv2dI8.wq), once, when a module computes them instead of shipping them */
+RT_EXPORT("rt_q_conv_pack") void rt_q_conv_pack(const RtQConvPack *p) {
+  rt_q_conv_pack_i16(RT_PTR(const void, p->w), p->w_zp ? RT_PTR(const void, p->w_zp) : 0, p->flags, p->fmt, p->k, p->cg,
+                     p->khkw, RT_PTR(short, p->wq));
+}

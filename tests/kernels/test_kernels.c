@@ -2100,7 +2100,7 @@ static void bench(void) {
     float xs = 0.02f, ys = 0.05f, *wsc = calloc((size_t)ch, 4);
     for (int i = 0; i < ch; i++) wsc[i] = 0.01f;
     uint8_t zx = 3, zy = 5;
-    void *qs = calloc(rt_q_conv_mul_bytes(ch) + rt_q_conv_dw_plane(hw, hw, 3, 3, 1, 1, 1, 1) * 2 + 16 + rt_q_conv_scratch(ch, ch, 3, 3, ch), 1);
+    void *qs = calloc(rt_q_conv_mul_bytes(ch) + rt_q_conv_dw_plane(hw, hw, 3, 3, 1, 1, 1, 1) * 2 + 16 + rt_q_conv_scratch(ch, ch, 3, 3, ch, hw * hw, 0), 1);
     RtConv2dI8 qp = {.x = A(qx), .w = A(qw), .y = A(qy), .x_zp = A(&zx), .x_scale = A(&xs), .w_scale = A(wsc), .y_scale = A(&ys),
                      .y_zp = A(&zy), .scratch = A(qs), .n = 1, .c = ch, .h = hw, .w_ = hw, .k = ch, .oh = hw, .ow = hw, .kh = 3, .kw = 3,
                      .sh = 1, .sw = 1, .pt = 1, .pl = 1, .dh = 1, .dw = 1, .group = ch,
@@ -3011,7 +3011,7 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
     bv[co] = rnd_int(-20000, 20000);
   }
   void *ys = q_buf(ny * esz), *yv = q_buf(ny * esz), *ref = q_buf(ny * esz);
-  size_t scb = rt_q_conv2d_scratch(g->c, g->k, g->h, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, g->group, oh, ow);
+  size_t scb = rt_q_conv2d_scratch(g->c, g->k, g->h, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, g->group, oh, ow, 0);
   void *scr = q_buf(scb);
   for (int b = 0; b < g->n; b++)
     for (int co = 0; co < g->k; co++)
@@ -3051,6 +3051,30 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
            ws8 ? 's' : 'u', rq ? (ys8 ? " ->s8" : " ->u8") : "", wvec || svec ? " per-ch" : "", zpm, bias ? (flags & RT_Q_CLAMP ? " bias clamp" : " bias") : "");
   q_check(name, "scalar==naive", ys, ref, ny * esz);
   q_check(name, "simd==scalar", yv, ys, ny * esz);
+  /* the weights prepacked by the start-up kernel (rt_q_conv_pack, as a module runs it; the compiler's pack for a
+   * native library is the same prepack.h function): rows for every non-depthwise conv, Winograd's U for every 3x3
+   * stride-1 one, at any size (the compiler may choose it below rt_q_conv_wino's threshold); the SIMD kernel then
+   * must not read w */
+  for (int fmt = RT_WF_I16_ROWS; fmt <= RT_WF_I16_WINO; fmt++) {
+    int dwise = g->group > 1 && g->group == g->c && g->group == g->k;
+    int wino_ok = g->h > 1 && g->kh == 3 && g->kw == 3 && g->sh == 1 && g->sw == 1 && g->dh == 1 && g->dw == 1 &&
+                  g->group == 1 && g->c <= 512;
+    if (dwise || (fmt == RT_WF_I16_WINO && !wino_ok)) continue;
+    void *wq = q_buf(rt_q_conv_packed_bytes(fmt, g->k, cg, g->kh * g->kw));
+    void *scr2 = q_buf(rt_q_conv2d_scratch(g->c, g->k, g->h, g->kh, g->kw, g->sh, g->sw, g->dh, g->dw, g->group, oh, ow, fmt));
+    RtQConvPack qp = {.w = A(w), .w_zp = A(wzp), .wq = A(wq), .k = g->k, .cg = cg, .khkw = g->kh * g->kw, .fmt = fmt,
+                      .flags = flags & (RT_Q_B_S8 | RT_Q_BZP_VEC)};
+    rt_q_conv_pack(&qp);
+    RtConv2dI8 pq = p;
+    pq.w = 0;
+    pq.wq = A(wq);
+    pq.wfmt = fmt;
+    pq.scratch = A(scr2);
+    memset(yv, 0x5a, ny * esz);
+    rt_conv2d_i8__simd128(&pq);
+    q_check(name, fmt == RT_WF_I16_ROWS ? "simd(prepacked rows)==scalar" : "simd(prepacked winograd)==scalar", yv, ys, ny * esz);
+    free(wq); free(scr2);
+  }
   free(x); free(w); free(xzp); free(wzp); free(yzp); free(bv); free(wsc); free(ys); free(yv); free(ref); free(scr);
 }
 
@@ -3084,6 +3108,9 @@ static void test_qgemm(void) {
       {1, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* integer Winograd: 64 tiles, padding 1 */
       {2, 9, 13, 23, 10, 3, 3, 1, 1, 1, 0, 2, 1, 1, 1, 1},    /* Winograd: odd sizes, odd c and k, uneven pads */
       {1, 16, 40, 40, 12, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},   /* Winograd: no padding, interior fast blocks */
+      {1, 8, 7, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       /* 16 tiles: blocks of 8 wrap to the next tile row */
+      {1, 512, 8, 24, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* c 512: groups of transformed blocks (L2 budget) */
+      {1, 512, 16, 16, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},   /* reduction 4608: groups of panels (L2 budget) */
   };
   for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
     qconv_case(&cfgs[i], (int)i % 2 ? RT_Q_A_S8 | RT_Q_B_S8 : 0, (int)i % 3, 0);
