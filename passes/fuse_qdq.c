@@ -13,7 +13,8 @@
  * there is one) a constant int32 DequantizeLinear with no zero point, y's QuantizeLinear per tensor, and the
  * Conv's (and activation's) output read by nothing else. The DequantizeLinear nodes stay when something else
  * reads them (DCE removes the rest). An Add of two dequantized tensors followed by a QuantizeLinear becomes
- * QLinearAdd (fuse_add). Runs at every -O level: without it, a QDQ model dequantizes its weights
+ * QLinearAdd (fuse_add); a MaxPool between a DequantizeLinear and a QuantizeLinear of one scale and zero point pools
+ * the integers (fuse_maxpool). Runs at every -O level: without it, a QDQ model dequantizes its weights
  * at every run. */
 #include "passes.h"
 #include "../ir/ops.h"
@@ -144,12 +145,39 @@ static int fuse_add(Graph *g, Node *n) {
   return 1;
 }
 
+/* two per-tensor (de)quantizations with the same scale and zero point (values, and the zero point's type) */
+static bool same_q(const Node *a, const Node *b) {
+  Value *za = opt_in(a, 2), *zb = opt_in(b, 2);
+  if (*(const float *)a->in[1]->data != *(const float *)b->in[1]->data) return false;
+  DType ta = za ? za->dt : DT_UINT8, tb = zb ? zb->dt : DT_UINT8;
+  int va = za ? (ta == DT_INT8 ? *(const int8_t *)za->data : *(const uint8_t *)za->data) : 0;
+  int vb = zb ? (tb == DT_INT8 ? *(const int8_t *)zb->data : *(const uint8_t *)zb->data) : 0;
+  return ta == tb && va == vb;
+}
+
+/* DequantizeLinear -> MaxPool -> QuantizeLinear with one scale (> 0) and zero point: the MaxPool of the integers.
+ * Dequantization is increasing, so the max commutes with it, and q(dq(v)) = v for every 8-bit v (|v - zp| <= 255:
+ * the float32 product and quotient stay within half a unit of v - zp), so the bytes are the unfused graph's. */
+static int fuse_maxpool(Graph *g, Node *n) {
+  Node *d = dq_of(n->in[0]);
+  if (!d || !per_tensor(d) || !is8(d->in[0]->dt) || !(*(const float *)d->in[1]->data > 0)) return 0;
+  if (n->nout > 1 && n->out[1] && (n->out[1]->nuses || n->out[1]->is_output)) return 0;   /* Indices */
+  Node *q = pass_single_consumer(g, n->out[0]);
+  if (!q || !pass_private_to(g, n->out[0], q) || q->op != OP_QuantizeLinear || !per_tensor(q) || !same_q(d, q)) return 0;
+  if (q->out[0]->dt != d->in[0]->dt) return 0;
+  n->in[0] = d->in[0];
+  n->out[0] = q->out[0];
+  q->out[0]->producer = n;
+  q->dead = true;
+  return 1;
+}
+
 int pass_fuse_qdq(Graph *g) {
   int fused = 0;
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
-    if (n->dead || (n->op != OP_Conv && n->op != OP_Add)) continue;
-    int r = n->op == OP_Conv ? fuse_conv(g, n) : fuse_add(g, n);
+    if (n->dead || (n->op != OP_Conv && n->op != OP_Add && n->op != OP_MaxPool)) continue;
+    int r = n->op == OP_Conv ? fuse_conv(g, n) : n->op == OP_Add ? fuse_add(g, n) : fuse_maxpool(g, n);
     if (r < 0) return -1;
     fused += r;
   }

@@ -188,6 +188,7 @@ typedef struct { RtAddr x, y, scale, shift; int32_t outer, c, inner; RtAct act; 
 typedef struct {
   RtAddr x, y;
   int32_t planes, h, w, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, kind, count_pad;
+  int32_t s8;   /* rt_maxpool_8 (MaxPool over uint8, or int8 when s8; kind 0): the same windows, in bytes */
 } RtPool2d;
 
 /* Global average pooling: y[p] = mean(x[p][0..hw)). */

@@ -1,9 +1,9 @@
-/* pool.c — MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool: infer, lower. */
+/* pool.c — MaxPool (float32, uint8, int8), AveragePool, GlobalAveragePool, GlobalMaxPool: infer, lower. */
 #include "opcommon.h"
 
 int op_pool_infer(Graph *g, Node *n) {
   Value *x = n->in[0], *y = n->out[0];
-  if (oc_need_float(g, n, 0)) return -1;
+  if (!(n->op == OP_MaxPool && (x->dt == DT_UINT8 || x->dt == DT_INT8)) && oc_need_float(g, n, 0)) return -1;
   Window w;
   if (oc_window(g, n, x, NULL, &w)) return -1;
   if (n->op == OP_MaxPool && ir_attr_int(n, "storage_order", 0) != 0)
@@ -30,12 +30,13 @@ int op_pool_lower(LowerCtx *cx, Node *n) {
     .kh = two ? (int32_t)w.k[0] : 1, .kw = (int32_t)w.k[two], .sh = two ? (int32_t)w.s[0] : 1, .sw = (int32_t)w.s[two],
     .pt = two ? (int32_t)w.pb[0] : 0, .pl = (int32_t)w.pb[two], .dh = two ? (int32_t)w.d[0] : 1, .dw = (int32_t)w.d[two],
     .kind = n->op == OP_AveragePool, .count_pad = (int32_t)ir_attr_int(n, "count_include_pad", 0),
+    .s8 = x->dt == DT_INT8,
   };
   CG_DIM(cx, p, planes, ir_dim_mul(g, x->dims[0], x->dims[1]));
   if (two) { CG_DIM(cx, p, h, w.din[0]); CG_DIM(cx, p, oh, w.dout[0]); }
   CG_DIM(cx, p, w, w.din[two]);
   CG_DIM(cx, p, ow, w.dout[two]);
-  return cg_call(cx, K_pool2d_f32, &p, sizeof p, n);
+  return cg_call(cx, x->dt == DT_FLOAT ? K_pool2d_f32 : K_maxpool_8, &p, sizeof p, n);
 }
 
 int op_gpool_infer(Graph *g, Node *n) {

@@ -1,4 +1,4 @@
-/* pool.c — max/average 2-D pooling over NCHW planes and global average pooling. */
+/* pool.c — max/average 2-D pooling over NCHW planes and global average pooling; MaxPool over 8-bit integers. */
 #include "rt_internal.h"
 
 /* One output of pool2d computed directly: window cells outside the input are skipped;
@@ -173,4 +173,107 @@ RT_EXPORT("rt_global_pool_f32") void rt_global_pool_f32(const RtGlobalPool *p) {
 #else
 RT_EXPORT("rt_pool2d_f32") void rt_pool2d_f32(const RtPool2d *p) { rt_pool2d_f32__scalar(p); }
 RT_EXPORT("rt_global_pool_f32") void rt_global_pool_f32(const RtGlobalPool *p) { rt_global_pool_f32__scalar(p); }
+#endif
+
+/* ---- MaxPool over uint8 / int8 (p->s8): windows as rt_pool2d_f32's, cells outside skipped, an empty window 0.
+ * int8 is compared as uint8 with the sign bit flipped (x ^ 0x80 keeps the order), so one unsigned max serves both. */
+static uint8_t mp8_pixel(const RtPool2d *p, const uint8_t *xp, int32_t oy, int32_t ox, uint8_t flip) {
+  int32_t m = -1;
+  for (int32_t ky = 0; ky < p->kh; ky++) {
+    int32_t iy = oy * p->sh - p->pt + ky * p->dh;
+    if (iy < 0 || iy >= p->h) continue;
+    for (int32_t kx = 0; kx < p->kw; kx++) {
+      int32_t ix = ox * p->sw - p->pl + kx * p->dw;
+      if (ix < 0 || ix >= p->w) continue;
+      int32_t v = xp[(ptrdiff_t)iy * p->w + ix] ^ flip;
+      m = v > m ? v : m;
+    }
+  }
+  return m < 0 ? 0 : (uint8_t)(m ^ flip);
+}
+
+void rt_maxpool_8__scalar(const RtPool2d *p) {
+  const uint8_t *x = RT_PTR(const uint8_t, p->x);
+  uint8_t *y = RT_PTR(uint8_t, p->y), flip = p->s8 ? 0x80 : 0;
+  for (int32_t pl = 0; pl < p->planes; pl++) {
+    const uint8_t *xp = x + (ptrdiff_t)pl * p->h * p->w;
+    uint8_t *yp = y + (ptrdiff_t)pl * p->oh * p->ow;
+    for (int32_t oy = 0; oy < p->oh; oy++)
+      for (int32_t ox = 0; ox < p->ow; ox++) yp[(ptrdiff_t)oy * p->ow + ox] = mp8_pixel(p, xp, oy, ox, flip);
+  }
+}
+
+#if RT_SIMD128
+/* per output row as rt_pool2d_f32__simd128: interior columns 16 at a time at strides 1 and 2 (the even bytes of
+ * 32 loaded: a block is taken only while all 32 lie inside the input row), the rest pixel by pixel */
+void rt_maxpool_8__simd128(const RtPool2d *p) {
+  const uint8_t *x = RT_PTR(const uint8_t, p->x);
+  uint8_t *y = RT_PTR(uint8_t, p->y), flip = p->s8 ? 0x80 : 0;
+  const int32_t h = p->h, w = p->w, oh = p->oh, ow = p->ow, kh = p->kh, kw = p->kw, sw = p->sw, dw = p->dw;
+  const int32_t sh = p->sh, pt = p->pt, pl = p->pl, dh = p->dh;
+  v128_t vf = wasm_i8x16_splat((int8_t)flip);
+  int32_t lo, hi;
+  rt_valid_range(ow, w, sw, pl, 0, (kw - 1) * dw, &lo, &hi);
+  for (int32_t plane = 0; plane < p->planes; plane++) {
+    const uint8_t *xp = x + (ptrdiff_t)plane * h * w;
+    uint8_t *yp = y + (ptrdiff_t)plane * oh * ow;
+    for (int32_t oy = 0; oy < oh; oy++) {
+      uint8_t *yr = yp + (ptrdiff_t)oy * ow;
+      int32_t iy0 = oy * sh - pt, ky0, ky1;
+      if (dh == 1) {
+        ky0 = RT_MAX(0, -iy0);
+        ky1 = RT_MIN(kh, h - iy0);
+      } else {
+        ky0 = RT_MAX(0, rt_ceil_div(-iy0, dh));
+        ky1 = RT_MIN(kh, rt_floor_div(h - 1 - iy0, dh) + 1);
+      }
+      int32_t nrows = RT_MAX(ky1 - ky0, 0), ox = 0;
+      if (nrows && (sw == 1 || sw == 2)) {
+        const uint8_t *xb = xp + (ptrdiff_t)(iy0 + ky0 * dh) * w - pl;
+        ptrdiff_t rstep = (ptrdiff_t)dh * w;
+        for (; ox < lo; ox++) yr[ox] = mp8_pixel(p, xp, oy, ox, flip);
+        /* the block's last byte read: sw * ox - pl + (kw - 1) * dw + 16 * sw - 1 */
+        for (; ox + 16 <= hi && sw * ox - pl + (kw - 1) * dw + 16 * sw - 1 < w; ox += 16) {
+          v128_t acc = wasm_i32x4_splat(0);
+          const uint8_t *xr = xb + (ptrdiff_t)ox * sw;
+          for (int32_t r = 0; r < nrows; r++, xr += rstep)
+            for (int32_t kx = 0; kx < kw; kx++) {
+              const uint8_t *c = xr + kx * dw;
+              v128_t v = wasm_v128_load(c);
+              if (sw == 2) v = wasm_i8x16_shuffle(v, wasm_v128_load(c + 16), 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+              acc = wasm_u8x16_max(acc, wasm_v128_xor(v, vf));
+            }
+          wasm_v128_store(yr + ox, wasm_v128_xor(acc, vf));
+        }
+        /* then 8 at a time (16 bytes read at stride 2, 8 at stride 1) */
+        for (; ox + 8 <= hi && sw * ox - pl + (kw - 1) * dw + 8 * sw - 1 < w; ox += 8) {
+          v128_t acc = wasm_i32x4_splat(0);
+          const uint8_t *xr = xb + (ptrdiff_t)ox * sw;
+          for (int32_t r = 0; r < nrows; r++, xr += rstep)
+            for (int32_t kx = 0; kx < kw; kx++) {
+              const uint8_t *c = xr + kx * dw;
+              v128_t v = sw == 2 ? wasm_v128_load(c) : wasm_v128_load64_zero(c);
+              if (sw == 2) v = wasm_i8x16_shuffle(v, v, 0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+              acc = wasm_u8x16_max(acc, wasm_v128_xor(v, vf));
+            }
+          wasm_v128_store64_lane(yr + ox, wasm_v128_xor(acc, vf), 0);
+        }
+        for (; ox < hi; ox++) {   /* the rest of the interior: every column inside */
+          const uint8_t *xr = xb + (ptrdiff_t)ox * sw;
+          uint32_t m = 0;
+          for (int32_t r = 0; r < nrows; r++, xr += rstep)
+            for (int32_t kx = 0; kx < kw; kx++) {
+              uint32_t v = (uint32_t)(xr[kx * dw] ^ flip);
+              m = v > m ? v : m;
+            }
+          yr[ox] = (uint8_t)(m ^ flip);
+        }
+      }
+      for (; ox < ow; ox++) yr[ox] = mp8_pixel(p, xp, oy, ox, flip);
+    }
+  }
+}
+RT_EXPORT("rt_maxpool_8") void rt_maxpool_8(const RtPool2d *p) { rt_maxpool_8__simd128(p); }
+#else
+RT_EXPORT("rt_maxpool_8") void rt_maxpool_8(const RtPool2d *p) { rt_maxpool_8__scalar(p); }
 #endif

@@ -164,6 +164,8 @@ RT_VF v128_t wasm_u8x16_narrow_i16x8(v128_t a, v128_t b) {
 
 /* 16-bit lanes (the integer GEMM, qgemm.c): wrapping add/sub/mul, widening of the low 8 bytes */
 RT_VF v128_t wasm_i16x8_splat(int16_t x) { return (v128_t)(rt_i16x8){x, x, x, x, x, x, x, x}; }
+RT_VF v128_t wasm_i8x16_splat(int8_t x) { return (v128_t)(rt_i8x16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+RT_VF v128_t wasm_u8x16_max(v128_t a, v128_t b) { return (v128_t)__builtin_elementwise_max((rt_u8x16)a, (rt_u8x16)b); }
 RT_VF v128_t wasm_i16x8_make(int16_t a, int16_t b, int16_t c, int16_t d, int16_t e, int16_t f, int16_t g, int16_t h) {
   return (v128_t)(rt_i16x8){a, b, c, d, e, f, g, h};
 }

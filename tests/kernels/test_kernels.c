@@ -1009,6 +1009,8 @@ static void test_conv_wino(void) {
 /* ------------------------------------------------------------------ pool */
 
 typedef struct { int planes, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw; } PoolCfg;
+static void q_check(const char *name, const char *what, const void *got, const void *ref, size_t n);
+static void *q_buf(size_t bytes);
 
 static void pool_case(const PoolCfg *g, int kind, int count_pad) {
   int oh = (g->h + g->pt + g->pb - ((g->kh - 1) * g->dh + 1)) / g->sh + 1;
@@ -1045,6 +1047,30 @@ static void pool_case(const PoolCfg *g, int kind, int count_pad) {
            kind ? "avg" : "max", kind ? (count_pad ? " count_pad" : " no_pad") : "", g->planes, g->h, g->w, g->kh,
            g->kw, g->sh, g->sw, g->pt, g->pl, g->pb, g->pr, g->dh, g->dw);
   check3(name, ys, yv, ref, tol, ny);
+  if (kind == 0)   /* MaxPool over uint8 and int8 (rt_maxpool_8): the float reference of the same integers */
+    for (int s8 = 0; s8 < 2; s8++) {
+      uint8_t *xq = q_buf(nx), *y8s = q_buf(ny), *y8v = q_buf(ny), *r8 = q_buf(ny);
+      for (size_t i = 0; i < nx; i++) xq[i] = (uint8_t)rnd_int(0, 255);
+      float *xf = fbuf(nx), *rf = fbuf(ny);
+      for (size_t i = 0; i < nx; i++) xf[i] = s8 ? (float)(int8_t)xq[i] : (float)xq[i];
+      RtPool2d pf = p;
+      pf.x = A(xf);
+      pf.y = A(rf);
+      rt_pool2d_f32__scalar(&pf);
+      for (size_t i = 0; i < ny; i++) r8[i] = (uint8_t)(int)rf[i];
+      RtPool2d p8 = p;
+      p8.x = A(xq);
+      p8.y = A(y8s);
+      p8.s8 = s8;
+      rt_maxpool_8__scalar(&p8);
+      p8.y = A(y8v);
+      rt_maxpool_8__simd128(&p8);
+      char n8[240];
+      snprintf(n8, sizeof n8, "%s %s", name, s8 ? "int8" : "uint8");
+      q_check(n8, "scalar==float reference", y8s, r8, ny);
+      q_check(n8, "simd==scalar", y8v, y8s, ny);
+      free(xq); free(y8s); free(y8v); free(r8); free(xf); free(rf);
+    }
   free(x); free(ys); free(yv); free(ref); free(tol);
 }
 
@@ -1058,6 +1084,8 @@ static void test_pool(void) {
       {2, 17, 19, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},   /* dilation */
       {1, 9, 21, 1, 5, 1, 3, 0, 2, 0, 2, 1, 1},    /* 1x5 stride 3 */
       {2, 14, 14, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1},   /* extra bottom/right (ceil_mode-like) */
+      {2, 9, 70, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1},    /* wide rows at stride 2: 16-output blocks (8-bit max) */
+      {1, 5, 50, 2, 3, 1, 1, 1, 1, 0, 0, 1, 2},    /* dilated columns, stride 1 blocks */
       {1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},
       {1, 5, 7, 5, 7, 1, 1, 0, 0, 0, 0, 1, 1},     /* window = whole input */
       {2, 12, 30, 2, 3, 2, 1, 1, 0, 0, 1, 1, 1},
