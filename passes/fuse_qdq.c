@@ -14,7 +14,8 @@
  * Conv's (and activation's) output read by nothing else. The DequantizeLinear nodes stay when something else
  * reads them (DCE removes the rest). An Add of two dequantized tensors followed by a QuantizeLinear becomes
  * QLinearAdd (fuse_add); a MaxPool between a DequantizeLinear and a QuantizeLinear of one scale and zero point pools
- * the integers (fuse_maxpool). Runs at every -O level: without it, a QDQ model dequantizes its weights
+ * the integers (fuse_maxpool); a Concat of dequantized tensors followed by a QuantizeLinear concatenates the
+ * integers, requantizing the inputs of another scale (fuse_concat, the internal op Requantize). Runs at every -O level: without it, a QDQ model dequantizes its weights
  * at every run. */
 #include "passes.h"
 #include "../ir/ops.h"
@@ -80,14 +81,18 @@ static bool act_of(const Node *a, int *kind, float *lo, float *hi) {
   return true;
 }
 
-/* n becomes op over the nin inputs in, writing q's output in its place (q dies) */
-static void become(Graph *g, Node *n, int op, const char *type, const char *domain, Node *q, Value *const *in, int nin) {
+/* n becomes op over the nin inputs in */
+static void reop(Graph *g, Node *n, int op, const char *type, const char *domain, Value *const *in, int nin) {
   n->in = ir_alloc(&g->arena, (size_t)nin * sizeof *n->in);
   memcpy(n->in, in, (size_t)nin * sizeof *n->in);
   n->nin = nin;
   n->op = op;
   n->op_type = type;
   if (domain) n->domain = domain;
+}
+/* ... writing q's output in its place (q dies) */
+static void become(Graph *g, Node *n, int op, const char *type, const char *domain, Node *q, Value *const *in, int nin) {
+  reop(g, n, op, type, domain, in, nin);
   n->out[0] = q->out[0];
   q->out[0]->producer = n;
   q->dead = true;
@@ -172,12 +177,40 @@ static int fuse_maxpool(Graph *g, Node *n) {
   return 1;
 }
 
+/* Concat of dequantized tensors -> QuantizeLinear: a Concat of the 8-bit tensors, each input taken as it is when it
+ * has the output's scale and zero point, else requantized into them (its DequantizeLinear, read only by the
+ * Concat, becomes a Requantize); the bytes are the unfused graph's (q(dq(v)) = v for the first kind) */
+static int fuse_concat(Graph *g, Node *n) {
+  Node *q = pass_single_consumer(g, n->out[0]);
+  if (!q || !pass_private_to(g, n->out[0], q) || q->op != OP_QuantizeLinear || !per_tensor(q) || !is8(q->out[0]->dt)) return 0;
+  if (!opt_in(q, 2) && q->out[0]->dt != DT_UINT8) return 0;
+  DType t = q->out[0]->dt;
+  for (int i = 0; i < n->nin; i++) {
+    Node *d = dq_of(n->in[i]);
+    if (!d || !per_tensor(d) || !is8(d->in[0]->dt)) return 0;
+    bool same = same_q(d, q) && d->in[0]->dt == t && *(const float *)d->in[1]->data > 0;
+    if (!same && !pass_private_to(g, d->out[0], n)) return 0;
+    for (int j = 0; j < i; j++) if (n->in[j] == n->in[i]) return 0;   /* one value twice: keep it simple */
+  }
+  for (int i = 0; i < n->nin; i++) {
+    Node *d = dq_of(n->in[i]);
+    if (same_q(d, q) && d->in[0]->dt == t && *(const float *)d->in[1]->data > 0) { n->in[i] = d->in[0]; continue; }
+    reop(g, d, OP_Requantize, "Requantize", NULL, (Value *[]){d->in[0], d->in[1], opt_in(d, 2), q->in[1], opt_in(q, 2)}, 5);
+    d->out[0]->dt = t;   /* read only by the Concat: now the requantized bytes */
+  }
+  n->out[0] = q->out[0];
+  q->out[0]->producer = n;
+  q->dead = true;
+  return 1;
+}
+
 int pass_fuse_qdq(Graph *g) {
   int fused = 0;
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
-    if (n->dead || (n->op != OP_Conv && n->op != OP_Add && n->op != OP_MaxPool)) continue;
-    int r = n->op == OP_Conv ? fuse_conv(g, n) : n->op == OP_Add ? fuse_add(g, n) : fuse_maxpool(g, n);
+    if (n->dead) continue;
+    int r = n->op == OP_Conv ? fuse_conv(g, n) : n->op == OP_Add ? fuse_add(g, n) : n->op == OP_MaxPool ? fuse_maxpool(g, n)
+            : n->op == OP_Concat ? fuse_concat(g, n) : 0;
     if (r < 0) return -1;
     fused += r;
   }

@@ -538,6 +538,10 @@ typedef struct { RtAddr a, b, y, a_scale, a_zp, b_scale, b_zp, y_scale, y_zp; in
  * y = clip(round_half_even(x / scale) + zp) and y = (float(x) - float(zp)) * scale. Kernels: runtime/kernels/quant.c
  * (rt_quantize, rt_dequantize). */
 typedef struct { RtAddr x, y, scale, zp; int32_t n, flags; } RtQuant;
+/* QuantizeLinear(DequantizeLinear(x, x_scale, x_zp), y_scale, y_zp), per tensor, 8-bit to 8-bit (the internal op
+ * Requantize that passes/fuse_qdq.c makes): the two definitions' float32 steps for each of the 256 values of x into
+ * a table, then one lookup per byte. flags: RT_Q_A_S8 (x int8), RT_Q_Y_S8. Kernel: runtime/kernels/quant.c. */
+typedef struct { RtAddr x, y, x_scale, x_zp, y_scale, y_zp; int32_t n, flags; } RtRequant;
 
 /* Winograd F(2x2, 3x3) in integers (3x3, stride 1, dilation 1, group 1, 2-D): with G scaled by 2 every transform
  * is integral, U = (2G) (w - w_zp) (2G)^T and V = B^T (x - x_zp) B fit int16 and A^T (U . V) A is exactly 4 times the

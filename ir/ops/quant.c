@@ -1,5 +1,5 @@
-/* quant.c — QuantizeLinear and DequantizeLinear (per-tensor or per-axis scale and zero point, uint8/int8), and
- * DynamicQuantizeLinear (at the end). Per tensor (8-bit), one pass each (runtime/kernels/quant.c: rt_quantize,
+/* quant.c — QuantizeLinear and DequantizeLinear (per-tensor or per-axis scale and zero point, uint8/int8), the
+ * internal Requantize (their per-tensor composition), and DynamicQuantizeLinear (at the end). Per tensor (8-bit), one pass each (runtime/kernels/quant.c: rt_quantize,
  * rt_dequantize, the same float32 steps); per axis and int32 DequantizeLinear composed from the reduce, binary,
  * unary and cast kernels; scale and zero point may come at run time:
  *   Quantize:   s = round_half_even(x / scale)          (binary DIV with the ROUND act, into float scratch)
@@ -111,6 +111,27 @@ int op_quant_lower(LowerCtx *cx, Node *n) {
     if (cg_call(cx, K_unary_f32, &p, sizeof p, n)) return -1;
   }
   return q_cast(cx, n, sf, cg_addr(cx, y), total, DT_FLOAT, y->dt);
+}
+
+/* ---- Requantize(x, x_scale, x_zp?, y_scale, y_zp?) (internal; passes/fuse_qdq.c): QuantizeLinear(DequantizeLinear(x))
+ * per tensor, 8-bit to 8-bit, in one table lookup per byte (runtime/kernels/quant.c rt_requantize) ---- */
+int op_requant_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *xz = n->in[2], *yz = n->nin > 4 ? n->in[4] : NULL;
+  if (x->dt != DT_UINT8 && x->dt != DT_INT8) return ir_errorf(g, n, "input '%s' has dtype %s, expected uint8 or int8", x->name, ir_dtype_name(x->dt));
+  if ((xz && xz->dt != x->dt) || (yz && yz->dt != DT_UINT8 && yz->dt != DT_INT8))
+    return ir_errorf(g, n, "internal: zero points of the wrong dtype");
+  oc_set_out(n->out[0], yz ? yz->dt : DT_UINT8, x->rank, x->dims);
+  return 0;
+}
+
+int op_requant_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  RtRequant p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .x_scale = cg_addr(cx, n->in[1]), .x_zp = cg_addr(cx, n->in[2]),
+                 .y_scale = cg_addr(cx, n->in[3]), .y_zp = cg_addr(cx, n->nin > 4 ? n->in[4] : NULL),
+                 .flags = (x->dt == DT_INT8 ? RT_Q_A_S8 : 0) | (y->dt == DT_INT8 ? RT_Q_Y_S8 : 0)};
+  CG_DIM(cx, p, n, oc_prod(g, x->dims, 0, x->rank));
+  return cg_call(cx, K_requantize, &p, sizeof p, n);
 }
 
 /* ---- DynamicQuantizeLinear (uint8): x_min = min(0, min x), x_max = max(0, max x), scale = (x_max - x_min) / 255,

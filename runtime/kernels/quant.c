@@ -1,4 +1,5 @@
-/* quant.c — per-tensor QuantizeLinear and DequantizeLinear (RtQuant), and the quantized elementwise Add (RtQAdd):
+/* quant.c — per-tensor QuantizeLinear and DequantizeLinear (RtQuant), their composition (RtRequant, at the end), and
+ * the quantized elementwise Add (RtQAdd):
  * the float32 steps of the ONNX definitions in one pass over the bytes, 8 elements per step in SIMD128 (the same
  * operations lane by lane, so both variants give the same bytes). */
 #include "rt_internal.h"
@@ -160,3 +161,25 @@ RT_EXPORT("rt_qadd") void rt_qadd(const RtQAdd *p) { rt_qadd__scalar(p); }
 RT_EXPORT("rt_quantize") void rt_quantize(const RtQuant *p) { rt_quantize__scalar(p); }
 RT_EXPORT("rt_dequantize") void rt_dequantize(const RtQuant *p) { rt_dequantize__scalar(p); }
 #endif
+
+/* ---- Requantize: the table of q(dq(v)) for the 256 values v, with dequantize_tail's and quantize_tail's float32
+ * steps (one statement each), then a lookup per byte; one variant serves both builds */
+RT_EXPORT("rt_requantize") void rt_requantize(const RtRequant *p) {
+  int xs8 = p->flags & RT_Q_A_S8, ys8 = p->flags & RT_Q_Y_S8;
+  float xs = *RT_PTR(const float, p->x_scale), ys = *RT_PTR(const float, p->y_scale);
+  float xz = !p->x_zp ? 0.0f : xs8 ? (float)*RT_PTR(const int8_t, p->x_zp) : (float)*RT_PTR(const uint8_t, p->x_zp);
+  float yz = !p->y_zp ? 0.0f : ys8 ? (float)*RT_PTR(const int8_t, p->y_zp) : (float)*RT_PTR(const uint8_t, p->y_zp);
+  float lo = ys8 ? -128.0f : 0.0f, hi = ys8 ? 127.0f : 255.0f;
+  uint8_t lut[256];
+  for (int32_t b = 0; b < 256; b++) {
+    float xv = xs8 ? (float)(int8_t)(uint8_t)b : (float)b;
+    float f = (xv - xz) * xs;
+    float v = __builtin_rintf(f / ys) + yz;
+    if (!(v >= lo)) v = lo;
+    if (v > hi) v = hi;
+    lut[b] = ys8 ? (uint8_t)(int8_t)(int32_t)v : (uint8_t)(int32_t)v;
+  }
+  const uint8_t *x = RT_PTR(const uint8_t, p->x);
+  uint8_t *y = RT_PTR(uint8_t, p->y);
+  for (int32_t i = 0; i < p->n; i++) y[i] = lut[x[i]];
+}

@@ -1038,7 +1038,7 @@ static void pool_case(const PoolCfg *g, int kind, int count_pad) {
         tol[o] = (float)(kind == 0 ? 1e-30 : 2e-6 * (fabs(r) + mag / (cnt ? cnt : 1)) + 1e-30);
       }
   RtPool2d p = {A(x), A(ys), g->planes, g->h, g->w, oh, ow, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->dh, g->dw,
-                kind, count_pad};
+                kind, count_pad, 0};
   rt_pool2d_f32__scalar(&p);
   p.y = A(yv);
   rt_pool2d_f32__simd128(&p);
@@ -3210,6 +3210,24 @@ static void quant_case(int n, int s8, int with_zp, int zpm) {
   snprintf(name, sizeof name, "dequantize n%d %s zp%d%s", n, s8 ? "s8" : "u8", zpm, with_zp ? "" : " no-zp");
   q_check(name, "scalar==naive", dy, dref, (size_t)n * 4);
   q_check(name, "simd==scalar", dv, dy, (size_t)n * 4);
+  /* Requantize (rt_requantize, a table of the 256 values): the dequantized floats just checked, quantized again with
+   * another scale and zero point of either type, as the naive two steps */
+  for (int ys8 = 0; ys8 < 2; ys8++) {
+    uint8_t *yz = q_buf(1), *rq = q_buf((size_t)n), *rref = q_buf((size_t)n);
+    float ysc = sc * rnd(0.5f, 3.0f), ylo = ys8 ? -128.0f : 0.0f, yhi = ys8 ? 127.0f : 255.0f;
+    yz[0] = (uint8_t)q_zp_pick(ys8, (zpm + 1) % 3);
+    for (int i = 0; i < n; i++) {
+      float v = rintf(dref[i] / ysc) + (float)q_get(yz, 0, ys8);
+      v = v < ylo ? ylo : v > yhi ? yhi : v;
+      rref[i] = (uint8_t)(int)v;
+    }
+    RtRequant r = {.x = A(q), .y = A(rq), .x_scale = A(&sc), .x_zp = with_zp ? A(z) : 0, .y_scale = A(&ysc), .y_zp = A(yz),
+                   .n = n, .flags = (s8 ? RT_Q_A_S8 : 0) | (ys8 ? RT_Q_Y_S8 : 0)};
+    rt_requantize(&r);
+    snprintf(name, sizeof name, "requantize n%d %s->%s zp%d%s", n, s8 ? "s8" : "u8", ys8 ? "s8" : "u8", zpm, with_zp ? "" : " no-zp");
+    q_check(name, "==naive dequantize, quantize", rq, rref, (size_t)n);
+    free(yz); free(rq); free(rref);
+  }
   free(x); free(dy); free(dv); free(dref); free(z); free(q); free(qs); free(qv); free(qref);
 }
 

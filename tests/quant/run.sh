@@ -103,6 +103,11 @@ print([float(numpy_helper.to_array(init[n.input[1]])) for n in m.graph.node if n
   if ! "$build/onnx2wasm" "$dir/model.onnx" -o "$tmp/$m.wasm" --print-program 2> "$tmp/prog"; then bad "$m: compile: $(tail -3 "$tmp/prog")"; continue; fi
   nf=$(grep -c 'call rt_conv2d_f32' "$tmp/prog"); ni=$(grep -c 'call rt_conv2d_i8' "$tmp/prog")
   if [ "$nf" -eq 0 ] && [ "$ni" -gt 0 ]; then ok "$m: all $ni convs integer (fuse_qdq)"; else bad "$m: $nf float convs left, $ni integer"; fi
+  if [ "$base" = squeezenet1_1 ]; then   # its max pools and concats between QDQ pairs run on the integers too
+    np=$(grep -c 'call rt_pool2d_f32' "$tmp/prog"); n8=$(grep -c 'call rt_maxpool_8' "$tmp/prog"); nd=$(grep -c 'call rt_dequantize' "$tmp/prog")
+    if [ "$np" -eq 0 ] && [ "$n8" -eq 3 ] && [ "$nd" -le 2 ]; then ok "$m: 3 integer max pools, concats of integers ($nd dequantizations left)"
+    else bad "$m: $np float pools, $n8 integer, $nd dequantizations"; fi
+  fi
   arts="$tmp/$m.wasm"
   [ "$base" = mobilenet_v2 ] && arts="$arts $tmp/$m.so"
   for art in $arts; do
