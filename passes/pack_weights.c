@@ -62,7 +62,7 @@ int pass_pack_weights(Graph *g) {
       n->wfmt = bf16 ? RT_WF_BF16_PANELS : RT_WF_F32_PANELS;
       continue;
     }
-    if (!n->dead && (n->op == OP_ConvInteger || n->op == OP_QLinearConv) && !n->wpack) {
+    if (!n->dead && (n->op == OP_ConvInteger || n->op == OP_QLinearConv || n->op == OP_ConvIntegerScaled) && !n->wpack) {
       Value *w, *wz;
       int fmt = op_qconv_prepack(g, n, &w, &wz);
       if (fmt < 0) return -1;

@@ -473,6 +473,9 @@ typedef struct {
 #define RT_Q_BSCALE_VEC 16   /* b_scale has n / k entries, else 1 */
 #define RT_Q_REQUANT 32
 #define RT_Q_CLAMP 64         /* Conv, requantized: y clamped to [y_lo, y_hi] (a fused Relu/Clip, in y's integers) */
+#define RT_Q_FLOAT_OUT 128    /* Conv, not requantized: y float32 = act(float(acc) * y_mul[c] + y_add[c]), each step in
+                                 float32 (the Cast -> Mul -> Add -> Relu/Clip after quantize_dynamic's ConvInteger) */
+#define RT_Q_YMUL_VEC 256     /* RT_Q_FLOAT_OUT: y_mul has k entries, else 1 */
 
 /* Batched integer MatMul: for each batch index (as RtMatMul: nb dims, element strides, 0 = broadcast),
  * Y[b] (M x N, dense) from A[b] (M x K) and B[b] (K x N), both dense rows. a_zp, a_scale, y_scale, y_zp
@@ -500,6 +503,8 @@ typedef struct {
   int32_t y_lo, y_hi;  /* RT_Q_CLAMP: the requantized y's range, within its type's */
   RtAddr wq;           /* 0, or w - w_zp prepacked (wfmt RT_WF_I16_ROWS: the direct path; RT_WF_I16_WINO: Winograd) */
   int32_t wfmt;        /* the SIMD kernels then read wq only (w may be 0); the scalar reference always reads w */
+  RtAddr y_mul, y_add; /* RT_Q_FLOAT_OUT: float32 multiplier (1 or k entries), addend (k entries, or 0 = none) */
+  RtAct act;           /* RT_Q_FLOAT_OUT: applied last */
 } RtConv2dI8;
 /* The prepacked int16 weights of one integer conv (RtConv2dI8.wq; runtime/prepack.h rt_q_conv_pack_i16), computed
  * by a wasm module on its first run (a `once` call), at compile time for a native library: w [k][c/group][kh][kw],
@@ -542,6 +547,11 @@ typedef struct { RtAddr x, y, scale, zp; int32_t n, flags; } RtQuant;
  * Requantize that passes/fuse_qdq.c makes): the two definitions' float32 steps for each of the 256 values of x into
  * a table, then one lookup per byte. flags: RT_Q_A_S8 (x int8), RT_Q_Y_S8. Kernel: runtime/kernels/quant.c. */
 typedef struct { RtAddr x, y, x_scale, x_zp, y_scale, y_zp; int32_t n, flags; } RtRequant;
+/* DynamicQuantizeLinear (uint8) in two passes over x: lo = min(0, min x), hi = max(0, max x) (NaN elements are left
+ * out of the range and quantize to 0); scale = (hi - lo) / 255, or 1 when hi == lo (x all zero), as onnxruntime;
+ * zp = clip(round_half_even(0 - lo / scale), 0, 255); y = clip(round_half_even(x / scale) + zp, 0, 255): the ONNX
+ * function body's float32 steps. scale and zp are one-element outputs. Kernel: runtime/kernels/quant.c. */
+typedef struct { RtAddr x, y, scale, zp; int32_t n; } RtDynQuant;
 
 /* Winograd F(2x2, 3x3) in integers (3x3, stride 1, dilation 1, group 1, 2-D): with G scaled by 2 every transform
  * is integral, U = (2G) (w - w_zp) (2G)^T and V = B^T (x - x_zp) B fit int16 and A^T (U . V) A is exactly 4 times the

@@ -5,19 +5,22 @@
  * one entry per output column / channel. Zero points and scales may come at run time. */
 #include "opcommon.h"
 
-/* input slots of each op: [a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp, bias]; -1 = the op has none */
+/* input slots of each op: [a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp, bias, y_mul, y_add]; -1 = the op has
+ * none. ConvIntegerScaled (internal, passes/fuse_qdyn.c) is ConvInteger with its float rescale fused: y float32 =
+ * act(float(acc) * y_mul + y_add), y_mul one entry or one per channel, y_add one per channel (optional). */
 static const int *q_slots(const Node *n) {
-  static const int mmi[9] = {0, -1, 2, 1, -1, 3, -1, -1, -1};
-  static const int qlm[9] = {0, 1, 2, 3, 4, 5, 6, 7, -1};
-  static const int qlc[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
-  return n->op == OP_QLinearMatMul ? qlm : n->op == OP_QLinearConv ? qlc : mmi;  /* MatMulInteger, ConvInteger */
+  static const int mmi[11] = {0, -1, 2, 1, -1, 3, -1, -1, -1, -1, -1};
+  static const int qlm[11] = {0, 1, 2, 3, 4, 5, 6, 7, -1, -1, -1};
+  static const int qlc[11] = {0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1};
+  static const int cis[11] = {0, -1, 2, 1, -1, 3, -1, -1, -1, 4, 5};
+  return n->op == OP_QLinearMatMul ? qlm : n->op == OP_QLinearConv ? qlc : n->op == OP_ConvIntegerScaled ? cis : mmi;
 }
-enum { QA, QAS, QAZ, QB, QBS, QBZ, QYS, QYZ, QBIAS };
+enum { QA, QAS, QAZ, QB, QBS, QBZ, QYS, QYZ, QBIAS, QYM, QYA };
 static Value *q_in(const Node *n, int role) {
   int k = q_slots(n)[role];
   return k >= 0 && k < n->nin ? n->in[k] : NULL;
 }
-static bool q_is_conv(const Node *n) { return n->op == OP_ConvInteger || n->op == OP_QLinearConv; }
+static bool q_is_conv(const Node *n) { return n->op == OP_ConvInteger || n->op == OP_QLinearConv || n->op == OP_ConvIntegerScaled; }
 static bool q_requant(const Node *n) { return n->op == OP_QLinearMatMul || n->op == OP_QLinearConv; }
 static bool q_8bit(DType t) { return t == DT_UINT8 || t == DT_INT8; }
 
@@ -50,6 +53,14 @@ static int q_check(Graph *g, Node *n, Dim cnt, int32_t *flags) {
     if (q_count(g, n, bz, "zero point", cnt, true, &vec)) return -1;
     if (vec) *flags |= RT_Q_BZP_VEC;
   }
+  if (n->op == OP_ConvIntegerScaled) {
+    Value *ym = q_in(n, QYM), *ya = q_in(n, QYA);
+    if (!ym || ym->dt != DT_FLOAT || (ya && ya->dt != DT_FLOAT)) return ir_errorf(g, n, "internal: the float rescale must be float32");
+    if (!ir_shape_known(ym) || (ir_numel(ym) != 1 && !(ir_dim_known(cnt) && ir_numel(ym) == cnt.c)) ||
+        (ya && (!ir_shape_known(ya) || !ir_dim_known(cnt) || ir_numel(ya) != cnt.c)))
+      return ir_errorf(g, n, "internal: the float rescale needs one multiplier or one per channel, and one addend per channel");
+    *flags |= RT_Q_FLOAT_OUT | (ir_numel(ym) > 1 ? RT_Q_YMUL_VEC : 0);
+  }
   if (!q_requant(n)) return 0;
   const int roles[3] = {QAS, QBS, QYS};
   for (int i = 0; i < 3; i++) {
@@ -72,6 +83,7 @@ static int q_check(Graph *g, Node *n, Dim cnt, int32_t *flags) {
 }
 
 static DType q_ydt(int32_t flags) {
+  if (flags & RT_Q_FLOAT_OUT) return DT_FLOAT;
   return !(flags & RT_Q_REQUANT) ? DT_INT32 : (flags & RT_Q_Y_S8) ? DT_INT8 : DT_UINT8;
 }
 
@@ -250,8 +262,9 @@ int op_qconv_lower(LowerCtx *cx, Node *n) {
     .dh = two ? (int32_t)win.d[0] : 1, .dw = (int32_t)win.d[two ? 1 : 0],
     .group = (int32_t)ir_attr_int(n, "group", 1), .flags = flags,
     .wq = cg_addr(cx, n->wpack), .wfmt = n->wpack ? n->wfmt : 0,
+    .y_mul = cg_addr(cx, q_in(n, QYM)), .y_add = cg_addr(cx, q_in(n, QYA)), .act = cg_node_act(n),
   };
-  if (n->act && qconv_clamp(g, n, &p)) return -1;
+  if (n->act && n->op != OP_ConvIntegerScaled && qconv_clamp(g, n, &p)) return -1;
   return cg_call(cx, K_conv2d_i8, &p, sizeof p, n);
 }
 

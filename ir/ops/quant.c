@@ -1,6 +1,6 @@
 /* quant.c — QuantizeLinear and DequantizeLinear (per-tensor or per-axis scale and zero point, uint8/int8), the
- * internal Requantize (their per-tensor composition), and DynamicQuantizeLinear (at the end). Per tensor (8-bit), one pass each (runtime/kernels/quant.c: rt_quantize,
- * rt_dequantize, the same float32 steps); per axis and int32 DequantizeLinear composed from the reduce, binary,
+ * internal Requantize (their per-tensor composition), and DynamicQuantizeLinear (at the end). Per tensor (8-bit),
+ * one pass each (runtime/kernels/quant.c: rt_quantize, rt_dequantize, the same float32 steps); per axis and int32 DequantizeLinear composed from the reduce, binary,
  * unary and cast kernels; scale and zero point may come at run time:
  *   Quantize:   s = round_half_even(x / scale)          (binary DIV with the ROUND act, into float scratch)
  *               s = clip(s + float(zp), lo, hi)         (binary ADD with the CLIP act; zp cast to float first)
@@ -136,7 +136,8 @@ int op_requant_lower(LowerCtx *cx, Node *n) {
 
 /* ---- DynamicQuantizeLinear (uint8): x_min = min(0, min x), x_max = max(0, max x), scale = (x_max - x_min) / 255,
  * zp = clip(round(0 - x_min / scale), 0, 255), y = clip(round(x / scale) + zp, 0, 255), all in float32 as the ONNX
- * function body; a chain of reduce / binary / unary / cast calls over one-element scratch slots. ---- */
+ * function body; scale 1 (onnxruntime's choice) when x is all zero. One kernel, two passes over x
+ * (runtime/kernels/quant.c rt_dynquant). ---- */
 int op_dynq_infer(Graph *g, Node *n) {
   Value *x = n->in[0];
   if (x->dt != DT_FLOAT) return ir_errorf(g, n, "input '%s' has dtype %s, expected float32", x->name, ir_dtype_name(x->dt));
@@ -146,43 +147,10 @@ int op_dynq_infer(Graph *g, Node *n) {
   return 0;
 }
 
-int64_t op_dynq_scratch(Graph *g, const Node *n) {
-  int64_t total = 1;
-  for (int i = 0; i < n->in[0]->rank; i++) total *= ir_dim_max(g, n->in[0]->dims[i]);
-  return al16(total * 4) + 3 * 16;
-}
-
-/* one flat float32 call y = act(a op b) over cnt elements, b a scalar */
-static int dq_bin(LowerCtx *cx, Node *n, int op, uint32_t a, uint32_t b, uint32_t y, Dim cnt, RtAct act) {
-  RtBinary p = {.a = a, .b = b, .y = y, .op = op, .rank = 1, .act = act, .astride = {1}, .bstride = {0}};
-  CG_DIM(cx, p, dim[0], cnt);
-  return cg_call(cx, K_binary_f32, &p, sizeof p, n);
-}
-
 int op_dynq_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0];
-  Dim total = oc_prod(g, x->dims, 0, x->rank), one = ir_dimc(1);
-  int64_t tot_max = 1;
-  for (int i = 0; i < x->rank; i++) tot_max *= ir_dim_max(g, x->dims[i]);
-  uint32_t s = cg_scratch(cx, n), lo = s + (uint32_t)al16(tot_max * 4), hi = lo + 16, zf = hi + 16;
-  uint32_t xa = cg_addr(cx, x), ya = cg_addr(cx, n->out[0]), sc = cg_addr(cx, n->out[1]), zp = cg_addr(cx, n->out[2]);
-  float k0 = 0.0f, k255 = 255.0f;
-  uint32_t c0 = cg_data(cx, &k0, 4), c255 = cg_data(cx, &k255, 4);
-  RtAct none = {RT_ACT_NONE, 0, 0}, rnd = {RT_ACT_ROUND, 0, 0}, clip = {RT_ACT_CLIP, 0.0f, 255.0f};
-  for (int k = 0; k < 2; k++) {                        /* lo = min(min x, 0), hi = max(max x, 0) */
-    RtReduce r = {.x = xa, .y = k ? hi : lo, .outer = 1, .inner = 1, .op = k ? RT_RED_MAX : RT_RED_MIN, .dtype = DT_FLOAT};
-    CG_DIM(cx, r, n, total);
-    if (cg_call(cx, K_reduce_f32, &r, sizeof r, n) ||
-        dq_bin(cx, n, k ? RT_BIN_MAX : RT_BIN_MIN, k ? hi : lo, c0, k ? hi : lo, one, none)) return -1;
-  }
-  RtUnary u = {.x = zf, .y = zf, .n = 1, .act = clip};
-  RtCast cz = {.x = zf, .y = zp, .n = 1, .from = DT_FLOAT, .to = DT_UINT8};
-  if (dq_bin(cx, n, RT_BIN_SUB, hi, lo, sc, one, none) || dq_bin(cx, n, RT_BIN_DIV, sc, c255, sc, one, none) ||   /* scale */
-      dq_bin(cx, n, RT_BIN_DIV, lo, sc, zf, one, none) || dq_bin(cx, n, RT_BIN_SUB, c0, zf, zf, one, rnd) ||       /* zp */
-      cg_call(cx, K_unary_f32, &u, sizeof u, n) || cg_call(cx, K_cast, &cz, sizeof cz, n) ||
-      dq_bin(cx, n, RT_BIN_DIV, xa, sc, s, total, rnd) || dq_bin(cx, n, RT_BIN_ADD, s, zf, s, total, clip)) return -1;  /* y */
-  RtCast cy = {.x = s, .y = ya, .from = DT_FLOAT, .to = DT_UINT8};
-  CG_DIM(cx, cy, n, total);
-  return cg_call(cx, K_cast, &cy, sizeof cy, n);
+  RtDynQuant p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .scale = cg_addr(cx, n->out[1]), .zp = cg_addr(cx, n->out[2])};
+  CG_DIM(cx, p, n, oc_prod(g, x->dims, 0, x->rank));
+  return cg_call(cx, K_dynquant, &p, sizeof p, n);
 }

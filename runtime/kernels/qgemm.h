@@ -20,11 +20,14 @@ typedef struct {
   const float *bs;
   int32_t zp, lo, hi;
   const float *mul;   /* SIMD conv: per output channel, as * bs[c] / ys computed once per call (scratch) */
+  int fout, ym_vec;   /* RT_Q_FLOAT_OUT: y = act(float(acc) * ym[c] + ya[c]) in float32 */
+  const float *ym, *ya;
+  RtAct act;
 } QOut;
 
 static inline QOut q_out(int32_t flags, RtAddr y, RtAddr a_scale, RtAddr b_scale, RtAddr y_scale, RtAddr y_zp) {
   QOut o = {RT_PTR(void, y), (flags & RT_Q_REQUANT) != 0, (flags & RT_Q_Y_S8) != 0, (flags & RT_Q_BSCALE_VEC) != 0,
-            1.0f, 1.0f, 0, 0, 0, 0, 0};
+            1.0f, 1.0f, 0, 0, 0, 0, 0, 0, 0, 0, 0, {0, 0, 0}};
   if (!o.requant) return o;
   o.as = *RT_PTR(const float, a_scale);
   o.ys = *RT_PTR(const float, y_scale);
@@ -41,12 +44,25 @@ static inline QOut q_out_conv(const RtConv2dI8 *p) {
     o.lo = RT_MAX(o.lo, p->y_lo);
     o.hi = RT_MIN(o.hi, p->y_hi);
   }
+  if (!o.requant && (p->flags & RT_Q_FLOAT_OUT)) {
+    o.fout = 1;
+    o.ym = RT_PTR(const float, p->y_mul);
+    o.ym_vec = (p->flags & RT_Q_YMUL_VEC) != 0;
+    o.ya = p->y_add ? RT_PTR(const float, p->y_add) : 0;
+    o.act = p->act;
+  }
   return o;
 }
 
 /* y[idx] = acc, or saturate(round_half_even(float(acc) * m) + zp) with m = a_scale * b_scale[c] / y_scale in
  * float32 (onnxruntime: clamp to [lo - zp, hi - zp] in float, round, add zp; NaN -> lo - zp) */
 RT_AI void q_emit(const QOut *o, ptrdiff_t idx, int32_t acc, int32_t c) {
+  if (o->fout) {   /* separate statements: never contracted into an FMA */
+    float f = (float)acc * o->ym[o->ym_vec ? c : 0];
+    if (o->ya) f = f + o->ya[c];
+    ((float *)o->y)[idx] = rt_act1(o->act.kind, o->act.a, o->act.b, f);
+    return;
+  }
   if (!o->requant) { ((int32_t *)o->y)[idx] = acc; return; }
   float m = o->as * o->bs[o->bs_vec ? c : 0] / o->ys;
   float f = (float)acc * m, flo = (float)(o->lo - o->zp), fhi = (float)(o->hi - o->zp);
@@ -104,7 +120,19 @@ static inline void q_tile(const int16_t *a, int32_t kp, int32_t nr, const int16_
 /* the first cnt (1..8) outputs of channel c at y[idx..idx+cnt): int32 a0 (pixels 0-3), a1 (4-7), stored as int32
  * or requantized exactly as q_emit does it (float product, clamp, round half even, + zero point) */
 RT_AI void q_emit8(const QOut *o, ptrdiff_t idx, v128_t a0, v128_t a1, int32_t c, int32_t cnt) {
-  if (!o->requant) {
+  if (o->fout) {   /* as q_emit, lane by lane */
+    v128_t m = wasm_f32x4_splat(o->ym[o->ym_vec ? c : 0]);
+    a0 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(a0), m);
+    a1 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(a1), m);
+    if (o->ya) {
+      v128_t b = wasm_f32x4_splat(o->ya[c]);
+      a0 = wasm_f32x4_add(a0, b);
+      a1 = wasm_f32x4_add(a1, b);
+    }
+    a0 = rt_act_f32x4(o->act.kind, o->act.a, o->act.b, a0);
+    a1 = rt_act_f32x4(o->act.kind, o->act.a, o->act.b, a1);
+  }
+  if (!o->requant) {   /* int32 or float32: 4-byte lanes */
     if (cnt == 8) {
       wasm_v128_store((int32_t *)o->y + idx, a0);
       wasm_v128_store((int32_t *)o->y + idx + 4, a1);

@@ -1,5 +1,5 @@
-/* quant.c — per-tensor QuantizeLinear and DequantizeLinear (RtQuant), their composition (RtRequant, at the end), and
- * the quantized elementwise Add (RtQAdd):
+/* quant.c — per-tensor QuantizeLinear and DequantizeLinear (RtQuant), their composition (RtRequant, at the end),
+ * DynamicQuantizeLinear (RtDynQuant, at the end), and the quantized elementwise Add (RtQAdd):
  * the float32 steps of the ONNX definitions in one pass over the bytes, 8 elements per step in SIMD128 (the same
  * operations lane by lane, so both variants give the same bytes). */
 #include "rt_internal.h"
@@ -183,3 +183,77 @@ RT_EXPORT("rt_requantize") void rt_requantize(const RtRequant *p) {
   uint8_t *y = RT_PTR(uint8_t, p->y);
   for (int32_t i = 0; i < p->n; i++) y[i] = lut[x[i]];
 }
+
+/* ---- DynamicQuantizeLinear: the range, then the parameters (once, scalar), then y, one statement per float32 step */
+static void dynq_params(const RtDynQuant *p, float lo, float hi, float *sc, float *zf) {
+  lo = lo > 0.0f ? 0.0f : lo;
+  hi = hi < 0.0f ? 0.0f : hi;
+  float s = (hi - lo) / 255.0f;
+  if (hi == lo) s = 1.0f;
+  float z = __builtin_rintf(0.0f - lo / s);
+  if (!(z >= 0.0f)) z = 0.0f;
+  if (z > 255.0f) z = 255.0f;
+  *RT_PTR(float, p->scale) = s;
+  *RT_PTR(uint8_t, p->zp) = (uint8_t)(int32_t)z;
+  *sc = s;
+  *zf = z;
+}
+static void dynq_tail(const RtDynQuant *p, float s, float z, int32_t i) {
+  const float *x = RT_PTR(const float, p->x);
+  uint8_t *y = RT_PTR(uint8_t, p->y);
+  for (; i < p->n; i++) {
+    float v = __builtin_rintf(x[i] / s) + z;
+    if (!(v >= 0.0f)) v = 0.0f;
+    if (v > 255.0f) v = 255.0f;
+    y[i] = (uint8_t)(int32_t)v;
+  }
+}
+void rt_dynquant__scalar(const RtDynQuant *p) {
+  const float *x = RT_PTR(const float, p->x);
+  float lo = RT_INF, hi = -RT_INF, s, z;
+  for (int32_t i = 0; i < p->n; i++) {
+    lo = x[i] < lo ? x[i] : lo;
+    hi = hi < x[i] ? x[i] : hi;
+  }
+  dynq_params(p, lo, hi, &s, &z);
+  dynq_tail(p, s, z, 0);
+}
+#if RT_SIMD128
+void rt_dynquant__simd128(const RtDynQuant *p) {
+  const float *x = RT_PTR(const float, p->x);
+  uint8_t *y = RT_PTR(uint8_t, p->y);
+  v128_t l4 = wasm_f32x4_splat(RT_INF), h4 = wasm_f32x4_splat(-RT_INF);
+  int32_t i = 0;
+  for (; i + 4 <= p->n; i += 4) {   /* pmin / pmax: the scalar loop's comparisons, lane by lane */
+    v128_t v = wasm_v128_load(x + i);
+    l4 = wasm_f32x4_pmin(l4, v);
+    h4 = wasm_f32x4_pmax(h4, v);
+  }
+  float lo = RT_INF, hi = -RT_INF, s, z;
+  for (int32_t j = 0; j < 4; j++) {
+    float a = wasm_f32x4_extract_lane(l4, 0), b = wasm_f32x4_extract_lane(h4, 0);
+    l4 = wasm_i32x4_shuffle(l4, l4, 1, 2, 3, 0);
+    h4 = wasm_i32x4_shuffle(h4, h4, 1, 2, 3, 0);
+    lo = a < lo ? a : lo;
+    hi = hi < b ? b : hi;
+  }
+  for (; i < p->n; i++) {
+    lo = x[i] < lo ? x[i] : lo;
+    hi = hi < x[i] ? x[i] : hi;
+  }
+  dynq_params(p, lo, hi, &s, &z);
+  v128_t vs = wasm_f32x4_splat(s), vz = wasm_f32x4_splat(z), v0 = wasm_f32x4_splat(0.0f), v255 = wasm_f32x4_splat(255.0f);
+  for (i = 0; i + 16 <= p->n; i += 16) {
+    v128_t q[4];
+    for (int32_t j = 0; j < 4; j++) {
+      v128_t v = wasm_f32x4_add(wasm_f32x4_nearest(wasm_f32x4_div(wasm_v128_load(x + i + 4 * j), vs)), vz);
+      q[j] = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_pmin(wasm_f32x4_pmax(v0, v), v255));   /* NaN -> 0 */
+    }
+    wasm_v128_store(y + i, wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(q[0], q[1]), wasm_i16x8_narrow_i32x4(q[2], q[3])));
+  }
+  dynq_tail(p, s, z, i);
+}
+RT_EXPORT("rt_dynquant") void rt_dynquant(const RtDynQuant *p) { rt_dynquant__simd128(p); }
+#else
+RT_EXPORT("rt_dynquant") void rt_dynquant(const RtDynQuant *p) { rt_dynquant__scalar(p); }
+#endif

@@ -3022,6 +3022,7 @@ typedef struct { int n, c, h, w, k, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, grou
 static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
   int xs8 = !!(flags & RT_Q_A_S8), ws8 = !!(flags & RT_Q_B_S8), ys8 = !!(flags & RT_Q_Y_S8);
   int rq = !!(flags & RT_Q_REQUANT), wvec = !!(flags & RT_Q_BZP_VEC), svec = !!(flags & RT_Q_BSCALE_VEC), esz = rq ? 1 : 4;
+  int fo = !!(flags & RT_Q_FLOAT_OUT), mvec = !!(flags & RT_Q_YMUL_VEC);
   int oh = (g->h + g->pt + g->pb - ((g->kh - 1) * g->dh + 1)) / g->sh + 1;
   int ow = (g->w + g->pl + g->pr - ((g->kw - 1) * g->dw + 1)) / g->sw + 1;
   int cg = g->c / g->group, kg = g->k / g->group;
@@ -3029,6 +3030,10 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
   uint8_t *x = q_buf(nx), *w = q_buf(nw), *xzp = q_buf(1), *wzp = q_buf((size_t)g->k), *yzp = q_buf(1);
   int32_t *bv = malloc(sizeof(int32_t) * (size_t)g->k);
   float xsc = rnd(0.001f, 0.05f), ysc = rnd(0.05f, 0.5f), *wsc = malloc(sizeof(float) * (size_t)g->k);
+  /* RT_Q_FLOAT_OUT: a multiplier (one, or per channel), an addend per channel for zpm > 0, an activation by zpm */
+  float *ymul = malloc(sizeof(float) * (size_t)g->k), *yadd = malloc(sizeof(float) * (size_t)g->k);
+  RtAct fact = {zpm == 1 ? RT_ACT_RELU : zpm == 2 ? RT_ACT_CLIP : RT_ACT_NONE, -0.5f, 3.0f};
+  for (int co = 0; co < g->k; co++) { ymul[co] = rnd(1e-5f, 1e-3f); yadd[co] = rnd(-1.0f, 1.0f); }
   q_fill(x, nx, xs8);
   q_fill(w, nw, ws8);
   xzp[0] = (uint8_t)q_zp_pick(xs8, zpm);
@@ -3055,7 +3060,16 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
                          ? q_get(x, (((size_t)b * g->c + grp * cg + c) * g->h + iy) * g->w + ix, xs8) : xz;  /* padding = x_zp */
                 acc += (int64_t)(xv - xz) * (q_get(w, (((size_t)co * cg + c) * g->kh + ky) * g->kw + kx, ws8) - wz);
               }
-          q_naive_out(ref, (((size_t)b * g->k + co) * oh + oy) * ow + ox, acc, rq, ys8, xsc, wsc[svec ? co : 0], ysc, q_get(yzp, 0, ys8));
+          size_t yi = (((size_t)b * g->k + co) * oh + oy) * ow + ox;
+          if (fo) {   /* Cast, Mul, Add, activation: one float32 step each */
+            float f = (float)(int32_t)acc * ymul[mvec ? co : 0];
+            if (zpm) f = f + yadd[co];
+            if (fact.kind == RT_ACT_RELU) f = f < 0.0f ? 0.0f : f;
+            if (fact.kind == RT_ACT_CLIP) f = f < fact.a ? fact.a : f > fact.b ? fact.b : f;
+            ((float *)ref)[yi] = f;
+          } else {
+            q_naive_out(ref, yi, acc, rq, ys8, xsc, wsc[svec ? co : 0], ysc, q_get(yzp, 0, ys8));
+          }
         }
   /* RT_Q_CLAMP (a fused Relu/Clip): the range [y_zp + 3, type max - 5] of y's integers */
   int32_t ylo = q_get(yzp, 0, ys8) + 3, yhi = (ys8 ? 127 : 255) - 5;
@@ -3069,14 +3083,16 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
   RtConv2dI8 p = {.y_lo = ylo, .y_hi = yhi, .x = A(x), .w = A(w), .bias = bias ? A(bv) : 0, .y = A(ys), .x_zp = A(xzp), .w_zp = A(wzp),
                   .x_scale = A(&xsc), .w_scale = A(wsc), .y_scale = A(&ysc), .y_zp = A(yzp), .scratch = A(scr),
                   .n = g->n, .c = g->c, .h = g->h, .w_ = g->w, .k = g->k, .oh = oh, .ow = ow, .kh = g->kh, .kw = g->kw,
-                  .sh = g->sh, .sw = g->sw, .pt = g->pt, .pl = g->pl, .dh = g->dh, .dw = g->dw, .group = g->group, .flags = flags};
+                  .sh = g->sh, .sw = g->sw, .pt = g->pt, .pl = g->pl, .dh = g->dh, .dw = g->dw, .group = g->group, .flags = flags,
+                  .y_mul = A(ymul), .y_add = zpm ? A(yadd) : 0, .act = fact};
   rt_conv2d_i8__scalar(&p);
   p.y = A(yv);
   rt_conv2d_i8__simd128(&p);
   char name[128];
   snprintf(name, sizeof name, "conv2d_i8 n%d c%d %dx%d k%d %dx%d s%d,%d p%d,%d,%d,%d d%d,%d g%d %c%c%s%s zp%d%s", g->n, g->c,
            g->h, g->w, g->k, g->kh, g->kw, g->sh, g->sw, g->pt, g->pl, g->pb, g->pr, g->dh, g->dw, g->group, xs8 ? 's' : 'u',
-           ws8 ? 's' : 'u', rq ? (ys8 ? " ->s8" : " ->u8") : "", wvec || svec ? " per-ch" : "", zpm, bias ? (flags & RT_Q_CLAMP ? " bias clamp" : " bias") : "");
+           ws8 ? 's' : 'u', rq ? (ys8 ? " ->s8" : " ->u8") : fo ? (mvec ? " ->f32 mul per-ch" : " ->f32") : "", wvec || svec ? " per-ch" : "", zpm,
+           bias ? (flags & RT_Q_CLAMP ? " bias clamp" : " bias") : "");
   q_check(name, "scalar==naive", ys, ref, ny * esz);
   q_check(name, "simd==scalar", yv, ys, ny * esz);
   /* the weights prepacked by the start-up kernel (rt_q_conv_pack, as a module runs it; the compiler's pack for a
@@ -3104,6 +3120,7 @@ static void qconv_case(const QConvCfg *g, int flags, int zpm, int bias) {
     free(wq); free(scr2);
   }
   free(x); free(w); free(xzp); free(wzp); free(yzp); free(bv); free(wsc); free(ys); free(yv); free(ref); free(scr);
+  free(ymul); free(yadd);
 }
 
 static void test_qgemm(void) {
@@ -3146,6 +3163,8 @@ static void test_qgemm(void) {
     qconv_case(&cfgs[i], RT_Q_REQUANT | RT_Q_BZP_VEC | RT_Q_BSCALE_VEC, (int)(i + 2) % 3, 1);
     qconv_case(&cfgs[i], RT_Q_REQUANT | RT_Q_A_S8 | RT_Q_B_S8 | RT_Q_Y_S8 | RT_Q_BSCALE_VEC, (int)i % 3, (int)i % 2);
     qconv_case(&cfgs[i], RT_Q_REQUANT | RT_Q_B_S8 | RT_Q_BSCALE_VEC | RT_Q_CLAMP, (int)(i + 1) % 3, 1);
+    qconv_case(&cfgs[i], RT_Q_FLOAT_OUT | (i % 2 ? RT_Q_YMUL_VEC : 0), (int)i % 3, 0);   /* ConvInteger's float rescale */
+    qconv_case(&cfgs[i], RT_Q_FLOAT_OUT | RT_Q_B_S8 | RT_Q_BZP_VEC | (i % 2 ? 0 : RT_Q_YMUL_VEC), (int)(i + 1) % 3, 0);
   }
 }
 
@@ -3231,7 +3250,43 @@ static void quant_case(int n, int s8, int with_zp, int zpm) {
   free(x); free(dy); free(dv); free(dref); free(z); free(q); free(qs); free(qv); free(qref);
 }
 
+/* DynamicQuantizeLinear (rt_dynquant): the ONNX function body's float32 steps, written out here; mode 0 mixed
+ * signs, 1 all positive, 2 all negative, 3 all zero (scale 1, onnxruntime's choice) */
+static void dynq_case(int n, int mode) {
+  float *x = frand_buf((size_t)n, mode == 2 ? -6.0f : mode == 1 ? 0.01f : -3.0f, mode == 2 ? -0.01f : 6.0f);
+  if (mode == 3) for (int i = 0; i < n; i++) x[i] = 0.0f;
+  uint8_t *ys = q_buf((size_t)n), *yv = q_buf((size_t)n), *yref = q_buf((size_t)n), *zs = q_buf(1), *zv = q_buf(1);
+  float *ss = fbuf(1), *sv = fbuf(1);
+  float lo, hi, sc = 1.0f, zf = 0.0f;
+  for (int pass = 0; pass < 2; pass++) {   /* the second after planting a tie (x / scale = 2.5: rounds to 2) */
+    if (pass == 1 && mode == 0 && n > 2) x[n / 2] = sc * 2.5f;
+    lo = 0.0f; hi = 0.0f;
+    for (int i = 0; i < n; i++) { lo = fminf(lo, x[i]); hi = fmaxf(hi, x[i]); }
+    sc = hi == lo ? 1.0f : (hi - lo) / 255.0f;
+    zf = rintf(0.0f - lo / sc);
+    zf = zf < 0 ? 0 : zf > 255 ? 255 : zf;
+  }
+  for (int i = 0; i < n; i++) {
+    float v = rintf(x[i] / sc) + zf;
+    v = v < 0 ? 0 : v > 255 ? 255 : v;
+    yref[i] = (uint8_t)(int)v;
+  }
+  RtDynQuant p = {.x = A(x), .y = A(ys), .scale = A(ss), .zp = A(zs), .n = n};
+  rt_dynquant__scalar(&p);
+  RtDynQuant pv = {.x = A(x), .y = A(yv), .scale = A(sv), .zp = A(zv), .n = n};
+  rt_dynquant__simd128(&pv);
+  char name[64];
+  snprintf(name, sizeof name, "dynquant n%d mode%d", n, mode);
+  q_check(name, "scalar==naive", ys, yref, (size_t)n);
+  q_check(name, "simd==scalar", yv, ys, (size_t)n);
+  report(ss[0] == sc && zs[0] == (uint8_t)(int)zf && sv[0] == sc && zv[0] == zs[0], name, "scale and zero point", 0.0);
+  free(x); free(ys); free(yv); free(yref); free(zs); free(zv); free(ss); free(sv);
+}
+
 static void test_qadd(void) {
+  static const int dn[] = {1, 5, 16, 37, 1000};
+  for (size_t i = 0; i < sizeof dn / sizeof dn[0]; i++)
+    for (int mode = 0; mode < 4; mode++) dynq_case(dn[i], mode);
   static const int ns[] = {1, 7, 8, 9, 31, 200};
   static const int fl[] = {0, RT_Q_A_S8 | RT_Q_B_S8 | RT_Q_Y_S8, RT_Q_B_S8, RT_Q_A_S8 | RT_Q_Y_S8};
   for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
