@@ -1,7 +1,8 @@
 /* resize.c — Resize (opsets 10 to 19) and Upsample (7, 9): infer, lower, scratch.
  *
  * All of the coordinate arithmetic happens here, at compile time, in double precision and in the
- * order of the ONNX reference implementation: for every output index of an axis, the source
+ * order of the ONNX reference implementation (linear mode under the common coordinate modes: in float32 as
+ * onnxruntime computes it, see ort_linear): for every output index of an axis, the source
  * coordinate from coordinate_transformation_mode, the fractional ratio in (0, 1], the mode's
  * coefficients (nearest_mode, cubic_coeff_a, exclude_outside), and the taps — the input indices
  * nearest to the source coordinate in the edge-padded axis, which clamps them into the input.
@@ -203,9 +204,40 @@ static bool source_coord(const ResizeSpec *s, int axis, double x, int64_t in, in
   return true;
 }
 
+/* Linear mode, 2 taps, under the coordinate modes onnxruntime computes in float32: its coefficients exactly as it
+ * computes them (the CPU kernel that onnxruntime-web runs too), so the outputs are its floats to the last bit. The
+ * source coordinate in float32, clamped into [0, in - 1]; taps x1 = floor, x2 = x1 + 1 (clamped); weights
+ * |x - x2| on x1 and |x - x1| on x2, 0.5 and 0.5 when both are the last pixel. The reference's double-precision
+ * coefficients differ from these in the last bit, and a DynamicQuantizeLinear after the Resize (IS-Net) turns
+ * such differences into flipped integers that grow through a decoder. */
+static bool ort_linear(const ResizeSpec *s, int axis, int64_t in, int64_t out, int32_t *idx, float *wt) {
+  if (s->mode != RZ_LINEAR || (s->ctm != CT_HALF_PIXEL && s->ctm != CT_PYTORCH_HALF_PIXEL && s->ctm != CT_ASYMMETRIC &&
+                               s->ctm != CT_ALIGN_CORNERS))
+    return false;
+  float sc = (float)s->scale[axis], last = (float)(in - 1);
+  for (int64_t o = 0; o < out; o++) {
+    float x = (float)o, xo;
+    if (sc == 1.0f) xo = x;
+    else if (s->ctm == CT_ASYMMETRIC) xo = x / sc;
+    else if (s->ctm == CT_ALIGN_CORNERS) xo = out == 1 ? 0.0f : x * last / (float)(out - 1);
+    else if (s->ctm == CT_PYTORCH_HALF_PIXEL && out <= 1) xo = 0.0f;
+    else xo = (x + 0.5f) / sc - 0.5f;
+    xo = xo < 0.0f ? 0.0f : xo > last ? last : xo;
+    int64_t x1 = (int64_t)xo < in - 1 ? (int64_t)xo : in - 1, x2 = x1 + 1 < in - 1 ? x1 + 1 : in - 1;
+    float d1 = fabsf(xo - (float)x1), d2 = fabsf(xo - (float)x2);
+    if (x1 == x2) d1 = d2 = 0.5f;
+    idx[2 * o] = (int32_t)x1;
+    idx[2 * o + 1] = (int32_t)x2;
+    wt[2 * o] = d2;
+    wt[2 * o + 1] = d1;
+  }
+  return true;
+}
+
 /* Tables of one axis: taps per output index (1 for nearest), idx clamped into [0, in), idx[o*taps] = -1
  * when output o is outside the crop. */
 static void axis_table(const ResizeSpec *s, int axis, int64_t in, int64_t out, int taps, int32_t *idx, float *wt) {
+  if (taps == 2 && ort_linear(s, axis, in, out, idx, wt)) return;
   for (int64_t o = 0; o < out; o++) {
     int32_t *ti = idx + o * taps;
     float *tw = wt + o * taps;
