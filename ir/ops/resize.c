@@ -204,23 +204,22 @@ static bool source_coord(const ResizeSpec *s, int axis, double x, int64_t in, in
   return true;
 }
 
-/* Linear mode, 2 taps, under the coordinate modes onnxruntime computes in float32: its coefficients exactly as it
+/* Linear mode, 2 taps, half_pixel or asymmetric coordinates, which onnxruntime computes in float32: its coefficients exactly as it
  * computes them (the CPU kernel that onnxruntime-web runs too), so the outputs are its floats to the last bit. The
  * source coordinate in float32, clamped into [0, in - 1]; taps x1 = floor, x2 = x1 + 1 (clamped); weights
  * |x - x2| on x1 and |x - x1| on x2, 0.5 and 0.5 when both are the last pixel. The reference's double-precision
  * coefficients differ from these in the last bit, and a DynamicQuantizeLinear after the Resize (IS-Net) turns
  * such differences into flipped integers that grow through a decoder. */
 static bool ort_linear(const ResizeSpec *s, int axis, int64_t in, int64_t out, int32_t *idx, float *wt) {
-  if (s->mode != RZ_LINEAR || (s->ctm != CT_HALF_PIXEL && s->ctm != CT_PYTORCH_HALF_PIXEL && s->ctm != CT_ASYMMETRIC &&
-                               s->ctm != CT_ALIGN_CORNERS))
-    return false;
+  /* half_pixel and asymmetric only: align_corners and pytorch_half_pixel depend on the output length, which the
+   * reference takes as in * scale and onnxruntime as the integer size (they differ when downsampling by a scale
+   * that does not divide: the backend case resize_downsample_scales_linear_align_corners) */
+  if (s->mode != RZ_LINEAR || (s->ctm != CT_HALF_PIXEL && s->ctm != CT_ASYMMETRIC)) return false;
   float sc = (float)s->scale[axis], last = (float)(in - 1);
   for (int64_t o = 0; o < out; o++) {
     float x = (float)o, xo;
     if (sc == 1.0f) xo = x;
     else if (s->ctm == CT_ASYMMETRIC) xo = x / sc;
-    else if (s->ctm == CT_ALIGN_CORNERS) xo = out == 1 ? 0.0f : x * last / (float)(out - 1);
-    else if (s->ctm == CT_PYTORCH_HALF_PIXEL && out <= 1) xo = 0.0f;
     else xo = (x + 0.5f) / sc - 0.5f;
     xo = xo < 0.0f ? 0.0f : xo > last ? last : xo;
     int64_t x1 = (int64_t)xo < in - 1 ? (int64_t)xo : in - 1, x2 = x1 + 1 < in - 1 ? x1 + 1 : in - 1;
