@@ -2,6 +2,7 @@
 #include "target.h"
 
 #include "llvm_api.h"
+#include "../runtime/rt_abi.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@ int cg_target_init(Target *t, const char *triple, const char *cpu, char *err, si
   t->features = "";
   if (!triple || !strcmp(triple, "wasm32") || !strcmp(triple, "wasm32-unknown-unknown")) {
     t->arch = TARGET_WASM32;
+    t->panel_rows = RT_PANEL_ROWS_WASM;
     t->init_transforms = true;
     if (cpu) { snprintf(err, errsize, "--cpu applies to native targets (--target x86_64-linux-gnu or aarch64-linux-gnu)"); return -1; }
     return 0;
@@ -74,6 +76,7 @@ int cg_target_init(Target *t, const char *triple, const char *cpu, char *err, si
   static const char *const avx512_cpus[] = {"x86-64-v4", "skylake-avx512", "cascadelake", "icelake-server",
                                             "sapphirerapids", "znver4", NULL};
   bool native = cpu && !strcmp(cpu, "native");
+  t->panel_rows = RT_PANEL_ROWS_NATIVE;
   if (t->arch == TARGET_AARCH64) t->gemm_wide = 1;
   else if (native) t->gemm_wide = strstr(t->features, "+avx512f") ? 2 : strstr(t->features, "+avx2") ? 1 : 0;
   else t->gemm_wide = in_list(avx512_cpus, t->cpu) ? 2 : strcmp(t->cpu, "x86-64") && strcmp(t->cpu, "x86-64-v2") ? 1 : 0;

@@ -18,8 +18,10 @@ typedef struct Target {
   const char *triple;     /* LLVM triple of native targets ("x86_64-unknown-linux-gnu"), NULL for wasm32 */
   const char *cpu;        /* LLVM CPU name: "x86-64-v2" (default), "x86-64-v3", "x86-64-v4", a host's; "generic" on AArch64 */
   const char *features;   /* extra LLVM features ("" unless --cpu native) */
-  int gemm_wide;          /* the GEMM core's widest tile: 0 5x8 of v128, 1 5x16 of 8-float vectors (AVX2, NEON),
-                             2 5x32 of 16-float vectors (AVX-512) */
+  int panel_rows;         /* rows per panel of packed conv weights = the GEMM tile's rows (RT_PANEL_ROWS_WASM 5,
+                             RT_PANEL_ROWS_NATIVE 6; runtime/rt_abi.h): what the packing functions take */
+  int gemm_wide;          /* the GEMM core's widest tile: 0 MRx8 of v128, 1 MRx16 of 8-float vectors (AVX2, NEON),
+                             2 MRx32 of 16-float vectors (AVX-512) */
   bool init_transforms;   /* weight transforms that enlarge the weights (Winograd's G w G^T, 4x) run when the
                              module starts, from the shipped ONNX weights, instead of at compile time: what a
                              page downloads stays the model's size (wasm32); a native library maps its

@@ -43,6 +43,7 @@ static int pack_qconv(Graph *g, Node *n, int fmt, Value *w, Value *wz) {
 }
 
 int pass_pack_weights(Graph *g) {
+  const int mr = g->target ? g->target->panel_rows : RT_PANEL_ROWS_WASM;   /* the GEMM tile's rows on the target */
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
     if (!n->dead && n->op == OP_MatMul && !n->wpack && !n->trans_b) {
@@ -76,7 +77,7 @@ int pass_pack_weights(Graph *g) {
     int crs = (int)(ir_numel(w) / k);
     int m = op_conv_winograd(g, n);
     if (m) { /* Winograd: the transformed weights U = G w G^T, per tile position (runtime/pack.h) */
-      int64_t nf = (int64_t)rt_wino_packed_floats(k, c, m);
+      int64_t nf = (int64_t)rt_wino_packed_floats(k, c, m, mr);
       char name[256];
       snprintf(name, sizeof name, "%s.wino%d", w->name, m);
       Value *pw;
@@ -84,7 +85,7 @@ int pass_pack_weights(Graph *g) {
         pw = ir_init_const(g, name, DT_FLOAT, 1, &nf, IR_INIT_WINO, w, m);
       } else {
         pw = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
-        rt_pack_wino_weights(w->data, pw->data, k, c, m);
+        rt_pack_wino_weights(w->data, pw->data, k, c, m, mr);
         ir_release(g, w->data, (size_t)ir_nbytes(w));
       }
       n->wpack = pw;
@@ -92,7 +93,7 @@ int pass_pack_weights(Graph *g) {
       continue;
     }
     if (!rt_conv2d_wants_packing(k, c, group)) continue;
-    int64_t nf = (int64_t)rt_conv2d_packed_floats(k, crs, group);
+    int64_t nf = (int64_t)rt_conv2d_packed_floats(k, crs, group, mr);
     char name[256];
     snprintf(name, sizeof name, "%s.packed", w->name);
     Value *pw;
@@ -100,7 +101,7 @@ int pass_pack_weights(Graph *g) {
       pw = ir_init_const(g, name, DT_FLOAT, 1, &nf, IR_INIT_CONVPACK, w, group);
     else {
       pw = ir_const(g, name, DT_FLOAT, 1, &nf, NULL);
-      rt_pack_conv2d_weights(w->data, pw->data, k, crs, group);
+      rt_pack_conv2d_weights(w->data, pw->data, k, crs, group, mr);
       ir_release(g, w->data, (size_t)ir_nbytes(w));
     }
     n->wpack = pw;

@@ -5,19 +5,19 @@
 #include "rt_abi.h"
 #include "prepack.h"
 
-#define MR RT_CONV_PACK_MR
-
 int rt_conv2d_wants_packing(int k, int c, int group) {
   if (k <= 0 || c <= 0 || group <= 0) return 0;
   return !(group > 1 && group == c && group == k); /* depthwise reads the ONNX layout */
 }
 
-size_t rt_conv2d_packed_floats(int k, int crs, int group) {
-  size_t kpg = (size_t)k / (size_t)group, panels = (kpg + MR - 1) / MR;
-  return (size_t)group * panels * MR * (size_t)crs;
+size_t rt_conv2d_packed_floats(int k, int crs, int group, int mr) {
+  size_t kpg = (size_t)k / (size_t)group, panels = (kpg + (size_t)mr - 1) / (size_t)mr;
+  return (size_t)group * panels * (size_t)mr * (size_t)crs;
 }
 
-void rt_pack_conv2d_weights(const float *w, float *out, int k, int crs, int group) { rt_conv_pack_weights(w, out, k, crs, group); }
+void rt_pack_conv2d_weights(const float *w, float *out, int k, int crs, int group, int mr) {
+  rt_conv_pack_weights(w, out, k, crs, group, mr);
+}
 
 size_t rt_matmul_panels_floats(int k, int n) {
   if (k <= 0 || n <= 0) return 0;
@@ -58,12 +58,14 @@ void rt_pack_matmul_panels_bf16(const float *b, unsigned short *out, int k, int 
 
 /* ---- Winograd F(m x m, 3x3) weights: U = G g G^T per (output, input) channel pair (prepack.h) ---- */
 
-size_t rt_wino_packed_floats(int k, int c, int m) {
+size_t rt_wino_packed_floats(int k, int c, int m, int mr) {
   size_t a = (size_t)m + 2;
-  return a * a * rt_conv2d_packed_floats(k, c, 1);
+  return a * a * rt_conv2d_packed_floats(k, c, 1, mr);
 }
 
-void rt_pack_wino_weights(const float *w, float *out, int k, int c, int m) { rt_wino_transform_weights(w, out, k, c, m); }
+void rt_pack_wino_weights(const float *w, float *out, int k, int c, int m, int mr) {
+  rt_wino_transform_weights(w, out, k, c, m, mr);
+}
 
 int rt_conv_wino_tile_rows(int c, int k, int oh, int ow, int m) {
   /* V and M of one block within ~2 MiB (the L2 of the reference machine; measured: 1 MiB streams the weights more often, 4 MiB is no faster) */

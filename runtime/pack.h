@@ -1,7 +1,8 @@
 /* pack.h — compile-time weight packing shared by the compiler (host) and the kernels' tests (wasm).
  * Plain C, no SIMD: the compiler calls these once per constant weight; the kernels read the result.
  *
- * Packed layout (what rt_conv2d_f32 reads when RtConv2d.wpacked = 1), MR = RT_CONV_PACK_MR (rt_abi.h):
+ * Packed layout (what rt_conv2d_f32 reads when RtConv2d.wpacked = 1), MR = the target's panel rows (mr: 5 for
+ * wasm, 6 natively; RT_CONV_PACK_MR in rt_abi.h, Target.panel_rows in the compiler):
  *   for each group g (kpg = k/group output channels, crs = (c/group)*kh*kw):
  *     for each panel p of MR output channels (ceil(kpg/MR) panels, the last one zero-padded):
  *       crs rows of MR floats: out[((g*P + p)*crs + q)*MR + r] = w[g*kpg + p*MR + r][q]  (0 if p*MR+r >= kpg)
@@ -10,9 +11,9 @@
  * Depthwise convs (group == c == k > 1) are not packed (their kernel reads the ONNX layout).
  *
  * Usage (compiler):
- *   size_t n = rt_conv2d_packed_floats(k, c_per_group * kh * kw, group);
+ *   size_t n = rt_conv2d_packed_floats(k, c_per_group * kh * kw, group, target->panel_rows);
  *   float *packed = malloc(n * sizeof(float));
- *   rt_pack_conv2d_weights(w, packed, k, c_per_group * kh * kw, group);   // then set RtConv2d.wpacked = 1
+ *   rt_pack_conv2d_weights(w, packed, k, c_per_group * kh * kw, group, target->panel_rows);   // then wpacked = 1
  */
 /* MatMul B panels (what rt_matmul_f32 reads when RtMatMul.trans_b = RT_MATMUL_B_PANELS): a constant
  * B [k][n] as panels of 8 columns, each k rows of 8 floats, zero-padded to an even number of panels
@@ -36,9 +37,9 @@
 /* true when the conv kernel wants packed weights for this shape (false e.g. for depthwise) */
 int rt_conv2d_wants_packing(int k, int c, int group);
 /* floats in the packed weights of a conv with k output channels, crs = (c/group)*kh*kw */
-size_t rt_conv2d_packed_floats(int k, int crs, int group);
-/* w: ONNX layout [k][crs] (crs = c/group*kh*kw); out: rt_conv2d_packed_floats() floats */
-void rt_pack_conv2d_weights(const float *w, float *out, int k, int crs, int group);
+size_t rt_conv2d_packed_floats(int k, int crs, int group, int mr);
+/* w: ONNX layout [k][crs] (crs = c/group*kh*kw); out: rt_conv2d_packed_floats() floats; mr rows per panel */
+void rt_pack_conv2d_weights(const float *w, float *out, int k, int crs, int group, int mr);
 size_t rt_matmul_panels_floats(int k, int n);
 void rt_pack_matmul_panels(const float *b, float *out, int k, int n);
 /* true when all count values are finite and exactly representable in bfloat16 */
@@ -62,10 +63,10 @@ void rt_pack_matmul_q(int k, int n, int bits, int block, const signed char *t, c
 
 /* Winograd F(m x m, 3x3), m = 2 or 4 (RtConvWino): for each of the (m+2)^2 tile positions p, the k x c
  * matrix U[p][ko][ci] = (G w[ko][ci] G^T)[p], computed in double, packed as above (group 1, crs = c):
- *   out[p * rt_conv2d_packed_floats(k, c, 1) + ((ko/MR)*c + ci)*MR + ko%MR]
+ *   out[p * rt_conv2d_packed_floats(k, c, 1, mr) + ((ko/MR)*c + ci)*MR + ko%MR]   (MR = mr)
  * w: ONNX layout [k][c][3][3]. */
-size_t rt_wino_packed_floats(int k, int c, int m);
-void rt_pack_wino_weights(const float *w, float *out, int k, int c, int m);
+size_t rt_wino_packed_floats(int k, int c, int m, int mr);
+void rt_pack_wino_weights(const float *w, float *out, int k, int c, int m, int mr);
 /* tile rows per block of the Winograd kernel (RtConvWino.tile_rows): keeps a block's scratch cache-sized */
 int rt_conv_wino_tile_rows(int c, int k, int oh, int ow, int m);
 #endif

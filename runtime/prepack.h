@@ -19,10 +19,10 @@ static const double rt_wino_g4[6][3] = {{1.0 / 4, 0, 0},
                                         {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                         {0, 0, 1}};
 
-/* w: ONNX layout [k][c][3][3]; out: (m+2)^2 * ceil(k/MR)*MR*c floats, every one written (padding rows 0) */
-/* w: ONNX layout [k][crs] (crs = c/group*kh*kw); out: group * ceil(k/group/MR)*MR * crs floats (pack.h) */
-static inline void rt_conv_pack_weights(const float *w, float *out, int k, int crs, int group) {
-  const size_t MR = RT_CONV_PACK_MR, kpg = (size_t)k / (size_t)group, panels = (kpg + MR - 1) / MR, n = (size_t)crs;
+/* w: ONNX layout [k][crs] (crs = c/group*kh*kw); out: group * ceil(k/group/mr)*mr * crs floats (pack.h); mr:
+ * rows per panel (RT_CONV_PACK_MR in the kernels, the Target's in the compiler) */
+static inline void rt_conv_pack_weights(const float *w, float *out, int k, int crs, int group, int mr) {
+  const size_t MR = (size_t)mr, kpg = (size_t)k / (size_t)group, panels = (kpg + MR - 1) / MR, n = (size_t)crs;
   for (size_t g = 0; g < (size_t)group; g++)
     for (size_t p = 0; p < panels; p++) {
       float *dst = out + (g * panels + p) * MR * n;
@@ -34,8 +34,9 @@ static inline void rt_conv_pack_weights(const float *w, float *out, int k, int c
     }
 }
 
-static inline void rt_wino_transform_weights(const float *w, float *out, int k, int c, int m) {
-  const int a = m + 2, MR = RT_CONV_PACK_MR;
+/* w: ONNX layout [k][c][3][3]; out: (m+2)^2 * ceil(k/mr)*mr*c floats, every one written (padding rows 0) */
+static inline void rt_wino_transform_weights(const float *w, float *out, int k, int c, int m, int mr) {
+  const int a = m + 2, MR = mr;
   const double *gm = m == 2 ? &rt_wino_g2[0][0] : &rt_wino_g4[0][0];
   size_t per = (size_t)((k + MR - 1) / MR) * MR * (size_t)c;
   for (size_t i = 0; i < (size_t)a * a * per; i++) out[i] = 0.0f;

@@ -98,9 +98,19 @@ typedef struct {
   int32_t xscale_ns;
 } RtConv2d;
 
-/* Rows per panel of packed conv weights (runtime/pack.h) = rows of the GEMM micro-kernel's tile.
+/* Rows per panel of packed conv weights (runtime/pack.h) = rows of the GEMM micro-kernel's tile, per target:
+ * 5 in wasm (a 5x8 tile of v128 is 14 of V8's 15 usable xmm registers), 6 natively (6x8 of v128 fits SSE's 16,
+ * 6x16 of 8-float vectors AVX2's 16 ymm and NEON's 32 q, 6x32 AVX-512's 32 zmm). The kernels read the MR of the
+ * build they are compiled for (RT_CONV_PACK_MR); the compiler, which packs for either, reads the Target's
+ * (Target.panel_rows, codegen/target.h) and passes it to the packing functions (pack.h).
  * Here (not in pack.h) because the compiler's build rebuilds the kernels when rt_abi.h changes. */
-#define RT_CONV_PACK_MR 5
+#define RT_PANEL_ROWS_WASM 5
+#define RT_PANEL_ROWS_NATIVE 6
+#ifdef __wasm__
+#define RT_CONV_PACK_MR RT_PANEL_ROWS_WASM
+#else
+#define RT_CONV_PACK_MR RT_PANEL_ROWS_NATIVE
+#endif
 
 /* Gemm: y[M][N] = act(alpha * op(A) op(B) + beta * C), op = transpose when trans_* != 0.
  * A is [M][K] ([K][M] if trans_a), B is [K][N] ([N][K] if trans_b).

@@ -61,8 +61,8 @@ static void bench_conv(int c, int k, int h, int kk, int s, int packed, double mi
   float *scr = kk == 1 && s == 1 ? 0 : malloc(sb);
   float *wp = w;
   if (packed) {
-    wp = malloc(rt_conv2d_packed_floats(k, crs, 1) * 4);
-    rt_pack_conv2d_weights(w, wp, k, crs, 1);
+    wp = malloc(rt_conv2d_packed_floats(k, crs, 1, RT_CONV_PACK_MR) * 4);
+    rt_pack_conv2d_weights(w, wp, k, crs, 1, RT_CONV_PACK_MR);
   }
   RtConv2d p = {A(x), A(wp), A(bias), 0, A(y), scr ? A(scr) : 0, 1, c, h, h, k, oh, oh, kk, kk, s, s, pad, pad,
                 1, 1, 1, scr ? sb : 0, {g_conv_act, 0, 0}, packed};

@@ -583,17 +583,19 @@ static void packb_scaled(const void *ctx, int32_t k0, int32_t kc, int32_t j0, in
 }
 
 /* A pointwise conv on a 1x1 image (the squeeze-excite FCs): a matrix-vector product over the packed
- * weights' 5-row panels, 4 rows in a vector and the fifth in a scalar. The GEMM core would pad the single
- * column to an 8-wide strip element by element and compute 8 columns for 1. */
-_Static_assert(RT_CONV_PACK_MR == 5, "conv_gemv reads a panel's rows 0-3 as a vector and row 4 apart");
+ * weights' MR-row panels, rows 0-3 in a vector and the rows past them (one or two) in scalars. The GEMM
+ * core would pad the single column to an 8-wide strip element by element and compute 8 columns for 1. */
+#define GEMV_XR (RT_CONV_PACK_MR - 4)   /* the panel's rows past the first 4 */
+_Static_assert(GEMV_XR >= 1 && GEMV_XR <= 4, "conv_gemv: 5 to 8 rows per panel");
 __attribute__((noinline)) static void conv_gemv(const RtConv2d *p, const float *xv, const float *xs, const float *ap,
                                                const float *bias, const float *res, float *y) {
   const int32_t k = p->k, c = p->c, MR = RT_CONV_PACK_MR;
   const int32_t kind = p->act.kind;
   for (int32_t r0 = 0; r0 < k; r0 += MR, ap += (ptrdiff_t)MR * c) {
     /* 4 independent sums (q mod 4): one chain of f32x4 adds would wait on the add latency every step */
-    v128_t acc[4], a4 = wasm_f32x4_const_splat(0.0f);
-    for (int j = 0; j < 4; j++) acc[j] = a4;
+    v128_t acc[4], ax[GEMV_XR];
+    for (int j = 0; j < 4; j++) acc[j] = wasm_f32x4_const_splat(0.0f);
+    for (int j = 0; j < GEMV_XR; j++) ax[j] = wasm_f32x4_const_splat(0.0f);
     int32_t q = 0;
     for (; q + 4 <= c; q += 4) {
       v128_t xq = wasm_v128_load(xv + q);
@@ -603,15 +605,19 @@ __attribute__((noinline)) static void conv_gemv(const RtConv2d *p, const float *
       acc[1] = wasm_f32x4_add(acc[1], wasm_f32x4_mul(wasm_v128_load(aq + MR), wasm_i32x4_shuffle(xq, xq, 1, 1, 1, 1)));
       acc[2] = wasm_f32x4_add(acc[2], wasm_f32x4_mul(wasm_v128_load(aq + 2 * MR), wasm_i32x4_shuffle(xq, xq, 2, 2, 2, 2)));
       acc[3] = wasm_f32x4_add(acc[3], wasm_f32x4_mul(wasm_v128_load(aq + 3 * MR), wasm_i32x4_shuffle(xq, xq, 3, 3, 3, 3)));
-      /* the fifth rows of the 4 steps: lanes of one vector */
-      v128_t r4 = wasm_f32x4_make(aq[4], aq[MR + 4], aq[2 * MR + 4], aq[3 * MR + 4]);
-      a4 = wasm_f32x4_add(a4, wasm_f32x4_mul(r4, xq));
+      /* row 4 + j of the 4 steps: lanes of one vector */
+      for (int j = 0; j < GEMV_XR; j++) {
+        v128_t rj = wasm_f32x4_make(aq[4 + j], aq[MR + 4 + j], aq[2 * MR + 4 + j], aq[3 * MR + 4 + j]);
+        ax[j] = wasm_f32x4_add(ax[j], wasm_f32x4_mul(rj, xq));
+      }
     }
     v128_t sum = wasm_f32x4_add(wasm_f32x4_add(acc[0], acc[1]), wasm_f32x4_add(acc[2], acc[3]));
-    float v[MR], l4[4];
+    float v[8], lx[4];
     wasm_v128_store(v, sum);
-    wasm_v128_store(l4, a4);
-    v[4] = (l4[0] + l4[1]) + (l4[2] + l4[3]);
+    for (int j = 0; j < GEMV_XR; j++) {
+      wasm_v128_store(lx, ax[j]);
+      v[4 + j] = (lx[0] + lx[1]) + (lx[2] + lx[3]);
+    }
     for (; q < c; q++) {
       float xq = xs ? xv[q] * xs[q] : xv[q];
       for (int i = 0; i < MR; i++) v[i] += ap[(ptrdiff_t)q * MR + i] * xq;
@@ -689,5 +695,5 @@ RT_EXPORT("rt_conv2d_f32") void rt_conv2d_f32(const RtConv2d *p) { rt_conv2d_f32
 
 /* the packed weights of one conv, once, when a module computes them instead of shipping them */
 RT_EXPORT("rt_conv_pack_f32") void rt_conv_pack_f32(const RtConvPack *p) {
-  rt_conv_pack_weights(RT_PTR(const float, p->w), RT_PTR(float, p->u), p->k, p->crs, p->group);
+  rt_conv_pack_weights(RT_PTR(const float, p->w), RT_PTR(float, p->u), p->k, p->crs, p->group, RT_CONV_PACK_MR);
 }

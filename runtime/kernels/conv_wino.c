@@ -334,5 +334,5 @@ RT_EXPORT("rt_conv_wino_f32") void rt_conv_wino_f32(const RtConvWino *p) { rt_co
 
 /* the transformed weights of one conv, once, when a module computes them instead of shipping them */
 RT_EXPORT("rt_wino_pack_f32") void rt_wino_pack_f32(const RtWinoPack *p) {
-  rt_wino_transform_weights(RT_PTR(const float, p->w), RT_PTR(float, p->u), p->k, p->c, p->m);
+  rt_wino_transform_weights(RT_PTR(const float, p->w), RT_PTR(float, p->u), p->k, p->c, p->m, RT_CONV_PACK_MR);
 }

@@ -76,8 +76,9 @@ void rt_matmul_f32__scalar(const RtMatMul *p) {
 #if RT_SIMD128
 
 /* Blocking (GotoBLAS style, sized for a 48 KiB L1 / 2 MiB L2):
- *   MR x NR = 5 x 8 register tile: 10 f32x4 accumulators + 2 B vectors + 1 broadcast + 1 product = 14
- *   of V8's 15 usable xmm registers (6x8 would need 16 and spill).
+ *   MR x NR register tile, MR = RT_CONV_PACK_MR (rt_abi.h): in wasm 5 x 8, 10 f32x4 accumulators + 2 B vectors
+ *   + 1 broadcast + 1 product = 14 of V8's 15 usable xmm registers (6x8 would need 16 and spill); natively 6 x 8
+ *   (12 + 2 + 1 with FMA or 16 with SSE's mul+add), and the wide tiles below 6 x 16 / 6 x 32.
  *   KC = 256 reduction indices per block; per KC block, up to NC columns of B are packed as 8-column
  *   strips (KC x NC floats = 128 KiB, in L2) and every MR-row panel of A (KC x MR = 5 KiB, in L1)
  *   runs over all those strips. A not pre-packed is packed MC rows at a time into rt_abuf. */
@@ -167,10 +168,10 @@ __attribute__((noinline)) static void ukr(int32_t kc, const float *a, const floa
 
 #ifndef __wasm__
 /* Native targets with 16+ vector registers of 8+ floats (AVX2, and NEON's 32 q registers):
- * a 5 x 16 tile over two adjacent 8-column strips of B, each row two 8-float vectors (10 accumulators,
- * 2 B vectors, 1 broadcast). The emitter defines rt_gemm_wide for the target CPU (codegen/llvm_emit.c;
+ * an MR x 16 tile (6 x 16) over two adjacent 8-column strips of B, each row two 8-float vectors (12 accumulators,
+ * 2 B vectors, 1 broadcast: 15 of AVX2's 16 ymm; 6 x 16 measured 3-12% faster than 5 x 16 on the bench CNNs). The emitter defines rt_gemm_wide for the target CPU (codegen/llvm_emit.c;
  * 0 for SSE-only x86, where 8-float vectors would spill), so the branch folds away. Same epilogue as
- * ukr; FMA where the target has it. rt_gemm_wide: 0 the 5x8 ukr only, 1 also ukr16, 2 also ukr32 (AVX-512). */
+ * ukr; FMA where the target has it. rt_gemm_wide: 0 the MRx8 ukr only, 1 also ukr16, 2 also ukr32 (AVX-512). */
 extern const int32_t rt_gemm_wide;
 typedef float rt_f32x8 __attribute__((__vector_size__(32)));
 typedef float rt_f32x8u __attribute__((__vector_size__(32), __aligned__(4)));
@@ -223,10 +224,11 @@ RT_AI rt_f32x8 pick8(rt_i32x8 m, rt_f32x8 b, rt_f32x8 a) { return (rt_f32x8)(((r
     }                                                                                                      \
   }
 RT_WIDE_UKR(ukr16, MR, rt_f32x8, 8, ld8, st8, sp8, pick8)
+RT_WIDE_UKR(ukr16_r5, 5, rt_f32x8, 8, ld8, st8, sp8, pick8)
 RT_WIDE_UKR(ukr16_r4, 4, rt_f32x8, 8, ld8, st8, sp8, pick8)
 RT_WIDE_UKR(ukr16_r3, 3, rt_f32x8, 8, ld8, st8, sp8, pick8)
 
-/* AVX-512 (rt_gemm_wide == 2): a 5 x 32 tile, each row two 16-float vectors (10 of the 32 zmm
+/* AVX-512 (rt_gemm_wide == 2): an MR x 32 tile, each row two 16-float vectors (12 of the 32 zmm
  * accumulating). Its B operand is two 16-column strips, made from the 8-column strips packb wrote by
  * interleaving pairs row by row (widen_strips, once per B block, amortized over every A panel). */
 typedef float rt_f32x16 __attribute__((__vector_size__(64)));
@@ -252,6 +254,7 @@ static void widen_strips(const float *b8, float *b16, int32_t kc, int32_t nstrip
 }
 
 RT_WIDE_UKR(ukr32, MR, rt_f32x16, 16, ld16, st16, sp16, pick16)
+RT_WIDE_UKR(ukr32_r5, 5, rt_f32x16, 16, ld16, st16, sp16, pick16)
 RT_WIDE_UKR(ukr32_r4, 4, rt_f32x16, 16, ld16, st16, sp16, pick16)
 RT_WIDE_UKR(ukr32_r3, 3, rt_f32x16, 16, ld16, st16, sp16, pick16)
 RT_WIDE_UKR(ukr32_r2, 2, rt_f32x16, 16, ld16, st16, sp16, pick16)
@@ -261,8 +264,8 @@ RT_WIDE_UKR(ukr32_r2, 2, rt_f32x16, 16, ld16, st16, sp16, pick16)
  * and loads would be spread over too few FMAs) */
 typedef void (*RtWideUkr)(int32_t, const float *, const float *, const float *, float *, int32_t, const FastEpi *,
                           int32_t, int32_t, int, int);
-static const RtWideUkr ukr32_rows[MR + 1] = {0, 0, ukr32_r2, ukr32_r3, ukr32_r4, ukr32};
-static const RtWideUkr ukr16_rows[MR + 1] = {0, 0, 0, ukr16_r3, ukr16_r4, ukr16};
+static const RtWideUkr ukr32_rows[MR + 1] = {0, 0, ukr32_r2, ukr32_r3, ukr32_r4, ukr32_r5, ukr32};
+static const RtWideUkr ukr16_rows[MR + 1] = {0, 0, 0, ukr16_r3, ukr16_r4, ukr16_r5, ukr16};
 #endif
 
 /* ukr for a strip of at most 4 valid columns (the right edge of C, e.g. 49 = 6*8 + 1 pixels of a 7x7
@@ -307,7 +310,8 @@ __attribute__((noinline)) static void ukr_rows(int32_t kc, const float *a, const
   case 1: ukr_rows_n(1, kc, a, b, t); break;
   case 2: ukr_rows_n(2, kc, a, b, t); break;
   case 3: ukr_rows_n(3, kc, a, b, t); break;
-  default: ukr_rows_n(4, kc, a, b, t); break;
+  case 4: ukr_rows_n(4, kc, a, b, t); break;
+  default: ukr_rows_n(5, kc, a, b, t); break;
   }
 }
 

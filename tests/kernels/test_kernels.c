@@ -788,9 +788,9 @@ static void conv_case(const ConvCfg *g, int bias, int res, RtAct act, int scratc
   check3(name, ys, yv, ref, tol, ny);
   if (rt_conv2d_wants_packing(g->k, g->c, g->group)) { /* again with compile-time packed weights */
     int crs = cpg * g->kh * g->kw;
-    size_t npk = rt_conv2d_packed_floats(g->k, crs, g->group);
+    size_t npk = rt_conv2d_packed_floats(g->k, crs, g->group, RT_CONV_PACK_MR);
     float *wp = fbuf(npk), *ysp = fbuf(ny), *yvp = fbuf(ny);
-    rt_pack_conv2d_weights(w, wp, g->k, crs, g->group);
+    rt_pack_conv2d_weights(w, wp, g->k, crs, g->group, RT_CONV_PACK_MR);
     { /* the kernel a module runs when it starts (rt_conv_pack_f32) writes every float, the same as the compiler's */
       float *wp2 = frand_buf(npk, -9, 9);
       RtConvPack cp = {A(w), A(wp2), g->k, crs, g->group};
@@ -917,9 +917,9 @@ static void wino_case(int n, int c, int h, int w, int k, int pt, int pl, int pb,
   float *x = frand_buf(nx, -1, 1), *wt = frand_buf(nw, -1, 1);
   float *bi = bias ? frand_buf((size_t)k, -1, 1) : 0, *rs = res ? frand_buf(ny, -1, 1) : 0;
   float *ys = fbuf(ny), *yv = fbuf(ny), *ref = fbuf(ny), *tol = fbuf(ny);
-  size_t nu = rt_wino_packed_floats(k, c, m);
+  size_t nu = rt_wino_packed_floats(k, c, m, RT_CONV_PACK_MR);
   float *u = fbuf(nu);
-  rt_pack_wino_weights(wt, u, k, c, m);
+  rt_pack_wino_weights(wt, u, k, c, m, RT_CONV_PACK_MR);
   { /* the kernel a module runs when it starts (rt_wino_pack_f32) writes every float, the same as the compiler's */
     float *u2 = frand_buf(nu, -9, 9);
     RtWinoPack wp = {A(wt), A(u2), k, c, m};
@@ -2153,8 +2153,8 @@ static void bench_wino(void) {
     int c = sh[i][0], hw = sh[i][1], k = sh[i][2];
     float *x = frand_buf((size_t)c * hw * hw, -1, 1), *w = frand_buf((size_t)k * c * 9, -1, 1), *y = fbuf((size_t)k * hw * hw);
     float *bi = frand_buf((size_t)k, -1, 1);
-    float *wp = fbuf(rt_conv2d_packed_floats(k, c * 9, 1));
-    rt_pack_conv2d_weights(w, wp, k, c * 9, 1);
+    float *wp = fbuf(rt_conv2d_packed_floats(k, c * 9, 1, RT_CONV_PACK_MR));
+    rt_pack_conv2d_weights(w, wp, k, c * 9, 1, RT_CONV_PACK_MR);
     RtConv2d p = {A(x), A(wp), A(bi), 0, A(y), 0, 1, c, hw, hw, k, hw, hw, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, make_act(RT_ACT_RELU), 1, 0, 0};
     double flops = 2.0 * c * k * 9 * hw * hw, t0, ms[3];
     int reps = (int)(4e8 / flops) + 2;
@@ -2163,8 +2163,8 @@ static void bench_wino(void) {
     for (int r = 0; r < reps; r++) rt_conv2d_f32__simd128(&p);
     ms[0] = (now_ms() - t0) / reps;
     for (int m = 2; m <= 4; m += 2) {
-      float *u = fbuf(rt_wino_packed_floats(k, c, m));
-      rt_pack_wino_weights(w, u, k, c, m);
+      float *u = fbuf(rt_wino_packed_floats(k, c, m, RT_CONV_PACK_MR));
+      rt_pack_wino_weights(w, u, k, c, m, RT_CONV_PACK_MR);
       int tr = rt_conv_wino_tile_rows(c, k, hw, hw, m);
       uint32_t sf = rt_conv_wino_scratch_floats(c, k, hw, hw, m, tr);
       float *scr = fbuf(sf);
