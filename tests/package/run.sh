@@ -67,19 +67,34 @@ if (!(logits instanceof Float32Array) || logits.length !== want.data.length || !
   console.error('mismatch', worst, logits);
   process.exit(1);
 }
-console.log('max excess error', worst.toExponential(2), 'shape', model.outputShape('logits').join('x'));
+// the same in a worker thread, the outputs as tensors
+const inWorker = await load({ worker: true });
+const t = await inWorker.runAsync({ image: x.data });
+inWorker.dispose();
+if (t.logits.type !== 'float32' || t.logits.dims.join() !== '1,5' || t.logits.data.some((v, i) => v !== logits[i])) {
+  console.error('worker run differs', t.logits);
+  process.exit(1);
+}
+console.log('max excess error', worst.toExponential(2), 'shape', model.outputShape('logits').join('x'), '(worker: the same)');
 JS
 if (cd "$tmp/app" && node main.mjs > "$tmp/run" 2>&1); then ok "installed package in Node matches onnxruntime-web: $(cat "$tmp/run")"
 else bad "installed package in Node: $(tail -3 "$tmp/run")"; fi
 
 # TypeScript, strict, with and without the DOM lib (and no @types/node)
 cat > "$tmp/app/use.ts" <<'TS'
-import { load, type Outputs } from 'tiny_net';
+import { load, imageToTensor, topK, IMAGENET_MEAN, IMAGENET_STD, type Outputs } from 'tiny_net';
 export async function top1(pixels: Float32Array): Promise<number> {
   const model = await load();
   const out: Outputs = model.run({ image: pixels });
   const logits: Float32Array = out.logits;
   return logits.indexOf(Math.max(...logits));
+}
+export async function classify(rgba: { data: Uint8ClampedArray; width: number; height: number }): Promise<number> {
+  const model = await load({ worker: true });
+  const { logits } = await model.runAsync({ image: imageToTensor(rgba, { mean: IMAGENET_MEAN, std: IMAGENET_STD }) });
+  const data: Float32Array = logits.data;
+  model.dispose();
+  return topK(data, 1)[0].index + logits.dims.length;
 }
 TS
 cat > "$tmp/app/bad.ts" <<'TS'
