@@ -126,6 +126,31 @@ else
   bad "esbuild: $(tail -3 "$tmp/log")"
 fi
 
+# the runtime package (runtime/js): publishable, its version the compiler's; installed from its tarball, it loads
+# the model by path and its onnx2wasm-run checks the outputs against onnxruntime-web's
+want=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
+rtver=$(node -e "const p=JSON.parse(require('fs').readFileSync('$root/runtime/js/package.json','utf8'));console.log(p.private?'private':p.version)")
+[ "$rtver" = "$want" ] && ok "runtime package version $rtver is the compiler's" || bad "runtime package version '$rtver', the compiler is $want"
+mkdir -p "$tmp/rt" "$tmp/rtapp"
+if (cd "$root/runtime/js" && npm pack --silent --pack-destination "$tmp/rt" > "$tmp/packname" 2> "$tmp/err") &&
+   (cd "$tmp/rtapp" && npm init -y > /dev/null && npm install --offline --no-audit --no-fund "$tmp/rt/$(tail -1 "$tmp/packname")" > "$tmp/log" 2>&1); then
+  cp "$tmp/pkg/model.wasm" "$tmp/rtapp/model.wasm"
+  cat > "$tmp/rtapp/main.mjs" <<'JS'
+import { load, Tensor } from 'onnx2wasm-runtime';
+const model = await load('model.wasm');
+const { logits } = await model.runAsync({ image: new Tensor('float32', new Float32Array(192), [1, 3, 8, 8]) });
+console.log(logits.type, logits.dims.join('x'));
+JS
+  if (cd "$tmp/rtapp" && node main.mjs > "$tmp/run" 2>&1 && grep -q 'float32 1x5' "$tmp/run" &&
+      npx --offline onnx2wasm-run model.wasm --data "$tmp/data" > "$tmp/run2" 2>&1); then
+    ok "the runtime package installs from its tarball; load(path) + runAsync, and its onnx2wasm-run matches onnxruntime-web"
+  else
+    bad "runtime package: $(tail -3 "$tmp/run") $(tail -3 "$tmp/run2" 2>/dev/null)"
+  fi
+else
+  bad "runtime package pack/install: $(tail -3 "$tmp/err") $(tail -3 "$tmp/log" 2>/dev/null)"
+fi
+
 # a package path that cannot be created: a clear error, exit 1
 touch "$tmp/file"
 if "$build/onnx2wasm" "$tmp/Tiny_Net.onnx" -o "$tmp/file/sub/" 2> "$tmp/err"; then bad "package under a regular file was written"
