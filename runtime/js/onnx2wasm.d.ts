@@ -1,5 +1,17 @@
 // TypeScript declarations for onnx2wasm.mjs, the loader of onnx2wasm modules (docs/abi.md).
 
+// The platform types named below, declared empty so that a project without the DOM lib (Node without
+// @types/node) type-checks too; where the DOM lib or @types/node declares them, these merge into theirs.
+declare global {
+  namespace WebAssembly {
+    interface Module {}
+    interface Instance {}
+    interface Memory { readonly buffer: ArrayBuffer; }
+  }
+  interface Response {}
+  interface URL {}
+}
+
 /** Element types a module's inputs and outputs can have. */
 export type DType =
   | 'float32' | 'float64' | 'float16'

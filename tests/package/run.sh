@@ -147,6 +147,21 @@ JS
   else
     bad "runtime package: $(tail -3 "$tmp/run") $(tail -3 "$tmp/run2" 2>/dev/null)"
   fi
+  cat > "$tmp/rtapp/use.ts" <<'TS'
+import { load, Tensor, imageToTensor, type Model } from 'onnx2wasm-runtime';
+export async function run(bytes: Uint8Array): Promise<number> {
+  const model: Model = await load(bytes, { worker: true });
+  const out = await model.runAsync({ image: imageToTensor({ data: new Uint8Array(256), width: 8, height: 8 }) });
+  const t: Tensor = out.logits;
+  return t.dims.length + model.memory.buffer.byteLength;
+}
+TS
+  for lib in es2022 es2022,dom; do
+    libs=$(echo "$lib" | sed 's/\([a-z0-9]*\)/"\1"/g')
+    printf '{"compilerOptions": {"strict": true, "noEmit": true, "module": "es2022", "moduleResolution": "bundler", "target": "es2022", "lib": [%s], "types": []}, "files": ["use.ts"]}\n' "$libs" > "$tmp/rtapp/tsconfig.json"
+    if (cd "$tmp/rtapp" && "$tools/tsc" -p tsconfig.json > "$tmp/tsc" 2>&1); then ok "tsc --strict accepts a consumer of the runtime package (lib $lib)"
+    else bad "tsc --strict on the runtime package (lib $lib): $(head -5 "$tmp/tsc")"; fi
+  done
 else
   bad "runtime package pack/install: $(tail -3 "$tmp/err") $(tail -3 "$tmp/log" 2>/dev/null)"
 fi
