@@ -1,10 +1,13 @@
-// demo.mjs BUILD_DIR [--screenshot FILE] — the browser demo (examples/classify) in headless Chromium.
-// The model package is compiled from models/mobilenet_v2 into a temp folder that a 127.0.0.1 server maps to
-// /model/ beside the page. The page classifies its bundled sample, then an image picked through its file
-// input (a BMP written here, not square: the page crops it). For each, the RGBA pixels the page drew are
+// demo.mjs BUILD_DIR [--screenshot FILE] — the browser demos (examples/) in headless Chromium, served with the
+// repository from 127.0.0.1; each page's model/ folder is mapped to a temp folder compiled here.
+// classify: mobilenet_v2's package. The page classifies its bundled sample, then an image picked through its
+// file input (a BMP written here, not square: the page crops it). For each, the RGBA pixels the page drew are
 // normalized here (a few lines of their own, not the runtime's imageToTensor) and run by onnxruntime-web in
 // Node, the oracle: the page's tensor must equal that input and its logits match (rtol 1e-3, atol 1e-4), its
 // top-5 the oracle's. The page must stay responsive (the model runs in a worker). A screenshot is saved.
+// generate: gpt2_char compiled with run-time seq/past. A greedy generation from a prompt typed into the page;
+// onnxruntime-web steps through the same tokens (teacher forcing): every step's logits must match, and each
+// token be the oracle's argmax (or within the tolerance of it); the characters must reach the page one by one.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -21,6 +24,7 @@ const opt = (k, d) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
 const shotPath = path.resolve(opt('--screenshot', path.join(build, 'demo.png')));
 const chromiumPath = opt('--chromium', '/usr/bin/chromium');
 const modelDir = path.join(root, 'models/mobilenet_v2');
+const gptDir = path.join(root, 'models/gpt2_char');
 
 let pass = 0, fail = 0;
 const ok = (m) => { pass++; console.log(`ok   ${m}`); };
@@ -44,6 +48,11 @@ process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const cc = spawnSync(path.join(build, 'onnx2wasm'), [path.join(modelDir, 'model.onnx'), '-o', path.join(tmp, 'model') + '/'], { encoding: 'utf8' });
 if (cc.status !== 0) { bad(`compiling the package: ${cc.stderr}`); done(); }
 ok(`package compiled: ${fs.readdirSync(path.join(tmp, 'model')).join(' ')}`);
+fs.mkdirSync(path.join(tmp, 'gen'));
+const gc = spawnSync(path.join(build, 'onnx2wasm'), [path.join(gptDir, 'model.onnx'), '-o', path.join(tmp, 'gen/model.wasm'),
+  '--max-dim', 'seq=64', '--max-dim', 'past=255'], { encoding: 'utf8' });
+if (gc.status !== 0) { bad(`compiling gpt2_char: ${gc.stderr}`); done(); }
+for (const f of ['vocab.json', 'config.json']) fs.copyFileSync(path.join(gptDir, f), path.join(tmp, 'gen', f));
 
 // an image for the file input: 300x200 24-bit BMP, a diagonal gradient with a dark disc off center
 function bmp(w, h) {
@@ -59,12 +68,14 @@ function bmp(w, h) {
 }
 fs.writeFileSync(path.join(tmp, 'picked.bmp'), bmp(300, 200));
 
-// the server: examples/classify at /, the package at /model/
+// the server: the repository at /, each page's model/ from the temp folder
 const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm',
                 '.json': 'application/json', '.png': 'image/png' };
 const server = http.createServer((req, res) => {
   const p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-  const [base, rel] = p.startsWith('/model/') ? [path.join(tmp, 'model'), p.slice(7)] : [path.join(root, 'examples/classify'), p.slice(1) || 'index.html'];
+  const mapped = [['/examples/classify/model/', path.join(tmp, 'model')], ['/examples/generate/model/', path.join(tmp, 'gen')]]
+    .find(([pre]) => p.startsWith(pre));
+  const [base, rel] = mapped ? [mapped[1], p.slice(mapped[0].length)] : [root, p.slice(1) + (p.endsWith('/') ? 'index.html' : '')];
   const f = path.resolve(base, rel);
   if (!f.startsWith(base + path.sep) || !fs.existsSync(f) || !fs.statSync(f).isFile()) { res.writeHead(404); res.end(); return; }
   const body = fs.readFileSync(f);
@@ -72,7 +83,8 @@ const server = http.createServer((req, res) => {
   res.end(body);
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const url = `http://127.0.0.1:${server.address().port}/`;
+const url = `http://127.0.0.1:${server.address().port}/examples/classify/`;
+const genUrl = `http://127.0.0.1:${server.address().port}/examples/generate/`;
 
 // the oracle: onnxruntime-web (wasm, 1 thread) in Node on the RGBA pixels normalized here
 ort.env.wasm.numThreads = 1;
@@ -112,6 +124,61 @@ async function check(r, what) {
   else bad(`${what}: runAsync settled before the page got a tick: not off the main thread`);
 }
 
+// ---------------------------------------------------------------- generate
+const { openEngine, argmax } = await import(path.join(root, 'tools/llm.mjs'));
+async function checkGenerate() {
+  const page = await browser.newPage({ viewport: { width: 800, height: 440 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('response', (r) => { if (r.status() >= 400 && !/\/favicon\.ico$/.test(r.url())) errors.push(`${r.status()} ${r.url()}`); });
+  await page.goto(genUrl);
+  await page.waitForFunction(() => window.demo && (window.demo.loadMs !== undefined || window.demo.error), null, { timeout: 30000 });
+  const err = await page.evaluate(() => window.demo.error);
+  if (err) { bad(`generate page: ${err}`); return; }
+  const promptText = 'LOVE, n. ', N = 40;
+  await page.fill('#prompt', promptText);
+  await page.fill('#tokens', String(N));
+  await page.fill('#topk', '0');
+  // count the separate updates of the text: streamed, each character is its own
+  await page.evaluate(() => {
+    window.__updates = 0;
+    new MutationObserver(() => { window.__updates++; }).observe(document.getElementById('text'), { characterData: true, childList: true, subtree: true });
+  });
+  await page.click('#go');
+  await page.waitForFunction(() => window.demo.last && window.demo.last.done, null, { timeout: 60000 });
+  const r = await page.evaluate(() => ({ ...window.demo.last, error: window.demo.error, text: document.getElementById('text').textContent, updates: window.__updates }));
+  if (r.error) { bad(`generate page: ${r.error}`); return; }
+  const vocab = JSON.parse(fs.readFileSync(path.join(gptDir, 'vocab.json'), 'utf8')).chars;
+  const decoded = [...r.prompt, ...r.tokens].map((i) => vocab[i]).join('');
+  if (r.tokens.length === N && r.text === decoded) ok(`generate: ${N} characters shown after the prompt: ${JSON.stringify(r.text.slice(0, 40))}…`);
+  else bad(`generate: ${r.tokens.length} tokens, page text ${JSON.stringify(r.text)} vs ${JSON.stringify(decoded)}`);
+  if (r.updates >= N / 2) ok(`generate: streamed (${r.updates} separate updates of the text for ${N} characters)`);
+  else bad(`generate: the text changed ${r.updates} times for ${N} characters: not streamed`);
+  // the oracle steps through the page's tokens
+  const ortEng = await openEngine('ort-web', { onnx: path.join(gptDir, 'model.onnx') });
+  let st = await ortEng.step(r.prompt, ortEng.initialState());
+  let worst = 0, maxAbs = 0, greedyOk = true;
+  for (let i = 0; i < r.tokens.length; i++) {
+    const V = st.vocab, ref = st.logits.subarray(st.logits.length - V), got = r.logits[i];
+    for (let k = 0; k < V; k++) {
+      const d = Math.abs(got[k] - ref[k]);
+      maxAbs = Math.max(maxAbs, d);
+      worst = Math.max(worst, d - (1e-4 + 1e-3 * Math.abs(ref[k])));
+    }
+    const best = argmax(ref);
+    if (r.tokens[i] !== best && ref[r.tokens[i]] < ref[best] - (1e-4 + 1e-3 * Math.abs(ref[best]))) greedyOk = false;
+    if (i + 1 < r.tokens.length) st = await ortEng.step([r.tokens[i]], st.state);
+  }
+  await ortEng.release();
+  if (worst <= 0) ok(`generate: the logits of all ${N} steps match onnxruntime-web's (max abs err ${maxAbs.toExponential(2)})`);
+  else bad(`generate: logits differ from onnxruntime-web's by up to ${maxAbs}`);
+  if (greedyOk) ok('generate: every character is onnxruntime-web\'s greedy choice');
+  else bad('generate: a character is not the greedy choice of onnxruntime-web\'s logits');
+  await page.screenshot({ path: shotPath.replace(/\.png$/, '-generate.png') });
+  if (errors.length) bad(`generate page errors: ${errors.join('; ')}`); else ok(`no page errors (screenshot ${shotPath.replace(/\.png$/, '-generate.png')})`);
+  await page.close();
+}
+
 const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
 try {
   const page = await browser.newPage({ viewport: { width: 800, height: 440 } });
@@ -140,6 +207,8 @@ try {
   if (shown.length === 5 && shown[0].startsWith(`class ${picked.top5[0].index}`)) ok(`the page lists the top 5: ${shown[0]} ...`);
   else bad(`the page shows ${JSON.stringify(shown)}`);
   if (errors.length) bad(`page errors: ${errors.join('; ')}`); else ok('no page errors');
+  await page.close();
+  await checkGenerate();
 } catch (e) {
   bad(e.message);
 } finally {
