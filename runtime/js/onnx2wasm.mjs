@@ -173,7 +173,8 @@ const isResponse = (x) => !isBytes(x) && typeof Response !== 'undefined' && x in
 
 // A string or URL: fetched, or read as a file where there is no page (Node, Deno, Bun: a path or a file: URL).
 async function fromLocation(src) {
-  const page = typeof location !== 'undefined' && typeof location?.href === 'string' ? location.href : undefined;
+  let page;                                                          // the page's URL (Deno's location getter may throw)
+  try { page = typeof location !== 'undefined' && typeof location?.href === 'string' ? location.href : undefined; } catch { page = undefined; }
   let url = null;
   try { url = new URL(src, page); } catch { url = null; }
   if (url && /^[a-z]:$/i.test(url.protocol)) url = null;             // a Windows drive letter, not a scheme

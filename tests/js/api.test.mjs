@@ -62,8 +62,9 @@ test('load() takes a path, a file: URL string and a URL object', async () => {
 
 test('load() fetches an http URL; a Response or a promise of one compiles streaming when it is application/wasm', async () => {
   const big = buildBigData();
-  await serving({ '/a.wasm': [add1, 'application/wasm'], '/b.wasm': [add1, 'application/octet-stream'],
-                  '/big.wasm': [big, 'application/wasm'] }, async (base) => {
+  const files = { '/a.wasm': [add1, 'application/wasm'], '/b.wasm': [add1, 'application/octet-stream'],
+                  '/big.wasm': [big, 'application/wasm'] };
+  await serving(files, async (base) => {
     let n = await countStreaming(async () => {
       for (const src of [`${base}/a.wasm`, new URL('/a.wasm', base), fetch(`${base}/a.wasm`), await fetch(`${base}/a.wasm`)]) {
         const m = await load(src);
@@ -82,6 +83,15 @@ test('load() fetches an http URL; a Response or a promise of one compiles stream
     assert.deepEqual([...s.run({ x: new Float32Array([1]) }).y], [8]);
     b.run({ x: new Float32Array([1]) });
     assert.ok(Buffer.from(s.memory.buffer).equals(Buffer.from(b.memory.buffer)));
+    // in a page (a global location) a relative string is a URL against it, not a file
+    globalThis.location = { href: `${base}/sub/page.html` };
+    try {
+      files['/sub/a.wasm'] = [add1, 'application/wasm'];
+      assert.deepEqual([...(await load('a.wasm')).run({ x: x4() }).y], [2, 3, 4, 5]);
+      await assert.rejects(load('b.wasm'), /HTTP 404 \(http:\/\/127\.0\.0\.1:\d+\/sub\/b\.wasm\)/);
+    } finally {
+      delete globalThis.location;
+    }
     await assert.rejects(load(`${base}/missing.wasm`), /fetching module failed: HTTP 404 \(http:\/\/127\.0\.0\.1:\d+\/missing\.wasm\)/);
     await assert.rejects(load('http://127.0.0.1:1/x.wasm'), /cannot fetch 'http:\/\/127\.0\.0\.1:1\/x\.wasm'/);
   });
