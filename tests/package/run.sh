@@ -149,6 +149,10 @@ JS
   fi
   cat > "$tmp/rtapp/use.ts" <<'TS'
 import { load, Tensor, imageToTensor, type Model } from 'onnx2wasm-runtime';
+import { decodeTensor, encodeTensor } from 'onnx2wasm-runtime/tensorproto';
+export function roundTrip(x: Float32Array): number[] {
+  return decodeTensor(encodeTensor({ dtype: 'float32', dims: [x.length], data: x })).dims;
+}
 export async function run(bytes: Uint8Array): Promise<number> {
   const model: Model = await load(bytes, { worker: true });
   const out = await model.runAsync({ image: imageToTensor({ data: new Uint8Array(256), width: 8, height: 8 }) });
