@@ -151,7 +151,7 @@ for (const file of files) {
     const t0 = Date.now();
     if (b.lang === 'sh') {
       const x = sh('sh', ['-e', '-c', b.body], { cwd: dir, env });
-      if (x.status === 0) ok(`${where} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      if (x.status === 0) ok(`${where} ${((Date.now() - t0) / 1000).toFixed(1)} s${x.stdout.trim() ? `: ${tail(x.stdout, 1)}` : ''}`);
       else bad(`${where}: exit ${x.status ?? x.signal}\n     ${tail(x.stderr || x.stdout)}`);
     } else if (b.lang === 'js') {
       const f = path.join(dir, `snippet-${b.line}.mjs`);
