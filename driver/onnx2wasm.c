@@ -9,9 +9,11 @@
 #include "../passes/passes.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -62,7 +64,8 @@ static const char usage[] =
   "  --print-after PASS     print the IR after PASS (a name from --list-passes, or 'all') to stderr\n"
   "  --print-program        print the lowered kernel-call list to stderr\n"
   "  --verify               check the IR's structure after every pass\n"
-  "  --stats                print one summary line (sizes, kernels) to stdout\n"
+  "  --stats                print one JSON line to stdout: module_bytes, code_bytes, weights_bytes,\n"
+  "                         arena_bytes, unplanned_bytes, kernels, calls (docs/cli.md)\n"
   "  --simd baseline|relaxed  the .wasm's vector instructions: SIMD128 (default, runs everywhere), or\n"
   "                         also relaxed SIMD (f32x4.relaxed_madd in the GEMM and conv kernels: Chromium,\n"
   "                         Firefox; Node 20 only with --experimental-wasm-relaxed-simd). Results may\n"
@@ -71,7 +74,7 @@ static const char usage[] =
   "                         section onnx2wasm.profile (for bench/profile.mjs; larger module)\n"
   "  --list-passes          list the passes in pipeline order and exit\n"
   "  --list-ops             list the supported ONNX ops and exit\n"
-  "  -q, --quiet            no warnings\n"
+  "  -q, --quiet            no progress line (shown on a terminal when a compile takes over 2 s)\n"
   "  -h, --help             this text\n"
   "  --version              print the version\n"
   "\n"
@@ -95,6 +98,80 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
   return 0;                                    /* a longer option with this prefix (--max-dim-default) */
 }
 
+/* A one-line progress indicator on stderr when it is a terminal: once the compile has taken PROGRESS_AFTER
+ * seconds (O2W_PROGRESS_MS overrides, for the tests), a thread rewrites "onnx2wasm: MODEL: PHASE (N s)" every
+ * half second; the line is erased when the compile ends, before any message. */
+#define PROGRESS_AFTER 2.0
+static struct {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  bool on, stop, shown;
+  double t0, after;
+  const char *model, *phase;
+} progress = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void progress_show(void) {             /* with the lock held */
+  fprintf(stderr, "\r\033[Konnx2wasm: %s: %s (%.0f s)", progress.model, progress.phase, now_s() - progress.t0);
+  fflush(stderr);
+  progress.shown = true;
+}
+
+static void *progress_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&progress.lock);
+  double next = progress.t0 + progress.after;
+  while (!progress.stop) {
+    double t = now_s();
+    if (t >= next) { progress_show(); next = t + 0.5; continue; }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    double wait = next - t;
+    until.tv_sec += (time_t)wait;
+    until.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
+    if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+    pthread_cond_timedwait(&progress.wake, &progress.lock, &until);
+  }
+  pthread_mutex_unlock(&progress.lock);
+  return NULL;
+}
+
+static void progress_start(const char *model, bool wanted) {
+  if (!wanted || !isatty(STDERR_FILENO)) return;
+  const char *ms = getenv("O2W_PROGRESS_MS");
+  progress.after = ms && *ms ? atof(ms) / 1000 : PROGRESS_AFTER;
+  progress.t0 = now_s();
+  progress.model = model;
+  progress.phase = "reading";
+  progress.on = !pthread_create(&progress.thread, NULL, progress_main, NULL);
+}
+
+static void progress_phase(const char *phase) {
+  if (!progress.on) return;
+  pthread_mutex_lock(&progress.lock);
+  progress.phase = phase;
+  pthread_mutex_unlock(&progress.lock);
+}
+
+static void progress_end(void) {
+  if (!progress.on) return;
+  pthread_mutex_lock(&progress.lock);
+  progress.stop = true;
+  /* a compile that ended between two updates past the delay still shows its line once */
+  if (!progress.shown && now_s() - progress.t0 >= progress.after) progress_show();
+  pthread_cond_signal(&progress.wake);
+  pthread_mutex_unlock(&progress.lock);
+  pthread_join(progress.thread, NULL);
+  if (progress.shown) { fputs("\r\033[K", stderr); fflush(stderr); }
+  progress.on = false;
+}
+
 /* the npm package of a model (codegen/package.h): both modules, then the files around them; on failure none of
  * the package's files is left behind */
 static const char *const package_files[] = {"model.wasm", "model.relaxed.wasm", "onnx2wasm.mjs", "index.mjs",
@@ -106,7 +183,9 @@ static int emit_package(Graph *g, const Program *prog, const char *dir, const ch
   WasmStats rs = {0};
   int rc = cg_package_dir(g, dir);
   if (!rc && snprintf(path, sizeof path, "%s/model.wasm", dir) >= (int)sizeof path) rc = ir_errorf(g, NULL, "output path too long");
+  progress_phase("writing model.wasm");
   if (!rc) rc = cg_wasm_emit(g, prog, path, wo, ws);
+  progress_phase("writing model.relaxed.wasm");
   if (!rc) snprintf(path, sizeof path, "%s/model.relaxed.wasm", dir);
   if (!rc) rc = cg_wasm_emit(g, prog, path, &relaxed, &rs);
   if (!rc) rc = cg_package_files(g, prog, dir, model);
@@ -122,7 +201,7 @@ static int emit_package(Graph *g, const Program *prog, const char *dir, const ch
 
 int main(int argc, char **argv) {
   const char *in = NULL, *out = NULL, *print_after = NULL, *triple = NULL, *cpu = NULL, *name = NULL;
-  bool print_program = false, stats = false, verify = false, no_winograd = false, no_bf16 = false;
+  bool print_program = false, stats = false, verify = false, no_winograd = false, no_bf16 = false, quiet = false;
   WasmOptions wo = {0};
   int level = 2;
   FeOptions fe = {0};
@@ -216,7 +295,7 @@ int main(int argc, char **argv) {
       else if (!strcmp(v, "baseline")) wo.relaxed = false;
       else return die_usage("--simd expects baseline or relaxed", v);
     }
-    else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) ;
+    else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = true;
     else if (!strcmp(a, "--list-passes")) {
       for (int k = 0; k < pass_count; k++) printf("%-14s -O%d  %s\n", pass_table[k].name, pass_table[k].min_level, pass_table[k].desc);
       return 0;
@@ -263,6 +342,8 @@ int main(int argc, char **argv) {
     memcpy(header + hl, ".h", 3);
   }
 
+  /* not when other output goes to stderr while compiling (the progress line would cut into it) */
+  progress_start(in, !quiet && !print_after && !print_program && !qreport);
   Graph *g = fe_load(in, &fe);
   g->target = &target;
   g->no_winograd = no_winograd;
@@ -279,11 +360,14 @@ int main(int argc, char **argv) {
   WasmStats ws = {0};
   int rc = 0;
   NativeStats ns = {0};
+  progress_phase("optimizing");
   if (ir_failed(g) || ir_verify(g) || pass_run_pipeline(g, &po)) rc = 1;
+  progress_phase("lowering");
   if (!rc && native_out) base = CG_NATIVE_BASE;
   else if (!rc && cg_wasm_base(g, &base)) rc = 1;
   if (!rc && cg_lower(g, base, &prog)) rc = 1;
   if (!rc && print_program) cg_program_dump(&prog, stderr);
+  progress_phase(native_out ? "generating native code" : "writing the module");
   if (!rc && out && native_out) {
     NativeOptions no = {.target = &target, .prefix = prefix, .shared = !strcmp(ext, ".so")};
     if (cg_native_emit(g, &prog, out, &no, &ns) || cg_c_header(g, &prog, header, prefix)) rc = 1;
@@ -293,6 +377,7 @@ int main(int argc, char **argv) {
   } else if (!rc && pkg) {
     rc = emit_package(g, &prog, pkg, in, &wo, &ws);
   } else if (!rc && out && cg_wasm_emit(g, &prog, out, &wo, &ws)) rc = 1;
+  progress_end();
   if (rc) {
     if (ws.write_failed || ns.write_failed) fprintf(stderr, "onnx2wasm: %s\n", ir_error(g));   /* about the output, not the model */
     else fprintf(stderr, "onnx2wasm: %s: %s\n", in, ir_error(g));

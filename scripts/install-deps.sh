@@ -12,6 +12,7 @@ pkgs=(
   wabt nodejs
   libonnx-testdata python3-onnx python3-numpy python3-torch python3-torchvision
   python3-pil   # models/fetch_npm_models.py draws the reference inputs of the npm models
+  chromium      # tests/demo and bench/browser.mjs drive it headless (playwright-core from tools/)
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -25,7 +26,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The test oracle: onnxruntime-web (and onnxruntime-node, whose install script would download).
-if [ ! -d "$here/tools/node_modules/onnxruntime-web" ] || [ ! -d "$here/tools/node_modules/onnxruntime-node" ]; then
+# The test oracle: onnxruntime-web (and onnxruntime-node, whose install script would download), and the test
+# tools of tools/package.json (typescript, esbuild, playwright-core).
+need=0
+for d in onnxruntime-web onnxruntime-node typescript esbuild playwright-core; do
+  [ -d "$here/tools/node_modules/$d" ] || need=1
+done
+if [ "$need" = 1 ]; then
   (cd "$here/tools" && npm install --no-audit --no-fund --ignore-scripts)
 fi

@@ -2,7 +2,7 @@
 // Generates text with a decoder from models/export_decoders.py: prefill, then KV-cache decoding, streamed to stdout.
 import path from 'node:path';
 import { mulberry32 } from '../runtime/js/onnx2wasm-run.mjs';
-import { LlmError, contextBound, loadVocab, modelFiles, openEngine, sample } from './llm.mjs';
+import { LlmError, contextBound, generate, loadVocab, modelFiles, openEngine, picker } from './llm.mjs';
 
 const HELP = `usage: node tools/generate.mjs MODEL [options]
 
@@ -75,36 +75,25 @@ async function main(argv) {
   if (prompt.length >= ctx) throw new LlmError(`prompt of ${prompt.length} characters reaches the context bound ${ctx}`);
 
   const engine = await openEngine(o.engine, files);
-  // positions available: the model's context bound, and the module's bound on past (+1 for the new token)
-  const bound = Math.min(ctx, engine.bounds ? (engine.bounds.past ?? Infinity) + 1 : Infinity);
   const chunk = engine.bounds?.seq ?? Infinity;    // a longer prompt is prefilled in chunks of this size
-  const rand = mulberry32(o.seed);
-  const pick = (r) => {
-    const last = r.logits.length / r.vocab - 1;
-    return o.topK ? sample(r.logits, last * r.vocab, r.vocab, { topK: o.topK, temperature: o.temperature, rand })
-                  : sample(r.logits, last * r.vocab, r.vocab);
-  };
+  const pick = picker(o.topK ? { topK: o.topK, temperature: o.temperature, rand: mulberry32(o.seed) } : {});
   const out = process.stdout;
   if (o.echo) out.write(vocab.decode(prompt));
 
   await engine.step([prompt[0]], engine.initialState());   // warm-up (ort-web initializes lazily), not timed
-  let t0 = performance.now();
-  let r = { state: engine.initialState() };
-  for (let p = 0; p < prompt.length; p += chunk) r = await engine.step(prompt.slice(p, p + chunk), r.state);
-  const prefillMs = performance.now() - t0;
-  if (r.vocab !== vocab.size) throw new LlmError(`the model has ${r.vocab} logits, vocab.json ${vocab.size} characters`);
-  let tok = pick(r);
-  out.write(vocab.decode([tok]));
-  let generated = 1, decodeMs = 0, stopped = '';
-  t0 = performance.now();
-  while (generated < o.tokens) {
-    if (r.state.past + 1 > bound) { stopped = ` (stopped at the context bound ${bound})`; break; }
-    r = await engine.step([tok], r.state);
-    tok = pick(r);
-    out.write(vocab.decode([tok]));
+  // the loop of llm-core.mjs (the browser demo runs the same): prefill, then one token a call
+  let t0 = performance.now(), prefillMs = 0, generated = 0, stopped = '';
+  for await (const t of generate(engine, prompt, { tokens: o.tokens, pick, ctx })) {
+    if (t.stopped) { stopped = ` (stopped at the context bound ${t.stopped})`; break; }
+    if (!generated) {
+      prefillMs = performance.now() - t0;
+      if (t.vocab !== vocab.size) throw new LlmError(`the model has ${t.vocab} logits, vocab.json ${vocab.size} characters`);
+      t0 = performance.now();
+    }
+    out.write(vocab.decode([t.token]));
     generated++;
   }
-  decodeMs = performance.now() - t0;
+  const decodeMs = performance.now() - t0;
   out.write('\n');
   const steps = generated - 1;
   const chunks = Math.ceil(prompt.length / chunk);

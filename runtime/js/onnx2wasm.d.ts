@@ -1,5 +1,17 @@
 // TypeScript declarations for onnx2wasm.mjs, the loader of onnx2wasm modules (docs/abi.md).
 
+// The platform types named below, declared empty so that a project without the DOM lib (Node without
+// @types/node) type-checks too; where the DOM lib or @types/node declares them, these merge into theirs.
+declare global {
+  namespace WebAssembly {
+    interface Module {}
+    interface Instance {}
+    interface Memory { readonly buffer: ArrayBuffer; }
+  }
+  interface Response {}
+  interface URL {}
+}
+
 /** Element types a module's inputs and outputs can have. */
 export type DType =
   | 'float32' | 'float64' | 'float16'
@@ -57,8 +69,52 @@ export interface RuntimeSymbol {
   readonly derived?: { readonly num: string | number; readonly den: number };
 }
 
-/** A feed with its shape, from which the run-time dims are read. */
-export interface ShapedTensor { data: TensorData; dims: ReadonlyArray<number>; }
+/** A feed with its shape, from which the run-time dims are read (a Tensor, ours or onnxruntime-web's, is one). */
+export interface ShapedTensor { data: TensorData; dims: ReadonlyArray<number>; /** checked against the input's dtype */ type?: string; }
+
+/** A tensor as onnxruntime-web has it; runAsync() returns the outputs as these. */
+export class Tensor<T extends DType = DType> {
+  /** `dims` default [data.length]; throws when `data` is not the typed array of `type` or dims do not fit it. */
+  constructor(type: T, data: TypedArrayFor[T], dims?: ReadonlyArray<number>);
+  readonly type: T;
+  readonly data: TypedArrayFor[T];
+  readonly dims: ReadonlyArray<number>;
+  /** the element count */
+  readonly size: number;
+}
+
+/** RGBA pixels: an ImageData, or any object with 4 bytes a pixel. */
+export interface ImageDataLike { readonly data: ArrayLike<number>; readonly width: number; readonly height: number; }
+
+export interface ImageToTensorOptions {
+  /** per channel (or one number for all), subtracted after scaling; default 0 */
+  mean?: number | ReadonlyArray<number>;
+  /** per channel (or one number for all), divided by last; default 1 */
+  std?: number | ReadonlyArray<number>;
+  /** each byte is multiplied by this first; default 1/255 */
+  scale?: number;
+  /** 'NCHW' (default): [1, C, height, width]; 'NHWC': [1, height, width, C] */
+  layout?: 'NCHW' | 'NHWC';
+  /** 3 (RGB, default), 1 (the mean of R, G, B) or 4 (RGBA) */
+  channels?: 1 | 3 | 4;
+  /** channels in B, G, R order */
+  bgr?: boolean;
+  /** a Float32Array of C * width * height elements to fill instead of a new one */
+  out?: Float32Array;
+}
+
+/**
+ * An image's pixels as a normalized float32 tensor: (byte * scale - mean[c]) / std[c]. It does not resize: draw
+ * the image at the model's input size first (canvas drawImage). The result is a feed as it is.
+ */
+export function imageToTensor(image: ImageDataLike, opts?: ImageToTensorOptions): Tensor<'float32'>;
+/** torchvision's ImageNet mean and std (RGB, values in [0, 1]), for imageToTensor. */
+export const IMAGENET_MEAN: ReadonlyArray<number>;
+export const IMAGENET_STD: ReadonlyArray<number>;
+/** The k (default 5) largest scores, largest first. */
+export function topK(scores: ArrayLike<number | bigint>, k?: number): Array<{ index: number; value: number }>;
+/** softmax of logits (max subtracted first). */
+export function softmax(logits: ArrayLike<number>): Float32Array;
 
 export interface RunOptions {
   /** values of the run-time dims (may also come from ShapedTensor feeds). */
@@ -76,7 +132,26 @@ export interface LoadOptions {
    * false: aligned outputs are views into the module's memory, valid until the next run().
    */
   copyOutputs?: boolean;
+  /**
+   * true (default): a Response (or URL) served as application/wasm is compiled while it downloads
+   * (WebAssembly.compileStreaming); false compiles it from its bytes, which keeps the weights out of the
+   * compiled module.
+   */
+  streaming?: boolean;
+  /**
+   * true: the model runs in a Web Worker (browsers, Deno) or a worker thread (Node); only runAsync() then.
+   * A string or URL names the loader module the worker imports (default: the loader's own URL; give it when
+   * the loader is bundled into another file).
+   */
+  worker?: boolean | string | URL;
 }
+
+/** What load() takes: a URL or path, a Response or the promise fetch() returns, the bytes, or a compiled module. */
+export type ModelSource =
+  | string | URL | Response | PromiseLike<Response>
+  | ArrayBuffer | ArrayBufferView | WebAssembly.Module | PromiseLike<ArrayBuffer | ArrayBufferView>;
+
+export type Feeds = Record<string, TensorData | ShapedTensor | typeof RESIDENT>;
 
 export interface Model {
   readonly inputs: ReadonlyArray<TensorInfo>;
@@ -86,6 +161,7 @@ export interface Model {
   /** dims given at each run (empty for fully static modules). */
   readonly runtimeSymbols: ReadonlyArray<RuntimeSymbol>;
   readonly signature: Signature;
+  /** The module's memory (undefined when the model runs in a worker). */
   readonly memory: WebAssembly.Memory;
   /**
    * The compiled module. When load() was given bytes, its large data segments (the weights) are empty in
@@ -94,12 +170,21 @@ export interface Model {
    */
   readonly module: WebAssembly.Module;
   readonly instance: WebAssembly.Instance;
+  /** true when loaded with { worker: true }: run(), readOutput(), memory and instance are not in this thread. */
+  readonly worker: boolean;
   /**
    * Runs the model once. Every input must be given, with the typed-array kind of its dtype and
    * exactly the element count of its shape. Throws Onnx2WasmError on a bad feed, a trap, or a
    * non-zero status from the module's run(). Not re-entrant.
    */
-  run(feeds: Record<string, TensorData | ShapedTensor | typeof RESIDENT>, opts?: RunOptions): Record<string, TensorData>;
+  run(feeds: Feeds, opts?: RunOptions): Record<string, TensorData>;
+  /**
+   * Runs the model once and resolves with the outputs as Tensors (type, data, dims). In a worker model the run
+   * happens in the worker (the feeds are copied there, the outputs transferred back); runs are answered in order.
+   */
+  runAsync(feeds: Feeds, opts?: RunOptions): Promise<Record<string, Tensor>>;
+  /** Ends a worker model's worker (pending runs are rejected); nothing for a model in this thread. */
+  dispose(): void;
   /** The shape of an output in the last run. */
   outputShape(name: string): number[];
   /**
@@ -132,11 +217,11 @@ export function loadFromSource(
   opts?: LoadOptions,
 ): Promise<Model>;
 
-/** Compiles (if needed) and instantiates an onnx2wasm module with no imports. */
-export function load(
-  bytesOrModule: ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response,
-  opts?: LoadOptions,
-): Promise<Model>;
+/**
+ * Compiles (if needed) and instantiates an onnx2wasm module with no imports: from a URL or path (fetched in a
+ * page; read as a file in Node, Deno and Bun), a Response or a promise of one, bytes, or a WebAssembly.Module.
+ */
+export function load(source: ModelSource, opts?: LoadOptions): Promise<Model>;
 
 /** true when this engine runs relaxed-SIMD modules (`onnx2wasm --simd relaxed`): load m.relaxed.wasm then. */
 export function relaxedSimdSupported(): boolean;

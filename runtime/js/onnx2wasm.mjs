@@ -165,14 +165,50 @@ function splitLargeSegments(u8, need = () => {}) {
   return null;
 }
 
-async function toModule(src) {
+const isBytes = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x) ||
+  (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer);
+// Response only when it is not bytes: in Node the first touch of the global Response loads the whole
+// fetch implementation (~10-15 ms of a cold start)
+const isResponse = (x) => !isBytes(x) && typeof Response !== 'undefined' && x instanceof Response;
+
+// A string or URL: fetched, or read as a file where there is no page (Node, Deno, Bun: a path or a file: URL).
+async function fromLocation(src) {
+  let page;                                                          // the page's URL (Deno's location getter may throw)
+  try { page = typeof location !== 'undefined' && typeof location?.href === 'string' ? location.href : undefined; } catch { page = undefined; }
+  let url = null;
+  try { url = new URL(src, page); } catch { url = null; }
+  if (url && /^[a-z]:$/i.test(url.protocol)) url = null;             // a Windows drive letter, not a scheme
+  if ((!url || url.protocol === 'file:') && page === undefined) {
+    const fsName = 'node:fs/promises';                                // (Node only) not a literal: bundlers leave it alone
+    const { readFile } = await import(/* @vite-ignore */ fsName);
+    try {
+      return await readFile(url || String(src));
+    } catch (e) {
+      fail(`cannot read '${url ? url.href : src}': ${e.message}`, { cause: e });
+    }
+  }
+  try {
+    return await fetch(url || String(src));
+  } catch (e) {
+    fail(`cannot fetch '${url ? url.href : src}': ${e.message}`, { cause: e });
+  }
+}
+
+/** The source load() takes, as a compiled module: a Response with Content-Type application/wasm compiles streaming. */
+async function toModule(src, opts = {}) {
+  if (src && typeof src.then === 'function') src = await src;            // Promise<Response> (fetch(url)), Promise<bytes>
   if (src instanceof WebAssembly.Module) return src;
-  const isBytes = (x) => x instanceof ArrayBuffer || ArrayBuffer.isView(x) ||
-    (typeof SharedArrayBuffer !== 'undefined' && x instanceof SharedArrayBuffer);
-  // Response only when it is not bytes: in Node the first touch of the global Response loads the whole
-  // fetch implementation (~10-15 ms of a cold start)
-  if (!isBytes(src) && typeof Response !== 'undefined' && src instanceof Response) {
-    if (!src.ok) fail(`fetching module failed: HTTP ${src.status}`);
+  if (typeof src === 'string' || (typeof URL !== 'undefined' && src instanceof URL)) src = await fromLocation(src);
+  if (isResponse(src)) {
+    if (!src.ok) fail(`fetching module failed: HTTP ${src.status}${src.url ? ` (${src.url})` : ''}`);
+    const type = src.headers.get('content-type') || '';
+    if (opts.streaming !== false && typeof WebAssembly.compileStreaming === 'function' && /^application\/wasm\b/i.test(type)) {
+      try {
+        return await WebAssembly.compileStreaming(src);
+      } catch (e) {
+        fail(`not a valid WebAssembly module: ${e.message}`, { cause: e });
+      }
+    }
     src = await src.arrayBuffer();
   }
   if (isBytes(src)) {
@@ -186,8 +222,8 @@ async function toModule(src) {
       fail(`not a valid WebAssembly module: ${e.message}`, { cause: e });
     }
   }
-  fail(`load() expects wasm bytes (ArrayBuffer/TypedArray), a WebAssembly.Module or a Response, ` +
-       `got ${describe(src)}`);
+  fail(`load() expects a URL, a path, a Response (or a promise of one), wasm bytes (ArrayBuffer/TypedArray) ` +
+       `or a WebAssembly.Module, got ${describe(src)}`);
 }
 
 /**
@@ -332,15 +368,28 @@ function copyStrided(storage, dense, shape, axis, cap, esize, toStorage) {
 
 /**
  * Compiles and instantiates an onnx2wasm module.
- * @param {ArrayBuffer|ArrayBufferView|WebAssembly.Module|Response} bytesOrModule
- * @param {{copyOutputs?: boolean}} [opts]
+ * @param {string|URL|Response|Promise<Response>|ArrayBuffer|ArrayBufferView|WebAssembly.Module} source
+ *   a URL or path (fetched in a page; read as a file in Node, Deno and Bun), a Response or the promise
+ *   fetch() returns (compiled while it downloads when its Content-Type is application/wasm), the module's
+ *   bytes, or a compiled WebAssembly.Module.
+ * @param {{copyOutputs?: boolean, streaming?: boolean, worker?: boolean | string | URL}} [opts]
  *   copyOutputs (default true): run() returns fresh copies; false returns views into the
  *   module's memory, valid only until the next run().
+ *   streaming (default true): false compiles a Response from its bytes (the weights then stay out of the
+ *   compiled module, see "Large data segments" in docs/abi.md).
+ *   worker: true runs the model in a Web Worker (browsers, Deno) or a worker thread (Node): only
+ *   runAsync() then, and the page stays responsive while it runs. A string or URL names the loader module
+ *   the worker imports (default: this file; give it when the loader is bundled).
  */
-export async function load(bytesOrModule, opts = {}) {
+export async function load(source, opts = {}) {
   if (!isLittleEndian()) fail('big-endian hosts are not supported');
+  const module = await toModule(source, opts);
+  if (opts.worker) return loadInWorker(module, opts);
+  return instantiate(module, opts, opts[SEGMENTS] || splitSegments.get(module) || []);
+}
+
+async function instantiate(module, opts, segments) {
   const copyOutputs = opts.copyOutputs !== false;
-  const module = await toModule(bytesOrModule);
   const signature = readSignature(module);
 
   let instance;
@@ -354,7 +403,7 @@ export async function load(bytesOrModule, opts = {}) {
   const ex = instance.exports;
   if (!(ex.memory instanceof WebAssembly.Memory)) fail("module does not export 'memory'");
   if (typeof ex.run !== 'function') fail("module does not export function 'run'");
-  for (const seg of splitSegments.get(module) || []) {     // the segments toModule / loadFile split off
+  for (const seg of segments) {                            // the segments toModule / loadFile split off
     const buf = ex.memory.buffer, { offset, n } = seg;
     if (offset + n > buf.byteLength) {
       fail(`instantiation failed: data segment [${offset}, ${offset + n}) is out of bounds of memory (${buf.byteLength} bytes)`);
@@ -494,6 +543,9 @@ export async function load(bytesOrModule, opts = {}) {
         if (t.resident_in === undefined) fail(`input '${t.name}' is not resident: RESIDENT can only be fed to inputs with resident_in`);
         continue;
       }
+      if (f !== x && typeof f.type === 'string' && f.type !== t.dtype) {      // a Tensor (ours or onnxruntime's)
+        fail(`input '${t.name}' is ${t.dtype}, got a tensor of type '${f.type}'`);
+      }
       if (!(x instanceof t.T) && typedArrayKind(x) !== t.T.name) {
         fail(`input '${t.name}' is ${t.dtype}: expected ${t.T.name}, got ${describe(x)}`);
       }
@@ -501,6 +553,9 @@ export async function load(bytesOrModule, opts = {}) {
       let n = 1;
       for (const d of shape) n *= d;
       shapes[i] = shape;
+      if (f !== x && Array.isArray(f.dims) && (f.dims.length !== shape.length || f.dims.some((d, k) => d !== shape[k]))) {
+        fail(`input '${t.name}' has shape [${shape}] (${t.dtype}), got dims [${f.dims}]`);
+      }
       if (x.length !== n) fail(`input '${t.name}' needs ${n} elements (${t.dtype}[${shape}]), got ${x.length}`);
     }
     const buf = views();
@@ -565,6 +620,14 @@ export async function load(bytesOrModule, opts = {}) {
     return lastShape(t);
   }
 
+  /** run() with the outputs as Tensors ({type, data, dims}), as a promise (this thread: run() itself). */
+  async function runAsync(feeds, runOpts = {}) {
+    const out = run(feeds, runOpts);
+    const result = {};
+    for (const name of Object.keys(out)) result[name] = new Tensor(outByName.get(name).dtype, out[name], outputShape(name));
+    return result;
+  }
+
   return {
     inputs: Object.freeze(ins.map(freeze)),
     outputs: Object.freeze(outs.map(freeze)),
@@ -577,5 +640,276 @@ export async function load(bytesOrModule, opts = {}) {
     module,
     instance,
     run,
+    runAsync,
+    worker: false,
+    dispose() {},
   };
+}
+
+// ---------------------------------------------------------------- tensors
+
+/** A tensor as onnxruntime-web has it: `type` (an ABI dtype), `data` (its typed array), `dims`. A feed may be one. */
+export class Tensor {
+  /**
+   * @param {string} type a dtype: 'float32', 'int64', 'bool', ... (TYPED_ARRAYS)
+   * @param {ArrayBufferView} data the typed array of that dtype (not copied)
+   * @param {ReadonlyArray<number>} [dims] default [data.length]
+   */
+  constructor(type, data, dims) {
+    const T = TYPED_ARRAYS[type];
+    if (!T) fail(`unknown tensor type '${type}'; the types are ${Object.keys(TYPED_ARRAYS).join(', ')}`);
+    if (!(data instanceof T) && typedArrayKind(data) !== T.name) fail(`a ${type} tensor holds a ${T.name}, got ${describe(data)}`);
+    dims = dims === undefined ? [data.length] : [...dims];
+    if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor dims must be non-negative integers, got [${dims}]`);
+    const n = dims.reduce((a, b) => a * b, 1);
+    if (n !== data.length) fail(`tensor dims [${dims}] need ${n} elements, got ${data.length}`);
+    this.type = type;
+    this.data = data;
+    this.dims = Object.freeze(dims);
+  }
+  /** the element count */
+  get size() { return this.data.length; }
+}
+
+// ---------------------------------------------------------------- images
+
+/** torchvision's ImageNet normalization (RGB, of values in [0, 1]). */
+export const IMAGENET_MEAN = Object.freeze([0.485, 0.456, 0.406]);
+export const IMAGENET_STD = Object.freeze([0.229, 0.224, 0.225]);
+
+/**
+ * RGBA pixels (an ImageData, or any {data, width, height} with 4 bytes a pixel) to a float32 Tensor
+ * [1, C, height, width] (NCHW; `layout: 'NHWC'` gives [1, height, width, C]): value = (byte * scale - mean[c]) / std[c].
+ * Options: mean, std (one per channel; default 0 and 1), scale (default 1/255), channels 3 (RGB, default),
+ * 1 (the mean of R, G, B) or 4 (RGBA), bgr (channels in B, G, R order), out (a Float32Array to fill).
+ * It does not resize: draw the image at the model's size first (canvas drawImage).
+ */
+export function imageToTensor(image, opts = {}) {
+  const { width, height, data } = image || {};
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 1 || height < 1 || !data ||
+      data.length !== width * height * 4) {
+    fail(`imageToTensor() expects RGBA pixels {data, width, height} (an ImageData), got ${describe(image)}` +
+         (data && Number.isSafeInteger(width) && Number.isSafeInteger(height) ? ` with ${data.length} bytes for ${width}x${height}` : ''));
+  }
+  const C = opts.channels ?? 3;
+  if (C !== 1 && C !== 3 && C !== 4) fail(`imageToTensor(): channels must be 1, 3 or 4, got ${C}`);
+  const layout = opts.layout ?? 'NCHW';
+  if (layout !== 'NCHW' && layout !== 'NHWC') fail(`imageToTensor(): layout must be 'NCHW' or 'NHWC', got '${layout}'`);
+  const perChannel = (v, name, dflt) => {
+    if (v === undefined) return new Array(C).fill(dflt);
+    if (typeof v === 'number') return new Array(C).fill(v);
+    if (v.length !== C || ![...v].every(Number.isFinite)) fail(`imageToTensor(): ${name} needs ${C} numbers, got [${v}]`);
+    return [...v];
+  };
+  const mean = perChannel(opts.mean, 'mean', 0), std = perChannel(opts.std, 'std', 1);
+  if (std.some((x) => x === 0)) fail('imageToTensor(): std has a 0');
+  const scale = opts.scale ?? 1 / 255, hw = width * height, n = hw * C;
+  const out = opts.out ?? new Float32Array(n);
+  if (!(out instanceof Float32Array) || out.length !== n) fail(`imageToTensor(): out must be a Float32Array(${n}), got ${describe(out)}`);
+  const order = C === 1 ? [-1] : opts.bgr ? [2, 1, 0, 3].slice(0, C) : [0, 1, 2, 3].slice(0, C);
+  for (let c = 0; c < C; c++) {
+    const src = order[c], m = mean[c], sd = std[c];
+    const base = layout === 'NCHW' ? c * hw : c, step = layout === 'NCHW' ? 1 : C;
+    for (let p = 0, o = base; p < hw; p++, o += step) {
+      const v = src < 0 ? (data[4 * p] + data[4 * p + 1] + data[4 * p + 2]) / 3 : data[4 * p + src];
+      out[o] = (v * scale - m) / sd;
+    }
+  }
+  return new Tensor('float32', out, layout === 'NCHW' ? [1, C, height, width] : [1, height, width, C]);
+}
+
+/** The k largest values of scores (a typed array or array), as [{index, value}], largest first. */
+export function topK(scores, k = 5) {
+  const best = [];
+  for (let i = 0; i < scores.length; i++) {
+    const v = Number(scores[i]);
+    if (best.length === k && !(v > best[k - 1].value)) continue;
+    let j = Math.min(best.length, k - 1);
+    while (j > 0 && best[j - 1].value < v) j--;
+    best.splice(j, 0, { index: i, value: v });
+    if (best.length > k) best.pop();
+  }
+  return best;
+}
+
+/** softmax of logits, as a Float32Array (max subtracted first). */
+export function softmax(logits) {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, Number(v));
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < out.length; i++) sum += (out[i] = Math.exp(Number(logits[i]) - max));
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
+}
+
+// ---------------------------------------------------------------- worker
+
+// load(src, { worker: true }): the module is compiled here (its signature read here too), then instantiated and
+// run in a worker; runAsync posts the feeds and resolves with the outputs, transferred back. The worker is this
+// file: a module Web Worker named WORKER_NAME serves itself (below), a Node worker thread imports it and calls
+// serveNodeWorker. Runs are answered in order; errors come back with their message.
+const WORKER_NAME = 'onnx2wasm-worker';
+const RESIDENT_MARK = '\u0000onnx2wasm.resident';
+
+async function loadInWorker(module, opts) {
+  const signature = readSignature(module);
+  const loaderUrl = String(opts.worker === true ? import.meta.url : opts.worker);
+  // the split-off weights travel with the module (a module compiled from bytes has them empty)
+  const segments = (opts[SEGMENTS] || splitSegments.get(module) || []).map((s) => {
+    let bytes = s.bytes;
+    if (!bytes) { bytes = new Uint8Array(s.n); s.read(bytes); }
+    return { offset: s.offset, n: s.n, bytes };
+  });
+  let post, onMessage, terminate, ref = () => {}, unref = () => {};
+  if (typeof Worker === 'function') {                                   // browsers, Deno, Bun
+    const w = new Worker(loaderUrl, { type: 'module', name: WORKER_NAME });
+    post = (m, transfer) => w.postMessage(m, transfer);
+    onMessage = (fn) => {
+      w.onmessage = (e) => fn(e.data);
+      w.onerror = (e) => { e.preventDefault?.(); fn({ op: 'died', message: e.message || 'the worker failed to start' }); };
+    };
+    terminate = () => w.terminate();
+  } else {                                                              // Node: a worker thread
+    const wtName = 'node:worker_threads';                               // (Node only)
+    const { Worker: NodeWorker } = await import(/* @vite-ignore */ wtName);
+    const w = new NodeWorker(`import(${JSON.stringify(loaderUrl)}).then((m) => m.serveNodeWorker())`, { eval: true });
+    post = (m, transfer) => w.postMessage(m, transfer);
+    onMessage = (fn) => {
+      w.on('message', fn);
+      w.on('error', (e) => fn({ op: 'died', message: e.message }));
+    };
+    terminate = () => w.terminate();
+    ref = () => w.ref();
+    unref = () => w.unref();
+  }
+  const pending = new Map();
+  let nextId = 0, dead = null, lastDims = null;
+  let ready;
+  const loaded = new Promise((resolve, reject) => { ready = { resolve, reject }; });
+  onMessage((m) => {
+    if (m.op === 'loaded') { ready.resolve(m); return; }
+    if (m.op === 'died' || (m.op === 'error' && m.id === undefined)) {
+      dead = m.message.replace(/^onnx2wasm: /, '');
+      ready.reject(new Onnx2WasmError(dead));
+      for (const p of pending.values()) p.reject(new Onnx2WasmError(dead));
+      pending.clear();
+      return;
+    }
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (!pending.size) unref();
+    if (m.op === 'error') p.reject(new Onnx2WasmError(m.message.replace(/^onnx2wasm: /, '')));
+    else p.resolve(m);
+  });
+  ref();
+  post({ op: 'load', module, segments, copyOutputs: true });
+  let info;
+  try {
+    info = await loaded;
+  } catch (e) {
+    terminate();
+    throw e;
+  }
+  unref();
+  const outByName = new Map(info.outputs.map((t) => [t.name, t]));
+
+  async function runAsync(feeds, runOpts = {}) {
+    if (dead) fail(`the model's worker has stopped: ${dead}`);
+    if (!feeds || typeof feeds !== 'object' || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
+      fail(`run() expects an object {inputName: TypedArray}, got ${describe(feeds)}`);
+    }
+    const sent = {};
+    for (const [name, f] of Object.entries(feeds)) {
+      if (f === RESIDENT) sent[name] = RESIDENT_MARK;
+      else if (f && !ArrayBuffer.isView(f) && typeof f === 'object') {
+        sent[name] = { data: f.data, ...(f.dims !== undefined ? { dims: [...f.dims] } : {}), ...(typeof f.type === 'string' ? { type: f.type } : {}) };
+      } else sent[name] = f;
+    }
+    const id = nextId++;
+    const answer = new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+    if (pending.size === 1) ref();
+    try {
+      post({ op: 'run', id, feeds: sent, opts: { ...(runOpts.dims ? { dims: { ...runOpts.dims } } : {}), ...(runOpts.outputs ? { outputs: [...runOpts.outputs] } : {}) } });
+    } catch (e) {
+      pending.delete(id);
+      if (!pending.size) unref();
+      fail(`cannot send the feeds to the worker: ${e.message}`, { cause: e });
+    }
+    const m = await answer;
+    lastDims = m.dims;
+    const result = {};
+    for (const name of Object.keys(m.outputs)) result[name] = new Tensor(outByName.get(name).dtype, m.outputs[name], m.dims[name]);
+    return result;
+  }
+  const notHere = (what) => () => fail(`${what}: this model runs in a worker (load(..., { worker: true })); use await model.runAsync(feeds)`);
+  return {
+    inputs: Object.freeze(info.inputs.map((t) => Object.freeze(t))),
+    outputs: Object.freeze(info.outputs.map((t) => Object.freeze(t))),
+    symbols: Object.freeze(info.symbols),
+    runtimeSymbols: Object.freeze(info.runtimeSymbols.map((s) => Object.freeze(s))),
+    outputShape(name) {
+      const t = outByName.get(name);
+      if (!t) fail(`unknown output '${name}'`);
+      return lastDims && lastDims[name] ? [...lastDims[name]] : [...t.shape];
+    },
+    readOutput: notHere('readOutput()'),
+    signature,
+    memory: undefined,
+    module,
+    instance: undefined,
+    run: notHere('run()'),
+    runAsync,
+    worker: true,
+    /** ends the worker; pending runs are rejected */
+    dispose() {
+      dead = 'disposed';
+      for (const p of pending.values()) p.reject(new Onnx2WasmError('the model was disposed'));
+      pending.clear();
+      terminate();
+    },
+  };
+}
+
+const SEGMENTS = Symbol('onnx2wasm.segments');
+
+// The worker's side: answers 'load' once, then 'run' messages in order.
+function serve(post, listen) {
+  let model = null;
+  listen(async (m) => {
+    if (m.op === 'load') {
+      try {
+        model = await load(m.module, { copyOutputs: true, [SEGMENTS]: m.segments });
+        const plain = (t) => JSON.parse(JSON.stringify(t));
+        post({ op: 'loaded', inputs: model.inputs.map(plain), outputs: model.outputs.map(plain),
+               symbols: { ...model.symbols }, runtimeSymbols: model.runtimeSymbols.map(plain) });
+      } catch (e) {
+        post({ op: 'error', message: e.message });
+      }
+      return;
+    }
+    if (m.op !== 'run') return;
+    try {
+      const feeds = {};
+      for (const [name, f] of Object.entries(m.feeds)) feeds[name] = f === RESIDENT_MARK ? RESIDENT : f;
+      const out = model.run(feeds, m.opts);
+      const dims = {};
+      for (const name of Object.keys(out)) dims[name] = model.outputShape(name);
+      post({ op: 'result', id: m.id, outputs: out, dims }, Object.values(out).map((a) => a.buffer));
+    } catch (e) {
+      post({ op: 'error', id: m.id, message: e.message });
+    }
+  });
+}
+
+/** The entry of a Node worker thread made by load(..., { worker: true }); not for other use. */
+export async function serveNodeWorker() {
+  const wtName = 'node:worker_threads';                                 // (Node only)
+  const { parentPort } = await import(/* @vite-ignore */ wtName);
+  serve((m, transfer) => parentPort.postMessage(m, transfer), (fn) => parentPort.on('message', fn));
+}
+
+if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope && globalThis.name === WORKER_NAME) {
+  serve((m, transfer) => globalThis.postMessage(m, transfer), (fn) => { globalThis.onmessage = (e) => fn(e.data); });
 }

@@ -132,6 +132,16 @@ check "--output=FILE is -o FILE" sh -c '"$1" "$2" "--output=$3/b.wasm" && cmp "$
 check "-o - writes the module to stdout" sh -c '"$1" "$2" -o - > "$3/c.wasm" && cmp "$3/ref.wasm" "$3/c.wasm"' - "$cc" "$m/good.onnx" "$d"
 check "--dim=N=1 is --dim N=1" sh -c '"$1" "$2" --dim N=1 -o "$3/d1.wasm" && "$1" "$2" --dim=N=1 -o "$3/d2.wasm" && cmp "$3/d1.wasm" "$3/d2.wasm"' - "$cc" "$m/unbound_dim.onnx" "$d"
 check "--max-dim=N=8 is --max-dim N=8" sh -c '"$1" "$2" --max-dim N=8 -o "$3/m1.wasm" && "$1" "$2" --max-dim=N=8 -o "$3/m2.wasm" && cmp "$3/m1.wasm" "$3/m2.wasm" && ! "$1" "$2" --max-dim=N=9 -o - | cmp -s - "$3/m1.wasm"' - "$cc" "$m/runtime_dim.onnx" "$d"
+# the progress line: only on a terminal (script(1) gives the compiler one), only past the delay (O2W_PROGRESS_MS,
+# default 2 s), erased at the end; the module is the same
+check "progress line on a terminal past the delay, erased at the end" sh -c '
+  out=$(O2W_PROGRESS_MS=0 script -qec "\"$1\" \"$2\" -o \"$3/p.wasm\"" /dev/null | od -An -c | tr -d " \n")
+  case "$out" in \\r033\[Konnx2wasm:*good.onnx:*s\)*\\r033\[K) ;; *) echo "got: $out" >&2; exit 1 ;; esac
+  cmp "$3/ref.wasm" "$3/p.wasm"' - "$cc" "$m/good.onnx" "$d"
+check "no progress line for a compile shorter than the default delay" sh -c '
+  [ -z "$(script -qec "\"$1\" \"$2\" -o \"$3/p.wasm\"" /dev/null)" ]' - "$cc" "$m/good.onnx" "$d"
+check "no progress line when stderr is not a terminal" sh -c '
+  O2W_PROGRESS_MS=0 "$1" "$2" -o "$3/p.wasm" 2> "$3/err" && [ ! -s "$3/err" ]' - "$cc" "$m/good.onnx" "$d"
 rm -rf "$d"
 expect 2 "missing value for: --output" "$m/good.onnx" --output
 expect 2 "--dim expects NAME=VALUE: N" "$m/good.onnx" $o --dim=N

@@ -67,19 +67,34 @@ if (!(logits instanceof Float32Array) || logits.length !== want.data.length || !
   console.error('mismatch', worst, logits);
   process.exit(1);
 }
-console.log('max excess error', worst.toExponential(2), 'shape', model.outputShape('logits').join('x'));
+// the same in a worker thread, the outputs as tensors
+const inWorker = await load({ worker: true });
+const t = await inWorker.runAsync({ image: x.data });
+inWorker.dispose();
+if (t.logits.type !== 'float32' || t.logits.dims.join() !== '1,5' || t.logits.data.some((v, i) => v !== logits[i])) {
+  console.error('worker run differs', t.logits);
+  process.exit(1);
+}
+console.log('max excess error', worst.toExponential(2), 'shape', model.outputShape('logits').join('x'), '(worker: the same)');
 JS
 if (cd "$tmp/app" && node main.mjs > "$tmp/run" 2>&1); then ok "installed package in Node matches onnxruntime-web: $(cat "$tmp/run")"
 else bad "installed package in Node: $(tail -3 "$tmp/run")"; fi
 
 # TypeScript, strict, with and without the DOM lib (and no @types/node)
 cat > "$tmp/app/use.ts" <<'TS'
-import { load, type Outputs } from 'tiny_net';
+import { load, imageToTensor, topK, IMAGENET_MEAN, IMAGENET_STD, type Outputs } from 'tiny_net';
 export async function top1(pixels: Float32Array): Promise<number> {
   const model = await load();
   const out: Outputs = model.run({ image: pixels });
   const logits: Float32Array = out.logits;
   return logits.indexOf(Math.max(...logits));
+}
+export async function classify(rgba: { data: Uint8ClampedArray; width: number; height: number }): Promise<number> {
+  const model = await load({ worker: true });
+  const { logits } = await model.runAsync({ image: imageToTensor(rgba, { mean: IMAGENET_MEAN, std: IMAGENET_STD }) });
+  const data: Float32Array = logits.data;
+  model.dispose();
+  return topK(data, 1)[0].index + logits.dims.length;
 }
 TS
 cat > "$tmp/app/bad.ts" <<'TS'
@@ -109,6 +124,50 @@ if (cd "$tmp/app" && "$tools/esbuild" web.mjs --bundle --format=esm --platform=b
   ok "esbuild bundles it for the browser"
 else
   bad "esbuild: $(tail -3 "$tmp/log")"
+fi
+
+# the runtime package (runtime/js): publishable, its version the compiler's; installed from its tarball, it loads
+# the model by path and its onnx2wasm-run checks the outputs against onnxruntime-web's
+want=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
+rtver=$(node -e "const p=JSON.parse(require('fs').readFileSync('$root/runtime/js/package.json','utf8'));console.log(p.private?'private':p.version)")
+[ "$rtver" = "$want" ] && ok "runtime package version $rtver is the compiler's" || bad "runtime package version '$rtver', the compiler is $want"
+mkdir -p "$tmp/rt" "$tmp/rtapp"
+if (cd "$root/runtime/js" && npm pack --silent --pack-destination "$tmp/rt" > "$tmp/packname" 2> "$tmp/err") &&
+   (cd "$tmp/rtapp" && npm init -y > /dev/null && npm install --offline --no-audit --no-fund "$tmp/rt/$(tail -1 "$tmp/packname")" > "$tmp/log" 2>&1); then
+  cp "$tmp/pkg/model.wasm" "$tmp/rtapp/model.wasm"
+  cat > "$tmp/rtapp/main.mjs" <<'JS'
+import { load, Tensor } from 'onnx2wasm-runtime';
+const model = await load('model.wasm');
+const { logits } = await model.runAsync({ image: new Tensor('float32', new Float32Array(192), [1, 3, 8, 8]) });
+console.log(logits.type, logits.dims.join('x'));
+JS
+  if (cd "$tmp/rtapp" && node main.mjs > "$tmp/run" 2>&1 && grep -q 'float32 1x5' "$tmp/run" &&
+      npx --offline onnx2wasm-run model.wasm --data "$tmp/data" > "$tmp/run2" 2>&1); then
+    ok "the runtime package installs from its tarball; load(path) + runAsync, and its onnx2wasm-run matches onnxruntime-web"
+  else
+    bad "runtime package: $(tail -3 "$tmp/run") $(tail -3 "$tmp/run2" 2>/dev/null)"
+  fi
+  cat > "$tmp/rtapp/use.ts" <<'TS'
+import { load, Tensor, imageToTensor, type Model } from 'onnx2wasm-runtime';
+import { decodeTensor, encodeTensor } from 'onnx2wasm-runtime/tensorproto';
+export function roundTrip(x: Float32Array): number[] {
+  return decodeTensor(encodeTensor({ dtype: 'float32', dims: [x.length], data: x })).dims;
+}
+export async function run(bytes: Uint8Array): Promise<number> {
+  const model: Model = await load(bytes, { worker: true });
+  const out = await model.runAsync({ image: imageToTensor({ data: new Uint8Array(256), width: 8, height: 8 }) });
+  const t: Tensor = out.logits;
+  return t.dims.length + model.memory.buffer.byteLength;
+}
+TS
+  for lib in es2022 es2022,dom; do
+    libs=$(echo "$lib" | sed 's/\([a-z0-9]*\)/"\1"/g')
+    printf '{"compilerOptions": {"strict": true, "noEmit": true, "module": "es2022", "moduleResolution": "bundler", "target": "es2022", "lib": [%s], "types": []}, "files": ["use.ts"]}\n' "$libs" > "$tmp/rtapp/tsconfig.json"
+    if (cd "$tmp/rtapp" && "$tools/tsc" -p tsconfig.json > "$tmp/tsc" 2>&1); then ok "tsc --strict accepts a consumer of the runtime package (lib $lib)"
+    else bad "tsc --strict on the runtime package (lib $lib): $(head -5 "$tmp/tsc")"; fi
+  done
+else
+  bad "runtime package pack/install: $(tail -3 "$tmp/err") $(tail -3 "$tmp/log" 2>/dev/null)"
 fi
 
 # a package path that cannot be created: a clear error, exit 1
