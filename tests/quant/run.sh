@@ -86,7 +86,7 @@ fi
 for base in mobilenet_v2 squeezenet1_1; do
   src="$root/models/$base"
   if [ ! -f "$src/model.onnx" ] || [ ! -f "$src/data/input_0.pb" ]; then
-    /usr/bin/python3 "$root/models/export_torchvision.py" --only "$base" > "$tmp/export.log" 2>&1 ||
+    /usr/bin/python3 "$root/models/export_torchvision.py" --only "$base" --check > "$tmp/export.log" 2>&1 ||
       { bad "$base: export failed: $(tail -3 "$tmp/export.log")"; continue; }
   fi
   m=${base}_qdq; dir="$tmp/$m"
