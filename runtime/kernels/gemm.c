@@ -283,6 +283,61 @@ __attribute__((noinline)) static void ukr4(int32_t kc, const float *a, const flo
   for (int i = 0; i < MR; i++) wasm_v128_store(t + i * NR, c0[i]);
 }
 
+/* ukr for a strip of one or two valid columns (the right edge of C when the pixels are 8s + 1 or 2: 7x7 = 49,
+ * 13x13 = 169): each column's MR sums in two vectors along the panel's rows (rows 0-3, then rows 4..MR-1 in
+ * the low lanes), one broadcast of B per column, so 2 multiply-adds per column and k instead of ukr4's MR over
+ * four mostly empty lanes. The k steps alternate over 4 / NV sets of sums (added at the end), so that 8
+ * vectors accumulate at once instead of 2 or 4 chains waiting on the add latency. Raw sums to t (columns 0..nv-1). */
+RT_AI v128_t panel_hi(const float *a) {   /* rows 4..MR-1 of a panel row */
+#if RT_CONV_PACK_MR == 5
+  return wasm_v128_load32_zero(a + 4);
+#else
+  _Static_assert(RT_CONV_PACK_MR == 6, "panel_hi: 5 or 6 rows");
+  return wasm_v128_load64_zero(a + 4);
+#endif
+}
+RT_AI void ukr_cols_n(const int NV, int32_t kc, const float *a, const float *b, float *t) {
+  const int S = 4 / NV;   /* sets of sums */
+  v128_t lo[4][2], hi[4][2];
+  for (int s = 0; s < S; s++)
+    for (int j = 0; j < NV; j++) lo[s][j] = hi[s][j] = wasm_f32x4_const_splat(0.0f);
+  int32_t q = 0;
+#pragma clang loop unroll(disable)
+  for (; q + S <= kc; q += S)
+    for (int s = 0; s < S; s++, a += MR, b += NR) {
+      v128_t a0 = wasm_v128_load(a), a1 = panel_hi(a);
+      for (int j = 0; j < NV; j++) {
+        v128_t vb = wasm_v128_load32_splat(b + j);
+        lo[s][j] = rt_madd_f32x4(a0, vb, lo[s][j]);
+        hi[s][j] = rt_madd_f32x4(a1, vb, hi[s][j]);
+      }
+    }
+  for (; q < kc; q++, a += MR, b += NR) {
+    v128_t a0 = wasm_v128_load(a), a1 = panel_hi(a);
+    for (int j = 0; j < NV; j++) {
+      v128_t vb = wasm_v128_load32_splat(b + j);
+      lo[0][j] = rt_madd_f32x4(a0, vb, lo[0][j]);
+      hi[0][j] = rt_madd_f32x4(a1, vb, hi[0][j]);
+    }
+  }
+  for (int s = 1; s < S; s++)
+    for (int j = 0; j < NV; j++) {
+      lo[0][j] = wasm_f32x4_add(lo[0][j], lo[s][j]);
+      hi[0][j] = wasm_f32x4_add(hi[0][j], hi[s][j]);
+    }
+  for (int j = 0; j < NV; j++) {
+    float l[4], h[4];
+    wasm_v128_store(l, lo[0][j]);
+    wasm_v128_store(h, hi[0][j]);
+    for (int i = 0; i < 4; i++) t[i * NR + j] = l[i];
+    for (int i = 4; i < MR; i++) t[i * NR + j] = h[i - 4];
+  }
+}
+__attribute__((noinline)) static void ukr_cols(int32_t kc, const float *a, const float *b, float *t, int32_t nv) {
+  if (nv == 1) ukr_cols_n(1, kc, a, b, t);
+  else ukr_cols_n(2, kc, a, b, t);
+}
+
 /* ukr for the last panel of a matrix whose row count is not a multiple of MR: only its mv < MR valid rows
  * (of the zero-padded panel) are computed, raw sums to t. M = 21 costs 4.2 panels instead of 5, M = 32 (a
  * stem conv's output channels) 6.4 instead of 7. */
@@ -483,7 +538,8 @@ void rt_gemm_core(int32_t m, int32_t n, int32_t k, const float *ap, const float 
               ukr(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, 0, ct, ldc, &fe, row, col, first, last);
               if (last && !act_in_ukr) act_tile(ct, ldc, ep->act, ep->act_a, ep->act_b);
             } else {
-              if (nv <= 4) ukr4(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile);
+              if (nv <= 2) ukr_cols(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile, nv);
+              else if (nv <= 4) ukr4(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile);
               else if (mv < MR) ukr_rows(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile, mv);
               else ukr(kc, apn, rt_bbuf + (ptrdiff_t)s * kc, tile, 0, 0, 0, 0, 0, 0, 0);
               tile_out(ep, tile, ct, ldc, row, col, mv, nv, first, last);
