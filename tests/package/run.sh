@@ -2,7 +2,8 @@
 # run.sh BUILD_DIR — the npm package of a compiled model (onnx2wasm m.onnx -o DIR/), used as a web developer
 # would: `npm pack`, installed from the tarball into a fresh project, imported by name in plain Node and
 # compared with onnxruntime-web's outputs (tools/ort-oracle.mjs, the oracle), type-checked with tsc --strict
-# with and without the DOM lib, and bundled for the browser with esbuild. A seeded small CNN exported here.
+# with and without the DOM lib, and bundled for the browser with esbuild and run in headless Chromium. A seeded
+# small CNN exported here.
 set -u
 build=$(cd "$1" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -114,14 +115,27 @@ sed -i 's/"use.ts"/"bad.ts"/' "$tmp/app/tsconfig.json"
 if (cd "$tmp/app" && "$tools/tsc" -p tsconfig.json > "$tmp/tsc" 2>&1); then bad "tsc accepted an Int32Array for a float32 input"
 else ok "tsc rejects an Int32Array for the float32 input: $(grep -o 'TS[0-9]*' "$tmp/tsc" | head -1)"; fi
 
-# bundled for the browser (the loader fetches model.wasm next to the bundle)
+# bundled for the browser (the loader fetches model.wasm or model.relaxed.wasm next to the bundle), then run in
+# headless Chromium on the oracle's input (tests/package/browser.mjs)
 cat > "$tmp/app/web.mjs" <<'JS'
 import { load } from 'tiny_net';
-const model = await load();
-globalThis.result = model.run({ image: new Float32Array(192) }).logits;
+try {
+  const x = new Float32Array(await (await fetch('input.bin')).arrayBuffer());
+  const model = await load();
+  globalThis.result = model.run({ image: x }).logits;
+} catch (e) {
+  globalThis.failure = e;
+}
 JS
 if (cd "$tmp/app" && "$tools/esbuild" web.mjs --bundle --format=esm --platform=browser --outfile=out/web.js > "$tmp/log" 2>&1); then
   ok "esbuild bundles it for the browser"
+  cp "$tmp/app/node_modules/tiny_net/"*.wasm "$tmp/app/out/"
+  printf '<!doctype html><script type="module" src="web.js"></script>\n' > "$tmp/app/out/index.html"
+  if node "$root/tests/package/browser.mjs" "$tmp/app/out" "$tmp/data" > "$tmp/log" 2>&1; then
+    ok "the bundle in headless Chromium matches onnxruntime-web: $(tail -1 "$tmp/log")"
+  else
+    bad "the bundle in headless Chromium: $(tail -3 "$tmp/log")"
+  fi
 else
   bad "esbuild: $(tail -3 "$tmp/log")"
 fi
