@@ -15,7 +15,9 @@ onnxruntime quantization tools on this machine), in the two formats real exports
                    (onnxruntime folds it into the quantization range). Graph outputs stay float32.
   --format dynamic every Conv with a constant weight as onnxruntime's quantize_dynamic writes it: DynamicQuantizeLinear
                    on the input (uint8, its range computed at run time), ConvInteger with int8 weights (symmetric, per
-                   tensor), Cast to float32, times x_scale * w_scale, plus the float32 bias
+                   tensor), Cast to float32, times x_scale * w_scale, plus the float32 bias; and every MatMul with a
+                   constant 2-D float32 B the same way with MatMulInteger, B int8 symmetric per column (quantize_dynamic's
+                   per_channel form: x_scale * b_scale is one scale per column)
 
 usage: /usr/bin/python3 models/quantize_models.py IN.onnx OUT.onnx --format nbits|qdq|static|dynamic [--bits 4|8] [--block 32]
                                                    [--calib N]
@@ -195,11 +197,28 @@ def static_qdq(m, calib):
 
 
 def dynamic_conv(m):
-    """rewrites every Conv with a constant float32 weight of m into quantize_dynamic's ConvInteger chain; returns the count"""
+    """rewrites every Conv with a constant float32 weight of m into quantize_dynamic's ConvInteger chain, every MatMul
+    with a constant 2-D float32 B into its MatMulInteger chain; returns the count"""
     g = m.graph
     inits = {t.name: t for t in g.initializer}
     nodes, count = [], 0
     for nd in g.node:
+        t = inits.get(nd.input[1]) if nd.op_type == 'MatMul' and len(nd.input) == 2 else None
+        if t is not None and len(t.dims) == 2 and t.data_type == TensorProto.FLOAT:
+            b = numpy_helper.to_array(t).astype(np.float32)
+            mx = np.abs(b).max(axis=0)
+            bs = np.where(mx > 0, mx / 127.0, 1.0).astype(np.float32)
+            q = np.clip(np.rint(b / bs), -127, 127).astype(np.int8)
+            p = (nd.name or nd.output[0]).replace('/', '_')
+            g.initializer.extend([numpy_helper.from_array(q, p + '_bq'), numpy_helper.from_array(bs, p + '_bs'),
+                                  numpy_helper.from_array(np.zeros(b.shape[1], np.int8), p + '_bz')])
+            nodes.append(helper.make_node('DynamicQuantizeLinear', [nd.input[0]], [p + '_aq', p + '_as', p + '_az'], name=p + '_dynq'))
+            nodes.append(helper.make_node('MatMulInteger', [p + '_aq', p + '_bq', p + '_az', p + '_bz'], [p + '_acc'], name=p + '_mmint'))
+            nodes.append(helper.make_node('Cast', [p + '_acc'], [p + '_accf'], name=p + '_cast', to=TensorProto.FLOAT))
+            nodes.append(helper.make_node('Mul', [p + '_as', p + '_bs'], [p + '_s'], name=p + '_scale'))
+            nodes.append(helper.make_node('Mul', [p + '_accf', p + '_s'], [nd.output[0]], name=p + '_rescale'))
+            count += 1
+            continue
         if nd.op_type != 'Conv' or nd.input[1] not in inits:
             nodes.append(nd)
             continue
@@ -254,7 +273,7 @@ def main():
         g.initializer.extend(keep)
         onnx.save(m, a.out)
         print(f'{a.out}: ' + (f'static QDQ, {count} weights int8 per channel, activations uint8 per tensor' if a.format == 'static'
-                               else f'{count} convs as DynamicQuantizeLinear + ConvInteger (int8 weights per tensor)'))
+                               else f'{count} convs / MatMuls as DynamicQuantizeLinear + ConvInteger / MatMulInteger (int8 weights)'))
         return
     inits = {t.name: t for t in g.initializer}
     nodes, count = [], 0

@@ -483,9 +483,10 @@ typedef struct {
 #define RT_Q_BSCALE_VEC 16   /* b_scale has n / k entries, else 1 */
 #define RT_Q_REQUANT 32
 #define RT_Q_CLAMP 64         /* Conv, requantized: y clamped to [y_lo, y_hi] (a fused Relu/Clip, in y's integers) */
-#define RT_Q_FLOAT_OUT 128    /* Conv, not requantized: y float32 = act(float(acc) * y_mul[c] + y_add[c]), each step in
-                                 float32 (the Cast -> Mul -> Add -> Relu/Clip after quantize_dynamic's ConvInteger) */
-#define RT_Q_YMUL_VEC 256     /* RT_Q_FLOAT_OUT: y_mul has k entries, else 1 */
+#define RT_Q_FLOAT_OUT 128    /* not requantized: y float32 = act(float(acc) * y_mul[c] + y_add[c]) (c: the output channel
+                                 of a Conv, the column of a MatMul), each step in float32 (the Cast -> Mul -> Add ->
+                                 Relu/Clip after quantize_dynamic's ConvInteger / MatMulInteger) */
+#define RT_Q_YMUL_VEC 256     /* RT_Q_FLOAT_OUT: y_mul has k (Conv) / n (MatMul) entries, else 1 */
 
 /* Batched integer MatMul: for each batch index (as RtMatMul: nb dims, element strides, 0 = broadcast),
  * Y[b] (M x N, dense) from A[b] (M x K) and B[b] (K x N), both dense rows. a_zp, a_scale, y_scale, y_zp
@@ -495,6 +496,8 @@ typedef struct {
   int32_t m, n, k, nb;
   int32_t bdim[4], astride[4], bstride[4];
   int32_t flags;
+  RtAddr y_mul, y_add;  /* RT_Q_FLOAT_OUT: float32 multiplier (1 or n entries), addend (n entries, or 0 = none) */
+  RtAct act;            /* RT_Q_FLOAT_OUT: applied last */
 } RtMatMulI8;
 /* scratch bytes: A widened to int16 rows of k rounded up to even, then one 8-column panel of B */
 static inline uint32_t rt_q_matmul_scratch(int32_t m, int32_t k) {

@@ -6,14 +6,16 @@
 #include "opcommon.h"
 
 /* input slots of each op: [a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp, bias, y_mul, y_add]; -1 = the op has
- * none. ConvIntegerScaled (internal, passes/fuse_qdyn.c) is ConvInteger with its float rescale fused: y float32 =
- * act(float(acc) * y_mul + y_add), y_mul one entry or one per channel, y_add one per channel (optional). */
+ * none. ConvIntegerScaled and MatMulIntegerScaled (internal, passes/fuse_qdyn.c) are ConvInteger / MatMulInteger
+ * with their float rescale fused: y float32 = act(float(acc) * y_mul + y_add), y_mul one entry or one per output
+ * channel / column, y_add one per channel / column (optional). */
 static const int *q_slots(const Node *n) {
   static const int mmi[11] = {0, -1, 2, 1, -1, 3, -1, -1, -1, -1, -1};
   static const int qlm[11] = {0, 1, 2, 3, 4, 5, 6, 7, -1, -1, -1};
   static const int qlc[11] = {0, 1, 2, 3, 4, 5, 6, 7, 8, -1, -1};
   static const int cis[11] = {0, -1, 2, 1, -1, 3, -1, -1, -1, 4, 5};
-  return n->op == OP_QLinearMatMul ? qlm : n->op == OP_QLinearConv ? qlc : n->op == OP_ConvIntegerScaled ? cis : mmi;
+  return n->op == OP_QLinearMatMul ? qlm : n->op == OP_QLinearConv ? qlc
+       : n->op == OP_ConvIntegerScaled || n->op == OP_MatMulIntegerScaled ? cis : mmi;
 }
 enum { QA, QAS, QAZ, QB, QBS, QBZ, QYS, QYZ, QBIAS, QYM, QYA };
 static Value *q_in(const Node *n, int role) {
@@ -53,7 +55,7 @@ static int q_check(Graph *g, Node *n, Dim cnt, int32_t *flags) {
     if (q_count(g, n, bz, "zero point", cnt, true, &vec)) return -1;
     if (vec) *flags |= RT_Q_BZP_VEC;
   }
-  if (n->op == OP_ConvIntegerScaled) {
+  if (n->op == OP_ConvIntegerScaled || n->op == OP_MatMulIntegerScaled) {
     Value *ym = q_in(n, QYM), *ya = q_in(n, QYA);
     if (!ym || ym->dt != DT_FLOAT || (ya && ya->dt != DT_FLOAT)) return ir_errorf(g, n, "internal: the float rescale must be float32");
     if (!ir_shape_known(ym) || (ir_numel(ym) != 1 && !(ir_dim_known(cnt) && ir_numel(ym) == cnt.c)) ||
@@ -129,7 +131,7 @@ int op_qmatmul_lower(LowerCtx *cx, Node *n) {
   RtMatMulI8 p = {.a = cg_addr(cx, a), .b = cg_addr(cx, b), .y = cg_addr(cx, y), .a_zp = cg_addr(cx, q_in(n, QAZ)),
                   .b_zp = cg_addr(cx, q_in(n, QBZ)), .a_scale = cg_addr(cx, q_in(n, QAS)), .b_scale = cg_addr(cx, q_in(n, QBS)),
                   .y_scale = cg_addr(cx, q_in(n, QYS)), .y_zp = cg_addr(cx, q_in(n, QYZ)), .scratch = cg_scratch(cx, n),
-                  .flags = flags};
+                  .flags = flags, .y_mul = cg_addr(cx, q_in(n, QYM)), .y_add = cg_addr(cx, q_in(n, QYA)), .act = cg_node_act(n)};
   CG_DIM(cx, p, m, m);
   CG_DIM(cx, p, n, mm_cols(b));
   CG_DIM(cx, p, k, k);

@@ -14,7 +14,7 @@
 void rt_matmul_i8__scalar(const RtMatMulI8 *p) {
   const void *a = RT_PTR(const void, p->a), *b = RT_PTR(const void, p->b);
   int fl = p->flags, as8 = fl & RT_Q_A_S8, bs8 = fl & RT_Q_B_S8, bvec = (fl & RT_Q_BZP_VEC) != 0;
-  QOut o = q_out(fl, p->y, p->a_scale, p->b_scale, p->y_scale, p->y_zp);
+  QOut o = q_out_mm(p);
   int32_t m = p->m, n = p->n, k = p->k, nbat = RT_BATCHES(p), az = q_zp(p->a_zp, 0, as8);
   for (int32_t bi = 0; bi < nbat; bi++) {
     ptrdiff_t ao, bo, yo = (ptrdiff_t)bi * m * n;
@@ -84,7 +84,7 @@ static void q_pack_b(const void *b, int32_t n, int32_t k, int32_t kp, int32_t j0
 void rt_matmul_i8__simd128(const RtMatMulI8 *p) {
   const int8_t *a = RT_PTR(const int8_t, p->a), *b = RT_PTR(const int8_t, p->b);
   int fl = p->flags, as8 = fl & RT_Q_A_S8, bs8 = fl & RT_Q_B_S8, bvec = (fl & RT_Q_BZP_VEC) != 0;
-  QOut o = q_out(fl, p->y, p->a_scale, p->b_scale, p->y_scale, p->y_zp);
+  QOut o = q_out_mm(p);
   int32_t m = p->m, n = p->n, k = p->k, kp = (k + 1) & ~1, nbat = RT_BATCHES(p);
   int16_t *aw = RT_PTR(int16_t, p->scratch);
   int16_t *panel = aw + ((((ptrdiff_t)m * kp * 2 + 15) & ~(ptrdiff_t)15) >> 1);

@@ -38,19 +38,29 @@ static inline QOut q_out(int32_t flags, RtAddr y, RtAddr a_scale, RtAddr b_scale
   return o;
 }
 
+/* the float rescale (RT_Q_FLOAT_OUT) of an integer MatMul or Conv */
+static inline void q_out_float(QOut *o, int32_t flags, RtAddr y_mul, RtAddr y_add, RtAct act) {
+  if (o->requant || !(flags & RT_Q_FLOAT_OUT)) return;
+  o->fout = 1;
+  o->ym = RT_PTR(const float, y_mul);
+  o->ym_vec = (flags & RT_Q_YMUL_VEC) != 0;
+  o->ya = y_add ? RT_PTR(const float, y_add) : 0;
+  o->act = act;
+}
+
+static inline QOut q_out_mm(const RtMatMulI8 *p) {
+  QOut o = q_out(p->flags, p->y, p->a_scale, p->b_scale, p->y_scale, p->y_zp);
+  q_out_float(&o, p->flags, p->y_mul, p->y_add, p->act);
+  return o;
+}
+
 static inline QOut q_out_conv(const RtConv2dI8 *p) {
   QOut o = q_out(p->flags, p->y, p->x_scale, p->w_scale, p->y_scale, p->y_zp);
   if (o.requant && (p->flags & RT_Q_CLAMP)) {
     o.lo = RT_MAX(o.lo, p->y_lo);
     o.hi = RT_MIN(o.hi, p->y_hi);
   }
-  if (!o.requant && (p->flags & RT_Q_FLOAT_OUT)) {
-    o.fout = 1;
-    o.ym = RT_PTR(const float, p->y_mul);
-    o.ym_vec = (p->flags & RT_Q_YMUL_VEC) != 0;
-    o.ya = p->y_add ? RT_PTR(const float, p->y_add) : 0;
-    o.act = p->act;
-  }
+  q_out_float(&o, p->flags, p->y_mul, p->y_add, p->act);
   return o;
 }
 
