@@ -98,6 +98,17 @@ typedef struct {
   int32_t xscale_ns;
 } RtConv2d;
 
+/* 3-D (volumetric) convolution, NCDHW f32, weights in ONNX layout [K][C/group][KD][KH][KW]; the scalar
+ * direct loops (1-D and 2-D convs use rt_conv2d_f32). y = act(conv(x, w) + bias[k] + res), res (same shape
+ * as y) optional. Spatial arrays are [depth, height, width]; pb: the leading padding (the trailing padding
+ * is implied by out). */
+typedef struct {
+  RtAddr x, w, bias, res, y;
+  int32_t n, c, k, group;
+  int32_t in[3], out[3], ks[3], st[3], pb[3], dl[3];
+  RtAct act;
+} RtConv3d;
+
 /* Rows per panel of packed conv weights (runtime/pack.h) = rows of the GEMM micro-kernel's tile.
  * Here (not in pack.h) because the compiler's build rebuilds the kernels when rt_abi.h changes. */
 #define RT_CONV_PACK_MR 5
@@ -190,6 +201,14 @@ typedef struct {
   int32_t planes, h, w, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, kind, count_pad;
   int32_t s8;   /* rt_maxpool_8 (MaxPool over uint8, or int8 when s8; kind 0): the same windows, in bytes */
 } RtPool2d;
+
+/* Max/average pooling over NCDHW volumes (3-D spatial; 1-D and 2-D use RtPool2d), fields as RtPool2d's
+ * per spatial axis [depth, height, width]: count_pad = 1 divides by the window's size kd*kh*kw, 0 by the
+ * cells inside the input (a window with none yields 0). */
+typedef struct {
+  RtAddr x, y;
+  int32_t planes, in[3], out[3], ks[3], st[3], pb[3], dl[3], kind, count_pad;
+} RtPool3d;
 
 /* Global average pooling: y[p] = mean(x[p][0..hw)). */
 typedef struct { RtAddr x, y; int32_t planes, hw; } RtGlobalPool;

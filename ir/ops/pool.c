@@ -1,11 +1,12 @@
-/* pool.c — MaxPool (float32, uint8, int8), AveragePool, GlobalAveragePool, GlobalMaxPool: infer, lower. */
+/* pool.c — MaxPool (float32, uint8, int8), AveragePool, GlobalAveragePool, GlobalMaxPool: infer, lower.
+ * Float pools take 1 to 3 spatial dims (3-D: rt_pool3d_f32), the 8-bit MaxPool 1 or 2. */
 #include "opcommon.h"
 
 int op_pool_infer(Graph *g, Node *n) {
   Value *x = n->in[0], *y = n->out[0];
   if (!(n->op == OP_MaxPool && (x->dt == DT_UINT8 || x->dt == DT_INT8)) && oc_need_float(g, n, 0)) return -1;
   Window w;
-  if (oc_window(g, n, x, NULL, &w)) return -1;
+  if (oc_window(g, n, x, NULL, x->dt == DT_FLOAT ? 3 : 2, &w)) return -1;
   if (n->op == OP_MaxPool && ir_attr_int(n, "storage_order", 0) != 0)
     return ir_errorf(g, n, "storage_order=1 is not supported");
   y->dt = x->dt;
@@ -17,13 +18,28 @@ int op_pool_infer(Graph *g, Node *n) {
   return 0;
 }
 
+static int pool3d_lower(LowerCtx *cx, Node *n, const Window *w) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *y = n->out[0];
+  RtPool3d p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .kind = n->op == OP_AveragePool,
+                .count_pad = (int32_t)ir_attr_int(n, "count_include_pad", 0)};
+  CG_DIM(cx, p, planes, ir_dim_mul(g, x->dims[0], x->dims[1]));
+  for (int i = 0; i < 3; i++) {
+    CG_DIM(cx, p, in[i], w->din[i]);
+    CG_DIM(cx, p, out[i], w->dout[i]);
+    p.ks[i] = (int32_t)w->k[i]; p.st[i] = (int32_t)w->s[i]; p.pb[i] = (int32_t)w->pb[i]; p.dl[i] = (int32_t)w->d[i];
+  }
+  return cg_call(cx, K_pool3d_f32, &p, sizeof p, n);
+}
+
 int op_pool_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *y = n->out[0];
   if (n->nout > 1 && n->out[1] && n->out[1]->nuses + n->out[1]->is_output > 0)
     return ir_errorf(g, n, "the Indices output of MaxPool is not supported");
   Window w;
-  if (oc_window(g, n, x, NULL, &w)) return -1;
+  if (oc_window(g, n, x, NULL, x->dt == DT_FLOAT ? 3 : 2, &w)) return -1;
+  if (w.sp == 3) return pool3d_lower(cx, n, &w);
   bool two = w.sp == 2;
   RtPool2d p = {
     .x = cg_addr(cx, x), .y = cg_addr(cx, y), .h = 1, .oh = 1,
