@@ -322,8 +322,14 @@ typedef enum { RT_RED_SUM = 0, RT_RED_MEAN, RT_RED_MAX, RT_RED_MIN, RT_RED_SUMSQ
 typedef struct { RtAddr x, y; int32_t outer, n, inner, op, dtype; } RtReduce;
 
 /* Cumulative sum along the middle axis of [outer][n][inner]; dtype: 1 float32, 11 float64, 7 int64 (ONNX codes).
- * exclusive: y[j] sums x[0..j-1]; reverse: sums run from the end. x == y allowed. */
-typedef struct { RtAddr x, y; int32_t outer, n, inner, dtype, exclusive, reverse; } RtCumSum;
+ * exclusive: y[j] sums x[0..j-1]; reverse: sums run from the end. x == y allowed.
+ * axis (0: none): the axis is a run-time scalar read there (axis_i64: int64, else int32), counted from the end
+ * when negative; the kernel then takes outer/n/inner from x's dims[rank] around it. An axis outside
+ * [-rank, rank) gives zeros (never read out of bounds; ONNX calls it an error). */
+typedef struct {
+  RtAddr x, y; int32_t outer, n, inner, dtype, exclusive, reverse;
+  RtAddr axis; int32_t axis_i64, rank, dims[RT_MAX_RANK];
+} RtCumSum;
 
 /* Elementwise conversion of n elements between ONNX dtypes (from/to are TensorProto codes):
  * float32 (1), int32 (6), int64 (7), bool (9), uint8 (2), int8 (3), float64 (11), float16 (10), bfloat16 (16)

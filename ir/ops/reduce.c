@@ -144,10 +144,16 @@ int op_reduce_lower(LowerCtx *cx, Node *n) {
 }
 
 /* ---- CumSum ---- */
+/* the constant axis, or *axis = -1 for a run-time one (an int32/int64 scalar the kernel reads, RtCumSum.axis) */
 static int cumsum_axis(Graph *g, Node *n, int *axis) {
   Value *a = n->in[1];
-  if (a->kind != VK_CONST || !a->data || ir_numel(a) != 1) return ir_errorf(g, n, "axis must be a constant scalar");
-  return oc_axis(g, n, oc_geti(a, 0), n->in[0]->rank, axis);
+  if (a->kind == VK_CONST && a->data && ir_numel(a) == 1) return oc_axis(g, n, oc_geti(a, 0), n->in[0]->rank, axis);
+  if ((a->dt != DT_INT32 && a->dt != DT_INT64) || !ir_shape_known(a) || ir_numel(a) != 1)
+    return ir_errorf(g, n, "axis '%s' must be an int32 or int64 scalar", a->name);
+  if (n->in[0]->rank > RT_MAX_RANK)
+    return ir_errorf(g, n, "a run-time axis needs rank <= %d (input has rank %d)", RT_MAX_RANK, n->in[0]->rank);
+  *axis = -1;
+  return 0;
 }
 
 int op_cumsum_infer(Graph *g, Node *n) {
@@ -164,6 +170,7 @@ int op_cumsum_eval(Graph *g, Node *n) {
   Value *x = n->in[0], *y = n->out[0];
   int axis;
   if (cumsum_axis(g, n, &axis)) return -1;
+  if (axis < 0) return ir_errorf(g, n, "internal: CumSum evaluated with a run-time axis");
   int64_t outer = oc_prod(g, x->dims, 0, axis).c, len = x->dims[axis].c, inner = oc_prod(g, x->dims, axis + 1, x->rank).c;
   bool excl = ir_attr_int(n, "exclusive", 0), rev = ir_attr_int(n, "reverse", 0);
   oc_make_const(g, y);
@@ -188,6 +195,13 @@ int op_cumsum_lower(LowerCtx *cx, Node *n) {
   if (cumsum_axis(g, n, &axis)) return -1;
   RtCumSum p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .dtype = x->dt,
                 .exclusive = (int32_t)ir_attr_int(n, "exclusive", 0), .reverse = (int32_t)ir_attr_int(n, "reverse", 0)};
+  if (axis < 0) {   /* the kernel finds outer/n/inner around the axis it reads */
+    p.axis = cg_addr(cx, n->in[1]);
+    p.axis_i64 = n->in[1]->dt == DT_INT64;
+    p.rank = x->rank;
+    for (int i = 0; i < x->rank; i++) CG_DIM(cx, p, dims[i], x->dims[i]);
+    return cg_call(cx, K_cumsum, &p, sizeof p, n);
+  }
   CG_DIM(cx, p, outer, oc_prod(g, x->dims, 0, axis));
   CG_DIM(cx, p, n, x->dims[axis]);
   CG_DIM(cx, p, inner, oc_prod(g, x->dims, axis + 1, x->rank));
