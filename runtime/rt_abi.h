@@ -469,6 +469,16 @@ typedef struct {
   float extrap;
 } RtResize;
 
+/* GridSample (opset 16; 20's linear/cubic names), NCHW f32: y[n][c][oy][ox] samples x[n][c] at the point
+ * grid[n][oy][ox] = (gx, gy) in [-1, 1] (float32), denormalized by align_corners; mode 0 nearest (round half
+ * to even), 1 bilinear, 2 bicubic (A = -0.75); padding 0 zeros, 1 border, 2 reflection, as onnxruntime:
+ * an out-of-range point is first clamped (border) or reflected (reflection), then every tap outside the
+ * input reads 0 (zeros) or its clamped or reflected neighbour. */
+typedef struct {
+  RtAddr x, grid, y;
+  int32_t n, c, h, w_, oh, ow, mode, padding, align_corners;
+} RtGridSample;
+
 /* ConvTranspose, NCHW f32 (1-D as h = 1): x [n][c][h][w_], w in ONNX layout [c][k/group][kh][kw], bias [k]
  * optional, y [n][k][oh][ow]:
  *   y[co][oy][ox] = bias[co] + sum x[ci][iy][ix] * w[ci][co mod k/group][ky][kx]

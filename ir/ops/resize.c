@@ -1,4 +1,4 @@
-/* resize.c — Resize (opsets 10 to 19) and Upsample (7, 9): infer, lower, scratch.
+/* resize.c — Resize (opsets 10 to 19) and Upsample (7, 9): infer, lower, scratch; GridSample (at the end).
  *
  * All of the coordinate arithmetic happens here, at compile time, in double precision and in the
  * order of the ONNX reference implementation (linear mode under the common coordinate modes: in float32 as
@@ -403,4 +403,49 @@ int op_resize_lower(LowerCtx *cx, Node *n) {
   int rc = cg_call(cx, K_resize_f32, blk, size, n);
   free(blk);
   return rc;
+}
+
+/* ---- GridSample (opsets 16 and 20, 2-D spatial): the sampling points are run-time data, so the kernel does
+ * all the coordinate arithmetic (rt_grid_sample_f32) */
+static int grid_spec(Graph *g, Node *n, RtGridSample *p) {
+  static const char *const modes16[] = {"nearest", "bilinear", "bicubic"}, *const modes20[] = {"nearest", "linear", "cubic"};
+  static const char *const pads[] = {"zeros", "border", "reflection"};
+  const char *m = ir_attr_str(n, "mode", n->opset >= 20 ? "linear" : "bilinear");
+  p->mode = -1;
+  for (int i = 0; i < 3; i++)
+    if (!strcmp(m, n->opset >= 20 ? modes20[i] : modes16[i])) p->mode = i;
+  if (p->mode < 0)
+    return ir_errorf(g, n, "mode '%s' is not one of %s", m, n->opset >= 20 ? "nearest, linear, cubic" : "nearest, bilinear, bicubic");
+  p->padding = pick(g, n, "padding_mode", "zeros", pads, 3);
+  if (p->padding < 0) return -1;
+  p->align_corners = ir_attr_int(n, "align_corners", 0) != 0;
+  return 0;
+}
+
+int op_grid_sample_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *gr = n->in[1];
+  RtGridSample p;
+  if (oc_need_float(g, n, 0) || grid_spec(g, n, &p)) return -1;
+  if (x->rank != 4) return ir_errorf(g, n, "input '%s' has rank %d, expected 4 (2-D spatial)", x->name, x->rank);
+  if (gr->dt != DT_FLOAT) return ir_errorf(g, n, "grid '%s' has dtype %s, expected float32", gr->name, ir_dtype_name(gr->dt));
+  if (gr->rank != 4 || !ir_dim_known(gr->dims[3]) || gr->dims[3].c != 2)
+    return ir_errorf(g, n, "grid '%s' must have shape [N, H_out, W_out, 2]", gr->name);
+  if (!ir_dim_assume_eq(g, x->dims[0], gr->dims[0])) return ir_errorf(g, n, "input and grid have different batch sizes");
+  Dim dims[4] = {x->dims[0], x->dims[1], gr->dims[1], gr->dims[2]};
+  oc_set_out(n->out[0], DT_FLOAT, 4, dims);
+  return 0;
+}
+
+int op_grid_sample_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *gr = n->in[1], *y = n->out[0];
+  RtGridSample p = {.x = cg_addr(cx, x), .grid = cg_addr(cx, gr), .y = cg_addr(cx, y)};
+  if (grid_spec(g, n, &p)) return -1;
+  CG_DIM(cx, p, n, x->dims[0]);
+  CG_DIM(cx, p, c, x->dims[1]);
+  CG_DIM(cx, p, h, x->dims[2]);
+  CG_DIM(cx, p, w_, x->dims[3]);
+  CG_DIM(cx, p, oh, gr->dims[1]);
+  CG_DIM(cx, p, ow, gr->dims[2]);
+  return cg_call(cx, K_grid_sample_f32, &p, sizeof p, n);
 }
