@@ -28,8 +28,10 @@ static int red_axes(Graph *g, Node *n, bool *red) {
   int na = -1;
   if (n->nin > 1 && n->in[1]) {
     Value *a = n->in[1];
-    if (a->kind != VK_CONST || !a->data || !ir_dtype_is_int(a->dt)) return ir_errorf(g, n, "axes must be a constant integer tensor");
-    na = (int)ir_numel(a);
+    bool empty = ir_dtype_is_int(a->dt) && ir_shape_known(a) && ir_numel(a) == 0;   /* no values to know */
+    if (!empty && (a->kind != VK_CONST || !a->data || !ir_dtype_is_int(a->dt)))
+      return ir_errorf(g, n, "axes must be a constant integer tensor");
+    na = empty ? 0 : (int)ir_numel(a);
     if (na > IR_MAX_RANK) return ir_errorf(g, n, "too many axes");
     for (int i = 0; i < na; i++) ax[i] = oc_geti(a, i);
   } else {
