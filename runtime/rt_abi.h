@@ -479,6 +479,19 @@ typedef struct {
   int32_t n, c, h, w_, oh, ow, mode, padding, align_corners;
 } RtGridSample;
 
+/* Einsum over up to RT_EINSUM_MAX_IN operands of one dtype (1 float32, 11 float64, 6 int32, 7 int64; sums in
+ * double or int64): the compiler numbers the equation's indices, y's first (nout of them, row-major over
+ * size[0..nout)), then the summed ones; stride[j][l] is operand j's element stride along index l (0 where
+ * the operand lacks it or broadcasts, the sum of the strides where a letter repeats: a diagonal). */
+#define RT_EINSUM_MAX_IN 4
+#define RT_EINSUM_MAX_L 16
+typedef struct {
+  RtAddr in[RT_EINSUM_MAX_IN], y;
+  int32_t nin, dtype, nl, nout;
+  int32_t size[RT_EINSUM_MAX_L];
+  int32_t stride[RT_EINSUM_MAX_IN][RT_EINSUM_MAX_L];
+} RtEinsum;
+
 /* ConvTranspose, NCHW f32 (1-D as h = 1): x [n][c][h][w_], w in ONNX layout [c][k/group][kh][kw], bias [k]
  * optional, y [n][k][oh][ow]:
  *   y[co][oy][ox] = bias[co] + sum x[ci][iy][ix] * w[ci][co mod k/group][ky][kx]
