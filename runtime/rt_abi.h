@@ -492,6 +492,17 @@ typedef struct {
   int32_t stride[RT_EINSUM_MAX_IN][RT_EINSUM_MAX_L];
 } RtEinsum;
 
+/* TfIdfVectorizer over int32/int64 rows x [n][c] (x64: int64): y [n][nout] float32. The compiler's n-gram
+ * table follows the block at byte offset tab: per pool n-gram (ngrams of them) four int32 words {length,
+ * output index, weight (float32 bits), first value's index}, then the values as int64 (little-endian word
+ * pairs). An n-gram of length L at skip s is x[i], x[i + s + 1], ..., x[i + (L-1)(s+1)] within one row,
+ * s in [0, max_skip] (unigrams once, at s = 0). Per pool n-gram, y[its output index] gets (mode 0 TF) its
+ * count, (1 IDF) its weight if the count is > 0, (2 TFIDF) count * weight. */
+typedef struct {
+  RtAddr x, y;
+  int32_t n, c, x64, nout, mode, max_skip, ngrams, tab;
+} RtTfIdf;
+
 /* ConvTranspose, NCHW f32 (1-D as h = 1): x [n][c][h][w_], w in ONNX layout [c][k/group][kh][kw], bias [k]
  * optional, y [n][k][oh][ow]:
  *   y[co][oy][ox] = bias[co] + sum x[ci][iy][ix] * w[ci][co mod k/group][ky][kx]
