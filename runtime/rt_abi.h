@@ -503,6 +503,21 @@ typedef struct {
   int32_t n, c, x64, nout, mode, max_skip, ngrams, tab;
 } RtTfIdf;
 
+/* One optimizer step (ai.onnx.preview.training Adagrad, Momentum, Adam) over one tensor of n float32
+ * elements, as the ONNX reference: r (float32 scalar) and t (int64 scalar) are read at run time; g' =
+ * norm_coefficient * x + g;
+ *   ADAGRAD:  h' = h + g'^2, x' = x - r / (1 + t * decay) * g' / (sqrt(h') + epsilon)        (s = h)
+ *   MOMENTUM: v' = alpha * v + (t > 0 ? beta : 1) * g', x' = x - r * v'  (NESTEROV: r * (g' + alpha * v'))  (s = v)
+ *   ADAM:     v' = alpha * v + (1 - alpha) * g', h' = beta * h + (1 - beta) * g'^2, r' = t > 0 ?
+ *             r * sqrt(1 - beta^t) / (1 - alpha^t) : r, x' = (1 - norm_coefficient_post) * (x - r' * v' / (sqrt(h') + epsilon))
+ *             (s = v, s2 = h) */
+typedef enum { RT_OPT_ADAGRAD = 0, RT_OPT_MOMENTUM, RT_OPT_NESTEROV, RT_OPT_ADAM } RtOptKind;
+typedef struct {
+  RtAddr r, t, x, g, s, s2, x_out, s_out, s2_out;
+  int32_t n, kind;
+  float norm, alpha, beta, epsilon, decay, norm_post;
+} RtOptim;
+
 /* ConvTranspose, NCHW f32 (1-D as h = 1): x [n][c][h][w_], w in ONNX layout [c][k/group][kh][kw], bias [k]
  * optional, y [n][k][oh][ow]:
  *   y[co][oy][ox] = bias[co] + sum x[ci][iy][ix] * w[ci][co mod k/group][ky][kx]

@@ -26,6 +26,11 @@ save("good.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"],
 
 # unsupported op
 save("unsupported.onnx", helper.make_graph([helper.make_node("Unique", ["x"], ["y"], name="uq_7")], "g", [X], [Y]))
+# a default-domain op in a model that imports only another domain (an optimizer step's)
+m = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu_nodom")], "g", [X], [Y]),
+                      opset_imports=[helper.make_opsetid("ai.onnx.preview.training", 1)])
+m.ir_version = 8
+onnx.save(m, os.path.join(out, "no_default_domain.onnx"))
 # the name of an op only the compiler's passes make (FusedAttention) is not an ONNX op
 save("internal_op.onnx", helper.make_graph([helper.make_node("FusedAttention", ["x", "x", "x"], ["y"], name="fa_1")], "g", [X], [Y]))
 

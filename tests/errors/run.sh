@@ -43,6 +43,7 @@ expect() {
 m="$tmp/m"; o="-o $tmp/out.wasm"
 expect 1 "node 'uq_7' (Unique, opset 13): unsupported op 'Unique'" "$m/unsupported.onnx" $o
 expect 1 "node 'fa_1' (FusedAttention, opset 13): unsupported op 'FusedAttention'" "$m/internal_op.onnx" $o
+expect 1 "node 'relu_nodom' (Relu, opset 0): the model imports no default-domain opset" "$m/no_default_domain.onnx" $o
 expect 2 "pass is needed for correctness" "$m/good.onnx" $o --no-pass plan
 expect 2 "unknown pass" "$m/good.onnx" $o --no-pass frobnicate
 expect 1 "node 'add_f16' (Add, opset 13): dtype float16 is not supported at run time" "$m/wrong_dtype.onnx" $o
