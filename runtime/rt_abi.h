@@ -344,6 +344,17 @@ typedef struct { RtAddr x, y; int32_t n, from, to; } RtCast;
  *   LayerNorm (rms == 0): y = (x - mean) / sqrt(var + eps) * scale + bias
  *   RMSNorm   (rms == 1): y = x / sqrt(mean(x^2) + eps) * scale
  * scale and bias are [n] (0 = absent: 1 and 0). Statistics in f32 with several partial sums. */
+/* BatchNormalization at run time over x [n][c][hw] (the statistics are run-time tensors, or training_mode):
+ * y = scale * (x - m) / sqrt(v + eps) + bias per channel, with m, v = mean, var; or (training) the batch's
+ * mean and population variance over n and hw (in double), and then rmean/rvar (optional) =
+ * mean/var * momentum + the batch's * (1 - momentum). (With constant statistics the compiler folds the
+ * normalization into a Conv or a channel affine instead.) */
+typedef struct {
+  RtAddr x, scale, bias, mean, var, y, rmean, rvar;
+  int32_t n, c, hw, training;
+  float eps, momentum;
+} RtBatchNorm;
+
 typedef struct {
   RtAddr x, y, scale, bias; int32_t rows, n, rms; float eps;
   RtAddr mean, inv_std;   /* optional [rows] outputs: the row's mean (0 for RMS) and 1/sqrt(var + eps) */
