@@ -529,6 +529,10 @@ typedef struct {
   float norm, alpha, beta, epsilon, decay, norm_post;
 } RtOptim;
 
+/* Det: y[b] = the determinant of the m x m matrix x[b] (float32 or, dtype 11, float64), by LU decomposition
+ * with partial pivoting in double; scratch holds m*m doubles. */
+typedef struct { RtAddr x, y, scratch; int32_t batch, m, dtype; } RtDet;
+
 /* ConvTranspose, NCHW f32 (1-D as h = 1): x [n][c][h][w_], w in ONNX layout [c][k/group][kh][kw], bias [k]
  * optional, y [n][k][oh][ow]:
  *   y[co][oy][ox] = bias[co] + sum x[ci][iy][ix] * w[ci][co mod k/group][ky][kx]

@@ -1,4 +1,4 @@
-/* gemm.c — Gemm and MatMul (numpy broadcasting over batch dims): infer, lower. */
+/* gemm.c — Gemm and MatMul (numpy broadcasting over batch dims), Det: infer, lower. */
 #include "opcommon.h"
 
 int op_gemm_infer(Graph *g, Node *n) {
@@ -111,4 +111,30 @@ int op_matmul_lower(LowerCtx *cx, Node *n) {
   for (int i = 0; i < k2; i++) { CG_DIM(cx, p, bdim[i], bdim[i]); CG_DIM(cx, p, astride[i], st[0][i]); CG_DIM(cx, p, bstride[i], st[1][i]); }
   p.act = cg_node_act(n);
   return cg_call(cx, K_matmul_f32, &p, sizeof p, n);
+}
+
+/* ---- Det: [*, M, M] -> [*] */
+int op_det_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  if (x->dt != DT_FLOAT && x->dt != DT_DOUBLE) return ir_errorf(g, n, "dtype %s is not supported (float32, float64)", ir_dtype_name(x->dt));
+  if (x->rank < 2) return ir_errorf(g, n, "input '%s' has rank %d, expected at least 2", x->name, x->rank);
+  if (!ir_dim_known(x->dims[x->rank - 1]) || !oc_same_dim(g, x->dims[x->rank - 2], x->dims[x->rank - 1]))
+    return ir_errorf(g, n, "input '%s' must be square matrices of a compile-time size", x->name);
+  oc_set_out(n->out[0], x->dt, x->rank - 2, x->dims);
+  return 0;
+}
+
+int64_t op_det_scratch(Graph *g, const Node *n) {
+  (void)g;
+  int64_t m = n->in[0]->dims[n->in[0]->rank - 1].c;
+  return m * m * 8;
+}
+
+int op_det_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  RtDet p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .scratch = cg_scratch(cx, n),
+             .m = (int32_t)x->dims[x->rank - 1].c, .dtype = x->dt};
+  CG_DIM(cx, p, batch, oc_prod(g, x->dims, 0, x->rank - 2));
+  return cg_call(cx, K_det, &p, sizeof p, n);
 }
