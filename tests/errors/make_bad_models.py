@@ -35,9 +35,9 @@ onnx.save(m, os.path.join(out, "no_default_domain.onnx"))
 save("internal_op.onnx", helper.make_graph([helper.make_node("FusedAttention", ["x", "x", "x"], ["y"], name="fa_1")], "g", [X], [Y]))
 
 # a dtype the run-time kernels don't take
-XU = helper.make_tensor_value_info("x", TensorProto.FLOAT16, [4])
-YU = helper.make_tensor_value_info("y", TensorProto.FLOAT16, [4])
-save("wrong_dtype.onnx", helper.make_graph([helper.make_node("Add", ["x", "x"], ["y"], name="add_f16")], "g", [XU], [YU]))
+XU = helper.make_tensor_value_info("x", TensorProto.BFLOAT16, [4])
+YU = helper.make_tensor_value_info("y", TensorProto.BFLOAT16, [4])
+save("wrong_dtype.onnx", helper.make_graph([helper.make_node("Add", ["x", "x"], ["y"], name="add_bf16")], "g", [XU], [YU]))
 
 # bad attributes: strides with the wrong number of entries, zero stride
 save("bad_attr.onnx", helper.make_graph(
