@@ -204,10 +204,14 @@ typedef struct {
 
 /* Max/average pooling over NCDHW volumes (3-D spatial; 1-D and 2-D use RtPool2d), fields as RtPool2d's
  * per spatial axis [depth, height, width]: count_pad = 1 divides by the window's size kd*kh*kw, 0 by the
- * cells inside the input (a window with none yields 0). */
+ * cells inside the input (a window with none yields 0). idx (0: none; max only): MaxPool's Indices output,
+ * int64, the flat index into x of each output's first maximum (row-major, or col_major: the spatial axes
+ * reversed, storage_order = 1); also what the compiler uses for 1-D/2-D MaxPools with Indices (sizes 1). */
 typedef struct {
   RtAddr x, y;
   int32_t planes, in[3], out[3], ks[3], st[3], pb[3], dl[3], kind, count_pad;
+  RtAddr idx;
+  int32_t col_major;
 } RtPool3d;
 
 /* Global average pooling: y[p] = mean(x[p][0..hw)). */

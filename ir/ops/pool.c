@@ -7,8 +7,8 @@ int op_pool_infer(Graph *g, Node *n) {
   if (!(n->op == OP_MaxPool && (x->dt == DT_UINT8 || x->dt == DT_INT8)) && oc_need_float(g, n, 0)) return -1;
   Window w;
   if (oc_window(g, n, x, NULL, x->dt == DT_FLOAT ? 3 : 2, &w)) return -1;
-  if (n->op == OP_MaxPool && ir_attr_int(n, "storage_order", 0) != 0)
-    return ir_errorf(g, n, "storage_order=1 is not supported");
+  int64_t so = ir_attr_int(n, "storage_order", 0);   /* the Indices' order only */
+  if (n->op == OP_MaxPool && so != 0 && so != 1) return ir_errorf(g, n, "storage_order %lld is not 0 or 1", (long long)so);
   y->dt = x->dt;
   y->rank = x->rank;
   y->dims[0] = x->dims[0];
@@ -18,16 +18,20 @@ int op_pool_infer(Graph *g, Node *n) {
   return 0;
 }
 
-static int pool3d_lower(LowerCtx *cx, Node *n, const Window *w) {
+/* the volumetric kernel: 3-D pools, and 1-D/2-D MaxPools with Indices (their spatial axes last, sizes 1 before) */
+static int pool3d_lower(LowerCtx *cx, Node *n, const Window *w, Value *idx) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *y = n->out[0];
   RtPool3d p = {.x = cg_addr(cx, x), .y = cg_addr(cx, y), .kind = n->op == OP_AveragePool,
-                .count_pad = (int32_t)ir_attr_int(n, "count_include_pad", 0)};
+                .count_pad = (int32_t)ir_attr_int(n, "count_include_pad", 0), .idx = cg_addr(cx, idx),
+                .col_major = ir_attr_int(n, "storage_order", 0) == 1};
   CG_DIM(cx, p, planes, ir_dim_mul(g, x->dims[0], x->dims[1]));
   for (int i = 0; i < 3; i++) {
-    CG_DIM(cx, p, in[i], w->din[i]);
-    CG_DIM(cx, p, out[i], w->dout[i]);
-    p.ks[i] = (int32_t)w->k[i]; p.st[i] = (int32_t)w->s[i]; p.pb[i] = (int32_t)w->pb[i]; p.dl[i] = (int32_t)w->d[i];
+    int a = i - (3 - w->sp);   /* the window's axis, < 0 for the leading size-1 axes */
+    if (a < 0) { p.in[i] = p.out[i] = p.ks[i] = p.st[i] = p.dl[i] = 1; continue; }
+    CG_DIM(cx, p, in[i], w->din[a]);
+    CG_DIM(cx, p, out[i], w->dout[a]);
+    p.ks[i] = (int32_t)w->k[a]; p.st[i] = (int32_t)w->s[a]; p.pb[i] = (int32_t)w->pb[a]; p.dl[i] = (int32_t)w->d[a];
   }
   return cg_call(cx, K_pool3d_f32, &p, sizeof p, n);
 }
@@ -35,11 +39,11 @@ static int pool3d_lower(LowerCtx *cx, Node *n, const Window *w) {
 int op_pool_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *y = n->out[0];
-  if (n->nout > 1 && n->out[1] && n->out[1]->nuses + n->out[1]->is_output > 0)
-    return ir_errorf(g, n, "the Indices output of MaxPool is not supported");
+  Value *idx = n->nout > 1 && n->out[1] && n->out[1]->nuses + n->out[1]->is_output > 0 ? n->out[1] : NULL;
+  if (idx && x->dt != DT_FLOAT) return ir_errorf(g, n, "the Indices output of an 8-bit MaxPool is not supported");
   Window w;
   if (oc_window(g, n, x, NULL, x->dt == DT_FLOAT ? 3 : 2, &w)) return -1;
-  if (w.sp == 3) return pool3d_lower(cx, n, &w);
+  if (w.sp == 3 || idx) return pool3d_lower(cx, n, &w, idx);
   bool two = w.sp == 2;
   RtPool2d p = {
     .x = cg_addr(cx, x), .y = cg_addr(cx, y), .h = 1, .oh = 1,

@@ -78,13 +78,19 @@ void rt_pool3d_f32__scalar(const RtPool3d *p) {
           int32_t w0, w1;
           taps(ow, p->in[2], p->ks[2], p->st[2], p->pb[2], p->dl[2], &w0, &w1);
           float m = -RT_INF, s = 0.0f;
+          int64_t best = -1;
           for (int32_t kd = d0; kd < d1; kd++) {
             const int32_t id = od * p->st[0] - p->pb[0] + kd * p->dl[0];
             for (int32_t kh = h0; kh < h1; kh++) {
               const int32_t ih = oh * p->st[1] - p->pb[1] + kh * p->dl[1];
               const float *xr = xp + ((ptrdiff_t)id * p->in[1] + ih) * p->in[2];
               for (int32_t kw = w0; kw < w1; kw++) {
-                const float v = xr[ow * p->st[2] - p->pb[2] + kw * p->dl[2]];
+                const int32_t iw = ow * p->st[2] - p->pb[2] + kw * p->dl[2];
+                const float v = xr[iw];
+                if (p->idx && (best < 0 || m < v)) {
+                  const int64_t at = p->col_major ? ((int64_t)iw * p->in[1] + ih) * p->in[0] + id : ((int64_t)id * p->in[1] + ih) * p->in[2] + iw;
+                  if (best < 0 || m < v) best = at;
+                }
                 m = m < v ? v : m;   /* as rt_pool2d_f32 */
                 s += v;
               }
@@ -92,6 +98,7 @@ void rt_pool3d_f32__scalar(const RtPool3d *p) {
           }
           const int32_t cnt = (d1 - d0) * (h1 - h0) * (w1 - w0);
           const ptrdiff_t o = ((ptrdiff_t)od * p->out[1] + oh) * p->out[2] + ow;
+          if (p->idx) RT_PTR(int64_t, p->idx)[(ptrdiff_t)pl * vout + o] = best < 0 ? 0 : (int64_t)pl * vin + best;
           if (p->kind == 0) yp[o] = cnt ? m : 0.0f;
           else yp[o] = cnt ? s / (p->count_pad ? full : (float)cnt) : 0.0f;
         }
