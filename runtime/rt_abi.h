@@ -494,6 +494,16 @@ typedef struct {
   int32_t n, c, h, w_, oh, ow, mode, padding, align_corners;
 } RtGridSample;
 
+/* RoiAlign (opset 10/16), NCHW f32: y[r][c] is the oh x ow pooling of x[batch[r]][c] over roi r = (x1, y1, x2, y2)
+ * (float32) * spatial_scale, with half_pixel's -0.5 offset (else rois at least 1 wide), grid_h x grid_w
+ * bilinear samples per bin (sampling_ratio, or ceil(roi size / bins) when 0), averaged (mode 0) or the max
+ * of the weighted taps (mode 1), as onnxruntime. batch: int64 (b64) or int32; out-of-range gives zeros. */
+typedef struct {
+  RtAddr x, rois, batch, y;
+  int32_t n, c, h, w_, nroi, oh, ow, sampling, mode, half_pixel, b64;
+  float scale;
+} RtRoiAlign;
+
 /* Einsum over up to RT_EINSUM_MAX_IN operands of one dtype (1 float32, 11 float64, 6 int32, 7 int64; sums in
  * double or int64): the compiler numbers the equation's indices, y's first (nout of them, row-major over
  * size[0..nout)), then the summed ones; stride[j][l] is operand j's element stride along index l (0 where

@@ -1,5 +1,5 @@
 /* resize.c — Resize of the last two axes with compiler-made tap tables (RtResize in rt_abi.h), and GridSample
- * (RtGridSample; scalar: the sampling points are data, one at a time).
+ * (RtGridSample; scalar: the sampling points are data, one at a time) and RoiAlign (RtRoiAlign, scalar).
  * scalar: the 2-D weighted sum of the definition, output by output.
  * simd128: separable — per output row the vertical taps are combined over the whole input row into
  * scratch (f32x4), then the horizontal taps read that row; nearest rows repeated from the previous output
@@ -267,4 +267,59 @@ RT_EXPORT("rt_grid_sample_f32") void rt_grid_sample_f32(const RtGridSample *p) {
       for (ptrdiff_t i = 0; i < ohw; i++)
         yp[i] = gs_sample(&q, p->mode, gs_denorm(gr[2 * i], p->w_, p->align_corners), gs_denorm(gr[2 * i + 1], p->h, p->align_corners));
     }
+}
+
+/* ------------------------------------------------------------------ RoiAlign (onnxruntime's arithmetic) */
+
+RT_EXPORT("rt_roi_align_f32") void rt_roi_align_f32(const RtRoiAlign *p) {
+  const float *x = RT_PTR(const float, p->x), *rois = RT_PTR(const float, p->rois);
+  float *y = RT_PTR(float, p->y);
+  const int32_t h = p->h, w = p->w_, oh = p->oh, ow = p->ow;
+  const ptrdiff_t hw = (ptrdiff_t)h * w, ohw = (ptrdiff_t)oh * ow;
+  const float off = p->half_pixel ? 0.5f : 0.0f;
+  for (int32_t r = 0; r < p->nroi; r++) {
+    int64_t b = p->b64 ? RT_PTR(const int64_t, p->batch)[r] : RT_PTR(const int32_t, p->batch)[r];
+    float *yr = y + (ptrdiff_t)r * p->c * ohw;
+    if (b < 0 || b >= p->n) {
+      for (ptrdiff_t i = 0; i < (ptrdiff_t)p->c * ohw; i++) yr[i] = 0.0f;
+      continue;
+    }
+    const float *roi = rois + 4 * (ptrdiff_t)r;
+    const float sw = roi[0] * p->scale - off, sh = roi[1] * p->scale - off;
+    float rw = roi[2] * p->scale - off - sw, rh = roi[3] * p->scale - off - sh;
+    if (!p->half_pixel) { rw = rw > 1.0f ? rw : 1.0f; rh = rh > 1.0f ? rh : 1.0f; }
+    const float bh = rh / (float)oh, bw = rw / (float)ow;
+    const int32_t gh = p->sampling > 0 ? p->sampling : (int32_t)__builtin_ceilf(rh / (float)oh);
+    const int32_t gw = p->sampling > 0 ? p->sampling : (int32_t)__builtin_ceilf(rw / (float)ow);
+    const float count = (float)RT_MAX(gh * gw, 1);
+    for (int32_t ch = 0; ch < p->c; ch++) {
+      const float *xp = x + ((ptrdiff_t)b * p->c + ch) * hw;
+      for (int32_t py = 0; py < oh; py++)
+        for (int32_t px = 0; px < ow; px++) {
+          float acc = 0.0f;
+          int first = 1;
+          for (int32_t iy = 0; iy < gh; iy++) {
+            float yy = sh + (float)py * bh + ((float)iy + 0.5f) * bh / (float)gh;
+            for (int32_t ix = 0; ix < gw; ix++) {
+              float xx = sw + (float)px * bw + ((float)ix + 0.5f) * bw / (float)gw;
+              float v = 0.0f, vm = 0.0f;
+              if (!(yy < -1.0f || yy > (float)h || xx < -1.0f || xx > (float)w)) {
+                float yv = yy <= 0 ? 0 : yy, xv = xx <= 0 ? 0 : xx;
+                int32_t yl = (int32_t)yv, xl = (int32_t)xv, yh, xh;
+                if (yl >= h - 1) { yh = yl = h - 1; yv = (float)yl; } else yh = yl + 1;
+                if (xl >= w - 1) { xh = xl = w - 1; xv = (float)xl; } else xh = xl + 1;
+                float ly = yv - (float)yl, lx = xv - (float)xl, hy = 1.0f - ly, hx = 1.0f - lx;
+                float t1 = hy * hx * xp[(ptrdiff_t)yl * w + xl], t2 = hy * lx * xp[(ptrdiff_t)yl * w + xh];
+                float t3 = ly * hx * xp[(ptrdiff_t)yh * w + xl], t4 = ly * lx * xp[(ptrdiff_t)yh * w + xh];
+                v = t1 + t2 + t3 + t4;
+                vm = RT_MAX(RT_MAX(t1, t2), RT_MAX(t3, t4));
+              }
+              if (p->mode == 0) acc += v;
+              else { acc = first || vm > acc ? vm : acc; first = 0; }
+            }
+          }
+          yr[(ptrdiff_t)ch * ohw + (ptrdiff_t)py * ow + px] = p->mode == 0 ? acc / count : acc;
+        }
+    }
+  }
 }
