@@ -543,6 +543,13 @@ typedef struct {
   float norm, alpha, beta, epsilon, decay, norm_post;
 } RtOptim;
 
+/* DFT along the middle axis of x [outer][n][inner][cin] (cin 1: real, 2: complex; float32) into y
+ * [outer][nout][inner][2]: the dft_length-point transform (x zero-padded or truncated to len), y[k] =
+ * sum_j x[j] e^(-+2 pi i jk / len) (inverse: +, divided by len), k < nout (onesided: len/2 + 1). Direct
+ * O(len * nout) sums in double; the compiler's twiddles cos, sin(2 pi m / len), m < len, follow the block
+ * at byte offset tab (len pairs of doubles). */
+typedef struct { RtAddr x, y; int32_t outer, n, inner, cin, len, nout, inverse, tab; } RtDft;
+
 /* Det: y[b] = the determinant of the m x m matrix x[b] (float32 or, dtype 11, float64), by LU decomposition
  * with partial pivoting in double; scratch holds m*m doubles. */
 typedef struct { RtAddr x, y, scratch; int32_t batch, m, dtype; } RtDet;

@@ -1,4 +1,5 @@
-/* linalg.c — Det (RtDet, runtime/rt_abi.h): LU decomposition with partial pivoting in double, per matrix. */
+/* linalg.c — Det (RtDet, runtime/rt_abi.h): LU decomposition with partial pivoting in double, per matrix;
+ * DFT (RtDft): direct sums in double over the compiler's twiddle table (index jk mod len). */
 #include "rt_internal.h"
 
 RT_EXPORT("rt_det") void rt_det(const RtDet *p) {
@@ -32,4 +33,29 @@ RT_EXPORT("rt_det") void rt_det(const RtDet *p) {
     if (p->dtype == 11) RT_PTR(double, p->y)[b] = det;
     else RT_PTR(float, p->y)[b] = (float)det;
   }
+}
+
+RT_EXPORT("rt_dft") void rt_dft(const RtDft *p) {
+  const float *x = RT_PTR(const float, p->x);
+  float *y = RT_PTR(float, p->y);
+  const int32_t len = p->len, n = RT_MIN(p->n, p->len), cin = p->cin;
+  const double sgn = p->inverse ? 1.0 : -1.0;
+  const unsigned char *tw = (const unsigned char *)p + p->tab;
+  for (int32_t o = 0; o < p->outer; o++)
+    for (int32_t i = 0; i < p->inner; i++)
+      for (int32_t k = 0; k < p->nout; k++) {
+        double re = 0.0, im = 0.0;
+        for (int32_t j = 0; j < n; j++) {
+          const float *xj = x + (((ptrdiff_t)o * p->n + j) * p->inner + i) * cin;
+          double cs[2];
+          __builtin_memcpy(cs, tw + 16 * (((int64_t)j * k) % len), 16);
+          const double c = cs[0], s = sgn * cs[1], xr = xj[0], xi = cin == 2 ? xj[1] : 0.0;
+          re += xr * c - xi * s;
+          im += xr * s + xi * c;
+        }
+        if (p->inverse && len) { re /= len; im /= len; }
+        float *yk = y + (((ptrdiff_t)o * p->nout + k) * p->inner + i) * 2;
+        yk[0] = (float)re;
+        yk[1] = (float)im;
+      }
 }
