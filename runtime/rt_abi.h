@@ -214,6 +214,11 @@ typedef struct {
   int32_t col_major;
 } RtPool3d;
 
+/* MaxUnpool: y (ny elements of esize bytes) = zeros, then y[idx[j]] = x[j] for the nx elements of x (idx int64,
+ * flat indices into y as MaxPool's Indices are); an index outside [0, ny) is skipped (never written out of
+ * bounds; ONNX calls it an error). */
+typedef struct { RtAddr x, idx, y; int32_t nx, ny, esize; } RtUnpool;
+
 /* Global average pooling: y[p] = mean(x[p][0..hw)). */
 typedef struct { RtAddr x, y; int32_t planes, hw; } RtGlobalPool;
 

@@ -1,7 +1,7 @@
 /* window3d.c — Conv and MaxPool/AveragePool over 3-D spatial volumes, NCDHW float32 (RtConv3d, RtPool3d,
  * runtime/rt_abi.h). Scalar direct loops: volumetric ops are rare in the models this compiler targets, so
  * they get a plain reference implementation (the window's in-range span per axis is computed once per
- * output row, so padding costs no branch in the inner loop). */
+ * output row, so padding costs no branch in the inner loop). Also MaxUnpool's scatter (rt_unpool). */
 #include "rt_internal.h"
 
 /* taps k of one axis with 0 <= o*st - pb + k*dl < in: [*k0, *k1) */
@@ -109,3 +109,14 @@ void rt_pool3d_f32__scalar(const RtPool3d *p) {
 
 RT_EXPORT("rt_conv3d_f32") void rt_conv3d_f32(const RtConv3d *p) { rt_conv3d_f32__scalar(p); }
 RT_EXPORT("rt_pool3d_f32") void rt_pool3d_f32(const RtPool3d *p) { rt_pool3d_f32__scalar(p); }
+
+RT_EXPORT("rt_unpool") void rt_unpool(const RtUnpool *p) {
+  const unsigned char *x = RT_PTR(const unsigned char, p->x);
+  const int64_t *idx = RT_PTR(const int64_t, p->idx);
+  unsigned char *y = RT_PTR(unsigned char, p->y);
+  const int32_t es = p->esize;
+  for (ptrdiff_t i = 0; i < (ptrdiff_t)p->ny * es; i++) y[i] = 0;
+  for (ptrdiff_t j = 0; j < p->nx; j++)
+    if (idx[j] >= 0 && idx[j] < p->ny)
+      for (int32_t b = 0; b < es; b++) y[idx[j] * es + b] = x[j * es + b];
+}
