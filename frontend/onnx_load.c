@@ -372,6 +372,10 @@ Node *fe_node(Graph *g, const Onnx__NodeProto *np, FeScope *sc, const char *name
   Node *n = name ? ir_node_detached(g, name, op_type, g->opset) : ir_node(g, np->name, op_type, g->opset);
   n->domain = ir_strdup(&g->arena, dom);
   n->op = ops_lookup(n->op_type, dom);
+  if (n->op != OP_UNKNOWN && !(ops_table[n->op].flags & (OPF_MS | OPF_TRAINING)) && g->opset <= 0) {
+    ir_errorf(g, n, "the model imports no default-domain opset");
+    return NULL;
+  }
   if (n->op == OP_UNKNOWN && !name) {
     if (*dom && strcmp(dom, "ai.onnx")) ir_errorf(g, n, "op '%s' of domain '%s' is not supported", n->op_type, dom);
     else ir_errorf(g, n, "unsupported op '%s'", n->op_type);
@@ -414,13 +418,13 @@ static int opset_of(const Onnx__ModelProto *m) {
     const char *d = m->opset_import[i]->domain;
     if (!d || !*d || !strcmp(d, "ai.onnx")) return m->opset_import[i]->has_version ? (int)m->opset_import[i]->version : 1;
   }
-  return m->n_opset_import ? -1 : 1;
+  return m->n_opset_import ? 0 : 1;   /* 0: only other domains (a default-domain node is then an error) */
 }
 
 static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
   const Onnx__GraphProto *gp = m->graph;
   if (!gp) { ir_errorf(g, NULL, "the model has no graph (is this an ONNX model?)"); return; }
-  if ((g->opset = opset_of(m)) < 0) { ir_errorf(g, NULL, "the model imports no default-domain opset"); return; }
+  g->opset = opset_of(m);
   if (g->opset > 21) fprintf(stderr, "onnx2wasm: warning: opset %d is newer than the newest tested (21)\n", g->opset);
   g->name = ir_strdup(&g->arena, gp->name ? gp->name : "");
   if (opt->default_max > 0) g->default_max = opt->default_max;

@@ -15,9 +15,13 @@ const OpInfo ops_table[OP_COUNT] = {
 };
 
 int ops_lookup(const char *op_type, const char *domain) {
-  int ms = domain && !strcmp(domain, "com.microsoft");
-  if (domain && *domain && strcmp(domain, "ai.onnx") && !ms) return OP_UNKNOWN;
+  unsigned dom;   /* the domain's flag; 0: the default domain */
+  if (!domain || !*domain || !strcmp(domain, "ai.onnx")) dom = 0;
+  else if (!strcmp(domain, "com.microsoft")) dom = OPF_MS;
+  else if (!strcmp(domain, "ai.onnx.preview.training")) dom = OPF_TRAINING;
+  else return OP_UNKNOWN;
   for (int i = 1; i < OP_COUNT; i++)
-    if (!strcmp(ops_table[i].name, op_type) && !(ops_table[i].flags & OPF_INTERNAL) && !(ops_table[i].flags & OPF_MS) == !ms) return i;
+    if (!strcmp(ops_table[i].name, op_type) && !(ops_table[i].flags & OPF_INTERNAL) && (ops_table[i].flags & (OPF_MS | OPF_TRAINING)) == dom)
+      return i;
   return OP_UNKNOWN;
 }

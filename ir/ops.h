@@ -25,6 +25,7 @@ enum {
   OPF_UNARY_ACT = 2,     /* pure elementwise activation that can fuse into an epilogue */
   OPF_INTERNAL = 4,      /* made by passes only: a model's node of that name is an unknown op */
   OPF_MS = 8,            /* of the com.microsoft domain (onnxruntime's contrib ops), not the default one */
+  OPF_TRAINING = 16,     /* of the ai.onnx.preview.training domain (optimizer steps), not the default one */
 };
 
 typedef struct {

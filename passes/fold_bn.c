@@ -1,6 +1,7 @@
-/* fold_bn.c — BatchNormalization (inference): folded into the preceding Conv's weights and bias
- * when the Conv's output feeds only the BN (at -O1 and above), otherwise rewritten as
- * x * s + t with per-channel constants s = scale / sqrt(var + eps), t = B - mean * s. */
+/* fold_bn.c — BatchNormalization (inference, constant statistics): folded into the preceding Conv's weights
+ * and bias when the Conv's output feeds only the BN (at -O1 and above), otherwise rewritten as
+ * x * s + t with per-channel constants s = scale / sqrt(var + eps), t = B - mean * s. The other forms
+ * (run-time statistics, training_mode) keep their node and run rt_batchnorm_f32. */
 #include "passes.h"
 #include "../ir/ops.h"
 
@@ -85,10 +86,8 @@ int pass_fold_bn(Graph *g) {
   for (int i = 0; i < g->nnodes; i++) {
     Node *bn = g->nodes[i];
     if (bn->dead || bn->op != OP_BatchNormalization) continue;
-    for (int k = 1; k < bn->nout; k++)
-      if (bn->out[k] && (bn->out[k]->nuses || bn->out[k]->is_output))
-        return ir_errorf(g, bn, "training outputs (running mean/var) are not supported");
-    if (!all_const(bn, 1, 5)) return ir_errorf(g, bn, "scale, B, mean and var must be constants");
+    /* training mode or run-time statistics: the node's own kernel (ir/ops/norm.c) */
+    if (ir_attr_int(bn, "training_mode", 0) || !all_const(bn, 1, 5)) continue;
     Value *x = bn->in[0];
     int64_t c = x->dims[1].c;
     Node *p = x->producer;

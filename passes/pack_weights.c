@@ -73,6 +73,7 @@ int pass_pack_weights(Graph *g) {
     if (n->dead || n->op != OP_Conv || n->wpack) continue;
     Value *w = n->in[1], *x = n->in[0];
     if (w->kind != VK_CONST || w->dt != DT_FLOAT || !ir_shape_known(w) || !ir_dim_known(x->dims[1])) continue;
+    if (w->rank > 4) continue;   /* 3-D convs: rt_conv3d_f32 reads the ONNX layout */
     int k = (int)w->dims[0].c, c = (int)x->dims[1].c, group = (int)ir_attr_int(n, "group", 1);
     int crs = (int)(ir_numel(w) / k);
     int m = op_conv_winograd(g, n);

@@ -98,6 +98,17 @@ typedef struct {
   int32_t xscale_ns;
 } RtConv2d;
 
+/* 3-D (volumetric) convolution, NCDHW f32, weights in ONNX layout [K][C/group][KD][KH][KW]; the scalar
+ * direct loops (1-D and 2-D convs use rt_conv2d_f32). y = act(conv(x, w) + bias[k] + res), res (same shape
+ * as y) optional. Spatial arrays are [depth, height, width]; pb: the leading padding (the trailing padding
+ * is implied by out). */
+typedef struct {
+  RtAddr x, w, bias, res, y;
+  int32_t n, c, k, group;
+  int32_t in[3], out[3], ks[3], st[3], pb[3], dl[3];
+  RtAct act;
+} RtConv3d;
+
 /* Rows per panel of packed conv weights (runtime/pack.h) = rows of the GEMM micro-kernel's tile, per target:
  * 5 in wasm (a 5x8 tile of v128 is 14 of V8's 15 usable xmm registers), 6 natively (6x8 of v128 fits SSE's 16,
  * 6x16 of 8-float vectors AVX2's 16 ymm and NEON's 32 q, 6x32 AVX-512's 32 zmm). The kernels read the MR of the
@@ -200,6 +211,23 @@ typedef struct {
   int32_t planes, h, w, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, kind, count_pad;
   int32_t s8;   /* rt_maxpool_8 (MaxPool over uint8, or int8 when s8; kind 0): the same windows, in bytes */
 } RtPool2d;
+
+/* Max/average pooling over NCDHW volumes (3-D spatial; 1-D and 2-D use RtPool2d), fields as RtPool2d's
+ * per spatial axis [depth, height, width]: count_pad = 1 divides by the window's size kd*kh*kw, 0 by the
+ * cells inside the input (a window with none yields 0). idx (0: none; max only): MaxPool's Indices output,
+ * int64, the flat index into x of each output's first maximum (row-major, or col_major: the spatial axes
+ * reversed, storage_order = 1); also what the compiler uses for 1-D/2-D MaxPools with Indices (sizes 1). */
+typedef struct {
+  RtAddr x, y;
+  int32_t planes, in[3], out[3], ks[3], st[3], pb[3], dl[3], kind, count_pad;
+  RtAddr idx;
+  int32_t col_major;
+} RtPool3d;
+
+/* MaxUnpool: y (ny elements of esize bytes) = zeros, then y[idx[j]] = x[j] for the nx elements of x (idx int64,
+ * flat indices into y as MaxPool's Indices are); an index outside [0, ny) is skipped (never written out of
+ * bounds; ONNX calls it an error). */
+typedef struct { RtAddr x, idx, y; int32_t nx, ny, esize; } RtUnpool;
 
 /* Global average pooling: y[p] = mean(x[p][0..hw)). */
 typedef struct { RtAddr x, y; int32_t planes, hw; } RtGlobalPool;
@@ -313,8 +341,14 @@ typedef enum { RT_RED_SUM = 0, RT_RED_MEAN, RT_RED_MAX, RT_RED_MIN, RT_RED_SUMSQ
 typedef struct { RtAddr x, y; int32_t outer, n, inner, op, dtype; } RtReduce;
 
 /* Cumulative sum along the middle axis of [outer][n][inner]; dtype: 1 float32, 11 float64, 7 int64 (ONNX codes).
- * exclusive: y[j] sums x[0..j-1]; reverse: sums run from the end. x == y allowed. */
-typedef struct { RtAddr x, y; int32_t outer, n, inner, dtype, exclusive, reverse; } RtCumSum;
+ * exclusive: y[j] sums x[0..j-1]; reverse: sums run from the end. x == y allowed.
+ * axis (0: none): the axis is a run-time scalar read there (axis_i64: int64, else int32), counted from the end
+ * when negative; the kernel then takes outer/n/inner from x's dims[rank] around it. An axis outside
+ * [-rank, rank) gives zeros (never read out of bounds; ONNX calls it an error). */
+typedef struct {
+  RtAddr x, y; int32_t outer, n, inner, dtype, exclusive, reverse;
+  RtAddr axis; int32_t axis_i64, rank, dims[RT_MAX_RANK];
+} RtCumSum;
 
 /* Elementwise conversion of n elements between ONNX dtypes (from/to are TensorProto codes):
  * float32 (1), int32 (6), int64 (7), bool (9), uint8 (2), int8 (3), float64 (11), float16 (10), bfloat16 (16)
@@ -329,6 +363,17 @@ typedef struct { RtAddr x, y; int32_t n, from, to; } RtCast;
  *   LayerNorm (rms == 0): y = (x - mean) / sqrt(var + eps) * scale + bias
  *   RMSNorm   (rms == 1): y = x / sqrt(mean(x^2) + eps) * scale
  * scale and bias are [n] (0 = absent: 1 and 0). Statistics in f32 with several partial sums. */
+/* BatchNormalization at run time over x [n][c][hw] (the statistics are run-time tensors, or training_mode):
+ * y = scale * (x - m) / sqrt(v + eps) + bias per channel, with m, v = mean, var; or (training) the batch's
+ * mean and population variance over n and hw (in double), and then rmean/rvar (optional) =
+ * mean/var * momentum + the batch's * (1 - momentum). (With constant statistics the compiler folds the
+ * normalization into a Conv or a channel affine instead.) */
+typedef struct {
+  RtAddr x, scale, bias, mean, var, y, rmean, rvar;
+  int32_t n, c, hw, training;
+  float eps, momentum;
+} RtBatchNorm;
+
 typedef struct {
   RtAddr x, y, scale, bias; int32_t rows, n, rms; float eps;
   RtAddr mean, inv_std;   /* optional [rows] outputs: the row's mean (0 for RMS) and 1/sqrt(var + eps) */
@@ -453,6 +498,76 @@ typedef struct {
                                a prefix of each) */
   float extrap;
 } RtResize;
+
+/* GridSample (opset 16; 20's linear/cubic names), NCHW f32: y[n][c][oy][ox] samples x[n][c] at the point
+ * grid[n][oy][ox] = (gx, gy) in [-1, 1] (float32), denormalized by align_corners; mode 0 nearest (round half
+ * to even), 1 bilinear, 2 bicubic (A = -0.75); padding 0 zeros, 1 border, 2 reflection, as onnxruntime:
+ * an out-of-range point is first clamped (border) or reflected (reflection), then every tap outside the
+ * input reads 0 (zeros) or its clamped or reflected neighbour. */
+typedef struct {
+  RtAddr x, grid, y;
+  int32_t n, c, h, w_, oh, ow, mode, padding, align_corners;
+} RtGridSample;
+
+/* RoiAlign (opset 10/16), NCHW f32: y[r][c] is the oh x ow pooling of x[batch[r]][c] over roi r = (x1, y1, x2, y2)
+ * (float32) * spatial_scale, with half_pixel's -0.5 offset (else rois at least 1 wide), grid_h x grid_w
+ * bilinear samples per bin (sampling_ratio, or ceil(roi size / bins) when 0), averaged (mode 0) or the max
+ * of the weighted taps (mode 1), as onnxruntime. batch: int64 (b64) or int32; out-of-range gives zeros. */
+typedef struct {
+  RtAddr x, rois, batch, y;
+  int32_t n, c, h, w_, nroi, oh, ow, sampling, mode, half_pixel, b64;
+  float scale;
+} RtRoiAlign;
+
+/* Einsum over up to RT_EINSUM_MAX_IN operands of one dtype (1 float32, 11 float64, 6 int32, 7 int64; sums in
+ * double or int64): the compiler numbers the equation's indices, y's first (nout of them, row-major over
+ * size[0..nout)), then the summed ones; stride[j][l] is operand j's element stride along index l (0 where
+ * the operand lacks it or broadcasts, the sum of the strides where a letter repeats: a diagonal). */
+#define RT_EINSUM_MAX_IN 4
+#define RT_EINSUM_MAX_L 16
+typedef struct {
+  RtAddr in[RT_EINSUM_MAX_IN], y;
+  int32_t nin, dtype, nl, nout;
+  int32_t size[RT_EINSUM_MAX_L];
+  int32_t stride[RT_EINSUM_MAX_IN][RT_EINSUM_MAX_L];
+} RtEinsum;
+
+/* TfIdfVectorizer over int32/int64 rows x [n][c] (x64: int64): y [n][nout] float32. The compiler's n-gram
+ * table follows the block at byte offset tab: per pool n-gram (ngrams of them) four int32 words {length,
+ * output index, weight (float32 bits), first value's index}, then the values as int64 (little-endian word
+ * pairs). An n-gram of length L at skip s is x[i], x[i + s + 1], ..., x[i + (L-1)(s+1)] within one row,
+ * s in [0, max_skip] (unigrams once, at s = 0). Per pool n-gram, y[its output index] gets (mode 0 TF) its
+ * count, (1 IDF) its weight if the count is > 0, (2 TFIDF) count * weight. */
+typedef struct {
+  RtAddr x, y;
+  int32_t n, c, x64, nout, mode, max_skip, ngrams, tab;
+} RtTfIdf;
+
+/* One optimizer step (ai.onnx.preview.training Adagrad, Momentum, Adam) over one tensor of n float32
+ * elements, as the ONNX reference: r (float32 scalar) and t (int64 scalar) are read at run time; g' =
+ * norm_coefficient * x + g;
+ *   ADAGRAD:  h' = h + g'^2, x' = x - r / (1 + t * decay) * g' / (sqrt(h') + epsilon)        (s = h)
+ *   MOMENTUM: v' = alpha * v + (t > 0 ? beta : 1) * g', x' = x - r * v'  (NESTEROV: r * (g' + alpha * v'))  (s = v)
+ *   ADAM:     v' = alpha * v + (1 - alpha) * g', h' = beta * h + (1 - beta) * g'^2, r' = t > 0 ?
+ *             r * sqrt(1 - beta^t) / (1 - alpha^t) : r, x' = (1 - norm_coefficient_post) * (x - r' * v' / (sqrt(h') + epsilon))
+ *             (s = v, s2 = h) */
+typedef enum { RT_OPT_ADAGRAD = 0, RT_OPT_MOMENTUM, RT_OPT_NESTEROV, RT_OPT_ADAM } RtOptKind;
+typedef struct {
+  RtAddr r, t, x, g, s, s2, x_out, s_out, s2_out;
+  int32_t n, kind;
+  float norm, alpha, beta, epsilon, decay, norm_post;
+} RtOptim;
+
+/* DFT along the middle axis of x [outer][n][inner][cin] (cin 1: real, 2: complex; float32) into y
+ * [outer][nout][inner][2]: the dft_length-point transform (x zero-padded or truncated to len), y[k] =
+ * sum_j x[j] e^(-+2 pi i jk / len) (inverse: +, divided by len), k < nout (onesided: len/2 + 1). Direct
+ * O(len * nout) sums in double; the compiler's twiddles cos, sin(2 pi m / len), m < len, follow the block
+ * at byte offset tab (len pairs of doubles). */
+typedef struct { RtAddr x, y; int32_t outer, n, inner, cin, len, nout, inverse, tab; } RtDft;
+
+/* Det: y[b] = the determinant of the m x m matrix x[b] (float32 or, dtype 11, float64), by LU decomposition
+ * with partial pivoting in double; scratch holds m*m doubles. */
+typedef struct { RtAddr x, y, scratch; int32_t batch, m, dtype; } RtDet;
 
 /* ConvTranspose, NCHW f32 (1-D as h = 1): x [n][c][h][w_], w in ONNX layout [c][k/group][kh][kw], bias [k]
  * optional, y [n][k][oh][ow]:

@@ -1,11 +1,12 @@
-/* conv.c — Conv (1-D and 2-D, groups, dilations, padding): infer, lower, and the choice of the Winograd
- * kernel for 3x3 stride-1 convs (which needs scratch; the direct kernel needs none). */
+/* conv.c — Conv (1-D, 2-D and 3-D, groups, dilations, padding): infer, lower, and the choice of the Winograd
+ * kernel for 3x3 stride-1 convs (which needs scratch; the direct kernel needs none). 3-D convs run the
+ * scalar rt_conv3d_f32 (no packed weights, no Winograd, no folded input scale). */
 #include "opcommon.h"
 #include "../../runtime/pack.h"
 
 static int conv_window(Graph *g, Node *n, Window *w) {
   const Value *wt = n->in[1];
-  int64_t ks[IR_MAX_RANK];   /* sized for any rank: oc_window rejects more than 2 spatial dims after this loop */
+  int64_t ks[IR_MAX_RANK];   /* sized for any rank: oc_window rejects more than 3 spatial dims after this loop */
   if (wt->rank != n->in[0]->rank) return ir_errorf(g, n, "weight '%s' has rank %d, expected %d", wt->name, wt->rank, n->in[0]->rank);
   for (int i = 0; i < wt->rank - 2; i++) {
     if (!ir_dim_known(wt->dims[2 + i])) return oc_need_known(g, n, 1);
@@ -15,7 +16,7 @@ static int conv_window(Graph *g, Node *n, Window *w) {
   int nks = ir_attr_ints(n, "kernel_shape", &attr_ks);
   for (int i = 0; i < nks && i < wt->rank - 2; i++)
     if (attr_ks[i] != ks[i]) return ir_errorf(g, n, "kernel_shape does not match the weight's shape");
-  return oc_window(g, n, n->in[0], ks, w);
+  return oc_window(g, n, n->in[0], ks, 3, w);
 }
 
 int op_conv_infer(Graph *g, Node *n) {
@@ -95,11 +96,30 @@ static int conv_wino_lower(LowerCtx *cx, Node *n, const Window *win) {
   return cg_call(cx, K_conv_wino_f32, &p, sizeof p, n);
 }
 
+static int conv3d_lower(LowerCtx *cx, Node *n, const Window *win) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
+  if (n->wpack || n->xscale) return ir_errorf(g, n, "internal: a 3-D conv with packed weights or an input scale");
+  RtConv3d p = {
+    .x = cg_addr(cx, x), .w = cg_addr(cx, w), .bias = cg_addr(cx, b), .res = cg_addr(cx, n->res), .y = cg_addr(cx, y),
+    .c = (int32_t)x->dims[1].c, .k = (int32_t)w->dims[0].c, .group = (int32_t)ir_attr_int(n, "group", 1),
+  };
+  CG_DIM(cx, p, n, x->dims[0]);
+  for (int i = 0; i < 3; i++) {
+    CG_DIM(cx, p, in[i], win->din[i]);
+    CG_DIM(cx, p, out[i], win->dout[i]);
+    p.ks[i] = (int32_t)win->k[i]; p.st[i] = (int32_t)win->s[i]; p.pb[i] = (int32_t)win->pb[i]; p.dl[i] = (int32_t)win->d[i];
+  }
+  p.act = cg_node_act(n);
+  return cg_call(cx, K_conv3d_f32, &p, sizeof p, n);
+}
+
 int op_conv_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
   Window win;
   if (conv_window(g, n, &win)) return -1;
+  if (win.sp == 3) return conv3d_lower(cx, n, &win);
   bool two = win.sp == 2;
   if (n->wino && n->wpack && two) return conv_wino_lower(cx, n, &win);
   RtConv2d p = {

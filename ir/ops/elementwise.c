@@ -116,7 +116,7 @@ static int bcast_plan(Graph *g, Node *n, const Value *y, const Value *const *ops
 static bool any_dtype_ok(DType t) {
   switch (t) {
   case DT_FLOAT: case DT_DOUBLE: case DT_UINT8: case DT_INT8: case DT_UINT16: case DT_INT16: case DT_INT32:
-  case DT_INT64: case DT_BOOL: case DT_UINT32: case DT_UINT64: return true;
+  case DT_INT64: case DT_BOOL: case DT_UINT32: case DT_UINT64: case DT_FLOAT16: return true;
   default: return false;
   }
 }

@@ -1,5 +1,8 @@
-/* gemm.c — Gemm and MatMul (numpy broadcasting over batch dims): infer, lower. */
+/* gemm.c — Gemm and MatMul (numpy broadcasting over batch dims), Det, DFT (opset 17, axis an attribute): infer,
+ * lower. */
 #include "opcommon.h"
+
+#include <stdlib.h>
 
 int op_gemm_infer(Graph *g, Node *n) {
   Value *a = n->in[0], *b = n->in[1], *c = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
@@ -111,4 +114,86 @@ int op_matmul_lower(LowerCtx *cx, Node *n) {
   for (int i = 0; i < k2; i++) { CG_DIM(cx, p, bdim[i], bdim[i]); CG_DIM(cx, p, astride[i], st[0][i]); CG_DIM(cx, p, bstride[i], st[1][i]); }
   p.act = cg_node_act(n);
   return cg_call(cx, K_matmul_f32, &p, sizeof p, n);
+}
+
+/* ---- Det: [*, M, M] -> [*] */
+int op_det_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  if (x->dt != DT_FLOAT && x->dt != DT_DOUBLE) return ir_errorf(g, n, "dtype %s is not supported (float32, float64)", ir_dtype_name(x->dt));
+  if (x->rank < 2) return ir_errorf(g, n, "input '%s' has rank %d, expected at least 2", x->name, x->rank);
+  if (!ir_dim_known(x->dims[x->rank - 1]) || !oc_same_dim(g, x->dims[x->rank - 2], x->dims[x->rank - 1]))
+    return ir_errorf(g, n, "input '%s' must be square matrices of a compile-time size", x->name);
+  oc_set_out(n->out[0], x->dt, x->rank - 2, x->dims);
+  return 0;
+}
+
+int64_t op_det_scratch(Graph *g, const Node *n) {
+  (void)g;
+  int64_t m = n->in[0]->dims[n->in[0]->rank - 1].c;
+  return m * m * 8;
+}
+
+int op_det_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  RtDet p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .scratch = cg_scratch(cx, n),
+             .m = (int32_t)x->dims[x->rank - 1].c, .dtype = x->dt};
+  CG_DIM(cx, p, batch, oc_prod(g, x->dims, 0, x->rank - 2));
+  return cg_call(cx, K_det, &p, sizeof p, n);
+}
+
+/* ---- DFT (opset 17: axis, inverse, onesided attributes; dft_length a constant) */
+static int dft_spec(Graph *g, Node *n, int *axis, int64_t *len, int64_t *nout) {
+  Value *x = n->in[0];
+  if (oc_need_float(g, n, 0)) return -1;
+  if (n->opset >= 20) return ir_errorf(g, n, "DFT from opset 20 on (axis as an input) is not supported");
+  if (x->rank < 2 || !ir_dim_known(x->dims[x->rank - 1]) || (x->dims[x->rank - 1].c != 1 && x->dims[x->rank - 1].c != 2))
+    return ir_errorf(g, n, "input '%s' must end in a dim of 1 (real) or 2 (complex)", x->name);
+  if (oc_axis(g, n, ir_attr_int(n, "axis", 1), x->rank - 1, axis)) return -1;
+  if (!ir_dim_known(x->dims[*axis])) return oc_need_known(g, n, 0);
+  *len = x->dims[*axis].c;
+  if (n->nin > 1 && n->in[1] && oc_in_i(g, n, 1, 0, len)) return -1;
+  if (*len < 1 || *len > INT32_MAX) return ir_errorf(g, n, "dft_length %lld must be positive", (long long)*len);
+  bool onesided = ir_attr_int(n, "onesided", 0) != 0;
+  if (onesided && x->dims[x->rank - 1].c == 2) return ir_errorf(g, n, "onesided needs a real input");
+  if (onesided && ir_attr_int(n, "inverse", 0)) return ir_errorf(g, n, "onesided with inverse is not supported");
+  *nout = onesided ? *len / 2 + 1 : *len;
+  return 0;
+}
+
+int op_dft_infer(Graph *g, Node *n) {
+  Value *x = n->in[0];
+  int axis;
+  int64_t len, nout;
+  if (dft_spec(g, n, &axis, &len, &nout)) return -1;
+  Dim dims[IR_MAX_RANK];
+  for (int i = 0; i < x->rank; i++) dims[i] = x->dims[i];
+  dims[axis] = ir_dimc(nout);
+  dims[x->rank - 1] = ir_dimc(2);
+  oc_set_out(n->out[0], DT_FLOAT, x->rank, dims);
+  return 0;
+}
+
+int op_dft_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  int axis;
+  int64_t len, nout;
+  if (dft_spec(g, n, &axis, &len, &nout)) return -1;
+  RtDft p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .n = (int32_t)x->dims[axis].c, .cin = (int32_t)x->dims[x->rank - 1].c,
+             .len = (int32_t)len, .nout = (int32_t)nout, .inverse = ir_attr_int(n, "inverse", 0) != 0};
+  CG_DIM(cx, p, outer, oc_prod(g, x->dims, 0, axis));
+  CG_DIM(cx, p, inner, oc_prod(g, x->dims, axis + 1, x->rank - 1));
+  size_t hdr = (sizeof p + 7) & ~(size_t)7, size = hdr + 16 * (size_t)len;
+  unsigned char *blk = calloc(1, size);
+  if (!blk) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+  for (int64_t m = 0; m < len; m++) {
+    double cs[2] = {cos(6.283185307179586476925286766559 * (double)m / (double)len), sin(6.283185307179586476925286766559 * (double)m / (double)len)};
+    memcpy(blk + hdr + 16 * (size_t)m, cs, 16);
+  }
+  p.tab = (int32_t)hdr;
+  memcpy(blk, &p, sizeof p);
+  int rc = cg_call(cx, K_dft, blk, size, n);
+  free(blk);
+  return rc;
 }

@@ -1,7 +1,8 @@
 /* norm.c — BatchNormalization (inference form), Softmax, LogSoftmax, LayerNormalization, RMSNormalization,
  * InstanceNormalization, LRN: infer, lower.
- * BatchNormalization has no kernel of its own: passes/fold_bn.c folds it into the preceding
- * Conv or rewrites it into a per-channel Mul + Add before lowering. */
+ * BatchNormalization with constant statistics has no kernel of its own: passes/fold_bn.c folds it into the
+ * preceding Conv or rewrites it into a per-channel Mul + Add before lowering; with run-time statistics, or
+ * training_mode = 1 (the batch's statistics, and the running mean/var outputs), it runs rt_batchnorm_f32. */
 #include "opcommon.h"
 
 int op_bn_infer(Graph *g, Node *n) {
@@ -13,9 +14,32 @@ int op_bn_infer(Graph *g, Node *n) {
     if (!p || p->dt != DT_FLOAT || p->rank != 1 || !ir_dim_eq(p->dims[0], x->dims[1]))
       return ir_errorf(g, n, "input %d must be a float32 vector of the channel count", k);
   }
-  if (ir_attr_int(n, "training_mode", 0)) return ir_errorf(g, n, "training_mode=1 is not supported");
+  bool training = ir_attr_int(n, "training_mode", 0) != 0;
+  if (!training)
+    for (int k = 1; k < n->nout; k++)
+      if (n->out[k] && (n->out[k]->nuses || n->out[k]->is_output))
+        return ir_errorf(g, n, "output %d (running mean/var) is only defined with training_mode=1", k);
+  if (training && n->opset < 14) return ir_errorf(g, n, "training_mode is an attribute from opset 14 on");
+  if (training && n->nout > 3 && ((n->out[3] && (n->out[3]->nuses || n->out[3]->is_output)) || (n->nout > 4 && n->out[4] && (n->out[4]->nuses || n->out[4]->is_output))))
+    return ir_errorf(g, n, "the saved mean/var outputs (opset 9-13 training) are not supported");
   oc_set_out(y, x->dt, x->rank, x->dims);
+  for (int k = 1; k < n->nout && k < 3; k++)
+    if (n->out[k]) oc_set_out(n->out[k], DT_FLOAT, 1, &x->dims[1]);
   return 0;
+}
+
+int op_bn_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0];
+  bool training = ir_attr_int(n, "training_mode", 0) != 0;
+  RtBatchNorm p = {.x = cg_addr(cx, x), .scale = cg_addr(cx, n->in[1]), .bias = cg_addr(cx, n->in[2]), .mean = cg_addr(cx, n->in[3]),
+                   .var = cg_addr(cx, n->in[4]), .y = cg_addr(cx, n->out[0]), .training = training,
+                   .rmean = training && n->nout > 1 ? cg_addr(cx, n->out[1]) : 0, .rvar = training && n->nout > 2 ? cg_addr(cx, n->out[2]) : 0,
+                   .eps = ir_attr_float(n, "epsilon", 1e-5f), .momentum = ir_attr_float(n, "momentum", 0.9f)};
+  CG_DIM(cx, p, n, x->dims[0]);
+  CG_DIM(cx, p, c, x->dims[1]);
+  CG_DIM(cx, p, hw, oc_prod(g, x->dims, 2, x->rank));
+  return cg_call(cx, K_batchnorm_f32, &p, sizeof p, n);
 }
 
 static int softmax_dims(Graph *g, Node *n, Dim *outer, Dim *len, Dim *inner) {

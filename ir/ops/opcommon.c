@@ -244,10 +244,12 @@ static int window_dim_sym(Graph *g, Node *n, Window *w, int i, const char *ap, i
   return 0;
 }
 
-int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, Window *w) {
+int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, int max_sp, Window *w) {
   memset(w, 0, sizeof *w);
-  if (x->rank != 3 && x->rank != 4)
-    return ir_errorf(g, n, "input '%s' has rank %d, expected 3 or 4 (1-D or 2-D spatial)", x->name, x->rank);
+  if (x->rank < 3 || x->rank > 2 + max_sp) {
+    if (max_sp == 2) return ir_errorf(g, n, "input '%s' has rank %d, expected 3 or 4 (1-D or 2-D spatial)", x->name, x->rank);
+    return ir_errorf(g, n, "input '%s' has rank %d, expected 3 to %d (1-D to %d-D spatial)", x->name, x->rank, 2 + max_sp, max_sp);
+  }
   w->sp = x->rank - 2;
   for (int i = 0; i < w->sp; i++) {
     w->din[i] = x->dims[2 + i];

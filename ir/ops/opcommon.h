@@ -55,16 +55,18 @@ static inline bool oc_same_dim(Graph *g, Dim a, Dim b) {
  * st[operand][]. (MatMul and FusedAttention lowering.) */
 int oc_batch_dims(Graph *g, const Value *y, int nb, const Value *const *ops, int nops, Dim *dims, Dim st[][IR_MAX_RANK]);
 
-/* sliding-window geometry of Conv / MaxPool / AveragePool over 1 or 2 spatial dims. The input and output
+/* sliding-window geometry of Conv / MaxPool / AveragePool over 1 to 3 spatial dims. The input and output
  * sizes may be run-time dims (din/dout; an output size over a run-time input is a derived dim, see
  * ir_dim_floordiv); in/out are their values at the bounds (what scratch and tiling are sized for). */
+#define OC_MAX_SP 3
 typedef struct {
-  int sp;                                  /* spatial dims: 1 or 2 */
-  int64_t in[2], k[2], s[2], d[2], pb[2], pe[2], out[2];
-  Dim din[2], dout[2];
+  int sp;                                  /* spatial dims: 1 to OC_MAX_SP */
+  int64_t in[OC_MAX_SP], k[OC_MAX_SP], s[OC_MAX_SP], d[OC_MAX_SP], pb[OC_MAX_SP], pe[OC_MAX_SP], out[OC_MAX_SP];
+  Dim din[OC_MAX_SP], dout[OC_MAX_SP];
 } Window;
-/* reads kernel_shape (or `kshape` when given), strides, dilations, pads, auto_pad, ceil_mode */
-int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, Window *w);
+/* reads kernel_shape (or `kshape` when given), strides, dilations, pads, auto_pad, ceil_mode; an input of
+ * more than max_sp spatial dims (max_sp <= OC_MAX_SP: what the op's kernels take) is an error */
+int oc_window(Graph *g, Node *n, const Value *x, const int64_t *kshape, int max_sp, Window *w);
 
 /* the activation a unary node computes (Relu, Clip, ...), for lowering and epilogue fusion;
  * -1 if the node's parameters are not constant */

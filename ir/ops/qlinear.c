@@ -149,7 +149,7 @@ static int qconv_window(Graph *g, Node *n, Window *win) {
   if (!x || !w) return ir_errorf(g, n, "a required input is missing");
   if (w->rank != x->rank) return ir_errorf(g, n, "weight '%s' has rank %d, expected %d", w->name, w->rank, x->rank);
   if (x->rank != 3 && x->rank != 4) return ir_errorf(g, n, "input '%s' has rank %d, expected 3 or 4 (1-D or 2-D conv)", x->name, x->rank);
-  int64_t ks[2];
+  int64_t ks[IR_MAX_RANK];   /* any rank: oc_window rejects more than 2 spatial dims */
   for (int i = 2; i < x->rank; i++)   /* the integer kernels take compile-time sizes */
     if (!ir_dim_known(x->dims[i])) return oc_need_known(g, n, q_slots(n)[QA]);
   for (int i = 0; i < w->rank - 2; i++) {
@@ -160,7 +160,7 @@ static int qconv_window(Graph *g, Node *n, Window *win) {
   int nks = ir_attr_ints(n, "kernel_shape", &attr_ks);
   for (int i = 0; i < nks && i < w->rank - 2; i++)
     if (attr_ks[i] != ks[i]) return ir_errorf(g, n, "kernel_shape does not match the weight's shape");
-  return oc_window(g, n, x, ks, win);
+  return oc_window(g, n, x, ks, 2, win);
 }
 
 int op_qconv_infer(Graph *g, Node *n) {

@@ -1,9 +1,11 @@
 /* reduce.c — ReduceMean/Sum/Max/Min/SumSquare/Prod/L1/L2/LogSum/LogSumExp, CumSum, ArgMax/ArgMin: infer,
  * eval, lower.
- * A reduction runs over a contiguous block of axes, seen as the middle axis of [outer][n][inner]. */
+ * A reduction runs over a contiguous block of axes, seen as the middle axis of [outer][n][inner]; over
+ * non-adjacent axes, x is first transposed into scratch with the reduced axes last. */
 #include "opcommon.h"
 
 #include <float.h>
+#include <stdlib.h>
 
 static int red_op(int op) {
   switch (op) {
@@ -28,8 +30,10 @@ static int red_axes(Graph *g, Node *n, bool *red) {
   int na = -1;
   if (n->nin > 1 && n->in[1]) {
     Value *a = n->in[1];
-    if (a->kind != VK_CONST || !a->data || !ir_dtype_is_int(a->dt)) return ir_errorf(g, n, "axes must be a constant integer tensor");
-    na = (int)ir_numel(a);
+    bool empty = ir_dtype_is_int(a->dt) && ir_shape_known(a) && ir_numel(a) == 0;   /* no values to know */
+    if (!empty && (a->kind != VK_CONST || !a->data || !ir_dtype_is_int(a->dt)))
+      return ir_errorf(g, n, "axes must be a constant integer tensor");
+    na = empty ? 0 : (int)ir_numel(a);
     if (na > IR_MAX_RANK) return ir_errorf(g, n, "too many axes");
     for (int i = 0; i < na; i++) ax[i] = oc_geti(a, i);
   } else {
@@ -67,7 +71,9 @@ int op_reduce_infer(Graph *g, Node *n) {
   return 0;
 }
 
-/* outer/n/inner of the reduction; -1 if the reduced axes are not one contiguous block */
+/* outer/n/inner of the reduction: 0 when the reduced axes are one contiguous block; 1 when they are not:
+ * then the reduction is over x transposed with the kept axes first (red_perm; outer = the kept elements,
+ * len = the reduced ones, inner = 1) */
 static int red_split(Graph *g, Node *n, Dim *outer, Dim *len, Dim *inner) {
   Value *x = n->in[0];
   bool red[IR_MAX_RANK];
@@ -80,7 +86,15 @@ static int red_split(Graph *g, Node *n, Dim *outer, Dim *len, Dim *inner) {
   }
   if (first < 0) { *outer = oc_prod(g, x->dims, 0, x->rank); *len = ir_dimc(1); *inner = ir_dimc(1); return 0; }
   for (int i = first; i <= last; i++)
-    if (!red[i] && !oc_is1(x->dims[i])) return ir_errorf(g, n, "reducing non-adjacent axes is not supported yet");
+    if (!red[i] && !oc_is1(x->dims[i])) {
+      *outer = *len = ir_dimc(1);
+      for (int a = 0; a < x->rank; a++) {
+        if (red[a]) *len = ir_dim_mul(g, *len, x->dims[a]);
+        else *outer = ir_dim_mul(g, *outer, x->dims[a]);
+      }
+      *inner = ir_dimc(1);
+      return 1;
+    }
   *outer = oc_prod(g, x->dims, 0, first);
   *len = oc_prod(g, x->dims, first, last + 1);
   *inner = oc_prod(g, x->dims, last + 1, x->rank);
@@ -117,16 +131,58 @@ static double red_slice(int op, const Value *x, int64_t base, int64_t len, int64
   }
 }
 
+/* the axes of x kept, then the reduced ones, size-1 axes dropped: *k dims with x's storage strides */
+static int red_perm(Graph *g, Node *n, Dim *dim, Dim *stride, int *k) {
+  Value *x = n->in[0];
+  bool red[IR_MAX_RANK];
+  Dim st[IR_MAX_RANK];
+  if (red_axes(g, n, red)) return -1;
+  ir_strides(g, x, st);
+  *k = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (int a = 0; a < x->rank; a++)
+      if (red[a] == (pass == 1) && !oc_is1(x->dims[a])) { dim[*k] = x->dims[a]; stride[*k] = st[a]; ++*k; }
+  return 0;
+}
+
 int op_reduce_eval(Graph *g, Node *n) {
   Value *x = n->in[0], *y = n->out[0];
   Dim od, nd, id;
-  if (red_split(g, n, &od, &nd, &id)) return -1;
+  int rc = red_split(g, n, &od, &nd, &id);
+  if (rc < 0) return -1;
   int64_t outer = od.c, len = nd.c, inner = id.c;
+  Value t = {.dt = DT_DOUBLE, .rank = 1};   /* non-adjacent axes: x's values in red_perm's order */
+  if (rc == 1) {
+    Dim dim[IR_MAX_RANK], st[IR_MAX_RANK];
+    int k, idx[IR_MAX_RANK] = {0};
+    if (red_perm(g, n, dim, st, &k)) return -1;
+    double *d = malloc((size_t)(outer * len + 1) * sizeof *d);
+    if (!d) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
+    for (int64_t i = 0, xi = 0; i < outer * len; i++) {
+      d[i] = oc_getf(x, xi);
+      for (int a = k - 1; a >= 0; a--) {
+        xi += st[a].c;
+        if (++idx[a] < dim[a].c) break;
+        xi -= st[a].c * idx[a]; idx[a] = 0;
+      }
+    }
+    t.data = d;
+    t.dims[0] = ir_dimc(outer * len);
+  }
+  const Value *src = rc == 1 ? &t : x;
   int op = red_op(n->op);
   oc_make_const(g, y);
   for (int64_t o = 0; o < outer; o++)
-    for (int64_t i = 0; i < inner; i++) oc_setf(y, o * inner + i, red_slice(op, x, o * len * inner + i, len, inner));
+    for (int64_t i = 0; i < inner; i++) oc_setf(y, o * inner + i, red_slice(op, src, o * len * inner + i, len, inner));
+  free(t.data);
   return 0;
+}
+
+/* non-adjacent axes: scratch for x transposed (red_perm) */
+int64_t op_reduce_scratch(Graph *g, const Node *n) {
+  Dim outer, len, inner;
+  if (red_split(g, (Node *)n, &outer, &len, &inner) != 1) return 0;
+  return ir_dim_max(g, outer) * ir_dim_max(g, len) * ir_dtype_size(n->in[0]->dt);
 }
 
 int op_reduce_lower(LowerCtx *cx, Node *n) {
@@ -135,8 +191,19 @@ int op_reduce_lower(LowerCtx *cx, Node *n) {
   if (x->dt != DT_FLOAT && x->dt != DT_DOUBLE)
     return ir_errorf(g, n, "run-time reduction of dtype %s is not supported (float32, float64)", ir_dtype_name(x->dt));
   Dim outer, len, inner;
-  if (red_split(g, n, &outer, &len, &inner)) return -1;
+  int rc = red_split(g, n, &outer, &len, &inner);
+  if (rc < 0) return -1;
   RtReduce p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .op = red_op(n->op), .dtype = x->dt};
+  if (rc == 1) {   /* transpose into scratch, the reduced axes last, then reduce its rows */
+    Dim dim[IR_MAX_RANK], st[IR_MAX_RANK];
+    int k;
+    if (red_perm(g, n, dim, st, &k)) return -1;
+    if (k > RT_MAX_RANK) return ir_errorf(g, n, "reducing non-adjacent axes of %d non-trivial dims (the kernels take %d)", k, RT_MAX_RANK);
+    RtTranspose t = {.x = cg_addr(cx, x), .y = cg_scratch(cx, n), .esize = ir_dtype_size(x->dt), .rank = k};
+    for (int i = 0; i < k; i++) { CG_DIM(cx, t, dim[i], dim[i]); CG_DIM(cx, t, xstride[i], st[i]); }
+    if (cg_call(cx, K_transpose, &t, sizeof t, n)) return -1;
+    p.x = cg_scratch(cx, n);
+  }
   CG_DIM(cx, p, outer, outer);
   CG_DIM(cx, p, n, len);
   CG_DIM(cx, p, inner, inner);
@@ -144,10 +211,16 @@ int op_reduce_lower(LowerCtx *cx, Node *n) {
 }
 
 /* ---- CumSum ---- */
+/* the constant axis, or *axis = -1 for a run-time one (an int32/int64 scalar the kernel reads, RtCumSum.axis) */
 static int cumsum_axis(Graph *g, Node *n, int *axis) {
   Value *a = n->in[1];
-  if (a->kind != VK_CONST || !a->data || ir_numel(a) != 1) return ir_errorf(g, n, "axis must be a constant scalar");
-  return oc_axis(g, n, oc_geti(a, 0), n->in[0]->rank, axis);
+  if (a->kind == VK_CONST && a->data && ir_numel(a) == 1) return oc_axis(g, n, oc_geti(a, 0), n->in[0]->rank, axis);
+  if ((a->dt != DT_INT32 && a->dt != DT_INT64) || !ir_shape_known(a) || ir_numel(a) != 1)
+    return ir_errorf(g, n, "axis '%s' must be an int32 or int64 scalar", a->name);
+  if (n->in[0]->rank > RT_MAX_RANK)
+    return ir_errorf(g, n, "a run-time axis needs rank <= %d (input has rank %d)", RT_MAX_RANK, n->in[0]->rank);
+  *axis = -1;
+  return 0;
 }
 
 int op_cumsum_infer(Graph *g, Node *n) {
@@ -164,6 +237,7 @@ int op_cumsum_eval(Graph *g, Node *n) {
   Value *x = n->in[0], *y = n->out[0];
   int axis;
   if (cumsum_axis(g, n, &axis)) return -1;
+  if (axis < 0) return ir_errorf(g, n, "internal: CumSum evaluated with a run-time axis");
   int64_t outer = oc_prod(g, x->dims, 0, axis).c, len = x->dims[axis].c, inner = oc_prod(g, x->dims, axis + 1, x->rank).c;
   bool excl = ir_attr_int(n, "exclusive", 0), rev = ir_attr_int(n, "reverse", 0);
   oc_make_const(g, y);
@@ -188,6 +262,13 @@ int op_cumsum_lower(LowerCtx *cx, Node *n) {
   if (cumsum_axis(g, n, &axis)) return -1;
   RtCumSum p = {.x = cg_addr(cx, x), .y = cg_addr(cx, n->out[0]), .dtype = x->dt,
                 .exclusive = (int32_t)ir_attr_int(n, "exclusive", 0), .reverse = (int32_t)ir_attr_int(n, "reverse", 0)};
+  if (axis < 0) {   /* the kernel finds outer/n/inner around the axis it reads */
+    p.axis = cg_addr(cx, n->in[1]);
+    p.axis_i64 = n->in[1]->dt == DT_INT64;
+    p.rank = x->rank;
+    for (int i = 0; i < x->rank; i++) CG_DIM(cx, p, dims[i], x->dims[i]);
+    return cg_call(cx, K_cumsum, &p, sizeof p, n);
+  }
   CG_DIM(cx, p, outer, oc_prod(g, x->dims, 0, axis));
   CG_DIM(cx, p, n, x->dims[axis]);
   CG_DIM(cx, p, inner, oc_prod(g, x->dims, axis + 1, x->rank));

@@ -1,4 +1,5 @@
-/* resize.c — Resize (opsets 10 to 19) and Upsample (7, 9): infer, lower, scratch.
+/* resize.c — Resize (opsets 10 to 19) and Upsample (7, 9): infer, lower, scratch; GridSample and RoiAlign
+ * (at the end).
  *
  * All of the coordinate arithmetic happens here, at compile time, in double precision and in the
  * order of the ONNX reference implementation (linear mode under the common coordinate modes: in float32 as
@@ -403,4 +404,85 @@ int op_resize_lower(LowerCtx *cx, Node *n) {
   int rc = cg_call(cx, K_resize_f32, blk, size, n);
   free(blk);
   return rc;
+}
+
+/* ---- GridSample (opsets 16 and 20, 2-D spatial): the sampling points are run-time data, so the kernel does
+ * all the coordinate arithmetic (rt_grid_sample_f32) */
+static int grid_spec(Graph *g, Node *n, RtGridSample *p) {
+  static const char *const modes16[] = {"nearest", "bilinear", "bicubic"}, *const modes20[] = {"nearest", "linear", "cubic"};
+  static const char *const pads[] = {"zeros", "border", "reflection"};
+  const char *m = ir_attr_str(n, "mode", n->opset >= 20 ? "linear" : "bilinear");
+  p->mode = -1;
+  for (int i = 0; i < 3; i++)
+    if (!strcmp(m, n->opset >= 20 ? modes20[i] : modes16[i])) p->mode = i;
+  if (p->mode < 0)
+    return ir_errorf(g, n, "mode '%s' is not one of %s", m, n->opset >= 20 ? "nearest, linear, cubic" : "nearest, bilinear, bicubic");
+  p->padding = pick(g, n, "padding_mode", "zeros", pads, 3);
+  if (p->padding < 0) return -1;
+  p->align_corners = ir_attr_int(n, "align_corners", 0) != 0;
+  return 0;
+}
+
+int op_grid_sample_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *gr = n->in[1];
+  RtGridSample p;
+  if (oc_need_float(g, n, 0) || grid_spec(g, n, &p)) return -1;
+  if (x->rank != 4) return ir_errorf(g, n, "input '%s' has rank %d, expected 4 (2-D spatial)", x->name, x->rank);
+  if (gr->dt != DT_FLOAT) return ir_errorf(g, n, "grid '%s' has dtype %s, expected float32", gr->name, ir_dtype_name(gr->dt));
+  if (gr->rank != 4 || !ir_dim_known(gr->dims[3]) || gr->dims[3].c != 2)
+    return ir_errorf(g, n, "grid '%s' must have shape [N, H_out, W_out, 2]", gr->name);
+  if (!ir_dim_assume_eq(g, x->dims[0], gr->dims[0])) return ir_errorf(g, n, "input and grid have different batch sizes");
+  Dim dims[4] = {x->dims[0], x->dims[1], gr->dims[1], gr->dims[2]};
+  oc_set_out(n->out[0], DT_FLOAT, 4, dims);
+  return 0;
+}
+
+int op_grid_sample_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *gr = n->in[1], *y = n->out[0];
+  RtGridSample p = {.x = cg_addr(cx, x), .grid = cg_addr(cx, gr), .y = cg_addr(cx, y)};
+  if (grid_spec(g, n, &p)) return -1;
+  CG_DIM(cx, p, n, x->dims[0]);
+  CG_DIM(cx, p, c, x->dims[1]);
+  CG_DIM(cx, p, h, x->dims[2]);
+  CG_DIM(cx, p, w_, x->dims[3]);
+  CG_DIM(cx, p, oh, gr->dims[1]);
+  CG_DIM(cx, p, ow, gr->dims[2]);
+  return cg_call(cx, K_grid_sample_f32, &p, sizeof p, n);
+}
+
+/* ---- RoiAlign (opsets 10 and 16) */
+int op_roi_align_infer(Graph *g, Node *n) {
+  Value *x = n->in[0], *rois = n->in[1], *bi = n->in[2];
+  if (oc_need_float(g, n, 0) || oc_need_float(g, n, 1)) return -1;
+  if (x->rank != 4) return ir_errorf(g, n, "input '%s' has rank %d, expected 4", x->name, x->rank);
+  if (rois->rank != 2 || !ir_dim_known(rois->dims[1]) || rois->dims[1].c != 4) return ir_errorf(g, n, "rois '%s' must have shape [num_rois, 4]", rois->name);
+  if ((bi->dt != DT_INT64 && bi->dt != DT_INT32) || bi->rank != 1 || !oc_same_dim(g, bi->dims[0], rois->dims[0]))
+    return ir_errorf(g, n, "batch_indices '%s' must be an int64 vector of num_rois entries", bi->name);
+  static const char *const modes[] = {"avg", "max"}, *const ctms[] = {"output_half_pixel", "half_pixel"};
+  if (pick(g, n, "mode", "avg", modes, 2) < 0 || pick(g, n, "coordinate_transformation_mode", n->opset >= 16 ? "half_pixel" : "output_half_pixel", ctms, 2) < 0)
+    return -1;
+  int64_t oh = ir_attr_int(n, "output_height", 1), ow = ir_attr_int(n, "output_width", 1), sr = ir_attr_int(n, "sampling_ratio", 0);
+  if (oh < 1 || ow < 1 || oh > INT32_MAX || ow > INT32_MAX || sr < 0 || sr > INT32_MAX)
+    return ir_errorf(g, n, "output_height/output_width must be positive and sampling_ratio non-negative");
+  Dim dims[4] = {rois->dims[0], x->dims[1], ir_dimc(oh), ir_dimc(ow)};
+  oc_set_out(n->out[0], DT_FLOAT, 4, dims);
+  return 0;
+}
+
+int op_roi_align_lower(LowerCtx *cx, Node *n) {
+  Graph *g = cg_graph(cx);
+  Value *x = n->in[0], *rois = n->in[1], *bi = n->in[2];
+  static const char *const modes[] = {"avg", "max"}, *const ctms[] = {"output_half_pixel", "half_pixel"};
+  RtRoiAlign p = {.x = cg_addr(cx, x), .rois = cg_addr(cx, rois), .batch = cg_addr(cx, bi), .y = cg_addr(cx, n->out[0]),
+                  .oh = (int32_t)ir_attr_int(n, "output_height", 1), .ow = (int32_t)ir_attr_int(n, "output_width", 1),
+                  .sampling = (int32_t)ir_attr_int(n, "sampling_ratio", 0), .mode = pick(g, n, "mode", "avg", modes, 2),
+                  .half_pixel = pick(g, n, "coordinate_transformation_mode", n->opset >= 16 ? "half_pixel" : "output_half_pixel", ctms, 2),
+                  .b64 = bi->dt == DT_INT64, .scale = ir_attr_float(n, "spatial_scale", 1.0f)};
+  CG_DIM(cx, p, n, x->dims[0]);
+  CG_DIM(cx, p, c, x->dims[1]);
+  CG_DIM(cx, p, h, x->dims[2]);
+  CG_DIM(cx, p, w_, x->dims[3]);
+  CG_DIM(cx, p, nroi, rois->dims[0]);
+  return cg_call(cx, K_roi_align_f32, &p, sizeof p, n);
 }

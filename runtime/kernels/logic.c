@@ -7,7 +7,7 @@
 enum { DK_FLOAT, DK_SIGNED, DK_UNSIGNED };
 RT_AI int dt_kind(int32_t dt) {
   switch (dt) {
-  case 1: case 11: return DK_FLOAT;
+  case 1: case 10: case 11: return DK_FLOAT;
   case 3: case 5: case 6: case 7: return DK_SIGNED;
   default: return DK_UNSIGNED;   /* uint8/16/32/64, bool */
   }
@@ -15,13 +15,13 @@ RT_AI int dt_kind(int32_t dt) {
 RT_AI int32_t dt_bytes(int32_t dt) {
   switch (dt) {
   case 2: case 3: case 9: return 1;
-  case 4: case 5: return 2;
+  case 4: case 5: case 10: return 2;
   case 1: case 6: case 12: return 4;
   default: return 8;
   }
 }
 RT_AI double ld_f(const unsigned char *p, int32_t dt, ptrdiff_t i) {
-  return dt == 1 ? (double)((const float *)p)[i] : ((const double *)p)[i];
+  return dt == 1 ? (double)((const float *)p)[i] : dt == 10 ? half_to_double(((const uint16_t *)p)[i]) : ((const double *)p)[i];
 }
 /* integers (and bool) as int64: signed types sign-extended, unsigned zero-extended */
 RT_AI int64_t ld_i(const unsigned char *p, int32_t dt, ptrdiff_t i) {
@@ -150,6 +150,7 @@ RT_AI void any_elem(const RtBinaryAny *p, const unsigned char *a, const unsigned
   if (k == DK_FLOAT) {
     double r = any_f(op, ld_f(a, dt, ia), ld_f(b, dt, ib));
     if (dt == 1) ((float *)y)[iy] = (float)r;
+    else if (dt == 10) ((uint16_t *)y)[iy] = double_to_half(r);   /* + - * / of halves: exact in double, one rounding */
     else ((double *)y)[iy] = r;
   } else {
     st_i(y, dt, iy, any_i(op, ld_i(a, dt, ia), ld_i(b, dt, ib), k == DK_UNSIGNED));

@@ -1,5 +1,6 @@
 /* norm.c — row normalization: LayerNorm and RMSNorm over rows of n contiguous floats (fused by the compiler),
- * optionally storing each row's mean and inverse standard deviation (LayerNormalization's extra outputs). */
+ * optionally storing each row's mean and inverse standard deviation (LayerNormalization's extra outputs);
+ * BatchNormalization with run-time statistics or in training mode (rt_batchnorm_f32, scalar). */
 #include "rt_internal.h"
 
 void rt_norm_f32__scalar(const RtNorm *p) {
@@ -79,3 +80,32 @@ RT_EXPORT("rt_norm_f32") void rt_norm_f32(const RtNorm *p) { rt_norm_f32__simd12
 #else
 RT_EXPORT("rt_norm_f32") void rt_norm_f32(const RtNorm *p) { rt_norm_f32__scalar(p); }
 #endif
+
+RT_EXPORT("rt_batchnorm_f32") void rt_batchnorm_f32(const RtBatchNorm *p) {
+  const float *x = RT_PTR(const float, p->x), *scale = RT_PTR(const float, p->scale), *bias = RT_PTR(const float, p->bias);
+  const float *mean = RT_PTR(const float, p->mean), *var = RT_PTR(const float, p->var);
+  float *y = RT_PTR(float, p->y);
+  const ptrdiff_t hw = p->hw, chw = (ptrdiff_t)p->c * hw;
+  for (int32_t ch = 0; ch < p->c; ch++) {
+    float m = mean[ch], v = var[ch];
+    if (p->training) {   /* the batch's statistics, two passes in double */
+      double s = 0.0, q = 0.0, cnt = (double)p->n * (double)hw;
+      for (int32_t b = 0; b < p->n; b++)
+        for (ptrdiff_t i = 0; i < hw; i++) s += x[b * chw + ch * hw + i];
+      double bm = cnt > 0 ? s / cnt : 0.0;
+      for (int32_t b = 0; b < p->n; b++)
+        for (ptrdiff_t i = 0; i < hw; i++) { double d = x[b * chw + ch * hw + i] - bm; q += d * d; }
+      double bv = cnt > 0 ? q / cnt : 0.0;
+      if (p->rmean) RT_PTR(float, p->rmean)[ch] = (float)((double)m * p->momentum + bm * (1.0 - (double)p->momentum));
+      if (p->rvar) RT_PTR(float, p->rvar)[ch] = (float)((double)v * p->momentum + bv * (1.0 - (double)p->momentum));
+      m = (float)bm;
+      v = (float)bv;
+    }
+    const float sd = __builtin_sqrtf(v + p->eps), sc = scale[ch], bi = bias[ch];
+    for (int32_t b = 0; b < p->n; b++) {
+      const float *xr = x + b * chw + ch * hw;
+      float *yr = y + b * chw + ch * hw;
+      for (ptrdiff_t i = 0; i < hw; i++) yr[i] = sc * (xr[i] - m) / sd + bi;
+    }
+  }
+}

@@ -424,8 +424,38 @@ void rt_cumsum__simd128(const RtCumSum *p) {
 }
 
 RT_EXPORT("rt_reduce_f32") void rt_reduce_f32(const RtReduce *p) { rt_reduce_f32__simd128(p); }
-RT_EXPORT("rt_cumsum") void rt_cumsum(const RtCumSum *p) { rt_cumsum__simd128(p); }
+#endif
+
+/* the run-time axis form (RtCumSum.axis): outer/n/inner around the axis read now, or zeros for a bad axis */
+static int cumsum_resolve(const RtCumSum *p, RtCumSum *q) {
+  *q = *p;
+  if (!p->axis) return 1;
+  int64_t a = p->axis_i64 ? *RT_PTR(const int64_t, p->axis) : (int64_t)*RT_PTR(const int32_t, p->axis);
+  if (a < 0) a += p->rank;
+  ptrdiff_t total = 1;
+  for (int32_t i = 0; i < p->rank; i++) total *= p->dims[i];
+  if (a < 0 || a >= p->rank) {
+    int32_t es = p->dtype == 1 ? 4 : 8;
+    unsigned char *y = RT_PTR(unsigned char, p->y);
+    for (ptrdiff_t i = 0; i < total * es; i++) y[i] = 0;
+    return 0;
+  }
+  q->outer = q->inner = 1;
+  for (int32_t i = 0; i < a; i++) q->outer *= p->dims[i];
+  for (int32_t i = (int32_t)a + 1; i < p->rank; i++) q->inner *= p->dims[i];
+  q->n = p->dims[a];
+  return 1;
+}
+
+#if RT_SIMD128
+RT_EXPORT("rt_cumsum") void rt_cumsum(const RtCumSum *p) {
+  RtCumSum q;
+  if (cumsum_resolve(p, &q)) rt_cumsum__simd128(&q);
+}
 #else
 RT_EXPORT("rt_reduce_f32") void rt_reduce_f32(const RtReduce *p) { rt_reduce_f32__scalar(p); }
-RT_EXPORT("rt_cumsum") void rt_cumsum(const RtCumSum *p) { rt_cumsum__scalar(p); }
+RT_EXPORT("rt_cumsum") void rt_cumsum(const RtCumSum *p) {
+  RtCumSum q;
+  if (cumsum_resolve(p, &q)) rt_cumsum__scalar(&q);
+}
 #endif

@@ -91,6 +91,31 @@ RT_AI float rt_u2f(uint32_t u) { union { float f; uint32_t u; } v; v.u = u; retu
 #define RT_LN2_LO 1.42860682030941723e-6f
 #define RT_INF __builtin_inff()
 
+/* float16 <-> double (Cast, the any-dtype binary ops): exact widening; narrowing rounds to nearest even,
+ * directly from the double */
+RT_AI double half_to_double(uint16_t h) {
+  int32_t e = (h >> 10) & 31, m = h & 1023;
+  double v = e == 0 ? (double)m * (1.0 / 16777216.0)                        /* subnormal: m * 2^-24 */
+           : e == 31 ? (m ? __builtin_nan("") : __builtin_inf())
+           : (double)(1024 + m) * (double)(1u << e) * (1.0 / 33554432.0);   /* (1024+m) * 2^(e-25) */
+  return h & 0x8000 ? -v : v;
+}
+
+/* double -> float16, round to nearest even, directly from the double */
+RT_AI uint16_t double_to_half(double d) {
+  union { double f; uint64_t u; } v = {d};
+  uint16_t sign = (uint16_t)((v.u >> 48) & 0x8000);
+  double a = __builtin_fabs(d);
+  if (a != a) return (uint16_t)(sign | 0x7e00);
+  if (a >= 65520.0) return (uint16_t)(sign | 0x7c00);          /* rounds to inf (65504 is the largest) */
+  if (a < 6.103515625e-05) return (uint16_t)(sign | (uint16_t)__builtin_rint(a * 16777216.0));  /* 2^-14: subnormal */
+  union { double f; uint64_t u; } w = {a};
+  uint64_t mant = w.u & 0xfffffffffffffull, rem = mant & 0x3ffffffffffull, halfway = 0x20000000000ull;
+  uint32_t h = (uint32_t)((((w.u >> 52) & 0x7ff) - 1023 + 15) << 10) | (uint32_t)(mant >> 42);
+  h += rem > halfway || (rem == halfway && (h & 1));
+  return (uint16_t)(sign | h);
+}
+
 /* exp(r) for |r| <= ln2/2: degree-6 Taylor (truncation error < 2.5e-7 relative). */
 #define RT_EXP_C6 (1.0f / 720)
 #define RT_EXP_C5 (1.0f / 120)

@@ -26,13 +26,18 @@ save("good.onnx", helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"],
 
 # unsupported op
 save("unsupported.onnx", helper.make_graph([helper.make_node("Unique", ["x"], ["y"], name="uq_7")], "g", [X], [Y]))
+# a default-domain op in a model that imports only another domain (an optimizer step's)
+m = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu_nodom")], "g", [X], [Y]),
+                      opset_imports=[helper.make_opsetid("ai.onnx.preview.training", 1)])
+m.ir_version = 8
+onnx.save(m, os.path.join(out, "no_default_domain.onnx"))
 # the name of an op only the compiler's passes make (FusedAttention) is not an ONNX op
 save("internal_op.onnx", helper.make_graph([helper.make_node("FusedAttention", ["x", "x", "x"], ["y"], name="fa_1")], "g", [X], [Y]))
 
 # a dtype the run-time kernels don't take
-XU = helper.make_tensor_value_info("x", TensorProto.FLOAT16, [4])
-YU = helper.make_tensor_value_info("y", TensorProto.FLOAT16, [4])
-save("wrong_dtype.onnx", helper.make_graph([helper.make_node("Add", ["x", "x"], ["y"], name="add_f16")], "g", [XU], [YU]))
+XU = helper.make_tensor_value_info("x", TensorProto.BFLOAT16, [4])
+YU = helper.make_tensor_value_info("y", TensorProto.BFLOAT16, [4])
+save("wrong_dtype.onnx", helper.make_graph([helper.make_node("Add", ["x", "x"], ["y"], name="add_bf16")], "g", [XU], [YU]))
 
 # bad attributes: strides with the wrong number of entries, zero stride
 save("bad_attr.onnx", helper.make_graph(

@@ -43,9 +43,10 @@ expect() {
 m="$tmp/m"; o="-o $tmp/out.wasm"
 expect 1 "node 'uq_7' (Unique, opset 13): unsupported op 'Unique'" "$m/unsupported.onnx" $o
 expect 1 "node 'fa_1' (FusedAttention, opset 13): unsupported op 'FusedAttention'" "$m/internal_op.onnx" $o
+expect 1 "node 'relu_nodom' (Relu, opset 0): the model imports no default-domain opset" "$m/no_default_domain.onnx" $o
 expect 2 "pass is needed for correctness" "$m/good.onnx" $o --no-pass plan
 expect 2 "unknown pass" "$m/good.onnx" $o --no-pass frobnicate
-expect 1 "node 'add_f16' (Add, opset 13): dtype float16 is not supported at run time" "$m/wrong_dtype.onnx" $o
+expect 1 "node 'add_bf16' (Add, opset 13): dtype bfloat16 is not supported at run time" "$m/wrong_dtype.onnx" $o
 expect 1 "node 'conv_bad' (Conv, opset 13): strides/dilations/pads have the wrong number of entries" "$m/bad_attr.onnx" $o
 expect 1 "node 'pool_0' (MaxPool, opset 13): kernel_shape, strides and dilations must be positive" "$m/zero_stride.onnx" $o
 expect 1 "node 'conv_2' (Conv, opset 13): input has 3 channels, weight expects 5 x group 1" "$m/bad_shape.onnx" $o

@@ -1839,7 +1839,36 @@ static void cumsum_case_f64(int outer, int n, int inner, int excl, int rev) {
   free(x); free(y); free(ref);
 }
 
+/* the run-time axis form (RtCumSum.axis): the same bytes as the constant-axis call, zeros for a bad axis */
+static void cumsum_axis_case(void) {
+  enum { NT = 2 * 3 * 5 };
+  int64_t x[NT], ref[NT], y[NT], zero[NT] = {0};
+  for (int i = 0; i < NT; i++) x[i] = rnd_int(-1000, 1000);
+  static const int32_t dims[3] = {2, 3, 5};
+  for (int axis = -3; axis < 3; axis++) {
+    int a = axis < 0 ? axis + 3 : axis;
+    int outer = 1, inner = 1;
+    for (int i = 0; i < a; i++) outer *= dims[i];
+    for (int i = a + 1; i < 3; i++) inner *= dims[i];
+    RtCumSum p = {A(x), A(ref), outer, dims[a], inner, 7, axis & 1, 0};
+    rt_cumsum(&p);
+    int64_t a64 = axis;
+    int32_t a32 = axis;
+    for (int w = 0; w < 2; w++) {
+      RtCumSum q = {A(x), A(y), 0, 0, 0, 7, axis & 1, 0, w ? A(&a64) : A(&a32), w, 3, {2, 3, 5}};
+      memset(y, 0x5a, sizeof y);
+      rt_cumsum(&q);
+      check_bytes("cumsum[run-time axis]", w ? "int64 axis~constant axis" : "int32 axis~constant axis", y, ref, sizeof y);
+    }
+  }
+  int64_t bad = 3;
+  RtCumSum q = {A(x), A(y), 0, 0, 0, 7, 0, 0, A(&bad), 1, 3, {2, 3, 5}};
+  rt_cumsum(&q);
+  check_bytes("cumsum[run-time axis 3 of rank 3]", "zeros", y, zero, sizeof y);
+}
+
 static void test_cumsum(void) {
+  cumsum_axis_case();
   for (int fl = 0; fl < 4; fl++) {
     cumsum_case_f64(2, 5, 3, fl & 1, fl >> 1);
     cumsum_case_f64(1, 17, 1, fl & 1, fl >> 1);
