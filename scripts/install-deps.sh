@@ -27,11 +27,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The test oracle: onnxruntime-web (and onnxruntime-node, whose install script would download), and the test
-# tools of tools/package.json (typescript, esbuild, playwright-core).
+# tools of tools/package.json (typescript, esbuild, playwright-core; deno and bun, whose binaries come as their
+# packages' platform dependencies: bun's postinstall only links its binary, run here since scripts are off).
 need=0
-for d in onnxruntime-web onnxruntime-node typescript esbuild playwright-core; do
+for d in onnxruntime-web onnxruntime-node typescript esbuild playwright-core deno bun; do
   [ -d "$here/tools/node_modules/$d" ] || need=1
 done
 if [ "$need" = 1 ]; then
   (cd "$here/tools" && npm install --no-audit --no-fund --ignore-scripts)
+fi
+if ! "$here/tools/node_modules/.bin/bun" --version >/dev/null 2>&1; then
+  (cd "$here/tools/node_modules/bun" && node install.js)
 fi

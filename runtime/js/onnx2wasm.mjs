@@ -762,7 +762,9 @@ async function loadInWorker(module, opts) {
     return { offset: s.offset, n: s.n, bytes };
   });
   let post, onMessage, terminate, ref = () => {}, unref = () => {};
-  if (typeof Worker === 'function') {                                   // browsers, Deno, Bun
+  // Bun has Web Workers but gives them no name (nor WorkerGlobalScope) to recognize the loader's own by: it takes
+  // the worker-thread path, which it implements as Node does
+  if (typeof Worker === 'function' && typeof Bun === 'undefined') {     // browsers, Deno
     const w = new Worker(loaderUrl, { type: 'module', name: WORKER_NAME });
     post = (m, transfer) => w.postMessage(m, transfer);
     onMessage = (fn) => {
@@ -770,7 +772,7 @@ async function loadInWorker(module, opts) {
       w.onerror = (e) => { e.preventDefault?.(); fn({ op: 'died', message: e.message || 'the worker failed to start' }); };
     };
     terminate = () => w.terminate();
-  } else {                                                              // Node: a worker thread
+  } else {                                                              // Node, Bun: a worker thread
     const wtName = 'node:worker_threads';                               // (Node only)
     const { Worker: NodeWorker } = await import(/* @vite-ignore */ wtName);
     const w = new NodeWorker(`import(${JSON.stringify(loaderUrl)}).then((m) => m.serveNodeWorker())`, { eval: true });

@@ -81,6 +81,30 @@ JS
 if (cd "$tmp/app" && node main.mjs > "$tmp/run" 2>&1); then ok "installed package in Node matches onnxruntime-web: $(cat "$tmp/run")"
 else bad "installed package in Node: $(tail -3 "$tmp/run")"; fi
 
+# Deno and Bun (tools/node_modules: their npm packages carry the binaries): the installed package imported by name
+# runs and matches as in Node (the same main.mjs), and Deno type-checks a consumer against the package's index.d.ts
+# (found through the // @ts-self-types line of index.mjs), refusing an Int32Array for the float32 input
+for rt in deno bun; do
+  bin="$tools/$rt"
+  [ -x "$bin" ] || { bad "$rt: not installed (scripts/install-deps.sh)"; continue; }
+  if [ $rt = deno ]; then set -- run --allow-read --allow-env main.mjs; else set -- main.mjs; fi
+  if (cd "$tmp/app" && "$bin" "$@" > "$tmp/run.$rt" 2>&1); then ok "installed package in $rt $("$bin" --version | head -1 | cut -d' ' -f1-2): $(tail -1 "$tmp/run.$rt")"
+  else bad "installed package in $rt: $(tail -3 "$tmp/run.$rt")"; fi
+done
+if [ -x "$tools/deno" ]; then
+  cat > "$tmp/app/deno_use.ts" <<'TS'
+import { load } from 'tiny_net';
+const model = await load();
+const logits: Float32Array = model.run({ image: new Float32Array(192) }).logits;
+console.log(logits.length);
+TS
+  sed 's/new Float32Array(192)/new Int32Array(192)/' "$tmp/app/deno_use.ts" > "$tmp/app/deno_bad.ts"
+  if (cd "$tmp/app" && NO_COLOR=1 "$tools/deno" check deno_use.ts > "$tmp/deno.check" 2>&1); then ok "deno check accepts a consumer typed by the package"
+  else bad "deno check: $(head -5 "$tmp/deno.check")"; fi
+  if (cd "$tmp/app" && NO_COLOR=1 "$tools/deno" check deno_bad.ts > "$tmp/deno.check" 2>&1); then bad "deno check accepted an Int32Array for a float32 input (types not found?)"
+  else ok "deno check rejects an Int32Array for the float32 input: $(grep -o 'TS[0-9]*' "$tmp/deno.check" | head -1)"; fi
+fi
+
 # TypeScript, strict, with and without the DOM lib (and no @types/node)
 cat > "$tmp/app/use.ts" <<'TS'
 import { load, imageToTensor, topK, IMAGENET_MEAN, IMAGENET_STD, type Outputs } from 'tiny_net';
