@@ -136,6 +136,8 @@ static int einsum_parse(Graph *g, Node *n, Ein *q) {
 }
 
 int op_einsum_infer(Graph *g, Node *n) {
+  for (int j = 0; j < n->nin; j++)
+    if (!n->in[j]) return ir_errorf(g, n, "input %d is missing (an empty name)", j);
   DType dt = n->in[0]->dt;
   if (dt != DT_FLOAT && dt != DT_DOUBLE && dt != DT_INT32 && dt != DT_INT64)
     return ir_errorf(g, n, "dtype %s is not supported (float32, float64, int32, int64)", ir_dtype_name(dt));

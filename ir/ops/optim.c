@@ -17,6 +17,8 @@ static int optim_count(Graph *g, Node *n, int *k) {
 int op_optim_infer(Graph *g, Node *n) {
   int k;
   if (optim_count(g, n, &k)) return -1;
+  for (int i = 0; i < n->nin; i++)
+    if (!n->in[i]) return ir_errorf(g, n, "input %d is missing (an empty name)", i);
   const Value *r = n->in[0], *t = n->in[1];
   if (r->dt != DT_FLOAT || !ir_shape_known(r) || ir_numel(r) != 1) return ir_errorf(g, n, "R '%s' must be a float32 scalar", r->name);
   if (t->dt != DT_INT64 || !ir_shape_known(t) || ir_numel(t) != 1) return ir_errorf(g, n, "T '%s' must be an int64 scalar", t->name);
