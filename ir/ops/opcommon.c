@@ -173,6 +173,24 @@ int oc_in_f(Graph *g, Node *n, int k, int64_t i, double *out) {
   return 0;
 }
 
+bool oc_is_rt_input(const Node *n, int k) {
+  const Value *v = k < n->nin ? n->in[k] : NULL;
+  return v && v->kind == VK_INPUT && (v->dt == DT_INT64 || v->dt == DT_INT32) && v->rank == 1 && ir_shape_known(v);
+}
+
+int oc_in_dim(Graph *g, Node *n, int k, int64_t i, const Dim *zero, const Dim *neg, int64_t max, Dim *out) {
+  if (!oc_is_rt_input(n, k)) {
+    if (oc_need_const_dims(g, n, k)) return -1;
+    int64_t cnt = ir_numel(n->in[k]);
+    if (i < 0 || i >= cnt)
+      return ir_errorf(g, n, "input %d '%s' has %lld elements; element %lld is needed", k, n->in[k]->name, (long long)cnt, (long long)i);
+    *out = oc_elem(n->in[k], i);
+    return 0;
+  }
+  *out = ir_dim_elem(g, n, n->in[k], i, zero, neg, max);
+  return ir_failed(g) ? -1 : 0;
+}
+
 int oc_axis(Graph *g, Node *n, int64_t axis, int rank, int *out) {
   if (axis < -rank || axis >= rank)
     return ir_errorf(g, n, "axis %lld is out of range for rank %d", (long long)axis, rank);

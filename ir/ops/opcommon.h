@@ -32,6 +32,13 @@ int oc_need_const_dims(Graph *g, Node *n, int k); /* input k is a constant, mayb
 int oc_in_i(Graph *g, Node *n, int k, int64_t i, int64_t *out);
 int oc_in_f(Graph *g, Node *n, int k, int64_t i, double *out);
 int oc_axis(Graph *g, Node *n, int64_t axis, int rank, int *out); /* normalizes a possibly negative axis */
+/* input k is a graph input (not a constant) whose elements an op may read as run-time dims (oc_in_dim):
+ * a 1-D int64/int32 tensor of a known length */
+bool oc_is_rt_input(const Node *n, int k);
+/* element i of input k as a dim: a constant's element (symbolic ones included), or, when input k is a graph
+ * input (oc_is_rt_input), a run-time symbol the module reads from it at the start of each run and checks
+ * against max (ir_dim_elem: zero / neg, or NULL, are what a 0 / -1 there stands for) */
+int oc_in_dim(Graph *g, Node *n, int k, int64_t i, const Dim *zero, const Dim *neg, int64_t max, Dim *out);
 
 /* numpy-style broadcast of a and b into out (dtype set by the caller) */
 int oc_broadcast(Graph *g, Node *n, const Value *a, const Value *b, Value *out);

@@ -59,8 +59,44 @@ static int const_dims(Graph *g, Node *n, int k, Dim *out, int max) {
   return (int)cnt;
 }
 
+/* Reshape to a shape read from a graph input at run time: each entry is an element symbol (ir_dim_elem).
+ * Where the model declares the output's shape, the output has it, and each entry must be that dim (or 0 for
+ * an input dim of that size, or -1), checked when the run starts; else the dims are the entries, which must
+ * keep the element count (a run-time check; their bound). */
+static int reshape_rt(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int64_t r = ir_numel(n->in[1]);
+  if (r > IR_MAX_RANK) return ir_errorf(g, n, "input 1 has %lld entries, at most %d supported", (long long)r, IR_MAX_RANK);
+  int allowzero = (int)ir_attr_int(n, "allowzero", 0);
+  int64_t decl[IR_MAX_RANK];
+  bool declared = ir_declared_shape(g, y->name, decl) == r;
+  for (int i = 0; i < r && declared; i++) declared = decl[i] >= 0;
+  Dim total = ir_dimc(1), known = ir_dimc(1);
+  for (int i = 0; i < x->rank; i++) total = ir_dim_mul(g, total, x->dims[i]);
+  int64_t max = ir_numel_max(g, x);
+  y->dt = x->dt;
+  y->rank = (int)r;
+  for (int i = 0; i < r; i++) {
+    const Dim *zero = !allowzero && i < x->rank ? &x->dims[i] : NULL;
+    Dim e, d = ir_dimc(declared ? decl[i] : 0);
+    if (oc_in_dim(g, n, 1, i, zero, declared ? &d : NULL, declared ? decl[i] : max, &e)) return -1;
+    if (declared && !ir_dim_assume_eq(g, e, d)) return -1;
+    y->dims[i] = declared ? d : e;
+    known = ir_dim_mul(g, known, y->dims[i]);
+  }
+  if (ir_failed(g)) return -1;
+  if (!ir_dim_assume_eq(g, total, known)) {
+    char a[128], b[128];
+    ir_dim_str(g, total, a, sizeof a);
+    ir_dim_str(g, known, b, sizeof b);
+    return ir_errorf(g, n, "cannot reshape %s elements into %s", a, b);
+  }
+  return 0;
+}
+
 int op_reshape_infer(Graph *g, Node *n) {
   Value *x = n->in[0], *y = n->out[0];
+  if (oc_is_rt_input(n, 1)) return reshape_rt(g, n);
   Dim shd[IR_MAX_RANK];
   int r = const_dims(g, n, 1, shd, IR_MAX_RANK);
   if (r < 0) return -1;

@@ -446,6 +446,15 @@ async function instantiate(module, opts, segments) {
   const rtByName = new Map(rtSyms.map((s) => [s.name, s]));
   const dimChecks = (signature.dim_checks || []).map((c) => ({ ...c, aFn: compileDim(c.a), bFn: compileDim(c.b) }));
   for (const s of rtSyms) {
+    if (s.element !== undefined) {           // read from an input's element when the run starts
+      const e = s.element;
+      if (!ins.some((t) => t.name === e.input && (t.dtype === 'int64' || t.dtype === 'int32')) || !Number.isSafeInteger(e.index) || e.index < 0) {
+        fail(`signature: dim '${s.name}' reads an element of '${e.input}', which is not an int64/int32 input`);
+      }
+      s.zeroFn = e.zero !== undefined ? compileDim(e.zero) : null;
+      s.negFn = e.neg !== undefined ? compileDim(e.neg) : null;
+      continue;
+    }
     if (s.derived === undefined) continue;
     if (typeof s.derived.num !== 'string' && typeof s.derived.num !== 'number') fail(`signature: derived dim '${s.name}' has no num`);
     if (!Number.isSafeInteger(s.derived.den) || s.derived.den < 1) fail(`signature: derived dim '${s.name}' has a bad den`);
@@ -465,6 +474,7 @@ async function instantiate(module, opts, segments) {
     };
     for (const [k, v] of Object.entries(given || {})) {
       if (rtByName.get(k)?.derived) fail(`dim '${k}' is computed by the module from the other dims; it cannot be given`);
+      if (rtByName.get(k)?.element) fail(`dim '${k}' is read by the module from the input '${rtByName.get(k).element.input}'; it cannot be given`);
       if (!rtByName.has(k) && fixedSyms[k] === undefined) {
         fail(`unknown dim '${k}'; the run-time dims are ${rtSyms.map((s) => `'${s.name}'`).join(', ') || '(none)'}`);
       }
@@ -478,6 +488,20 @@ async function instantiate(module, opts, segments) {
       dims.forEach((d, i) => { if (typeof d === 'string' && rtByName.has(d)) set(d, f.dims[i], `input '${t.name}'`); });
     }
     for (const s of rtSyms) {
+      if (s.element) {                       // element e.index of input e.input (0 / -1 may stand for other dims)
+        const e = s.element, f = feeds[e.input];
+        const data = f && !ArrayBuffer.isView(f) && f.data !== undefined ? f.data : f;
+        if (!ArrayBuffer.isView(data) || data.length <= e.index) fail(`input '${e.input}' needs at least ${e.index + 1} elements (node '${e.node}' reads element ${e.index})`);
+        const raw = Number(data[e.index]);
+        let v = raw;
+        if (raw === 0 && s.zeroFn) v = s.zeroFn(vals);
+        else if (raw === -1 && s.negFn) v = s.negFn(vals);
+        if (!Number.isSafeInteger(v) || v < 0 || v > s.max) {
+          fail(`node '${e.node}': element ${e.index} of input '${e.input}' is ${raw}${v !== raw ? ` (= ${v})` : ''}, outside [0, ${s.max}] (${s.max} is the model's declared dim or the bound this module was compiled for, --max-dim '${s.name}=...')`);
+        }
+        vals[s.name] = v;
+        continue;
+      }
       if (s.derived) {                       // computed from the dims before it: floor(num / den)
         const num = s.numFn(vals);
         if (num === undefined) fail(`signature: derived dim '${s.name}' reads a dim that has no value`);
@@ -492,7 +516,7 @@ async function instantiate(module, opts, segments) {
     }
     for (const c of dimChecks) {
       const a = c.aFn(vals), b = c.bFn(vals);
-      if (a !== b) fail(`the input sizes do not fit the model: node '${c.node}' needs ${c.a} (= ${a}) to equal ${c.b} (= ${b})`);
+      if (a !== b) fail(`the input sizes${c.a.includes('[') || c.b.includes('[') ? ' or values' : ''} do not fit the model: node '${c.node}' needs ${c.a} (= ${a}) to equal ${c.b} (= ${b})`);
     }
     return vals;
   }
