@@ -144,6 +144,10 @@ check "no progress line for a compile shorter than the default delay" sh -c '
 check "no progress line when stderr is not a terminal" sh -c '
   O2W_PROGRESS_MS=0 "$1" "$2" -o "$3/p.wasm" 2> "$3/err" && [ ! -s "$3/err" ]' - "$cc" "$m/good.onnx" "$d"
 rm -rf "$d"
+# dims read from an input's values at run time (a Reshape's shape as a graph input): bad values are refused
+# when the run starts, naming the node (JS loader, the module itself, a native library)
+check "run-time shape values past their bound or against the declared shape are refused" \
+  node "$here/runtime_values.mjs" "$build" "$m"
 expect 2 "missing value for: --output" "$m/good.onnx" --output
 expect 2 "--dim expects NAME=VALUE: N" "$m/good.onnx" $o --dim=N
 expect 2 "unknown option: --outputs=x" "$m/good.onnx" --outputs=x
