@@ -79,7 +79,11 @@ static void build_desc(const Program *p, I64s *d, Bytes *strs) {
     bool el = sd && sd->src;
     put(d, sd && !el ? poly_add(&polys, p, sd->num) : 0); put(d, sd && !el ? sd->den : 1);
     put(d, el ? sd->input + 1 : 0); put(d, el ? sd->elem : 0);
-    put(d, el && sd->has_zero ? poly_add(&polys, p, sd->zero) : 0); put(d, el && sd->has_neg ? poly_add(&polys, p, sd->neg) : 0);
+    put(d, el ? sd->nmap : 0);
+    for (int k = 0; k < IR_ELEM_MAP; k++) {
+      put(d, el && k < sd->nmap ? sd->map_from[k] : 0);
+      put(d, el && k < sd->nmap ? poly_add(&polys, p, sd->map_to[k]) : 0);
+    }
     nsyms++;
   }
   d->v[O2W_D_TENSORS] = (int64_t)d->n;

@@ -292,8 +292,14 @@ char *cg_signature_json(const Program *p) {
       bput(&b, ", \"element\": {\"input\": ");
       bstr(&b, p->inputs[d->input].name);
       bput(&b, ", \"index\": %lld", (long long)d->elem);
-      if (d->has_zero) { ir_dim_str_syms(p->syms, d->zero, e, sizeof e); bput(&b, ", \"zero\": "); bstr(&b, e); }
-      if (d->has_neg) { ir_dim_str_syms(p->syms, d->neg, e, sizeof e); bput(&b, ", \"neg\": "); bstr(&b, e); }
+      if (d->nmap) bput(&b, ", \"map\": [");
+      for (int j = 0; j < d->nmap; j++) {
+        ir_dim_str_syms(p->syms, d->map_to[j], e, sizeof e);
+        bput(&b, "%s{\"from\": %lld, \"to\": ", j ? ", " : "", (long long)d->map_from[j]);
+        bstr(&b, e);
+        bput(&b, "}");
+      }
+      if (d->nmap) bput(&b, "]");
       bput(&b, ", \"node\": ");
       bstr(&b, d->node);
       bput(&b, "}");

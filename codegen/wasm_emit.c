@@ -104,7 +104,7 @@ static BinaryenExpressionRef dim_expr(BinaryenModuleRef m, const Program *p, Dim
 
 static BinaryenExpressionRef i64c(BinaryenModuleRef m, int64_t v) { return BinaryenConst(m, BinaryenLiteralInt64(v)); }
 
-/* element symbol s (ir.h SymDef): its input's element as i64, a 0 / -1 replaced by the dims they stand for */
+/* element symbol s (ir.h SymDef): its input's element as i64, a mapped value replaced by the dim it stands for */
 static BinaryenExpressionRef elem_value(BinaryenModuleRef m, const Program *p, int s) {
   const SymDef *d = p->sym_def[s];
   const CgTensor *t = &p->inputs[d->input];
@@ -113,12 +113,9 @@ static BinaryenExpressionRef elem_value(BinaryenModuleRef m, const Program *p, i
 #define LOADV() (i64 ? BinaryenLoad(m, 8, true, 0, 8, BinaryenTypeInt64(), i32c(m, addr)) \
                      : BinaryenUnary(m, BinaryenExtendSInt32(), BinaryenLoad(m, 4, true, 0, 4, BinaryenTypeInt32(), i32c(m, addr))))
   BinaryenExpressionRef v = LOADV();
-  if (d->has_neg)
-    v = BinaryenSelect(m, BinaryenBinary(m, BinaryenEqInt64(), LOADV(), i64c(m, -1)),
-                       BinaryenUnary(m, BinaryenExtendSInt32(), dim_expr(m, p, d->neg)), v, BinaryenTypeInt64());
-  if (d->has_zero)
-    v = BinaryenSelect(m, BinaryenUnary(m, BinaryenEqZInt64(), LOADV()),
-                       BinaryenUnary(m, BinaryenExtendSInt32(), dim_expr(m, p, d->zero)), v, BinaryenTypeInt64());
+  for (int k = d->nmap - 1; k >= 0; k--)
+    v = BinaryenSelect(m, BinaryenBinary(m, BinaryenEqInt64(), LOADV(), i64c(m, d->map_from[k])),
+                       BinaryenUnary(m, BinaryenExtendSInt32(), dim_expr(m, p, d->map_to[k])), v, BinaryenTypeInt64());
 #undef LOADV
   return v;
 }

@@ -492,7 +492,15 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
   }
   if (!g->failed && g->noutputs == 0) ir_errorf(g, NULL, "the graph has no outputs");
   for (int s = 0; s < nopt && !g->failed; s++) {   /* a --dim/--max-dim for a symbol no input has: a typo */
-    bool used = g->sym_def[s] && g->sym_def[s]->src;   /* an element symbol, "shape[0]" (ir_dim_elem) */
+    bool used = false;
+    for (int i = 0; i < g->ninputs && !used; i++) {   /* an element of an input an op may read at run time: "shape[0]" (ir_dim_elem) */
+      const Value *v = g->inputs[i];
+      size_t k = strlen(v->name);
+      char *end;
+      if ((v->dt != DT_INT64 && v->dt != DT_INT32) || !ir_shape_known(v) || strncmp(g->syms[s], v->name, k) || g->syms[s][k] != '[') continue;
+      long long e = strtoll(g->syms[s] + k + 1, &end, 10);
+      used = end != g->syms[s] + k + 1 && !strcmp(end, "]") && e >= 0 && e < ir_numel(v);
+    }
     for (int i = 0; i < g->ninputs; i++)
       for (int d = 0; d < g->inputs[i]->rank; d++) used |= g->inputs[i]->dim_names[d] && !strcmp(g->inputs[i]->dim_names[d], g->syms[s]);
     if (!used) ir_errorf(g, NULL, "--dim/--max-dim names '%s', but no graph input has a dim_param of that name (nor is it an element of an input read at run time, \"INPUT[i]\")", g->syms[s]);

@@ -301,9 +301,14 @@ bool ir_dim_assume_eq(Graph *g, Dim a, Dim b) {
   return true;
 }
 
-static bool opt_dim_eq(bool ha, Dim a, const Dim *b) { return b ? ha && ir_dim_eq(a, *b) : !ha; }
+static bool same_map(const SymDef *d, int nmap, const int64_t *from, const Dim *to) {
+  if (d->nmap != nmap) return false;
+  for (int k = 0; k < nmap; k++) if (d->map_from[k] != from[k] || !ir_dim_eq(d->map_to[k], to[k])) return false;
+  return true;
+}
 
-Dim ir_dim_elem(Graph *g, const Node *n, const Value *src, int64_t elem, const Dim *zero, const Dim *neg, int64_t max) {
+Dim ir_dim_elem(Graph *g, const Node *n, const Value *src, int64_t elem, int nmap, const int64_t *from, const Dim *to, int64_t max) {
+  if (nmap < 0 || nmap > IR_ELEM_MAP) { ir_errorf(g, n, "internal: an element symbol maps %d values", nmap); return ir_dimc(0); }
   int input = -1;
   for (int i = 0; i < g->ninputs; i++) if (g->inputs[i] == src) input = i;
   if (input < 0 || (src->dt != DT_INT64 && src->dt != DT_INT32) || !ir_shape_known(src)) {
@@ -316,7 +321,7 @@ Dim ir_dim_elem(Graph *g, const Node *n, const Value *src, int64_t elem, const D
   }
   for (int s = 0; s < g->nsyms; s++) {
     const SymDef *d = g->sym_def[s];
-    if (d && d->src == src && d->elem == elem && opt_dim_eq(d->has_zero, d->zero, zero) && opt_dim_eq(d->has_neg, d->neg, neg)) {
+    if (d && d->src == src && d->elem == elem && same_map(d, nmap, from, to)) {
       if (max >= 0 && max < g->sym_max[s]) g->sym_max[s] = max;
       return ir_dim_sym(g, s);
     }
@@ -351,8 +356,8 @@ Dim ir_dim_elem(Graph *g, const Node *n, const Value *src, int64_t elem, const D
   d->src = src;
   d->input = input;
   d->elem = elem;
-  if (zero) { d->has_zero = true; d->zero = *zero; }
-  if (neg) { d->has_neg = true; d->neg = *neg; }
+  d->nmap = nmap;
+  for (int k = 0; k < nmap; k++) { d->map_from[k] = from[k]; d->map_to[k] = to[k]; }
   d->node = n ? n->name : "";
   g->sym_def[s] = d;
   return ir_dim_sym(g, s);

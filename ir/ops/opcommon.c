@@ -178,7 +178,7 @@ bool oc_is_rt_input(const Node *n, int k) {
   return v && v->kind == VK_INPUT && (v->dt == DT_INT64 || v->dt == DT_INT32) && v->rank == 1 && ir_shape_known(v);
 }
 
-int oc_in_dim(Graph *g, Node *n, int k, int64_t i, const Dim *zero, const Dim *neg, int64_t max, Dim *out) {
+int oc_in_dim(Graph *g, Node *n, int k, int64_t i, int nmap, const int64_t *from, const Dim *to, int64_t max, Dim *out) {
   if (!oc_is_rt_input(n, k)) {
     if (oc_need_const_dims(g, n, k)) return -1;
     int64_t cnt = ir_numel(n->in[k]);
@@ -187,7 +187,7 @@ int oc_in_dim(Graph *g, Node *n, int k, int64_t i, const Dim *zero, const Dim *n
     *out = oc_elem(n->in[k], i);
     return 0;
   }
-  *out = ir_dim_elem(g, n, n->in[k], i, zero, neg, max);
+  *out = ir_dim_elem(g, n, n->in[k], i, nmap, from, to, max);
   return ir_failed(g) ? -1 : 0;
 }
 

@@ -37,8 +37,8 @@ int oc_axis(Graph *g, Node *n, int64_t axis, int rank, int *out); /* normalizes 
 bool oc_is_rt_input(const Node *n, int k);
 /* element i of input k as a dim: a constant's element (symbolic ones included), or, when input k is a graph
  * input (oc_is_rt_input), a run-time symbol the module reads from it at the start of each run and checks
- * against max (ir_dim_elem: zero / neg, or NULL, are what a 0 / -1 there stands for) */
-int oc_in_dim(Graph *g, Node *n, int k, int64_t i, const Dim *zero, const Dim *neg, int64_t max, Dim *out);
+ * against max (ir_dim_elem: the value from[j] there stands for the dim to[j]; a constant's element is not mapped) */
+int oc_in_dim(Graph *g, Node *n, int k, int64_t i, int nmap, const int64_t *from, const Dim *to, int64_t max, Dim *out);
 
 /* numpy-style broadcast of a and b into out (dtype set by the caller) */
 int oc_broadcast(Graph *g, Node *n, const Value *a, const Value *b, Value *out);

@@ -59,6 +59,29 @@ static int const_dims(Graph *g, Node *n, int k, Dim *out, int max) {
   return (int)cnt;
 }
 
+/* The dims of y that input k lists, read from a graph input at run time (ConstantOfShape's shape, Expand's
+ * target, Tile's repeats): element i is an element symbol (oc_in_dim; value map[i] stands for the dim mapto[i]
+ * when map[i] >= 0). decl[i] >= 0: the model declares that dim, and the element must be it; else its bound is
+ * --max-dim or the default. Returns the count, -1 on error. */
+static int rt_elems(Graph *g, Node *n, int k, const int64_t *decl, const int64_t *map, const Dim *mapto, Dim *out) {
+  int64_t r = ir_numel(n->in[k]);
+  if (r > IR_MAX_RANK) return ir_errorf(g, n, "input %d has %lld entries, at most %d supported", k, (long long)r, IR_MAX_RANK);
+  for (int i = 0; i < r; i++) {
+    bool m = map && map[i] >= 0;
+    if (oc_in_dim(g, n, k, i, m, m ? &map[i] : NULL, m ? &mapto[i] : NULL, decl[i] >= 0 ? decl[i] : -1, &out[i])) return -1;
+    if (decl[i] >= 0) {
+      if (!ir_dim_assume_eq(g, out[i], ir_dimc(decl[i]))) return -1;
+      out[i] = ir_dimc(decl[i]);
+    }
+  }
+  return (int)r;
+}
+
+/* the declared shape of y if it has rank r, else -1 for every dim */
+static void declared_or_none(Graph *g, const Value *y, int r, int64_t *decl) {
+  if (ir_declared_shape(g, y->name, decl) != r) for (int i = 0; i < IR_MAX_RANK; i++) decl[i] = -1;
+}
+
 /* Reshape to a shape read from a graph input at run time: each entry is an element symbol (ir_dim_elem).
  * Where the model declares the output's shape, the output has it, and each entry must be that dim (or 0 for
  * an input dim of that size, or -1), checked when the run starts; else the dims are the entries, which must
@@ -77,9 +100,12 @@ static int reshape_rt(Graph *g, Node *n) {
   y->dt = x->dt;
   y->rank = (int)r;
   for (int i = 0; i < r; i++) {
-    const Dim *zero = !allowzero && i < x->rank ? &x->dims[i] : NULL;
-    Dim e, d = ir_dimc(declared ? decl[i] : 0);
-    if (oc_in_dim(g, n, 1, i, zero, declared ? &d : NULL, declared ? decl[i] : max, &e)) return -1;
+    Dim e, d = ir_dimc(declared ? decl[i] : 0), to[2];
+    int64_t from[2];
+    int nmap = 0;
+    if (!allowzero && i < x->rank) { from[nmap] = 0; to[nmap++] = x->dims[i]; }
+    if (declared) { from[nmap] = -1; to[nmap++] = d; }
+    if (oc_in_dim(g, n, 1, i, nmap, from, to, declared ? decl[i] : max, &e)) return -1;
     if (declared && !ir_dim_assume_eq(g, e, d)) return -1;
     y->dims[i] = declared ? d : e;
     known = ir_dim_mul(g, known, y->dims[i]);
@@ -265,7 +291,9 @@ int op_constant_eval(Graph *g, Node *n) {
 
 int op_cos_infer(Graph *g, Node *n) {
   Dim sh[IR_MAX_RANK];
-  int r = const_dims(g, n, 0, sh, IR_MAX_RANK);
+  int64_t decl[IR_MAX_RANK];
+  if (oc_is_rt_input(n, 0)) declared_or_none(g, n->out[0], (int)ir_numel(n->in[0]), decl);
+  int r = oc_is_rt_input(n, 0) ? rt_elems(g, n, 0, decl, NULL, NULL, sh) : const_dims(g, n, 0, sh, IR_MAX_RANK);
   if (r < 0) return -1;
   for (int i = 0; i < r; i++) if (ir_dim_known(sh[i]) && sh[i].c < 0) return ir_errorf(g, n, "negative dimension in shape");
   const Attr *v = ir_attr(n, "value");
@@ -1358,7 +1386,26 @@ int op_castlike_infer(Graph *g, Node *n) {
 int op_expand_infer(Graph *g, Node *n) {
   Value *x = n->in[0];
   Value sh = {0};
-  int r = const_dims(g, n, 1, sh.dims, IR_MAX_RANK);
+  int r;
+  if (oc_is_rt_input(n, 1)) {   /* an entry 1 against a dim d of x other than 1 stands for d (and must be d) */
+    r = (int)ir_numel(n->in[1]);
+    if (r > IR_MAX_RANK) return ir_errorf(g, n, "input 1 has %d entries, at most %d supported", r, IR_MAX_RANK);
+    int R = r > x->rank ? r : x->rank;
+    int64_t decl[IR_MAX_RANK], yd[IR_MAX_RANK], map[IR_MAX_RANK];
+    Dim to[IR_MAX_RANK];
+    declared_or_none(g, n->out[0], R, yd);
+    for (int i = 0; i < IR_MAX_RANK; i++) decl[i] = map[i] = -1;
+    for (int i = 0; i < r; i++) {
+      int xa = i + R - r - (R - x->rank);
+      bool keep = xa >= 0 && !oc_is1(x->dims[xa]);
+      map[i] = keep ? 1 : -1;
+      if (keep) to[i] = x->dims[xa];
+      decl[i] = keep ? -1 : yd[i + R - r];
+    }
+    if (rt_elems(g, n, 1, decl, map, to, sh.dims) < 0) return -1;
+    for (int i = 0; i < r; i++)
+      if (map[i] == 1 && !ir_dim_assume_eq(g, sh.dims[i], to[i])) return -1;
+  } else r = const_dims(g, n, 1, sh.dims, IR_MAX_RANK);
   if (r < 0) return -1;
   sh.rank = r;
   sh.name = "shape";
@@ -1408,22 +1455,38 @@ int op_expand_lower(LowerCtx *cx, Node *n) {
  * y is viewed as [r0, d0, r1, d1, ...] (r = repeats, d = x's dims) and read from x with stride 0 on each r and
  * x's stride on each d: one strided copy (rt_transpose). Size-1 dims are dropped and runs merged; what is still
  * above the kernel's rank is unrolled into several calls over the leading dims. */
-static int tile_repeats(Graph *g, Node *n, int64_t *rep) {
+static int tile_repeats(Graph *g, Node *n, Dim *rep) {
   Value *x = n->in[0];
-  int cnt = const_ints(g, n, 1, rep, IR_MAX_RANK);
+  if (oc_is_rt_input(n, 1)) {   /* repeats at run time: where y's dim is declared, x's dim known, the repeat is fixed */
+    if (ir_numel(n->in[1]) != x->rank)
+      return ir_errorf(g, n, "repeats has %lld entries, expected one per input dim (%d)", (long long)ir_numel(n->in[1]), x->rank);
+    int64_t yd[IR_MAX_RANK], decl[IR_MAX_RANK];
+    declared_or_none(g, n->out[0], x->rank, yd);
+    for (int i = 0; i < x->rank; i++) {
+      bool fixed = yd[i] >= 0 && ir_dim_known(x->dims[i]) && x->dims[i].c > 0;
+      if (fixed && yd[i] % x->dims[i].c)
+        return ir_errorf(g, n, "the declared output dim %d (%lld) is not a multiple of the input's (%lld)", i, (long long)yd[i], (long long)x->dims[i].c);
+      decl[i] = fixed ? yd[i] / x->dims[i].c : -1;
+    }
+    return rt_elems(g, n, 1, decl, NULL, NULL, rep) < 0 ? -1 : 0;
+  }
+  int64_t r64[IR_MAX_RANK];
+  int cnt = const_ints(g, n, 1, r64, IR_MAX_RANK);
   if (cnt < 0) return -1;
   if (cnt != x->rank) return ir_errorf(g, n, "repeats has %d entries, expected one per input dim (%d)", cnt, x->rank);
-  for (int i = 0; i < cnt; i++)
-    if (rep[i] < 0) return ir_errorf(g, n, "repeats entry %d is negative (%lld)", i, (long long)rep[i]);
+  for (int i = 0; i < cnt; i++) {
+    if (r64[i] < 0) return ir_errorf(g, n, "repeats entry %d is negative (%lld)", i, (long long)r64[i]);
+    rep[i] = ir_dimc(r64[i]);
+  }
   return 0;
 }
 
 int op_tile_infer(Graph *g, Node *n) {
   Value *x = n->in[0];
-  int64_t rep[IR_MAX_RANK];
+  Dim rep[IR_MAX_RANK];
   if (tile_repeats(g, n, rep)) return -1;
   Dim d[IR_MAX_RANK];
-  for (int i = 0; i < x->rank; i++) d[i] = ir_dim_mul(g, x->dims[i], ir_dimc(rep[i]));
+  for (int i = 0; i < x->rank; i++) d[i] = ir_dim_mul(g, x->dims[i], rep[i]);
   oc_set_out(n->out[0], x->dt, x->rank, d);
   return 0;
 }
@@ -1448,7 +1511,7 @@ int op_tile_eval(Graph *g, Node *n) {
 int op_tile_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *y = n->out[0];
-  int64_t rep[IR_MAX_RANK];
+  Dim rep[IR_MAX_RANK];
   if (tile_repeats(g, n, rep)) return -1;
   int es = ir_dtype_size(x->dt);
   if (!es || x->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported at run time", ir_dtype_name(x->dt));
@@ -1459,7 +1522,7 @@ int op_tile_lower(LowerCtx *cx, Node *n) {
   for (int i = x->rank - 1; i >= 0; i--) { xst[i] = s; s = ir_dim_mul(g, s, x->dims[i]); }
   int k = 0;
   for (int i = 0; i < 2 * x->rank; i++) {
-    Dim d = i & 1 ? x->dims[i / 2] : ir_dimc(rep[i / 2]), st = i & 1 ? xst[i / 2] : ir_dimc(0);
+    Dim d = i & 1 ? x->dims[i / 2] : rep[i / 2], st = i & 1 ? xst[i / 2] : ir_dimc(0);
     if (oc_is1(d)) continue;
     if (k > 0 && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st, d))) { dim[k - 1] = ir_dim_mul(g, dim[k - 1], d); xs[k - 1] = st; continue; }
     dim[k] = d; xs[k] = st; k++;

@@ -451,8 +451,7 @@ async function instantiate(module, opts, segments) {
       if (!ins.some((t) => t.name === e.input && (t.dtype === 'int64' || t.dtype === 'int32')) || !Number.isSafeInteger(e.index) || e.index < 0) {
         fail(`signature: dim '${s.name}' reads an element of '${e.input}', which is not an int64/int32 input`);
       }
-      s.zeroFn = e.zero !== undefined ? compileDim(e.zero) : null;
-      s.negFn = e.neg !== undefined ? compileDim(e.neg) : null;
+      s.mapFns = (e.map || []).map((k) => ({ from: k.from, to: compileDim(k.to) }));
       continue;
     }
     if (s.derived === undefined) continue;
@@ -488,14 +487,13 @@ async function instantiate(module, opts, segments) {
       dims.forEach((d, i) => { if (typeof d === 'string' && rtByName.has(d)) set(d, f.dims[i], `input '${t.name}'`); });
     }
     for (const s of rtSyms) {
-      if (s.element) {                       // element e.index of input e.input (0 / -1 may stand for other dims)
+      if (s.element) {                       // element e.index of input e.input (a value in e.map stands for a dim)
         const e = s.element, f = feeds[e.input];
         const data = f && !ArrayBuffer.isView(f) && f.data !== undefined ? f.data : f;
         if (!ArrayBuffer.isView(data) || data.length <= e.index) fail(`input '${e.input}' needs at least ${e.index + 1} elements (node '${e.node}' reads element ${e.index})`);
         const raw = Number(data[e.index]);
-        let v = raw;
-        if (raw === 0 && s.zeroFn) v = s.zeroFn(vals);
-        else if (raw === -1 && s.negFn) v = s.negFn(vals);
+        const k = s.mapFns.find((q) => q.from === raw);
+        const v = k ? k.to(vals) : raw;
         if (!Number.isSafeInteger(v) || v < 0 || v > s.max) {
           fail(`node '${e.node}': element ${e.index} of input '${e.input}' is ${raw}${v !== raw ? ` (= ${v})` : ''}, outside [0, ${s.max}] (${s.max} is the model's declared dim or the bound this module was compiled for, --max-dim '${s.name}=...')`);
         }

@@ -159,8 +159,8 @@ API int o2w__run(void *arena) {
       int64_t v;
       if (t[1] == 7) __builtin_memcpy(&v, at(arena, t[3] + 8 * s[6]), 8);
       else { int32_t w; __builtin_memcpy(&w, at(arena, t[3] + 4 * s[6]), 4); v = w; }
-      if (v == 0 && s[7]) v = eval_poly(arena, s[7]);
-      else if (v == -1 && s[8]) v = eval_poly(arena, s[8]);
+      for (int k = 0; k < s[7]; k++)
+        if (v == s[8 + 2 * k]) { v = eval_poly(arena, s[9 + 2 * k]); break; }
       if (v < 0 || v > s[1]) return O2W_ERR_BOUND;
       dims[s[2]] = (int32_t)v;
     }

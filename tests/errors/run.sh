@@ -83,7 +83,11 @@ fi
 expect 2 "no output given" "$m/good.onnx"
 expect 2 "--dim expects NAME=VALUE" "$m/good.onnx" $o --dim N
 expect 0 "" "$m/unbound_dim.onnx" $o --dim N=1
-expect 1 "node 'tile_3' (Tile, opset 13): input 1 must be a constant" "$m/tile_runtime.onnx" $o
+# repeats read at run time (element symbols r[0..3]): at the default bound (1024 each) the output cannot fit;
+# --max-dim bounds them by name
+expect 1 "node 'tile_3' (Tile, opset 13): 'y' has shape float32[r[0],3*r[1],8*r[2],8*r[3]] (844424930131968 bytes): a tensor must be smaller than the 4 GiB" "$m/tile_runtime.onnx" $o
+expect 0 "" "$m/tile_runtime.onnx" $o --max-dim "r[0]=2" --max-dim "r[1]=2" --max-dim "r[2]=3" --max-dim "r[3]=1"
+expect 1 "--dim/--max-dim names 'r[4]', but no graph input has a dim_param of that name" "$m/tile_runtime.onnx" $o --max-dim "r[4]=2"
 expect 1 "node 'sum_5' (Sum, opset 13): dtype int32 is not supported" "$m/sum_int.onnx" $o
 expect 1 "node 'topk_2' (TopK, opset 13): input 1 must be a constant" "$m/topk_runtime.onnx" $o
 expect 1 "node 'lstm_1' (LSTM, opset 14): the clip attribute is not supported" "$m/lstm_clip.onnx" $o
