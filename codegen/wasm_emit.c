@@ -108,10 +108,12 @@ static BinaryenExpressionRef i64c(BinaryenModuleRef m, int64_t v) { return Binar
 static BinaryenExpressionRef elem_value(BinaryenModuleRef m, const Program *p, int s) {
   const SymDef *d = p->sym_def[s];
   const CgTensor *t = &p->inputs[d->input];
-  bool i64 = t->dt == DT_INT64;
-  uint32_t addr = t->addr + (uint32_t)d->elem * (i64 ? 8u : 4u);
-#define LOADV() (i64 ? BinaryenLoad(m, 8, true, 0, 8, BinaryenTypeInt64(), i32c(m, addr)) \
-                     : BinaryenUnary(m, BinaryenExtendSInt32(), BinaryenLoad(m, 4, true, 0, 4, BinaryenTypeInt32(), i32c(m, addr))))
+  DType dt = t->dt;
+  uint32_t addr = t->addr + (uint32_t)d->elem * (uint32_t)ir_dtype_size(dt);
+#define LOADV() (dt == DT_INT64 ? BinaryenLoad(m, 8, true, 0, 8, BinaryenTypeInt64(), i32c(m, addr)) \
+    : dt == DT_DOUBLE ? BinaryenUnary(m, BinaryenTruncSatSFloat64ToInt64(), BinaryenLoad(m, 8, true, 0, 8, BinaryenTypeFloat64(), i32c(m, addr))) \
+    : dt == DT_FLOAT ? BinaryenUnary(m, BinaryenTruncSatSFloat32ToInt64(), BinaryenLoad(m, 4, true, 0, 4, BinaryenTypeFloat32(), i32c(m, addr))) \
+    : BinaryenUnary(m, BinaryenExtendSInt32(), BinaryenLoad(m, 4, true, 0, 4, BinaryenTypeInt32(), i32c(m, addr))))
   BinaryenExpressionRef v = LOADV();
   for (int k = d->nmap - 1; k >= 0; k--)
     v = BinaryenSelect(m, BinaryenBinary(m, BinaryenEqInt64(), LOADV(), i64c(m, d->map_from[k])),

@@ -311,8 +311,8 @@ Dim ir_dim_elem(Graph *g, const Node *n, const Value *src, int64_t elem, int nma
   if (nmap < 0 || nmap > IR_ELEM_MAP) { ir_errorf(g, n, "internal: an element symbol maps %d values", nmap); return ir_dimc(0); }
   int input = -1;
   for (int i = 0; i < g->ninputs; i++) if (g->inputs[i] == src) input = i;
-  if (input < 0 || (src->dt != DT_INT64 && src->dt != DT_INT32) || !ir_shape_known(src)) {
-    ir_errorf(g, n, "internal: '%s' is not an int64/int32 graph input of a known shape", src->name);
+  if (input < 0 || (src->dt != DT_INT64 && src->dt != DT_INT32 && src->dt != DT_FLOAT && src->dt != DT_DOUBLE) || !ir_shape_known(src)) {
+    ir_errorf(g, n, "internal: '%s' is not an int64/int32/float32/float64 graph input of a known shape", src->name);
     return ir_dimc(0);
   }
   if (elem < 0 || elem >= ir_numel(src)) {

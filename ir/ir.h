@@ -182,8 +182,9 @@ typedef struct Subgraph {
  * floor(num / den) from the symbols before it (a Conv's output height over a run-time input height,
  * floor((h + 2 - 3) / 2) + 1). num < 0 (an input too small for the window) is a run-time error, like a
  * symbol past its bound; the bound is num's value at the bounds, divided. (ir_dim_floordiv) */
-/* An element symbol: a run-time dim whose value is element `elem` of the graph input `src` (int64 or int32; a
- * Reshape's shape, an Expand's shape given as an input), read by the module at the start of each run, when
+/* An element symbol: a run-time dim whose value is element `elem` of the graph input `src` (int64 or int32, or
+ * float32/float64 truncated toward zero, as OneHot's depth; a Reshape's shape, an Expand's shape given as an
+ * input), read by the module at the start of each run, when
  * the inputs are in memory. A value map_from[k] there stands for the dim map_to[k] (Reshape's 0 and -1 entries,
  * Expand's 1); the result past [0, bound] is a run-time error naming `node`. The bound is a declared shape's
  * dim, a size the op keeps (a Reshape's element count), or --max-dim "src[elem]" (else the default). map_to

@@ -191,6 +191,23 @@ int oc_in_dim(Graph *g, Node *n, int k, int64_t i, int nmap, const int64_t *from
   return ir_failed(g) ? -1 : 0;
 }
 
+int oc_in_declared(Graph *g, Node *n, int k, int64_t i, int64_t want, const char *what, int64_t *out) {
+  const Value *v = k < n->nin ? n->in[k] : NULL;
+  bool rt = v && v->kind == VK_INPUT && v->rank <= 1 && ir_shape_known(v) &&
+            (v->dt == DT_INT64 || v->dt == DT_INT32 || v->dt == DT_FLOAT || v->dt == DT_DOUBLE);
+  if (!rt) {
+    if (in_elem(g, n, k, i)) return -1;
+    *out = ir_dtype_is_float(v->dt) ? (int64_t)oc_getf(v, i) : oc_geti(v, i);
+    return 0;
+  }
+  if (want < 0)
+    return ir_errorf(g, n, "input %d '%s' is read at run time; the model must declare %s (the output's shape)", k, v->name, what);
+  Dim e = ir_dim_elem(g, n, v, i, 0, NULL, NULL, want);
+  if (ir_failed(g) || !ir_dim_assume_eq(g, e, ir_dimc(want))) return -1;
+  *out = want;
+  return 0;
+}
+
 int oc_axis(Graph *g, Node *n, int64_t axis, int rank, int *out) {
   if (axis < -rank || axis >= rank)
     return ir_errorf(g, n, "axis %lld is out of range for rank %d", (long long)axis, rank);

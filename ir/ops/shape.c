@@ -1566,9 +1566,20 @@ int op_tile_lower(LowerCtx *cx, Node *n) {
  * whole numbers (no entry equals them). */
 static int onehot_geom(Graph *g, Node *n, int64_t *depth, int *axis) {
   Value *ind = n->in[0], *dv = n->in[1], *vals = n->in[2];
-  if (oc_need_const(g, n, 1)) return -1;
-  if (ir_numel(dv) != 1 || !dv->data) return ir_errorf(g, n, "depth must be a one-element tensor");
-  double d = oc_getf(dv, 0);
+  double d;
+  if (dv->kind == VK_INPUT) {   /* a graph input: must be the declared output's size along the axis (checked at run time) */
+    if (ind->rank + 1 > IR_MAX_RANK) return ir_errorf(g, n, "indices have rank %d, at most %d supported", ind->rank, IR_MAX_RANK - 1);
+    if (ir_numel(dv) != 1) return ir_errorf(g, n, "depth must be a one-element tensor");
+    if (oc_axis(g, n, ir_attr_int(n, "axis", -1), ind->rank + 1, axis)) return -1;
+    int64_t dd[IR_MAX_RANK], di;
+    int64_t want = ir_declared_shape(g, n->out[0]->name, dd) == ind->rank + 1 ? dd[*axis] : -1;
+    if (oc_in_declared(g, n, 1, 0, want, "its size along the axis", &di)) return -1;
+    d = (double)di;
+  } else {
+    if (oc_need_const(g, n, 1)) return -1;
+    if (ir_numel(dv) != 1 || !dv->data) return ir_errorf(g, n, "depth must be a one-element tensor");
+    d = oc_getf(dv, 0);
+  }
   if (!(d >= 1) || d > INT32_MAX) return ir_errorf(g, n, "depth %g must be a positive integer", d);
   *depth = (int64_t)d;
   if (!ir_shape_known(vals) || ir_numel(vals) != 2) return ir_errorf(g, n, "values must be a two-element tensor [off, on]");
@@ -1665,7 +1676,15 @@ static int split_sizes(Graph *g, Node *n, int *axis, Dim *len) {
   Dim d = x->dims[*axis];
   int64_t sp[IR_MAX_IO];
   int ns = -1;
-  if (n->nin > 1 && n->in[1]) {
+  if (n->nin > 1 && n->in[1] && n->in[1]->kind == VK_INPUT) {   /* sizes at run time: the declared outputs' */
+    ns = ir_numel(n->in[1]) > IR_MAX_IO ? IR_MAX_IO + 1 : (int)ir_numel(n->in[1]);
+    if (ns != n->nout) return ir_errorf(g, n, "split has %d entries, expected one per output (%d)", ns, n->nout);
+    for (int i = 0; i < ns; i++) {
+      int64_t dd[IR_MAX_RANK];
+      int64_t want = n->out[i] && ir_declared_shape(g, n->out[i]->name, dd) == x->rank ? dd[*axis] : -1;
+      if (oc_in_declared(g, n, 1, i, want, "each output's size along the axis", &sp[i])) return -1;
+    }
+  } else if (n->nin > 1 && n->in[1]) {
     if ((ns = const_ints(g, n, 1, sp, IR_MAX_IO)) < 0) return -1;
   } else {
     const int64_t *a;

@@ -448,8 +448,8 @@ async function instantiate(module, opts, segments) {
   for (const s of rtSyms) {
     if (s.element !== undefined) {           // read from an input's element when the run starts
       const e = s.element;
-      if (!ins.some((t) => t.name === e.input && (t.dtype === 'int64' || t.dtype === 'int32')) || !Number.isSafeInteger(e.index) || e.index < 0) {
-        fail(`signature: dim '${s.name}' reads an element of '${e.input}', which is not an int64/int32 input`);
+      if (!ins.some((t) => t.name === e.input && ['int64', 'int32', 'float32', 'float64'].includes(t.dtype)) || !Number.isSafeInteger(e.index) || e.index < 0) {
+        fail(`signature: dim '${s.name}' reads an element of '${e.input}', which is not an int64/int32/float32/float64 input`);
       }
       s.mapFns = (e.map || []).map((k) => ({ from: k.from, to: compileDim(k.to) }));
       continue;
@@ -491,7 +491,7 @@ async function instantiate(module, opts, segments) {
         const e = s.element, f = feeds[e.input];
         const data = f && !ArrayBuffer.isView(f) && f.data !== undefined ? f.data : f;
         if (!ArrayBuffer.isView(data) || data.length <= e.index) fail(`input '${e.input}' needs at least ${e.index + 1} elements (node '${e.node}' reads element ${e.index})`);
-        const raw = Number(data[e.index]);
+        const raw = Math.trunc(Number(data[e.index]));   // a float truncated toward zero (NaN: refused below)
         const k = s.mapFns.find((q) => q.from === raw);
         const v = k ? k.to(vals) : raw;
         if (!Number.isSafeInteger(v) || v < 0 || v > s.max) {

@@ -158,7 +158,12 @@ API int o2w__run(void *arena) {
       const int64_t *t = tensor_at((int)s[5] - 1);
       int64_t v;
       if (t[1] == 7) __builtin_memcpy(&v, at(arena, t[3] + 8 * s[6]), 8);
-      else { int32_t w; __builtin_memcpy(&w, at(arena, t[3] + 4 * s[6]), 4); v = w; }
+      else if (t[1] == 11 || t[1] == 1) {          /* float64 / float32: truncated; NaN or huge: refused */
+        double f;
+        if (t[1] == 11) __builtin_memcpy(&f, at(arena, t[3] + 8 * s[6]), 8);
+        else { float h; __builtin_memcpy(&h, at(arena, t[3] + 4 * s[6]), 4); f = h; }
+        v = f > -1e18 && f < 1e18 ? (int64_t)f : -1;
+      } else { int32_t w; __builtin_memcpy(&w, at(arena, t[3] + 4 * s[6]), 4); v = w; }
       for (int k = 0; k < s[7]; k++)
         if (v == s[8 + 2 * k]) { v = eval_poly(arena, s[9 + 2 * k]); break; }
       if (v < 0 || v > s[1]) return O2W_ERR_BOUND;
