@@ -189,7 +189,7 @@ typedef struct Subgraph {
  * Expand's 1); the result past [0, bound] is a run-time error naming `node`. The bound is a declared shape's
  * dim, a size the op keeps (a Reshape's element count), or --max-dim "src[elem]" (else the default). map_to
  * reads only the symbols before it. (ir_dim_elem) */
-#define IR_ELEM_MAP 2
+#define IR_ELEM_MAP 4
 typedef struct SymDef {
   Dim num; int64_t den;          /* derived (src NULL) */
   const struct Value *src;       /* element symbol: the graph input, its index in Graph.inputs, the element */

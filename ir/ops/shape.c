@@ -17,7 +17,61 @@ static int const_ints(Graph *g, Node *n, int k, int64_t *out, int max) {
 }
 
 /* axes from the attribute (older opsets) or input 1 (newer); count or -1; 0 entries when absent */
+/* Squeeze's / Unsqueeze's axes read from a graph input at run time: the axes are those the declared output shape
+ * implies (it must imply exactly one set), and the elements must be them in any order, each maybe as its negative
+ * alias a - r: element symbols (bound r - 1, a - r mapped to a) with run-time checks that each is one of the axes,
+ * prod (e - a) = 0, and (for 2 or 3 axes) that their sum and sum of squares are the axes' (then the elements
+ * are the axes, by the Vandermonde determinant). Returns the count, -1 on error. */
+static int rt_axes(Graph *g, Node *n, int64_t *axes) {
+  Value *x = n->in[0];
+  bool unsq = n->op == OP_Unsqueeze;
+  int na = (int)ir_numel(n->in[1]);
+  if (na < 1 || na > 3) return ir_errorf(g, n, "axes read at run time: 1 to 3 of them are supported, got %d", na);
+  int r = unsq ? x->rank + na : x->rank;          /* the rank the axes index */
+  if (r > IR_MAX_RANK) return ir_errorf(g, n, "result rank %d exceeds %d", r, IR_MAX_RANK);
+  int64_t d[IR_MAX_RANK];
+  if (ir_declared_shape(g, n->out[0]->name, d) != (unsq ? r : r - na))
+    return ir_errorf(g, n, "input 1 '%s' is read at run time; the model must declare the output's shape", n->in[1]->name);
+  int64_t big[IR_MAX_RANK], small[IR_MAX_RANK];  /* the shape with the axes, the shape without */
+  for (int i = 0; i < r; i++) {
+    if (unsq) big[i] = d[i];
+    else big[i] = ir_dim_known(x->dims[i]) ? x->dims[i].c : -2;
+  }
+  for (int i = 0; i < r - na; i++) {
+    if (unsq) small[i] = ir_dim_known(x->dims[i]) ? x->dims[i].c : -2;
+    else small[i] = d[i];
+  }
+  int found = 0;
+  for (unsigned mask = 0; mask < 1u << r; mask++) {   /* the sets of na axes that fit */
+    if (__builtin_popcount(mask) != na) continue;
+    bool fits = true;
+    for (int i = 0, j = 0; i < r && fits; i++) {
+      if (mask >> i & 1) fits = big[i] == 1;
+      else fits = small[j] >= 0 && (big[i] == small[j] || (unsq && big[i] < 0)), j++;
+    }
+    if (!fits) continue;
+    if (found++) return ir_errorf(g, n, "input 1 '%s' is read at run time, and the declared output shape allows more than one set of axes", n->in[1]->name);
+    for (int i = 0, k = 0; i < r; i++) if (mask >> i & 1) axes[k++] = i;
+  }
+  if (!found) return ir_errorf(g, n, "the declared output shape does not fit %d axes %s the input's", na, unsq ? "inserted into" : "removed from");
+  int64_t from[3];
+  Dim to[3], s1 = ir_dimc(0), s2 = ir_dimc(0);
+  int64_t t1 = 0, t2 = 0;
+  for (int j = 0; j < na; j++) { from[j] = axes[j] - r; to[j] = ir_dimc(axes[j]); t1 += axes[j]; t2 += axes[j] * axes[j]; }
+  for (int i = 0; i < na; i++) {
+    Dim e = ir_dim_elem(g, n, n->in[1], i, na, from, to, r - 1), p = ir_dimc(1);
+    for (int j = 0; j < na; j++) p = ir_dim_mul(g, p, ir_dim_sub(g, e, ir_dimc(axes[j])));
+    if (ir_failed(g) || !ir_dim_assume_eq(g, p, ir_dimc(0))) return -1;
+    s1 = ir_dim_add(g, s1, e);
+    s2 = ir_dim_add(g, s2, ir_dim_mul(g, e, e));
+  }
+  if (na >= 2 && !ir_dim_assume_eq(g, s1, ir_dimc(t1))) return -1;
+  if (na >= 3 && !ir_dim_assume_eq(g, s2, ir_dimc(t2))) return -1;
+  return ir_failed(g) ? -1 : na;
+}
+
 static int axes_of(Graph *g, Node *n, int64_t *axes) {
+  if (n->nin > 1 && oc_is_rt_input(n, 1)) return rt_axes(g, n, axes);
   if (n->nin > 1 && n->in[1]) return const_ints(g, n, 1, axes, IR_MAX_RANK);
   const int64_t *a;
   int cnt = ir_attr_ints(n, "axes", &a);

@@ -4,7 +4,7 @@
  *
  * Table layout (every entry int64; names are offsets into the string blob, NUL-terminated):
  *   header   [O2W_D_*] (below)
- *   symbols  nsyms x {name, max, slot, num, den, src, elem, nmap, from0, to0, from1, to1}   run-time dims; slot
+ *   symbols  nsyms x {name, max, slot, num, den, src, elem, nmap, from0, to0, .. from3, to3}   run-time dims; slot
  *            in the dims table; num: 0 for a dim the host sets, else the poly of a derived dim the run computes,
  *            floor(num / den) (num < 0: bound error); src: 0, or 1 + the input (tensor index) an element symbol is
  *            read from, at element elem (int64 or int32), where the value fromK stands for poly toK (K < nmap;
@@ -33,7 +33,7 @@ enum {
 };
 #define O2W_DESC_VERSION 3
 #define O2W_D_MAX_RANK 8
-#define O2W_D_SYM_WORDS 12                        /* name, max, slot, num, den, src, elem, nmap, from0, to0, from1, to1 */
+#define O2W_D_SYM_WORDS 16                        /* name, max, slot, num, den, src, elem, nmap, 4 x {from, to} */
 #define O2W_D_TENSOR_WORDS (7 + O2W_D_MAX_RANK)   /* name, dtype, rank, addr, bytes, cap, cap_axis, dim[8] */
 #define O2W_ARENA_ALIGN 64
 

@@ -87,6 +87,11 @@ save("reshape_rt_free.onnx", helper.make_graph([helper.make_node("Reshape", ["x"
                                                 helper.make_node("Relu", ["t"], ["y"], name="relu_free")], "g", [X34, SH],
                                                [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]))
 
+# Unsqueeze whose axes come at run time: the declared [3, 1, 4, 1] implies axes {1, 3}, in any order or as -3 / -1
+AX = helper.make_tensor_value_info("axes", TensorProto.INT64, [2])
+save("unsqueeze_rt.onnx", helper.make_graph([helper.make_node("Unsqueeze", ["x", "axes"], ["y"], name="unsq_rt")], "g", [X34, AX],
+                                            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 1, 4, 1])]))
+
 # TopK whose K comes at run time
 K = helper.make_tensor_value_info("k", TensorProto.INT64, [1])
 YK = helper.make_tensor_value_info("yi", TensorProto.INT64, None)

@@ -64,6 +64,17 @@ try {
     ok(`undeclared: shape [${sh}] is refused naming the node`, e && e.includes("'reshape_free'"), e);
   }
 
+  // Unsqueeze axes at run time: the set {1, 3} in any order, negative aliases allowed; anything else refused
+  const u = await load(fs.readFileSync(compile('unsqueeze_rt')));
+  for (const ax of [[1, 3], [3, 1], [-3, -1], [1, -1]]) {
+    const e = throws(() => u.run({ x, axes: BigInt64Array.from(ax.map(BigInt)) }));
+    ok(`unsqueeze: axes [${ax}] run`, e === null && same(u.outputShape('y'), [3, 1, 4, 1]), e);
+  }
+  for (const ax of [[1, 1], [3, 3], [0, 3], [1, 2], [1, 4], [-5, 3]]) {
+    const e = throws(() => u.run({ x, axes: BigInt64Array.from(ax.map(BigInt)) }));
+    ok(`unsqueeze: axes [${ax}] are refused naming the node`, e && e.includes("'unsq_rt'"), e);
+  }
+
   // natively (in-process through the addon, when built)
   if (fs.existsSync(path.join(build, 'o2w_native.node')) && process.arch === 'x64') {
     process.env.O2W_NATIVE_HOST ||= path.join(build, 'onnx2wasm-native-host');
@@ -74,6 +85,12 @@ try {
     for (const sh of [[3, 4], [2, 2 ** 40], [0, 6]]) {
       const e = throws(() => n.run({ x, shape: BigInt64Array.from(sh.map(BigInt)) }));
       ok(`native: shape [${sh}] is refused naming the node`, e && e.includes("'reshape_rt'"), e);
+    }
+    const nu = loadNative(compile('unsqueeze_rt', ['--target', 'x86_64-linux-gnu']));
+    ok('native unsqueeze: axes [3, -3] run', throws(() => nu.run({ x, axes: BigInt64Array.from([3n, -3n]) })) === null);
+    for (const ax of [[1, 1], [0, 3]]) {
+      const e = throws(() => nu.run({ x, axes: BigInt64Array.from(ax.map(BigInt)) }));
+      ok(`native unsqueeze: axes [${ax}] are refused naming the node`, e && e.includes("'unsq_rt'"), e);
     }
     const nf = loadNative(compile('reshape_rt_free', ['--target', 'x86_64-linux-gnu']));
     const e = throws(() => nf.run({ x, shape: BigInt64Array.from([4n, 3n]) }));
