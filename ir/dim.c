@@ -341,6 +341,7 @@ Dim ir_dim_elem(Graph *g, const Node *n, const Value *src, int64_t elem, int nma
       for (int j = 0; j < g->nsyms && !taken; j++) taken = !strcmp(g->syms[j], u);
       if (!taken) { s = ir_sym(g, u); break; }
     }
+    if (max >= 0) g->sym_max[s] = max;
   } else if (s >= 0) {
     if (g->sym_value[s] >= 0) {
       ir_errorf(g, n, "'%s' is read from the input '%s' at run time; it cannot be bound with --dim", name, src->name);
