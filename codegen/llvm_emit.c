@@ -75,7 +75,15 @@ static void build_desc(const Program *p, I64s *d, Bytes *strs) {
   for (int s = 0; s < p->nsyms; s++) {
     if (p->rt_index[s] < 0) continue;
     put(d, str_add(strs, p->syms[s])); put(d, p->sym_max[s]); put(d, p->rt_index[s]);
-    put(d, p->sym_def[s] ? poly_add(&polys, p, p->sym_def[s]->num) : 0); put(d, p->sym_def[s] ? p->sym_def[s]->den : 1);
+    const SymDef *sd = p->sym_def[s];
+    bool el = sd && sd->src;
+    put(d, sd && !el ? poly_add(&polys, p, sd->num) : 0); put(d, sd && !el ? sd->den : 1);
+    put(d, el ? sd->input + 1 : 0); put(d, el ? sd->elem : 0);
+    put(d, el ? sd->nmap : 0);
+    for (int k = 0; k < IR_ELEM_MAP; k++) {
+      put(d, el && k < sd->nmap ? sd->map_from[k] : 0);
+      put(d, el && k < sd->nmap ? poly_add(&polys, p, sd->map_to[k]) : 0);
+    }
     nsyms++;
   }
   d->v[O2W_D_TENSORS] = (int64_t)d->n;

@@ -286,7 +286,24 @@ char *cg_signature_json(const Program *p) {
     bput(&b, "%s{\"name\": ", k++ ? ", " : "");
     bstr(&b, p->syms[i]);
     bput(&b, ", \"index\": %d, \"max\": %lld", p->rt_index[i], (long long)p->sym_max[i]);
-    if (p->sym_def[i]) {   /* computed by the module: floor(num / den) */
+    if (p->sym_def[i] && p->sym_def[i]->src) {   /* read by the module from an input's element */
+      const SymDef *d = p->sym_def[i];
+      char e[512];
+      bput(&b, ", \"element\": {\"input\": ");
+      bstr(&b, p->inputs[d->input].name);
+      bput(&b, ", \"index\": %lld", (long long)d->elem);
+      if (d->nmap) bput(&b, ", \"map\": [");
+      for (int j = 0; j < d->nmap; j++) {
+        ir_dim_str_syms(p->syms, d->map_to[j], e, sizeof e);
+        bput(&b, "%s{\"from\": %lld, \"to\": ", j ? ", " : "", (long long)d->map_from[j]);
+        bstr(&b, e);
+        bput(&b, "}");
+      }
+      if (d->nmap) bput(&b, "]");
+      bput(&b, ", \"node\": ");
+      bstr(&b, d->node);
+      bput(&b, "}");
+    } else if (p->sym_def[i]) {   /* computed by the module: floor(num / den) */
       char e[512];
       ir_dim_str_syms(p->syms, p->sym_def[i]->num, e, sizeof e);
       bput(&b, ", \"derived\": {\"num\": ");

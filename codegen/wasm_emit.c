@@ -102,6 +102,26 @@ static BinaryenExpressionRef dim_expr(BinaryenModuleRef m, const Program *p, Dim
   return sum;
 }
 
+static BinaryenExpressionRef i64c(BinaryenModuleRef m, int64_t v) { return BinaryenConst(m, BinaryenLiteralInt64(v)); }
+
+/* element symbol s (ir.h SymDef): its input's element as i64, a mapped value replaced by the dim it stands for */
+static BinaryenExpressionRef elem_value(BinaryenModuleRef m, const Program *p, int s) {
+  const SymDef *d = p->sym_def[s];
+  const CgTensor *t = &p->inputs[d->input];
+  DType dt = t->dt;
+  uint32_t addr = t->addr + (uint32_t)d->elem * (uint32_t)ir_dtype_size(dt);
+#define LOADV() (dt == DT_INT64 ? BinaryenLoad(m, 8, true, 0, 8, BinaryenTypeInt64(), i32c(m, addr)) \
+    : dt == DT_DOUBLE ? BinaryenUnary(m, BinaryenTruncSatSFloat64ToInt64(), BinaryenLoad(m, 8, true, 0, 8, BinaryenTypeFloat64(), i32c(m, addr))) \
+    : dt == DT_FLOAT ? BinaryenUnary(m, BinaryenTruncSatSFloat32ToInt64(), BinaryenLoad(m, 4, true, 0, 4, BinaryenTypeFloat32(), i32c(m, addr))) \
+    : BinaryenUnary(m, BinaryenExtendSInt32(), BinaryenLoad(m, 4, true, 0, 4, BinaryenTypeInt32(), i32c(m, addr))))
+  BinaryenExpressionRef v = LOADV();
+  for (int k = d->nmap - 1; k >= 0; k--)
+    v = BinaryenSelect(m, BinaryenBinary(m, BinaryenEqInt64(), LOADV(), i64c(m, d->map_from[k])),
+                       BinaryenUnary(m, BinaryenExtendSInt32(), dim_expr(m, p, d->map_to[k])), v, BinaryenTypeInt64());
+#undef LOADV
+  return v;
+}
+
 /* ---- the weights segment, spliced into binaryen's output while writing ---- */
 static size_t uleb(uint8_t *o, uint64_t v) {
   size_t n = 0;
@@ -279,6 +299,13 @@ int cg_wasm_emit(Graph *g, const Program *p, const char *path, const WasmOptions
   /* derived symbols, in order (each reads only the symbols before it): floor(num / den), num >= 0 */
   for (int s = 0; s < p->nsyms; s++) {
     if (p->rt_index[s] < 0 || !p->sym_def[s]) continue;
+    if (p->sym_def[s]->src) {   /* an element symbol: read from its input, mapped, checked against its bound */
+      body[nb++] = BinaryenIf(m, BinaryenBinary(m, BinaryenGtUInt64(), elem_value(m, p, s), i64c(m, p->sym_max[s])),
+                              BinaryenReturn(m, i32c(m, 1)), NULL);
+      body[nb++] = BinaryenStore(m, 4, 0, 4, i32c(m, p->params_addr + 4u * (uint32_t)p->rt_index[s]),
+                                 BinaryenUnary(m, BinaryenWrapInt64(), elem_value(m, p, s)), BinaryenTypeInt32());
+      continue;
+    }
     BinaryenExpressionRef neg = BinaryenBinary(m, BinaryenLtSInt32(), dim_expr(m, p, p->sym_def[s]->num), i32c(m, 0));
     body[nb++] = BinaryenIf(m, neg, BinaryenReturn(m, i32c(m, 1)), NULL);
     BinaryenExpressionRef q = BinaryenBinary(m, BinaryenDivUInt32(), dim_expr(m, p, p->sym_def[s]->num), i32c(m, p->sym_def[s]->den));

@@ -457,6 +457,22 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
     g->inputs[g->ninputs++] = v;
     fe_names_put(names, v->name, v);
   }
+  /* the shapes the model declares for graph outputs and intermediates: an op whose output shape is read from
+   * an input at run time (ir_dim_elem) checks the values against them */
+  g->decl = ir_alloc(&g->arena, (gp->n_output + gp->n_value_info + 1) * sizeof *g->decl);
+  for (size_t i = 0; i < gp->n_output + gp->n_value_info && !g->failed; i++) {
+    const Onnx__ValueInfoProto *vi = i < gp->n_output ? gp->output[i] : gp->value_info[i - gp->n_output];
+    const Onnx__TypeProto *tp = vi->type;
+    if (!vi->name || !tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type ||
+        !tp->tensor_type->shape || tp->tensor_type->shape->n_dim > IR_MAX_RANK) continue;
+    struct IrDeclared *d = &g->decl[g->ndecl++];
+    d->name = ir_strdup(&g->arena, vi->name);
+    d->rank = (int)tp->tensor_type->shape->n_dim;
+    for (int k = 0; k < d->rank; k++) {
+      const Onnx__TensorShapeProto__Dimension *dm = tp->tensor_type->shape->dim[k];
+      d->dims[k] = dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && dm->dim_value >= 0 ? dm->dim_value : -1;
+    }
+  }
   size_t *order = calloc(gp->n_node + 1, sizeof *order);
   if (!order) { fprintf(stderr, "onnx2wasm: out of memory\n"); exit(3); }
   if (!g->failed) fe_topo_order(g, gp, order);
@@ -477,9 +493,17 @@ static void build(Graph *g, const Onnx__ModelProto *m, const FeOptions *opt) {
   if (!g->failed && g->noutputs == 0) ir_errorf(g, NULL, "the graph has no outputs");
   for (int s = 0; s < nopt && !g->failed; s++) {   /* a --dim/--max-dim for a symbol no input has: a typo */
     bool used = false;
+    for (int i = 0; i < g->ninputs && !used; i++) {   /* an element of an input an op may read at run time: "shape[0]" (ir_dim_elem) */
+      const Value *v = g->inputs[i];
+      size_t k = strlen(v->name);
+      char *end;
+      if ((v->dt != DT_INT64 && v->dt != DT_INT32) || !ir_shape_known(v) || strncmp(g->syms[s], v->name, k) || g->syms[s][k] != '[') continue;
+      long long e = strtoll(g->syms[s] + k + 1, &end, 10);
+      used = end != g->syms[s] + k + 1 && !strcmp(end, "]") && e >= 0 && e < ir_numel(v);
+    }
     for (int i = 0; i < g->ninputs; i++)
       for (int d = 0; d < g->inputs[i]->rank; d++) used |= g->inputs[i]->dim_names[d] && !strcmp(g->inputs[i]->dim_names[d], g->syms[s]);
-    if (!used) ir_errorf(g, NULL, "--dim/--max-dim names '%s', but no graph input has a dim_param of that name", g->syms[s]);
+    if (!used) ir_errorf(g, NULL, "--dim/--max-dim names '%s', but no graph input has a dim_param of that name (nor is it an element of an input read at run time, \"INPUT[i]\")", g->syms[s]);
   }
   free(names->s);
   free(order);

@@ -257,7 +257,7 @@ Dim ir_dim_floordiv(Graph *g, Dim a, int64_t den) {
   bool nonneg = true;                 /* then a >= 0 for any symbol values: no run-time check needed */
   for (int i = 0; i < a.e->n; i++) nonneg &= a.e->t[i].coef >= 0;
   /* floor(floor(x / d) / den) = floor(x / (d * den)) for x >= 0: one derived symbol, not a chain */
-  if (a.e->n == 1 && a.e->t[0].deg == 1 && a.e->t[0].coef == 1 && g->sym_def[a.e->t[0].sym[0]]) {
+  if (a.e->n == 1 && a.e->t[0].deg == 1 && a.e->t[0].coef == 1 && g->sym_def[a.e->t[0].sym[0]] && !g->sym_def[a.e->t[0].sym[0]]->src) {
     const SymDef *in = g->sym_def[a.e->t[0].sym[0]];
     int64_t d2;
     if (ir_mul_ok(in->den, den, &d2) && d2 <= INT32_MAX) return ir_dim_floordiv(g, in->num, d2);
@@ -265,7 +265,7 @@ Dim ir_dim_floordiv(Graph *g, Dim a, int64_t den) {
   Dim q;
   if (nonneg && (den == 1 || ir_dim_div(g, a, ir_dimc(den), &q))) return den == 1 ? a : q;
   for (int s = 0; s < g->nsyms; s++)
-    if (g->sym_def[s] && g->sym_def[s]->den == den && ir_dim_eq(g->sym_def[s]->num, a)) return ir_dim_sym(g, s);
+    if (g->sym_def[s] && !g->sym_def[s]->src && g->sym_def[s]->den == den && ir_dim_eq(g->sym_def[s]->num, a)) return ir_dim_sym(g, s);
   if (g->nsyms >= 255) { ir_errorf(g, NULL, "more than 255 run-time dims (dim_param symbols and derived dims)"); return ir_dimc(0); }
   int64_t max = ir_dim_max(g, a);
   const char *name = derived_name(g, a, den);
@@ -280,7 +280,7 @@ Dim ir_dim_floordiv(Graph *g, Dim a, int64_t den) {
 
 bool ir_syms_derive(const Graph *g, int64_t *vals) {
   for (int s = 0; s < g->nsyms; s++) {
-    if (!g->sym_def[s]) continue;
+    if (!g->sym_def[s] || g->sym_def[s]->src) continue;   /* element symbols: read from the inputs by the module */
     int64_t num = ir_dim_eval(g, g->sym_def[s]->num, vals);
     if (num < 0) return false;
     vals[s] = num / g->sym_def[s]->den;
@@ -299,4 +299,76 @@ bool ir_dim_assume_eq(Graph *g, Dim a, Dim b) {
   g->checks = c;
   g->checks[g->nchecks++] = (DimCheck){a, b, g->cur ? g->cur->name : ""};
   return true;
+}
+
+static bool same_map(const SymDef *d, int nmap, const int64_t *from, const Dim *to) {
+  if (d->nmap != nmap) return false;
+  for (int k = 0; k < nmap; k++) if (d->map_from[k] != from[k] || !ir_dim_eq(d->map_to[k], to[k])) return false;
+  return true;
+}
+
+Dim ir_dim_elem(Graph *g, const Node *n, const Value *src, int64_t elem, int nmap, const int64_t *from, const Dim *to, int64_t max) {
+  if (nmap < 0 || nmap > IR_ELEM_MAP) { ir_errorf(g, n, "internal: an element symbol maps %d values", nmap); return ir_dimc(0); }
+  int input = -1;
+  for (int i = 0; i < g->ninputs; i++) if (g->inputs[i] == src) input = i;
+  if (input < 0 || (src->dt != DT_INT64 && src->dt != DT_INT32 && src->dt != DT_FLOAT && src->dt != DT_DOUBLE) || !ir_shape_known(src)) {
+    ir_errorf(g, n, "internal: '%s' is not an int64/int32/float32/float64 graph input of a known shape", src->name);
+    return ir_dimc(0);
+  }
+  if (elem < 0 || elem >= ir_numel(src)) {
+    ir_errorf(g, n, "input '%s' has %lld elements; element %lld is needed", src->name, (long long)ir_numel(src), (long long)elem);
+    return ir_dimc(0);
+  }
+  for (int s = 0; s < g->nsyms; s++) {
+    const SymDef *d = g->sym_def[s];
+    if (d && d->src == src && d->elem == elem && same_map(d, nmap, from, to)) {
+      if (max >= 0 && max < g->sym_max[s]) g->sym_max[s] = max;
+      return ir_dim_sym(g, s);
+    }
+  }
+  if (g->nsyms >= 255) { ir_errorf(g, n, "more than 255 run-time dims (dim_param symbols and derived dims)"); return ir_dimc(0); }
+  char name[300];
+  snprintf(name, sizeof name, "%s[%lld]", src->name, (long long)elem);
+  for (char *c = name; *c; c++) if (*c == ' ' || *c == '*') *c = '_';   /* reads as one factor in printed dims */
+  int s = -1;
+  for (int k = 0; k < g->nsyms; k++)   /* named by --max-dim (no definition yet): that bound, else a new symbol */
+    if (!strcmp(g->syms[k], name)) s = k;
+  if (s >= 0 && g->sym_def[s]) {
+    for (int k = 2;; k++) {
+      char u[320];
+      snprintf(u, sizeof u, "%s#%d", name, k);
+      bool taken = false;
+      for (int j = 0; j < g->nsyms && !taken; j++) taken = !strcmp(g->syms[j], u);
+      if (!taken) { s = ir_sym(g, u); break; }
+    }
+    if (max >= 0) g->sym_max[s] = max;
+  } else if (s >= 0) {
+    if (g->sym_value[s] >= 0) {
+      ir_errorf(g, n, "'%s' is read from the input '%s' at run time; it cannot be bound with --dim", name, src->name);
+      return ir_dimc(0);
+    }
+    if (max >= 0 && max < g->sym_max[s]) g->sym_max[s] = max;
+  } else {
+    s = ir_sym(g, name);
+    if (max >= 0) g->sym_max[s] = max;
+  }
+  if (g->sym_max[s] > INT32_MAX) g->sym_max[s] = INT32_MAX;
+  SymDef *d = ir_alloc(&g->arena, sizeof *d);
+  d->src = src;
+  d->input = input;
+  d->elem = elem;
+  d->nmap = nmap;
+  for (int k = 0; k < nmap; k++) { d->map_from[k] = from[k]; d->map_to[k] = to[k]; }
+  d->node = n ? n->name : "";
+  g->sym_def[s] = d;
+  return ir_dim_sym(g, s);
+}
+
+int ir_declared_shape(const Graph *g, const char *name, int64_t *dims) {
+  for (int i = 0; i < g->ndecl; i++)
+    if (!strcmp(g->decl[i].name, name)) {
+      memcpy(dims, g->decl[i].dims, sizeof g->decl[i].dims);
+      return g->decl[i].rank;
+    }
+  return -1;
 }

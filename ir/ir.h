@@ -182,7 +182,21 @@ typedef struct Subgraph {
  * floor(num / den) from the symbols before it (a Conv's output height over a run-time input height,
  * floor((h + 2 - 3) / 2) + 1). num < 0 (an input too small for the window) is a run-time error, like a
  * symbol past its bound; the bound is num's value at the bounds, divided. (ir_dim_floordiv) */
-typedef struct SymDef { Dim num; int64_t den; } SymDef;
+/* An element symbol: a run-time dim whose value is element `elem` of the graph input `src` (int64 or int32, or
+ * float32/float64 truncated toward zero, as OneHot's depth; a Reshape's shape, an Expand's shape given as an
+ * input), read by the module at the start of each run, when
+ * the inputs are in memory. A value map_from[k] there stands for the dim map_to[k] (Reshape's 0 and -1 entries,
+ * Expand's 1); the result past [0, bound] is a run-time error naming `node`. The bound is a declared shape's
+ * dim, a size the op keeps (a Reshape's element count), or --max-dim "src[elem]" (else the default). map_to
+ * reads only the symbols before it. (ir_dim_elem) */
+#define IR_ELEM_MAP 4
+typedef struct SymDef {
+  Dim num; int64_t den;          /* derived (src NULL) */
+  const struct Value *src;       /* element symbol: the graph input, its index in Graph.inputs, the element */
+  int input; int64_t elem;
+  int nmap; int64_t map_from[IR_ELEM_MAP]; Dim map_to[IR_ELEM_MAP];
+  const char *node;              /* the node that reads it (errors) */
+} SymDef;
 /* Two run-time dims the graph needs equal that the compiler cannot prove equal (an FPN's Add of an upsampled
  * map, 2*floor((h-1)/32) + 2, and a skip connection, floor((h-1)/16) + 1: equal when h is a multiple of 32).
  * The module checks them at the start of each run: unequal is a run-time error, like a dim past its bound. */
@@ -201,6 +215,8 @@ typedef struct Graph {
   struct SymDef **sym_def;       /* per symbol: NULL, or how the module computes it (a derived symbol) */
   DimCheck *checks; int nchecks; /* run-time dim equalities (ir_dim_assume_eq) */
   int64_t default_max;           /* bound for symbols without --max-dim */
+  struct IrDeclared { const char *name; int rank; int64_t dims[IR_MAX_RANK]; } *decl; int ndecl;
+                                 /* shapes the model declares (graph outputs, value_info): -1 for a dim not concrete */
   int opset;                     /* default-domain opset */
   const char *model_dir;         /* folder of the model file (external data) */
   const char *name;
@@ -261,6 +277,12 @@ Dim ir_dim_floordiv(Graph *g, Dim a, int64_t den);
 /* a == b where the compiler cannot tell (both run-time dims, not provably equal): records a run-time check
  * for the node being inferred (Graph.cur) and returns a; false (with an error) if they can never be equal */
 bool ir_dim_assume_eq(Graph *g, Dim a, Dim b);
+/* element elem of graph input src as a run-time dim (an element symbol, SymDef above; one per distinct src, elem
+ * and map), for node n; the value from[k] there stands for the dim to[k] (nmap <= IR_ELEM_MAP); max: the bound
+ * (-1: --max-dim or the default). An error (and 0) if src is not an integer graph input or elem is past its end. */
+Dim ir_dim_elem(Graph *g, const Node *n, const Value *src, int64_t elem, int nmap, const int64_t *from, const Dim *to, int64_t max);
+/* the shape the model declares for the value named name (rank, dims -1 where not concrete), or -1 */
+int ir_declared_shape(const Graph *g, const char *name, int64_t *dims);
 /* fills in the derived symbols' values (in order) from the others in vals; false if a numerator is < 0 */
 bool ir_syms_derive(const Graph *g, int64_t *vals);
 int64_t ir_dim_eval(const Graph *g, Dim d, const int64_t *sym_values);

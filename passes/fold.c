@@ -20,6 +20,8 @@ int pass_fold(Graph *g) {
     bool all_const = true;
     for (int k = 0; k < n->nin; k++) if (n->in[k] && n->in[k]->kind != VK_CONST) all_const = false;
     if (n->op == OP_Shape || n->op == OP_EyeLike) all_const = true;  /* need only the input's shape (checked below) */
+    /* a ConstantOfShape whose shape, read from a graph input, is declared: only the run-time checks read the input */
+    if (n->op == OP_ConstantOfShape && ir_shape_known(n->out[0])) all_const = true;
     if (!all_const) continue;
     bool small = true;
     for (int k = 0; k < n->nout; k++)

@@ -173,6 +173,41 @@ int oc_in_f(Graph *g, Node *n, int k, int64_t i, double *out) {
   return 0;
 }
 
+bool oc_is_rt_input(const Node *n, int k) {
+  const Value *v = k < n->nin ? n->in[k] : NULL;
+  return v && v->kind == VK_INPUT && (v->dt == DT_INT64 || v->dt == DT_INT32) && v->rank == 1 && ir_shape_known(v);
+}
+
+int oc_in_dim(Graph *g, Node *n, int k, int64_t i, int nmap, const int64_t *from, const Dim *to, int64_t max, Dim *out) {
+  if (!oc_is_rt_input(n, k)) {
+    if (oc_need_const_dims(g, n, k)) return -1;
+    int64_t cnt = ir_numel(n->in[k]);
+    if (i < 0 || i >= cnt)
+      return ir_errorf(g, n, "input %d '%s' has %lld elements; element %lld is needed", k, n->in[k]->name, (long long)cnt, (long long)i);
+    *out = oc_elem(n->in[k], i);
+    return 0;
+  }
+  *out = ir_dim_elem(g, n, n->in[k], i, nmap, from, to, max);
+  return ir_failed(g) ? -1 : 0;
+}
+
+int oc_in_declared(Graph *g, Node *n, int k, int64_t i, int64_t want, const char *what, int64_t *out) {
+  const Value *v = k < n->nin ? n->in[k] : NULL;
+  bool rt = v && v->kind == VK_INPUT && v->rank <= 1 && ir_shape_known(v) &&
+            (v->dt == DT_INT64 || v->dt == DT_INT32 || v->dt == DT_FLOAT || v->dt == DT_DOUBLE);
+  if (!rt) {
+    if (in_elem(g, n, k, i)) return -1;
+    *out = ir_dtype_is_float(v->dt) ? (int64_t)oc_getf(v, i) : oc_geti(v, i);
+    return 0;
+  }
+  if (want < 0)
+    return ir_errorf(g, n, "input %d '%s' is read at run time; the model must declare %s (the output's shape)", k, v->name, what);
+  Dim e = ir_dim_elem(g, n, v, i, 0, NULL, NULL, want);
+  if (ir_failed(g) || !ir_dim_assume_eq(g, e, ir_dimc(want))) return -1;
+  *out = want;
+  return 0;
+}
+
 int oc_axis(Graph *g, Node *n, int64_t axis, int rank, int *out) {
   if (axis < -rank || axis >= rank)
     return ir_errorf(g, n, "axis %lld is out of range for rank %d", (long long)axis, rank);

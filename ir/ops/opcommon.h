@@ -32,6 +32,17 @@ int oc_need_const_dims(Graph *g, Node *n, int k); /* input k is a constant, mayb
 int oc_in_i(Graph *g, Node *n, int k, int64_t i, int64_t *out);
 int oc_in_f(Graph *g, Node *n, int k, int64_t i, double *out);
 int oc_axis(Graph *g, Node *n, int64_t axis, int rank, int *out); /* normalizes a possibly negative axis */
+/* input k is a graph input (not a constant) whose elements an op may read as run-time dims (oc_in_dim):
+ * a 1-D int64/int32 tensor of a known length */
+bool oc_is_rt_input(const Node *n, int k);
+/* element i of input k as a dim: a constant's element (symbolic ones included), or, when input k is a graph
+ * input (oc_is_rt_input), a run-time symbol the module reads from it at the start of each run and checks
+ * against max (ir_dim_elem: the value from[j] there stands for the dim to[j]; a constant's element is not mapped) */
+int oc_in_dim(Graph *g, Node *n, int k, int64_t i, int nmap, const int64_t *from, const Dim *to, int64_t max, Dim *out);
+/* element i of input k as an integer (a float truncated toward zero): a constant's, or, when input k is a graph input
+ * (int64/int32/float32/float64, at most 1-D), `want`, a size the model declares (what), which the element must
+ * equal when the run starts (an element symbol with that bound and a dim check); want < 0: an error (not declared) */
+int oc_in_declared(Graph *g, Node *n, int k, int64_t i, int64_t want, const char *what, int64_t *out);
 
 /* numpy-style broadcast of a and b into out (dtype set by the caller) */
 int oc_broadcast(Graph *g, Node *n, const Value *a, const Value *b, Value *out);

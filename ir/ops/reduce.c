@@ -331,7 +331,8 @@ int op_argreduce_lower(LowerCtx *cx, Node *n) {
   return cg_call(cx, K_argreduce_f32, &p, sizeof p, n);
 }
 
-/* ---- TopK (float32): k from the attribute (opset 1) or a compile-time constant input (opset 10+); values and
+/* ---- TopK (float32): k from the attribute (opset 1) or an input (opset 10+): a constant, or a graph input whose
+ * value must be the declared output's size along the axis (checked when the run starts); values and
  * int64 indices, best first (sorted = 0 allows any order, so sorted output is always correct). ---- */
 static int topk_geom(Graph *g, Node *n, int *axis, int64_t *k) {
   Value *x = n->in[0];
@@ -340,9 +341,16 @@ static int topk_geom(Graph *g, Node *n, int *axis, int64_t *k) {
   if (n->opset < 10) *k = ir_attr_int(n, "k", -1);
   else {
     if (n->nin < 2 || !n->in[1]) return ir_errorf(g, n, "input K is missing");
+    if (n->in[1]->kind == VK_INPUT) {
+      int64_t dd[IR_MAX_RANK];
+      if (ir_numel(n->in[1]) != 1 || !ir_dtype_is_int(n->in[1]->dt)) return ir_errorf(g, n, "K must be a one-element integer tensor");
+      int64_t want = ir_declared_shape(g, n->out[0]->name, dd) == x->rank ? dd[*axis] : -1;
+      if (oc_in_declared(g, n, 1, 0, want, "its size along the axis", k)) return -1;
+    } else {
     if (oc_need_const(g, n, 1)) return -1;
     if (ir_numel(n->in[1]) != 1 || !n->in[1]->data || !ir_dtype_is_int(n->in[1]->dt)) return ir_errorf(g, n, "K must be a one-element integer tensor");
     *k = oc_geti(n->in[1], 0);
+    }
   }
   if (!ir_dim_known(x->dims[*axis])) return ir_errorf(g, n, "the axis must have a compile-time size");
   if (*k < 0 || *k > x->dims[*axis].c)

@@ -98,16 +98,21 @@ static int resize_spec(Graph *g, Node *n, ResizeSpec *s) {
   }
   if (k_sizes >= 0 && present(n, k_sizes)) {
     if (present(n, k_scales)) return ir_errorf(g, n, "only one of scales and sizes may be given");
-    if (oc_need_const(g, n, k_sizes)) return -1;
     const Value *sz = n->in[k_sizes];
+    bool rt = sz->kind == VK_INPUT;   /* a graph input: each size must be the declared output's (checked at run time) */
+    int64_t dd[IR_MAX_RANK];
+    if (rt && ir_declared_shape(g, n->out[0]->name, dd) != r) for (int i = 0; i < IR_MAX_RANK; i++) dd[i] = -1;
+    if (!rt && oc_need_const(g, n, k_sizes)) return -1;
     if (!ir_dtype_is_int(sz->dt) || ir_numel(sz) != na) return ir_errorf(g, n, "sizes must be %d integers", na);
     const char *pol = ir_attr_str(n, "keep_aspect_ratio_policy", "stretch");
     int policy = !strcmp(pol, "stretch") ? 0 : !strcmp(pol, "not_larger") ? 1 : !strcmp(pol, "not_smaller") ? 2 : -1;
     if (policy < 0) return ir_errorf(g, n, "keep_aspect_ratio_policy '%s' is not supported", pol);
+    if (rt && policy) return ir_errorf(g, n, "sizes read at run time need keep_aspect_ratio_policy 'stretch'");
     double common = policy == 1 ? INFINITY : 0.0;
     for (int i = 0; i < na; i++) {
       int a = axes[i];
-      int64_t want = oc_geti(sz, i);
+      int64_t want;
+      if (rt ? oc_in_declared(g, n, k_sizes, i, dd[a], "its output dims", &want) : (want = oc_geti(sz, i), 0)) return -1;
       if (want < 0) return ir_errorf(g, n, "sizes has a negative entry");
       if (!ir_dim_known(x->dims[a])) return oc_need_known(g, n, 0);
       double q = x->dims[a].c ? (double)want / (double)x->dims[a].c : 1.0;

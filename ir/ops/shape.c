@@ -17,7 +17,61 @@ static int const_ints(Graph *g, Node *n, int k, int64_t *out, int max) {
 }
 
 /* axes from the attribute (older opsets) or input 1 (newer); count or -1; 0 entries when absent */
+/* Squeeze's / Unsqueeze's axes read from a graph input at run time: the axes are those the declared output shape
+ * implies (it must imply exactly one set), and the elements must be them in any order, each maybe as its negative
+ * alias a - r: element symbols (bound r - 1, a - r mapped to a) with run-time checks that each is one of the axes,
+ * prod (e - a) = 0, and (for 2 or 3 axes) that their sum and sum of squares are the axes' (then the elements
+ * are the axes, by the Vandermonde determinant). Returns the count, -1 on error. */
+static int rt_axes(Graph *g, Node *n, int64_t *axes) {
+  Value *x = n->in[0];
+  bool unsq = n->op == OP_Unsqueeze;
+  int na = (int)ir_numel(n->in[1]);
+  if (na < 1 || na > 3) return ir_errorf(g, n, "axes read at run time: 1 to 3 of them are supported, got %d", na);
+  int r = unsq ? x->rank + na : x->rank;          /* the rank the axes index */
+  if (r > IR_MAX_RANK) return ir_errorf(g, n, "result rank %d exceeds %d", r, IR_MAX_RANK);
+  int64_t d[IR_MAX_RANK];
+  if (ir_declared_shape(g, n->out[0]->name, d) != (unsq ? r : r - na))
+    return ir_errorf(g, n, "input 1 '%s' is read at run time; the model must declare the output's shape", n->in[1]->name);
+  int64_t big[IR_MAX_RANK], small[IR_MAX_RANK];  /* the shape with the axes, the shape without */
+  for (int i = 0; i < r; i++) {
+    if (unsq) big[i] = d[i];
+    else big[i] = ir_dim_known(x->dims[i]) ? x->dims[i].c : -2;
+  }
+  for (int i = 0; i < r - na; i++) {
+    if (unsq) small[i] = ir_dim_known(x->dims[i]) ? x->dims[i].c : -2;
+    else small[i] = d[i];
+  }
+  int found = 0;
+  for (unsigned mask = 0; mask < 1u << r; mask++) {   /* the sets of na axes that fit */
+    if (__builtin_popcount(mask) != na) continue;
+    bool fits = true;
+    for (int i = 0, j = 0; i < r && fits; i++) {
+      if (mask >> i & 1) fits = big[i] == 1;
+      else fits = small[j] >= 0 && (big[i] == small[j] || (unsq && big[i] < 0)), j++;
+    }
+    if (!fits) continue;
+    if (found++) return ir_errorf(g, n, "input 1 '%s' is read at run time, and the declared output shape allows more than one set of axes", n->in[1]->name);
+    for (int i = 0, k = 0; i < r; i++) if (mask >> i & 1) axes[k++] = i;
+  }
+  if (!found) return ir_errorf(g, n, "the declared output shape does not fit %d axes %s the input's", na, unsq ? "inserted into" : "removed from");
+  int64_t from[3];
+  Dim to[3], s1 = ir_dimc(0), s2 = ir_dimc(0);
+  int64_t t1 = 0, t2 = 0;
+  for (int j = 0; j < na; j++) { from[j] = axes[j] - r; to[j] = ir_dimc(axes[j]); t1 += axes[j]; t2 += axes[j] * axes[j]; }
+  for (int i = 0; i < na; i++) {
+    Dim e = ir_dim_elem(g, n, n->in[1], i, na, from, to, r - 1), p = ir_dimc(1);
+    for (int j = 0; j < na; j++) p = ir_dim_mul(g, p, ir_dim_sub(g, e, ir_dimc(axes[j])));
+    if (ir_failed(g) || !ir_dim_assume_eq(g, p, ir_dimc(0))) return -1;
+    s1 = ir_dim_add(g, s1, e);
+    s2 = ir_dim_add(g, s2, ir_dim_mul(g, e, e));
+  }
+  if (na >= 2 && !ir_dim_assume_eq(g, s1, ir_dimc(t1))) return -1;
+  if (na >= 3 && !ir_dim_assume_eq(g, s2, ir_dimc(t2))) return -1;
+  return ir_failed(g) ? -1 : na;
+}
+
 static int axes_of(Graph *g, Node *n, int64_t *axes) {
+  if (n->nin > 1 && oc_is_rt_input(n, 1)) return rt_axes(g, n, axes);
   if (n->nin > 1 && n->in[1]) return const_ints(g, n, 1, axes, IR_MAX_RANK);
   const int64_t *a;
   int cnt = ir_attr_ints(n, "axes", &a);
@@ -59,8 +113,70 @@ static int const_dims(Graph *g, Node *n, int k, Dim *out, int max) {
   return (int)cnt;
 }
 
+/* The dims of y that input k lists, read from a graph input at run time (ConstantOfShape's shape, Expand's
+ * target, Tile's repeats): element i is an element symbol (oc_in_dim; value map[i] stands for the dim mapto[i]
+ * when map[i] >= 0). decl[i] >= 0: the model declares that dim, and the element must be it; else its bound is
+ * --max-dim or the default. Returns the count, -1 on error. */
+static int rt_elems(Graph *g, Node *n, int k, const int64_t *decl, const int64_t *map, const Dim *mapto, Dim *out) {
+  int64_t r = ir_numel(n->in[k]);
+  if (r > IR_MAX_RANK) return ir_errorf(g, n, "input %d has %lld entries, at most %d supported", k, (long long)r, IR_MAX_RANK);
+  for (int i = 0; i < r; i++) {
+    bool m = map && map[i] >= 0;
+    if (oc_in_dim(g, n, k, i, m, m ? &map[i] : NULL, m ? &mapto[i] : NULL, decl[i] >= 0 ? decl[i] : -1, &out[i])) return -1;
+    if (decl[i] >= 0) {
+      if (!ir_dim_assume_eq(g, out[i], ir_dimc(decl[i]))) return -1;
+      out[i] = ir_dimc(decl[i]);
+    }
+  }
+  return (int)r;
+}
+
+/* the declared shape of y if it has rank r, else -1 for every dim */
+static void declared_or_none(Graph *g, const Value *y, int r, int64_t *decl) {
+  if (ir_declared_shape(g, y->name, decl) != r) for (int i = 0; i < IR_MAX_RANK; i++) decl[i] = -1;
+}
+
+/* Reshape to a shape read from a graph input at run time: each entry is an element symbol (ir_dim_elem).
+ * Where the model declares the output's shape, the output has it, and each entry must be that dim (or 0 for
+ * an input dim of that size, or -1), checked when the run starts; else the dims are the entries, which must
+ * keep the element count (a run-time check; their bound). */
+static int reshape_rt(Graph *g, Node *n) {
+  Value *x = n->in[0], *y = n->out[0];
+  int64_t r = ir_numel(n->in[1]);
+  if (r > IR_MAX_RANK) return ir_errorf(g, n, "input 1 has %lld entries, at most %d supported", (long long)r, IR_MAX_RANK);
+  int allowzero = (int)ir_attr_int(n, "allowzero", 0);
+  int64_t decl[IR_MAX_RANK];
+  bool declared = ir_declared_shape(g, y->name, decl) == r;
+  for (int i = 0; i < r && declared; i++) declared = decl[i] >= 0;
+  Dim total = ir_dimc(1), known = ir_dimc(1);
+  for (int i = 0; i < x->rank; i++) total = ir_dim_mul(g, total, x->dims[i]);
+  int64_t max = ir_numel_max(g, x);
+  y->dt = x->dt;
+  y->rank = (int)r;
+  for (int i = 0; i < r; i++) {
+    Dim e, d = ir_dimc(declared ? decl[i] : 0), to[2];
+    int64_t from[2];
+    int nmap = 0;
+    if (!allowzero && i < x->rank) { from[nmap] = 0; to[nmap++] = x->dims[i]; }
+    if (declared) { from[nmap] = -1; to[nmap++] = d; }
+    if (oc_in_dim(g, n, 1, i, nmap, from, to, declared ? decl[i] : max, &e)) return -1;
+    if (declared && !ir_dim_assume_eq(g, e, d)) return -1;
+    y->dims[i] = declared ? d : e;
+    known = ir_dim_mul(g, known, y->dims[i]);
+  }
+  if (ir_failed(g)) return -1;
+  if (!ir_dim_assume_eq(g, total, known)) {
+    char a[128], b[128];
+    ir_dim_str(g, total, a, sizeof a);
+    ir_dim_str(g, known, b, sizeof b);
+    return ir_errorf(g, n, "cannot reshape %s elements into %s", a, b);
+  }
+  return 0;
+}
+
 int op_reshape_infer(Graph *g, Node *n) {
   Value *x = n->in[0], *y = n->out[0];
+  if (oc_is_rt_input(n, 1)) return reshape_rt(g, n);
   Dim shd[IR_MAX_RANK];
   int r = const_dims(g, n, 1, shd, IR_MAX_RANK);
   if (r < 0) return -1;
@@ -229,7 +345,9 @@ int op_constant_eval(Graph *g, Node *n) {
 
 int op_cos_infer(Graph *g, Node *n) {
   Dim sh[IR_MAX_RANK];
-  int r = const_dims(g, n, 0, sh, IR_MAX_RANK);
+  int64_t decl[IR_MAX_RANK];
+  if (oc_is_rt_input(n, 0)) declared_or_none(g, n->out[0], (int)ir_numel(n->in[0]), decl);
+  int r = oc_is_rt_input(n, 0) ? rt_elems(g, n, 0, decl, NULL, NULL, sh) : const_dims(g, n, 0, sh, IR_MAX_RANK);
   if (r < 0) return -1;
   for (int i = 0; i < r; i++) if (ir_dim_known(sh[i]) && sh[i].c < 0) return ir_errorf(g, n, "negative dimension in shape");
   const Attr *v = ir_attr(n, "value");
@@ -1322,7 +1440,26 @@ int op_castlike_infer(Graph *g, Node *n) {
 int op_expand_infer(Graph *g, Node *n) {
   Value *x = n->in[0];
   Value sh = {0};
-  int r = const_dims(g, n, 1, sh.dims, IR_MAX_RANK);
+  int r;
+  if (oc_is_rt_input(n, 1)) {   /* an entry 1 against a dim d of x other than 1 stands for d (and must be d) */
+    r = (int)ir_numel(n->in[1]);
+    if (r > IR_MAX_RANK) return ir_errorf(g, n, "input 1 has %d entries, at most %d supported", r, IR_MAX_RANK);
+    int R = r > x->rank ? r : x->rank;
+    int64_t decl[IR_MAX_RANK], yd[IR_MAX_RANK], map[IR_MAX_RANK];
+    Dim to[IR_MAX_RANK];
+    declared_or_none(g, n->out[0], R, yd);
+    for (int i = 0; i < IR_MAX_RANK; i++) decl[i] = map[i] = -1;
+    for (int i = 0; i < r; i++) {
+      int xa = i + R - r - (R - x->rank);
+      bool keep = xa >= 0 && !oc_is1(x->dims[xa]);
+      map[i] = keep ? 1 : -1;
+      if (keep) to[i] = x->dims[xa];
+      decl[i] = keep ? -1 : yd[i + R - r];
+    }
+    if (rt_elems(g, n, 1, decl, map, to, sh.dims) < 0) return -1;
+    for (int i = 0; i < r; i++)
+      if (map[i] == 1 && !ir_dim_assume_eq(g, sh.dims[i], to[i])) return -1;
+  } else r = const_dims(g, n, 1, sh.dims, IR_MAX_RANK);
   if (r < 0) return -1;
   sh.rank = r;
   sh.name = "shape";
@@ -1372,22 +1509,38 @@ int op_expand_lower(LowerCtx *cx, Node *n) {
  * y is viewed as [r0, d0, r1, d1, ...] (r = repeats, d = x's dims) and read from x with stride 0 on each r and
  * x's stride on each d: one strided copy (rt_transpose). Size-1 dims are dropped and runs merged; what is still
  * above the kernel's rank is unrolled into several calls over the leading dims. */
-static int tile_repeats(Graph *g, Node *n, int64_t *rep) {
+static int tile_repeats(Graph *g, Node *n, Dim *rep) {
   Value *x = n->in[0];
-  int cnt = const_ints(g, n, 1, rep, IR_MAX_RANK);
+  if (oc_is_rt_input(n, 1)) {   /* repeats at run time: where y's dim is declared, x's dim known, the repeat is fixed */
+    if (ir_numel(n->in[1]) != x->rank)
+      return ir_errorf(g, n, "repeats has %lld entries, expected one per input dim (%d)", (long long)ir_numel(n->in[1]), x->rank);
+    int64_t yd[IR_MAX_RANK], decl[IR_MAX_RANK];
+    declared_or_none(g, n->out[0], x->rank, yd);
+    for (int i = 0; i < x->rank; i++) {
+      bool fixed = yd[i] >= 0 && ir_dim_known(x->dims[i]) && x->dims[i].c > 0;
+      if (fixed && yd[i] % x->dims[i].c)
+        return ir_errorf(g, n, "the declared output dim %d (%lld) is not a multiple of the input's (%lld)", i, (long long)yd[i], (long long)x->dims[i].c);
+      decl[i] = fixed ? yd[i] / x->dims[i].c : -1;
+    }
+    return rt_elems(g, n, 1, decl, NULL, NULL, rep) < 0 ? -1 : 0;
+  }
+  int64_t r64[IR_MAX_RANK];
+  int cnt = const_ints(g, n, 1, r64, IR_MAX_RANK);
   if (cnt < 0) return -1;
   if (cnt != x->rank) return ir_errorf(g, n, "repeats has %d entries, expected one per input dim (%d)", cnt, x->rank);
-  for (int i = 0; i < cnt; i++)
-    if (rep[i] < 0) return ir_errorf(g, n, "repeats entry %d is negative (%lld)", i, (long long)rep[i]);
+  for (int i = 0; i < cnt; i++) {
+    if (r64[i] < 0) return ir_errorf(g, n, "repeats entry %d is negative (%lld)", i, (long long)r64[i]);
+    rep[i] = ir_dimc(r64[i]);
+  }
   return 0;
 }
 
 int op_tile_infer(Graph *g, Node *n) {
   Value *x = n->in[0];
-  int64_t rep[IR_MAX_RANK];
+  Dim rep[IR_MAX_RANK];
   if (tile_repeats(g, n, rep)) return -1;
   Dim d[IR_MAX_RANK];
-  for (int i = 0; i < x->rank; i++) d[i] = ir_dim_mul(g, x->dims[i], ir_dimc(rep[i]));
+  for (int i = 0; i < x->rank; i++) d[i] = ir_dim_mul(g, x->dims[i], rep[i]);
   oc_set_out(n->out[0], x->dt, x->rank, d);
   return 0;
 }
@@ -1412,7 +1565,7 @@ int op_tile_eval(Graph *g, Node *n) {
 int op_tile_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *y = n->out[0];
-  int64_t rep[IR_MAX_RANK];
+  Dim rep[IR_MAX_RANK];
   if (tile_repeats(g, n, rep)) return -1;
   int es = ir_dtype_size(x->dt);
   if (!es || x->dt == DT_STRING) return ir_errorf(g, n, "dtype %s is not supported at run time", ir_dtype_name(x->dt));
@@ -1423,7 +1576,7 @@ int op_tile_lower(LowerCtx *cx, Node *n) {
   for (int i = x->rank - 1; i >= 0; i--) { xst[i] = s; s = ir_dim_mul(g, s, x->dims[i]); }
   int k = 0;
   for (int i = 0; i < 2 * x->rank; i++) {
-    Dim d = i & 1 ? x->dims[i / 2] : ir_dimc(rep[i / 2]), st = i & 1 ? xst[i / 2] : ir_dimc(0);
+    Dim d = i & 1 ? x->dims[i / 2] : rep[i / 2], st = i & 1 ? xst[i / 2] : ir_dimc(0);
     if (oc_is1(d)) continue;
     if (k > 0 && ir_dim_eq(xs[k - 1], ir_dim_mul(g, st, d))) { dim[k - 1] = ir_dim_mul(g, dim[k - 1], d); xs[k - 1] = st; continue; }
     dim[k] = d; xs[k] = st; k++;
@@ -1467,9 +1620,20 @@ int op_tile_lower(LowerCtx *cx, Node *n) {
  * whole numbers (no entry equals them). */
 static int onehot_geom(Graph *g, Node *n, int64_t *depth, int *axis) {
   Value *ind = n->in[0], *dv = n->in[1], *vals = n->in[2];
-  if (oc_need_const(g, n, 1)) return -1;
-  if (ir_numel(dv) != 1 || !dv->data) return ir_errorf(g, n, "depth must be a one-element tensor");
-  double d = oc_getf(dv, 0);
+  double d;
+  if (dv->kind == VK_INPUT) {   /* a graph input: must be the declared output's size along the axis (checked at run time) */
+    if (ind->rank + 1 > IR_MAX_RANK) return ir_errorf(g, n, "indices have rank %d, at most %d supported", ind->rank, IR_MAX_RANK - 1);
+    if (ir_numel(dv) != 1) return ir_errorf(g, n, "depth must be a one-element tensor");
+    if (oc_axis(g, n, ir_attr_int(n, "axis", -1), ind->rank + 1, axis)) return -1;
+    int64_t dd[IR_MAX_RANK], di;
+    int64_t want = ir_declared_shape(g, n->out[0]->name, dd) == ind->rank + 1 ? dd[*axis] : -1;
+    if (oc_in_declared(g, n, 1, 0, want, "its size along the axis", &di)) return -1;
+    d = (double)di;
+  } else {
+    if (oc_need_const(g, n, 1)) return -1;
+    if (ir_numel(dv) != 1 || !dv->data) return ir_errorf(g, n, "depth must be a one-element tensor");
+    d = oc_getf(dv, 0);
+  }
   if (!(d >= 1) || d > INT32_MAX) return ir_errorf(g, n, "depth %g must be a positive integer", d);
   *depth = (int64_t)d;
   if (!ir_shape_known(vals) || ir_numel(vals) != 2) return ir_errorf(g, n, "values must be a two-element tensor [off, on]");
@@ -1566,7 +1730,15 @@ static int split_sizes(Graph *g, Node *n, int *axis, Dim *len) {
   Dim d = x->dims[*axis];
   int64_t sp[IR_MAX_IO];
   int ns = -1;
-  if (n->nin > 1 && n->in[1]) {
+  if (n->nin > 1 && n->in[1] && n->in[1]->kind == VK_INPUT) {   /* sizes at run time: the declared outputs' */
+    ns = ir_numel(n->in[1]) > IR_MAX_IO ? IR_MAX_IO + 1 : (int)ir_numel(n->in[1]);
+    if (ns != n->nout) return ir_errorf(g, n, "split has %d entries, expected one per output (%d)", ns, n->nout);
+    for (int i = 0; i < ns; i++) {
+      int64_t dd[IR_MAX_RANK];
+      int64_t want = n->out[i] && ir_declared_shape(g, n->out[i]->name, dd) == x->rank ? dd[*axis] : -1;
+      if (oc_in_declared(g, n, 1, i, want, "each output's size along the axis", &sp[i])) return -1;
+    }
+  } else if (n->nin > 1 && n->in[1]) {
     if ((ns = const_ints(g, n, 1, sp, IR_MAX_IO)) < 0) return -1;
   } else {
     const int64_t *a;

@@ -68,7 +68,8 @@ export function loadNative(file, { inProcess = true } = {}) {
   const ad = inProcess && sameArch(lib) ? loadAddon() : null;
   const h = ad ? openFresh(ad, lib) : null;
   const signature = JSON.parse(ad ? ad.signature(h) : host(lib, ['--signature']));
-  const rtSyms = (signature.runtime_symbols || []).filter((s) => !s.derived);   // derived dims: run computes them
+  const rtSyms = (signature.runtime_symbols || []).filter((s) => !s.derived && !s.element);   // derived and element dims: run computes them
+  const elemSyms = (signature.runtime_symbols || []).filter((s) => s.element);
   const info = (t) => Object.freeze({
     name: t.name, dtype: t.dtype, dims: Object.freeze([...(t.dims || t.shape)]), shape: Object.freeze([...t.shape]),
     offset: t.offset, bytes: t.bytes, T: TYPED_ARRAYS[t.dtype],
@@ -113,7 +114,8 @@ export function loadNative(file, { inProcess = true } = {}) {
     const st = ad.run(h, inputs.map((t) => bytesOf(t, feeds[t.name])));
     if (st === 1) {
       const checks = (signature.dim_checks || []).map((c) => `${c.a} == ${c.b} (node '${c.node}')`).join('; ');
-      throw Object.assign(new Error(`run() refused the dims: a dim exceeds its bound or the input sizes do not fit the model${checks ? `; it needs ${checks}` : ''}`), { status: 3 });
+      const elems = elemSyms.map((s) => `${s.name} in [0, ${s.max}] (node '${s.element.node}')`).join('; ');
+      throw Object.assign(new Error(`run() refused the dims: a dim exceeds its bound or the input sizes do not fit the model${checks ? `; it needs ${checks}` : ''}${elems ? `; it reads ${elems}` : ''}`), { status: 3 });
     }
     if (st) throw Object.assign(new Error(`run() returned status ${st}`), { status: 3 });
     const result = {};

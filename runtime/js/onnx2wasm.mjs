@@ -446,6 +446,14 @@ async function instantiate(module, opts, segments) {
   const rtByName = new Map(rtSyms.map((s) => [s.name, s]));
   const dimChecks = (signature.dim_checks || []).map((c) => ({ ...c, aFn: compileDim(c.a), bFn: compileDim(c.b) }));
   for (const s of rtSyms) {
+    if (s.element !== undefined) {           // read from an input's element when the run starts
+      const e = s.element;
+      if (!ins.some((t) => t.name === e.input && ['int64', 'int32', 'float32', 'float64'].includes(t.dtype)) || !Number.isSafeInteger(e.index) || e.index < 0) {
+        fail(`signature: dim '${s.name}' reads an element of '${e.input}', which is not an int64/int32/float32/float64 input`);
+      }
+      s.mapFns = (e.map || []).map((k) => ({ from: k.from, to: compileDim(k.to) }));
+      continue;
+    }
     if (s.derived === undefined) continue;
     if (typeof s.derived.num !== 'string' && typeof s.derived.num !== 'number') fail(`signature: derived dim '${s.name}' has no num`);
     if (!Number.isSafeInteger(s.derived.den) || s.derived.den < 1) fail(`signature: derived dim '${s.name}' has a bad den`);
@@ -465,6 +473,7 @@ async function instantiate(module, opts, segments) {
     };
     for (const [k, v] of Object.entries(given || {})) {
       if (rtByName.get(k)?.derived) fail(`dim '${k}' is computed by the module from the other dims; it cannot be given`);
+      if (rtByName.get(k)?.element) fail(`dim '${k}' is read by the module from the input '${rtByName.get(k).element.input}'; it cannot be given`);
       if (!rtByName.has(k) && fixedSyms[k] === undefined) {
         fail(`unknown dim '${k}'; the run-time dims are ${rtSyms.map((s) => `'${s.name}'`).join(', ') || '(none)'}`);
       }
@@ -478,6 +487,19 @@ async function instantiate(module, opts, segments) {
       dims.forEach((d, i) => { if (typeof d === 'string' && rtByName.has(d)) set(d, f.dims[i], `input '${t.name}'`); });
     }
     for (const s of rtSyms) {
+      if (s.element) {                       // element e.index of input e.input (a value in e.map stands for a dim)
+        const e = s.element, f = feeds[e.input];
+        const data = f && !ArrayBuffer.isView(f) && f.data !== undefined ? f.data : f;
+        if (!ArrayBuffer.isView(data) || data.length <= e.index) fail(`input '${e.input}' needs at least ${e.index + 1} elements (node '${e.node}' reads element ${e.index})`);
+        const raw = Math.trunc(Number(data[e.index]));   // a float truncated toward zero (NaN: refused below)
+        const k = s.mapFns.find((q) => q.from === raw);
+        const v = k ? k.to(vals) : raw;
+        if (!Number.isSafeInteger(v) || v < 0 || v > s.max) {
+          fail(`node '${e.node}': element ${e.index} of input '${e.input}' is ${raw}${v !== raw ? ` (= ${v})` : ''}, outside [0, ${s.max}] (${s.max} is the model's declared dim or the bound this module was compiled for, --max-dim '${s.name}=...')`);
+        }
+        vals[s.name] = v;
+        continue;
+      }
       if (s.derived) {                       // computed from the dims before it: floor(num / den)
         const num = s.numFn(vals);
         if (num === undefined) fail(`signature: derived dim '${s.name}' reads a dim that has no value`);
@@ -492,7 +514,7 @@ async function instantiate(module, opts, segments) {
     }
     for (const c of dimChecks) {
       const a = c.aFn(vals), b = c.bFn(vals);
-      if (a !== b) fail(`the input sizes do not fit the model: node '${c.node}' needs ${c.a} (= ${a}) to equal ${c.b} (= ${b})`);
+      if (a !== b) fail(`the input sizes${c.a.includes('[') || c.b.includes('[') ? ' or values' : ''} do not fit the model: node '${c.node}' needs ${c.a} (= ${a}) to equal ${c.b} (= ${b})`);
     }
     return vals;
   }

@@ -85,7 +85,7 @@ static int dim_index(const char *name) {
 API int o2w__set_dim(void *arena, const char *name, int64_t value) {
   if (bad_arena(arena)) return O2W_ERR_ARG;
   int i = dim_index(name);
-  if (i < 0 || sym_at(i)[3]) return O2W_ERR_NAME;   /* a derived dim is computed by run */
+  if (i < 0 || sym_at(i)[3] || sym_at(i)[5]) return O2W_ERR_NAME;   /* a derived or element dim is computed by run */
   if (value < 0 || value > sym_at(i)[1]) return O2W_ERR_BOUND;
   dims_table(arena)[sym_at(i)[2]] = (int32_t)value;
   return O2W_OK;
@@ -153,6 +153,21 @@ API int o2w__run(void *arena) {
       int64_t num = eval_poly(arena, s[3]);
       if (num < 0) return O2W_ERR_BOUND;
       dims[s[2]] = (int32_t)(num / s[4]);
+    }
+    if (s[5]) {                                    /* element s[6] of an input: the inputs are in place */
+      const int64_t *t = tensor_at((int)s[5] - 1);
+      int64_t v;
+      if (t[1] == 7) __builtin_memcpy(&v, at(arena, t[3] + 8 * s[6]), 8);
+      else if (t[1] == 11 || t[1] == 1) {          /* float64 / float32: truncated; NaN or huge: refused */
+        double f;
+        if (t[1] == 11) __builtin_memcpy(&f, at(arena, t[3] + 8 * s[6]), 8);
+        else { float h; __builtin_memcpy(&h, at(arena, t[3] + 4 * s[6]), 4); f = h; }
+        v = f > -1e18 && f < 1e18 ? (int64_t)f : -1;
+      } else { int32_t w; __builtin_memcpy(&w, at(arena, t[3] + 4 * s[6]), 4); v = w; }
+      for (int k = 0; k < s[7]; k++)
+        if (v == s[8 + 2 * k]) { v = eval_poly(arena, s[9 + 2 * k]); break; }
+      if (v < 0 || v > s[1]) return O2W_ERR_BOUND;
+      dims[s[2]] = (int32_t)v;
     }
     int32_t v = dims[s[2]];
     if (v < 0 || v > s[1]) return O2W_ERR_BOUND;

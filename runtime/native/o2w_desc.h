@@ -4,8 +4,11 @@
  *
  * Table layout (every entry int64; names are offsets into the string blob, NUL-terminated):
  *   header   [O2W_D_*] (below)
- *   symbols  nsyms x {name, max, slot, num, den}   run-time dims; slot in the dims table; num: 0 for a dim the
- *            host sets, else the poly of a derived dim the run computes, floor(num / den) (num < 0: bound error)
+ *   symbols  nsyms x {name, max, slot, num, den, src, elem, nmap, from0, to0, .. from3, to3}   run-time dims; slot
+ *            in the dims table; num: 0 for a dim the host sets, else the poly of a derived dim the run computes,
+ *            floor(num / den) (num < 0: bound error); src: 0, or 1 + the input (tensor index) an element symbol is
+ *            read from, at element elem (int64 or int32), where the value fromK stands for poly toK (K < nmap;
+ *            ir.h SymDef); past [0, max]: bound error
  *   tensors  (ninputs + noutputs) x {name, dtype, rank, addr, bytes, cap, cap_axis, dim[8]}
  *            dtype: ONNX TensorProto code; dim[a]: index of a polynomial (below) for axis a
  *   patches  npatches x {param_off, poly}           int32 fields written from the dims before a run
@@ -28,9 +31,9 @@ enum {
   O2W_D_NCHECKS, O2W_D_CHECKS,
   O2W_D_HEADER
 };
-#define O2W_DESC_VERSION 2
+#define O2W_DESC_VERSION 3
 #define O2W_D_MAX_RANK 8
-#define O2W_D_SYM_WORDS 5                         /* name, max, slot, num, den */
+#define O2W_D_SYM_WORDS 16                        /* name, max, slot, num, den, src, elem, nmap, 4 x {from, to} */
 #define O2W_D_TENSOR_WORDS (7 + O2W_D_MAX_RANK)   /* name, dtype, rank, addr, bytes, cap, cap_axis, dim[8] */
 #define O2W_ARENA_ALIGN 64
 

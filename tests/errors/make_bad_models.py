@@ -77,6 +77,21 @@ XI = helper.make_tensor_value_info("x", TensorProto.INT32, [4])
 YI = helper.make_tensor_value_info("y", TensorProto.INT32, [4])
 save("sum_int.onnx", helper.make_graph([helper.make_node("Sum", ["x", "x", "x"], ["y"], name="sum_5")], "g", [XI], [YI]))
 
+# Reshape whose shape comes at run time (element symbols): the output's declared shape [2, 6] is checked, and
+# without one the entries must keep the 12 elements (tests/errors/runtime_values.mjs runs them)
+X34 = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])
+SH = helper.make_tensor_value_info("shape", TensorProto.INT64, [2])
+save("reshape_rt.onnx", helper.make_graph([helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape_rt")], "g", [X34, SH],
+                                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 6])]))
+save("reshape_rt_free.onnx", helper.make_graph([helper.make_node("Reshape", ["x", "shape"], ["t"], name="reshape_free"),
+                                                helper.make_node("Relu", ["t"], ["y"], name="relu_free")], "g", [X34, SH],
+                                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]))
+
+# Unsqueeze whose axes come at run time: the declared [3, 1, 4, 1] implies axes {1, 3}, in any order or as -3 / -1
+AX = helper.make_tensor_value_info("axes", TensorProto.INT64, [2])
+save("unsqueeze_rt.onnx", helper.make_graph([helper.make_node("Unsqueeze", ["x", "axes"], ["y"], name="unsq_rt")], "g", [X34, AX],
+                                            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 1, 4, 1])]))
+
 # TopK whose K comes at run time
 K = helper.make_tensor_value_info("k", TensorProto.INT64, [1])
 YK = helper.make_tensor_value_info("yi", TensorProto.INT64, None)

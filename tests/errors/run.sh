@@ -83,9 +83,13 @@ fi
 expect 2 "no output given" "$m/good.onnx"
 expect 2 "--dim expects NAME=VALUE" "$m/good.onnx" $o --dim N
 expect 0 "" "$m/unbound_dim.onnx" $o --dim N=1
-expect 1 "node 'tile_3' (Tile, opset 13): input 1 must be a constant" "$m/tile_runtime.onnx" $o
+# repeats read at run time (element symbols r[0..3]): at the default bound (1024 each) the output cannot fit;
+# --max-dim bounds them by name
+expect 1 "node 'tile_3' (Tile, opset 13): 'y' has shape float32[r[0],3*r[1],8*r[2],8*r[3]] (844424930131968 bytes): a tensor must be smaller than the 4 GiB" "$m/tile_runtime.onnx" $o
+expect 0 "" "$m/tile_runtime.onnx" $o --max-dim "r[0]=2" --max-dim "r[1]=2" --max-dim "r[2]=3" --max-dim "r[3]=1"
+expect 1 "--dim/--max-dim names 'r[4]', but no graph input has a dim_param of that name" "$m/tile_runtime.onnx" $o --max-dim "r[4]=2"
 expect 1 "node 'sum_5' (Sum, opset 13): dtype int32 is not supported" "$m/sum_int.onnx" $o
-expect 1 "node 'topk_2' (TopK, opset 13): input 1 must be a constant" "$m/topk_runtime.onnx" $o
+expect 1 "node 'topk_2' (TopK, opset 13): input 1 'k' is read at run time; the model must declare its size along the axis (the output's shape)" "$m/topk_runtime.onnx" $o
 expect 1 "node 'lstm_1' (LSTM, opset 14): the clip attribute is not supported" "$m/lstm_clip.onnx" $o
 expect 1 "node 'gru_1' (GRU, opset 14): W must be [1, 6, input size]" "$m/gru_bad_w.onnx" $o
 expect 1 "node 'range_pos' (Range, opset 13): input 0 must be a constant (computed at compile time): 'p' depends on the run-time dim past" "$m/range_runtime.onnx" $o
@@ -144,6 +148,10 @@ check "no progress line for a compile shorter than the default delay" sh -c '
 check "no progress line when stderr is not a terminal" sh -c '
   O2W_PROGRESS_MS=0 "$1" "$2" -o "$3/p.wasm" 2> "$3/err" && [ ! -s "$3/err" ]' - "$cc" "$m/good.onnx" "$d"
 rm -rf "$d"
+# dims read from an input's values at run time (a Reshape's shape as a graph input): bad values are refused
+# when the run starts, naming the node (JS loader, the module itself, a native library)
+check "run-time shape values past their bound or against the declared shape are refused" \
+  node "$here/runtime_values.mjs" "$build" "$m"
 expect 2 "missing value for: --output" "$m/good.onnx" --output
 expect 2 "--dim expects NAME=VALUE: N" "$m/good.onnx" $o --dim=N
 expect 2 "unknown option: --outputs=x" "$m/good.onnx" --outputs=x

@@ -240,6 +240,39 @@ TEST(shape_ops) {
   ir_graph_free(g);
 }
 
+/* a Reshape whose shape is a graph input: element symbols named after the elements, bounded by the element
+ * count, one per element (a second Reshape reuses them), the product checked at run time; a declared output
+ * shape fixes the dims and checks the elements against them */
+TEST(element_dims) {
+  g = ir_graph_new();
+  g->default_max = 1000;
+  Value *x = in("x", DT_FLOAT, 2, (int64_t[]){3, 4}), *sh = in("sh", DT_INT64, 1, (int64_t[]){2});
+  Value *inputs[] = {x, sh};
+  g->inputs = inputs;
+  g->ninputs = 2;
+  Node *r = node("Reshape", 2, (Value *[]){x, sh});
+  CHECK(shape_is(r, "float32[sh[0],sh[1]]"));
+  CHECK(g->nsyms == 2 && g->sym_max[0] == 12 && g->sym_max[1] == 12);
+  CHECK(g->sym_def[0] && g->sym_def[0]->src == sh && g->sym_def[1]->elem == 1);
+  CHECK(g->sym_def[0]->nmap == 1 && g->sym_def[0]->map_from[0] == 0);   /* 0 copies x's dim 0 */
+  CHECK(g->nchecks == 1);                                                /* sh[0]*sh[1] == 12 */
+  CHECK(shape_is(node("Reshape", 2, (Value *[]){x, sh}), "float32[sh[0],sh[1]]") && g->nsyms == 2 && g->nchecks == 1);
+  struct IrDeclared d = {.name = "y", .rank = 2, .dims = {2, 6}};
+  g->decl = &d;
+  g->ndecl = 1;
+  Node *ry = ir_node(g, NULL, "Reshape", 13);
+  ir_add_input(g, ry, x);
+  ir_add_input(g, ry, sh);
+  ir_add_output(g, ry, ir_value(g, "y"));
+  CHECK(shape_is(ry, "float32[2,6]"));
+  CHECK_MSG(g->nsyms == 4 && g->sym_max[2] == 2 && g->sym_max[3] == 6, "%d syms, bounds %lld %lld", g->nsyms,
+            (long long)g->sym_max[2], (long long)g->sym_max[3]);   /* mapped differently (-1): new symbols */
+  CHECK(g->nchecks == 3);                                              /* sh[0] == 2, sh[1] == 6 */
+  g->inputs = NULL;
+  g->decl = NULL;
+  ir_graph_free(g);
+}
+
 int main(void) {
   RUN(conv_shapes);
   RUN(pool_shapes);
@@ -247,5 +280,6 @@ int main(void) {
   RUN(broadcast_and_symbolic);
   RUN(runtime_spatial_dims);
   RUN(shape_ops);
+  RUN(element_dims);
   return harness_done();
 }
