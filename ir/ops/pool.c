@@ -107,7 +107,10 @@ int op_unpool_infer(Graph *g, Node *n) {
       if (oc_in_i(g, n, 2, 2 + i, &v)) return -1;
     } else {
       if (!ir_dim_known(x->dims[2 + i])) return oc_need_known(g, n, 0);
-      v = (x->dims[2 + i].c - 1) * (nst > 0 ? st[i] : 1) + ks[i] - (npd > 0 ? pd[i] + pd[i + sp] : 0);
+      int64_t pads = 0;
+      if (__builtin_mul_overflow(x->dims[2 + i].c - 1, nst > 0 ? st[i] : 1, &v) || __builtin_add_overflow(v, ks[i], &v) ||
+          (npd > 0 && (__builtin_add_overflow(pd[i], pd[i + sp], &pads) || __builtin_sub_overflow(v, pads, &v))))
+        return ir_errorf(g, n, "output size of spatial axis %d overflows", i);
     }
     if (v < 0 || v > INT32_MAX) return ir_errorf(g, n, "output size %lld of spatial axis %d is out of range", (long long)v, i);
     dims[2 + i] = ir_dimc(v);
