@@ -457,6 +457,15 @@ int op_grid_sample_lower(LowerCtx *cx, Node *n) {
 }
 
 /* ---- RoiAlign (opsets 10 and 16) */
+/* the mode (0 avg, 1 max) and whether coordinates are half-pixel (opset 16's default), or -1 after an error */
+static int roi_mode(Graph *g, Node *n) {
+  static const char *const modes[] = {"avg", "max"};
+  return pick(g, n, "mode", "avg", modes, 2);
+}
+static int roi_half_pixel(Graph *g, Node *n) {
+  static const char *const ctms[] = {"output_half_pixel", "half_pixel"};
+  return pick(g, n, "coordinate_transformation_mode", n->opset >= 16 ? "half_pixel" : "output_half_pixel", ctms, 2);
+}
 int op_roi_align_infer(Graph *g, Node *n) {
   Value *x = n->in[0], *rois = n->in[1], *bi = n->in[2];
   if (oc_need_float(g, n, 0) || oc_need_float(g, n, 1)) return -1;
@@ -464,9 +473,7 @@ int op_roi_align_infer(Graph *g, Node *n) {
   if (rois->rank != 2 || !ir_dim_known(rois->dims[1]) || rois->dims[1].c != 4) return ir_errorf(g, n, "rois '%s' must have shape [num_rois, 4]", rois->name);
   if ((bi->dt != DT_INT64 && bi->dt != DT_INT32) || bi->rank != 1 || !oc_same_dim(g, bi->dims[0], rois->dims[0]))
     return ir_errorf(g, n, "batch_indices '%s' must be an int64 vector of num_rois entries", bi->name);
-  static const char *const modes[] = {"avg", "max"}, *const ctms[] = {"output_half_pixel", "half_pixel"};
-  if (pick(g, n, "mode", "avg", modes, 2) < 0 || pick(g, n, "coordinate_transformation_mode", n->opset >= 16 ? "half_pixel" : "output_half_pixel", ctms, 2) < 0)
-    return -1;
+  if (roi_mode(g, n) < 0 || roi_half_pixel(g, n) < 0) return -1;
   int64_t oh = ir_attr_int(n, "output_height", 1), ow = ir_attr_int(n, "output_width", 1), sr = ir_attr_int(n, "sampling_ratio", 0);
   if (oh < 1 || ow < 1 || oh > INT32_MAX || ow > INT32_MAX || sr < 0 || sr > INT32_MAX)
     return ir_errorf(g, n, "output_height/output_width must be positive and sampling_ratio non-negative");
@@ -478,11 +485,9 @@ int op_roi_align_infer(Graph *g, Node *n) {
 int op_roi_align_lower(LowerCtx *cx, Node *n) {
   Graph *g = cg_graph(cx);
   Value *x = n->in[0], *rois = n->in[1], *bi = n->in[2];
-  static const char *const modes[] = {"avg", "max"}, *const ctms[] = {"output_half_pixel", "half_pixel"};
   RtRoiAlign p = {.x = cg_addr(cx, x), .rois = cg_addr(cx, rois), .batch = cg_addr(cx, bi), .y = cg_addr(cx, n->out[0]),
                   .oh = (int32_t)ir_attr_int(n, "output_height", 1), .ow = (int32_t)ir_attr_int(n, "output_width", 1),
-                  .sampling = (int32_t)ir_attr_int(n, "sampling_ratio", 0), .mode = pick(g, n, "mode", "avg", modes, 2),
-                  .half_pixel = pick(g, n, "coordinate_transformation_mode", n->opset >= 16 ? "half_pixel" : "output_half_pixel", ctms, 2),
+                  .sampling = (int32_t)ir_attr_int(n, "sampling_ratio", 0), .mode = roi_mode(g, n), .half_pixel = roi_half_pixel(g, n),
                   .b64 = bi->dt == DT_INT64, .scale = ir_attr_float(n, "spatial_scale", 1.0f)};
   CG_DIM(cx, p, n, x->dims[0]);
   CG_DIM(cx, p, c, x->dims[1]);
